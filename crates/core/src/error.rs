@@ -1,0 +1,203 @@
+//! Stable, machine-readable error codes.
+//!
+//! Every rejection anywhere in tallyboard (a parser, a validator, the HTTP
+//! API, the verifier) carries one of these codes. The strings are part of the
+//! public interface (`spec/errors.md`): they never change meaning, and new
+//! ones are only ever added. Each concern has its own typed error enum
+//! (`NoteError`, `EntryError`, ...) whose variants map onto a code here, so a
+//! caller can match on the type in Rust and a client can match on the string.
+
+use std::fmt;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident => $code:literal, )*) => {
+        /// A stable error code. See the module documentation.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order (for documentation and tests).
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The stable string form, for example `tally.arithmetic.votes-taken`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( ErrorCode::$variant => $code, )* }
+            }
+
+            /// Looks a code up by its string form.
+            pub fn from_str_code(s: &str) -> Option<ErrorCode> {
+                match s { $( $code => Some(ErrorCode::$variant), )* _ => None }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // --- signed notes (C2SP signed-note) ---
+    /// The note is not valid UTF-8.
+    NoteNotUtf8 => "note.not-utf8",
+    /// The note contains a control character other than newline (CR included).
+    NoteControlChar => "note.control-character",
+    /// The note is larger than the limit for its use.
+    NoteTooLarge => "note.too-large",
+    /// The note has no blank line separating text from signatures, or the text is empty.
+    NoteMalformed => "note.malformed",
+    /// A signature line is not `— <name> <base64>`.
+    NoteSignatureLineMalformed => "note.signature-line-malformed",
+    /// More signature lines than the limit.
+    NoteTooManySignatures => "note.too-many-signatures",
+    /// A signature from a known key did not verify.
+    NoteBadSignature => "note.bad-signature",
+    /// No signature from any key the verifier knows.
+    NoteNoKnownSignature => "note.no-known-signature",
+    /// A verifier or signer key string is malformed.
+    KeyMalformed => "key.malformed",
+    /// A key's ID does not match its name and public key.
+    KeyIdMismatch => "key.id-mismatch",
+    /// An Ed25519 public key is not a valid point, or is weak (small order).
+    KeyInvalid => "key.invalid",
+    // --- checkpoints ---
+    /// A checkpoint body is malformed (origin, size or root line).
+    CheckpointMalformed => "checkpoint.malformed",
+    /// A checkpoint's origin is not the one expected.
+    CheckpointWrongOrigin => "checkpoint.wrong-origin",
+    /// A cosignature is malformed or does not verify.
+    CosignatureInvalid => "cosignature.invalid",
+    // --- Merkle proofs ---
+    /// An index or size is out of range for the tree.
+    ProofOutOfRange => "proof.out-of-range",
+    /// An inclusion proof does not lead to the root.
+    ProofInclusionFailed => "proof.inclusion-failed",
+    /// A consistency proof does not connect the two roots.
+    ProofConsistencyFailed => "proof.consistency-failed",
+    /// A tlog-proof (receipt) document is malformed.
+    ProofMalformed => "proof.malformed",
+    /// A tile path or tile body is malformed.
+    TileMalformed => "tile.malformed",
+    // --- entries: grammar ---
+    /// The entry is larger than 65,535 bytes.
+    EntryTooLarge => "entry.too-large",
+    /// The first line does not name a known entry type.
+    EntryUnknownType => "entry.unknown-type",
+    /// The entry type is reserved for a later version of the board.
+    EntryTypeNotAccepted => "entry.type-not-accepted",
+    /// A line is not `<field> <value>`.
+    EntryLineMalformed => "entry.line-malformed",
+    /// A field name is not one this entry type has.
+    EntryUnknownField => "entry.unknown-field",
+    /// A field appears twice.
+    EntryDuplicateField => "entry.duplicate-field",
+    /// A field appears out of the order the grammar fixes.
+    EntryFieldOrder => "entry.field-order",
+    /// A required field is missing.
+    EntryMissingField => "entry.missing-field",
+    /// A value is not in its one canonical spelling (leading zero, case, spaces).
+    EntryNonCanonical => "entry.non-canonical",
+    /// A number does not fit in 64 bits (or the field's range).
+    EntryOverflow => "entry.overflow",
+    /// A value is malformed for its field type.
+    EntryBadValue => "entry.bad-value",
+    /// Bytes after the last field line.
+    EntryTrailingData => "entry.trailing-data",
+    /// Vote lines are not in strictly ascending candidate order, or a count is zero.
+    EntryVotesOrder => "entry.votes-order",
+    // --- manifest ---
+    /// The manifest is not canonical JSON or does not parse.
+    ManifestMalformed => "manifest.malformed",
+    /// The manifest parses but is inconsistent (dangling reference, duplicate id, ...).
+    ManifestInvalid => "manifest.invalid",
+    /// The manifest's SHA-256 is not the one committed to.
+    ManifestDigestMismatch => "manifest.digest-mismatch",
+    // --- validation against the manifest and the log ---
+    /// The entry names a different election than the board's.
+    WrongElection => "entry.wrong-election",
+    /// The entry is not signed by the key its type requires.
+    WrongSigner => "entry.wrong-signer",
+    /// The manifest commitment is already logged (or is not the first entry).
+    ManifestAlreadyCommitted => "manifest.already-committed",
+    /// No manifest commitment has been logged yet.
+    ManifestNotCommitted => "manifest.not-committed",
+    /// The station is not in the manifest.
+    UnknownStation => "station.unknown",
+    /// The station has no registered key.
+    StationKeyNotRegistered => "station.key-not-registered",
+    /// The station's key has been revoked.
+    StationKeyRevoked => "station.key-revoked",
+    /// The station already has an active key; revoke it first.
+    StationKeyAlreadyRegistered => "station.key-already-registered",
+    /// The revocation names a key that is not the station's active key.
+    StationKeyMismatch => "station.key-mismatch",
+    /// The contest is not in the manifest.
+    UnknownContest => "contest.unknown",
+    /// The station does not report this contest.
+    ContestNotAtStation => "contest.not-at-station",
+    /// A candidate code is not in the contest.
+    UnknownCandidate => "candidate.unknown",
+    /// The revision is not the next one for this station and contest.
+    RevisionNotNext => "tally.revision-not-next",
+    /// A revision's `supersedes` does not name the station's latest entry for the contest.
+    RevisionSupersedesWrong => "tally.supersedes-mismatch",
+    /// A different entry with the same station, contest and revision is already logged.
+    Equivocation => "tally.equivocation",
+    /// ballots-in-box != votes-taken + void-not-taken.
+    TallyBallotsInBox => "tally.arithmetic.ballots-in-box",
+    /// votes-taken != valid + void-taken.
+    TallyVotesTaken => "tally.arithmetic.votes-taken",
+    /// ballots-in-box > counterfoils.
+    TallyCounterfoils => "tally.arithmetic.counterfoils",
+    /// Sum of candidate votes exceeds seats x valid (or != valid for one seat).
+    TallyVoteSum => "tally.arithmetic.vote-sum",
+    /// A count is larger than the board accepts (10^12).
+    TallyCountTooLarge => "tally.arithmetic.count-too-large",
+    // --- board operations ---
+    /// The board's queue is full; retry later.
+    Overloaded => "board.overloaded",
+    /// The request body is too large.
+    BodyTooLarge => "request.body-too-large",
+    /// The request's content type is wrong.
+    UnsupportedMediaType => "request.unsupported-media-type",
+    /// A request parameter is malformed.
+    BadRequest => "request.bad-parameter",
+    /// The resource does not exist.
+    NotFound => "request.not-found",
+    /// A blob's content does not hash to its name.
+    BlobDigestMismatch => "blob.digest-mismatch",
+    /// Storage failed; nothing was appended.
+    Storage => "board.storage",
+    /// The stored log disagrees with its latest signed checkpoint.
+    StoreInconsistent => "board.store-inconsistent",
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Anything that can report a stable [`ErrorCode`].
+pub trait Coded {
+    /// The stable code of this error.
+    fn code(&self) -> ErrorCode;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_and_round_trip() {
+        let mut seen = HashSet::new();
+        for c in ErrorCode::ALL {
+            assert!(seen.insert(c.as_str()), "duplicate code {}", c.as_str());
+            assert_eq!(ErrorCode::from_str_code(c.as_str()), Some(*c));
+            assert!(c
+                .as_str()
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'-'));
+        }
+    }
+}

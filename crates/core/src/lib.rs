@@ -1,0 +1,38 @@
+//! tallyboard-core: the I/O-free verifying heart of tallyboard.
+//!
+//! Everything here takes bytes and returns values: no filesystem, network,
+//! clock or randomness on any verification path. The board (storage, HTTP),
+//! the independent verifier and the browser build all share this one
+//! implementation, so a number checked in one place is checked the same way
+//! everywhere.
+//!
+//! | module | what it implements |
+//! |---|---|
+//! | [`hash`] | RFC 6962 §2.1 leaf and node hashing |
+//! | [`merkle`] | stored-hash Merkle log math, inclusion and consistency proofs (RFC 9162 §2.1) |
+//! | [`tile`] | C2SP tlog-tiles paths, tiles and entry bundles |
+//! | [`note`] | C2SP signed-note v1 (Ed25519), verifier and signer keys |
+//! | [`checkpoint`] | C2SP tlog-checkpoint |
+//! | [`cosignature`] | C2SP tlog-cosignature v1 (Ed25519, type 0x04) |
+//! | [`tlog_proof`] | C2SP tlog-proof v1, used as the board's receipt |
+//! | [`entry`] | tallyboard's log entry types and their strict line grammar |
+//! | [`manifest`] | the election manifest (canonical JSON) |
+//! | [`validate`] | checking a signed entry against the manifest and the log state |
+//! | [`error`] | the stable machine-readable error codes |
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod checkpoint;
+pub mod cosignature;
+pub mod entry;
+pub mod error;
+pub mod hash;
+pub mod manifest;
+pub mod merkle;
+pub mod note;
+pub mod tile;
+pub mod tlog_proof;
+pub mod validate;
+
+pub use error::ErrorCode;
+pub use hash::Hash;

@@ -1,0 +1,2 @@
+//! Deterministic synthetic national election.
+#![forbid(unsafe_code)]

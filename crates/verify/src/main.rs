@@ -1,0 +1,3 @@
+//! tallyboard-verify: the independent verifier.
+#![forbid(unsafe_code)]
+fn main() {}
