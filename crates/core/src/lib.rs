@@ -18,6 +18,7 @@
 //! | [`entry`] | tallyboard's log entry types and their strict line grammar |
 //! | [`manifest`] | the election manifest (canonical JSON) |
 //! | [`validate`] | checking a signed entry against the manifest and the log state |
+//! | [`rules`] | winners, runoffs and reserves by election type |
 //! | [`error`] | the stable machine-readable error codes |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -32,6 +33,7 @@ pub mod merkle;
 pub mod note;
 pub mod tile;
 pub mod tlog_proof;
+pub mod rules;
 pub mod validate;
 
 pub use error::ErrorCode;
