@@ -1,3 +1,267 @@
-//! The tallyboard board: command line and (later) server.
+//! tallyboard: the board's command line.
+//!
+//! `tallyboard demo` runs the main job; `tallyboard --help` lists the rest.
 #![forbid(unsafe_code)]
-fn main() {}
+
+mod bench;
+mod board;
+mod import;
+mod keyfile;
+mod state;
+mod store;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use tallyboard_core::merkle;
+
+#[derive(Parser)]
+#[command(
+    name = "tallyboard",
+    version,
+    about = "A verifiable public bulletin board for election results"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate an Ed25519 signer key; writes the private key (mode 0600) and prints the verifier key.
+    Keygen {
+        /// Key name (for the log key: the log's origin).
+        #[arg(long)]
+        name: String,
+        /// Where to write the private key (refuses to overwrite).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create a new board for a manifest.
+    Init {
+        /// Data directory (must not hold a board yet).
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The manifest (canonical JSON).
+        #[arg(long, env = "TALLYBOARD_MANIFEST")]
+        manifest: PathBuf,
+        /// The log's private key file.
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+    },
+    /// Append files of signed entries offline (entry bundles: uint16 length-prefixed entries).
+    Import {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file.
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// Entries per durable write (group commit).
+        #[arg(long, default_value_t = 4096)]
+        batch: usize,
+        /// Print the process's peak RSS at the end (`peak-rss-mib N`), for the benchmark.
+        #[arg(long, hide = true)]
+        report_rss: bool,
+        /// Bundle files to import, in order.
+        files: Vec<PathBuf>,
+    },
+    /// Print an inclusion or consistency proof (hex hashes, one per line).
+    Prove {
+        #[command(subcommand)]
+        what: ProveCommand,
+    },
+    /// Print the latest signed checkpoint, or the one of a given size.
+    Checkpoint {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file (opening verifies the whole store).
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// A size for which a checkpoint was issued.
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Write a synthetic national election: manifest.json and entries.bundle.
+    Synth {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of stations.
+        #[arg(long, default_value_t = 59_000)]
+        stations: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 1404)]
+        seed: u64,
+    },
+    /// Run the national election offline and print the signed checkpoint.
+    Demo {
+        /// Number of stations.
+        #[arg(long, default_value_t = 59_000)]
+        stations: usize,
+        /// Seed.
+        #[arg(long, default_value_t = 1404)]
+        seed: u64,
+        /// Data directory (a fresh temporary one if absent).
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Measure ingest, proofs and memory against baselines measured in the same run.
+    Bench {
+        /// Stations for the ingest benchmark.
+        #[arg(long, default_value_t = 59_000)]
+        stations: usize,
+        /// Entries for the scale benchmark (root, proofs, RSS).
+        #[arg(long, default_value_t = 1_000_000)]
+        scale: u64,
+        /// Write the Markdown table here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProveCommand {
+    /// Inclusion of the entry at INDEX in the tree of SIZE (default: latest checkpoint).
+    Inclusion {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file.
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// Entry index.
+        index: u64,
+        /// Tree size.
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// Consistency between two tree sizes.
+    Consistency {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file.
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// Older size.
+        old: u64,
+        /// Newer size.
+        new: u64,
+    },
+}
+
+fn main() {
+    if let Err(e) = run(Cli::parse()) {
+        eprintln!("tallyboard: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn open(data: &Path, log_key: &Path) -> Result<board::Board> {
+    board::Board::open(data, keyfile::read(log_key)?)
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Keygen { name, out } => {
+            let key = keyfile::generate(&name, &out)?;
+            println!("{}", key.verifier().to_vkey_string());
+        }
+        Command::Init {
+            data,
+            manifest,
+            log_key,
+        } => {
+            let bytes = std::fs::read(&manifest)
+                .with_context(|| format!("reading {}", manifest.display()))?;
+            let b = board::Board::create(&data, &bytes, keyfile::read(&log_key)?)?;
+            eprintln!(
+                "created board for {} in {}",
+                b.manifest().election_id(),
+                data.display()
+            );
+            print!("{}", String::from_utf8_lossy(&b.latest().bytes));
+        }
+        Command::Import {
+            data,
+            log_key,
+            batch,
+            report_rss,
+            files,
+        } => {
+            let mut b = open(&data, &log_key)?;
+            let stats = import::import_files(&mut b, &files, batch, !report_rss)?;
+            if report_rss {
+                eprintln!("peak-rss-mib {:.1}", bench::rss_mib().0);
+            }
+            eprintln!("{stats}");
+            print!("{}", String::from_utf8_lossy(&b.latest().bytes));
+            if stats.rejected > 0 {
+                bail!("{} entries were refused", stats.rejected);
+            }
+        }
+        Command::Prove { what } => match what {
+            ProveCommand::Inclusion {
+                data,
+                log_key,
+                index,
+                size,
+            } => {
+                let b = open(&data, &log_key)?;
+                let size = size.unwrap_or(b.latest().checkpoint.size);
+                let proof =
+                    merkle::prove_inclusion(index, size, b.store()).map_err(|e| anyhow!("{e}"))?;
+                for h in proof {
+                    println!("{}", h.to_hex());
+                }
+            }
+            ProveCommand::Consistency {
+                data,
+                log_key,
+                old,
+                new,
+            } => {
+                let b = open(&data, &log_key)?;
+                let proof =
+                    merkle::prove_consistency(old, new, b.store()).map_err(|e| anyhow!("{e}"))?;
+                for h in proof {
+                    println!("{}", h.to_hex());
+                }
+            }
+        },
+        Command::Checkpoint {
+            data,
+            log_key,
+            size,
+        } => {
+            let b = open(&data, &log_key)?;
+            match size {
+                None => print!("{}", String::from_utf8_lossy(&b.latest().bytes)),
+                Some(s) => match b.store().checkpoint(s)? {
+                    Some(bytes) => print!("{}", String::from_utf8_lossy(&bytes)),
+                    None => bail!("no checkpoint was issued at size {s}"),
+                },
+            }
+        }
+        Command::Synth {
+            out,
+            stations,
+            seed,
+        } => {
+            import::write_synthetic(&out, stations, seed)?;
+        }
+        Command::Demo {
+            stations,
+            seed,
+            data,
+        } => import::demo(stations, seed, data)?,
+        Command::Bench {
+            stations,
+            scale,
+            out,
+        } => bench::run(stations, scale, out.as_deref())?,
+    }
+    Ok(())
+}

@@ -31,10 +31,13 @@ pub mod hash;
 pub mod manifest;
 pub mod merkle;
 pub mod note;
+pub mod rules;
 pub mod tile;
 pub mod tlog_proof;
-pub mod rules;
 pub mod validate;
+
+#[cfg(test)]
+mod testutil;
 
 pub use error::ErrorCode;
 pub use hash::Hash;

@@ -33,7 +33,7 @@ use crate::checkpoint::{
     open_checkpoint, parse_decimal_u64, Checkpoint, CheckpointError, MAX_CHECKPOINT_SIZE,
 };
 use crate::error::{Coded, ErrorCode};
-use crate::hash::{decode_base64_canonical, leaf_hash, node_hash, Hash};
+use crate::hash::{decode_base64_canonical, leaf_hash, Hash};
 use crate::note::{Note, Verifiers};
 
 /// The first line of a tlog-proof, without its newline.
@@ -226,43 +226,10 @@ impl TlogProof {
     }
 }
 
-// TODO(merge): use merkle::verify_inclusion
-/// RFC 9162 §2.1.3.2 inclusion verification, step by step.
+/// RFC 9162 §2.1.3.2 inclusion verification, shared with the rest of the
+/// core (`crate::merkle`), as a yes/no answer.
 fn verify_inclusion(index: u64, size: u64, leaf: &Hash, path: &[Hash], root: &Hash) -> bool {
-    // 1. leaf_index must be below tree_size.
-    if index >= size {
-        return false;
-    }
-    // 2. fn = leaf_index, sn = tree_size - 1.
-    let mut fnode = index;
-    let mut snode = size - 1;
-    // 3. r = leaf hash.
-    let mut r = *leaf;
-    // 4. For each p in the path:
-    for p in path {
-        // a. too many hashes.
-        if snode == 0 {
-            return false;
-        }
-        // b. p is on the left if fn is a right child or the last node.
-        if fnode & 1 == 1 || fnode == snode {
-            r = node_hash(p, &r);
-            // ii. skip levels where fn is the last (left) node.
-            if fnode & 1 == 0 {
-                while fnode & 1 == 0 && fnode != 0 {
-                    fnode >>= 1;
-                    snode >>= 1;
-                }
-            }
-        } else {
-            r = node_hash(&r, p);
-        }
-        // c. up one level.
-        fnode >>= 1;
-        snode >>= 1;
-    }
-    // 5. all levels consumed and the root matches.
-    snode == 0 && r == *root
+    crate::merkle::verify_inclusion(leaf, index, size, path, root).is_ok()
 }
 
 #[cfg(test)]

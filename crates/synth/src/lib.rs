@@ -1,2 +1,376 @@
-//! Deterministic synthetic national election.
+//! A deterministic synthetic national election of Iranian shape: 31
+//! provinces, about 450 counties, about 59,000 fixed and mobile stations, a
+//! presidential contest; its manifest, demo keys and signed entries.
+//!
+//! Tests, benchmarks and the demo all need the same realistic data, so it
+//! lives here rather than in any one of them. Everything is a pure function
+//! of the seed: the same seed gives the same bytes on every machine.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod geography;
+pub mod keys;
+mod rng;
+
+use rng::Rng;
+use tallyboard_core::entry::{Correction, Entry, ManifestCommitment, StationKey, Tally};
+use tallyboard_core::manifest::{
+    Candidate, Contest, County, Election, Keys, LogParams, Manifest, Province, Station,
+    ValidatedManifest, Witness, MANIFEST_FORMAT,
+};
+use tallyboard_core::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
+use tallyboard_core::Hash;
+
+/// The election id of the synthetic presidential election.
+pub const ELECTION_ID: &str = "1404-presidential";
+
+/// What to generate.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// PRNG seed: the same seed gives the same election.
+    pub seed: u64,
+    /// Number of stations (59,000 for the national scale).
+    pub stations: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seed: 1404,
+            stations: 59_000,
+        }
+    }
+}
+
+/// The presidential candidates: (code, Persian, Latin). Fictional people.
+const CANDIDATES: &[(u32, &str, &str)] = &[
+    (11, "مسعود کریمی", "Masoud Karimi"),
+    (22, "سعید جلیلوند", "Saeed Jalilvand"),
+    (33, "محمدباقر قالیباف‌زاده", "Mohammad-Bagher Ghalibafzadeh"),
+    (44, "مصطفی پورمحمدی‌نیا", "Mostafa Pourmohammadinia"),
+    (55, "علیرضا زاکانی‌فر", "Alireza Zakanifar"),
+    (66, "امیرحسین قاضی‌پور", "Amirhossein Ghazipour"),
+];
+
+/// Base vote shares per candidate (percent of valid votes), before
+/// per-province and per-station variation. Tuned so no one reaches an
+/// absolute majority of votes taken: the rules call a runoff.
+const SHARES: &[f64] = &[43.0, 39.0, 14.0, 1.5, 1.5, 1.0];
+
+/// A generated election.
+pub struct SyntheticElection {
+    config: Config,
+    manifest: ValidatedManifest,
+    manifest_bytes: Vec<u8>,
+    authority: SignerKey,
+}
+
+/// The cosigner (type 0x04) verifier key of a demo witness role.
+pub fn witness_vkey(role: &str) -> Option<VerifierKey> {
+    let k = keys::role_key(role)?;
+    VerifierKey::new(k.name(), SIG_COSIGNATURE_V1, *k.verifier().public_key()).ok()
+}
+
+impl SyntheticElection {
+    /// Generates the election for a configuration.
+    pub fn generate(config: Config) -> SyntheticElection {
+        let manifest = build_manifest(&config);
+        let manifest_bytes = manifest.to_canonical_bytes();
+        let manifest = ValidatedManifest::from_manifest(manifest)
+            .expect("the generator builds valid manifests");
+        let authority = keys::role_key("authority").expect("authority role exists");
+        SyntheticElection {
+            config,
+            manifest,
+            manifest_bytes,
+            authority,
+        }
+    }
+
+    /// The validated manifest.
+    pub fn manifest(&self) -> &ValidatedManifest {
+        &self.manifest
+    }
+
+    /// The manifest's canonical bytes (the blob).
+    pub fn manifest_bytes(&self) -> &[u8] {
+        &self.manifest_bytes
+    }
+
+    /// Number of stations.
+    pub fn station_count(&self) -> usize {
+        self.manifest.manifest().stations.len()
+    }
+
+    /// A station's id by position.
+    pub fn station_id(&self, i: usize) -> &str {
+        &self.manifest.manifest().stations[i].id
+    }
+
+    /// The signed manifest commitment (the log's first entry).
+    pub fn commitment_entry(&self) -> Vec<u8> {
+        let m = self.manifest.manifest();
+        let e = Entry::ManifestCommitment(ManifestCommitment {
+            election: m.election.id.clone(),
+            kind: m.election.kind.clone(),
+            manifest_sha256: self.manifest.digest(),
+        });
+        sign(&e, &self.authority)
+    }
+
+    /// The signed registration of station `i`'s demo key.
+    pub fn registration_entry(&self, i: usize) -> Vec<u8> {
+        let station = self.station_id(i);
+        let key = keys::station_key(ELECTION_ID, station);
+        let e = Entry::StationKey(StationKey {
+            election: ELECTION_ID.into(),
+            station: station.into(),
+            key: key.verifier().to_vkey_string(),
+        });
+        sign(&e, &self.authority)
+    }
+
+    /// Station `i`'s first tally for the presidential contest.
+    pub fn tally(&self, i: usize) -> Tally {
+        let station = &self.manifest.manifest().stations[i];
+        let mut rng = Rng::for_stream(self.config.seed, &station.id);
+        let mobile = station.kind == "mobile";
+        let province: usize = station.id[..2].parse().unwrap_or(1);
+        let ballots_in_box = if mobile {
+            rng.range(60, 320)
+        } else {
+            rng.range(220, 720)
+        };
+        let void_not_taken = rng.range(0, ballots_in_box / 80);
+        let votes_taken = ballots_in_box - void_not_taken;
+        let void_taken = rng.range(votes_taken / 40, votes_taken / 8);
+        let valid = votes_taken - void_taken;
+        let counterfoils = ballots_in_box + rng.range(0, 3);
+        // Province leaning: shift a few points between the two leaders.
+        let lean = ((province as f64 * 7.3).sin()) * 6.0;
+        let mut weights: Vec<f64> = SHARES
+            .iter()
+            .enumerate()
+            .map(|(k, s)| {
+                let base = match k {
+                    0 => s + lean,
+                    1 => s - lean,
+                    _ => *s,
+                };
+                (base * (0.85 + 0.3 * rng.unit())).max(0.01)
+            })
+            .collect();
+        let total: f64 = weights.iter().sum();
+        weights.iter_mut().for_each(|w| *w /= total);
+        let mut votes = Vec::new();
+        let mut left = valid;
+        for (k, &(code, _, _)) in CANDIDATES.iter().enumerate() {
+            let n = if k + 1 == CANDIDATES.len() {
+                left
+            } else {
+                ((valid as f64 * weights[k]).round() as u64).min(left)
+            };
+            left -= n;
+            if n > 0 {
+                votes.push((code, n));
+            }
+        }
+        Tally {
+            election: ELECTION_ID.into(),
+            contest: "president".into(),
+            station: station.id.clone(),
+            revision: 1,
+            correction: None,
+            counterfoils,
+            ballots_in_box,
+            votes_taken,
+            void_taken,
+            void_not_taken,
+            valid,
+            votes,
+            minutes_sha256: Some(minutes_digest(&station.id, 1)),
+        }
+    }
+
+    /// Station `i`'s first tally, signed with its demo key.
+    pub fn signed_tally(&self, i: usize) -> Vec<u8> {
+        self.sign_as_station(i, &Entry::Tally(self.tally(i)))
+    }
+
+    /// A correction of station `i`'s tally: two ballots moved from the
+    /// second candidate to the first after a recount (revision 2).
+    pub fn revised_tally(&self, i: usize, previous: &[u8]) -> Vec<u8> {
+        let mut t = self.tally(i);
+        t.revision = 2;
+        t.correction = Some(Correction {
+            supersedes: tallyboard_core::hash::leaf_hash(previous),
+            reason: "recount by the county executive board".into(),
+        });
+        if t.votes.len() >= 2 && t.votes[1].1 >= 2 {
+            t.votes[1].1 -= 2;
+            t.votes[0].1 += 2;
+        }
+        t.minutes_sha256 = Some(minutes_digest(&t.station, 2));
+        self.sign_as_station(i, &Entry::Tally(t))
+    }
+
+    /// Signs an entry with station `i`'s demo key.
+    pub fn sign_as_station(&self, i: usize, e: &Entry) -> Vec<u8> {
+        sign(e, &keys::station_key(ELECTION_ID, self.station_id(i)))
+    }
+}
+
+/// A stand-in for the SHA-256 of a station's scanned minutes.
+fn minutes_digest(station: &str, revision: u32) -> Hash {
+    Hash::sha256(format!("minutes scan of {station} revision {revision}").as_bytes())
+}
+
+/// Signs an entry's text as a note with one key.
+pub fn sign(e: &Entry, key: &SignerKey) -> Vec<u8> {
+    note::sign(&e.to_text(), &[key]).expect("entry text is valid note text")
+}
+
+fn build_manifest(config: &Config) -> Manifest {
+    let mut rng = Rng::new(config.seed);
+    let mut provinces = Vec::new();
+    let mut counties = Vec::new();
+    let mut stations = Vec::new();
+    let total_pop: u32 = geography::PROVINCES.iter().map(|p| p.3).sum();
+    let mut assigned = 0usize;
+    for (pi, &(pid, fa, en, pop, ncounties)) in geography::PROVINCES.iter().enumerate() {
+        provinces.push(Province {
+            id: pid.into(),
+            name_en: en.into(),
+            name_fa: fa.into(),
+        });
+        // Stations in proportion to population; the last province takes the remainder.
+        let want = if pi + 1 == geography::PROVINCES.len() {
+            config.stations - assigned
+        } else {
+            (config.stations as u64 * u64::from(pop) / u64::from(total_pop)) as usize
+        };
+        assigned += want;
+        for c in 0..ncounties {
+            let cid = format!("{pid}-{:03}", c + 1);
+            counties.push(County {
+                id: cid.clone(),
+                name_en: format!("{en} county {}", c + 1),
+                name_fa: format!(
+                    "شهرستان {} {fa}",
+                    geography::persian_digits(u64::from(c + 1))
+                ),
+                province: pid.into(),
+            });
+        }
+        for s in 0..want {
+            // The county's seat (the first county) gets a larger share.
+            let c = if rng.range(0, 3) == 0 {
+                0
+            } else {
+                (s as u32) % ncounties
+            };
+            let cid = format!("{pid}-{:03}", c + 1);
+            let mobile = rng.range(0, 99) < 26; // 15,215 of 58,640 were mobile in 2024
+            stations.push(Station {
+                contests: vec!["president".into()],
+                county: cid.clone(),
+                id: format!("{cid}-{:05}", s + 1),
+                kind: if mobile { "mobile" } else { "fixed" }.into(),
+            });
+        }
+    }
+    stations.sort_by(|a, b| a.id.cmp(&b.id));
+    let role_vkey = |r: &str| {
+        keys::role_key(r)
+            .expect("role exists")
+            .verifier()
+            .to_vkey_string()
+    };
+    let witnesses = [
+        (
+            "witness-guardian",
+            "guardian-council",
+            "ناظر شورای نگهبان",
+            "Guardian Council witness",
+        ),
+        (
+            "witness-observer",
+            "observer",
+            "ناظر مستقل",
+            "Independent observer witness",
+        ),
+    ]
+    .iter()
+    .map(|&(role, kind, fa, en)| Witness {
+        name_en: en.into(),
+        name_fa: fa.into(),
+        role: kind.into(),
+        vkey: witness_vkey(role).expect("role exists").to_vkey_string(),
+    })
+    .collect();
+    Manifest {
+        constituencies: vec![],
+        contests: vec![Contest {
+            candidates: CANDIDATES
+                .iter()
+                .map(|&(code, fa, en)| Candidate {
+                    code,
+                    name_en: en.into(),
+                    name_fa: fa.into(),
+                })
+                .collect(),
+            constituency: None,
+            id: "president".into(),
+            kind: "presidential".into(),
+            name_en: "President of the Islamic Republic".into(),
+            name_fa: "ریاست جمهوری".into(),
+            reserves: None,
+            round: None,
+            runoff_factor: None,
+            seats: 1,
+            threshold: None,
+        }],
+        counties,
+        election: Election {
+            date: "2025-06-27".into(),
+            id: ELECTION_ID.into(),
+            kind: "presidential".into(),
+            name_en: "Presidential election 1404 (synthetic demo)".into(),
+            name_fa: "انتخابات ریاست جمهوری ۱۴۰۴ (نمایشی)".into(),
+        },
+        format: MANIFEST_FORMAT.into(),
+        keys: Keys {
+            authority: role_vkey("authority"),
+            log: role_vkey("log"),
+            supervisors: vec![role_vkey("supervisor")],
+            witnesses,
+        },
+        log: LogParams {
+            origin: keys::role_name("log").expect("log role").into(),
+        },
+        provinces,
+        stations,
+    }
+}
+
+impl SyntheticElection {
+    /// Revision `revision` (≥ 2) of station `i`'s tally, superseding the
+    /// entry with leaf hash `supersedes`; for scale tests, which need many
+    /// valid entries per station.
+    pub fn signed_revision(&self, i: usize, revision: u32, supersedes: Hash) -> Vec<u8> {
+        let mut t = self.tally(i);
+        t.revision = revision;
+        t.correction = Some(Correction {
+            supersedes,
+            reason: format!("recount {revision} by the county executive board"),
+        });
+        // Move `revision` ballots between the two leaders so each revision differs.
+        let shift = u64::from(revision).min(t.votes.get(1).map_or(0, |v| v.1));
+        if t.votes.len() >= 2 {
+            t.votes[1].1 -= shift;
+            t.votes[0].1 += shift;
+        }
+        t.votes.retain(|v| v.1 > 0);
+        self.sign_as_station(i, &Entry::Tally(t))
+    }
+}

@@ -1,0 +1,148 @@
+//! Entries signed by the election authority: the manifest commitment and
+//! station key registration and revocation (`spec/entries.md` §3.1–3.3).
+
+use super::grammar::{self, FieldReader};
+use super::EntryError;
+use crate::note::VerifierKey;
+use crate::{ErrorCode, Hash};
+
+/// `tallyboard/manifest/v1`: the authority commits to one manifest document
+/// (by SHA-256) for one election. It is the log's first entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ManifestCommitment {
+    /// Election identifier, as in the manifest.
+    pub election: String,
+    /// Election kind, as in the manifest (`presidential`, `majlis`, ...).
+    pub kind: String,
+    /// SHA-256 of the manifest's canonical bytes.
+    pub manifest_sha256: Hash,
+}
+
+const MANIFEST_FIELDS: &[&str] = &["election", "kind", "manifest-sha256"];
+
+impl ManifestCommitment {
+    pub(super) fn parse_body(body: &str) -> Result<Self, EntryError> {
+        let mut r = FieldReader::new(body, MANIFEST_FIELDS)?;
+        let election = grammar::parse_id("election", r.required("election")?)?;
+        let kind = grammar::parse_id("kind", r.required("kind")?)?;
+        let manifest_sha256 =
+            grammar::parse_hex_hash("manifest-sha256", r.required("manifest-sha256")?)?;
+        r.finish()?;
+        Ok(ManifestCommitment {
+            election,
+            kind,
+            manifest_sha256,
+        })
+    }
+
+    pub(super) fn write_body(&self, out: &mut String) {
+        push(out, "election", &self.election);
+        push(out, "kind", &self.kind);
+        push(out, "manifest-sha256", &self.manifest_sha256.to_hex());
+    }
+}
+
+/// `tallyboard/station-key/v1`: the authority registers the Ed25519 key a
+/// station signs its tallies with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StationKey {
+    /// Election identifier.
+    pub election: String,
+    /// Station identifier from the manifest.
+    pub station: String,
+    /// The station's signed-note verifier key (type 0x01, Ed25519).
+    pub key: String,
+}
+
+const STATION_KEY_FIELDS: &[&str] = &["election", "station", "key"];
+
+fn parse_vkey(v: (&str, usize)) -> Result<String, EntryError> {
+    match VerifierKey::parse(v.0) {
+        Ok(k) if k.sig_type() == crate::note::SIG_ED25519 => Ok(v.0.to_owned()),
+        Ok(_) => Err(EntryError::new(
+            ErrorCode::KeyMalformed,
+            format!(
+                "line {}: field 'key': a station key must be an Ed25519 (type 0x01) key",
+                v.1
+            ),
+        )),
+        Err(e) => Err(EntryError::new(
+            crate::error::Coded::code(&e),
+            format!("line {}: field 'key': {e}", v.1),
+        )),
+    }
+}
+
+impl StationKey {
+    pub(super) fn parse_body(body: &str) -> Result<Self, EntryError> {
+        let mut r = FieldReader::new(body, STATION_KEY_FIELDS)?;
+        let election = grammar::parse_id("election", r.required("election")?)?;
+        let station = grammar::parse_id("station", r.required("station")?)?;
+        let key = parse_vkey(r.required("key")?)?;
+        r.finish()?;
+        Ok(StationKey {
+            election,
+            station,
+            key,
+        })
+    }
+
+    pub(super) fn write_body(&self, out: &mut String) {
+        push(out, "election", &self.election);
+        push(out, "station", &self.station);
+        push(out, "key", &self.key);
+    }
+
+    /// The registered key, parsed.
+    pub fn verifier(&self) -> Option<VerifierKey> {
+        VerifierKey::parse(&self.key).ok()
+    }
+}
+
+/// `tallyboard/station-key-revocation/v1`: the authority revokes a station's
+/// key (a lost or compromised device). Tallies already logged stay logged;
+/// new ones need a newly registered key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StationKeyRevocation {
+    /// Election identifier.
+    pub election: String,
+    /// Station identifier.
+    pub station: String,
+    /// The verifier key being revoked.
+    pub key: String,
+    /// Why, in free text.
+    pub reason: String,
+}
+
+const REVOCATION_FIELDS: &[&str] = &["election", "station", "key", "reason"];
+
+impl StationKeyRevocation {
+    pub(super) fn parse_body(body: &str) -> Result<Self, EntryError> {
+        let mut r = FieldReader::new(body, REVOCATION_FIELDS)?;
+        let election = grammar::parse_id("election", r.required("election")?)?;
+        let station = grammar::parse_id("station", r.required("station")?)?;
+        let key = parse_vkey(r.required("key")?)?;
+        let reason = grammar::parse_text("reason", r.required("reason")?)?;
+        r.finish()?;
+        Ok(StationKeyRevocation {
+            election,
+            station,
+            key,
+            reason,
+        })
+    }
+
+    pub(super) fn write_body(&self, out: &mut String) {
+        push(out, "election", &self.election);
+        push(out, "station", &self.station);
+        push(out, "key", &self.key);
+        push(out, "reason", &self.reason);
+    }
+}
+
+pub(super) fn push(out: &mut String, name: &str, value: &str) {
+    out.push_str(name);
+    out.push(' ');
+    out.push_str(value);
+    out.push('\n');
+}

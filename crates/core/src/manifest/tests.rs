@@ -1,0 +1,131 @@
+use super::*;
+use crate::testutil;
+
+fn code(bytes: &[u8]) -> ErrorCode {
+    ValidatedManifest::from_bytes(bytes)
+        .expect_err("must be refused")
+        .code()
+}
+
+#[test]
+fn canonical_bytes_round_trip_and_digest_is_stable() {
+    let m = testutil::manifest();
+    let bytes = m.to_canonical_bytes();
+    let v = ValidatedManifest::from_bytes(&bytes).expect("canonical manifest accepted");
+    assert_eq!(v.digest(), Hash::sha256(&bytes));
+    assert_eq!(v.manifest(), &m);
+    assert_eq!(
+        v.station("01-001-0001").map(|s| s.county.as_str()),
+        Some("01-001")
+    );
+    assert!(v.has_candidate("council", 8));
+    assert!(!v.has_candidate("president", 8));
+    assert_eq!(v.province_of("02-001"), Some("02"));
+    // Keys are sorted at every level: the JCS property independent verifiers rely on.
+    let value: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    fn sorted(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::Object(map) => {
+                let keys: Vec<_> = map.keys().collect();
+                keys.windows(2).all(|w| w[0] < w[1]) && map.values().all(sorted)
+            }
+            serde_json::Value::Array(a) => a.iter().all(sorted),
+            _ => true,
+        }
+    }
+    assert!(sorted(&value));
+}
+
+#[test]
+fn non_canonical_spellings_are_refused() {
+    let m = testutil::manifest();
+    let bytes = m.to_canonical_bytes();
+    let text = String::from_utf8(bytes.clone()).expect("utf8");
+    let pretty = serde_json::to_vec_pretty(&m).expect("json");
+    assert_eq!(code(&pretty), ErrorCode::ManifestMalformed);
+    let mut trailing = bytes.clone();
+    trailing.push(b'\n');
+    assert_eq!(code(&trailing), ErrorCode::ManifestMalformed);
+    let escaped = text.replacen("\"e1\"", "\"\\u0065\\u0031\"", 1);
+    assert_eq!(code(escaped.as_bytes()), ErrorCode::ManifestMalformed);
+    let unknown = text.replacen("{\"constituencies\"", "{\"colour\":1,\"constituencies\"", 1);
+    assert_eq!(code(unknown.as_bytes()), ErrorCode::ManifestMalformed);
+    assert_eq!(code(b"not json"), ErrorCode::ManifestMalformed);
+    assert_eq!(
+        code(&bytes[..bytes.len() - 1]),
+        ErrorCode::ManifestMalformed
+    );
+}
+
+#[test]
+fn inconsistencies_are_refused_with_manifest_invalid() {
+    let cases: Vec<(&str, Box<dyn Fn(&mut Manifest)>)> = vec![
+        (
+            "duplicate station",
+            Box::new(|m| m.stations[1].id = m.stations[0].id.clone()),
+        ),
+        (
+            "unknown county",
+            Box::new(|m| m.stations[0].county = "09-999".into()),
+        ),
+        (
+            "unknown contest at station",
+            Box::new(|m| m.stations[0].contests.push("mayor".into())),
+        ),
+        (
+            "contest outside constituency",
+            Box::new(|m| m.stations[2].contests.push("council".into())),
+        ),
+        ("zero seats", Box::new(|m| m.contests[0].seats = 0)),
+        (
+            "duplicate candidate",
+            Box::new(|m| m.contests[0].candidates[1].code = 1),
+        ),
+        (
+            "candidate code zero",
+            Box::new(|m| m.contests[0].candidates[0].code = 0),
+        ),
+        (
+            "bad authority key",
+            Box::new(|m| m.keys.authority = "nonsense".into()),
+        ),
+        (
+            "witness with an Ed25519 note key",
+            Box::new(|m| m.keys.witnesses[0].vkey = m.keys.log.clone()),
+        ),
+        (
+            "unknown election kind",
+            Box::new(|m| m.election.kind = "referendum".into()),
+        ),
+        (
+            "bad threshold",
+            Box::new(|m| m.contests[0].threshold = Some(Ratio { den: 0, num: 1 })),
+        ),
+        (
+            "unknown province",
+            Box::new(|m| m.counties[0].province = "77".into()),
+        ),
+        (
+            "empty name",
+            Box::new(|m| m.provinces[0].name_fa = " ".into()),
+        ),
+        (
+            "bad id",
+            Box::new(|m| m.stations[0].id = "Station 1".into()),
+        ),
+        (
+            "station without contests",
+            Box::new(|m| m.stations[3].contests.clear()),
+        ),
+        (
+            "wrong format",
+            Box::new(|m| m.format = "tallyboard/manifest/v2".into()),
+        ),
+    ];
+    for (what, mutate) in cases {
+        let mut m = testutil::manifest();
+        mutate(&mut m);
+        let err = ValidatedManifest::from_bytes(&m.to_canonical_bytes()).expect_err(what);
+        assert_eq!(err.code(), ErrorCode::ManifestInvalid, "{what}: {err}");
+    }
+}

@@ -1,0 +1,241 @@
+//! Shared fixtures for the core's unit tests: a small election with real
+//! keys, built in code so each test can mutate it.
+
+use crate::entry::{Entry, ManifestCommitment, StationKey, Tally};
+use crate::manifest::*;
+use crate::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
+use crate::validate::{KeyState, LogView, TallyRef};
+use std::collections::HashMap;
+
+pub(crate) fn key(label: &str) -> SignerKey {
+    let seed: [u8; 32] = crate::Hash::sha256(label.as_bytes()).0;
+    SignerKey::from_seed(&format!("{}.test", label.replace(' ', "-")), seed).expect("valid name")
+}
+
+pub(crate) fn authority() -> SignerKey {
+    key("authority")
+}
+
+pub(crate) fn station_key(id: &str) -> SignerKey {
+    key(&format!("station-{id}"))
+}
+
+fn names(id: &str) -> (String, String) {
+    (format!("{id} en"), format!("{id} فا"))
+}
+
+/// Two provinces, three counties, a presidential contest and a 3-seat
+/// council in a constituency; four stations.
+pub(crate) fn manifest() -> Manifest {
+    let witness = key("witness");
+    let wv = VerifierKey::new(
+        witness.name(),
+        SIG_COSIGNATURE_V1,
+        *witness.verifier().public_key(),
+    )
+    .expect("witness key");
+    let province = |id: &str| {
+        let (en, fa) = names(id);
+        Province {
+            id: id.into(),
+            name_en: en,
+            name_fa: fa,
+        }
+    };
+    let county = |id: &str, p: &str| {
+        let (en, fa) = names(id);
+        County {
+            id: id.into(),
+            name_en: en,
+            name_fa: fa,
+            province: p.into(),
+        }
+    };
+    let cand = |code: u32| Candidate {
+        code,
+        name_en: format!("C{code}"),
+        name_fa: format!("نامزد {code}"),
+    };
+    let station = |id: &str, county: &str, contests: &[&str]| Station {
+        contests: contests.iter().map(|c| (*c).into()).collect(),
+        county: county.into(),
+        id: id.into(),
+        kind: "fixed".into(),
+    };
+    Manifest {
+        constituencies: vec![Constituency {
+            counties: vec!["01-001".into(), "01-002".into()],
+            id: "k1".into(),
+            name_en: "K1".into(),
+            name_fa: "حوزه ۱".into(),
+        }],
+        contests: vec![
+            Contest {
+                candidates: vec![cand(1), cand(2), cand(3)],
+                constituency: None,
+                id: "president".into(),
+                kind: "presidential".into(),
+                name_en: "President".into(),
+                name_fa: "ریاست جمهوری".into(),
+                reserves: None,
+                round: None,
+                runoff_factor: None,
+                seats: 1,
+                threshold: None,
+            },
+            Contest {
+                candidates: (1..=8).map(cand).collect(),
+                constituency: Some("k1".into()),
+                id: "council".into(),
+                kind: "village-council".into(),
+                name_en: "Council".into(),
+                name_fa: "شورا".into(),
+                reserves: None,
+                round: None,
+                runoff_factor: None,
+                seats: 3,
+                threshold: None,
+            },
+        ],
+        counties: vec![
+            county("01-001", "01"),
+            county("01-002", "01"),
+            county("02-001", "02"),
+        ],
+        election: Election {
+            date: "2025-06-27".into(),
+            id: "e1".into(),
+            kind: "presidential".into(),
+            name_en: "Test election".into(),
+            name_fa: "انتخابات آزمایشی".into(),
+        },
+        format: MANIFEST_FORMAT.into(),
+        keys: Keys {
+            authority: authority().verifier().to_vkey_string(),
+            log: key("log").verifier().to_vkey_string(),
+            supervisors: vec![key("supervisor").verifier().to_vkey_string()],
+            witnesses: vec![Witness {
+                name_en: "W".into(),
+                name_fa: "ش".into(),
+                role: "guardian-council".into(),
+                vkey: wv.to_vkey_string(),
+            }],
+        },
+        log: LogParams {
+            origin: key("log").name().into(),
+        },
+        provinces: vec![province("01"), province("02")],
+        stations: vec![
+            station("01-001-0001", "01-001", &["president", "council"]),
+            station("01-002-0001", "01-002", &["president", "council"]),
+            station("02-001-0001", "02-001", &["president"]),
+            station("02-001-0002", "02-001", &["president"]),
+        ],
+    }
+}
+
+pub(crate) fn validated() -> ValidatedManifest {
+    ValidatedManifest::from_manifest(manifest()).expect("fixture manifest is valid")
+}
+
+pub(crate) fn sign(e: &Entry, k: &SignerKey) -> Vec<u8> {
+    note::sign(&e.to_text(), &[k]).expect("valid text")
+}
+
+pub(crate) fn commitment(m: &ValidatedManifest) -> Entry {
+    Entry::ManifestCommitment(ManifestCommitment {
+        election: "e1".into(),
+        kind: "presidential".into(),
+        manifest_sha256: m.digest(),
+    })
+}
+
+pub(crate) fn registration(station: &str) -> Entry {
+    Entry::StationKey(StationKey {
+        election: "e1".into(),
+        station: station.into(),
+        key: station_key(station).verifier().to_vkey_string(),
+    })
+}
+
+pub(crate) fn tally(station: &str) -> Tally {
+    Tally {
+        election: "e1".into(),
+        contest: "president".into(),
+        station: station.into(),
+        revision: 1,
+        correction: None,
+        counterfoils: 300,
+        ballots_in_box: 290,
+        votes_taken: 285,
+        void_taken: 15,
+        void_not_taken: 5,
+        valid: 270,
+        votes: vec![(1, 150), (2, 100), (3, 20)],
+        minutes_sha256: None,
+    }
+}
+
+/// A LogView kept in maps, mirroring what the board's state does.
+#[derive(Default)]
+pub(crate) struct MapView {
+    pub committed: bool,
+    pub keys: HashMap<String, KeyState>,
+    pub tallies: HashMap<(String, String), Vec<TallyRef>>,
+    pub next: u64,
+}
+
+impl MapView {
+    pub(crate) fn apply(&mut self, signed: &crate::entry::SignedEntry) {
+        let index = self.next;
+        self.next += 1;
+        match &signed.entry {
+            Entry::ManifestCommitment(_) => self.committed = true,
+            Entry::StationKey(k) => {
+                self.keys.insert(
+                    k.station.clone(),
+                    KeyState {
+                        key: k.key.clone(),
+                        revoked: false,
+                    },
+                );
+            }
+            Entry::StationKeyRevocation(r) => {
+                if let Some(s) = self.keys.get_mut(&r.station) {
+                    s.revoked = true;
+                }
+            }
+            Entry::Tally(t) => self
+                .tallies
+                .entry((t.station.clone(), t.contest.clone()))
+                .or_default()
+                .push(TallyRef {
+                    index,
+                    leaf: signed.leaf_hash(),
+                    revision: t.revision,
+                }),
+        }
+    }
+}
+
+impl LogView for MapView {
+    fn manifest_committed(&self) -> bool {
+        self.committed
+    }
+    fn station_key(&self, station: &str) -> Option<KeyState> {
+        self.keys.get(station).cloned()
+    }
+    fn latest_tally(&self, station: &str, contest: &str) -> Option<TallyRef> {
+        self.tallies
+            .get(&(station.into(), contest.into()))?
+            .last()
+            .copied()
+    }
+    fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef> {
+        self.tallies
+            .get(&(station.into(), contest.into()))?
+            .iter()
+            .find(|t| t.revision == revision)
+            .copied()
+    }
+}

@@ -1,0 +1,294 @@
+//! `tallyboard bench`: measured figures, each next to a baseline measured in
+//! the same run on the same machine (never asserted in tests).
+//!
+//! * ingest: durable import of N signed tallies vs raw two-core `verify_strict`;
+//! * scale: a log grown to `--scale` entries in a child process whose peak
+//!   RSS (VmHWM) is read at every step, then root, inclusion and consistency
+//!   proof times at that size, open-and-verify time and disk bytes per entry.
+
+use crate::board::Board;
+use crate::import::{import_entries, synthetic_entries};
+use anyhow::{anyhow, bail, Context, Result};
+use ed25519_dalek::{Signature, VerifyingKey};
+use rayon::prelude::*;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Instant;
+use tallyboard_core::entry::SignedEntry;
+use tallyboard_core::hash::leaf_hash;
+use tallyboard_core::merkle;
+use tallyboard_core::tile;
+use tallyboard_synth::{keys, Config, SyntheticElection, ELECTION_ID};
+
+/// Peak and current resident set size of this process, in MiB.
+pub fn rss_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0.0, |kib| kib / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+struct Row {
+    what: String,
+    value: String,
+    baseline: String,
+    ratio: String,
+}
+
+pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
+    let mut rows = Vec::new();
+    let threads = rayon::current_num_threads();
+    eprintln!("generating {stations} stations ...");
+    let e = SyntheticElection::generate(Config {
+        seed: 1404,
+        stations,
+    });
+    let (setup, tallies) = synthetic_entries(&e);
+
+    // Baseline: raw verify_strict of the same tallies on all cores, keys and
+    // signatures decoded beforehand (the floor any verifying ingest pays).
+    let raw: Vec<(VerifyingKey, Vec<u8>, Signature)> = tallies
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            let signed = SignedEntry::parse(bytes).map_err(|e| anyhow!("{e}"))?;
+            let key = keys::station_key(ELECTION_ID, e.station_id(i)).verifier();
+            let sig = signed.note.signatures.first().context("unsigned")?;
+            let sig = Signature::from_slice(&sig.signature).map_err(|e| anyhow!("{e}"))?;
+            Ok((*key.public_key(), signed.note.text.into_bytes(), sig))
+        })
+        .collect::<Result<_>>()?;
+    let t = Instant::now();
+    let ok = raw
+        .par_iter()
+        .filter(|(k, m, s)| k.verify_strict(m, s).is_ok())
+        .count();
+    let raw_rate = raw.len() as f64 / t.elapsed().as_secs_f64();
+    if ok != raw.len() {
+        bail!(
+            "baseline: {} of {} signatures failed",
+            raw.len() - ok,
+            raw.len()
+        );
+    }
+    drop(raw);
+
+    // Durable import of the tallies (registrations imported first, untimed).
+    let dir = tempfile_dir("bench-ingest")?;
+    let log_key = keys::role_key("log").context("log role")?;
+    let mut board = Board::create(&dir, e.manifest_bytes(), log_key.clone())?;
+    import_entries(&mut board, &setup, 4096, None)?;
+    let stats = import_entries(&mut board, &tallies, 1024, None)?;
+    if stats.rejected > 0 {
+        bail!("{} tallies refused", stats.rejected);
+    }
+    let ingest_rate = tallies.len() as f64 / stats.elapsed.as_secs_f64();
+    rows.push(Row {
+        what: format!(
+            "durable import of {} signed tallies ({} group commits)",
+            tallies.len(),
+            stats.batches
+        ),
+        value: format!("{ingest_rate:.0} tallies/s"),
+        baseline: format!("raw verify_strict on {threads} threads: {raw_rate:.0}/s"),
+        ratio: format!("{:.2} (goal ≥ 0.8)", ingest_rate / raw_rate),
+    });
+    let disk = board.store().size_on_disk()?;
+    rows.push(Row {
+        what: format!("disk after {} entries", board.size()),
+        value: format!("{:.0} bytes/entry", disk as f64 / board.size() as f64),
+        baseline: format!(
+            "mean entry {:.0} bytes",
+            tallies.iter().map(Vec::len).sum::<usize>() as f64 / tallies.len() as f64
+        ),
+        ratio: String::new(),
+    });
+    drop(board);
+    std::fs::remove_dir_all(&dir).ok();
+
+    scale_rows(&e, &setup, &tallies, scale, &mut rows)?;
+
+    let mut md = String::new();
+    writeln!(md, "| measurement | value | baseline (same run) | ratio |")?;
+    writeln!(md, "|---|---|---|---|")?;
+    for r in &rows {
+        writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            r.what, r.value, r.baseline, r.ratio
+        )?;
+    }
+    print!("{md}");
+    if let Some(p) = out {
+        std::fs::write(p, &md)?;
+    }
+    Ok(())
+}
+
+/// Grows a log to `scale` entries (stations revise their tallies round after
+/// round) through a child `tallyboard import` per round, so the board's RSS
+/// is measured alone, then times proofs at that size.
+fn scale_rows(
+    e: &SyntheticElection,
+    setup: &[Vec<u8>],
+    tallies: &[Vec<u8>],
+    scale: u64,
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    let dir = tempfile_dir("bench-scale")?;
+    let files = tempfile_dir("bench-scale-bundles")?;
+    let log_key = keys::role_key("log").context("log role")?;
+    Board::create(&dir, e.manifest_bytes(), log_key.clone())?;
+    let key_file = files.join("log.key");
+    crate::keyfile::write(&log_key, &key_file)?;
+    let exe = std::env::current_exe()?;
+    let n = e.station_count();
+    let mut size = 0u64;
+    let mut round = 1u32;
+    let mut prev: Vec<tallyboard_core::Hash> = tallies.iter().map(|t| leaf_hash(t)).collect();
+    let mut peaks = Vec::new();
+    let mut import_secs = 0.0;
+    while size < scale {
+        let entries: Vec<Vec<u8>> = match round {
+            1 => setup.iter().chain(tallies.iter()).cloned().collect(),
+            r => {
+                let left = usize::try_from(scale - size).unwrap_or(usize::MAX).min(n);
+                let list: Vec<Vec<u8>> = (0..left)
+                    .into_par_iter()
+                    .map(|i| e.signed_revision(i, r, prev[i]))
+                    .collect();
+                for (i, b) in list.iter().enumerate() {
+                    prev[i] = leaf_hash(b);
+                }
+                list
+            }
+        };
+        let bundle = tile::encode_entry_bundle(entries.iter().map(Vec::as_slice))
+            .map_err(|e| anyhow!("{e}"))?;
+        let path = files.join("round.bundle");
+        std::fs::write(&path, bundle)?;
+        let t = Instant::now();
+        let output = std::process::Command::new(&exe)
+            .arg("import")
+            .arg("--data")
+            .arg(&dir)
+            .arg("--log-key")
+            .arg(&key_file)
+            .arg("--report-rss")
+            .arg(&path)
+            .output()?;
+        import_secs += t.elapsed().as_secs_f64();
+        if !output.status.success() {
+            bail!(
+                "child import failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        size += entries.len() as u64;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let peak = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("peak-rss-mib "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+        eprintln!("scale: {size} entries, child peak RSS {peak:.1} MiB");
+        peaks.push((size, peak));
+        round += 1;
+    }
+    rows.push(Row {
+        what: format!("board peak RSS while growing to {size} entries (per round)"),
+        value: peaks
+            .iter()
+            .map(|(s, p)| format!("{}k: {p:.0} MiB", s / 1000))
+            .collect::<Vec<_>>()
+            .join(", "),
+        baseline: "goal ≤ 150 MiB, flat".into(),
+        ratio: format!(
+            "{:.2} of goal",
+            peaks.iter().map(|p| p.1).fold(0.0, f64::max) / 150.0
+        ),
+    });
+    rows.push(Row {
+        what: format!(
+            "import to {size} entries (child processes, including open-and-verify each round)"
+        ),
+        value: format!("{import_secs:.1} s"),
+        baseline: String::new(),
+        ratio: String::new(),
+    });
+    let t = Instant::now();
+    let board = Board::open(&dir, log_key)?;
+    let open_secs = t.elapsed().as_secs_f64();
+    rows.push(Row {
+        what: format!("open and verify the whole store at {size} entries"),
+        value: format!("{open_secs:.2} s"),
+        baseline: String::new(),
+        ratio: String::new(),
+    });
+    let store = board.store();
+    let iters = 2000u64;
+    let t = Instant::now();
+    for k in 0..iters {
+        let s = size - k * 7;
+        merkle::tree_hash(s, store).map_err(|e| anyhow!("{e}"))?;
+    }
+    let root_us = t.elapsed().as_secs_f64() * 1e6 / iters as f64;
+    let t = Instant::now();
+    for k in 0..iters {
+        merkle::prove_inclusion((k * 7919) % size, size, store).map_err(|e| anyhow!("{e}"))?;
+    }
+    let incl_us = t.elapsed().as_secs_f64() * 1e6 / iters as f64;
+    let t = Instant::now();
+    for k in 0..iters {
+        merkle::prove_consistency(1 + (k * 7919) % (size - 1), size, store)
+            .map_err(|e| anyhow!("{e}"))?;
+    }
+    let cons_us = t.elapsed().as_secs_f64() * 1e6 / iters as f64;
+    // Baseline: one SHA-256 node hash, the unit every proof is made of.
+    let a = leaf_hash(b"a");
+    let t = Instant::now();
+    let mut h = a;
+    for _ in 0..100_000 {
+        h = tallyboard_core::hash::node_hash(&h, &a);
+    }
+    std::hint::black_box(h);
+    let node_us = t.elapsed().as_secs_f64() * 1e6 / 100_000.0;
+    for (what, us) in [
+        ("root of an arbitrary earlier size", root_us),
+        ("inclusion proof", incl_us),
+        ("consistency proof from a random earlier size", cons_us),
+    ] {
+        rows.push(Row {
+            what: format!("{what} at {size} entries (from sled)"),
+            value: format!("{us:.1} µs"),
+            baseline: format!("one node hash: {node_us:.3} µs"),
+            ratio: format!("{:.0}×", us / node_us),
+        });
+    }
+    let disk = store.size_on_disk()?;
+    rows.push(Row {
+        what: format!("disk at {size} entries"),
+        value: format!("{:.0} bytes/entry", disk as f64 / size as f64),
+        baseline: String::new(),
+        ratio: String::new(),
+    });
+    drop(board);
+    std::fs::remove_dir_all(&dir).ok();
+    std::fs::remove_dir_all(&files).ok();
+    Ok(())
+}
+
+fn tempfile_dir(name: &str) -> Result<std::path::PathBuf> {
+    let d = std::env::temp_dir().join(format!("tallyboard-{name}-{}", std::process::id()));
+    if d.exists() {
+        std::fs::remove_dir_all(&d)?;
+    }
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
+}

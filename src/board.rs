@@ -1,0 +1,446 @@
+//! The board's log: validation in front, one writer, group commit, signed
+//! checkpoints, and a fail-closed open (`spec/storage.md`).
+//!
+//! Contract:
+//! * [`Board::append`] takes a batch of submissions, validates each against
+//!   the manifest and the state left by everything before it (including
+//!   earlier submissions of the same batch), writes the accepted ones in one
+//!   atomic sled batch, makes it durable (flush + fsync), then signs and
+//!   durably stores one checkpoint covering them. Only then does it return,
+//!   so a caller may acknowledge every `Appended` outcome.
+//! * A storage error leaves the in-memory state ahead of the disk; the board
+//!   then refuses further appends (`poisoned`) until it is reopened, which
+//!   rebuilds everything from disk.
+//! * [`Board::open`] recomputes every stored hash from the entries, checks
+//!   every stored checkpoint's signature and root against the tree, and
+//!   refuses to open on any disagreement.
+
+use crate::state::LogState;
+use crate::store::{Batch, Store};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::HashMap;
+use std::path::Path;
+use tallyboard_core::checkpoint::{self, Checkpoint};
+use tallyboard_core::entry::{Entry, SignedEntry};
+use tallyboard_core::error::Coded;
+use tallyboard_core::manifest::ValidatedManifest;
+use tallyboard_core::merkle::{self, HashReader};
+use tallyboard_core::note::{SignerKey, VerifierKey, Verifiers};
+use tallyboard_core::tlog_proof::TlogProof;
+use tallyboard_core::validate::{self, ValidationError};
+use tallyboard_core::Hash;
+
+/// sled page cache: bounded so the board's memory stays flat as the log grows.
+const CACHE_BYTES: u64 = 32 << 20;
+
+/// A submission that has been parsed and (perhaps) signature-checked off
+/// the writer thread.
+pub struct Prepared {
+    /// The parsed entry.
+    pub signed: SignedEntry,
+    /// The key the signature was checked against, and the verdict.
+    pub verdict: Option<(VerifierKey, Result<(), ValidationError>)>,
+}
+
+/// Parses an entry and checks its signature against the signer the given
+/// state requires. Safe to run on many threads at once; the writer re-checks
+/// only if the required signer changed in between.
+pub fn prepare(
+    bytes: &[u8],
+    manifest: &ValidatedManifest,
+    state: &LogState,
+) -> Result<Prepared, ValidationError> {
+    let signed = SignedEntry::parse(bytes).map_err(ValidationError::from)?;
+    let verdict = validate::required_signer(&signed.entry, manifest, state)
+        .ok()
+        .map(|key| {
+            let v = validate::verify_signature(&signed, &key);
+            (key, v)
+        });
+    Ok(Prepared { signed, verdict })
+}
+
+/// What happened to one submission.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Appended at `index`.
+    Appended {
+        /// Its index.
+        index: u64,
+        /// Its leaf hash.
+        leaf: Hash,
+    },
+    /// The same bytes were already logged at `index`; nothing was appended.
+    Duplicate {
+        /// The existing index.
+        index: u64,
+        /// Its leaf hash.
+        leaf: Hash,
+    },
+    /// Refused; nothing was appended.
+    Rejected(ValidationError),
+}
+
+/// The latest signed checkpoint.
+#[derive(Clone, Debug)]
+pub struct SignedCheckpoint {
+    /// Parsed body.
+    pub checkpoint: Checkpoint,
+    /// The signed note bytes, as published.
+    pub bytes: Vec<u8>,
+}
+
+/// The board's log.
+pub struct Board {
+    store: Store,
+    manifest: ValidatedManifest,
+    log_key: SignerKey,
+    verifiers: Verifiers,
+    state: LogState,
+    size: u64,
+    latest: SignedCheckpoint,
+    poisoned: bool,
+}
+
+/// Reads stored hashes from the store, or from a batch not yet written.
+struct Overlay<'a> {
+    store: &'a Store,
+    base: u64,
+    pending: &'a [Hash],
+}
+
+impl HashReader for Overlay<'_> {
+    type Error = anyhow::Error;
+    fn read_hash(&self, index: u64) -> Result<Hash> {
+        if index >= self.base {
+            let i = usize::try_from(index - self.base)?;
+            self.pending
+                .get(i)
+                .copied()
+                .ok_or_else(|| anyhow!("stored hash {index} not yet computed"))
+        } else {
+            self.store.stored_hash(index)
+        }
+    }
+}
+
+impl Board {
+    /// Creates a new board in an empty directory for a manifest, storing the
+    /// manifest blob and signing the empty checkpoint.
+    pub fn create(dir: &Path, manifest_bytes: &[u8], log_key: SignerKey) -> Result<Board> {
+        let manifest = ValidatedManifest::from_bytes(manifest_bytes).map_err(|e| anyhow!("{e}"))?;
+        check_log_key(&manifest, &log_key)?;
+        let store = Store::open(dir, CACHE_BYTES)?;
+        if store.size()? != 0 || store.latest_checkpoint()?.is_some() {
+            bail!(
+                "{} already holds a board; refusing to overwrite it",
+                dir.display()
+            );
+        }
+        store.put_blob(manifest_bytes)?;
+        store.put_meta("manifest", &manifest.digest().0)?;
+        let cp = Checkpoint {
+            origin: manifest.manifest().log.origin.clone(),
+            size: 0,
+            root: tallyboard_core::hash::EMPTY_ROOT,
+            extensions: vec![],
+        };
+        let bytes = checkpoint::sign_checkpoint(&cp, &log_key);
+        store.put_checkpoint(0, &bytes)?;
+        store.sync()?;
+        let verifiers = verifiers_for(&log_key);
+        Ok(Board {
+            store,
+            manifest,
+            log_key,
+            verifiers,
+            state: LogState::default(),
+            size: 0,
+            latest: SignedCheckpoint {
+                checkpoint: cp,
+                bytes,
+            },
+            poisoned: false,
+        })
+    }
+
+    /// Opens an existing board, verifying it end to end (fail closed).
+    pub fn open(dir: &Path, log_key: SignerKey) -> Result<Board> {
+        if !dir.join("db").exists() {
+            bail!(
+                "{} holds no board (run `tallyboard init` first)",
+                dir.display()
+            );
+        }
+        let store = Store::open(dir, CACHE_BYTES)?;
+        let digest = store
+            .meta("manifest")?
+            .context("store has no manifest digest")?;
+        let digest = Hash(
+            digest
+                .as_slice()
+                .try_into()
+                .context("bad manifest digest")?,
+        );
+        let manifest_bytes = store.blob(&digest)?.context("manifest blob is missing")?;
+        let manifest =
+            ValidatedManifest::from_bytes(&manifest_bytes).map_err(|e| anyhow!("{e}"))?;
+        check_log_key(&manifest, &log_key)?;
+        let verifiers = verifiers_for(&log_key);
+        let size = store.size()?;
+
+        // 1. Recompute every stored hash from the entries and replay the state.
+        let mut state = LogState::default();
+        let mut expected = 0u64;
+        for item in store.entries(0, size) {
+            let (index, bytes) = item?;
+            if index != expected {
+                bail!("store inconsistent: entry {expected} is missing");
+            }
+            expected += 1;
+            let leaf = tallyboard_core::hash::leaf_hash(&bytes);
+            let hashes = merkle::stored_hashes(index, leaf, &store)
+                .map_err(|e| anyhow!("store inconsistent at entry {index}: {e}"))?;
+            let first = merkle::stored_hash_count(index);
+            for (i, h) in hashes.iter().enumerate() {
+                if store.stored_hash(first + i as u64)? != *h {
+                    bail!(
+                        "store inconsistent: stored hash {} disagrees with the entries",
+                        first + i as u64
+                    );
+                }
+            }
+            let entry = SignedEntry::parse(&bytes)
+                .map_err(|e| anyhow!("store inconsistent: entry {index} no longer parses: {e}"))?;
+            state.apply(index, leaf, &entry.entry);
+        }
+        if expected != size {
+            bail!("store inconsistent: size says {size}, found {expected} entries");
+        }
+
+        // 2. Every signed checkpoint must verify and match the tree.
+        let origin = manifest.manifest().log.origin.clone();
+        let mut latest = None;
+        for cp_size in store.checkpoint_sizes()? {
+            let bytes = store.checkpoint(cp_size)?.context("checkpoint vanished")?;
+            let (cp, _) = checkpoint::open_checkpoint(&bytes, &origin, &verifiers)
+                .map_err(|e| anyhow!("stored checkpoint {cp_size} does not verify: {e}"))?;
+            if cp.size != cp_size || cp.size > size {
+                bail!(
+                    "store inconsistent: checkpoint of size {} beyond the {size} stored entries",
+                    cp.size
+                );
+            }
+            let root = merkle::tree_hash(cp.size, &store).map_err(|e| anyhow!("{e}"))?;
+            if root != cp.root {
+                bail!(
+                    "store inconsistent: the tree of size {} has root {root}, but the signed checkpoint says {}",
+                    cp.size,
+                    cp.root
+                );
+            }
+            latest = Some(SignedCheckpoint {
+                checkpoint: cp,
+                bytes,
+            });
+        }
+        let latest = latest.context("store has no signed checkpoint")?;
+        let mut board = Board {
+            store,
+            manifest,
+            log_key,
+            verifiers,
+            state,
+            size,
+            latest,
+            poisoned: false,
+        };
+        // Entries made durable but not yet checkpointed when the board stopped
+        // were never acknowledged; they were validated, so cover them now.
+        if board.latest.checkpoint.size < size {
+            board.sign_checkpoint()?;
+        }
+        Ok(board)
+    }
+
+    fn sign_checkpoint(&mut self) -> Result<()> {
+        let root = merkle::tree_hash(self.size, &self.store).map_err(|e| anyhow!("{e}"))?;
+        let cp = Checkpoint {
+            origin: self.manifest.manifest().log.origin.clone(),
+            size: self.size,
+            root,
+            extensions: vec![],
+        };
+        let bytes = checkpoint::sign_checkpoint(&cp, &self.log_key);
+        self.store.put_checkpoint(self.size, &bytes)?;
+        self.store.sync()?;
+        self.latest = SignedCheckpoint {
+            checkpoint: cp,
+            bytes,
+        };
+        Ok(())
+    }
+
+    /// Validates and appends a batch (see the module contract).
+    pub fn append(&mut self, items: Vec<Prepared>) -> Result<Vec<Outcome>> {
+        if self.poisoned {
+            bail!("the board hit a storage error and must be restarted");
+        }
+        let base = merkle::stored_hash_count(self.size);
+        let mut pending: Vec<Hash> = Vec::new();
+        let mut pending_leaves: HashMap<Hash, u64> = HashMap::new();
+        let mut batch = Batch::default();
+        let mut next = self.size;
+        let mut outcomes = Vec::with_capacity(items.len());
+        for p in items {
+            let leaf = p.signed.leaf_hash();
+            let existing = match pending_leaves.get(&leaf) {
+                Some(&i) => Some(i),
+                None => self.store.index_of_leaf(&leaf)?,
+            };
+            if let Some(index) = existing {
+                outcomes.push(Outcome::Duplicate { index, leaf });
+                continue;
+            }
+            if let Err(e) = self.check(&p) {
+                outcomes.push(Outcome::Rejected(e));
+                continue;
+            }
+            let reader = Overlay {
+                store: &self.store,
+                base,
+                pending: &pending,
+            };
+            let hashes = merkle::stored_hashes(next, leaf, &reader).map_err(|e| anyhow!("{e}"))?;
+            batch.push(
+                next,
+                p.signed.bytes.clone(),
+                leaf,
+                merkle::stored_hash_count(next),
+                &hashes,
+            );
+            pending.extend_from_slice(&hashes);
+            pending_leaves.insert(leaf, next);
+            self.state.apply(next, leaf, &p.signed.entry);
+            outcomes.push(Outcome::Appended { index: next, leaf });
+            next += 1;
+        }
+        if !batch.is_empty() {
+            let durable = self.store.write(batch).and_then(|()| self.store.sync());
+            if let Err(e) = durable {
+                self.poisoned = true;
+                return Err(e.context("writing the batch; nothing in it was acknowledged"));
+            }
+            self.size = next;
+            if let Err(e) = self.sign_checkpoint() {
+                self.poisoned = true;
+                return Err(e.context("signing the checkpoint"));
+            }
+        }
+        Ok(outcomes)
+    }
+
+    fn check(&self, p: &Prepared) -> Result<(), ValidationError> {
+        let key = validate::required_signer(&p.signed.entry, &self.manifest, &self.state)?;
+        match &p.verdict {
+            Some((k, verdict)) if k == &key => verdict.clone()?,
+            _ => validate::verify_signature(&p.signed, &key)?,
+        }
+        validate::check_entry(&p.signed, &self.manifest, &self.state)
+    }
+
+    /// Parses and appends raw entries (single-threaded preparation).
+    pub fn append_bytes(&mut self, entries: &[Vec<u8>]) -> Result<Vec<Outcome>> {
+        let mut prepared = Vec::new();
+        let mut early = Vec::new();
+        for (i, b) in entries.iter().enumerate() {
+            match prepare(b, &self.manifest, &self.state) {
+                Ok(p) => prepared.push(p),
+                Err(e) => early.push((i, e)),
+            }
+        }
+        let mut outcomes = self.append(prepared)?.into_iter();
+        let mut early = early.into_iter().peekable();
+        let mut out = Vec::with_capacity(entries.len());
+        for i in 0..entries.len() {
+            if early.peek().is_some_and(|(j, _)| *j == i) {
+                let (_, e) = early.next().ok_or_else(|| anyhow!("unreachable"))?;
+                out.push(Outcome::Rejected(e));
+            } else {
+                out.push(outcomes.next().ok_or_else(|| anyhow!("outcome missing"))?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A receipt (C2SP tlog-proof) for the entry at `index`, against the
+    /// latest checkpoint.
+    pub fn receipt(&self, index: u64) -> Result<TlogProof> {
+        let cp = &self.latest;
+        let proof = merkle::prove_inclusion(index, cp.checkpoint.size, &self.store)
+            .map_err(|e| anyhow!("{e}"))?;
+        Ok(TlogProof {
+            extra: None,
+            index,
+            proof,
+            checkpoint: cp.bytes.clone(),
+        })
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+    /// The latest signed checkpoint.
+    pub fn latest(&self) -> &SignedCheckpoint {
+        &self.latest
+    }
+    /// The manifest.
+    pub fn manifest(&self) -> &ValidatedManifest {
+        &self.manifest
+    }
+    /// The replayed state.
+    pub fn state(&self) -> &LogState {
+        &self.state
+    }
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+    /// Verifiers holding the log key.
+    pub fn verifiers(&self) -> &Verifiers {
+        &self.verifiers
+    }
+    /// The parsed entry at `index`.
+    pub fn entry(&self, index: u64) -> Result<Option<(Vec<u8>, Entry)>> {
+        let Some(bytes) = self.store.entry(index)? else {
+            return Ok(None);
+        };
+        let e = SignedEntry::parse(&bytes)
+            .map_err(|e| anyhow!("stored entry {index}: {} {e}", e.code()))?;
+        Ok(Some((bytes, e.entry)))
+    }
+}
+
+fn verifiers_for(key: &SignerKey) -> Verifiers {
+    let mut v = Verifiers::new();
+    v.add(key.verifier());
+    v
+}
+
+fn check_log_key(manifest: &ValidatedManifest, key: &SignerKey) -> Result<()> {
+    if key.verifier().to_vkey_string() != manifest.log_key().to_vkey_string() {
+        bail!(
+            "the log key {} is not the manifest's log key {}",
+            key.verifier().to_vkey_string(),
+            manifest.log_key().to_vkey_string()
+        );
+    }
+    if key.name() != manifest.manifest().log.origin {
+        bail!(
+            "the log key's name must equal the log origin {}",
+            manifest.manifest().log.origin
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! Offline import of signed entries, the synthetic election writer and the
+//! offline demo.
+//!
+//! Entries are prepared (parsed, signatures checked with `verify_strict`) on
+//! all cores with rayon, then appended by the single writer in batches: one
+//! durable write and one checkpoint per batch (group commit).
+
+use crate::board::{self, Board, Outcome};
+use anyhow::{anyhow, bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tallyboard_core::error::Coded;
+use tallyboard_core::tile;
+use tallyboard_synth::{Config, SyntheticElection};
+
+/// What an import did.
+#[derive(Debug, Default)]
+pub struct ImportStats {
+    /// Entries appended.
+    pub appended: u64,
+    /// Entries already in the log (idempotent resubmission).
+    pub duplicates: u64,
+    /// Entries refused.
+    pub rejected: u64,
+    /// Durable writes (group commits).
+    pub batches: u64,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for ImportStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "appended {}, already logged {}, refused {}, in {} durable batches, {:.2} s",
+            self.appended,
+            self.duplicates,
+            self.rejected,
+            self.batches,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// Imports entries from memory in batches of `batch`.
+pub fn import_entries(
+    board: &mut Board,
+    entries: &[Vec<u8>],
+    batch: usize,
+    progress: Option<&ProgressBar>,
+) -> Result<ImportStats> {
+    let start = Instant::now();
+    let mut stats = ImportStats::default();
+    for chunk in entries.chunks(batch.max(1)) {
+        let prepared: Vec<_> = chunk
+            .par_iter()
+            .map(|b| board::prepare(b, board.manifest(), board.state()))
+            .collect();
+        let mut ok = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            match p {
+                Ok(p) => ok.push(p),
+                Err(e) => {
+                    stats.rejected += 1;
+                    eprintln!("refused: {} {}", e.code(), e.message());
+                }
+            }
+        }
+        for outcome in board.append(ok)? {
+            match outcome {
+                Outcome::Appended { .. } => stats.appended += 1,
+                Outcome::Duplicate { .. } => stats.duplicates += 1,
+                Outcome::Rejected(e) => {
+                    stats.rejected += 1;
+                    eprintln!("refused: {} {}", e.code(), e.message());
+                }
+            }
+        }
+        stats.batches += 1;
+        if let Some(pb) = progress {
+            pb.inc(chunk.len() as u64);
+        }
+    }
+    stats.elapsed = start.elapsed();
+    Ok(stats)
+}
+
+/// Reads entry bundle files (uint16 big-endian length-prefixed entries,
+/// the C2SP tlog-tiles bundle encoding) and imports them, streaming: at most
+/// one batch of entries is in memory at a time, so importing a large file
+/// does not inflate the board's memory.
+pub fn import_files(
+    board: &mut Board,
+    files: &[PathBuf],
+    batch: usize,
+    show: bool,
+) -> Result<ImportStats> {
+    use std::io::Read;
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let pb = show.then(|| progress_bar(total, "bytes"));
+    let mut stats = ImportStats::default();
+    let start = Instant::now();
+    for f in files {
+        let file = std::fs::File::open(f).with_context(|| format!("reading {}", f.display()))?;
+        let mut r = std::io::BufReader::with_capacity(1 << 20, file);
+        let mut chunk: Vec<Vec<u8>> = Vec::with_capacity(batch);
+        let mut offset = 0u64;
+        loop {
+            let mut len = [0u8; 2];
+            match r.read_exact(&mut len) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+                Err(e) => return Err(e.into()),
+            }
+            let n = usize::from(u16::from_be_bytes(len));
+            let mut entry = vec![0u8; n];
+            r.read_exact(&mut entry)
+                .with_context(|| format!("{}: truncated entry at byte {offset}", f.display()))?;
+            offset += 2 + n as u64;
+            chunk.push(entry);
+            if chunk.len() >= batch.max(1) {
+                let s = import_entries(board, &chunk, batch, None)?;
+                add(&mut stats, &s);
+                if let Some(pb) = &pb {
+                    pb.inc(chunk.iter().map(|e| e.len() as u64 + 2).sum());
+                }
+                chunk.clear();
+            }
+        }
+        if !chunk.is_empty() {
+            let s = import_entries(board, &chunk, batch, None)?;
+            add(&mut stats, &s);
+        }
+    }
+    if let Some(pb) = pb {
+        pb.finish_and_clear();
+    }
+    stats.elapsed = start.elapsed();
+    Ok(stats)
+}
+
+fn add(total: &mut ImportStats, s: &ImportStats) {
+    total.appended += s.appended;
+    total.duplicates += s.duplicates;
+    total.rejected += s.rejected;
+    total.batches += s.batches;
+}
+
+/// A progress bar on stderr.
+pub fn progress_bar(len: u64, msg: &'static str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(msg);
+    pb
+}
+
+/// Every entry of a synthetic election, in log order: the manifest
+/// commitment, the station key registrations, then the tallies.
+pub fn synthetic_entries(e: &SyntheticElection) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let n = e.station_count();
+    let mut setup = vec![e.commitment_entry()];
+    setup.extend(
+        (0..n)
+            .into_par_iter()
+            .map(|i| e.registration_entry(i))
+            .collect::<Vec<_>>(),
+    );
+    let tallies = (0..n).into_par_iter().map(|i| e.signed_tally(i)).collect();
+    (setup, tallies)
+}
+
+/// `tallyboard synth`: writes manifest.json and entries.bundle.
+pub fn write_synthetic(out: &Path, stations: usize, seed: u64) -> Result<()> {
+    std::fs::create_dir_all(out)?;
+    let e = SyntheticElection::generate(Config { seed, stations });
+    std::fs::write(out.join("manifest.json"), e.manifest_bytes())?;
+    let (setup, tallies) = synthetic_entries(&e);
+    let bundle = tile::encode_entry_bundle(setup.iter().chain(tallies.iter()).map(Vec::as_slice))
+        .map_err(|err| anyhow!("{err}"))?;
+    std::fs::write(out.join("entries.bundle"), bundle)?;
+    eprintln!(
+        "wrote {} (sha256 {}) and {} entries to {}",
+        "manifest.json",
+        e.manifest().digest(),
+        setup.len() + tallies.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// The offline demo: a national election imported durably, checkpoint printed.
+pub fn demo(stations: usize, seed: u64, data: Option<PathBuf>) -> Result<()> {
+    let tmp;
+    let dir = match data {
+        Some(d) => d,
+        None => {
+            tmp = tempdir()?;
+            tmp.clone()
+        }
+    };
+    let t0 = Instant::now();
+    let e = SyntheticElection::generate(Config { seed, stations });
+    let log_key = tallyboard_synth::keys::role_key("log").ok_or_else(|| anyhow!("no log role"))?;
+    let (setup, tallies) = synthetic_entries(&e);
+    eprintln!(
+        "generated {} stations, {} signed entries in {:.2} s",
+        stations,
+        setup.len() + tallies.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let mut b = if dir.join("db").exists() {
+        Board::open(&dir, log_key)?
+    } else {
+        Board::create(&dir, e.manifest_bytes(), log_key)?
+    };
+    let pb = progress_bar(setup.len() as u64, "keys");
+    let s1 = import_entries(&mut b, &setup, 4096, Some(&pb))?;
+    pb.finish_and_clear();
+    let pb = progress_bar(tallies.len() as u64, "tallies");
+    let s2 = import_entries(&mut b, &tallies, 1024, Some(&pb))?;
+    pb.finish_and_clear();
+    if s1.rejected + s2.rejected > 0 {
+        bail!("{} entries were refused", s1.rejected + s2.rejected);
+    }
+    eprintln!("registrations: {s1}");
+    eprintln!(
+        "tallies:       {s2} ({:.0} tallies/s)",
+        tallies.len() as f64 / s2.elapsed.as_secs_f64()
+    );
+    eprintln!("store: {} (tree size {})", dir.display(), b.size());
+    eprintln!("log verifier key: {}", b.manifest().log_key());
+    print!("{}", String::from_utf8_lossy(&b.latest().bytes));
+    Ok(())
+}
+
+fn tempdir() -> Result<PathBuf> {
+    let base = std::env::temp_dir().join(format!("tallyboard-demo-{}", std::process::id()));
+    if base.exists() {
+        std::fs::remove_dir_all(&base)?;
+    }
+    std::fs::create_dir_all(&base)?;
+    Ok(base)
+}

@@ -1,0 +1,59 @@
+//! Private key files: the Go `sumdb/note` form `PRIVATE+KEY+<name>+<id>+<base64>`
+//! in a file of mode 0600. The key is read into memory and never printed,
+//! logged or included in an error message.
+
+use anyhow::{bail, Context, Result};
+use std::io::Write;
+use std::path::Path;
+use tallyboard_core::note::SignerKey;
+
+/// Generates a new Ed25519 key named `name` from the operating system's
+/// randomness and writes it to `path` (mode 0600, refusing to overwrite).
+pub fn generate(name: &str, path: &Path) -> Result<SignerKey> {
+    let mut seed = [0u8; 32];
+    getrandom::getrandom(&mut seed)
+        .map_err(|e| anyhow::anyhow!("reading operating-system randomness: {e}"))?;
+    let key = SignerKey::from_seed(name, seed).map_err(|e| anyhow::anyhow!("{e}"))?;
+    seed.fill(0);
+    write(&key, path)?;
+    Ok(key)
+}
+
+/// Writes a key file with mode 0600; refuses to overwrite an existing file.
+pub fn write(key: &SignerKey, path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = match opts.open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            bail!(
+                "{} already exists; refusing to overwrite a key",
+                path.display()
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("creating {}", path.display())),
+    };
+    let mut text = key.to_skey_string();
+    text.push('\n');
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// Reads a private key file. The error never quotes the file's content.
+pub fn read(path: &Path) -> Result<SignerKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading key file {}", path.display()))?;
+    SignerKey::parse(text.trim_end_matches('\n')).map_err(|_| {
+        anyhow::anyhow!(
+            "{} is not a PRIVATE+KEY+... signer key file",
+            path.display()
+        )
+    })
+}

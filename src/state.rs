@@ -1,0 +1,89 @@
+//! The board's in-memory view of what the log holds, for validation and
+//! station look-ups. It is derived: rebuilt on every open by replaying the
+//! stored entries, so it can never disagree with the log. Its size is
+//! bounded by the manifest (stations × contests × revisions), not by the
+//! log's length.
+
+use std::collections::HashMap;
+use tallyboard_core::entry::Entry;
+use tallyboard_core::validate::{KeyState, LogView, TallyRef};
+use tallyboard_core::Hash;
+
+/// Everything logged about one station.
+#[derive(Clone, Debug, Default)]
+pub struct StationRecord {
+    /// The active (or last revoked) key.
+    pub key: Option<KeyState>,
+    /// Indexes of the station's key registrations and revocations.
+    pub key_entries: Vec<u64>,
+    /// Tallies per contest, by revision (index 0 = revision 1).
+    pub tallies: HashMap<String, Vec<TallyRef>>,
+}
+
+/// The replayed state.
+#[derive(Default)]
+pub struct LogState {
+    /// Whether the manifest commitment is logged.
+    pub committed: bool,
+    /// Per station.
+    pub stations: HashMap<String, StationRecord>,
+}
+
+impl LogState {
+    /// Applies an entry that has been accepted at `index`.
+    pub fn apply(&mut self, index: u64, leaf: Hash, entry: &Entry) {
+        match entry {
+            Entry::ManifestCommitment(_) => self.committed = true,
+            Entry::StationKey(k) => {
+                let rec = self.stations.entry(k.station.clone()).or_default();
+                rec.key = Some(KeyState {
+                    key: k.key.clone(),
+                    revoked: false,
+                });
+                rec.key_entries.push(index);
+            }
+            Entry::StationKeyRevocation(r) => {
+                let rec = self.stations.entry(r.station.clone()).or_default();
+                if let Some(state) = &mut rec.key {
+                    state.revoked = true;
+                }
+                rec.key_entries.push(index);
+            }
+            Entry::Tally(t) => {
+                let rec = self.stations.entry(t.station.clone()).or_default();
+                rec.tallies
+                    .entry(t.contest.clone())
+                    .or_default()
+                    .push(TallyRef {
+                        index,
+                        leaf,
+                        revision: t.revision,
+                    });
+            }
+        }
+    }
+}
+
+impl LogView for LogState {
+    fn manifest_committed(&self) -> bool {
+        self.committed
+    }
+
+    fn station_key(&self, station: &str) -> Option<KeyState> {
+        self.stations.get(station).and_then(|r| r.key.clone())
+    }
+
+    fn latest_tally(&self, station: &str, contest: &str) -> Option<TallyRef> {
+        self.stations
+            .get(station)?
+            .tallies
+            .get(contest)?
+            .last()
+            .copied()
+    }
+
+    fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef> {
+        let list = self.stations.get(station)?.tallies.get(contest)?;
+        list.iter().find(|t| t.revision == revision).copied()
+    }
+}

@@ -1,0 +1,272 @@
+//! The board's durable storage on sled 0.34 (`spec/storage.md`).
+//!
+//! One sled tree holds the whole log under key prefixes, so that an append
+//! (entries, their stored hashes, the new size) is one atomic `apply_batch`:
+//!
+//! | key | value |
+//! |---|---|
+//! | `E` ‖ u64be index | the entry's signed-note bytes |
+//! | `H` ‖ u64be stored-hash index | 32-byte stored hash (`merkle::stored_hash_index`) |
+//! | `L` ‖ leaf hash | u64be index of the entry with that leaf |
+//! | `C` ‖ u64be size | the signed checkpoint of that size |
+//! | `Msize` | u64be number of entries |
+//!
+//! Content-addressed blobs (the manifest, minutes scans) live in a second
+//! tree keyed by SHA-256; they are idempotent and need no atomicity with the log.
+//!
+//! **Durability.** sled 0.34's `flush()` ends in `sync_file_range` on Linux,
+//! which neither flushes the drive's write cache nor persists metadata (sled
+//! issue #1452, reproduced with strace in `../shared/reference/crates.md`).
+//! [`Store::sync`] therefore follows every flush with a real `fsync` of the
+//! database file. Nothing is acknowledged, and no checkpoint signed, before
+//! that returns.
+
+use anyhow::{bail, Context, Result};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use tallyboard_core::merkle::HashReader;
+use tallyboard_core::Hash;
+
+const SIZE_KEY: &[u8] = b"Msize";
+
+/// The sled-backed store.
+pub struct Store {
+    db: sled::Db,
+    log: sled::Tree,
+    blobs: sled::Tree,
+    path: PathBuf,
+}
+
+fn key(prefix: u8, n: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = prefix;
+    k[1..].copy_from_slice(&n.to_be_bytes());
+    k
+}
+
+fn leaf_key(leaf: &Hash) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[0] = b'L';
+    k[1..].copy_from_slice(&leaf.0);
+    k
+}
+
+fn be_u64(v: &[u8]) -> Result<u64> {
+    let arr: [u8; 8] = v.try_into().context("stored integer is not 8 bytes")?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+/// One append, written atomically.
+#[derive(Default)]
+pub struct Batch {
+    entries: Vec<(u64, Vec<u8>, Hash)>,
+    hashes: Vec<(u64, Hash)>,
+    new_size: u64,
+}
+
+impl Batch {
+    /// Adds an entry at `index` with its leaf hash and the stored hashes it
+    /// creates (starting at stored-hash index `first_hash`).
+    pub fn push(
+        &mut self,
+        index: u64,
+        bytes: Vec<u8>,
+        leaf: Hash,
+        first_hash: u64,
+        hashes: &[Hash],
+    ) {
+        self.entries.push((index, bytes, leaf));
+        for (i, h) in hashes.iter().enumerate() {
+            self.hashes.push((first_hash + i as u64, *h));
+        }
+        self.new_size = index + 1;
+    }
+
+    /// Whether the batch holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store> {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(cache_bytes)
+            // Our own group commit decides when to flush; sled's timer would
+            // only add writes we then fsync anyway.
+            .flush_every_ms(None)
+            .open()
+            .with_context(|| format!("opening sled store in {}", dir.display()))?;
+        let log = db.open_tree("log")?;
+        let blobs = db.open_tree("blobs")?;
+        // Persist the directory entries of a fresh store.
+        File::open(dir).and_then(|d| d.sync_all()).ok();
+        Ok(Store {
+            db,
+            log,
+            blobs,
+            path: dir.to_path_buf(),
+        })
+    }
+
+    /// Makes everything written so far durable: sled's flush, then a real
+    /// fsync of the database file (see the module docs).
+    pub fn sync(&self) -> Result<()> {
+        self.db.flush().context("sled flush")?;
+        let db_file = self.path.join("db");
+        File::open(&db_file)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("fsync {}", db_file.display()))?;
+        Ok(())
+    }
+
+    /// Number of entries.
+    pub fn size(&self) -> Result<u64> {
+        match self.log.get(SIZE_KEY)? {
+            Some(v) => be_u64(&v),
+            None => Ok(0),
+        }
+    }
+
+    /// Writes a batch atomically (not yet durable: call [`Store::sync`]).
+    pub fn write(&self, batch: Batch) -> Result<()> {
+        let mut b = sled::Batch::default();
+        for (index, bytes, leaf) in batch.entries {
+            b.insert(&key(b'E', index)[..], bytes);
+            b.insert(&leaf_key(&leaf)[..], &index.to_be_bytes()[..]);
+        }
+        for (i, h) in batch.hashes {
+            b.insert(&key(b'H', i)[..], &h.0[..]);
+        }
+        b.insert(SIZE_KEY, &batch.new_size.to_be_bytes()[..]);
+        self.log.apply_batch(b).context("sled apply_batch")?;
+        Ok(())
+    }
+
+    /// Stores a signed checkpoint of `size` (not yet durable).
+    pub fn put_checkpoint(&self, size: u64, signed: &[u8]) -> Result<()> {
+        self.log.insert(key(b'C', size), signed)?;
+        Ok(())
+    }
+
+    /// The signed checkpoint of exactly `size`, if one was issued.
+    pub fn checkpoint(&self, size: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.log.get(key(b'C', size))?.map(|v| v.to_vec()))
+    }
+
+    /// The latest signed checkpoint and its size.
+    pub fn latest_checkpoint(&self) -> Result<Option<(u64, Vec<u8>)>> {
+        let last = self
+            .log
+            .range(key(b'C', 0)..=key(b'C', u64::MAX))
+            .next_back();
+        match last {
+            Some(kv) => {
+                let (k, v) = kv?;
+                Ok(Some((be_u64(&k[1..])?, v.to_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Every issued checkpoint size, ascending.
+    pub fn checkpoint_sizes(&self) -> Result<Vec<u64>> {
+        let mut out = Vec::new();
+        for kv in self.log.range(key(b'C', 0)..=key(b'C', u64::MAX)) {
+            let (k, _) = kv?;
+            out.push(be_u64(&k[1..])?);
+        }
+        Ok(out)
+    }
+
+    /// The smallest issued checkpoint of size ≥ `size`.
+    pub fn checkpoint_covering(&self, size: u64) -> Result<Option<(u64, Vec<u8>)>> {
+        match self.log.range(key(b'C', size)..=key(b'C', u64::MAX)).next() {
+            Some(kv) => {
+                let (k, v) = kv?;
+                Ok(Some((be_u64(&k[1..])?, v.to_vec())))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The entry at `index`.
+    pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.log.get(key(b'E', index))?.map(|v| v.to_vec()))
+    }
+
+    /// Entries in `[start, end)`, in order.
+    pub fn entries(
+        &self,
+        start: u64,
+        end: u64,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>)>> + '_ {
+        self.log.range(key(b'E', start)..key(b'E', end)).map(|kv| {
+            let (k, v) = kv?;
+            Ok((be_u64(&k[1..])?, v.to_vec()))
+        })
+    }
+
+    /// The index of the entry with this leaf hash.
+    pub fn index_of_leaf(&self, leaf: &Hash) -> Result<Option<u64>> {
+        match self.log.get(leaf_key(leaf))? {
+            Some(v) => Ok(Some(be_u64(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stored hash `index`.
+    pub fn stored_hash(&self, index: u64) -> Result<Hash> {
+        let Some(v) = self.log.get(key(b'H', index))? else {
+            bail!("stored hash {index} is missing");
+        };
+        let arr: [u8; 32] = v
+            .as_ref()
+            .try_into()
+            .context("stored hash is not 32 bytes")?;
+        Ok(Hash(arr))
+    }
+
+    /// Stores a blob under its SHA-256 (idempotent).
+    pub fn put_blob(&self, bytes: &[u8]) -> Result<Hash> {
+        let h = Hash::sha256(bytes);
+        self.blobs.insert(h.0, bytes)?;
+        Ok(h)
+    }
+
+    /// A blob by SHA-256.
+    pub fn blob(&self, h: &Hash) -> Result<Option<Vec<u8>>> {
+        Ok(self.blobs.get(h.0)?.map(|v| v.to_vec()))
+    }
+
+    /// Stores board metadata.
+    pub fn put_meta(&self, name: &str, value: &[u8]) -> Result<()> {
+        let mut k = b"M".to_vec();
+        k.extend_from_slice(name.as_bytes());
+        self.log.insert(k, value)?;
+        Ok(())
+    }
+
+    /// Reads board metadata.
+    pub fn meta(&self, name: &str) -> Result<Option<Vec<u8>>> {
+        let mut k = b"M".to_vec();
+        k.extend_from_slice(name.as_bytes());
+        Ok(self.log.get(k)?.map(|v| v.to_vec()))
+    }
+
+    /// Bytes on disk (for benchmarks).
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+}
+
+/// Reads stored hashes from the store (an error if one is missing).
+impl HashReader for Store {
+    type Error = anyhow::Error;
+    fn read_hash(&self, index: u64) -> Result<Hash> {
+        self.stored_hash(index)
+    }
+}
