@@ -212,7 +212,6 @@ fn read_node<R: HashReader + ?Sized>(
 /// The largest power of two strictly below `n`; `n` must be at least 2.
 /// This is RFC 6962 §2.1's split point `k`.
 fn split_point(n: u64) -> u64 {
-    debug_assert!(n >= 2);
     1u64 << (63 - (n.saturating_sub(1) | 1).leading_zeros())
 }
 
