@@ -7,8 +7,10 @@ mod bench;
 mod board;
 mod import;
 mod keyfile;
+mod server;
 mod state;
 mod store;
+mod submit;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -107,6 +109,48 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
+    Serve {
+        /// Address to listen on (port 0 picks a free port; the bound address is printed).
+        #[arg(long, env = "TALLYBOARD_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file.
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// The manifest: creates the board if the data directory holds none,
+        /// else must be the board's manifest.
+        #[arg(long, env = "TALLYBOARD_MANIFEST")]
+        manifest: Option<PathBuf>,
+        /// Most submissions per group commit.
+        #[arg(long, env = "TALLYBOARD_MAX_BATCH", default_value_t = 1024)]
+        max_batch: usize,
+        /// Longest wait for more submissions once a batch has one, in milliseconds.
+        #[arg(long, env = "TALLYBOARD_BATCH_WAIT_MS", default_value_t = 2)]
+        batch_wait_ms: u64,
+        /// Submissions admitted at once; beyond it the board answers 429.
+        #[arg(long, env = "TALLYBOARD_QUEUE", default_value_t = 4096)]
+        queue: usize,
+    },
+    /// Submit an entry to a board, verify the receipt offline and save it as FILE.tlog-proof.
+    Submit {
+        /// The station's private key file (to sign an unsigned entry text).
+        #[arg(long, env = "TALLYBOARD_STATION_KEY")]
+        key: Option<PathBuf>,
+        /// The board's base URL.
+        #[arg(long, env = "TALLYBOARD_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The log's verifier key (or a file holding it); fetched from the board if absent.
+        #[arg(long, env = "TALLYBOARD_LOG_VKEY")]
+        log_vkey: Option<String>,
+        /// Retries on 429, 503 and connection failures.
+        #[arg(long, default_value_t = 8)]
+        retries: u32,
+        /// The entry file: unsigned entry text, or a signed note.
+        file: PathBuf,
+    },
     /// Measure ingest, proofs and memory against baselines measured in the same run.
     Bench {
         /// Stations for the ingest benchmark.
@@ -157,6 +201,15 @@ fn main() {
         eprintln!("tallyboard: {e:#}");
         std::process::exit(1);
     }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TALLYBOARD_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn open(data: &Path, log_key: &Path) -> Result<board::Board> {
@@ -257,6 +310,67 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             data,
         } => import::demo(stations, seed, data)?,
+        Command::Serve {
+            listen,
+            data,
+            log_key,
+            manifest,
+            max_batch,
+            batch_wait_ms,
+            queue,
+        } => {
+            init_tracing();
+            let key = keyfile::read(&log_key)?;
+            let b = if data.join("db").exists() {
+                let b = board::Board::open(&data, key)?;
+                if let Some(m) = &manifest {
+                    let bytes =
+                        std::fs::read(m).with_context(|| format!("reading {}", m.display()))?;
+                    if tallyboard_core::Hash::sha256(&bytes) != b.manifest().digest() {
+                        bail!(
+                            "{} is not the manifest of the board in {}",
+                            m.display(),
+                            data.display()
+                        );
+                    }
+                }
+                b
+            } else {
+                let m = manifest
+                    .context("the data directory holds no board: give --manifest to create one")?;
+                let bytes =
+                    std::fs::read(&m).with_context(|| format!("reading {}", m.display()))?;
+                board::Board::create(&data, &bytes, key)?
+            };
+            let config = server::Config {
+                listen,
+                limits: server::BatchLimits {
+                    max_batch,
+                    max_wait: std::time::Duration::from_millis(batch_wait_ms),
+                },
+                queue,
+            };
+            server::serve(b, config, |addr| {
+                use std::io::Write;
+                println!("listening on http://{addr}");
+                let _ = std::io::stdout().flush();
+            })?;
+        }
+        Command::Submit {
+            key,
+            url,
+            log_vkey,
+            retries,
+            file,
+        } => {
+            submit::run(&submit::Options {
+                key,
+                url,
+                log_vkey,
+                retries,
+                file,
+            })?;
+        }
         Command::Bench {
             stations,
             scale,

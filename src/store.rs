@@ -112,6 +112,17 @@ impl Store {
         })
     }
 
+    /// Another handle on the same open database (sled handles are shared
+    /// and thread-safe), for readers running beside the board's writer.
+    pub fn handle(&self) -> Store {
+        Store {
+            db: self.db.clone(),
+            log: self.log.clone(),
+            blobs: self.blobs.clone(),
+            path: self.path.clone(),
+        }
+    }
+
     /// Makes everything written so far durable: sled's flush, then a real
     /// fsync of the database file (see the module docs).
     pub fn sync(&self) -> Result<()> {

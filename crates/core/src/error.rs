@@ -169,6 +169,8 @@ error_codes! {
     Storage => "board.storage",
     /// The stored log disagrees with its latest signed checkpoint.
     StoreInconsistent => "board.store-inconsistent",
+    /// The HTTP method is not allowed on this resource.
+    MethodNotAllowed => "request.method-not-allowed",
 }
 
 impl fmt::Display for ErrorCode {

@@ -1,0 +1,179 @@
+//! Every refusal the server gives: an HTTP status and a JSON body
+//! `{code, message, detail}` whose `code` is a stable string from
+//! `tallyboard_core::error::ErrorCode` (`spec/http-api.md` §2).
+//!
+//! The status is a function of the code alone ([`status_for`]), so a client
+//! can rely on either. Each error response also carries its code in a
+//! response extension, which the metrics middleware counts.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tallyboard_core::error::{Coded, ErrorCode};
+use tallyboard_core::validate::ValidationError;
+use utoipa::ToSchema;
+
+/// The JSON body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// The stable error code, for example `tally.equivocation`.
+    pub code: String,
+    /// A human-readable explanation (not stable; do not match on it).
+    pub message: String,
+    /// Machine-readable details, or null. For `tally.equivocation`:
+    /// `{"conflicting_index": N}`; for `board.overloaded`:
+    /// `{"retry_after_seconds": N}`.
+    #[schema(value_type = Option<Object>)]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// Marks a response as a rejection with this code (read by the metrics layer).
+#[derive(Clone, Copy, Debug)]
+pub struct RejectedWith(pub ErrorCode);
+
+/// An error response.
+#[derive(Debug)]
+pub struct ApiError {
+    /// The stable code.
+    pub code: ErrorCode,
+    /// The explanation.
+    pub message: String,
+    /// Optional machine-readable details.
+    pub detail: Option<serde_json::Value>,
+    /// Seconds for a `Retry-After` header.
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with a code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+            detail: None,
+            retry_after: None,
+        }
+    }
+
+    /// `request.bad-parameter`.
+    pub fn bad_param(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::BadRequest, message)
+    }
+
+    /// `request.not-found`.
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::NotFound, message)
+    }
+
+    /// `board.storage`: logs the cause (server side only) and answers 503.
+    pub fn storage(e: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %e, "storage failure");
+        ApiError::new(
+            ErrorCode::Storage,
+            "the board's storage failed; nothing was appended. Retry later.",
+        )
+    }
+
+    /// `board.overloaded` with a Retry-After.
+    pub fn overloaded(retry_after: u64) -> ApiError {
+        ApiError {
+            code: ErrorCode::Overloaded,
+            message: "the board's queue is full; retry later".into(),
+            detail: Some(serde_json::json!({ "retry_after_seconds": retry_after })),
+            retry_after: Some(retry_after),
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        status_for(self.code)
+    }
+}
+
+impl From<ValidationError> for ApiError {
+    fn from(e: ValidationError) -> ApiError {
+        let detail = e
+            .conflicting_index
+            .map(|i| serde_json::json!({ "conflicting_index": i }));
+        ApiError {
+            code: e.code(),
+            message: e.message().to_owned(),
+            detail,
+            retry_after: None,
+        }
+    }
+}
+
+/// The HTTP status for each code (`spec/http-api.md` §2.2).
+pub fn status_for(code: ErrorCode) -> StatusCode {
+    use ErrorCode as C;
+    match code {
+        // Signature and key problems: the submitter is not entitled to log this.
+        C::NoteBadSignature
+        | C::NoteNoKnownSignature
+        | C::WrongSigner
+        | C::StationKeyNotRegistered
+        | C::StationKeyRevoked => StatusCode::FORBIDDEN,
+        // Well-formed, but in conflict with what the log already holds.
+        C::Equivocation
+        | C::RevisionNotNext
+        | C::RevisionSupersedesWrong
+        | C::ManifestAlreadyCommitted
+        | C::ManifestNotCommitted
+        | C::StationKeyAlreadyRegistered
+        | C::StationKeyMismatch => StatusCode::CONFLICT,
+        // Well-formed, but not consistent with the manifest or the arithmetic rules.
+        C::WrongElection
+        | C::UnknownStation
+        | C::UnknownContest
+        | C::ContestNotAtStation
+        | C::UnknownCandidate
+        | C::ManifestDigestMismatch
+        | C::TallyBallotsInBox
+        | C::TallyVotesTaken
+        | C::TallyCounterfoils
+        | C::TallyVoteSum
+        | C::TallyCountTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
+        C::NotFound => StatusCode::NOT_FOUND,
+        C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        C::BodyTooLarge | C::EntryTooLarge | C::NoteTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        C::Overloaded => StatusCode::TOO_MANY_REQUESTS,
+        C::Storage | C::StoreInconsistent => StatusCode::SERVICE_UNAVAILABLE,
+        // Syntax of notes, entries, keys, parameters and blobs.
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = ErrorBody {
+            code: self.code.as_str().to_owned(),
+            message: self.message,
+            detail: self.detail,
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
+        if let Some(s) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        resp.extensions_mut().insert(RejectedWith(self.code));
+        resp
+    }
+}
+
+/// Fallback for unknown routes: 404 in the JSON error shape.
+pub async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no resource at {}", uri.path()))
+}
+
+/// Fallback for a known route with the wrong method: 405 in the JSON error shape.
+pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{} is not allowed on {}", method, uri.path()),
+    )
+}

@@ -1,0 +1,255 @@
+//! `tallyboard serve`: the board over HTTP (`spec/http-api.md`).
+//!
+//! | file | concern |
+//! |---|---|
+//! | `mod.rs` | configuration, shared state, router, start-up and graceful shutdown |
+//! | `sequencer.rs` | the single writer thread and group commit |
+//! | `write.rs` | `POST /api/v1/entries` (receipts) and blobs |
+//! | `read.rs` | C2SP tlog-tiles read path: `/checkpoint`, `/tile/...` |
+//! | `api.rs` | JSON API: proofs, checkpoints, entries, stations, totals |
+//! | `view.rs` | the published view (checkpoint, state, totals) |
+//! | `errors.rs` | the JSON error shape and status mapping |
+//! | `metrics.rs` | Prometheus metrics |
+//! | `openapi.rs` | the OpenAPI 3 document |
+
+mod api;
+mod errors;
+mod metrics;
+mod openapi;
+mod read;
+mod sequencer;
+mod view;
+mod write;
+
+use crate::board::{Board, SignedCheckpoint};
+use crate::store::Store;
+use anyhow::{Context, Result};
+use axum::http::{header, HeaderValue, Method};
+use axum::routing::{get, post};
+use axum::Router;
+use std::net::SocketAddr;
+use std::ops::Deref;
+use std::sync::mpsc::SyncSender;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+use tallyboard_core::manifest::ValidatedManifest;
+use tallyboard_core::note::VerifierKey;
+use tokio::sync::Semaphore;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+pub use sequencer::BatchLimits;
+use sequencer::Msg;
+use view::View;
+
+/// Largest entry submission body (`POST /api/v1/entries`).
+pub const MAX_ENTRY_BODY: usize = 64 * 1024;
+/// Largest blob (`POST /api/v1/blobs`): big enough for a national manifest.
+pub const MAX_BLOB_BODY: usize = 64 << 20;
+
+/// Server settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on (port 0: any free port).
+    pub listen: SocketAddr,
+    /// Group-commit limits.
+    pub limits: BatchLimits,
+    /// Submissions admitted at once (being verified, queued or written);
+    /// beyond it the server answers 429.
+    pub queue: usize,
+}
+
+/// Everything the handlers share.
+pub struct Shared {
+    /// The manifest.
+    pub manifest: ValidatedManifest,
+    /// A read handle on the board's store.
+    pub store: Store,
+    /// The published view.
+    pub view: Arc<RwLock<View>>,
+    /// The log's verifier key.
+    pub log_vkey: VerifierKey,
+    /// Metrics.
+    pub metrics: Arc<metrics::Metrics>,
+    /// Admission control for submissions.
+    pub admission: Arc<Semaphore>,
+    queue: SyncSender<Msg>,
+}
+
+/// Cheap-to-clone handle for handlers.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+impl Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl Shared {
+    /// A read lock on the view (a poisoned lock is still readable: the
+    /// writer only ever replaces whole values under it).
+    pub fn view(&self) -> RwLockReadGuard<'_, View> {
+        match self.view.read() {
+            Ok(v) => v,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// The latest signed checkpoint.
+    pub fn latest(&self) -> Arc<SignedCheckpoint> {
+        self.view().latest.clone()
+    }
+
+    /// The log's origin line.
+    pub fn origin(&self) -> &str {
+        &self.manifest.manifest().log.origin
+    }
+}
+
+/// Builds the router over shared state.
+pub fn router(st: AppState) -> Router {
+    let api = Router::new()
+        .route("/entries", post(write::submit_entry))
+        .route("/entries/{index}", get(api::entry))
+        .route("/blobs", post(write::put_blob))
+        .route("/blobs/{sha256}", get(api::blob))
+        .route("/proof/inclusion", get(api::inclusion))
+        .route("/proof/consistency", get(api::consistency))
+        .route("/checkpoints/{size}", get(api::checkpoint_at))
+        .route("/stations/{station}", get(api::station))
+        .route("/totals", get(api::totals))
+        .route("/log", get(api::log_info))
+        .route("/manifest", get(api::manifest))
+        .route("/openapi.json", get(openapi::openapi_json));
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::HEAD])
+        .expose_headers([header::CONTENT_TYPE]);
+    Router::new()
+        .route("/checkpoint", get(read::checkpoint))
+        .route("/tile/{*path}", get(read::tile))
+        .route("/healthz", get(read::healthz))
+        .route("/metrics", get(metrics::metrics))
+        .nest("/api/v1", api)
+        .fallback(errors::not_found)
+        .method_not_allowed_fallback(errors::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            st.clone(),
+            metrics::count_rejections,
+        ))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+        )
+        .with_state(st)
+}
+
+/// Serves `board` until SIGINT or SIGTERM, then finishes the batch in
+/// flight (and everything queued) before returning. `on_listen` is called
+/// with the bound address once the socket is listening.
+pub fn serve(board: Board, config: Config, on_listen: impl FnOnce(SocketAddr)) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(serve_async(board, config, on_listen, shutdown_signal()))
+}
+
+async fn serve_async(
+    board: Board,
+    config: Config,
+    on_listen: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let manifest = board.manifest().clone();
+    let view = View::build(board.store(), board.state(), board.latest(), &manifest)
+        .context("building the server's view of the log")?;
+    let view = Arc::new(RwLock::new(view));
+    let metrics = Arc::new(metrics::Metrics::default());
+    let queue = config.queue.max(1);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(queue);
+    let shared = Shared {
+        log_vkey: manifest.log_key().clone(),
+        manifest,
+        store: board.store().handle(),
+        view: view.clone(),
+        metrics: metrics.clone(),
+        admission: Arc::new(Semaphore::new(queue)),
+        queue: tx.clone(),
+    };
+    let limits = config.limits;
+    let writer = std::thread::Builder::new()
+        .name("tallyboard-writer".into())
+        .spawn(move || sequencer::run(board, rx, view, metrics, limits))
+        .context("starting the writer thread")?;
+
+    let app = router(AppState(Arc::new(shared)));
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    on_listen(addr);
+    let served = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    tracing::info!("HTTP server stopped; finishing queued submissions");
+    // Every handler has returned, so nothing new can be queued: the stop
+    // message is the last one and the writer commits everything before it.
+    let _ = tx.send(Msg::Stop);
+    drop(tx);
+    let board = tokio::task::spawn_blocking(move || writer.join())
+        .await
+        .context("joining the writer")?
+        .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
+    tracing::info!(size = board.size(), "board closed");
+    served.context("serving HTTP")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}
+
+/// Runs CPU-bound work on the rayon pool (all cores) and awaits it.
+pub(crate) async fn on_pool<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, errors::ApiError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.await
+        .map_err(|_| errors::ApiError::storage("a worker task failed"))
+}
+
+/// Runs blocking storage reads off the async workers and awaits them.
+pub(crate) async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, errors::ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| errors::ApiError::storage(format!("a blocking task failed: {e}")))
+}

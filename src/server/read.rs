@@ -1,0 +1,124 @@
+//! The C2SP tlog-tiles read path at the root: `/checkpoint`,
+//! `/tile/<L>/<N>[.p/<W>]` and `/tile/entries/<N>[.p/<W>]`
+//! (`spec/tiles.md`), plus `/healthz`.
+//!
+//! Tiles are read straight from the stored hashes and checked against the
+//! latest signed checkpoint: a tile (full or partial) is served when the
+//! tree of that size holds every hash (or entry) it names, so older,
+//! narrower partial tiles stay available; anything beyond is 404.
+//! Responses are not compressed: hash tiles do not compress, and gzip of
+//! small bodies costs more than it saves (`../shared/reference/crates.md` §5).
+
+use super::errors::ApiError;
+use super::{blocking, AppState};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use tallyboard_core::merkle::MerkleError;
+use tallyboard_core::tile::{self, TilePath, TILE_WIDTH};
+
+/// Cache-Control of the checkpoint: it changes with every batch.
+pub const CHECKPOINT_CACHE: &str = "public, max-age=2";
+/// Cache-Control of a full tile or bundle: it never changes.
+pub const FULL_TILE_CACHE: &str = "public, max-age=31536000, immutable";
+/// Cache-Control of a partial tile or bundle: its content never changes, but
+/// a log may stop serving it once the tile is full.
+pub const PARTIAL_TILE_CACHE: &str = "public, max-age=60";
+
+fn with_headers(body: Vec<u8>, content_type: &'static str, cache: &'static str) -> Response {
+    let mut r = body.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    r
+}
+
+/// `GET /checkpoint`.
+#[utoipa::path(get, path = "/checkpoint", tag = "tiles",
+    responses((status = 200, description = "The latest signed checkpoint (C2SP tlog-checkpoint in a signed note)", content_type = "text/plain; charset=utf-8", body = String)))]
+pub async fn checkpoint(State(st): State<AppState>) -> Response {
+    let latest = st.latest();
+    with_headers(
+        latest.bytes.clone(),
+        "text/plain; charset=utf-8",
+        CHECKPOINT_CACHE,
+    )
+}
+
+/// `GET /tile/{path}`.
+#[utoipa::path(get, path = "/tile/{path}", tag = "tiles",
+    params(("path" = String, Path, description = "`<L>/<N>[.p/<W>]` for a hash tile or `entries/<N>[.p/<W>]` for an entry bundle; `<N>` in the tlog-tiles `x001/234` form")),
+    responses(
+        (status = 200, description = "Tile body: 32·W bytes of hashes, or an entry bundle (uint16 big-endian length-prefixed entries)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "Malformed tile path (tile.malformed)", body = super::errors::ErrorBody),
+        (status = 404, description = "The tile is beyond the latest checkpoint's tree", body = super::errors::ErrorBody),
+    ))]
+pub async fn tile(
+    State(st): State<AppState>,
+    path: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(rest) = path.map_err(|e| ApiError::bad_param(e.body_text()))?;
+    let full = format!("tile/{rest}");
+    let parsed = tile::parse_tile_path(&full)
+        .map_err(|e| ApiError::new(tallyboard_core::ErrorCode::TileMalformed, e.to_string()))?;
+    let size = st.latest().checkpoint.size;
+    let store = st.store.handle();
+    let beyond = |p: &TilePath| {
+        ApiError::not_found(format!("{} is beyond the tree of size {size}", p.to_path()))
+    };
+    match parsed {
+        TilePath::Hashes(t) => {
+            let body = blocking(move || tile::read_tile(&t, size, &store)).await?;
+            let body = match body {
+                Ok(b) => b,
+                Err(MerkleError::OutOfRange { .. }) => return Err(beyond(&parsed)),
+                Err(MerkleError::Read(e)) => return Err(ApiError::storage(e)),
+            };
+            let cache = if t.is_full() {
+                FULL_TILE_CACHE
+            } else {
+                PARTIAL_TILE_CACHE
+            };
+            Ok(with_headers(body, "application/octet-stream", cache))
+        }
+        TilePath::Entries { index, width } => {
+            let start = index.checked_mul(u64::from(TILE_WIDTH));
+            let end = start.and_then(|s| s.checked_add(u64::from(width)));
+            let (start, end) = match (start, end) {
+                (Some(s), Some(e)) if e <= size => (s, e),
+                _ => return Err(beyond(&parsed)),
+            };
+            let body = blocking(move || -> anyhow::Result<Vec<u8>> {
+                let mut entries = Vec::with_capacity(usize::from(width));
+                for item in store.entries(start, end) {
+                    entries.push(item?.1);
+                }
+                if entries.len() as u64 != end - start {
+                    anyhow::bail!("entries {start}..{end} are not all stored");
+                }
+                Ok(tile::encode_entry_bundle(
+                    entries.iter().map(Vec::as_slice),
+                )?)
+            })
+            .await?
+            .map_err(ApiError::storage)?;
+            let cache = if width == TILE_WIDTH {
+                FULL_TILE_CACHE
+            } else {
+                PARTIAL_TILE_CACHE
+            };
+            Ok(with_headers(body, "application/octet-stream", cache))
+        }
+    }
+}
+
+/// `GET /healthz`.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "`ok <tree size>`", content_type = "text/plain", body = String)))]
+pub async fn healthz(State(st): State<AppState>) -> Response {
+    let size = st.latest().checkpoint.size;
+    let mut r = format!("ok {size}\n").into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}

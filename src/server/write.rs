@@ -1,0 +1,370 @@
+//! The write path: `POST /api/v1/entries` (answered with a receipt) and
+//! content-addressed blobs.
+//!
+//! A submission goes: content type and size checks → admission (a bounded
+//! number in flight, else 429) → parse and signature check on the rayon
+//! pool against the published view → the writer's queue → group commit →
+//! receipt built against the batch's signed checkpoint.
+
+use super::errors::ApiError;
+use super::sequencer::{Job, Msg};
+use super::{blocking, on_pool, AppState, MAX_BLOB_BODY, MAX_ENTRY_BODY};
+use crate::board::{Outcome, Prepared, SignedCheckpoint};
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::TrySendError;
+use std::sync::Arc;
+use tallyboard_core::entry::SignedEntry;
+use tallyboard_core::error::ErrorCode;
+use tallyboard_core::merkle;
+use tallyboard_core::tlog_proof::TlogProof;
+use tallyboard_core::validate::{self, ValidationError};
+use tallyboard_core::Hash;
+use utoipa::{IntoParams, ToSchema};
+
+/// A receipt for a logged entry.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Receipt {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// RFC 6962 leaf hash of the entry, lowercase hex.
+    pub leaf_hash: String,
+    /// Size of the signed checkpoint the receipt proves inclusion in.
+    pub checkpoint_size: u64,
+    /// True if the same bytes were already logged (nothing was appended).
+    pub duplicate: bool,
+    /// The receipt proper: a C2SP tlog-proof (`c2sp.org/tlog-proof@v1`) text.
+    pub receipt: String,
+}
+
+/// Reads a body of at most `limit` bytes (413 beyond it).
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            ErrorCode::BodyTooLarge,
+            format!("the request body is larger than {limit} bytes"),
+        )
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
+        Err(e) => Err(ApiError::bad_param(format!(
+            "reading the request body: {e}"
+        ))),
+    }
+}
+
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        v.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
+fn wants_text(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let types: Vec<String> = accept
+        .split(',')
+        .map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    types.iter().any(|t| t == "text/plain") && !types.iter().any(|t| t == "application/json")
+}
+
+/// Releases an admission slot and the in-flight gauge when dropped.
+struct InFlight<'a> {
+    st: &'a AppState,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.st.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+enum Pre {
+    Known {
+        index: u64,
+        leaf: Hash,
+        latest: Arc<SignedCheckpoint>,
+    },
+    Ready(Prepared),
+}
+
+/// `POST /api/v1/entries`.
+#[utoipa::path(post, path = "/api/v1/entries", tag = "write",
+    request_body(content = String, description = "One signed entry: the exact bytes of a C2SP signed note (at most 65,536 bytes).",
+        content_type = "text/plain"),
+    params(("Accept" = Option<String>, Header, description = "`text/plain` for the bare tlog-proof; JSON otherwise")),
+    responses(
+        (status = 201, description = "Appended; the receipt proves inclusion in the checkpoint of the batch", body = Receipt),
+        (status = 200, description = "The same bytes were already logged; nothing was appended", body = Receipt),
+        (status = 400, description = "Malformed note or entry", body = super::errors::ErrorBody),
+        (status = 403, description = "Signature or key refused", body = super::errors::ErrorBody),
+        (status = 409, description = "Conflicts with the log (equivocation: detail.conflicting_index)", body = super::errors::ErrorBody),
+        (status = 413, description = "Body over 64 KiB", body = super::errors::ErrorBody),
+        (status = 415, description = "Content-Type not text/plain or application/octet-stream", body = super::errors::ErrorBody),
+        (status = 422, description = "Inconsistent with the manifest or the arithmetic rules", body = super::errors::ErrorBody),
+        (status = 429, description = "Queue full; see Retry-After", body = super::errors::ErrorBody),
+        (status = 503, description = "Storage failure; nothing appended", body = super::errors::ErrorBody),
+    ))]
+pub async fn submit_entry(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    match media_type(&headers).as_deref() {
+        Some("text/plain") | Some("application/octet-stream") => {}
+        other => {
+            return Err(ApiError::new(
+                ErrorCode::UnsupportedMediaType,
+                format!(
+                    "entries are sent as text/plain or application/octet-stream, not {}",
+                    other.unwrap_or("(no Content-Type)")
+                ),
+            ))
+        }
+    }
+    let bytes = read_body(&headers, body, MAX_ENTRY_BODY).await?;
+    let permit = st
+        .admission
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::overloaded(1))?;
+    st.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let _guard = InFlight {
+        st: &st,
+        _permit: permit,
+    };
+
+    let st2 = st.clone();
+    let pre = on_pool(move || prepare(&st2, &bytes)).await??;
+    let (outcome, latest) = match pre {
+        Pre::Known {
+            index,
+            leaf,
+            latest,
+        } => (Outcome::Duplicate { index, leaf }, latest),
+        Pre::Ready(prepared) => {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            match st.queue.try_send(Msg::Job(Job {
+                prepared,
+                reply: tx,
+            })) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_)) => return Err(ApiError::overloaded(1)),
+                Err(TrySendError::Disconnected(_)) => {
+                    return Err(ApiError::storage("the writer has stopped"))
+                }
+            }
+            match rx.await {
+                Ok(Ok(r)) => r,
+                Ok(Err(e)) => return Err(ApiError::storage(e)),
+                Err(_) => return Err(ApiError::storage("the writer dropped the submission")),
+            }
+        }
+    };
+    let (index, leaf, status) = match outcome {
+        Outcome::Appended { index, leaf } => (index, leaf, StatusCode::CREATED),
+        Outcome::Duplicate { index, leaf } => {
+            st.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+            (index, leaf, StatusCode::OK)
+        }
+        Outcome::Rejected(e) => return Err(e.into()),
+    };
+    let store = st.store.handle();
+    let cp = latest.clone();
+    let proof = blocking(move || merkle::prove_inclusion(index, cp.checkpoint.size, &store))
+        .await?
+        .map_err(ApiError::storage)?;
+    let tlog = TlogProof {
+        extra: None,
+        index,
+        proof,
+        checkpoint: latest.bytes.clone(),
+    };
+    let text = String::from_utf8(tlog.to_bytes()).map_err(ApiError::storage)?;
+    let mut resp = if wants_text(&headers) {
+        let mut r = (status, text).into_response();
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        r
+    } else {
+        (
+            status,
+            Json(Receipt {
+                index,
+                leaf_hash: leaf.to_hex(),
+                checkpoint_size: latest.checkpoint.size,
+                duplicate: status == StatusCode::OK,
+                receipt: text,
+            }),
+        )
+            .into_response()
+    };
+    resp.headers_mut()
+        .insert("x-tallyboard-index", HeaderValue::from(index));
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}
+
+/// Parses and signature-checks a submission against the published view;
+/// answers bytes already covered by a published checkpoint directly.
+fn prepare(st: &AppState, bytes: &[u8]) -> Result<Pre, ApiError> {
+    let signed = SignedEntry::parse(bytes).map_err(ValidationError::from)?;
+    let leaf = signed.leaf_hash();
+    let (key, latest) = {
+        let v = st.view();
+        let key = validate::required_signer(&signed.entry, &st.manifest, &v.state).ok();
+        (key, v.latest.clone())
+    };
+    if let Some(index) = st.store.index_of_leaf(&leaf).map_err(ApiError::storage)? {
+        if index < latest.checkpoint.size {
+            return Ok(Pre::Known {
+                index,
+                leaf,
+                latest,
+            });
+        }
+    }
+    let verdict = key.map(|k| {
+        let v = validate::verify_signature(&signed, &k);
+        (k, v)
+    });
+    Ok(Pre::Ready(Prepared { signed, verdict }))
+}
+
+/// Where the expected digest of a blob may be given.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct BlobQuery {
+    /// Expected SHA-256 of the body, lowercase hex (or use the `X-Content-SHA256` header).
+    pub sha256: Option<String>,
+}
+
+/// A stored blob.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct BlobStored {
+    /// SHA-256 of the blob, lowercase hex: its name.
+    pub sha256: String,
+    /// Its length in bytes.
+    pub size: u64,
+}
+
+fn parse_digest(s: &str) -> Result<Hash, ApiError> {
+    if s.len() != 64
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return Err(ApiError::bad_param(
+            "a SHA-256 digest is 64 lowercase hex digits",
+        ));
+    }
+    Hash::from_hex(s).ok_or_else(|| ApiError::bad_param("bad SHA-256 digest"))
+}
+
+/// Parses a digest path or query value (also used by `GET /api/v1/blobs/{sha256}`).
+pub(crate) fn digest_param(s: &str) -> Result<Hash, ApiError> {
+    parse_digest(s)
+}
+
+/// `POST /api/v1/blobs`.
+#[utoipa::path(post, path = "/api/v1/blobs", tag = "write",
+    params(BlobQuery, ("X-Content-SHA256" = Option<String>, Header, description = "Expected SHA-256, lowercase hex")),
+    request_body(content = Vec<u8>, description = "The blob's bytes (at most 64 MiB), any content type", content_type = "application/octet-stream"),
+    responses(
+        (status = 201, description = "Stored", body = BlobStored),
+        (status = 200, description = "Already stored", body = BlobStored),
+        (status = 400, description = "No expected digest given, or the body does not hash to it (blob.digest-mismatch)", body = super::errors::ErrorBody),
+        (status = 413, description = "Body too large", body = super::errors::ErrorBody),
+    ))]
+pub async fn put_blob(
+    State(st): State<AppState>,
+    query: Result<Query<BlobQuery>, axum::extract::rejection::QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError::bad_param(e.body_text()))?;
+    let header_digest = match headers.get("x-content-sha256") {
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::bad_param("X-Content-SHA256 is not ASCII"))?
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let expected = match (q.sha256, header_digest) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(ApiError::bad_param(
+                "the sha256 query parameter and the X-Content-SHA256 header differ",
+            ))
+        }
+        (Some(a), _) | (None, Some(a)) => parse_digest(&a)?,
+        (None, None) => {
+            return Err(ApiError::bad_param(
+                "give the blob's expected SHA-256 in X-Content-SHA256 or ?sha256=",
+            ))
+        }
+    };
+    let bytes = read_body(&headers, body, MAX_BLOB_BODY).await?;
+    let actual = Hash::sha256(&bytes);
+    if actual != expected {
+        return Err(ApiError::new(
+            ErrorCode::BlobDigestMismatch,
+            format!("the body hashes to {actual}, not {expected}"),
+        ));
+    }
+    let store = st.store.handle();
+    let size = bytes.len() as u64;
+    let existed = blocking(move || -> anyhow::Result<bool> {
+        if store.blob(&actual)?.is_some() {
+            return Ok(true);
+        }
+        store.put_blob(&bytes)?;
+        store.sync()?;
+        Ok(false)
+    })
+    .await?
+    .map_err(ApiError::storage)?;
+    let status = if existed {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(BlobStored {
+            sha256: actual.to_hex(),
+            size,
+        }),
+    )
+        .into_response())
+}
