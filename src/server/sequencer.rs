@@ -36,7 +36,7 @@ pub struct Job {
 /// A message to the writer.
 pub enum Msg {
     /// Sequence this.
-    Job(Job),
+    Job(Box<Job>),
     /// Finish what is queued and stop.
     Stop,
 }
@@ -62,7 +62,7 @@ pub fn run(
     let max_batch = limits.max_batch.max(1);
     loop {
         let first = match rx.recv() {
-            Ok(Msg::Job(j)) => j,
+            Ok(Msg::Job(j)) => *j,
             Ok(Msg::Stop) | Err(_) => break,
         };
         let mut jobs = vec![first];
@@ -91,7 +91,7 @@ pub fn run(
                 }
             };
             match msg {
-                Msg::Job(j) => jobs.push(j),
+                Msg::Job(j) => jobs.push(*j),
                 Msg::Stop => {
                     stop = true;
                     break;

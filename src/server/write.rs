@@ -113,7 +113,7 @@ enum Pre {
         leaf: Hash,
         latest: Arc<SignedCheckpoint>,
     },
-    Ready(Prepared),
+    Ready(Box<Prepared>),
 }
 
 /// `POST /api/v1/entries`.
@@ -172,10 +172,10 @@ pub async fn submit_entry(
         } => (Outcome::Duplicate { index, leaf }, latest),
         Pre::Ready(prepared) => {
             let (tx, rx) = tokio::sync::oneshot::channel();
-            match st.queue.try_send(Msg::Job(Job {
-                prepared,
+            match st.queue.try_send(Msg::Job(Box::new(Job {
+                prepared: *prepared,
                 reply: tx,
-            })) {
+            }))) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_)) => return Err(ApiError::overloaded(1)),
                 Err(TrySendError::Disconnected(_)) => {
@@ -259,7 +259,7 @@ fn prepare(st: &AppState, bytes: &[u8]) -> Result<Pre, ApiError> {
         let v = validate::verify_signature(&signed, &k);
         (k, v)
     });
-    Ok(Pre::Ready(Prepared { signed, verdict }))
+    Ok(Pre::Ready(Box::new(Prepared { signed, verdict })))
 }
 
 /// Where the expected digest of a blob may be given.

@@ -1,0 +1,1068 @@
+//! Integration tests of `tallyboard serve` and `tallyboard submit` over real
+//! HTTP on loopback: the server is the real binary, started on port 0 with
+//! a temporary data directory and a 50-station synthetic election.
+//! No assertion depends on timing.
+
+#[path = "server/harness.rs"]
+mod harness;
+
+use harness::{run_cli, Server};
+use std::collections::HashSet;
+use std::ffi::OsStr;
+use std::sync::Arc;
+use tallyboard_core::entry::{Entry, StationKey, StationKeyRevocation};
+use tallyboard_core::hash::leaf_hash;
+use tallyboard_core::merkle;
+use tallyboard_core::note::{self, SignerKey};
+use tallyboard_core::tile::{self, TileHashReader, TileId, TilePath};
+use tallyboard_core::tlog_proof::TlogProof;
+use tallyboard_core::Hash;
+use tallyboard_synth::{keys, ELECTION_ID};
+
+const STATIONS: usize = 50;
+/// Stations 0..REGISTERED get keys; UNREGISTERED has none; REVOKED's key is revoked.
+const REGISTERED: usize = 45;
+const UNREGISTERED: usize = 45;
+const REVOKED: usize = 46;
+
+fn authority() -> SignerKey {
+    keys::role_key("authority").unwrap()
+}
+
+fn station_key(s: &Server, i: usize) -> SignerKey {
+    keys::station_key(ELECTION_ID, s.e.station_id(i))
+}
+
+/// A fresh board with the commitment and stations 0..45 registered.
+fn board(extra: &[&str]) -> Server {
+    let s = Server::start(STATIONS, extra);
+    s.setup(0..REGISTERED);
+    s
+}
+
+fn hex(s: &serde_json::Value) -> Hash {
+    Hash::from_hex(s.as_str().expect("hex string")).expect("hex hash")
+}
+
+fn verify_receipt(s: &Server, entry: &[u8], receipt: &serde_json::Value) -> u64 {
+    let text = receipt["receipt"].as_str().expect("receipt text");
+    let proof = TlogProof::parse(text.as_bytes()).expect("tlog-proof parses");
+    let cp = proof
+        .verify(entry, s.origin(), &s.log_verifiers())
+        .expect("receipt verifies offline");
+    assert_eq!(proof.index, receipt["index"].as_u64().unwrap());
+    assert_eq!(cp.size, receipt["checkpoint_size"].as_u64().unwrap());
+    assert_eq!(hex(&receipt["leaf_hash"]), leaf_hash(entry));
+    proof.index
+}
+
+#[test]
+fn concurrent_submitters_get_receipts_that_verify_offline() {
+    let s = Arc::new(board(&[]));
+    let start = s.size();
+    let mut handles = Vec::new();
+    for t in 0..8 {
+        let s = s.clone();
+        handles.push(std::thread::spawn(move || {
+            let mut got = Vec::new();
+            for i in (t..REGISTERED).step_by(8) {
+                let bytes = s.e.signed_tally(i);
+                let r = s.submit(&bytes);
+                assert_eq!(r.status, 201, "{}", r.text());
+                assert_eq!(r.content_type, "application/json");
+                got.push(verify_receipt(&s, &bytes, &r.json()));
+            }
+            got
+        }));
+    }
+    let mut indexes = HashSet::new();
+    for h in handles {
+        for i in h.join().unwrap() {
+            assert!(indexes.insert(i), "index {i} given twice");
+        }
+    }
+    assert_eq!(indexes.len(), REGISTERED);
+    let end = s.size();
+    assert_eq!(end, start + REGISTERED as u64);
+    assert!(indexes.iter().all(|&i| i >= start && i < end));
+
+    // The standing totals are the sums of what was submitted.
+    let totals = s.get("/api/v1/totals").json();
+    assert_eq!(totals["checkpoint_size"].as_u64(), Some(end));
+    let pres = &totals["contests"][0];
+    assert_eq!(pres["contest"], "president");
+    let valid: u64 = (0..REGISTERED).map(|i| s.e.tally(i).valid).sum();
+    assert_eq!(pres["standing"]["valid"].as_u64(), Some(valid));
+    assert_eq!(pres["counted"]["valid"].as_u64(), Some(valid));
+    assert_eq!(
+        pres["standing"]["stations"].as_u64(),
+        Some(REGISTERED as u64)
+    );
+    let votes_11: u64 = (0..REGISTERED)
+        .map(|i| {
+            s.e.tally(i)
+                .votes
+                .iter()
+                .find(|v| v.0 == 11)
+                .map_or(0, |v| v.1)
+        })
+        .sum();
+    assert_eq!(pres["standing"]["votes"][0]["candidate"].as_u64(), Some(11));
+    assert_eq!(
+        pres["standing"]["votes"][0]["votes"].as_u64(),
+        Some(votes_11)
+    );
+
+    // Metrics saw the appends.
+    let m = s.get("/metrics").text();
+    assert!(m.contains(&format!("tallyboard_tree_size {end}")), "{m}");
+    assert!(m.contains("tallyboard_batch_size_bucket"));
+    assert!(m.contains("tallyboard_durable_write_seconds_count"));
+}
+
+#[test]
+fn resubmission_returns_the_same_index_and_appends_nothing() {
+    let s = board(&[]);
+    let bytes = s.e.signed_tally(3);
+    let first = s.submit(&bytes);
+    assert_eq!(first.status, 201);
+    let size = s.size();
+    for _ in 0..2 {
+        let again = s.submit(&bytes);
+        assert_eq!(again.status, 200, "{}", again.text());
+        let j = again.json();
+        assert_eq!(j["index"], first.json()["index"]);
+        assert_eq!(j["duplicate"], true);
+        verify_receipt(&s, &bytes, &j);
+    }
+    // The bare tlog-proof form.
+    let r = s.post_with(
+        "/api/v1/entries",
+        &[
+            ("Content-Type", "application/octet-stream"),
+            ("Accept", "text/plain"),
+        ],
+        &bytes,
+    );
+    assert_eq!(r.status, 200);
+    assert!(r.content_type.starts_with("text/plain"));
+    let p = TlogProof::parse(&r.body).expect("bare tlog-proof");
+    p.verify(&bytes, s.origin(), &s.log_verifiers()).unwrap();
+    assert_eq!(s.size(), size);
+    // Registrations resubmitted are duplicates too, even though they would
+    // now fail validation (the key is already registered).
+    let r = s.submit(&s.e.registration_entry(0));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["index"].as_u64(), Some(1));
+    assert_eq!(s.size(), size);
+}
+
+#[test]
+fn equivocation_is_refused_and_names_the_logged_entry() {
+    let s = board(&[]);
+    let index = s.append(&s.e.signed_tally(5));
+    let size = s.size();
+    let mut t = s.e.tally(5);
+    t.votes[0].1 -= 1;
+    t.votes[1].1 += 1;
+    let other = s.e.sign_as_station(5, &Entry::Tally(t));
+    let r = s.submit(&other);
+    assert_eq!(r.status, 409);
+    let j = r.json();
+    assert_eq!(j["code"], "tally.equivocation");
+    assert_eq!(j["detail"]["conflicting_index"].as_u64(), Some(index));
+    assert!(j["message"].as_str().unwrap().contains(&index.to_string()));
+    assert_eq!(s.size(), size);
+}
+
+/// A signed tally of station `i`, with its text edited.
+fn edited(s: &Server, i: usize, f: impl Fn(String) -> String) -> Vec<u8> {
+    let text = f(Entry::Tally(s.e.tally(i)).to_text());
+    note::sign(&text, &[&station_key(s, i)]).expect("sign edited text")
+}
+
+/// A signed tally of station `i`, with its figures changed.
+fn tweaked(s: &Server, i: usize, f: impl Fn(&mut tallyboard_core::entry::Tally)) -> Vec<u8> {
+    let mut t = s.e.tally(i);
+    f(&mut t);
+    s.e.sign_as_station(i, &Entry::Tally(t))
+}
+
+fn replace_bytes(b: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let pos = b
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("pattern present");
+    let mut out = b[..pos].to_vec();
+    out.extend_from_slice(to);
+    out.extend_from_slice(&b[pos + from.len()..]);
+    out
+}
+
+enum Req {
+    Entry(Vec<u8>),
+    Post(&'static str, Vec<(&'static str, String)>, Vec<u8>),
+    Get(String),
+    Method(&'static str, &'static str),
+}
+
+#[test]
+fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
+    let s = board(&[]);
+    // State the cases rely on: station 0 and 1 have tallies; REVOKED's key is revoked.
+    let t0 = s.e.signed_tally(0);
+    s.append(&t0);
+    s.append(&s.e.signed_tally(1));
+    s.append(&s.e.registration_entry(REVOKED));
+    let reg = keys::station_key(ELECTION_ID, s.e.station_id(REVOKED))
+        .verifier()
+        .to_vkey_string();
+    let revocation = Entry::StationKeyRevocation(StationKeyRevocation {
+        election: ELECTION_ID.into(),
+        station: s.e.station_id(REVOKED).into(),
+        key: reg,
+        reason: "stolen tablet".into(),
+    });
+    s.append(&tallyboard_synth::sign(&revocation, &authority()));
+
+    let tally2 = s.e.signed_tally(2);
+    let sig_pos = tally2.len() - 10;
+    let mut bad_sig = tally2.clone();
+    bad_sig[sig_pos] = if bad_sig[sig_pos] == b'A' { b'B' } else { b'A' };
+    let rogue = SignerKey::from_seed("rogue.example", [7u8; 32]).unwrap();
+    let other_key = SignerKey::from_seed("another.example", [9u8; 32]).unwrap();
+    let text2 = Entry::Tally(s.e.tally(2)).to_text();
+    let mut non_utf8 = tally2.clone();
+    let p = non_utf8.iter().position(|&b| b == b'c').unwrap();
+    non_utf8[p] = 0xff;
+    let big = vec![b'a'; 70 * 1024];
+    let wrong_digest = "0".repeat(64);
+
+    let cases: Vec<(&str, Req, u16, &str)> = vec![
+        (
+            "bad signature",
+            Req::Entry(bad_sig),
+            403,
+            "note.bad-signature",
+        ),
+        (
+            "signed by an unknown key",
+            Req::Entry(note::sign(&text2, &[&rogue]).unwrap()),
+            403,
+            "entry.wrong-signer",
+        ),
+        (
+            "tally signed by the authority",
+            Req::Entry(note::sign(&text2, &[&authority()]).unwrap()),
+            403,
+            "entry.wrong-signer",
+        ),
+        (
+            "registration signed by a station",
+            Req::Entry(
+                note::sign(
+                    &String::from_utf8_lossy(&s.e.registration_entry(UNREGISTERED))
+                        .split("\n\n")
+                        .next()
+                        .map(|t| format!("{t}\n"))
+                        .unwrap(),
+                    &[&station_key(&s, 2)],
+                )
+                .unwrap(),
+            ),
+            403,
+            "entry.wrong-signer",
+        ),
+        (
+            "revoked key",
+            Req::Entry(s.e.signed_tally(REVOKED)),
+            403,
+            "station.key-revoked",
+        ),
+        (
+            "station without a key",
+            Req::Entry(s.e.signed_tally(UNREGISTERED)),
+            403,
+            "station.key-not-registered",
+        ),
+        (
+            "unknown station",
+            Req::Entry(tweaked(&s, 2, |t| t.station = "99-999-99999".into())),
+            422,
+            "station.unknown",
+        ),
+        (
+            "unknown contest",
+            Req::Entry(tweaked(&s, 2, |t| t.contest = "parliament".into())),
+            422,
+            "contest.unknown",
+        ),
+        (
+            "unknown candidate",
+            Req::Entry(tweaked(&s, 2, |t| {
+                let last = t.votes.len() - 1;
+                t.votes[last].0 = 77;
+            })),
+            422,
+            "candidate.unknown",
+        ),
+        (
+            "wrong election",
+            Req::Entry(tweaked(&s, 2, |t| t.election = "1403-presidential".into())),
+            422,
+            "entry.wrong-election",
+        ),
+        (
+            "revision skipped",
+            Req::Entry(s.e.signed_revision(0, 3, leaf_hash(&t0))),
+            409,
+            "tally.revision-not-next",
+        ),
+        (
+            "revision before any tally",
+            Req::Entry(s.e.signed_revision(2, 2, Hash::sha256(b"nothing"))),
+            409,
+            "tally.revision-not-next",
+        ),
+        (
+            "revision repeated with other figures",
+            Req::Entry(tweaked(&s, 0, |t| {
+                t.votes[0].1 -= 1;
+                t.votes[1].1 += 1;
+            })),
+            409,
+            "tally.equivocation",
+        ),
+        (
+            "revision superseding the wrong entry",
+            Req::Entry(s.e.signed_revision(1, 2, Hash::sha256(b"not the latest"))),
+            409,
+            "tally.supersedes-mismatch",
+        ),
+        (
+            "ballots-in-box rule",
+            Req::Entry(tweaked(&s, 2, |t| {
+                t.ballots_in_box += 1;
+                t.counterfoils += 1;
+            })),
+            422,
+            "tally.arithmetic.ballots-in-box",
+        ),
+        (
+            "votes-taken rule",
+            Req::Entry(tweaked(&s, 2, |t| {
+                t.void_taken += 1;
+            })),
+            422,
+            "tally.arithmetic.votes-taken",
+        ),
+        (
+            "counterfoils rule",
+            Req::Entry(tweaked(&s, 2, |t| t.counterfoils = t.ballots_in_box - 1)),
+            422,
+            "tally.arithmetic.counterfoils",
+        ),
+        (
+            "vote-sum rule",
+            Req::Entry(tweaked(&s, 2, |t| t.votes[0].1 += 1)),
+            422,
+            "tally.arithmetic.vote-sum",
+        ),
+        (
+            "count too large",
+            Req::Entry(edited(&s, 2, |t| {
+                let c = s.e.tally(2).counterfoils;
+                t.replace(
+                    &format!("counterfoils {c}\n"),
+                    "counterfoils 1000000000001\n",
+                )
+            })),
+            422,
+            "tally.arithmetic.count-too-large",
+        ),
+        (
+            "manifest committed twice",
+            Req::Entry({
+                let text = String::from_utf8(s.e.commitment_entry()).unwrap();
+                let body = text.split("\n\n").next().unwrap().to_owned() + "\n";
+                // Different bytes (two signatures) so it is not a duplicate.
+                note::sign(&body, &[&authority(), &rogue]).unwrap()
+            }),
+            409,
+            "manifest.already-committed",
+        ),
+        (
+            "second key for a station",
+            Req::Entry(tallyboard_synth::sign(
+                &Entry::StationKey(StationKey {
+                    election: ELECTION_ID.into(),
+                    station: s.e.station_id(0).into(),
+                    key: other_key.verifier().to_vkey_string(),
+                }),
+                &authority(),
+            )),
+            409,
+            "station.key-already-registered",
+        ),
+        (
+            "revoking a key that is not active",
+            Req::Entry(tallyboard_synth::sign(
+                &Entry::StationKeyRevocation(StationKeyRevocation {
+                    election: ELECTION_ID.into(),
+                    station: s.e.station_id(1).into(),
+                    key: other_key.verifier().to_vkey_string(),
+                    reason: "mistake".into(),
+                }),
+                &authority(),
+            )),
+            409,
+            "station.key-mismatch",
+        ),
+        (
+            "non-canonical number",
+            Req::Entry(edited(&s, 2, |t| {
+                t.replace("\nrevision 1\n", "\nrevision 01\n")
+            })),
+            400,
+            "entry.non-canonical",
+        ),
+        (
+            "number overflow",
+            Req::Entry(edited(&s, 2, |t| {
+                let c = s.e.tally(2).counterfoils;
+                t.replace(
+                    &format!("counterfoils {c}\n"),
+                    "counterfoils 99999999999999999999999\n",
+                )
+            })),
+            400,
+            "entry.overflow",
+        ),
+        (
+            "unknown entry type",
+            Req::Entry(edited(&s, 2, |t| {
+                t.replace("tallyboard/tally/v1", "tallyboard/tally/v9")
+            })),
+            400,
+            "entry.unknown-type",
+        ),
+        (
+            "reserved entry type",
+            Req::Entry(edited(&s, 2, |t| {
+                t.replace("tallyboard/tally/v1", "tallyboard/approval/v1")
+            })),
+            400,
+            "entry.type-not-accepted",
+        ),
+        (
+            "unknown field",
+            Req::Entry(edited(&s, 2, |t| {
+                t.replace("\nrevision 1\n", "\nrevision 1\ncolour blue\n")
+            })),
+            400,
+            "entry.unknown-field",
+        ),
+        (
+            "duplicate field",
+            Req::Entry(edited(&s, 2, |t| {
+                t.replace(
+                    "\ncontest president\n",
+                    "\ncontest president\ncontest president\n",
+                )
+            })),
+            400,
+            "entry.duplicate-field",
+        ),
+        (
+            "fields out of order",
+            Req::Entry(edited(&s, 2, |t| {
+                // The optional minutes digest moved before the vote lines.
+                let h = s.e.tally(2).minutes_sha256.unwrap().to_hex();
+                let line = format!("minutes-sha256 {h}\n");
+                let v = s.e.tally(2).votes[0];
+                let first_vote = format!("vote {} {}\n", v.0, v.1);
+                t.replace(&line, "")
+                    .replace(&first_vote, &format!("{line}{first_vote}"))
+            })),
+            400,
+            "entry.field-order",
+        ),
+        (
+            "missing field",
+            Req::Entry(edited(&s, 2, |t| {
+                let v = s.e.tally(2).valid;
+                t.replace(&format!("\nvalid {v}\n"), "\n")
+            })),
+            400,
+            "entry.missing-field",
+        ),
+        (
+            "votes out of order",
+            Req::Entry(edited(&s, 2, |t| {
+                let v = s.e.tally(2).votes;
+                let a = format!("vote {} {}\nvote {} {}\n", v[0].0, v[0].1, v[1].0, v[1].1);
+                let b = format!("vote {} {}\nvote {} {}\n", v[1].0, v[1].1, v[0].0, v[0].1);
+                t.replace(&a, &b)
+            })),
+            400,
+            "entry.votes-order",
+        ),
+        (
+            "field without a value",
+            Req::Entry(edited(&s, 2, |t| {
+                t.replace("\ncontest president\n", "\ncontest\n")
+            })),
+            400,
+            "entry.line-malformed",
+        ),
+        (
+            "bad hash value",
+            Req::Entry(edited(&s, 2, |t| {
+                let h = s.e.tally(2).minutes_sha256.unwrap().to_hex();
+                t.replace(&h, "xyz")
+            })),
+            400,
+            "entry.bad-value",
+        ),
+        ("non-UTF-8", Req::Entry(non_utf8), 400, "note.not-utf8"),
+        (
+            "carriage return",
+            Req::Entry(replace_bytes(&tally2, b"revision 1\n", b"revision 1\r\n")),
+            400,
+            "note.control-character",
+        ),
+        (
+            "trailing bytes after the signatures",
+            Req::Entry([tally2.as_slice(), b"junk"].concat()),
+            400,
+            "note.malformed",
+        ),
+        (
+            "truncated note",
+            Req::Entry(tally2[..tally2.len() / 2].to_vec()),
+            400,
+            "note.malformed",
+        ),
+        (
+            "wrong signature line",
+            Req::Entry(replace_bytes(&tally2, "\n\n— ".as_bytes(), b"\n\n- ")),
+            400,
+            "note.signature-line-malformed",
+        ),
+        (
+            "unsigned text",
+            Req::Entry(text2.clone().into_bytes()),
+            400,
+            "note.malformed",
+        ),
+        ("empty body", Req::Entry(Vec::new()), 400, "note.malformed"),
+        (
+            "oversized body",
+            Req::Entry(big),
+            413,
+            "request.body-too-large",
+        ),
+        (
+            "wrong content type",
+            Req::Post(
+                "/api/v1/entries",
+                vec![("Content-Type", "application/json".into())],
+                tally2.clone(),
+            ),
+            415,
+            "request.unsupported-media-type",
+        ),
+        (
+            "no content type",
+            Req::Post("/api/v1/entries", vec![], tally2.clone()),
+            415,
+            "request.unsupported-media-type",
+        ),
+        (
+            "blob not matching its digest",
+            Req::Post(
+                "/api/v1/blobs",
+                vec![("X-Content-SHA256", wrong_digest.clone())],
+                b"minutes scan".to_vec(),
+            ),
+            400,
+            "blob.digest-mismatch",
+        ),
+        (
+            "blob without a digest",
+            Req::Post("/api/v1/blobs", vec![], b"minutes scan".to_vec()),
+            400,
+            "request.bad-parameter",
+        ),
+        (
+            "unknown route",
+            Req::Get("/api/v1/nothing-here".into()),
+            404,
+            "request.not-found",
+        ),
+        (
+            "wrong method",
+            Req::Method("DELETE", "/checkpoint"),
+            405,
+            "request.method-not-allowed",
+        ),
+        (
+            "malformed tile path",
+            Req::Get("/tile/0/1".into()),
+            400,
+            "tile.malformed",
+        ),
+        (
+            "tile beyond the tree",
+            Req::Get("/tile/0/005".into()),
+            404,
+            "request.not-found",
+        ),
+        (
+            "entry bundle beyond the tree",
+            Req::Get("/tile/entries/000.p/255".into()),
+            404,
+            "request.not-found",
+        ),
+        (
+            "entry beyond the tree",
+            Req::Get("/api/v1/entries/100000".into()),
+            404,
+            "request.not-found",
+        ),
+        (
+            "non-numeric index",
+            Req::Get("/api/v1/proof/inclusion?index=abc".into()),
+            400,
+            "request.bad-parameter",
+        ),
+        (
+            "proof beyond the tree",
+            Req::Get("/api/v1/proof/consistency?old=1&new=100000".into()),
+            400,
+            "proof.out-of-range",
+        ),
+        (
+            "unknown station look-up",
+            Req::Get("/api/v1/stations/99-999-99999".into()),
+            404,
+            "request.not-found",
+        ),
+    ];
+    assert!(cases.len() >= 30);
+    let size = s.size();
+    let mut seen = HashSet::new();
+    for (name, req, status, code) in cases {
+        assert!(seen.insert(name), "duplicate case {name}");
+        let r = match req {
+            Req::Entry(b) => s.submit(&b),
+            Req::Post(path, headers, body) => {
+                let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                s.post_with(path, &h, &body)
+            }
+            Req::Get(path) => s.get(&path),
+            Req::Method(m, path) => s.request(m, path),
+        };
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (status, code),
+            "case {name:?}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(
+            r.content_type.starts_with("application/json"),
+            "case {name}"
+        );
+        let j = r.json();
+        assert!(
+            j["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "case {name}"
+        );
+        assert!(j.get("detail").is_some(), "case {name}: detail key");
+        assert_eq!(s.size(), size, "case {name:?} grew the tree");
+    }
+    // Every refusal was counted by code.
+    let m = s.get("/metrics").text();
+    assert!(
+        m.contains("tallyboard_rejections_total{code=\"note.bad-signature\"} 1"),
+        "{m}"
+    );
+}
+
+#[test]
+fn tiles_fetched_over_http_rebuild_the_checkpoint_root() {
+    let s = board(&[]);
+    for i in 0..REGISTERED {
+        s.append(&s.e.signed_tally(i));
+    }
+    // Three revisions of one station push the log past 2 × 256 / 2 ... keep
+    // it small but exercise partial tiles at two levels by checking sizes.
+    let cp = s.checkpoint();
+    assert!(cp.size > 0);
+    let mut reader = TileHashReader::new(cp.size);
+    for t in tile::tiles_for_size(cp.size) {
+        let r = s.get(&format!("/{}", t.path()));
+        assert_eq!(r.status, 200, "{}", t.path());
+        assert_eq!(r.content_type, "application/octet-stream");
+        if t.is_full() {
+            assert_eq!(r.cache_control, "public, max-age=31536000, immutable");
+        }
+        reader.add_tile(&t, &r.body).expect("tile accepted");
+    }
+    assert_eq!(merkle::tree_hash(cp.size, &reader).unwrap(), cp.root);
+
+    // The entry bundle holds the entries whose leaf hashes the level-0 tile holds.
+    let w = tile::partial_width(0, cp.size);
+    let bundle_path = TilePath::Entries { index: 0, width: w }.to_path();
+    let r = s.get(&format!("/{bundle_path}"));
+    assert_eq!(r.status, 200);
+    let entries = tile::decode_entry_bundle(&r.body).unwrap();
+    assert_eq!(entries.len(), usize::from(w));
+    let t0 = s
+        .get(&format!(
+            "/{}",
+            TileId {
+                level: 0,
+                index: 0,
+                width: w
+            }
+            .path()
+        ))
+        .body;
+    for (k, e) in entries.iter().enumerate() {
+        assert_eq!(&t0[k * 32..k * 32 + 32], &leaf_hash(e).0[..]);
+    }
+    // An older, narrower partial tile is still served; a wider one is not.
+    let narrow = TileId {
+        level: 0,
+        index: 0,
+        width: 3,
+    };
+    let r = s.get(&format!("/{}", narrow.path()));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, t0[..96].to_vec());
+    let wide = TileId {
+        level: 0,
+        index: 0,
+        width: w + 1,
+    };
+    assert_eq!(s.get(&format!("/{}", wide.path())).status, 404);
+    // The checkpoint is served as text with a short cache.
+    let c = s.get("/checkpoint");
+    assert_eq!(c.content_type, "text/plain; charset=utf-8");
+    assert!(c.cache_control.contains("max-age=2"));
+}
+
+#[test]
+fn json_proofs_entries_stations_and_checkpoints_verify() {
+    let s = board(&[]);
+    let t4 = s.e.signed_tally(4);
+    let i4 = s.append(&t4);
+    let old = s.checkpoint();
+    let rev = s.e.revised_tally(4, &t4);
+    let ir = s.append(&rev);
+    for i in 10..20 {
+        s.append(&s.e.signed_tally(i));
+    }
+    let new = s.checkpoint();
+
+    // Inclusion by index at the latest size, and by leaf at an older size.
+    let j = s.get(&format!("/api/v1/proof/inclusion?index={i4}")).json();
+    let proof: Vec<Hash> = j["proof"].as_array().unwrap().iter().map(hex).collect();
+    assert_eq!(j["tree_size"].as_u64(), Some(new.size));
+    assert_eq!(hex(&j["root"]), new.root);
+    merkle::verify_inclusion(&leaf_hash(&t4), i4, new.size, &proof, &new.root).unwrap();
+    let j = s
+        .get(&format!(
+            "/api/v1/proof/inclusion?leaf={}&size={}",
+            leaf_hash(&t4).to_hex(),
+            old.size
+        ))
+        .json();
+    let proof: Vec<Hash> = j["proof"].as_array().unwrap().iter().map(hex).collect();
+    merkle::verify_inclusion(&leaf_hash(&t4), i4, old.size, &proof, &old.root).unwrap();
+    assert!(j["checkpoint"].as_str().unwrap().starts_with(s.origin()));
+    // The revision is not in the older tree.
+    let r = s.get(&format!(
+        "/api/v1/proof/inclusion?leaf={}&size={}",
+        leaf_hash(&rev).to_hex(),
+        old.size
+    ));
+    assert_eq!(r.status, 404);
+
+    // Consistency between the two checkpoints.
+    let j = s
+        .get(&format!(
+            "/api/v1/proof/consistency?old={}&new={}",
+            old.size, new.size
+        ))
+        .json();
+    let proof: Vec<Hash> = j["proof"].as_array().unwrap().iter().map(hex).collect();
+    merkle::verify_consistency(old.size, new.size, &old.root, &new.root, &proof).unwrap();
+    assert_eq!(hex(&j["old_root"]), old.root);
+
+    // The earlier checkpoint is still served, signed.
+    let r = s.get(&format!("/api/v1/checkpoints/{}", old.size));
+    assert_eq!(r.status, 200);
+    let (cp, _) =
+        tallyboard_core::checkpoint::open_checkpoint(&r.body, s.origin(), &s.log_verifiers())
+            .unwrap();
+    assert_eq!(cp, old);
+
+    // One entry, raw and parsed.
+    let j = s.get(&format!("/api/v1/entries/{ir}")).json();
+    assert_eq!(j["note"].as_str().unwrap().as_bytes(), &rev[..]);
+    assert_eq!(j["type"], "tallyboard/tally-revision/v1");
+    assert_eq!(j["fields"]["revision"].as_u64(), Some(2));
+    assert_eq!(hex(&j["fields"]["supersedes"]), leaf_hash(&t4));
+
+    // The station: key, both revisions, with indexes and leaf hashes.
+    let j = s
+        .get(&format!("/api/v1/stations/{}", s.e.station_id(4)))
+        .json();
+    assert_eq!(j["key"]["revoked"], false);
+    assert_eq!(j["key_entries"].as_array().unwrap().len(), 1);
+    let revs = j["tallies"][0]["revisions"].as_array().unwrap();
+    assert_eq!(revs.len(), 2);
+    assert_eq!(revs[0]["index"].as_u64(), Some(i4));
+    assert_eq!(revs[1]["index"].as_u64(), Some(ir));
+    assert_eq!(hex(&revs[1]["leaf_hash"]), leaf_hash(&rev));
+
+    // Totals: counted keeps the first tally, standing the revision.
+    let j = s.get("/api/v1/totals").json();
+    let c = &j["contests"][0];
+    let first = s.e.tally(4);
+    let sum_first: u64 = std::iter::once(4)
+        .chain(10..20)
+        .map(|i| s.e.tally(i).votes[0].1)
+        .sum();
+    assert_eq!(c["counted"]["votes"][0]["votes"].as_u64(), Some(sum_first));
+    // The revision moves two ballots to the first candidate.
+    assert_eq!(
+        c["standing"]["votes"][0]["votes"].as_u64(),
+        Some(sum_first + 2)
+    );
+    assert_eq!(c["standing"]["stations"].as_u64(), Some(11));
+    assert_eq!(c["counted"]["valid"], c["standing"]["valid"]);
+    let _ = first;
+
+    // Blobs round-trip by digest.
+    let blob = b"scan of the minutes".to_vec();
+    let digest = Hash::sha256(&blob).to_hex();
+    let r = s.post_with(
+        &format!("/api/v1/blobs?sha256={digest}"),
+        &[("Content-Type", "image/jpeg")],
+        &blob,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = s.post_with("/api/v1/blobs", &[("X-Content-SHA256", &digest)], &blob);
+    assert_eq!(r.status, 200);
+    let r = s.get(&format!("/api/v1/blobs/{digest}"));
+    assert_eq!(r.body, blob);
+    let info = s.get("/api/v1/log").json();
+    let m = s.get(&format!(
+        "/api/v1/blobs/{}",
+        info["manifest_sha256"].as_str().unwrap()
+    ));
+    assert_eq!(m.body, s.e.manifest_bytes());
+    assert_eq!(s.get("/api/v1/manifest").body, s.e.manifest_bytes());
+    assert_eq!(
+        info["log_vkey"].as_str().unwrap(),
+        keys::role_key("log").unwrap().verifier().to_vkey_string()
+    );
+    assert_eq!(s.get("/healthz").text(), format!("ok {}\n", new.size));
+}
+
+#[test]
+fn openapi_document_lists_every_route() {
+    let s = Server::start(3, &[]);
+    let r = s.get("/api/v1/openapi.json");
+    assert_eq!(r.status, 200);
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    let want = [
+        ("/checkpoint", "get"),
+        ("/tile/{path}", "get"),
+        ("/healthz", "get"),
+        ("/metrics", "get"),
+        ("/api/v1/entries", "post"),
+        ("/api/v1/entries/{index}", "get"),
+        ("/api/v1/blobs", "post"),
+        ("/api/v1/blobs/{sha256}", "get"),
+        ("/api/v1/proof/inclusion", "get"),
+        ("/api/v1/proof/consistency", "get"),
+        ("/api/v1/checkpoints/{size}", "get"),
+        ("/api/v1/stations/{station}", "get"),
+        ("/api/v1/totals", "get"),
+        ("/api/v1/log", "get"),
+        ("/api/v1/manifest", "get"),
+        ("/api/v1/openapi.json", "get"),
+    ];
+    for (p, m) in want {
+        assert!(
+            paths.get(p).and_then(|v| v.get(m)).is_some(),
+            "{m} {p} missing"
+        );
+    }
+    assert_eq!(paths.len(), want.len(), "undocumented or stale paths");
+    // Every documented route is served (not the JSON 404 of the fallback).
+    for (p, m) in want {
+        if m != "get" {
+            continue;
+        }
+        let concrete = p
+            .replace("{path}", "0/000")
+            .replace("{index}", "0")
+            .replace("{sha256}", &"0".repeat(64))
+            .replace("{size}", "0")
+            .replace("{station}", s.e.station_id(0));
+        let r = s.get(&concrete);
+        if r.status == 404 {
+            assert_ne!(
+                r.json()["message"].as_str().unwrap_or(""),
+                format!("no resource at {concrete}"),
+                "{p} is not routed"
+            );
+        }
+    }
+    assert!(doc["components"]["schemas"]["Receipt"].is_object());
+}
+
+#[test]
+fn station_client_signs_submits_verifies_and_saves_the_receipt() {
+    let s = board(&[]);
+    let dir = s.dir.path();
+    let key = s.path("station.key");
+    std::fs::write(&key, format!("{}\n", station_key(&s, 7).to_skey_string())).unwrap();
+    let vkey = keys::role_key("log").unwrap().verifier().to_vkey_string();
+    // An unsigned tally text: the client signs it.
+    let file = s.path("tally.txt");
+    std::fs::write(&file, Entry::Tally(s.e.tally(7)).to_text()).unwrap();
+    let (ok, out, err) = run_cli(
+        &[
+            OsStr::new("submit"),
+            OsStr::new("--key"),
+            key.as_os_str(),
+            OsStr::new("--url"),
+            OsStr::new(&s.url),
+            OsStr::new("--log-vkey"),
+            OsStr::new(&vkey),
+            file.as_os_str(),
+        ],
+        dir,
+    );
+    assert!(ok, "submit failed: {out} {err}");
+    assert!(out.contains("logged at index"), "{out}");
+    let receipt = std::fs::read(s.path("tally.txt.tlog-proof")).unwrap();
+    let signed = std::fs::read(s.path("tally.txt.signed")).unwrap();
+    assert_eq!(
+        signed,
+        s.e.signed_tally(7),
+        "Ed25519 signing is deterministic"
+    );
+    TlogProof::parse(&receipt)
+        .unwrap()
+        .verify(&signed, s.origin(), &s.log_verifiers())
+        .unwrap();
+
+    // An already signed file is sent as is (here: a duplicate), log key fetched.
+    let file2 = s.path("signed.txt");
+    std::fs::write(&file2, &signed).unwrap();
+    let (ok, out, err) = run_cli(
+        &[
+            OsStr::new("submit"),
+            OsStr::new("--url"),
+            OsStr::new(&s.url),
+            file2.as_os_str(),
+        ],
+        dir,
+    );
+    assert!(ok, "{out} {err}");
+    assert!(out.contains("already logged"), "{out}");
+    assert!(s.path("signed.txt.tlog-proof").exists());
+
+    // A refused tally fails with the code, and saves nothing.
+    let file3 = s.path("bad.txt");
+    let mut t = s.e.tally(8);
+    t.valid += 1;
+    std::fs::write(&file3, Entry::Tally(t).to_text()).unwrap();
+    let key8 = s.path("station8.key");
+    std::fs::write(&key8, format!("{}\n", station_key(&s, 8).to_skey_string())).unwrap();
+    let size = s.size();
+    let (ok, _, err) = run_cli(
+        &[
+            OsStr::new("submit"),
+            OsStr::new("--key"),
+            key8.as_os_str(),
+            OsStr::new("--url"),
+            OsStr::new(&s.url),
+            OsStr::new("--log-vkey"),
+            OsStr::new(&vkey),
+            file3.as_os_str(),
+        ],
+        dir,
+    );
+    assert!(!ok);
+    assert!(err.contains("tally.arithmetic"), "{err}");
+    assert!(!s.path("bad.txt.tlog-proof").exists());
+    assert_eq!(s.size(), size);
+}
+
+#[test]
+fn graceful_shutdown_keeps_everything_acknowledged() {
+    let mut s = board(&[]);
+    let mut logged = Vec::new();
+    for i in 0..10 {
+        let b = s.e.signed_tally(i);
+        logged.push((s.append(&b), b));
+    }
+    let before = s.checkpoint();
+    s.terminate();
+    s.spawn();
+    let after = s.checkpoint();
+    assert_eq!(after, before);
+    for (index, bytes) in &logged {
+        let r = s.submit(bytes);
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["index"].as_u64(), Some(*index));
+    }
+    assert_eq!(s.size(), before.size);
+}
+
+#[test]
+fn a_full_queue_answers_429_with_retry_after() {
+    // One admission slot, and a writer that waits a long time for a batch to
+    // fill: while the first submission is held, the others are refused. No
+    // station is registered, so the admitted ones are refused by the writer
+    // (403) and nothing is appended.
+    let s = Arc::new(Server::start(
+        STATIONS,
+        &["--queue", "1", "--batch-wait-ms", "3000"],
+    ));
+    let start = s.size();
+    let handles: Vec<_> = (0..12)
+        .map(|i| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let r = s.submit(&s.e.signed_tally(i));
+                (r.status, r.retry_after.clone(), r.code())
+            })
+        })
+        .collect();
+    let mut refused = 0;
+    for h in handles {
+        let (status, retry, code) = h.join().unwrap();
+        match status {
+            403 => assert_eq!(code, "station.key-not-registered"),
+            429 => {
+                refused += 1;
+                assert_eq!(retry.as_deref(), Some("1"), "429 without Retry-After");
+                assert_eq!(code, "board.overloaded");
+            }
+            other => panic!("unexpected status {other} {code}"),
+        }
+    }
+    assert!(refused >= 1, "no submission was refused");
+    assert_eq!(s.size(), start);
+}

@@ -1,0 +1,250 @@
+//! A board served by the real binary on loopback (port 0), with a temporary
+//! data directory and a small synthetic election, and a tiny HTTP client.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use tallyboard_core::checkpoint::{self, Checkpoint};
+use tallyboard_core::note::Verifiers;
+use tallyboard_synth::{keys, Config, SyntheticElection};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tallyboard");
+
+/// An HTTP answer.
+pub struct Resp {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub content_type: String,
+    pub cache_control: String,
+    pub retry_after: Option<String>,
+}
+
+impl Resp {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}), status {}: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("UTF-8 body")
+    }
+    /// The `code` of an error body.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or("").to_owned()
+    }
+}
+
+fn finish(r: Result<ureq::Response, ureq::Error>) -> Resp {
+    let resp = match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("transport error: {e}"),
+    };
+    let status = resp.status();
+    let content_type = resp.header("content-type").unwrap_or("").to_owned();
+    let cache_control = resp.header("cache-control").unwrap_or("").to_owned();
+    let retry_after = resp.header("retry-after").map(str::to_owned);
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).expect("read body");
+    Resp {
+        status,
+        body,
+        content_type,
+        cache_control,
+        retry_after,
+    }
+}
+
+/// A running board.
+pub struct Server {
+    pub child: Option<Child>,
+    pub url: String,
+    pub dir: tempfile::TempDir,
+    pub e: SyntheticElection,
+    agent: ureq::Agent,
+    extra_args: Vec<String>,
+}
+
+impl Server {
+    /// A fresh board for an election of `stations` stations.
+    pub fn start(stations: usize, extra_args: &[&str]) -> Server {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let e = SyntheticElection::generate(Config {
+            seed: 1404,
+            stations,
+        });
+        std::fs::write(dir.path().join("manifest.json"), e.manifest_bytes()).unwrap();
+        let log = keys::role_key("log").unwrap();
+        std::fs::write(
+            dir.path().join("log.key"),
+            format!("{}\n", log.to_skey_string()),
+        )
+        .unwrap();
+        let out = Command::new(BIN)
+            .args(["init", "--data"])
+            .arg(dir.path().join("data"))
+            .arg("--manifest")
+            .arg(dir.path().join("manifest.json"))
+            .arg("--log-key")
+            .arg(dir.path().join("log.key"))
+            .output()
+            .expect("run init");
+        assert!(
+            out.status.success(),
+            "init: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut s = Server {
+            child: None,
+            url: String::new(),
+            dir,
+            e,
+            agent: ureq::AgentBuilder::new()
+                .timeout(std::time::Duration::from_secs(120))
+                .build(),
+            extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+        };
+        s.spawn();
+        s
+    }
+
+    /// Starts (or restarts) the server process on the data directory.
+    pub fn spawn(&mut self) {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(self.dir.path().join("data"))
+            .arg("--log-key")
+            .arg(self.dir.path().join("log.key"))
+            .args(&self.extra_args)
+            .env("TALLYBOARD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("read listen line");
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        self.url = url;
+        self.child = Some(child);
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn terminate(&mut self) {
+        let mut child = self.child.take().expect("running");
+        let st = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success());
+        let status = child.wait().expect("wait");
+        assert!(status.success(), "serve exited with {status}");
+    }
+
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        finish(self.agent.get(&format!("{}{path}", self.url)).call())
+    }
+
+    pub fn request(&self, method: &str, path: &str) -> Resp {
+        finish(
+            self.agent
+                .request(method, &format!("{}{path}", self.url))
+                .call(),
+        )
+    }
+
+    pub fn post(&self, path: &str, content_type: Option<&str>, body: &[u8]) -> Resp {
+        let mut req = self.agent.post(&format!("{}{path}", self.url));
+        if let Some(ct) = content_type {
+            req = req.set("Content-Type", ct);
+        }
+        finish(req.send_bytes(body))
+    }
+
+    pub fn post_with(&self, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Resp {
+        let mut req = self.agent.post(&format!("{}{path}", self.url));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        finish(req.send_bytes(body))
+    }
+
+    /// Submits one entry; returns the answer.
+    pub fn submit(&self, bytes: &[u8]) -> Resp {
+        self.post("/api/v1/entries", Some("text/plain"), bytes)
+    }
+
+    /// Submits and asserts it was appended; returns the index.
+    pub fn append(&self, bytes: &[u8]) -> u64 {
+        let r = self.submit(bytes);
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        r.json()["index"].as_u64().unwrap()
+    }
+
+    /// The latest checkpoint, verified with the log key.
+    pub fn checkpoint(&self) -> Checkpoint {
+        let r = self.get("/checkpoint");
+        assert_eq!(r.status, 200);
+        let (cp, _) = checkpoint::open_checkpoint(&r.body, self.origin(), &self.log_verifiers())
+            .expect("checkpoint verifies");
+        cp
+    }
+
+    pub fn size(&self) -> u64 {
+        self.checkpoint().size
+    }
+
+    pub fn origin(&self) -> &str {
+        keys::role_name("log").unwrap()
+    }
+
+    pub fn log_verifiers(&self) -> Verifiers {
+        let mut v = Verifiers::new();
+        v.add(keys::role_key("log").unwrap().verifier());
+        v
+    }
+
+    /// Logs the manifest commitment and registers the keys of stations `0..n`.
+    pub fn setup(&self, registered: std::ops::Range<usize>) {
+        self.append(&self.e.commitment_entry());
+        for i in registered {
+            self.append(&self.e.registration_entry(i));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Runs `tallyboard` with arguments; returns (success, stdout, stderr).
+pub fn run_cli(args: &[&std::ffi::OsStr], cwd: &Path) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("run tallyboard");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
