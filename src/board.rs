@@ -444,3 +444,6 @@ fn check_log_key(manifest: &ValidatedManifest, key: &SignerKey) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

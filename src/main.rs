@@ -107,6 +107,12 @@ enum Command {
         #[arg(long)]
         data: Option<PathBuf>,
     },
+    /// Write the demo election's public keys to DIR/<role>.vkey and its demo-only private keys to DIR/demo/.
+    DemoKeys {
+        /// Output directory (normally `keys`).
+        #[arg(long, default_value = "keys")]
+        out: PathBuf,
+    },
     /// Measure ingest, proofs and memory against baselines measured in the same run.
     Bench {
         /// Stations for the ingest benchmark.
@@ -262,6 +268,7 @@ fn run(cli: Cli) -> Result<()> {
             scale,
             out,
         } => bench::run(stations, scale, out.as_deref())?,
+        Command::DemoKeys { out } => keyfile::write_demo_keys(&out)?,
     }
     Ok(())
 }
