@@ -68,7 +68,9 @@ pub fn write_demo_keys(out: &Path) -> Result<()> {
     for (role, _) in keys::ROLES {
         let key = keys::role_key(role).context("demo role")?;
         let vkey = if role.starts_with("witness") {
-            tallyboard_synth::witness_vkey(role).context("witness role")?.to_vkey_string()
+            tallyboard_synth::witness_vkey(role)
+                .context("witness role")?
+                .to_vkey_string()
         } else {
             key.verifier().to_vkey_string()
         };

@@ -21,7 +21,10 @@ fn setup(e: &SyntheticElection) -> Vec<Vec<u8>> {
 }
 
 fn appended(outcomes: &[Outcome]) -> usize {
-    outcomes.iter().filter(|o| matches!(o, Outcome::Appended { .. })).count()
+    outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Appended { .. }))
+        .count()
 }
 
 #[test]
@@ -34,8 +37,14 @@ fn appends_are_durable_verifiable_and_idempotent() {
     assert_eq!(appended(&b.append_bytes(&setup).expect("append")), 41);
     let tallies: Vec<Vec<u8>> = (0..40).map(|i| e.signed_tally(i)).collect();
     // Two batches, so two more checkpoints.
-    assert_eq!(appended(&b.append_bytes(&tallies[..25]).expect("append")), 25);
-    assert_eq!(appended(&b.append_bytes(&tallies[25..]).expect("append")), 15);
+    assert_eq!(
+        appended(&b.append_bytes(&tallies[..25]).expect("append")),
+        25
+    );
+    assert_eq!(
+        appended(&b.append_bytes(&tallies[25..]).expect("append")),
+        15
+    );
     assert_eq!(b.size(), 81);
 
     // Every entry's receipt verifies offline against the log key.
@@ -43,7 +52,9 @@ fn appends_are_durable_verifiable_and_idempotent() {
     for (i, bytes) in setup.iter().chain(tallies.iter()).enumerate() {
         let r = b.receipt(i as u64).expect("receipt");
         let reparsed = TlogProof::parse(&r.to_bytes()).expect("receipt parses");
-        let cp = reparsed.verify(bytes, &origin, b.verifiers()).expect("receipt verifies");
+        let cp = reparsed
+            .verify(bytes, &origin, b.verifiers())
+            .expect("receipt verifies");
         assert_eq!(cp.size, 81);
     }
 
@@ -58,13 +69,19 @@ fn appends_are_durable_verifiable_and_idempotent() {
     let out = b.append_bytes(&[bad]).expect("append");
     assert!(matches!(&out[0], Outcome::Rejected(_)));
     assert_eq!(b.size(), 81);
-    assert_eq!(b.store().checkpoint_sizes().expect("sizes"), checkpoints_before);
+    assert_eq!(
+        b.store().checkpoint_sizes().expect("sizes"),
+        checkpoints_before
+    );
 
     // rs_merkle rebuilds the whole tree from the leaves: an independent
     // cross-check of the stored-hash root (this is where rs_merkle fits; the
     // log itself cannot use it, see src/store.rs and crates/core/src/merkle.rs).
-    let leaves: Vec<[u8; 32]> =
-        setup.iter().chain(tallies.iter()).map(|b| tallyboard_core::hash::leaf_hash(b).0).collect();
+    let leaves: Vec<[u8; 32]> = setup
+        .iter()
+        .chain(tallies.iter())
+        .map(|b| tallyboard_core::hash::leaf_hash(b).0)
+        .collect();
     let tree = rs_merkle::MerkleTree::<Rfc6962>::from_leaves(&leaves);
     assert_eq!(tree.root(), Some(b.latest().checkpoint.root.0));
 }
@@ -97,7 +114,8 @@ fn reopening_rebuilds_state_and_every_checkpoint_stays_consistent() {
         let mut b = Board::create(dir.path(), e.manifest_bytes(), log_key()).expect("create");
         b.append_bytes(&setup(&e)).expect("append");
         first_tally = e.signed_tally(0);
-        b.append_bytes(&[first_tally.clone(), e.signed_tally(1)]).expect("append");
+        b.append_bytes(&[first_tally.clone(), e.signed_tally(1)])
+            .expect("append");
     }
     let mut b = Board::open(dir.path(), log_key()).expect("reopen");
     assert_eq!(b.size(), 33);
@@ -120,9 +138,11 @@ fn reopening_rebuilds_state_and_every_checkpoint_stays_consistent() {
     let latest = b.latest().checkpoint.clone();
     for size in b.store().checkpoint_sizes().expect("sizes") {
         let bytes = b.store().checkpoint(size).expect("read").expect("present");
-        let (cp, _) = checkpoint::open_checkpoint(&bytes, &latest.origin, b.verifiers()).expect("verifies");
+        let (cp, _) =
+            checkpoint::open_checkpoint(&bytes, &latest.origin, b.verifiers()).expect("verifies");
         let proof = prove_consistency(cp.size, latest.size, b.store()).expect("proof");
-        verify_consistency(cp.size, latest.size, &cp.root, &latest.root, &proof).expect("consistent");
+        verify_consistency(cp.size, latest.size, &cp.root, &latest.root, &proof)
+            .expect("consistent");
     }
 }
 
@@ -135,16 +155,24 @@ fn open_fails_closed_on_tampering_or_the_wrong_key() {
         b.append_bytes(&setup(&e)).expect("append");
     }
     let other = keys::role_key("authority").expect("role");
-    assert!(Board::open(dir.path(), other).is_err(), "a key that is not the manifest's log key");
+    assert!(
+        Board::open(dir.path(), other).is_err(),
+        "a key that is not the manifest's log key"
+    );
     // Rewrite entry 3 behind the board's back.
     {
         let store = Store::open(dir.path(), 1 << 20).expect("store");
         let mut forged = e.registration_entry(9);
         forged.push(b'\n');
-        store.write_raw_entry_for_tests(3, &forged).expect("raw write");
+        store
+            .write_raw_entry_for_tests(3, &forged)
+            .expect("raw write");
         store.sync().expect("sync");
     }
-    let err = Board::open(dir.path(), log_key()).err().expect("must refuse").to_string();
+    let err = Board::open(dir.path(), log_key())
+        .err()
+        .expect("must refuse")
+        .to_string();
     assert!(err.contains("inconsistent"), "{err}");
 }
 
@@ -160,9 +188,19 @@ fn entries_durable_before_their_checkpoint_are_covered_on_open() {
         let mut pending: Vec<Hash> = Vec::new();
         for (i, bytes) in setup.iter().enumerate() {
             let leaf = tallyboard_core::hash::leaf_hash(bytes);
-            let reader = Overlay { store: b.store(), base: 0, pending: &pending };
+            let reader = Overlay {
+                store: b.store(),
+                base: 0,
+                pending: &pending,
+            };
             let hashes = merkle::stored_hashes(i as u64, leaf, &reader).expect("hashes");
-            batch.push(i as u64, bytes.clone(), leaf, merkle::stored_hash_count(i as u64), &hashes);
+            batch.push(
+                i as u64,
+                bytes.clone(),
+                leaf,
+                merkle::stored_hash_count(i as u64),
+                &hashes,
+            );
             pending.extend_from_slice(&hashes);
         }
         b.store().write(batch).expect("write");
