@@ -326,7 +326,9 @@ impl Board {
             next += 1;
         }
         if !batch.is_empty() {
+            let t0 = std::time::Instant::now();
             let durable = self.store.write(batch).and_then(|()| self.store.sync());
+            let t1 = std::time::Instant::now();
             if let Err(e) = durable {
                 self.poisoned = true;
                 return Err(e.context("writing the batch; nothing in it was acknowledged"));
@@ -335,6 +337,13 @@ impl Board {
             if let Err(e) = self.sign_checkpoint() {
                 self.poisoned = true;
                 return Err(e.context("signing the checkpoint"));
+            }
+            if std::env::var_os("TALLYBOARD_TRACE_BATCHES").is_some() {
+                eprintln!(
+                    "  write+sync {:.1} ms, checkpoint {:.1} ms",
+                    (t1 - t0).as_secs_f64() * 1e3,
+                    t1.elapsed().as_secs_f64() * 1e3
+                );
             }
         }
         Ok(outcomes)

@@ -54,7 +54,9 @@ pub fn import_entries(
 ) -> Result<ImportStats> {
     let start = Instant::now();
     let mut stats = ImportStats::default();
+    let trace = std::env::var_os("TALLYBOARD_TRACE_BATCHES").is_some();
     for chunk in entries.chunks(batch.max(1)) {
+        let t_prepare = Instant::now();
         let prepared: Vec<_> = chunk
             .par_iter()
             .map(|b| board::prepare(b, board.manifest(), board.state()))
@@ -69,7 +71,17 @@ pub fn import_entries(
                 }
             }
         }
-        for outcome in board.append(ok)? {
+        let t_append = Instant::now();
+        let outcomes = board.append(ok)?;
+        if trace {
+            eprintln!(
+                "batch of {}: prepare {:.1} ms, append {:.1} ms",
+                chunk.len(),
+                (t_append - t_prepare).as_secs_f64() * 1e3,
+                t_append.elapsed().as_secs_f64() * 1e3
+            );
+        }
+        for outcome in outcomes {
             match outcome {
                 Outcome::Appended { .. } => stats.appended += 1,
                 Outcome::Duplicate { .. } => stats.duplicates += 1,

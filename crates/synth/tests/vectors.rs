@@ -119,13 +119,8 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
                     match &signed.entry {
                         Entry::ManifestCommitment(_) => view.committed = true,
                         Entry::StationKey(k) => {
-                            view.keys.insert(
-                                k.station.clone(),
-                                KeyState {
-                                    key: k.key.clone(),
-                                    revoked: false,
-                                },
-                            );
+                            view.keys
+                                .insert(k.station.clone(), KeyState::registered(&k.key));
                         }
                         Entry::StationKeyRevocation(r) => {
                             if let Some(k) = view.keys.get_mut(&r.station) {
