@@ -60,6 +60,21 @@ pub fn prepare(
     Ok(Prepared { signed, verdict })
 }
 
+/// Parses a submission (no state needed; safe on any thread).
+pub fn parse(bytes: &[u8]) -> Result<SignedEntry, ValidationError> {
+    SignedEntry::parse(bytes).map_err(ValidationError::from)
+}
+
+/// Checks a parsed entry's signature against the key looked up for it
+/// earlier ([`Board::signer_for`]); safe on any thread, no state needed.
+pub fn verify_with(signed: SignedEntry, key: Option<VerifierKey>) -> Prepared {
+    let verdict = key.map(|k| {
+        let v = validate::verify_signature(&signed, &k);
+        (k, v)
+    });
+    Prepared { signed, verdict }
+}
+
 /// What happened to one submission.
 #[derive(Debug)]
 pub enum Outcome {
@@ -356,6 +371,12 @@ impl Board {
             _ => validate::verify_signature(&p.signed, &key)?,
         }
         validate::check_entry(&p.signed, &self.manifest, &self.state)
+    }
+
+    /// The key that must have signed `signed` given the state now, if it can
+    /// be determined (the writer re-checks if the state moved on).
+    pub fn signer_for(&self, signed: &SignedEntry) -> Option<VerifierKey> {
+        validate::required_signer(&signed.entry, &self.manifest, &self.state).ok()
     }
 
     /// Parses and appends raw entries (single-threaded preparation).
