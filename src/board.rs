@@ -60,6 +60,21 @@ pub fn prepare(
     Ok(Prepared { signed, verdict })
 }
 
+/// Parses a submission (no state needed; safe on any thread).
+pub fn parse(bytes: &[u8]) -> Result<SignedEntry, ValidationError> {
+    SignedEntry::parse(bytes).map_err(ValidationError::from)
+}
+
+/// Checks a parsed entry's signature against the key looked up for it
+/// earlier ([`Board::signer_for`]); safe on any thread, no state needed.
+pub fn verify_with(signed: SignedEntry, key: Option<VerifierKey>) -> Prepared {
+    let verdict = key.map(|k| {
+        let v = validate::verify_signature(&signed, &k);
+        (k, v)
+    });
+    Prepared { signed, verdict }
+}
+
 /// What happened to one submission.
 #[derive(Debug)]
 pub enum Outcome {
@@ -326,7 +341,9 @@ impl Board {
             next += 1;
         }
         if !batch.is_empty() {
+            let t0 = std::time::Instant::now();
             let durable = self.store.write(batch).and_then(|()| self.store.sync());
+            let t1 = std::time::Instant::now();
             if let Err(e) = durable {
                 self.poisoned = true;
                 return Err(e.context("writing the batch; nothing in it was acknowledged"));
@@ -335,6 +352,13 @@ impl Board {
             if let Err(e) = self.sign_checkpoint() {
                 self.poisoned = true;
                 return Err(e.context("signing the checkpoint"));
+            }
+            if std::env::var_os("TALLYBOARD_TRACE_BATCHES").is_some() {
+                eprintln!(
+                    "  write+sync {:.1} ms, checkpoint {:.1} ms",
+                    (t1 - t0).as_secs_f64() * 1e3,
+                    t1.elapsed().as_secs_f64() * 1e3
+                );
             }
         }
         Ok(outcomes)
@@ -347,6 +371,12 @@ impl Board {
             _ => validate::verify_signature(&p.signed, &key)?,
         }
         validate::check_entry(&p.signed, &self.manifest, &self.state)
+    }
+
+    /// The key that must have signed `signed` given the state now, if it can
+    /// be determined (the writer re-checks if the state moved on).
+    pub fn signer_for(&self, signed: &SignedEntry) -> Option<VerifierKey> {
+        validate::required_signer(&signed.entry, &self.manifest, &self.state).ok()
     }
 
     /// Parses and appends raw entries (single-threaded preparation).
@@ -444,3 +474,6 @@ fn check_log_key(manifest: &ValidatedManifest, key: &SignerKey) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

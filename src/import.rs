@@ -45,7 +45,11 @@ impl fmt::Display for ImportStats {
     }
 }
 
-/// Imports entries from memory in batches of `batch`.
+/// Imports entries from memory in batches of `batch`, pipelined: while a
+/// writer thread appends batch k (validation, one durable write, one
+/// checkpoint), the rayon pool parses and signature-checks batch k+1. The
+/// keys for batch k+1 are looked up before batch k is applied; if batch k
+/// changes a key the writer notices and re-verifies (`Board::append`).
 pub fn import_entries(
     board: &mut Board,
     entries: &[Vec<u8>],
@@ -53,12 +57,53 @@ pub fn import_entries(
     progress: Option<&ProgressBar>,
 ) -> Result<ImportStats> {
     let start = Instant::now();
+    let trace = std::env::var_os("TALLYBOARD_TRACE_BATCHES").is_some();
     let mut stats = ImportStats::default();
-    for chunk in entries.chunks(batch.max(1)) {
-        let prepared: Vec<_> = chunk
+    let mut pending: Option<(Vec<board::Prepared>, usize)> = None;
+    let mut chunks = entries.chunks(batch.max(1));
+    loop {
+        let chunk = chunks.next();
+        let t0 = Instant::now();
+        // Parse in parallel, then look the signers up against the current state.
+        let parsed: Vec<_> = chunk
+            .unwrap_or(&[])
             .par_iter()
-            .map(|b| board::prepare(b, board.manifest(), board.state()))
+            .map(|b| board::parse(b))
             .collect();
+        let keys: Vec<_> = parsed
+            .iter()
+            .map(|p| p.as_ref().ok().and_then(|s| board.signer_for(s)))
+            .collect();
+        let mut appended = None;
+        let mut prepared = Vec::new();
+        std::thread::scope(|scope| -> Result<()> {
+            let writer = pending.take().map(|(items, n)| {
+                let b = &mut *board;
+                scope.spawn(move || (b.append(items), n))
+            });
+            prepared = parsed
+                .into_par_iter()
+                .zip(keys)
+                .map(|(p, k)| p.map(|s| board::verify_with(s, k)))
+                .collect();
+            if let Some(w) = writer {
+                appended = Some(w.join().map_err(|_| anyhow!("writer thread panicked"))?);
+            }
+            Ok(())
+        })?;
+        if let Some((outcomes, n)) = appended {
+            for outcome in outcomes? {
+                tally(&mut stats, outcome);
+            }
+            stats.batches += 1;
+            if let Some(pb) = progress {
+                pb.inc(n as u64);
+            }
+        }
+        if trace {
+            eprintln!("pipeline step: {:.1} ms", t0.elapsed().as_secs_f64() * 1e3);
+        }
+        let Some(chunk) = chunk else { break };
         let mut ok = Vec::with_capacity(prepared.len());
         for p in prepared {
             match p {
@@ -69,23 +114,21 @@ pub fn import_entries(
                 }
             }
         }
-        for outcome in board.append(ok)? {
-            match outcome {
-                Outcome::Appended { .. } => stats.appended += 1,
-                Outcome::Duplicate { .. } => stats.duplicates += 1,
-                Outcome::Rejected(e) => {
-                    stats.rejected += 1;
-                    eprintln!("refused: {} {}", e.code(), e.message());
-                }
-            }
-        }
-        stats.batches += 1;
-        if let Some(pb) = progress {
-            pb.inc(chunk.len() as u64);
-        }
+        pending = Some((ok, chunk.len()));
     }
     stats.elapsed = start.elapsed();
     Ok(stats)
+}
+
+fn tally(stats: &mut ImportStats, outcome: Outcome) {
+    match outcome {
+        Outcome::Appended { .. } => stats.appended += 1,
+        Outcome::Duplicate { .. } => stats.duplicates += 1,
+        Outcome::Rejected(e) => {
+            stats.rejected += 1;
+            eprintln!("refused: {} {}", e.code(), e.message());
+        }
+    }
 }
 
 /// Reads entry bundle files (uint16 big-endian length-prefixed entries,

@@ -57,3 +57,30 @@ pub fn read(path: &Path) -> Result<SignerKey> {
         )
     })
 }
+
+/// Writes the demo roles' verifier keys (`<out>/<role>.vkey`) and demo-only
+/// private keys (`<out>/demo/<role>.key`), all derived from the published
+/// seed rule in `tallyboard_synth::keys` (see `keys/README.md`). Witness
+/// roles get C2SP tlog-cosignature (type 0x04) verifier keys.
+pub fn write_demo_keys(out: &Path) -> Result<()> {
+    use tallyboard_synth::keys;
+    std::fs::create_dir_all(out.join("demo"))?;
+    for (role, _) in keys::ROLES {
+        let key = keys::role_key(role).context("demo role")?;
+        let vkey = if role.starts_with("witness") {
+            tallyboard_synth::witness_vkey(role)
+                .context("witness role")?
+                .to_vkey_string()
+        } else {
+            key.verifier().to_vkey_string()
+        };
+        std::fs::write(out.join(format!("{role}.vkey")), format!("{vkey}\n"))?;
+        let path = out.join("demo").join(format!("{role}.key"));
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+        write(&key, &path)?;
+        eprintln!("{role}: {vkey}");
+    }
+    Ok(())
+}

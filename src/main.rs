@@ -151,6 +151,12 @@ enum Command {
         /// The entry file: unsigned entry text, or a signed note.
         file: PathBuf,
     },
+    /// Write the demo election's public keys to DIR/<role>.vkey and its demo-only private keys to DIR/demo/.
+    DemoKeys {
+        /// Output directory (normally `keys`).
+        #[arg(long, default_value = "keys")]
+        out: PathBuf,
+    },
     /// Measure ingest, proofs and memory against baselines measured in the same run.
     Bench {
         /// Stations for the ingest benchmark.
@@ -377,6 +383,7 @@ fn run(cli: Cli) -> Result<()> {
             scale,
             out,
         } => bench::run(stations, scale, out.as_deref())?,
+        Command::DemoKeys { out } => keyfile::write_demo_keys(&out)?,
     }
     Ok(())
 }

@@ -36,10 +36,7 @@ impl LogState {
             Entry::ManifestCommitment(_) => self.committed = true,
             Entry::StationKey(k) => {
                 let rec = self.stations.entry(k.station.clone()).or_default();
-                rec.key = Some(KeyState {
-                    key: k.key.clone(),
-                    revoked: false,
-                });
+                rec.key = Some(KeyState::registered(&k.key));
                 rec.key_entries.push(index);
             }
             Entry::StationKeyRevocation(r) => {

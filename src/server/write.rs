@@ -9,7 +9,7 @@
 use super::errors::ApiError;
 use super::sequencer::{Job, Msg};
 use super::{blocking, on_pool, AppState, MAX_BLOB_BODY, MAX_ENTRY_BODY};
-use crate::board::{Outcome, Prepared, SignedCheckpoint};
+use crate::board::{self, Outcome, Prepared, SignedCheckpoint};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -20,11 +20,10 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::TrySendError;
 use std::sync::Arc;
-use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::merkle;
 use tallyboard_core::tlog_proof::TlogProof;
-use tallyboard_core::validate::{self, ValidationError};
+use tallyboard_core::validate;
 use tallyboard_core::Hash;
 use utoipa::{IntoParams, ToSchema};
 
@@ -239,7 +238,7 @@ pub async fn submit_entry(
 /// Parses and signature-checks a submission against the published view;
 /// answers bytes already covered by a published checkpoint directly.
 fn prepare(st: &AppState, bytes: &[u8]) -> Result<Pre, ApiError> {
-    let signed = SignedEntry::parse(bytes).map_err(ValidationError::from)?;
+    let signed = board::parse(bytes)?;
     let leaf = signed.leaf_hash();
     let (key, latest) = {
         let v = st.view();
@@ -255,11 +254,7 @@ fn prepare(st: &AppState, bytes: &[u8]) -> Result<Pre, ApiError> {
             });
         }
     }
-    let verdict = key.map(|k| {
-        let v = validate::verify_signature(&signed, &k);
-        (k, v)
-    });
-    Ok(Pre::Ready(Box::new(Prepared { signed, verdict })))
+    Ok(Pre::Ready(Box::new(board::verify_with(signed, key))))
 }
 
 /// Where the expected digest of a blob may be given.

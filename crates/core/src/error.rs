@@ -203,3 +203,21 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod spec_tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn every_code_is_documented_in_the_spec() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/errors.md");
+        let spec = std::fs::read_to_string(path).expect("spec/errors.md");
+        for c in ErrorCode::ALL {
+            assert!(
+                spec.contains(&format!("`{}`", c.as_str())),
+                "{} is missing from spec/errors.md",
+                c.as_str()
+            );
+        }
+    }
+}

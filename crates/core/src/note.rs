@@ -747,6 +747,17 @@ pub fn open(
     verifiers: &Verifiers,
 ) -> Result<VerifiedNote, NoteError> {
     let note = Note::parse(bytes, max_size)?;
+    let verified = verify_parsed(&note, verifiers)?;
+    Ok(VerifiedNote { note, verified })
+}
+
+/// Verifies an already parsed note with the rules of [`open`], returning the
+/// indexes of the signatures that verified. Lets a caller that parsed the
+/// note once (to route it) verify it without parsing it again.
+///
+/// # Errors
+/// [`NoteError::BadSignature`] or [`NoteError::NoKnownSignature`].
+pub fn verify_parsed(note: &Note, verifiers: &Verifiers) -> Result<Vec<usize>, NoteError> {
     let mut verified = Vec::new();
     for (i, sig) in note.signatures.iter().enumerate() {
         let Some(key) = verifiers.get(&sig.name, sig.key_id) else {
@@ -763,7 +774,7 @@ pub fn open(
     if verified.is_empty() {
         return Err(NoteError::NoKnownSignature);
     }
-    Ok(VerifiedNote { note, verified })
+    Ok(verified)
 }
 
 /// Signs `text` with every signer, in order, and returns the signed note.

@@ -192,13 +192,8 @@ impl MapView {
         match &signed.entry {
             Entry::ManifestCommitment(_) => self.committed = true,
             Entry::StationKey(k) => {
-                self.keys.insert(
-                    k.station.clone(),
-                    KeyState {
-                        key: k.key.clone(),
-                        revoked: false,
-                    },
-                );
+                self.keys
+                    .insert(k.station.clone(), KeyState::registered(&k.key));
             }
             Entry::StationKeyRevocation(r) => {
                 if let Some(s) = self.keys.get_mut(&r.station) {

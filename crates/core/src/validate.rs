@@ -20,8 +20,22 @@ use std::fmt;
 pub struct KeyState {
     /// The verifier key string from the registration entry.
     pub key: String,
+    /// The same key, parsed once when the registration was applied, so that
+    /// checking a tally does not decompress the public key again.
+    pub verifier: Option<VerifierKey>,
     /// Whether a revocation for it has been logged.
     pub revoked: bool,
+}
+
+impl KeyState {
+    /// The state of a freshly registered key.
+    pub fn registered(key: &str) -> KeyState {
+        KeyState {
+            key: key.to_owned(),
+            verifier: VerifierKey::parse(key).ok(),
+            revoked: false,
+        }
+    }
 }
 
 /// Where an earlier tally sits in the log.
@@ -131,9 +145,12 @@ pub fn required_signer(
                     format!("station {}'s key has been revoked", t.station),
                 ));
             }
-            VerifierKey::parse(&state.key).map_err(|e| {
-                ValidationError::new(ErrorCode::StoreInconsistent, format!("stored key: {e}"))
-            })
+            match state.verifier {
+                Some(k) => Ok(k),
+                None => VerifierKey::parse(&state.key).map_err(|e| {
+                    ValidationError::new(ErrorCode::StoreInconsistent, format!("stored key: {e}"))
+                }),
+            }
         }
     }
 }
@@ -148,7 +165,7 @@ pub fn required_signer(
 pub fn verify_signature(signed: &SignedEntry, key: &VerifierKey) -> Result<(), ValidationError> {
     let mut verifiers = Verifiers::new();
     verifiers.add(key.clone());
-    match note::open(&signed.bytes, crate::entry::MAX_ENTRY_SIZE, &verifiers) {
+    match note::verify_parsed(&signed.note, &verifiers) {
         Ok(_) => Ok(()),
         Err(e) if e.code() == ErrorCode::NoteNoKnownSignature => Err(ValidationError::new(
             ErrorCode::WrongSigner,

@@ -11,6 +11,7 @@
 mod geography;
 pub mod keys;
 mod rng;
+pub mod vectors;
 
 use rng::Rng;
 use tallyboard_core::entry::{Correction, Entry, ManifestCommitment, StationKey, Tally};

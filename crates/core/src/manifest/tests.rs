@@ -129,3 +129,26 @@ fn inconsistencies_are_refused_with_manifest_invalid() {
         assert_eq!(err.code(), ErrorCode::ManifestInvalid, "{what}: {err}");
     }
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let _ = ValidatedManifest::from_bytes(&bytes);
+        }
+
+        #[test]
+        fn mutated_manifests_are_refused_or_canonical(pos in any::<usize>(), byte in any::<u8>()) {
+            let mut bytes = testutil::manifest().to_canonical_bytes();
+            let i = pos % bytes.len();
+            bytes[i] = byte;
+            if let Ok(v) = ValidatedManifest::from_bytes(&bytes) {
+                prop_assert_eq!(v.manifest().to_canonical_bytes(), bytes);
+            }
+        }
+    }
+}

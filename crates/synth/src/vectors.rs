@@ -1,0 +1,352 @@
+//! tallyboard's own test vectors (`spec/vectors/`), made from code so the
+//! spec and the implementation cannot drift: `tests/vectors.rs` regenerates
+//! them in memory and compares with the committed files.
+//!
+//! * `entries.json`: valid statements (text, signed note, leaf hash, signer
+//!   key) and invalid ones (bytes and the error code they must produce);
+//! * `log.json`: a small manifest and an ordered list of signed entries with
+//!   the verdict each must get when replayed in order (accepted, or a code);
+//! * `merkle.json`: roots and proofs of a log of our own entries.
+
+use crate::{keys, sign, Config, SyntheticElection};
+use serde_json::{json, Value};
+use tallyboard_core::entry::{Correction, Entry, StationKeyRevocation};
+use tallyboard_core::error::Coded;
+use tallyboard_core::hash::leaf_hash;
+use tallyboard_core::merkle::{prove_consistency, prove_inclusion, MemoryLog};
+use tallyboard_core::tile;
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn hexes(v: &[tallyboard_core::Hash]) -> Vec<String> {
+    v.iter().map(|h| h.to_hex()).collect()
+}
+
+/// Every vector file: (file name, JSON value).
+pub fn all() -> Vec<(&'static str, Value)> {
+    let e = SyntheticElection::generate(Config {
+        seed: 42,
+        stations: 6,
+    });
+    vec![
+        ("entries.json", entries(&e)),
+        ("log.json", log(&e)),
+        ("merkle.json", merkle(&e)),
+    ]
+}
+
+fn entries(e: &SyntheticElection) -> Value {
+    let station = e.station_id(0).to_owned();
+    let skey = keys::station_key(crate::ELECTION_ID, &station);
+    let tally = e.tally(0);
+    let valid_entries = [
+        (
+            "manifest commitment",
+            e.commitment_entry(),
+            keys::role_key("authority").map(|k| k.verifier()),
+        ),
+        (
+            "station key registration",
+            e.registration_entry(0),
+            keys::role_key("authority").map(|k| k.verifier()),
+        ),
+        ("first tally", e.signed_tally(0), Some(skey.verifier())),
+        (
+            "tally revision",
+            e.revised_tally(0, &e.signed_tally(0)),
+            Some(skey.verifier()),
+        ),
+    ];
+    let valid: Vec<Value> = valid_entries
+        .iter()
+        .map(|(what, bytes, key)| {
+            let note =
+                tallyboard_core::note::Note::parse(bytes, 65_535).expect("own entries parse");
+            json!({
+                "description": what,
+                "statement": note.text,
+                "signed_note": text(bytes),
+                "leaf_hash": leaf_hash(bytes).to_hex(),
+                "signer_vkey": key.as_ref().map(|k| k.to_vkey_string()),
+            })
+        })
+        .collect();
+    let base = Entry::Tally(tally.clone()).to_text();
+    let mutate = |from: &str, to: &str| base.replacen(from, to, 1);
+    let statements: Vec<(&str, String)> = vec![
+        (
+            "unknown type",
+            base.replacen("tallyboard/tally/v1", "tallyboard/tally/v9", 1),
+        ),
+        (
+            "reserved type",
+            "tallyboard/announcement/v1\nelection x\n".into(),
+        ),
+        ("leading zero", mutate("\nrevision 1\n", "\nrevision 01\n")),
+        (
+            "overflow",
+            mutate("\nrevision 1\n", "\nrevision 4294967296\n"),
+        ),
+        (
+            "count above 10^12",
+            mutate(
+                "\ncounterfoils ",
+                "\ncounterfoils 9999999999999\ncounterfoils-was ",
+            ),
+        ),
+        ("unknown field", mutate("\nvalid ", "\ncolour blue\nvalid ")),
+        (
+            "duplicate field",
+            mutate("\nvalid ", "\nrevision 1\nvalid "),
+        ),
+        ("missing field", {
+            let mut lines: Vec<&str> = base.lines().collect();
+            lines.retain(|l| !l.starts_with("valid "));
+            lines.join("\n") + "\n"
+        }),
+        ("double space", mutate("\nrevision 1\n", "\nrevision  1\n")),
+        ("uppercase hash", {
+            let h = tally
+                .minutes_sha256
+                .expect("synthetic tallies have minutes")
+                .to_hex();
+            base.replacen(&h, &h.to_uppercase(), 1)
+        }),
+        ("votes out of order", {
+            let mut lines: Vec<String> = base.lines().map(str::to_owned).collect();
+            let first = lines
+                .iter()
+                .position(|l| l.starts_with("vote "))
+                .expect("votes");
+            lines.swap(first, first + 1);
+            lines.join("\n") + "\n"
+        }),
+        ("zero vote written", mutate("\nvote ", "\nvote 1 0\nvote ")),
+        ("no final newline", base.trim_end_matches('\n').to_owned()),
+        ("blank line inside", mutate("\nvalid ", "\n\nvalid ")),
+    ];
+    let mut invalid: Vec<Value> = statements
+        .into_iter()
+        .map(|(what, statement)| {
+            // Sign whatever text this is, so the refusal comes from the grammar.
+            let signed = tallyboard_core::note::sign(&ensure_newline(&statement), &[&skey])
+                .unwrap_or_else(|_| statement.clone().into_bytes());
+            let signed = if statement.ends_with('\n') {
+                signed
+            } else {
+                raw_note(&statement, &skey)
+            };
+            let code = tallyboard_core::entry::SignedEntry::parse(&signed)
+                .expect_err("invalid vector must be refused")
+                .code();
+            json!({"description": what, "signed_note": text(&signed), "code": code.as_str()})
+        })
+        .collect();
+    let good = e.signed_tally(0);
+    let note_cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "carriage return",
+            text(&good).replacen('\n', "\r\n", 1).into_bytes(),
+        ),
+        ("no signature lines", base.clone().into_bytes()),
+        (
+            "trailing bytes after the last signature line",
+            [good.clone(), b"x".to_vec()].concat(),
+        ),
+        (
+            "not UTF-8",
+            [good[..10].to_vec(), vec![0xff], good[11..].to_vec()].concat(),
+        ),
+        (
+            "signature line without em dash",
+            text(&good).replacen("\u{2014} ", "- ", 1).into_bytes(),
+        ),
+    ];
+    for (what, bytes) in note_cases {
+        let code = tallyboard_core::entry::SignedEntry::parse(&bytes)
+            .expect_err("refused")
+            .code();
+        invalid.push(json!({"description": what, "signed_note_hex": hex::encode(&bytes), "code": code.as_str()}));
+    }
+    json!({
+        "about": "tallyboard entry vectors: every 'valid' statement parses and re-serializes to the same bytes, and its signature verifies with signer_vkey (verify_strict); every 'invalid' one is refused with exactly 'code'. Generated by `cargo run -p tallyboard-synth --example gen-vectors`.",
+        "valid": valid,
+        "invalid": invalid,
+    })
+}
+
+fn ensure_newline(s: &str) -> String {
+    if s.ends_with('\n') {
+        s.to_owned()
+    } else {
+        format!("{s}\n")
+    }
+}
+
+/// A note whose text lacks its final newline: built by hand, since the
+/// signer refuses such text.
+fn raw_note(statement: &str, key: &tallyboard_core::note::SignerKey) -> Vec<u8> {
+    let sig = key.sign_text(&ensure_newline(statement));
+    format!("{statement}\n\n{}", sig.to_line()).into_bytes()
+}
+
+fn log(e: &SyntheticElection) -> Value {
+    let authority = keys::role_key("authority").expect("role");
+    let first = e.signed_tally(1);
+    let mut entries: Vec<(String, Vec<u8>, Option<&str>)> = vec![
+        (
+            "tally before the manifest commitment".into(),
+            e.signed_tally(0),
+            Some("station.key-not-registered"),
+        ),
+        ("manifest commitment".into(), e.commitment_entry(), None),
+        (
+            "registration, station 0".into(),
+            e.registration_entry(0),
+            None,
+        ),
+        (
+            "registration, station 1".into(),
+            e.registration_entry(1),
+            None,
+        ),
+        ("first tally, station 0".into(), e.signed_tally(0), None),
+        ("first tally, station 1".into(), first.clone(), None),
+        (
+            "tally of an unregistered station".into(),
+            e.signed_tally(2),
+            Some("station.key-not-registered"),
+        ),
+        (
+            "second commitment (same statement, countersigned, so different bytes)".into(),
+            {
+                let m = e.manifest();
+                let c = Entry::ManifestCommitment(tallyboard_core::entry::ManifestCommitment {
+                    election: crate::ELECTION_ID.into(),
+                    kind: m.manifest().election.kind.clone(),
+                    manifest_sha256: m.digest(),
+                });
+                let witness = keys::role_key("supervisor").expect("role");
+                tallyboard_core::note::sign(&c.to_text(), &[&authority, &witness]).expect("sign")
+            },
+            Some("manifest.already-committed"),
+        ),
+    ];
+    let mut t = e.tally(1);
+    t.votes[0].1 += 1;
+    t.votes[1].1 -= 1;
+    entries.push((
+        "equivocation: another revision 1 for station 1".into(),
+        e.sign_as_station(1, &Entry::Tally(t)),
+        Some("tally.equivocation"),
+    ));
+    let mut t = e.tally(1);
+    t.valid += 1;
+    entries.push((
+        "votes-taken != valid + void-taken".into(),
+        e.sign_as_station(1, &Entry::Tally(t)),
+        Some("tally.arithmetic.votes-taken"),
+    ));
+    entries.push((
+        "revision 2 of station 1".into(),
+        e.revised_tally(1, &first),
+        None,
+    ));
+    let mut t = e.tally(1);
+    t.revision = 3;
+    t.correction = Some(Correction {
+        supersedes: leaf_hash(&first),
+        reason: "stale".into(),
+    });
+    entries.push((
+        "revision 3 superseding revision 1".into(),
+        e.sign_as_station(1, &Entry::Tally(t)),
+        Some("tally.supersedes-mismatch"),
+    ));
+    entries.push((
+        "tally signed by another station".into(),
+        sign(
+            &Entry::Tally(e.tally(0)),
+            &keys::station_key(crate::ELECTION_ID, e.station_id(1)),
+        ),
+        Some("entry.wrong-signer"),
+    ));
+    let revoke = Entry::StationKeyRevocation(StationKeyRevocation {
+        election: crate::ELECTION_ID.into(),
+        station: e.station_id(1).into(),
+        key: keys::station_key(crate::ELECTION_ID, e.station_id(1))
+            .verifier()
+            .to_vkey_string(),
+        reason: "device lost".into(),
+    });
+    entries.push((
+        "revocation of station 1's key".into(),
+        sign(&revoke, &authority),
+        None,
+    ));
+    let mut t = e.tally(1);
+    t.contest = "president".into();
+    t.revision = 3;
+    t.correction = Some(Correction {
+        supersedes: leaf_hash(&e.revised_tally(1, &first)),
+        reason: "after revocation".into(),
+    });
+    entries.push((
+        "tally with a revoked key".into(),
+        e.sign_as_station(1, &Entry::Tally(t)),
+        Some("station.key-revoked"),
+    ));
+    entries.push((
+        "duplicate of an accepted entry (idempotent, appends nothing)".into(),
+        e.signed_tally(0),
+        Some("duplicate"),
+    ));
+    let mut m = MemoryLog::new();
+    for (_, b, expect) in &entries {
+        if expect.is_none() {
+            m.append_entry(b).expect("append");
+        }
+    }
+    let final_root = m.root().to_hex();
+    json!({
+        "about": "Replay 'entries' in order against 'manifest' (canonical bytes as a string): 'expect' is 'accepted' (appended at the next index), 'duplicate' (already logged, nothing appended) or the error code of the refusal. After the last entry the log has 'final_size' entries and root 'final_root'.",
+        "manifest": text(e.manifest_bytes()),
+        "manifest_sha256": e.manifest().digest().to_hex(),
+        "entries": entries.iter().map(|(what, bytes, expect)| json!({
+            "description": what,
+            "signed_note": text(bytes),
+            "expect": expect.unwrap_or("accepted"),
+        })).collect::<Vec<_>>(),
+        "final_size": entries.iter().filter(|x| x.2.is_none()).count(),
+        "final_root": final_root,
+    })
+}
+
+fn merkle(e: &SyntheticElection) -> Value {
+    let mut bytes = vec![e.commitment_entry()];
+    for i in 0..e.station_count() {
+        bytes.push(e.registration_entry(i));
+    }
+    for i in 0..e.station_count() {
+        bytes.push(e.signed_tally(i));
+    }
+    let mut m = MemoryLog::new();
+    let mut roots = Vec::new();
+    for b in &bytes {
+        m.append_entry(b).expect("append");
+        roots.push(m.root().to_hex());
+    }
+    let size = m.size();
+    let hashes = m.hashes().to_vec();
+    json!({
+        "about": "The log of the synthetic election (seed 42, 6 stations): entries in order; root after each append (roots[i] = root of size i+1); an inclusion proof for every entry at the final size; consistency proofs from every size to the final size; the level-0 partial tile and the entry bundle. Hashes hex, proofs leaf-side first.",
+        "entries": bytes.iter().map(|b| text(b)).collect::<Vec<_>>(),
+        "roots": roots,
+        "inclusion": (0..size).map(|i| json!({"index": i, "size": size, "proof": hexes(&prove_inclusion(i, size, &hashes).expect("proof"))})).collect::<Vec<_>>(),
+        "consistency": (1..size).map(|old| json!({"old": old, "new": size, "proof": hexes(&prove_consistency(old, size, &hashes).expect("proof"))})).collect::<Vec<_>>(),
+        "tile_0_000": hex::encode(tile::read_tile(&tile::TileId { level: 0, index: 0, width: size as u16 }, size, &hashes).expect("tile")),
+        "entry_bundle_000": hex::encode(tile::encode_entry_bundle(bytes.iter().map(Vec::as_slice)).expect("bundle")),
+    })
+}
