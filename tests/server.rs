@@ -691,14 +691,33 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
 
 #[test]
 fn tiles_fetched_over_http_rebuild_the_checkpoint_root() {
-    let s = board(&[]);
-    for i in 0..REGISTERED {
-        s.append(&s.e.signed_tally(i));
+    // Each station logs a tally and five revisions, concurrently: 46 + 270
+    // entries, so level 0 has a full and a partial tile and level 1 a partial.
+    let s = Arc::new(board(&[]));
+    let handles: Vec<_> = (0..9)
+        .map(|t| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for i in (t..REGISTERED).step_by(9) {
+                    let mut prev = s.e.signed_tally(i);
+                    s.append(&prev);
+                    for rev in 2..=6 {
+                        let next = s.e.signed_revision(i, rev, leaf_hash(&prev));
+                        s.append(&next);
+                        prev = next;
+                    }
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
     }
-    // Three revisions of one station push the log past 2 × 256 / 2 ... keep
-    // it small but exercise partial tiles at two levels by checking sizes.
     let cp = s.checkpoint();
-    assert!(cp.size > 0);
+    assert_eq!(cp.size, 1 + REGISTERED as u64 * 7);
+    let tiles = tile::tiles_for_size(cp.size);
+    assert!(tiles.iter().any(|t| t.level == 0 && t.is_full()));
+    assert!(tiles.iter().any(|t| t.level == 1 && !t.is_full()));
     let mut reader = TileHashReader::new(cp.size);
     for t in tile::tiles_for_size(cp.size) {
         let r = s.get(&format!("/{}", t.path()));
@@ -713,7 +732,7 @@ fn tiles_fetched_over_http_rebuild_the_checkpoint_root() {
 
     // The entry bundle holds the entries whose leaf hashes the level-0 tile holds.
     let w = tile::partial_width(0, cp.size);
-    let bundle_path = TilePath::Entries { index: 0, width: w }.to_path();
+    let bundle_path = TilePath::Entries { index: 1, width: w }.to_path();
     let r = s.get(&format!("/{bundle_path}"));
     assert_eq!(r.status, 200);
     let entries = tile::decode_entry_bundle(&r.body).unwrap();
@@ -723,7 +742,7 @@ fn tiles_fetched_over_http_rebuild_the_checkpoint_root() {
             "/{}",
             TileId {
                 level: 0,
-                index: 0,
+                index: 1,
                 width: w
             }
             .path()
@@ -732,10 +751,14 @@ fn tiles_fetched_over_http_rebuild_the_checkpoint_root() {
     for (k, e) in entries.iter().enumerate() {
         assert_eq!(&t0[k * 32..k * 32 + 32], &leaf_hash(e).0[..]);
     }
+    let full = s.get("/tile/entries/000");
+    assert_eq!(full.status, 200);
+    assert_eq!(full.cache_control, "public, max-age=31536000, immutable");
+    assert_eq!(tile::decode_entry_bundle(&full.body).unwrap().len(), 256);
     // An older, narrower partial tile is still served; a wider one is not.
     let narrow = TileId {
         level: 0,
-        index: 0,
+        index: 1,
         width: 3,
     };
     let r = s.get(&format!("/{}", narrow.path()));
@@ -743,7 +766,7 @@ fn tiles_fetched_over_http_rebuild_the_checkpoint_root() {
     assert_eq!(r.body, t0[..96].to_vec());
     let wide = TileId {
         level: 0,
-        index: 0,
+        index: 1,
         width: w + 1,
     };
     assert_eq!(s.get(&format!("/{}", wide.path())).status, 404);
