@@ -5,6 +5,7 @@
 
 mod bench;
 mod board;
+mod export;
 mod import;
 mod keyfile;
 mod state;
@@ -65,6 +66,18 @@ enum Command {
         report_rss: bool,
         /// Bundle files to import, in order.
         files: Vec<PathBuf>,
+    },
+    /// Write the read path (checkpoint, tiles, entry bundles, manifest) as static files, C2SP tlog-tiles layout.
+    Export {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file (opening verifies the whole store).
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// Output directory (extended incrementally; `checkpoint` is written last).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Print an inclusion or consistency proof (hex hashes, one per line).
     Prove {
@@ -201,6 +214,13 @@ fn run(cli: Cli) -> Result<()> {
             if stats.rejected > 0 {
                 bail!("{} entries were refused", stats.rejected);
             }
+        }
+        Command::Export { data, log_key, out } => {
+            let b = open(&data, &log_key)?;
+            let sink = export::DirSink::new(&out)?;
+            let stats = export::export(&b, &sink)?;
+            eprintln!("{stats} into {}", out.display());
+            print!("{}", String::from_utf8_lossy(&b.latest().bytes));
         }
         Command::Prove { what } => match what {
             ProveCommand::Inclusion {
