@@ -34,6 +34,13 @@ pub struct Timings {
     pub replay: f64,
     /// Everything.
     pub total: f64,
+    /// With `--baseline`: raw Ed25519 `verify_strict` of the same
+    /// signatures, on the same threads, in the same run (parsing excluded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_verify_strict: Option<f64>,
+    /// `total / baseline_verify_strict` (issue 4's goal: at most 1.3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratio_to_baseline: Option<f64>,
 }
 
 /// The report of `audit`.
@@ -146,6 +153,15 @@ impl Report for AuditReport {
         }
         s.push('\n');
         if self.verified {
+            if let (Some(b), Some(x)) = (
+                self.timings.baseline_verify_strict,
+                self.timings.ratio_to_baseline,
+            ) {
+                s.push_str(&format!(
+                    "timing: audit {:.2} s, raw verify_strict of the same {} signatures {:.2} s, ratio {:.2}\n",
+                    self.timings.total, self.signatures_checked, b, x
+                ));
+            }
             s.push_str("VERDICT: VERIFIED: every entry, tile, signature and rule checks, and the totals above are recomputed from the log alone.\n");
         } else {
             s.push_str(&format!(
@@ -181,6 +197,47 @@ fn hash_at(body: &[u8], pos: usize) -> String {
 
 /// Runs the full audit.
 pub fn run(src: &dyn Source, log: &LogKey) -> Result<AuditReport> {
+    run_with(src, log, false)
+}
+
+/// Raw Ed25519 `verify_strict` over every entry's signature by its required
+/// signer (authority, or the station key registered in the log), parallel
+/// on rayon's threads like the replay; returns seconds and how many.
+pub fn baseline(entries: &[Vec<u8>], manifest: &ValidatedManifest) -> (f64, u64) {
+    let parsed: Vec<SignedEntry> = entries
+        .par_iter()
+        .filter_map(|e| SignedEntry::parse(e).ok())
+        .collect();
+    let mut station_keys = std::collections::HashMap::new();
+    for p in &parsed {
+        if let Entry::StationKey(k) = &p.entry {
+            if let Ok(v) = tallyboard_core::note::VerifierKey::parse(&k.key) {
+                station_keys.insert(k.station.clone(), v);
+            }
+        }
+    }
+    let jobs: Vec<(&tallyboard_core::note::VerifierKey, &[u8], &[u8])> = parsed
+        .iter()
+        .filter_map(|p| {
+            let key = match &p.entry {
+                Entry::Tally(t) => station_keys.get(&t.station)?,
+                _ => manifest.authority(),
+            };
+            let sig = p.note.signatures.iter().find(|s| s.name == key.name())?;
+            Some((key, p.note.text.as_bytes(), sig.signature.as_slice()))
+        })
+        .collect();
+    let t = Instant::now();
+    let good = jobs
+        .par_iter()
+        .filter(|(k, msg, sig)| k.verify(msg, sig))
+        .count();
+    (t.elapsed().as_secs_f64(), good as u64)
+}
+
+/// Runs the full audit; with `measure_baseline`, also times raw
+/// `verify_strict` of the same signatures ([`baseline`]).
+pub fn run_with(src: &dyn Source, log: &LogKey, measure_baseline: bool) -> Result<AuditReport> {
     let t0 = Instant::now();
     let mut r = AuditReport {
         command: "audit",
@@ -394,6 +451,11 @@ pub fn run(src: &dyn Source, log: &LogKey) -> Result<AuditReport> {
     }
     r.timings.replay = t.elapsed().as_secs_f64();
     r.timings.total = t0.elapsed().as_secs_f64();
+    if let (true, Some(m)) = (measure_baseline, &manifest) {
+        let (secs, _) = baseline(&entries, m);
+        r.timings.baseline_verify_strict = Some(secs);
+        r.timings.ratio_to_baseline = Some(r.timings.total / secs);
+    }
     r.verified = r.findings_total == 0;
     Ok(r)
 }

@@ -84,6 +84,9 @@ enum Command {
         src: SourceArgs,
         #[command(flatten)]
         log: LogArgs,
+        /// Also time raw verify_strict of the same signatures (benchmark).
+        #[arg(long)]
+        baseline: bool,
     },
     /// Make a receipt (tlog-proof) for the entry at INDEX from the read path.
     Prove {
@@ -148,9 +151,9 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let s = open_source(&src.source)?;
             emit(&consistency::run(s.as_ref(), &key(&log)?, &state)?, json)
         }
-        Command::Audit { src, log } => {
+        Command::Audit { src, log, baseline } => {
             let s = open_source(&src.source)?;
-            emit(&audit::run(s.as_ref(), &key(&log)?)?, json)
+            emit(&audit::run_with(s.as_ref(), &key(&log)?, baseline)?, json)
         }
         Command::Prove {
             index,
