@@ -17,7 +17,6 @@ use std::time::Instant;
 use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::merkle;
-use tallyboard_core::tile;
 use tallyboard_synth::{keys, Config, SyntheticElection, ELECTION_ID};
 
 /// Peak and current resident set size of this process, in MiB.
@@ -169,7 +168,7 @@ fn scale_rows(
                 list
             }
         };
-        let bundle = tile::encode_entry_bundle(entries.iter().map(Vec::as_slice))
+        let bundle = crate::import::encode_entries_file(entries.iter().map(Vec::as_slice))
             .map_err(|e| anyhow!("{e}"))?;
         let path = files.join("round.bundle");
         std::fs::write(&path, bundle)?;

@@ -21,8 +21,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
 use tallyboard_core::checkpoint::{self, Checkpoint};
-use tallyboard_core::entry::{Entry, SignedEntry};
-use tallyboard_core::error::Coded;
+use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{self, HashReader};
 use tallyboard_core::note::{SignerKey, VerifierKey, Verifiers};
@@ -40,24 +39,6 @@ pub struct Prepared {
     pub signed: SignedEntry,
     /// The key the signature was checked against, and the verdict.
     pub verdict: Option<(VerifierKey, Result<(), ValidationError>)>,
-}
-
-/// Parses an entry and checks its signature against the signer the given
-/// state requires. Safe to run on many threads at once; the writer re-checks
-/// only if the required signer changed in between.
-pub fn prepare(
-    bytes: &[u8],
-    manifest: &ValidatedManifest,
-    state: &LogState,
-) -> Result<Prepared, ValidationError> {
-    let signed = SignedEntry::parse(bytes).map_err(ValidationError::from)?;
-    let verdict = validate::required_signer(&signed.entry, manifest, state)
-        .ok()
-        .map(|key| {
-            let v = validate::verify_signature(&signed, &key);
-            (key, v)
-        });
-    Ok(Prepared { signed, verdict })
 }
 
 /// Parses a submission (no state needed; safe on any thread).
@@ -380,12 +361,16 @@ impl Board {
     }
 
     /// Parses and appends raw entries (single-threaded preparation).
+    #[cfg(test)]
     pub fn append_bytes(&mut self, entries: &[Vec<u8>]) -> Result<Vec<Outcome>> {
         let mut prepared = Vec::new();
         let mut early = Vec::new();
         for (i, b) in entries.iter().enumerate() {
-            match prepare(b, &self.manifest, &self.state) {
-                Ok(p) => prepared.push(p),
+            match parse(b) {
+                Ok(signed) => {
+                    let key = self.signer_for(&signed);
+                    prepared.push(verify_with(signed, key));
+                }
                 Err(e) => early.push((i, e)),
             }
         }
@@ -440,15 +425,6 @@ impl Board {
     /// Verifiers holding the log key.
     pub fn verifiers(&self) -> &Verifiers {
         &self.verifiers
-    }
-    /// The parsed entry at `index`.
-    pub fn entry(&self, index: u64) -> Result<Option<(Vec<u8>, Entry)>> {
-        let Some(bytes) = self.store.entry(index)? else {
-            return Ok(None);
-        };
-        let e = SignedEntry::parse(&bytes)
-            .map_err(|e| anyhow!("stored entry {index}: {} {e}", e.code()))?;
-        Ok(Some((bytes, e.entry)))
     }
 }
 

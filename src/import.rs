@@ -13,7 +13,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tallyboard_core::error::Coded;
-use tallyboard_core::tile;
 use tallyboard_synth::{Config, SyntheticElection};
 
 /// What an import did.
@@ -196,6 +195,20 @@ fn add(total: &mut ImportStats, s: &ImportStats) {
     total.batches += s.batches;
 }
 
+/// Encodes entries for `import`: each entry prefixed by its length as a
+/// big-endian u16, like a C2SP tlog-tiles entry bundle but of any count
+/// (a bundle on the read path holds at most 256).
+pub fn encode_entries_file<'a>(entries: impl IntoIterator<Item = &'a [u8]>) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for e in entries {
+        let len = u16::try_from(e.len())
+            .map_err(|_| anyhow!("an entry of {} bytes is over 65,535", e.len()))?;
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(e);
+    }
+    Ok(out)
+}
+
 /// A progress bar on stderr.
 pub fn progress_bar(len: u64, msg: &'static str) -> ProgressBar {
     let pb = ProgressBar::new(len);
@@ -229,12 +242,10 @@ pub fn write_synthetic(out: &Path, stations: usize, seed: u64) -> Result<()> {
     let e = SyntheticElection::generate(Config { seed, stations });
     std::fs::write(out.join("manifest.json"), e.manifest_bytes())?;
     let (setup, tallies) = synthetic_entries(&e);
-    let bundle = tile::encode_entry_bundle(setup.iter().chain(tallies.iter()).map(Vec::as_slice))
-        .map_err(|err| anyhow!("{err}"))?;
-    std::fs::write(out.join("entries.bundle"), bundle)?;
+    let file = encode_entries_file(setup.iter().chain(tallies.iter()).map(Vec::as_slice))?;
+    std::fs::write(out.join("entries.bundle"), file)?;
     eprintln!(
-        "wrote {} (sha256 {}) and {} entries to {}",
-        "manifest.json",
+        "wrote manifest.json (sha256 {}) and {} entries to {}",
         e.manifest().digest(),
         setup.len() + tallies.len(),
         out.display()

@@ -5,6 +5,7 @@
 
 mod bench;
 mod board;
+mod export;
 mod import;
 mod keyfile;
 mod server;
@@ -67,6 +68,18 @@ enum Command {
         report_rss: bool,
         /// Bundle files to import, in order.
         files: Vec<PathBuf>,
+    },
+    /// Write the read path (checkpoint, tiles, entry bundles, manifest) as static files, C2SP tlog-tiles layout.
+    Export {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file (opening verifies the whole store).
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// Output directory (extended incrementally; `checkpoint` is written last).
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Print an inclusion or consistency proof (hex hashes, one per line).
     Prove {
@@ -187,6 +200,17 @@ enum ProveCommand {
         #[arg(long)]
         size: Option<u64>,
     },
+    /// The receipt (C2SP tlog-proof) of the entry at INDEX against the latest checkpoint, verified before it is printed.
+    Receipt {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file.
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// Entry index.
+        index: u64,
+    },
     /// Consistency between two tree sizes.
     Consistency {
         /// Data directory.
@@ -262,6 +286,13 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("{} entries were refused", stats.rejected);
             }
         }
+        Command::Export { data, log_key, out } => {
+            let b = open(&data, &log_key)?;
+            let sink = export::DirSink::new(&out)?;
+            let stats = export::export(&b, &sink)?;
+            eprintln!("{stats} into {}", out.display());
+            print!("{}", String::from_utf8_lossy(&b.latest().bytes));
+        }
         Command::Prove { what } => match what {
             ProveCommand::Inclusion {
                 data,
@@ -276,6 +307,23 @@ fn run(cli: Cli) -> Result<()> {
                 for h in proof {
                     println!("{}", h.to_hex());
                 }
+            }
+            ProveCommand::Receipt {
+                data,
+                log_key,
+                index,
+            } => {
+                let b = open(&data, &log_key)?;
+                let entry = b
+                    .store()
+                    .entry(index)?
+                    .with_context(|| format!("no entry {index}"))?;
+                let receipt = b.receipt(index)?;
+                let origin = &b.manifest().manifest().log.origin;
+                receipt
+                    .verify(&entry, origin, b.verifiers())
+                    .map_err(|e| anyhow!("{e}"))?;
+                print!("{}", String::from_utf8_lossy(&receipt.to_bytes()));
             }
             ProveCommand::Consistency {
                 data,

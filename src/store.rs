@@ -193,17 +193,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The smallest issued checkpoint of size ≥ `size`.
-    pub fn checkpoint_covering(&self, size: u64) -> Result<Option<(u64, Vec<u8>)>> {
-        match self.log.range(key(b'C', size)..=key(b'C', u64::MAX)).next() {
-            Some(kv) => {
-                let (k, v) = kv?;
-                Ok(Some((be_u64(&k[1..])?, v.to_vec())))
-            }
-            None => Ok(None),
-        }
-    }
-
     /// The entry at `index`.
     pub fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
         Ok(self.log.get(key(b'E', index))?.map(|v| v.to_vec()))

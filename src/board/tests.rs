@@ -1,6 +1,7 @@
 //! The board's log contract, on a real sled store in a temporary directory.
 
 use super::*;
+use tallyboard_core::entry::Entry;
 use tallyboard_core::error::Coded;
 use tallyboard_core::merkle::{prove_consistency, verify_consistency};
 use tallyboard_core::ErrorCode;

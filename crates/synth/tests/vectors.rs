@@ -91,6 +91,7 @@ impl LogView for View {
 }
 
 #[test]
+#[allow(clippy::map_entry)] // the insert happens only on acceptance, deep in the match
 fn log_vectors_replay_to_the_stated_verdicts_and_root() {
     let v = read("log.json");
     let manifest =

@@ -59,7 +59,8 @@ fn non_canonical_spellings_are_refused() {
 
 #[test]
 fn inconsistencies_are_refused_with_manifest_invalid() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut Manifest)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Manifest)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         (
             "duplicate station",
             Box::new(|m| m.stations[1].id = m.stations[0].id.clone()),
