@@ -248,3 +248,43 @@ pub fn run_cli(args: &[&std::ffi::OsStr], cwd: &Path) -> (bool, String, String) 
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// POSTs over a raw TCP connection, tolerating the server closing the
+/// connection while the body is still being written: a board answers an
+/// oversized body with 413 as soon as it sees the Content-Length, and a
+/// client that is still writing then gets EPIPE, which is the client's
+/// problem, not the board's (ureq reports it as a transport error).
+pub fn raw_post(url: &str, path: &str, content_type: &str, body: &[u8]) -> Resp {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("write head");
+    let _ = stream.write_all(body); // may fail with EPIPE once the board has answered
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("an HTTP response");
+    let status: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    let header = |name: &str| {
+        head.lines().find_map(|l| {
+            l.split_once(':')
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+    };
+    Resp {
+        status,
+        body: body.as_bytes().to_vec(),
+        content_type: header("content-type").unwrap_or_default(),
+        cache_control: header("cache-control").unwrap_or_default(),
+        retry_after: header("retry-after"),
+    }
+}
