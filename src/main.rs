@@ -9,6 +9,7 @@ mod export;
 mod import;
 mod keyfile;
 mod server;
+mod site;
 mod state;
 mod store;
 mod submit;

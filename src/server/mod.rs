@@ -132,6 +132,7 @@ pub fn router(st: AppState) -> Router {
         .route("/healthz", get(read::healthz))
         .route("/metrics", get(metrics::metrics))
         .nest("/api/v1", api)
+        .merge(crate::site::router(st.clone()))
         .fallback(errors::not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -1,0 +1,89 @@
+//! Static files, embedded in the binary: the style sheet, the small
+//! progressive-enhancement script, the Vazirmatn font (SIL OFL 1.1, its
+//! licence served beside it). Nothing is loaded from another host.
+//!
+//! Pages link CSS and JS as `/static/<name>?v=<digest prefix>`, so they can
+//! be cached for a year and still change with a new build.
+
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use tallyboard_core::Hash;
+
+/// One embedded file.
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    bytes: &'static [u8],
+}
+
+/// Every embedded file. (`verify.js` and the WebAssembly of the in-browser
+/// verifier are added here by their own module.)
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "site.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("static/site.css"),
+    },
+    Asset {
+        name: "live.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("static/live.js"),
+    },
+    Asset {
+        name: "fonts/Vazirmatn-Regular.woff2",
+        content_type: "font/woff2",
+        bytes: include_bytes!("static/fonts/Vazirmatn-Regular.woff2"),
+    },
+    Asset {
+        name: "fonts/Vazirmatn-Bold.woff2",
+        content_type: "font/woff2",
+        bytes: include_bytes!("static/fonts/Vazirmatn-Bold.woff2"),
+    },
+    Asset {
+        name: "fonts/OFL.txt",
+        content_type: "text/plain; charset=utf-8",
+        bytes: include_bytes!("static/fonts/OFL.txt"),
+    },
+];
+
+fn table() -> &'static HashMap<&'static str, (&'static Asset, String)> {
+    static T: OnceLock<HashMap<&'static str, (&'static Asset, String)>> = OnceLock::new();
+    T.get_or_init(|| {
+        ASSETS
+            .iter()
+            .map(|a| {
+                let v = Hash::sha256(a.bytes).to_hex()[..12].to_owned();
+                (a.name, (a, v))
+            })
+            .collect()
+    })
+}
+
+/// The versioned URL of an embedded file.
+pub fn url(name: &str) -> String {
+    match table().get(name) {
+        Some((_, v)) => format!("/static/{name}?v={v}"),
+        None => format!("/static/{name}"),
+    }
+}
+
+/// `GET /static/{*name}`.
+pub async fn serve(Path(name): Path<String>) -> Response {
+    let Some((a, v)) = table().get(name.as_str()) else {
+        return (StatusCode::NOT_FOUND, "no such file\n").into_response();
+    };
+    let mut r = a.bytes.into_response();
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
+    if let Ok(e) = HeaderValue::from_str(&format!("\"{v}\"")) {
+        h.insert(header::ETAG, e);
+    }
+    r
+}

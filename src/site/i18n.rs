@@ -1,0 +1,291 @@
+//! Languages, labels and number formatting.
+//!
+//! Persian (right to left, Persian digits) is the default; English is one
+//! click away. Every label the site prints is a [`L`] key with both texts in
+//! one table, so a missing translation is a compile error, and a test checks
+//! that no text is empty and every Persian text is in Persian script.
+
+/// A language of the site.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Lang {
+    /// Persian: `lang="fa" dir="rtl"`, Persian digits.
+    Fa,
+    /// English: `lang="en" dir="ltr"`, ASCII digits.
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Fa => "fa",
+            Lang::En => "en",
+        }
+    }
+
+    /// The text direction.
+    pub fn dir(self) -> &'static str {
+        match self {
+            Lang::Fa => "rtl",
+            Lang::En => "ltr",
+        }
+    }
+
+    /// The other language (the switch link).
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Fa => Lang::En,
+            Lang::En => Lang::Fa,
+        }
+    }
+
+    /// The URL prefix of pages in this language: none for Persian, `/en`
+    /// for English.
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Lang::Fa => "",
+            Lang::En => "/en",
+        }
+    }
+
+    /// A site path in this language (`path` starts with `/`).
+    pub fn url(self, path: &str) -> String {
+        match (self, path) {
+            (Lang::En, "/") => "/en/".to_owned(),
+            _ => format!("{}{path}", self.prefix()),
+        }
+    }
+
+    /// Picks the Persian or English of a pair of names.
+    pub fn pick<'a>(self, fa: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Fa => fa,
+            Lang::En => en,
+        }
+    }
+
+    /// The label `key` in this language.
+    pub fn t(self, key: L) -> &'static str {
+        let (fa, en) = key.texts();
+        self.pick(fa, en)
+    }
+
+    /// `s` with ASCII digits written in this language's digits.
+    pub fn digits(self, s: &str) -> String {
+        match self {
+            Lang::En => s.to_owned(),
+            Lang::Fa => s
+                .chars()
+                .map(|c| match c {
+                    '0'..='9' => char::from_u32('۰' as u32 + (c as u32 - '0' as u32)).unwrap_or(c),
+                    c => c,
+                })
+                .collect(),
+        }
+    }
+
+    /// An integer with thousands separators, in this language's digits.
+    pub fn num(self, n: u64) -> String {
+        let raw = n.to_string();
+        let sep = match self {
+            Lang::Fa => '٬',
+            Lang::En => ',',
+        };
+        let mut out = String::with_capacity(raw.len() + raw.len() / 3);
+        for (i, c) in raw.chars().enumerate() {
+            if i > 0 && (raw.len() - i) % 3 == 0 {
+                out.push(sep);
+            }
+            out.push(c);
+        }
+        self.digits(&out)
+    }
+
+    /// A share in basis points as a percentage with two decimals.
+    pub fn percent(self, bp: u64) -> String {
+        let s = format!("{}.{:02}", bp / 100, bp % 100);
+        match self {
+            Lang::Fa => format!("{}٪", self.digits(&s.replace('.', "٫"))),
+            Lang::En => format!("{s}%"),
+        }
+    }
+}
+
+macro_rules! labels {
+    ($($key:ident => $fa:literal, $en:literal;)*) => {
+        /// A label of the site.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[allow(missing_docs)]
+        pub enum L { $($key,)* }
+
+        impl L {
+            /// Every label, for the completeness test.
+            #[cfg(test)]
+            pub const ALL: &'static [L] = &[$(L::$key,)*];
+
+            /// (Persian, English).
+            pub fn texts(self) -> (&'static str, &'static str) {
+                match self { $(L::$key => ($fa, $en),)* }
+            }
+        }
+    };
+}
+
+labels! {
+    SiteTitle => "نتایج انتخابات: تابلوی اعلانات عمومی قابل راستی‌آزمایی", "Election results: a verifiable public bulletin board";
+    SiteShort => "تابلوی نتایج", "Tallyboard";
+    NavHome => "نتایج کشور", "National results";
+    NavCheckpoints => "نقاط وارسی و گواهان", "Checkpoints and witnesses";
+    NavDownloads => "دریافت داده‌ها", "Downloads";
+    NavSearch => "جستجو", "Search";
+    SwitchLang => "English", "فارسی";
+    SkipToContent => "رفتن به محتوا", "Skip to content";
+    Nation => "کل کشور", "Nation";
+    Province => "استان", "Province";
+    Provinces => "استان‌ها", "Provinces";
+    County => "شهرستان", "County";
+    Counties => "شهرستان‌ها", "Counties";
+    Constituency => "حوزه انتخابیه", "Constituency";
+    Constituencies => "حوزه‌های انتخابیه", "Constituencies";
+    Station => "شعبه", "Station";
+    Stations => "شعبه‌ها", "Stations";
+    Contests => "رقابت‌ها", "Contests";
+    OtherContests => "رقابت‌های دیگر", "Other contests";
+    Candidate => "نامزد", "Candidate";
+    Candidates => "نامزدها", "Candidates";
+    Code => "کد", "Code";
+    Votes => "آرا", "Votes";
+    ShareOfTaken => "سهم از آرای مأخوذه", "Share of votes taken";
+    ShareOfValid => "سهم از آرای صحیح", "Share of valid votes";
+    Valid => "آرای صحیح", "Valid votes";
+    VoidTaken => "آرای باطله مأخوذه", "Void votes taken";
+    VoidNotTaken => "آرای باطله غیرمأخوذه", "Void ballots not taken";
+    VotesTaken => "آرای مأخوذه", "Votes taken";
+    BallotsInBox => "برگه‌های داخل صندوق", "Ballots in the box";
+    Counterfoils => "تعرفه‌های مصرفی", "Counterfoils (ballots issued)";
+    Figures => "ارقام", "Figures";
+    StationsReported => "شعبه‌های گزارش‌داده", "Stations reported";
+    Of => "از", "of";
+    Reported => "گزارش شده", "Reported";
+    NotReported => "هنوز گزارش نشده", "Not reported yet";
+    Revised => "اصلاح شده", "Revised";
+    StatusPartial => "نتایج ناقص: همه شعبه‌ها گزارش نداده‌اند", "Partial results: not every station has reported";
+    StatusAllReported => "همه شعبه‌ها گزارش داده‌اند (اعلام رسمی هنوز ثبت نشده است)", "Every station has reported (no official announcement logged yet)";
+    Outcome => "نتیجه بر پایه قانون", "Outcome under the rules";
+    OutcomeProvisional => "اگر شمارش در همین نقطه وارسی متوقف شود:", "If counting stopped at this checkpoint:";
+    Elected => "منتخب", "Elected";
+    Runoff => "دور دوم میان", "Runoff between";
+    LotNeeded => "تساوی آرا: نیاز به قرعه", "Tie: a lot must be drawn";
+    NoValidVotes => "هنوز رأی صحیحی ثبت نشده است", "No valid votes logged yet";
+    RulesError => "قاعده قابل اجرا نیست", "The rules cannot be applied";
+    Threshold => "حد نصاب", "Threshold";
+    MinVotes => "کمترین رأی لازم", "Fewest votes needed";
+    CheckpointSize => "اندازه درخت (تعداد اقلام)", "Tree size (entries)";
+    RootHash => "ریشه", "Root hash";
+    Witnesses => "گواهان", "Witnesses";
+    CosignedBy => "امضای همراه", "Cosigned by";
+    RoleGuardianCouncil => "شورای نگهبان", "Guardian Council";
+    RoleObserver => "ناظر مستقل", "Independent observer";
+    NoneYet => "هنوز هیچ", "None yet";
+    WitnessNote => "گواهان تنها پس از بررسی سازگاری با نقاط وارسی پیشین امضا می‌کنند.", "Witnesses cosign only after checking that a checkpoint extends every one they saw before.";
+    LatestCheckpoint => "آخرین نقطه وارسی", "Latest checkpoint";
+    RecentCheckpoints => "نقاط وارسی اخیر", "Recent checkpoints";
+    AsOfCheckpoint => "ارقام این صفحه در نقطه وارسی با اندازه", "Figures on this page are as of the checkpoint of size";
+    ByProvince => "به تفکیک استان", "By province";
+    ByCounty => "به تفکیک شهرستان", "By county";
+    StationList => "فهرست شعبه‌ها", "List of stations";
+    Leading => "پیشتاز", "Leading";
+    Kind => "نوع", "Kind";
+    KindFixed => "ثابت", "fixed";
+    KindMobile => "سیار", "mobile";
+    SignedTally => "شمارش امضاشده، همان‌گونه که ثبت شده", "The signed tally, as logged";
+    Revision => "نسخه", "Revision";
+    Revisions => "نسخه‌ها", "Revisions";
+    Reason => "دلیل اصلاح", "Reason for the correction";
+    Supersedes => "جایگزین", "Supersedes";
+    FirstCount => "شمارش نخست", "First count";
+    Index => "شماره در دفتر", "Log index";
+    LeafHash => "درهم‌ساز برگ", "Leaf hash";
+    MinutesScan => "تصویر صورتجلسه (SHA-256)", "Minutes scan (SHA-256)";
+    MinutesNone => "ثبت نشده", "none recorded";
+    Receipt => "رسید (tlog-proof)", "Receipt (tlog-proof)";
+    InclusionProof => "اثبات شمول", "Inclusion proof";
+    SignedNote => "یادداشت امضاشده", "Signed note";
+    SupervisorActions => "اقدامات ناظران", "Supervisor actions";
+    SupervisorNone => "هیچ اقدام نظارتی (تأیید یا ابطال) ثبت نشده است.", "No supervisor action (approval or annulment) is logged.";
+    VerifyHere => "راستی‌آزمایی در همین مرورگر", "Verify in this browser";
+    VerifyNoScript => "برای راستی‌آزمایی در مرورگر جاوااسکریپت لازم است؛ رسید و اثبات بالا را با ابزار tallyboard-verify هم می‌توان بررسی کرد.", "Verifying in the browser needs JavaScript; the receipt and proof above can also be checked with the tallyboard-verify tool.";
+    StationKey => "کلید شعبه", "Station key";
+    KeyRevoked => "باطل شده", "revoked";
+    NoKey => "هنوز کلیدی ثبت نشده است", "No key registered yet";
+    NoTally => "هنوز شمارشی ثبت نشده است", "No tally logged yet";
+    SearchTitle => "جستجوی شعبه یا نامزد", "Search for a station or a candidate";
+    SearchLabel => "شناسه شعبه، نام یا کد نامزد", "Station id, candidate name or code";
+    SearchButton => "جستجو", "Search";
+    SearchNoResults => "چیزی یافت نشد", "Nothing found";
+    SearchHint => "حروف عربی و فارسی و ارقام هر دو خط پذیرفته می‌شوند.", "Arabic and Persian letters and digits of either script are accepted.";
+    Results => "نتایج", "Results";
+    LiveNote => "ارقام با هر نقطه وارسی تازه خودبه‌خود به‌روز می‌شوند.", "Figures update by themselves with every new checkpoint.";
+    ReportingProgress => "پیشرفت گزارش شعبه‌ها", "Reporting progress";
+    VotesChart => "آرای نامزدها", "Votes per candidate";
+    NotFound => "یافت نشد", "Not found";
+    NotFoundText => "چنین صفحه‌ای در این انتخابات وجود ندارد.", "There is no such page in this election.";
+    DownloadsTitle => "دریافت داده‌ها", "Downloads";
+    DownloadsIntro => "همه ارقام این پایگاه از دفتر امضاشده قابل بازسازی است. این پرونده‌ها را دریافت کنید و خودتان جمع بزنید.", "Every figure on this site can be recomputed from the signed log. Download these files and add them up yourself.";
+    File => "پرونده", "File";
+    WhatItIs => "چیست", "What it is";
+    DlTotals => "جمع آرای هر رقابت در آخرین نقطه وارسی (JSON): شمارش نخست و وضعیت فعلی.", "Totals of every contest at the latest checkpoint (JSON): first count and standing.";
+    DlManifest => "فهرست رسمی انتخابات (JSON امضاشده): استان‌ها، شهرستان‌ها، شعبه‌ها، نامزدها و کلیدها.", "The election manifest (signed JSON): provinces, counties, stations, candidates and keys.";
+    DlCheckpoint => "آخرین نقطه وارسی امضاشده (متن).", "The latest signed checkpoint (text).";
+    DlTiles => "مسیر خواندن tlog-tiles: کاشی‌های درهم‌ساز و بسته‌های اقلام؛ هر کلاینت tlog-tiles کل دفتر را از اینجا می‌خواند.", "The tlog-tiles read path: hash tiles and entry bundles; any tlog-tiles client reads the whole log from here.";
+    DlLog => "شناسه دفتر: مبدأ، کلید بررسی و اندازه.", "The log's identity: origin, verifier key and size.";
+    DlOpenApi => "شرح ماشین‌خوان API (OpenAPI 3).", "The machine-readable API description (OpenAPI 3).";
+    DlEntry => "هر قلم دفتر با شماره‌اش، همراه یادداشت امضاشده.", "Any log entry by index, with its signed note.";
+    ExplainCounted => "شمارش نخست: جمع نخستین شمارش هر شعبه. وضعیت فعلی: جمع آخرین نسخه هر شعبه.", "First count: the sum of each station's first tally. Standing: the sum of each station's latest revision.";
+    SourceText => "ارقام جمع شمارش‌های امضاشده ثبت‌شده در دفتر تا این نقطه وارسی است.", "Figures are sums of the signed tallies logged up to this checkpoint.";
+    ElectionDate => "تاریخ", "Date";
+    Footer => "هر رقم این صفحه را می‌توان با دفتر امضاشده و اثبات‌های آن راستی‌آزمایی کرد.", "Every figure on this page can be checked against the signed log and its proofs.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_exists_in_both_languages() {
+        for &k in L::ALL {
+            let (fa, en) = k.texts();
+            assert!(!fa.trim().is_empty(), "{k:?} has no Persian text");
+            assert!(!en.trim().is_empty(), "{k:?} has no English text");
+            if k != L::SwitchLang {
+                assert!(
+                    fa.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
+                    "{k:?}: Persian text {fa:?} is not in Persian script"
+                );
+                assert!(
+                    !en.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
+                    "{k:?}: English text {en:?} has Persian letters"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn numbers_in_both_scripts() {
+        assert_eq!(Lang::En.num(0), "0");
+        assert_eq!(Lang::En.num(1234567), "1,234,567");
+        assert_eq!(Lang::Fa.num(1234567), "۱٬۲۳۴٬۵۶۷");
+        assert_eq!(Lang::Fa.num(999), "۹۹۹");
+        assert_eq!(Lang::En.percent(4321), "43.21%");
+        assert_eq!(Lang::Fa.percent(4305), "۴۳٫۰۵٪");
+        assert_eq!(Lang::Fa.digits("04-001"), "۰۴-۰۰۱");
+    }
+
+    #[test]
+    fn urls_per_language() {
+        assert_eq!(Lang::Fa.url("/"), "/");
+        assert_eq!(Lang::En.url("/"), "/en/");
+        assert_eq!(Lang::En.url("/station/a"), "/en/station/a");
+        assert_eq!(Lang::Fa.url("/station/a"), "/station/a");
+    }
+}

@@ -1,0 +1,106 @@
+//! The checkpoints and witnesses page (`/checkpoints`): the latest signed
+//! checkpoint as published, its size and root, which of the manifest's
+//! witnesses cosigned it (each cosignature verified, not just named), and
+//! the recent checkpoints.
+
+use super::Ctx;
+use crate::site::i18n::L;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+use tallyboard_core::checkpoint::{Checkpoint, MAX_CHECKPOINT_SIZE};
+use tallyboard_core::cosignature::verify_cosignature;
+use tallyboard_core::manifest::{ValidatedManifest, Witness};
+use tallyboard_core::note::{Note, VerifierKey};
+
+/// The manifest's witnesses whose cosignature on this signed checkpoint
+/// verifies (an empty list until witnesses cosign).
+pub fn cosigners<'a>(manifest: &'a ValidatedManifest, note: &[u8]) -> Vec<&'a Witness> {
+    let Ok(n) = Note::parse(note, MAX_CHECKPOINT_SIZE) else {
+        return Vec::new();
+    };
+    manifest
+        .manifest()
+        .keys
+        .witnesses
+        .iter()
+        .filter(|w| {
+            let Ok(k) = VerifierKey::parse(&w.vkey) else {
+                return false;
+            };
+            n.signatures
+                .iter()
+                .any(|s| verify_cosignature(&n.text, s, &k).is_ok())
+        })
+        .collect()
+}
+
+/// `GET /checkpoints`.
+pub async fn checkpoints(ctx: Ctx) -> Response {
+    let site = ctx.site.clone();
+    let snap = site.snap();
+    if let Some(r) = ctx.not_modified(snap.size) {
+        return r;
+    }
+    let lang = ctx.lang;
+    let m = site.app.manifest.manifest();
+    let cp = &snap.checkpoint;
+    let signed = cosigners(&site.app.manifest, &cp.bytes);
+    let title = lang.t(L::NavCheckpoints);
+    let body = html! {
+        h1 { (title) }
+        section {
+            h2 { (lang.t(L::LatestCheckpoint)) }
+            dl {
+                dt { (lang.t(L::CheckpointSize)) }
+                dd class="num" data-live="size" { (lang.num(cp.checkpoint.size)) }
+                dt { (lang.t(L::RootHash)) }
+                dd { code dir="ltr" { (cp.checkpoint.root.to_hex()) } }
+            }
+            pre dir="ltr" { (String::from_utf8_lossy(&cp.bytes)) }
+            p { a href="/checkpoint" { "/checkpoint" } " · " a href=(format!("/api/v1/checkpoints/{}", cp.checkpoint.size)) { (format!("/api/v1/checkpoints/{}", cp.checkpoint.size)) } }
+            div id="verify-here" data-size=(cp.checkpoint.size) data-lang=(lang.code()) {
+                noscript { p { (lang.t(L::VerifyNoScript)) } }
+            }
+        }
+        section {
+            h2 { (lang.t(L::Witnesses)) }
+            p class="note" { (lang.t(L::WitnessNote)) }
+            table {
+                thead { tr { th scope="col" { (lang.t(L::Witnesses)) } th scope="col" { (lang.t(L::Kind)) } th scope="col" { (lang.t(L::CosignedBy)) } } }
+                tbody {
+                    @for w in &m.keys.witnesses {
+                        tr {
+                            td { (lang.pick(&w.name_fa, &w.name_en)) br; code dir="ltr" class="small" { (w.vkey) } }
+                            td { (lang.t(if w.role == "guardian-council" { L::RoleGuardianCouncil } else { L::RoleObserver })) }
+                            td { (if signed.iter().any(|s| s.vkey == w.vkey) { "✓" } else { lang.t(L::NoneYet) }) }
+                        }
+                    }
+                }
+            }
+            @if signed.is_empty() { p { (lang.t(L::CosignedBy)) ": " (lang.t(L::NoneYet)) } }
+        }
+        section {
+            h2 { (lang.t(L::RecentCheckpoints)) }
+            table {
+                thead { tr { th scope="col" { (lang.t(L::CheckpointSize)) } th scope="col" { (lang.t(L::RootHash)) } } }
+                tbody {
+                    @for (size, bytes) in &snap.recent {
+                        @let root = Note::parse(bytes, MAX_CHECKPOINT_SIZE).ok().and_then(|n| Checkpoint::parse(&n.text).ok()).map(|c| c.root.to_hex());
+                        tr {
+                            td class="num" { a href=(format!("/api/v1/checkpoints/{size}")) { (lang.num(*size)) } }
+                            td { code dir="ltr" class="small" { (root.unwrap_or_default()) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let mut page = ctx.page(title, snap.size);
+    page.scripts = &["/static/verify.js"];
+    page.crumbs = vec![
+        (lang.t(L::Nation).to_owned(), "/".to_owned()),
+        (title.to_owned(), "/checkpoints".to_owned()),
+    ];
+    ctx.respond(StatusCode::OK, page, body)
+}

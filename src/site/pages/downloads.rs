@@ -1,0 +1,49 @@
+//! The downloads page (`/downloads`): every file from which the site's
+//! figures can be recomputed, and what each one is.
+
+use super::Ctx;
+use crate::site::i18n::L;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+
+/// `GET /downloads`.
+pub async fn downloads(ctx: Ctx) -> Response {
+    let size = ctx.site.snap().size;
+    if let Some(r) = ctx.not_modified(size) {
+        return r;
+    }
+    let lang = ctx.lang;
+    let title = lang.t(L::DownloadsTitle);
+    let files: &[(&str, &str, L)] = &[
+        ("/api/v1/totals", "/api/v1/totals", L::DlTotals),
+        ("/api/v1/manifest", "/api/v1/manifest", L::DlManifest),
+        ("/checkpoint", "/checkpoint", L::DlCheckpoint),
+        ("/tile/0/000", "/tile/<L>/<N>, /tile/entries/<N>", L::DlTiles),
+        ("/api/v1/entries/0", "/api/v1/entries/<index>", L::DlEntry),
+        ("/api/v1/log", "/api/v1/log", L::DlLog),
+        ("/api/v1/openapi.json", "/api/v1/openapi.json", L::DlOpenApi),
+    ];
+    let body = html! {
+        h1 { (title) }
+        p { (lang.t(L::DownloadsIntro)) }
+        table class="downloads" {
+            thead { tr { th scope="col" { (lang.t(L::File)) } th scope="col" { (lang.t(L::WhatItIs)) } } }
+            tbody {
+                @for (href, label, what) in files {
+                    tr {
+                        td { a href=(href) dir="ltr" { code { (label) } } }
+                        td { (lang.t(*what)) }
+                    }
+                }
+            }
+        }
+        p class="note" { (lang.t(L::AsOfCheckpoint)) " " (lang.num(size)) "." }
+    };
+    let mut page = ctx.page(title, size);
+    page.crumbs = vec![
+        (lang.t(L::Nation).to_owned(), "/".to_owned()),
+        (title.to_owned(), "/downloads".to_owned()),
+    ];
+    ctx.respond(StatusCode::OK, page, body)
+}

@@ -1,0 +1,335 @@
+//! Page handlers and the parts they share: the request context (language,
+//! path, freshness, ETag) and the figures, candidate and outcome blocks.
+
+pub mod checkpoints;
+pub mod downloads;
+pub mod overview;
+pub mod region;
+pub mod search;
+pub mod station;
+
+use super::charts::{self, Bar};
+use super::data::{self, Site};
+use super::i18n::{Lang, L};
+use super::layout::{self, Page};
+use super::tallies::{RegionTotals, Sums};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup};
+use std::convert::Infallible;
+use std::sync::Arc;
+use tallyboard_core::manifest::Contest;
+use tallyboard_core::rules::Status;
+
+/// Cache-Control of every page: short, since figures move with each
+/// checkpoint; the ETag (keyed by the checkpoint size) makes revalidation
+/// cheap.
+pub const PAGE_CACHE: &str = "public, max-age=5";
+
+/// What every page handler gets: the language, the language-neutral path,
+/// and the site brought up to the latest checkpoint.
+pub struct Ctx {
+    /// The page's language.
+    pub lang: Lang,
+    /// The path without the `/en` prefix and without `lang=`, with the
+    /// rest of the query.
+    pub path: String,
+    if_none_match: Option<String>,
+    /// The site.
+    pub site: Arc<Site>,
+}
+
+impl FromRequestParts<Arc<Site>> for Ctx {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, site: &Arc<Site>) -> Result<Self, Infallible> {
+        let raw = parts.uri.path();
+        let (mut lang, rest) = match raw.strip_prefix("/en") {
+            Some("") => (Lang::En, "/"),
+            Some(r) if r.starts_with('/') => (Lang::En, r),
+            _ => (Lang::Fa, raw),
+        };
+        let mut query = Vec::new();
+        for kv in parts.uri.query().unwrap_or("").split('&') {
+            match kv {
+                "" => {}
+                "lang=en" => lang = Lang::En,
+                "lang=fa" => lang = Lang::Fa,
+                kv => query.push(kv),
+            }
+        }
+        let path = if query.is_empty() {
+            rest.to_owned()
+        } else {
+            format!("{rest}?{}", query.join("&"))
+        };
+        site.refresh().await;
+        Ok(Ctx {
+            lang,
+            path,
+            if_none_match: parts
+                .headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            site: site.clone(),
+        })
+    }
+}
+
+fn etag(size: u64) -> String {
+    format!("W/\"{}-{size}\"", env!("CARGO_PKG_VERSION"))
+}
+
+impl Ctx {
+    /// A 304 if the client already has this page at this checkpoint size.
+    pub fn not_modified(&self, size: u64) -> Option<Response> {
+        let tag = etag(size);
+        let inm = self.if_none_match.as_deref()?;
+        if inm.split(',').any(|t| t.trim() == tag || t.trim() == "*") {
+            let mut r = StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(v) = HeaderValue::from_str(&tag) {
+                r.headers_mut().insert(header::ETAG, v);
+            }
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static(PAGE_CACHE));
+            return Some(r);
+        }
+        None
+    }
+
+    /// A page shell with this context's language and path.
+    pub fn page<'a>(&'a self, title: &'a str, size: u64) -> Page<'a> {
+        Page {
+            lang: self.lang,
+            title,
+            path: &self.path,
+            size,
+            crumbs: Vec::new(),
+            live_figures: false,
+            scripts: &[],
+        }
+    }
+
+    /// The finished HTML response, cacheable by checkpoint size.
+    pub fn respond(&self, status: StatusCode, page: Page<'_>, body: Markup) -> Response {
+        let size = page.size;
+        let html = layout::render(page, body).into_string();
+        let mut r = (status, html).into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        if status == StatusCode::OK {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static(PAGE_CACHE));
+            if let Ok(v) = HeaderValue::from_str(&etag(size)) {
+                h.insert(header::ETAG, v);
+            }
+        } else {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        r
+    }
+
+    /// The 404 page.
+    pub fn not_found(&self, size: u64) -> Response {
+        let lang = self.lang;
+        let body = html! {
+            h1 { (lang.t(L::NotFound)) }
+            p { (lang.t(L::NotFoundText)) }
+            p { a href=(lang.url("/")) { (lang.t(L::NavHome)) } }
+        };
+        self.respond(
+            StatusCode::NOT_FOUND,
+            self.page(lang.t(L::NotFound), size),
+            body,
+        )
+    }
+}
+
+/// A contest's name in `lang`.
+pub fn contest_name(lang: Lang, c: &Contest) -> &str {
+    lang.pick(&c.name_fa, &c.name_en)
+}
+
+/// The share base figure of a contest's sums.
+pub fn share_base(c: &Contest, s: &Sums) -> u64 {
+    if data::share_of_taken(c) {
+        s.votes_taken
+    } else {
+        s.valid
+    }
+}
+
+/// A `data-live` key, when the block is patched live.
+fn key(live: Option<&str>, rest: &str) -> Option<String> {
+    live.map(|p| format!("{p}/{rest}"))
+}
+
+/// Reporting status, progress bar, ballot figures, candidate table and
+/// chart of one region for one contest. `live` is the `data-live` key
+/// prefix (the contest id) when these are the figures live events carry.
+pub fn figures(lang: Lang, c: &Contest, t: &RegionTotals, id: &str, live: Option<&str>) -> Markup {
+    let s = &t.standing;
+    let base = share_base(c, s);
+    let mut order: Vec<usize> = (0..c.candidates.len()).collect();
+    order.sort_by(|&a, &b| s.votes[b].cmp(&s.votes[a]).then(a.cmp(&b)));
+    let bars: Vec<Bar> = order
+        .iter()
+        .map(|&i| {
+            let k = &c.candidates[i];
+            Bar {
+                label: lang.pick(&k.name_fa, &k.name_en).to_owned(),
+                bp: data::share_bp(s.votes[i], base),
+                value: lang.percent(data::share_bp(s.votes[i], base)),
+                live: key(live, &format!("c{}", k.code)),
+            }
+        })
+        .collect();
+    let share_label = if data::share_of_taken(c) {
+        L::ShareOfTaken
+    } else {
+        L::ShareOfValid
+    };
+    let status = if t.stations_reported >= t.stations_expected {
+        L::StatusAllReported
+    } else {
+        L::StatusPartial
+    };
+    let row = |label: L, v: u64, k: &str| {
+        html! { tr { th scope="row" { (lang.t(label)) } td class="num" data-live=[key(live, k)] { (lang.num(v)) } } }
+    };
+    html! {
+        p class="status" { (lang.t(status)) }
+        div class="progress-wrap" {
+            p {
+                (lang.t(L::StationsReported)) ": "
+                span class="num" data-live=[key(live, "reported")] { (lang.num(t.stations_reported)) }
+                " " (lang.t(L::Of)) " "
+                span class="num" { (lang.num(t.stations_expected)) }
+            }
+            (charts::progress(lang, &format!("{id}-progress"), t.stations_reported, t.stations_expected, key(live, "progress").as_deref()))
+        }
+        div class="cols" {
+            table class="candidates" {
+                caption { (lang.t(L::Candidates)) }
+                thead { tr { th scope="col" { (lang.t(L::Code)) } th scope="col" { (lang.t(L::Candidate)) } th scope="col" { (lang.t(L::Votes)) } th scope="col" { (lang.t(share_label)) } } }
+                tbody {
+                    @for &i in &order {
+                        @let k = &c.candidates[i];
+                        tr {
+                            td class="num" { (lang.num(u64::from(k.code))) }
+                            td { (lang.pick(&k.name_fa, &k.name_en)) }
+                            td class="num" data-live=[key(live, &format!("c{}/votes", k.code))] { (lang.num(s.votes[i])) }
+                            td class="num" data-live=[key(live, &format!("c{}/share", k.code))] { (lang.percent(data::share_bp(s.votes[i], base))) }
+                        }
+                    }
+                }
+            }
+            (charts::bars(lang, &format!("{id}-bars"), lang.t(L::VotesChart), &bars))
+        }
+        table class="figures" {
+            caption { (lang.t(L::Figures)) }
+            tbody {
+                (row(L::VotesTaken, s.votes_taken, "votes_taken"))
+                (row(L::Valid, s.valid, "valid"))
+                (row(L::VoidTaken, s.void_taken, "void_taken"))
+                (row(L::VoidNotTaken, s.void_not_taken, "void_not_taken"))
+                (row(L::BallotsInBox, s.ballots_in_box, "ballots_in_box"))
+                (row(L::Counterfoils, s.counterfoils, "counterfoils"))
+                (row(L::Revised, t.stations_revised, "revised"))
+            }
+        }
+        @if t.counted != t.standing {
+            p class="note" { (lang.t(L::ExplainCounted)) " " (lang.t(L::FirstCount)) ", " (lang.t(L::Valid)) ": " (lang.num(t.counted.valid)) }
+        }
+    }
+}
+
+fn names(lang: Lang, c: &Contest, codes: &[u32]) -> String {
+    codes
+        .iter()
+        .map(|code| {
+            c.candidates
+                .iter()
+                .find(|k| k.code == *code)
+                .map(|k| lang.pick(&k.name_fa, &k.name_en).to_owned())
+                .unwrap_or_else(|| lang.num(u64::from(*code)))
+        })
+        .collect::<Vec<_>>()
+        .join(lang.pick("، ", ", "))
+}
+
+/// The outcome under the contest's rules, from the standing sum over the
+/// whole contest (`tallyboard_core::rules::decide`).
+pub fn outcome(lang: Lang, c: &Contest, t: &RegionTotals, live: Option<&str>) -> Markup {
+    let partial = t.stations_reported < t.stations_expected;
+    let d = data::decide(c, &t.standing);
+    html! {
+        section class="outcome" data-live-outcome=[live] {
+            h3 { (lang.t(L::Outcome)) }
+            @if partial { p class="note" { (lang.t(L::OutcomeProvisional)) } }
+            @match d {
+                Err(e) => { p { (lang.t(L::RulesError)) ": " code { (e) } } }
+                Ok(d) => {
+                    @match d.status {
+                        Status::NoValidVotes => { p { (lang.t(L::NoValidVotes)) } }
+                        _ => {
+                            @if !d.elected.is_empty() { p { strong { (lang.t(L::Elected)) ": " } (names(lang, c, &d.elected)) } }
+                            @if !d.runoff.is_empty() { p { strong { (lang.t(L::Runoff)) ": " } (names(lang, c, &d.runoff)) } }
+                            @for tie in &d.lot_needed { p { strong { (lang.t(L::LotNeeded)) ": " } (names(lang, c, &tie.among)) } }
+                        }
+                    }
+                    @if let Some(th) = d.threshold {
+                        p class="note" {
+                            (lang.t(L::Threshold)) ": " (lang.num(th.ratio.num)) "/" (lang.num(th.ratio.den)) " — "
+                            (lang.t(L::MinVotes)) ": " (lang.num(th.min_votes))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One row per sub-region: name (link), stations reported of expected,
+/// valid votes, the leading candidate and share.
+pub fn region_rows(
+    lang: Lang,
+    c: &Contest,
+    caption: L,
+    head: L,
+    rows: &[(String, String, &RegionTotals)],
+) -> Markup {
+    html! {
+        table class="regions" {
+            caption { (lang.t(caption)) }
+            thead { tr {
+                th scope="col" { (lang.t(head)) }
+                th scope="col" { (lang.t(L::StationsReported)) }
+                th scope="col" { (lang.t(L::Valid)) }
+                th scope="col" { (lang.t(L::Leading)) }
+            } }
+            tbody {
+                @for (name, path, t) in rows {
+                    @let s = &t.standing;
+                    @let lead = (0..c.candidates.len()).max_by(|&a, &b| s.votes[a].cmp(&s.votes[b]).then(b.cmp(&a)));
+                    tr {
+                        td { a href=(lang.url(path)) { (name) } }
+                        td class="num" { (lang.num(t.stations_reported)) " / " (lang.num(t.stations_expected)) }
+                        td class="num" { (lang.num(s.valid)) }
+                        td {
+                            @if let Some(i) = lead.filter(|&i| s.votes[i] > 0) {
+                                (lang.pick(&c.candidates[i].name_fa, &c.candidates[i].name_en))
+                                " (" (lang.percent(data::share_bp(s.votes[i], share_base(c, s)))) ")"
+                            } @else { "—" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

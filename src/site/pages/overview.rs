@@ -1,0 +1,184 @@
+//! The national overview (`/`) and the page of one contest
+//! (`/contest/{id}`).
+
+use super::checkpoints::cosigners;
+use super::{contest_name, figures, outcome, region_rows, Ctx};
+use crate::site::i18n::{Lang, L};
+use crate::site::tallies::{Level, NATION_ID};
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+use tallyboard_core::manifest::Contest;
+
+fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -> Markup {
+    let lang = ctx.lang;
+    let m = ctx.site.app.manifest.manifest();
+    let (level, rid) = match &c.constituency {
+        Some(k) => (Level::Constituency, k.as_str()),
+        None => (Level::Nation, NATION_ID),
+    };
+    let Some(t) = snap.tallies.region(&c.id, level, rid) else {
+        return html! {};
+    };
+    // Nation-wide contests list provinces; a constituency's contest lists
+    // its counties.
+    let rows: Vec<(String, String, &_)> = match &c.constituency {
+        None => m
+            .provinces
+            .iter()
+            .filter_map(|p| {
+                let r = snap.tallies.region(&c.id, Level::Province, &p.id)?;
+                Some((
+                    lang.pick(&p.name_fa, &p.name_en).to_owned(),
+                    format!("/province/{}", p.id),
+                    r,
+                ))
+            })
+            .collect(),
+        Some(k) => {
+            let counties = ctx
+                .site
+                .geo
+                .constituency_idx
+                .get(k)
+                .map(|&i| m.constituencies[i].counties.clone())
+                .unwrap_or_default();
+            counties
+                .iter()
+                .filter_map(|cid| {
+                    let county = &m.counties[*ctx.site.geo.county_idx.get(cid)?];
+                    let r = snap.tallies.region(&c.id, Level::County, cid)?;
+                    Some((
+                        lang.pick(&county.name_fa, &county.name_en).to_owned(),
+                        format!("/county/{cid}"),
+                        r,
+                    ))
+                })
+                .collect()
+        }
+    };
+    let (caption, head) = match &c.constituency {
+        None => (L::ByProvince, L::Province),
+        Some(_) => (L::ByCounty, L::County),
+    };
+    html! {
+        section class="contest" id=(format!("contest-{}", c.id)) {
+            h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
+            (figures(lang, c, t, &c.id, Some(&c.id)))
+            (outcome(lang, c, t, Some(&c.id)))
+            (region_rows(lang, c, caption, head, &rows))
+        }
+    }
+}
+
+fn checkpoint_box(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> Markup {
+    let cp = &snap.checkpoint;
+    let signed = cosigners(&ctx.site.app.manifest, &cp.bytes);
+    html! {
+        section class="checkpoint" {
+            h2 { (lang.t(L::LatestCheckpoint)) }
+            dl {
+                dt { (lang.t(L::CheckpointSize)) }
+                dd class="num" data-live="size" { (lang.num(cp.checkpoint.size)) }
+                dt { (lang.t(L::RootHash)) }
+                dd { code dir="ltr" { (cp.checkpoint.root.to_hex()) } }
+                dt { (lang.t(L::CosignedBy)) }
+                dd {
+                    @if signed.is_empty() { (lang.t(L::NoneYet)) }
+                    @else { (signed.iter().map(|w| lang.pick(&w.name_fa, &w.name_en).to_owned()).collect::<Vec<_>>().join(lang.pick("، ", ", "))) }
+                }
+            }
+            p { a href=(lang.url("/checkpoints")) { (lang.t(L::NavCheckpoints)) } }
+        }
+    }
+}
+
+/// `GET /` and `/en/`.
+pub async fn home(ctx: Ctx) -> Response {
+    let site = ctx.site.clone();
+    let snap = site.snap();
+    if let Some(r) = ctx.not_modified(snap.size) {
+        return r;
+    }
+    let lang = ctx.lang;
+    let m = site.app.manifest.manifest();
+    let title = lang.pick(&m.election.name_fa, &m.election.name_en).to_owned();
+    let national: Vec<&Contest> = m
+        .contests
+        .iter()
+        .filter(|c| c.constituency.is_none())
+        .collect();
+    let others: Vec<&Contest> = m
+        .contests
+        .iter()
+        .filter(|c| c.constituency.is_some())
+        .collect();
+    let body = html! {
+        h1 { (title) }
+        p class="meta" { (lang.t(L::ElectionDate)) ": " span dir="ltr" { (lang.digits(&m.election.date)) } }
+        p class="note" { (lang.t(L::SourceText)) " " (lang.t(L::LiveNote)) }
+        @for c in &national { (contest_section(&ctx, c, &snap)) }
+        @if !others.is_empty() {
+            section {
+                h2 { (lang.t(if national.is_empty() { L::Contests } else { L::OtherContests })) }
+                ul class="links" {
+                    @for c in &others {
+                        @let t = snap.tallies.region(&c.id, Level::Constituency, c.constituency.as_deref().unwrap_or(""));
+                        li {
+                            a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) }
+                            @if let Some(t) = t {
+                                " — " (lang.t(L::StationsReported)) ": "
+                                span data-live=(format!("{}/reported", c.id)) { (lang.num(t.stations_reported)) }
+                                " " (lang.t(L::Of)) " " (lang.num(t.stations_expected))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !m.constituencies.is_empty() {
+            section {
+                h2 { (lang.t(L::Constituencies)) }
+                ul class="links cols3" {
+                    @for k in &m.constituencies {
+                        li { a href=(lang.url(&format!("/constituency/{}", k.id))) { (lang.pick(&k.name_fa, &k.name_en)) } }
+                    }
+                }
+            }
+        }
+        (checkpoint_box(lang, &ctx, &snap))
+    };
+    let mut page = ctx.page(&title, snap.size);
+    page.live_figures = true;
+    ctx.respond(StatusCode::OK, page, body)
+}
+
+/// `GET /contest/{id}`.
+pub async fn contest(ctx: Ctx, Path(id): Path<String>) -> Response {
+    let site = ctx.site.clone();
+    let snap = site.snap();
+    let m = site.app.manifest.manifest();
+    let Some(c) = site.geo.contest_idx.get(&id).map(|&i| &m.contests[i]) else {
+        return ctx.not_found(snap.size);
+    };
+    if let Some(r) = ctx.not_modified(snap.size) {
+        return r;
+    }
+    let lang = ctx.lang;
+    let title = contest_name(lang, c).to_owned();
+    let body = html! {
+        h1 { (title) }
+        @if let Some(k) = c.constituency.as_deref().and_then(|k| site.geo.constituency_idx.get(k)).map(|&i| &m.constituencies[i]) {
+            p { (lang.t(L::Constituency)) ": " a href=(lang.url(&format!("/constituency/{}", k.id))) { (lang.pick(&k.name_fa, &k.name_en)) } }
+        }
+        (contest_section(&ctx, c, &snap))
+    };
+    let mut page = ctx.page(&title, snap.size);
+    page.live_figures = true;
+    page.crumbs = vec![
+        (lang.t(L::Nation).to_owned(), "/".to_owned()),
+        (title.clone(), ctx.path.clone()),
+    ];
+    ctx.respond(StatusCode::OK, page, body)
+}

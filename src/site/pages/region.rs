@@ -1,0 +1,208 @@
+//! Province (`/province/{id}`), county (`/county/{id}`) and constituency
+//! (`/constituency/{id}`) pages.
+
+use super::{contest_name, figures, outcome, region_rows, Ctx};
+use crate::site::i18n::L;
+use crate::site::tallies::Level;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::html;
+use serde::Deserialize;
+
+/// Stations listed per county page.
+pub const STATIONS_PER_PAGE: usize = 400;
+
+/// `GET /province/{id}`.
+pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
+    let site = ctx.site.clone();
+    let snap = site.snap();
+    let m = site.app.manifest.manifest();
+    let Some(p) = site.geo.province_idx.get(&id).map(|&i| &m.provinces[i]) else {
+        return ctx.not_found(snap.size);
+    };
+    if let Some(r) = ctx.not_modified(snap.size) {
+        return r;
+    }
+    let lang = ctx.lang;
+    let title = lang.pick(&p.name_fa, &p.name_en).to_owned();
+    let counties = site.geo.province_counties.get(&id).cloned().unwrap_or_default();
+    let body = html! {
+        h1 { (lang.t(L::Province)) " " (title) }
+        @for c in &m.contests {
+            @if let Some(t) = snap.tallies.region(&c.id, Level::Province, &id) {
+                section class="contest" {
+                    h2 { (contest_name(lang, c)) }
+                    (figures(lang, c, t, &format!("{}-p", c.id), None))
+                    @let rows: Vec<_> = counties.iter().filter_map(|&ci| {
+                        let k = &m.counties[ci];
+                        let r = snap.tallies.region(&c.id, Level::County, &k.id)?;
+                        Some((lang.pick(&k.name_fa, &k.name_en).to_owned(), format!("/county/{}", k.id), r))
+                    }).collect();
+                    (region_rows(lang, c, L::ByCounty, L::County, &rows))
+                }
+            }
+        }
+        section {
+            h2 { (lang.t(L::Counties)) }
+            ul class="links cols3" {
+                @for &ci in &counties {
+                    @let k = &m.counties[ci];
+                    li { a href=(lang.url(&format!("/county/{}", k.id))) { (lang.pick(&k.name_fa, &k.name_en)) } }
+                }
+            }
+        }
+    };
+    let mut page = ctx.page(&title, snap.size);
+    page.crumbs = vec![
+        (lang.t(L::Nation).to_owned(), "/".to_owned()),
+        (title.clone(), format!("/province/{id}")),
+    ];
+    ctx.respond(StatusCode::OK, page, body)
+}
+
+/// Paging of the station list.
+#[derive(Deserialize)]
+pub struct PageQuery {
+    page: Option<usize>,
+}
+
+/// `GET /county/{id}[?page=N]`.
+pub async fn county(ctx: Ctx, Path(id): Path<String>, q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+    let site = ctx.site.clone();
+    let snap = site.snap();
+    let m = site.app.manifest.manifest();
+    let Some(k) = site.geo.county_idx.get(&id).map(|&i| &m.counties[i]) else {
+        return ctx.not_found(snap.size);
+    };
+    if let Some(r) = ctx.not_modified(snap.size) {
+        return r;
+    }
+    let lang = ctx.lang;
+    let title = lang.pick(&k.name_fa, &k.name_en).to_owned();
+    let province = site.geo.province_idx.get(&k.province).map(|&i| &m.provinces[i]);
+    let stations = site.geo.county_stations.get(&id).cloned().unwrap_or_default();
+    let pages = stations.len().div_ceil(STATIONS_PER_PAGE).max(1);
+    let pageno = q.ok().and_then(|Query(q)| q.page).unwrap_or(1).clamp(1, pages);
+    let shown = &stations[(pageno - 1) * STATIONS_PER_PAGE..(pageno * STATIONS_PER_PAGE).min(stations.len())];
+    // Which of the shown stations have a tally below the snapshot's size
+    // (one map look-up per listed station, under the view's lock).
+    let status: Vec<(bool, bool)> = {
+        let v = site.app.view();
+        shown
+            .iter()
+            .map(|&si| {
+                let rec = v.state.stations.get(&m.stations[si].id);
+                let revs: Vec<u32> = rec
+                    .map(|r| {
+                        r.tallies
+                            .values()
+                            .flatten()
+                            .filter(|t| t.index < snap.size)
+                            .map(|t| t.revision)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (!revs.is_empty(), revs.iter().any(|&r| r > 1))
+            })
+            .collect()
+    };
+    let constituencies = site.geo.county_constituencies.get(&id).cloned().unwrap_or_default();
+    let body = html! {
+        h1 { (lang.t(L::County)) " " (title) }
+        @for c in &m.contests {
+            @if let Some(t) = snap.tallies.region(&c.id, Level::County, &id) {
+                section class="contest" {
+                    h2 { (contest_name(lang, c)) }
+                    (figures(lang, c, t, &format!("{}-c", c.id), None))
+                }
+            }
+        }
+        @if !constituencies.is_empty() {
+            section {
+                h2 { (lang.t(L::Constituencies)) }
+                ul class="links" {
+                    @for &ki in &constituencies {
+                        @let kk = &m.constituencies[ki];
+                        li { a href=(lang.url(&format!("/constituency/{}", kk.id))) { (lang.pick(&kk.name_fa, &kk.name_en)) } }
+                    }
+                }
+            }
+        }
+        section {
+            h2 { (lang.t(L::StationList)) " (" (lang.num(stations.len() as u64)) ")" }
+            table class="stations" {
+                thead { tr { th scope="col" { (lang.t(L::Station)) } th scope="col" { (lang.t(L::Kind)) } th scope="col" { (lang.t(L::Results)) } } }
+                tbody {
+                    @for (&si, &(reported, revised)) in shown.iter().zip(&status) {
+                        @let s = &m.stations[si];
+                        tr {
+                            td { a href=(lang.url(&format!("/station/{}", s.id))) dir="ltr" { (lang.digits(&s.id)) } }
+                            td { (if s.kind == "mobile" { lang.t(L::KindMobile) } else { lang.t(L::KindFixed) }) }
+                            td class=(if reported { "ok" } else { "pending" }) {
+                                (if revised { lang.t(L::Revised) } else if reported { lang.t(L::Reported) } else { lang.t(L::NotReported) })
+                            }
+                        }
+                    }
+                }
+            }
+            @if pages > 1 {
+                nav class="pages" {
+                    @for n in 1..=pages {
+                        @if n == pageno { span aria-current="page" { (lang.num(n as u64)) } }
+                        @else { a href=(lang.url(&format!("/county/{id}?page={n}"))) { (lang.num(n as u64)) } }
+                    }
+                }
+            }
+        }
+    };
+    let mut page = ctx.page(&title, snap.size);
+    page.crumbs = vec![(lang.t(L::Nation).to_owned(), "/".to_owned())];
+    if let Some(p) = province {
+        page.crumbs.push((
+            lang.pick(&p.name_fa, &p.name_en).to_owned(),
+            format!("/province/{}", p.id),
+        ));
+    }
+    page.crumbs.push((title.clone(), format!("/county/{id}")));
+    ctx.respond(StatusCode::OK, page, body)
+}
+
+/// `GET /constituency/{id}`.
+pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
+    let site = ctx.site.clone();
+    let snap = site.snap();
+    let m = site.app.manifest.manifest();
+    let Some(k) = site.geo.constituency_idx.get(&id).map(|&i| &m.constituencies[i]) else {
+        return ctx.not_found(snap.size);
+    };
+    if let Some(r) = ctx.not_modified(snap.size) {
+        return r;
+    }
+    let lang = ctx.lang;
+    let title = lang.pick(&k.name_fa, &k.name_en).to_owned();
+    let body = html! {
+        h1 { (lang.t(L::Constituency)) " " (title) }
+        @for c in m.contests.iter().filter(|c| c.constituency.as_deref() == Some(id.as_str())) {
+            @if let Some(t) = snap.tallies.region(&c.id, Level::Constituency, &id) {
+                section class="contest" {
+                    h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
+                    (figures(lang, c, t, &format!("{}-k", c.id), None))
+                    (outcome(lang, c, t, None))
+                    @let rows: Vec<_> = k.counties.iter().filter_map(|cid| {
+                        let county = &m.counties[*site.geo.county_idx.get(cid)?];
+                        let r = snap.tallies.region(&c.id, Level::County, cid)?;
+                        Some((lang.pick(&county.name_fa, &county.name_en).to_owned(), format!("/county/{cid}"), r))
+                    }).collect();
+                    (region_rows(lang, c, L::ByCounty, L::County, &rows))
+                }
+            }
+        }
+    };
+    let mut page = ctx.page(&title, snap.size);
+    page.crumbs = vec![
+        (lang.t(L::Nation).to_owned(), "/".to_owned()),
+        (title.clone(), format!("/constituency/{id}")),
+    ];
+    ctx.respond(StatusCode::OK, page, body)
+}

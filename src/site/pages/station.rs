@@ -1,0 +1,235 @@
+//! The station page (`/station/{id}`): the signed tally exactly as logged,
+//! every revision with its reason, the minutes scan's hash, the entry's
+//! index, its receipt (a C2SP tlog-proof against the page's checkpoint) and
+//! inclusion proof, and the container of the in-browser verifier.
+
+use super::{contest_name, Ctx};
+use crate::site::i18n::{Lang, L};
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+use tallyboard_core::entry::{Entry, SignedEntry, Tally};
+use tallyboard_core::manifest::Contest;
+use tallyboard_core::merkle;
+use tallyboard_core::tlog_proof::TlogProof;
+use tallyboard_core::Hash;
+
+/// One logged revision, read from the store.
+struct Logged {
+    index: u64,
+    leaf: Hash,
+    note: String,
+    signers: Vec<String>,
+    tally: Tally,
+    receipt: String,
+    proof: Vec<Hash>,
+}
+
+fn read_revisions(
+    store: &crate::store::Store,
+    indexes: &[u64],
+    size: u64,
+    checkpoint: &[u8],
+) -> anyhow::Result<Vec<Logged>> {
+    let mut out = Vec::new();
+    for &index in indexes {
+        let bytes = store
+            .entry(index)?
+            .ok_or_else(|| anyhow::anyhow!("entry {index} is missing"))?;
+        let signed = SignedEntry::parse(&bytes).map_err(|e| anyhow::anyhow!("entry {index}: {e}"))?;
+        let Entry::Tally(tally) = signed.entry else {
+            continue;
+        };
+        let proof = merkle::prove_inclusion(index, size, store).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let receipt = TlogProof {
+            extra: None,
+            index,
+            proof: proof.clone(),
+            checkpoint: checkpoint.to_vec(),
+        }
+        .to_bytes();
+        out.push(Logged {
+            index,
+            leaf: tallyboard_core::hash::leaf_hash(&bytes),
+            signers: signed.note.signatures.iter().map(|s| s.name.clone()).collect(),
+            note: String::from_utf8_lossy(&bytes).into_owned(),
+            tally,
+            receipt: String::from_utf8_lossy(&receipt).into_owned(),
+            proof,
+        });
+    }
+    Ok(out)
+}
+
+fn tally_table(lang: Lang, c: &Contest, t: &Tally) -> Markup {
+    let row = |l: L, v: u64| html! { tr { th scope="row" { (lang.t(l)) } td class="num" { (lang.num(v)) } } };
+    html! {
+        div class="cols" {
+            table class="candidates" {
+                caption { (lang.t(L::Candidates)) }
+                thead { tr { th scope="col" { (lang.t(L::Code)) } th scope="col" { (lang.t(L::Candidate)) } th scope="col" { (lang.t(L::Votes)) } } }
+                tbody {
+                    @for k in &c.candidates {
+                        tr {
+                            td class="num" { (lang.num(u64::from(k.code))) }
+                            td { (lang.pick(&k.name_fa, &k.name_en)) }
+                            td class="num" { (lang.num(t.votes.iter().find(|v| v.0 == k.code).map_or(0, |v| v.1))) }
+                        }
+                    }
+                }
+            }
+            table class="figures" {
+                caption { (lang.t(L::Figures)) }
+                tbody {
+                    (row(L::Counterfoils, t.counterfoils))
+                    (row(L::BallotsInBox, t.ballots_in_box))
+                    (row(L::VotesTaken, t.votes_taken))
+                    (row(L::Valid, t.valid))
+                    (row(L::VoidTaken, t.void_taken))
+                    (row(L::VoidNotTaken, t.void_not_taken))
+                }
+            }
+        }
+    }
+}
+
+fn revision(lang: Lang, c: &Contest, r: &Logged, latest: bool, size: u64) -> Markup {
+    let t = &r.tally;
+    html! {
+        details class="revision" open[latest] {
+            summary {
+                (lang.t(L::Revision)) " " (lang.num(u64::from(t.revision)))
+                " — " (lang.t(L::Index)) " " (lang.num(r.index))
+            }
+            @if !latest { (tally_table(lang, c, t)) }
+            dl {
+                @if let Some(corr) = &t.correction {
+                    dt { (lang.t(L::Reason)) }
+                    dd { (corr.reason) }
+                    dt { (lang.t(L::Supersedes)) }
+                    dd { code dir="ltr" { (corr.supersedes.to_hex()) } }
+                }
+                dt { (lang.t(L::Index)) }
+                dd class="num" { a href=(format!("/api/v1/entries/{}", r.index)) { (lang.num(r.index)) } }
+                dt { (lang.t(L::LeafHash)) }
+                dd { code dir="ltr" { (r.leaf.to_hex()) } }
+                dt { (lang.t(L::MinutesScan)) }
+                dd {
+                    @match &t.minutes_sha256 {
+                        Some(h) => { a href=(format!("/api/v1/blobs/{}", h.to_hex())) { code dir="ltr" { (h.to_hex()) } } }
+                        None => { (lang.t(L::MinutesNone)) }
+                    }
+                }
+            }
+            h4 { (lang.t(L::SignedNote)) " (" span dir="ltr" { (r.signers.join(", ")) } ")" }
+            pre dir="ltr" { (r.note) }
+            h4 { (lang.t(L::Receipt)) }
+            pre dir="ltr" class="receipt" { (r.receipt) }
+            h4 { (lang.t(L::InclusionProof)) }
+            p { a href=(format!("/api/v1/proof/inclusion?index={}&size={size}", r.index)) { "/api/v1/proof/inclusion" } }
+            ol dir="ltr" class="proof" {
+                @for h in &r.proof { li { code { (h.to_hex()) } } }
+            }
+        }
+    }
+}
+
+/// `GET /station/{id}`.
+pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
+    let site = ctx.site.clone();
+    let (size, checkpoint) = {
+        let s = site.snap();
+        (s.size, s.checkpoint.bytes.clone())
+    };
+    let m = site.app.manifest.manifest();
+    let Some(info) = site.app.manifest.station(&id) else {
+        return ctx.not_found(size);
+    };
+    if let Some(r) = ctx.not_modified(size) {
+        return r;
+    }
+    let lang = ctx.lang;
+    let rec = site.app.view().state.stations.get(&id).cloned().unwrap_or_default();
+    let mut per_contest: Vec<(&Contest, Vec<u64>)> = Vec::new();
+    for cid in &info.contests {
+        if let Some(&ci) = site.geo.contest_idx.get(cid) {
+            let idx: Vec<u64> = rec
+                .tallies
+                .get(cid)
+                .map(|v| v.iter().filter(|t| t.index < size).map(|t| t.index).collect())
+                .unwrap_or_default();
+            per_contest.push((&m.contests[ci], idx));
+        }
+    }
+    let all: Vec<u64> = per_contest.iter().flat_map(|(_, v)| v.clone()).collect();
+    let store = site.app.store.handle();
+    let cp = checkpoint.clone();
+    let read = tokio::task::spawn_blocking(move || read_revisions(&store, &all, size, &cp)).await;
+    let logged = match read {
+        Ok(Ok(l)) => l,
+        _ => {
+            let mut r = ctx.not_found(size);
+            *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            return r;
+        }
+    };
+    let county = site.geo.county_idx.get(&info.county).map(|&i| &m.counties[i]);
+    let province = county.and_then(|k| site.geo.province_idx.get(&k.province)).map(|&i| &m.provinces[i]);
+    let verify_index = per_contest.iter().find_map(|(_, v)| v.last().copied());
+    let title = format!("{} {}", lang.t(L::Station), lang.digits(&id));
+    let body = html! {
+        h1 { (lang.t(L::Station)) " " span dir="ltr" { (lang.digits(&id)) } }
+        p class="meta" {
+            (lang.t(L::Kind)) ": " (if info.kind == "mobile" { lang.t(L::KindMobile) } else { lang.t(L::KindFixed) })
+        }
+        dl {
+            dt { (lang.t(L::StationKey)) }
+            dd {
+                @match &rec.key {
+                    Some(k) => { code dir="ltr" { (k.key) } @if k.revoked { " (" (lang.t(L::KeyRevoked)) ")" } }
+                    None => { (lang.t(L::NoKey)) }
+                }
+            }
+        }
+        @for (c, idx) in &per_contest {
+            section class="contest" {
+                h2 { (contest_name(lang, c)) }
+                @let revs: Vec<&Logged> = logged.iter().filter(|l| idx.contains(&l.index)).collect();
+                @if let Some(last) = revs.last() {
+                    h3 { (lang.t(L::SignedTally)) " — " (lang.t(L::Revision)) " " (lang.num(u64::from(last.tally.revision))) }
+                    (tally_table(lang, c, &last.tally))
+                    h3 { (lang.t(L::Revisions)) " (" (lang.num(revs.len() as u64)) ")" }
+                    @for (i, r) in revs.iter().enumerate().rev() {
+                        (revision(lang, c, r, i + 1 == revs.len(), size))
+                    }
+                } @else {
+                    p { (lang.t(L::NoTally)) }
+                }
+            }
+        }
+        section {
+            h2 { (lang.t(L::SupervisorActions)) }
+            p { (lang.t(L::SupervisorNone)) }
+        }
+        @if let Some(ix) = verify_index {
+            section {
+                h2 { (lang.t(L::VerifyHere)) }
+                div id="verify-here" data-index=(ix) data-station=(id) data-size=(size) data-lang=(lang.code()) {
+                    noscript { p { (lang.t(L::VerifyNoScript)) } }
+                }
+            }
+        }
+    };
+    let mut page = ctx.page(&title, size);
+    page.scripts = &["/static/verify.js"];
+    page.crumbs = vec![(lang.t(L::Nation).to_owned(), "/".to_owned())];
+    if let Some(p) = province {
+        page.crumbs.push((lang.pick(&p.name_fa, &p.name_en).to_owned(), format!("/province/{}", p.id)));
+    }
+    if let Some(k) = county {
+        page.crumbs.push((lang.pick(&k.name_fa, &k.name_en).to_owned(), format!("/county/{}", k.id)));
+    }
+    page.crumbs.push((lang.digits(&id), format!("/station/{id}")));
+    ctx.respond(StatusCode::OK, page, body)
+}
