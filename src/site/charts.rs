@@ -34,9 +34,10 @@ fn bar_x(lang: Lang, width: u64) -> u64 {
 /// Horizontal bars, one per row.
 pub fn bars(lang: Lang, id: &str, title: &str, rows: &[Bar]) -> Markup {
     let h = ROW * rows.len() as u64 + 4;
-    let (anchor, tx) = match lang {
-        Lang::Fa => ("end", W),
-        Lang::En => ("start", 0),
+    // `start` follows the text direction: the right edge in Persian.
+    let tx = match lang {
+        Lang::Fa => W,
+        Lang::En => 0,
     };
     let desc = rows
         .iter()
@@ -50,7 +51,7 @@ pub fn bars(lang: Lang, id: &str, title: &str, rows: &[Bar]) -> Markup {
             @for (i, r) in rows.iter().enumerate() {
                 @let y = ROW * i as u64;
                 @let w = (r.bp.min(10_000) * W / 10_000).max(1);
-                text x=(tx) y=(y + 16) text-anchor=(anchor) class="chart-label" { (r.label) " — " (r.value) }
+                text x=(tx) y=(y + 16) text-anchor="start" direction=(lang.dir()) class="chart-label" { (r.label) " — " (r.value) }
                 rect x=(bar_x(lang, w)) y=(y + 22) width=(w) height="14" rx="2" class=(format!("bar bar{}", i % 6))
                     data-live-bar=[r.live.as_deref()] data-dir=(lang.dir()) {}
             }

@@ -206,7 +206,7 @@ labels! {
     FirstCount => "شمارش نخست", "First count";
     Index => "شماره در دفتر", "Log index";
     LeafHash => "درهم‌ساز برگ", "Leaf hash";
-    MinutesScan => "تصویر صورتجلسه (SHA-256)", "Minutes scan (SHA-256)";
+    MinutesScan => "درهم‌ساز تصویر صورتجلسه", "Minutes scan (SHA-256)";
     MinutesNone => "ثبت نشده", "none recorded";
     Receipt => "رسید (tlog-proof)", "Receipt (tlog-proof)";
     InclusionProof => "اثبات شمول", "Inclusion proof";
@@ -239,7 +239,7 @@ labels! {
     DlCheckpoint => "آخرین نقطه وارسی امضاشده (متن).", "The latest signed checkpoint (text).";
     DlTiles => "مسیر خواندن tlog-tiles: کاشی‌های درهم‌ساز و بسته‌های اقلام؛ هر کلاینت tlog-tiles کل دفتر را از اینجا می‌خواند.", "The tlog-tiles read path: hash tiles and entry bundles; any tlog-tiles client reads the whole log from here.";
     DlLog => "شناسه دفتر: مبدأ، کلید بررسی و اندازه.", "The log's identity: origin, verifier key and size.";
-    DlOpenApi => "شرح ماشین‌خوان API (OpenAPI 3).", "The machine-readable API description (OpenAPI 3).";
+    DlOpenApi => "شرح ماشین‌خوان API (OpenAPI ۳).", "The machine-readable API description (OpenAPI 3).";
     DlEntry => "هر قلم دفتر با شماره‌اش، همراه یادداشت امضاشده.", "Any log entry by index, with its signed note.";
     ExplainCounted => "شمارش نخست: جمع نخستین شمارش هر شعبه. وضعیت فعلی: جمع آخرین نسخه هر شعبه.", "First count: the sum of each station's first tally. Standing: the sum of each station's latest revision.";
     SourceText => "ارقام جمع شمارش‌های امضاشده ثبت‌شده در دفتر تا این نقطه وارسی است.", "Figures are sums of the signed tallies logged up to this checkpoint.";

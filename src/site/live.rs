@@ -50,7 +50,10 @@ pub fn event_json(site: &Site) -> String {
             data::share_bp(t.stations_reported, t.stations_expected).into(),
         );
         for (k, v) in c.candidates.iter().zip(&s.votes) {
-            bars.insert(format!("{}/c{}", c.id, k.code), data::share_bp(*v, base).into());
+            bars.insert(
+                format!("{}/c{}", c.id, k.code),
+                data::share_bp(*v, base).into(),
+            );
         }
         for (li, lang) in [Lang::Fa, Lang::En].into_iter().enumerate() {
             let out = &mut text[li];

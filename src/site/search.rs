@@ -102,7 +102,9 @@ impl SearchIndex {
             return f;
         }
         // Stations: ids starting with the query (an exact id sorts first).
-        let start = self.stations.partition_point(|(s, _)| s.as_str() < q.as_str());
+        let start = self
+            .stations
+            .partition_point(|(s, _)| s.as_str() < q.as_str());
         f.stations = self.stations[start..]
             .iter()
             .take_while(|(s, _)| s.starts_with(&q))

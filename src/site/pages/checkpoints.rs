@@ -58,7 +58,7 @@ pub async fn checkpoints(ctx: Ctx) -> Response {
                 dd { code dir="ltr" { (cp.checkpoint.root.to_hex()) } }
             }
             pre dir="ltr" { (String::from_utf8_lossy(&cp.bytes)) }
-            p { a href="/checkpoint" { "/checkpoint" } " · " a href=(format!("/api/v1/checkpoints/{}", cp.checkpoint.size)) { (format!("/api/v1/checkpoints/{}", cp.checkpoint.size)) } }
+            p { a href="/checkpoint" { code dir="ltr" { "/checkpoint" } } " · " a href=(format!("/api/v1/checkpoints/{}", cp.checkpoint.size)) { code dir="ltr" { (format!("/api/v1/checkpoints/{}", cp.checkpoint.size)) } } }
             div id="verify-here" data-size=(cp.checkpoint.size) data-lang=(lang.code()) {
                 noscript { p { (lang.t(L::VerifyNoScript)) } }
             }

@@ -19,7 +19,11 @@ pub async fn downloads(ctx: Ctx) -> Response {
         ("/api/v1/totals", "/api/v1/totals", L::DlTotals),
         ("/api/v1/manifest", "/api/v1/manifest", L::DlManifest),
         ("/checkpoint", "/checkpoint", L::DlCheckpoint),
-        ("/tile/0/000", "/tile/<L>/<N>, /tile/entries/<N>", L::DlTiles),
+        (
+            "/tile/0/000",
+            "/tile/<L>/<N>, /tile/entries/<N>",
+            L::DlTiles,
+        ),
         ("/api/v1/entries/0", "/api/v1/entries/<index>", L::DlEntry),
         ("/api/v1/log", "/api/v1/log", L::DlLog),
         ("/api/v1/openapi.json", "/api/v1/openapi.json", L::DlOpenApi),

@@ -103,7 +103,9 @@ pub async fn home(ctx: Ctx) -> Response {
     }
     let lang = ctx.lang;
     let m = site.app.manifest.manifest();
-    let title = lang.pick(&m.election.name_fa, &m.election.name_en).to_owned();
+    let title = lang
+        .pick(&m.election.name_fa, &m.election.name_en)
+        .to_owned();
     let national: Vec<&Contest> = m
         .contests
         .iter()

@@ -26,7 +26,12 @@ pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
     }
     let lang = ctx.lang;
     let title = lang.pick(&p.name_fa, &p.name_en).to_owned();
-    let counties = site.geo.province_counties.get(&id).cloned().unwrap_or_default();
+    let counties = site
+        .geo
+        .province_counties
+        .get(&id)
+        .cloned()
+        .unwrap_or_default();
     let body = html! {
         h1 { (lang.t(L::Province)) " " (title) }
         @for c in &m.contests {
@@ -68,7 +73,11 @@ pub struct PageQuery {
 }
 
 /// `GET /county/{id}[?page=N]`.
-pub async fn county(ctx: Ctx, Path(id): Path<String>, q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+pub async fn county(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let site = ctx.site.clone();
     let snap = site.snap();
     let m = site.app.manifest.manifest();
@@ -80,11 +89,25 @@ pub async fn county(ctx: Ctx, Path(id): Path<String>, q: Result<Query<PageQuery>
     }
     let lang = ctx.lang;
     let title = lang.pick(&k.name_fa, &k.name_en).to_owned();
-    let province = site.geo.province_idx.get(&k.province).map(|&i| &m.provinces[i]);
-    let stations = site.geo.county_stations.get(&id).cloned().unwrap_or_default();
+    let province = site
+        .geo
+        .province_idx
+        .get(&k.province)
+        .map(|&i| &m.provinces[i]);
+    let stations = site
+        .geo
+        .county_stations
+        .get(&id)
+        .cloned()
+        .unwrap_or_default();
     let pages = stations.len().div_ceil(STATIONS_PER_PAGE).max(1);
-    let pageno = q.ok().and_then(|Query(q)| q.page).unwrap_or(1).clamp(1, pages);
-    let shown = &stations[(pageno - 1) * STATIONS_PER_PAGE..(pageno * STATIONS_PER_PAGE).min(stations.len())];
+    let pageno = q
+        .ok()
+        .and_then(|Query(q)| q.page)
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let shown = &stations
+        [(pageno - 1) * STATIONS_PER_PAGE..(pageno * STATIONS_PER_PAGE).min(stations.len())];
     // Which of the shown stations have a tally below the snapshot's size
     // (one map look-up per listed station, under the view's lock).
     let status: Vec<(bool, bool)> = {
@@ -107,7 +130,12 @@ pub async fn county(ctx: Ctx, Path(id): Path<String>, q: Result<Query<PageQuery>
             })
             .collect()
     };
-    let constituencies = site.geo.county_constituencies.get(&id).cloned().unwrap_or_default();
+    let constituencies = site
+        .geo
+        .county_constituencies
+        .get(&id)
+        .cloned()
+        .unwrap_or_default();
     let body = html! {
         h1 { (lang.t(L::County)) " " (title) }
         @for c in &m.contests {
@@ -173,7 +201,12 @@ pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
     let snap = site.snap();
     let m = site.app.manifest.manifest();
-    let Some(k) = site.geo.constituency_idx.get(&id).map(|&i| &m.constituencies[i]) else {
+    let Some(k) = site
+        .geo
+        .constituency_idx
+        .get(&id)
+        .map(|&i| &m.constituencies[i])
+    else {
         return ctx.not_found(snap.size);
     };
     if let Some(r) = ctx.not_modified(snap.size) {

@@ -16,7 +16,10 @@ pub struct SearchQuery {
 }
 
 /// `GET /search?q=`.
-pub async fn search(ctx: Ctx, q: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+pub async fn search(
+    ctx: Ctx,
+    q: Result<Query<SearchQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let site = ctx.site.clone();
     let size = site.snap().size;
     let lang = ctx.lang;

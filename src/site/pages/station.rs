@@ -37,11 +37,13 @@ fn read_revisions(
         let bytes = store
             .entry(index)?
             .ok_or_else(|| anyhow::anyhow!("entry {index} is missing"))?;
-        let signed = SignedEntry::parse(&bytes).map_err(|e| anyhow::anyhow!("entry {index}: {e}"))?;
+        let signed =
+            SignedEntry::parse(&bytes).map_err(|e| anyhow::anyhow!("entry {index}: {e}"))?;
         let Entry::Tally(tally) = signed.entry else {
             continue;
         };
-        let proof = merkle::prove_inclusion(index, size, store).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let proof =
+            merkle::prove_inclusion(index, size, store).map_err(|e| anyhow::anyhow!("{e}"))?;
         let receipt = TlogProof {
             extra: None,
             index,
@@ -52,7 +54,12 @@ fn read_revisions(
         out.push(Logged {
             index,
             leaf: tallyboard_core::hash::leaf_hash(&bytes),
-            signers: signed.note.signatures.iter().map(|s| s.name.clone()).collect(),
+            signers: signed
+                .note
+                .signatures
+                .iter()
+                .map(|s| s.name.clone())
+                .collect(),
             note: String::from_utf8_lossy(&bytes).into_owned(),
             tally,
             receipt: String::from_utf8_lossy(&receipt).into_owned(),
@@ -122,12 +129,12 @@ fn revision(lang: Lang, c: &Contest, r: &Logged, latest: bool, size: u64) -> Mar
                     }
                 }
             }
-            h4 { (lang.t(L::SignedNote)) " (" span dir="ltr" { (r.signers.join(", ")) } ")" }
+            h4 { (lang.t(L::SignedNote)) " (" code dir="ltr" { (r.signers.join(", ")) } ")" }
             pre dir="ltr" { (r.note) }
             h4 { (lang.t(L::Receipt)) }
             pre dir="ltr" class="receipt" { (r.receipt) }
             h4 { (lang.t(L::InclusionProof)) }
-            p { a href=(format!("/api/v1/proof/inclusion?index={}&size={size}", r.index)) { "/api/v1/proof/inclusion" } }
+            p { a href=(format!("/api/v1/proof/inclusion?index={}&size={size}", r.index)) { code dir="ltr" { "/api/v1/proof/inclusion" } } }
             ol dir="ltr" class="proof" {
                 @for h in &r.proof { li { code { (h.to_hex()) } } }
             }
@@ -150,14 +157,26 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
         return r;
     }
     let lang = ctx.lang;
-    let rec = site.app.view().state.stations.get(&id).cloned().unwrap_or_default();
+    let rec = site
+        .app
+        .view()
+        .state
+        .stations
+        .get(&id)
+        .cloned()
+        .unwrap_or_default();
     let mut per_contest: Vec<(&Contest, Vec<u64>)> = Vec::new();
     for cid in &info.contests {
         if let Some(&ci) = site.geo.contest_idx.get(cid) {
             let idx: Vec<u64> = rec
                 .tallies
                 .get(cid)
-                .map(|v| v.iter().filter(|t| t.index < size).map(|t| t.index).collect())
+                .map(|v| {
+                    v.iter()
+                        .filter(|t| t.index < size)
+                        .map(|t| t.index)
+                        .collect()
+                })
                 .unwrap_or_default();
             per_contest.push((&m.contests[ci], idx));
         }
@@ -174,8 +193,14 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
             return r;
         }
     };
-    let county = site.geo.county_idx.get(&info.county).map(|&i| &m.counties[i]);
-    let province = county.and_then(|k| site.geo.province_idx.get(&k.province)).map(|&i| &m.provinces[i]);
+    let county = site
+        .geo
+        .county_idx
+        .get(&info.county)
+        .map(|&i| &m.counties[i]);
+    let province = county
+        .and_then(|k| site.geo.province_idx.get(&k.province))
+        .map(|&i| &m.provinces[i]);
     let verify_index = per_contest.iter().find_map(|(_, v)| v.last().copied());
     let title = format!("{} {}", lang.t(L::Station), lang.digits(&id));
     let body = html! {
@@ -225,11 +250,18 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
     page.scripts = &["/static/verify.js"];
     page.crumbs = vec![(lang.t(L::Nation).to_owned(), "/".to_owned())];
     if let Some(p) = province {
-        page.crumbs.push((lang.pick(&p.name_fa, &p.name_en).to_owned(), format!("/province/{}", p.id)));
+        page.crumbs.push((
+            lang.pick(&p.name_fa, &p.name_en).to_owned(),
+            format!("/province/{}", p.id),
+        ));
     }
     if let Some(k) = county {
-        page.crumbs.push((lang.pick(&k.name_fa, &k.name_en).to_owned(), format!("/county/{}", k.id)));
+        page.crumbs.push((
+            lang.pick(&k.name_fa, &k.name_en).to_owned(),
+            format!("/county/{}", k.id),
+        ));
     }
-    page.crumbs.push((lang.digits(&id), format!("/station/{id}")));
+    page.crumbs
+        .push((lang.digits(&id), format!("/station/{id}")));
     ctx.respond(StatusCode::OK, page, body)
 }

@@ -1,0 +1,582 @@
+//! The public results site over real HTTP on loopback: the real binary,
+//! started on port 0 with a temporary data directory (the pattern of
+//! `tests/server/harness.rs`), and plain HTTP requests for every page.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tallyboard_core::entry::{Correction, Entry, ManifestCommitment};
+use tallyboard_core::manifest::{Manifest, ValidatedManifest};
+use tallyboard_synth::{keys, Config, SyntheticElection};
+
+const BIN: &str = env!("CARGO_BIN_EXE_tallyboard");
+const LIMIT: usize = 100 * 1024;
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+struct Board {
+    child: Option<Child>,
+    url: String,
+    _dir: tempfile::TempDir,
+    e: SyntheticElection,
+    agent: ureq::Agent,
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn run(args: &[&std::ffi::OsStr]) {
+    let out = Command::new(BIN).args(args).output().expect("run");
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        args,
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Board {
+    /// A board for `stations` synthetic stations whose manifest is first
+    /// passed through `edit`.
+    fn start(stations: usize, edit: impl FnOnce(&mut Manifest)) -> Board {
+        let dir = tempfile::tempdir().unwrap();
+        let e = SyntheticElection::generate(Config {
+            seed: 1404,
+            stations,
+        });
+        let mut m = e.manifest().manifest().clone();
+        edit(&mut m);
+        let bytes = m.to_canonical_bytes();
+        ValidatedManifest::from_bytes(&bytes).expect("edited manifest is valid");
+        let p = |s: &str| dir.path().join(s);
+        std::fs::write(p("manifest.json"), &bytes).unwrap();
+        let log = keys::role_key("log").unwrap();
+        std::fs::write(p("log.key"), format!("{}\n", log.to_skey_string())).unwrap();
+        run(&[
+            "init".as_ref(),
+            "--data".as_ref(),
+            p("data").as_os_str(),
+            "--manifest".as_ref(),
+            p("manifest.json").as_os_str(),
+            "--log-key".as_ref(),
+            p("log.key").as_os_str(),
+        ]);
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(p("data"))
+            .arg("--log-key")
+            .arg(p("log.key"))
+            .env("TALLYBOARD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        let b = Board {
+            child: Some(child),
+            url,
+            _dir: dir,
+            e,
+            agent: ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(60))
+                .redirects(0)
+                .build(),
+        };
+        // The manifest commitment, as committed to the edited manifest.
+        let vm = ValidatedManifest::from_bytes(&bytes).unwrap();
+        let c = Entry::ManifestCommitment(ManifestCommitment {
+            election: vm.election_id().to_owned(),
+            kind: m.election.kind.clone(),
+            manifest_sha256: vm.digest(),
+        });
+        b.append(&tallyboard_synth::sign(
+            &c,
+            &keys::role_key("authority").unwrap(),
+        ));
+        b
+    }
+
+    fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.agent.get(&format!("{}{path}", self.url));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        let r = match req.call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("GET {path}: {e}"),
+        };
+        let status = r.status();
+        let headers = r
+            .headers_names()
+            .into_iter()
+            .map(|n| (n.clone(), r.header(&n).unwrap_or("").to_owned()))
+            .collect();
+        let mut body = Vec::new();
+        r.into_reader().read_to_end(&mut body).unwrap();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    fn get(&self, path: &str) -> Resp {
+        self.get_with(path, &[])
+    }
+
+    fn page(&self, path: &str) -> String {
+        let r = self.get(path);
+        assert_eq!(r.status, 200, "GET {path}: {}", r.body);
+        r.body
+    }
+
+    fn append(&self, entry: &[u8]) -> u64 {
+        let r = self
+            .agent
+            .post(&format!("{}/api/v1/entries", self.url))
+            .set("Content-Type", "text/plain")
+            .send_bytes(entry)
+            .unwrap_or_else(|e| panic!("submit: {e}"));
+        assert_eq!(r.status(), 201);
+        let v: serde_json::Value = serde_json::from_reader(r.into_reader()).unwrap();
+        v["index"].as_u64().unwrap()
+    }
+
+    /// Registers and tallies stations `range`; returns the tallies' bytes.
+    fn report(&self, range: std::ops::Range<usize>) -> Vec<Vec<u8>> {
+        for i in range.clone() {
+            self.append(&self.e.registration_entry(i));
+        }
+        range
+            .map(|i| {
+                let t = self.e.signed_tally(i);
+                self.append(&t);
+                t
+            })
+            .collect()
+    }
+
+    /// Station `i` corrects its tally with `reason`.
+    fn revise(&self, i: usize, previous: &[u8], reason: &str) {
+        let mut t = self.e.tally(i);
+        t.revision = 2;
+        t.correction = Some(Correction {
+            supersedes: tallyboard_core::hash::leaf_hash(previous),
+            reason: reason.into(),
+        });
+        self.append(&self.e.sign_as_station(i, &Entry::Tally(t)));
+    }
+}
+
+/// The text a reader sees, outside `<pre>`, `<code>` and markup.
+fn visible_text(html: &str) -> String {
+    let mut s = html.to_owned();
+    for tag in ["pre", "code", "script", "style", "title"] {
+        let open = format!("<{tag}");
+        let close = format!("</{tag}>");
+        while let Some(a) = s.find(&open) {
+            let Some(b) = s[a..].find(&close) else { break };
+            s.replace_range(a..a + b + close.len(), " ");
+        }
+    }
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in s.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Every `href="…"` of a page.
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|s| s.replace("&amp;", "&"))
+        .collect()
+}
+
+fn first_link(html: &str, prefix: &str) -> String {
+    links(html)
+        .into_iter()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no link starting with {prefix}"))
+}
+
+fn assert_page_ok(path: &str, r: &Resp, fa: bool) {
+    assert_eq!(r.status, 200, "GET {path}");
+    assert!(r.body.len() < LIMIT, "{path}: {} bytes", r.body.len());
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/html; charset=utf-8"),
+        "{path}"
+    );
+    let csp = r.header("content-security-policy").expect("CSP header");
+    assert!(csp.contains("default-src 'self'"), "{csp}");
+    assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // No inline script: every <script> has a src and nothing inside.
+    for s in r.body.split("<script").skip(1) {
+        assert!(
+            s.starts_with(" src=\"/static/"),
+            "{path}: inline script {s:.80}"
+        );
+        assert!(s.split_once('>').unwrap().1.starts_with("</script>"));
+    }
+    assert!(!r.body.contains(" style=\""), "{path}: inline style");
+    if fa {
+        assert!(r.body.contains("<html lang=\"fa\" dir=\"rtl\">"), "{path}");
+        let text = visible_text(&r.body);
+        if let Some(i) = text.find(|c: char| c.is_ascii_digit()) {
+            let from = text[..i].char_indices().rev().nth(40).map_or(0, |(j, _)| j);
+            let to = text[i..]
+                .char_indices()
+                .nth(40)
+                .map_or(text.len(), |(j, _)| i + j);
+            panic!(
+                "{path}: ASCII digits in Persian text: {:?}",
+                &text[from..to]
+            );
+        }
+        assert!(
+            text.chars().any(|c| ('۰'..='۹').contains(&c)),
+            "{path}: no Persian digits"
+        );
+    } else {
+        assert!(r.body.contains("<html lang=\"en\" dir=\"ltr\">"), "{path}");
+    }
+}
+
+#[test]
+fn every_page_renders_in_both_languages_small_and_with_csp() {
+    let b = Board::start(60, |_| {});
+    let tallies = b.report(0..40);
+    b.revise(0, &tallies[0], "recount by the county executive board");
+    let station = b.e.station_id(0).to_owned();
+    let county = b.e.manifest().station(&station).unwrap().county.clone();
+    let province = b.e.manifest().province_of(&county).unwrap().to_owned();
+    let pages = [
+        "/".to_owned(),
+        "/contest/president".to_owned(),
+        format!("/province/{province}"),
+        format!("/county/{county}"),
+        format!("/station/{station}"),
+        "/checkpoints".to_owned(),
+        "/downloads".to_owned(),
+        "/search?q=%DA%A9%D8%B1%DB%8C%D9%85%DB%8C".to_owned(),
+    ];
+    for p in &pages {
+        let fa = b.get(p);
+        assert_page_ok(p, &fa, true);
+        let en_prefixed = if p == "/" {
+            "/en/".to_owned()
+        } else {
+            format!("/en{p}")
+        };
+        assert_page_ok(&en_prefixed, &b.get(&en_prefixed), false);
+        let sep = if p.contains('?') { '&' } else { '?' };
+        let en_query = format!("{p}{sep}lang=en");
+        assert_page_ok(&en_query, &b.get(&en_query), false);
+    }
+    // The language switch of a Persian page leads to its English twin.
+    let home = b.page(&format!("/province/{province}"));
+    assert!(links(&home).contains(&format!("/en/province/{province}")));
+    // Persian figures, English figures.
+    let home_fa = b.page("/");
+    assert!(home_fa.contains("مسعود کریمی"));
+    assert!(home_fa.contains("ریاست جمهوری"));
+    let home_en = b.page("/en/");
+    assert!(home_en.contains("Masoud Karimi"));
+    assert!(home_en.contains("Stations reported"));
+    assert!(
+        home_en.contains("<span class=\"num\">60</span>"),
+        "60 expected stations"
+    );
+    // Unknown things are an HTML 404 in the page's language.
+    let r = b.get("/en/station/99-999-99999");
+    assert_eq!(r.status, 404);
+    assert!(r.body.contains("Not found"));
+    assert_eq!(b.get("/province/nope").status, 404);
+    // The API and the tlog-tiles read path are untouched.
+    assert_eq!(b.get("/checkpoint").status, 200);
+    assert_eq!(b.get("/api/v1/totals").status, 200);
+    assert_eq!(b.get("/tile/0/000.p/1").status, 200);
+}
+
+#[test]
+fn drill_down_from_nation_to_a_signed_station_tally() {
+    let b = Board::start(30, |_| {});
+    let tallies = b.report(0..30);
+    b.revise(3, &tallies[3], "recount by the county executive board");
+    let home = b.page("/en/");
+    let province = first_link(&home, "/en/province/");
+    let ppage = b.page(&province);
+    let county = first_link(&ppage, "/en/county/");
+    let cpage = b.page(&county);
+    let station = first_link(&cpage, "/en/station/");
+    let spage = b.page(&station);
+    let id = station.trim_start_matches("/en/station/");
+    assert!(
+        spage.contains(&format!("station {id}\n")),
+        "the signed note"
+    );
+    assert!(spage.contains("c2sp.org/tlog-proof@v1"), "the receipt");
+    assert!(spage.contains("/api/v1/blobs/"), "the minutes scan link");
+    assert!(spage.contains("/api/v1/proof/inclusion?index="));
+    assert!(spage.contains(&format!("data-station=\"{id}\"")));
+    assert!(spage.contains("<div id=\"verify-here\" data-index=\""));
+    assert!(spage.contains("<script src=\"/static/verify.js\" defer"));
+    assert!(spage.contains("Supervisor actions"));
+    // The revised station shows both revisions and the reason.
+    let s3 = b.e.station_id(3).to_owned();
+    let p3 = b.page(&format!("/en/station/{s3}"));
+    assert!(p3.contains("Revision 2"));
+    assert!(p3.contains("Revision 1"));
+    assert!(p3.contains("recount by the county executive board"));
+    // Breadcrumbs lead back up.
+    assert!(links(&spage).contains(&county));
+    assert!(links(&spage).contains(&province));
+    // The county page marks reported stations; the totals are the API's.
+    assert!(cpage.contains("Reported") || cpage.contains("Revised"));
+    let totals: serde_json::Value = serde_json::from_str(&b.page("/api/v1/totals")).unwrap();
+    let valid = totals["contests"][0]["standing"]["valid"].as_u64().unwrap();
+    let formatted = valid
+        .to_string()
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(",");
+    assert!(
+        home.contains(&format!("data-live=\"president/valid\">{formatted}<")),
+        "national valid votes {formatted}"
+    );
+}
+
+#[test]
+fn search_forgives_arabic_letters_and_digit_scripts() {
+    let b = Board::start(30, |_| {});
+    let id = b.e.station_id(7).to_owned();
+    let persian: String = id
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32('۰' as u32 + (c as u32 - '0' as u32)).unwrap(),
+            c => c,
+        })
+        .collect();
+    let arabic_indic: String = id
+        .chars()
+        .map(|c| match c {
+            '0'..='9' => char::from_u32('٠' as u32 + (c as u32 - '0' as u32)).unwrap(),
+            c => c,
+        })
+        .collect();
+    for q in [&id, &persian, &arabic_indic] {
+        let page = b.page(&format!("/search?q={}", urlencode(q)));
+        assert!(
+            links(&page).contains(&format!("/station/{id}")),
+            "query {q}"
+        );
+    }
+    // "مسعود کریمی" typed with Arabic kaf and yeh, and with a ZWNJ.
+    let page = b.page(&format!("/search?q={}", urlencode("كريمي")));
+    assert!(
+        page.contains("مسعود کریمی"),
+        "Arabic letters find the Persian name"
+    );
+    let page = b.page(&format!("/en/search?q={}", urlencode("قالیباف زاده")));
+    assert!(page.contains("Ghalibafzadeh"), "a space for the ZWNJ");
+    let page = b.page("/en/search?q=22");
+    assert!(page.contains("Saeed Jalilvand"), "a candidate by code");
+    let page = b.page(&format!("/en/search?q={}", urlencode("zzzz")));
+    assert!(page.contains("Nothing found"));
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' => (b as char).to_string(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn every_string_from_the_manifest_is_escaped() {
+    const EVIL: &str = "<script>alert(1)</script>";
+    const QUOTES: &str = "\"quoted\" & 'single' <b>";
+    let b = Board::start(12, |m| {
+        m.contests[0].candidates[0].name_fa = EVIL.into();
+        m.contests[0].candidates[0].name_en = EVIL.into();
+        m.contests[0].name_en = QUOTES.into();
+        m.provinces[0].name_en = QUOTES.into();
+        m.counties[0].name_fa = QUOTES.into();
+        m.election.name_en = EVIL.into();
+    });
+    let tallies = b.report(0..4);
+    b.revise(1, &tallies[1], "he said \"recount\" & <b>now</b>");
+    let station = b.e.station_id(1).to_owned();
+    let county = b.e.manifest().station(&station).unwrap().county.clone();
+    let province = b.e.manifest().province_of(&county).unwrap().to_owned();
+    for p in [
+        "/".to_owned(),
+        "/en/".to_owned(),
+        "/en/contest/president".to_owned(),
+        format!("/en/province/{province}"),
+        format!("/county/{county}"),
+        format!("/en/station/{station}"),
+        "/en/search?q=script".to_owned(),
+        "/search?q=script".to_owned(),
+    ] {
+        let page = b.page(&p);
+        assert!(!page.contains(EVIL), "{p}: raw script tag");
+        assert!(!page.contains("<b>"), "{p}: raw markup");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+                || page.contains("&quot;quoted&quot; &amp; 'single' &lt;b&gt;"),
+            "{p}: the escaped name is shown"
+        );
+    }
+    let sp = b.page(&format!("/en/station/{station}"));
+    assert!(sp.contains("he said &quot;recount&quot; &amp; &lt;b&gt;now&lt;/b&gt;"));
+    let home = b.page("/en/");
+    assert!(home.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(b
+        .page(&format!("/en/province/{province}"))
+        .contains("&quot;quoted&quot;"));
+}
+
+#[test]
+fn live_events_follow_new_tallies() {
+    let b = Board::start(10, |_| {});
+    b.report(0..2);
+    let addr = b.url.trim_start_matches("http://").to_owned();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    write!(
+        s,
+        "GET /live HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let mut seen = String::new();
+    let read_until = |s: &mut std::net::TcpStream, seen: &mut String, want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut buf = [0u8; 8192];
+        while !seen.contains(want) {
+            assert!(Instant::now() < deadline, "no {want:?} in {seen}");
+            match s.read(&mut buf) {
+                Ok(0) => panic!("stream closed: {seen}"),
+                Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(_) => {}
+            }
+        }
+    };
+    read_until(&mut s, &mut seen, "\"size\":");
+    assert!(seen.contains("text/event-stream"), "{seen}");
+    assert!(seen.contains("event: checkpoint"));
+    let before = b.get("/api/v1/log");
+    let size: u64 = serde_json::from_str::<serde_json::Value>(&before.body).unwrap()["tree_size"]
+        .as_u64()
+        .unwrap();
+    // A new station reports: an event with the new size and totals arrives.
+    b.append(&b.e.registration_entry(5));
+    b.append(&b.e.signed_tally(5));
+    let want = format!("\"size\":{}", size + 2);
+    read_until(&mut s, &mut seen, &want);
+    let event = &seen[seen.find(&want).unwrap()..];
+    assert!(event.contains("president/valid"), "{event}");
+    assert!(event.contains("president/reported\":\"3\""), "{event}");
+    assert!(event.contains("president/reported\":\"۳\""), "{event}");
+}
+
+#[test]
+fn pages_and_assets_are_cacheable() {
+    let b = Board::start(10, |_| {});
+    let r = b.get("/en/");
+    let etag = r.header("etag").expect("ETag").to_owned();
+    assert!(r.header("cache-control").unwrap().contains("max-age"));
+    let again = b.get_with("/en/", &[("If-None-Match", &etag)]);
+    assert_eq!(again.status, 304);
+    b.report(0..1);
+    let moved = b.get_with("/en/", &[("If-None-Match", &etag)]);
+    assert_eq!(moved.status, 200, "a new checkpoint changes the ETag");
+    // Static files: embedded, versioned, cached for a year; the font ships.
+    let css = first_link(&r.body, "/static/site.css?v=");
+    let c = b.get(&css);
+    assert_eq!(c.status, 200);
+    assert!(c.header("cache-control").unwrap().contains("immutable"));
+    assert!(c.body.contains("Vazirmatn-Regular.woff2"));
+    let f = b.get("/static/fonts/Vazirmatn-Regular.woff2");
+    assert_eq!(f.status, 200);
+    assert_eq!(f.header("content-type"), Some("font/woff2"));
+    assert!(f
+        .header("cache-control")
+        .unwrap()
+        .contains("max-age=31536000"));
+    assert_eq!(b.get("/static/fonts/OFL.txt").status, 200);
+    assert_eq!(b.get("/static/live.js").status, 200);
+    assert_eq!(b.get("/static/nope.js").status, 404);
+    let _ = Path::new(BIN);
+}
+
+/// At a larger scale (2,000 stations, 300 of them reported), the biggest
+/// pages stay under 100 KB.
+#[test]
+fn pages_stay_small_at_scale() {
+    let b = Board::start(2000, |_| {});
+    b.report(0..300);
+    let m = b.e.manifest().manifest();
+    // The county with the most stations.
+    let mut counts = std::collections::HashMap::new();
+    for s in &m.stations {
+        *counts.entry(s.county.clone()).or_insert(0usize) += 1;
+    }
+    let (county, _) = counts.iter().max_by_key(|(_, n)| **n).unwrap();
+    let province = b.e.manifest().province_of(county).unwrap().to_owned();
+    for p in [
+        "/".to_owned(),
+        format!("/county/{county}"),
+        format!("/province/{province}"),
+        "/search?q=0".to_owned(),
+        "/checkpoints".to_owned(),
+    ] {
+        let r = b.get(&p);
+        assert_eq!(r.status, 200);
+        assert!(r.body.len() < LIMIT, "{p}: {} bytes", r.body.len());
+    }
+}
