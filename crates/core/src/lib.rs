@@ -19,10 +19,12 @@
 //! | [`manifest`] | the election manifest (canonical JSON) |
 //! | [`validate`] | checking a signed entry against the manifest and the log state |
 //! | [`rules`] | winners, runoffs and reserves by election type |
+//! | [`aggregate`] | counted and standing sums along the region hierarchy |
 //! | [`error`] | the stable machine-readable error codes |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;
