@@ -890,4 +890,4 @@ impl Aggregator {
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -3,7 +3,7 @@ use crate::entry::{Correction, Tally};
 use crate::testutil;
 
 /// A presidential tally for the fixture with chosen figures.
-pub(super) fn pres(station: &str, revision: u32, votes: [u64; 3], void_taken: u64) -> Tally {
+pub(crate) fn pres(station: &str, revision: u32, votes: [u64; 3], void_taken: u64) -> Tally {
     let valid: u64 = votes.iter().sum();
     let votes_taken = valid + void_taken;
     Tally {
@@ -27,7 +27,7 @@ pub(super) fn pres(station: &str, revision: u32, votes: [u64; 3], void_taken: u6
 }
 
 /// A council tally (3 seats, candidates 1..=8) for the fixture.
-pub(super) fn council(station: &str, revision: u32, valid: u64, votes: &[(u32, u64)]) -> Tally {
+pub(crate) fn council(station: &str, revision: u32, valid: u64, votes: &[(u32, u64)]) -> Tally {
     Tally {
         election: "e1".into(),
         contest: "council".into(),
@@ -433,47 +433,63 @@ macro_rules! from_synth {
     }};
 }
 
-/// The national synthetic election: 59,000 stations, every tally, a
-/// revision at every 50th station and an annulment at every 997th.
-/// Checks every level's totals against the level below and against a
-/// direct sum of the tallies, and the builder against the incremental path.
+/// The national synthetic election (59,000 stations), built once for all
+/// tests: its manifest, a log of every first tally plus a revision at every
+/// 50th station, and an annulment at every 997th station.
+pub(crate) struct National {
+    pub m: ValidatedManifest,
+    pub log: Vec<(u64, Tally)>,
+    pub annulled: BTreeSet<(String, String)>,
+}
+
+pub(crate) fn national() -> &'static National {
+    static N: std::sync::OnceLock<National> = std::sync::OnceLock::new();
+    N.get_or_init(|| {
+        let synth =
+            tallyboard_synth::SyntheticElection::generate(tallyboard_synth::Config::default());
+        let m = ValidatedManifest::from_bytes(synth.manifest_bytes()).expect("manifest");
+        let n = synth.station_count();
+        let mut log: Vec<(u64, Tally)> = Vec::with_capacity(n + n / 50);
+        for i in 0..n {
+            log.push((log.len() as u64, from_synth!(synth.tally(i))));
+        }
+        for i in (0..n).step_by(50) {
+            let mut t = log[i].1.clone();
+            t.revision = 2;
+            t.correction = Some(Correction {
+                supersedes: Hash::sha256(b"first"),
+                reason: "recount".into(),
+            });
+            if t.votes.len() >= 2 && t.votes[1].1 >= 3 {
+                t.votes[1].1 -= 3;
+                t.votes[0].1 += 3;
+            }
+            log.push((log.len() as u64, t));
+        }
+        let annulled = (0..n)
+            .step_by(997)
+            .map(|i| (synth.station_id(i).to_owned(), "president".to_owned()))
+            .collect();
+        National { m, log, annulled }
+    })
+}
+
+/// Every level's totals against the level below and against a direct sum
+/// of the tallies, and the builder against the incremental path, on the
+/// national synthetic election.
 #[test]
 fn national_synthetic_election_sums_at_every_level() {
     use std::time::Instant;
-    let synth = tallyboard_synth::SyntheticElection::generate(tallyboard_synth::Config::default());
-    let m = ValidatedManifest::from_bytes(synth.manifest_bytes()).expect("manifest");
-    let n = synth.station_count();
-    assert_eq!(n, 59_000);
-    let mut log: Vec<(u64, Tally)> = Vec::with_capacity(n + n / 50);
-    for i in 0..n {
-        log.push((log.len() as u64, from_synth!(synth.tally(i))));
-    }
-    for i in (0..n).step_by(50) {
-        let mut t = log[i].1.clone();
-        t.revision = 2;
-        t.correction = Some(Correction {
-            supersedes: Hash::sha256(b"first"),
-            reason: "recount".into(),
-        });
-        if t.votes.len() >= 2 && t.votes[1].1 >= 3 {
-            t.votes[1].1 -= 3;
-            t.votes[0].1 += 3;
-        }
-        log.push((log.len() as u64, t));
-    }
-    let annulled: BTreeSet<(String, String)> = (0..n)
-        .step_by(997)
-        .map(|i| (synth.station_id(i).to_owned(), "president".to_owned()))
-        .collect();
-
+    let National { m, log, annulled } = national();
+    assert_eq!(m.manifest().stations.len(), 59_000);
     let start = Instant::now();
-    let mut inc = Aggregator::new(&m);
+    let mut inc = Aggregator::new(m);
     let setup = start.elapsed();
     let start = Instant::now();
-    for (i, t) in &log {
+    for (i, t) in log {
         inc.apply(*i, t).expect("apply");
     }
-    for (s, c) in &annulled {
+    for (s, c) in annulled {
         inc.annul(s, c).expect("annul");
     }
     let incremental = start.elapsed();
@@ -496,7 +512,7 @@ fn national_synthetic_election_sums_at_every_level() {
     let mut standing = [0u64; 6];
     let codes = inc.candidates("president").expect("contest").to_vec();
     let mut latest: HashMap<&str, &Tally> = HashMap::new();
-    for (_, t) in &log {
+    for (_, t) in log {
         if t.revision == 1 {
             counted[0] += t.counterfoils;
             counted[1] += t.valid;
