@@ -495,7 +495,7 @@ fn national_synthetic_election_sums_at_every_level() {
     let incremental = start.elapsed();
     let start = Instant::now();
     let built =
-        Aggregator::build(&m, log.iter().map(|(i, t)| (*i, t)), &annulled, None).expect("build");
+        Aggregator::build(m, log.iter().map(|(i, t)| (*i, t)), annulled, None).expect("build");
     let from_scratch = start.elapsed();
     eprintln!(
         "59,000 stations, {} entries: setup {setup:?}, incremental {incremental:?} \
