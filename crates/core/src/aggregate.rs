@@ -543,7 +543,7 @@ impl Aggregator {
         t.check_arithmetic(c.seats)
             .map_err(|e| AggregateError::new(e.code(), e.message().to_owned()))?;
         let mut votes = Vec::with_capacity(t.votes.len());
-        let mut seen = HashSet::new();
+        let mut previous = None;
         for &(code, n) in &t.votes {
             let Some(&pos) = c.positions.get(&code) else {
                 return Err(AggregateError::new(
@@ -551,12 +551,13 @@ impl Aggregator {
                     format!("candidate {code} is not in contest {}", c.id),
                 ));
             };
-            if !seen.insert(code) {
+            if previous.is_some_and(|p| p >= code) {
                 return Err(AggregateError::new(
                     ErrorCode::EntryVotesOrder,
-                    format!("candidate {code} listed twice"),
+                    format!("candidate {code}: votes must be in strictly ascending code order"),
                 ));
             }
+            previous = Some(code);
             if n > 0 {
                 votes.push((pos, n));
             }
@@ -611,9 +612,11 @@ impl Aggregator {
         }
         let was_revised = b.latest.as_ref().is_some_and(|l| l.revision > 1);
         let annulled = b.annulled;
-        let chain = b.chain.clone();
         let old = b.latest.take();
-        for &r in &chain {
+        if old.is_none() {
+            b.first = Some(p.figures.clone());
+        }
+        for &r in &c.boxes[p.boxi].chain {
             let reg = &mut c.regions[r];
             if old.is_none() {
                 reg.stations_reported += 1;
@@ -629,9 +632,7 @@ impl Aggregator {
                 reg.standing.add_box(&p.figures);
             }
         }
-        if old.is_none() {
-            b.first = Some(p.figures.clone());
-        }
+        let b = &mut c.boxes[p.boxi];
         b.latest = Some(p.figures);
         Ok(())
     }

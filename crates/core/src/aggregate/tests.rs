@@ -206,6 +206,9 @@ fn refusals_leave_the_state_unchanged() {
     t.ballots_in_box += 1;
     assert_eq!(code(a.apply(2, &t)), ErrorCode::UnknownCandidate);
     let mut t = pres("02-001-0001", 1, [1, 2, 3], 0);
+    t.votes.reverse();
+    assert_eq!(code(a.apply(2, &t)), ErrorCode::EntryVotesOrder);
+    let mut t = pres("02-001-0001", 1, [1, 2, 3], 0);
     t.valid += 1;
     assert_eq!(code(a.apply(2, &t)), ErrorCode::TallyVotesTaken);
     let mut t = pres("02-001-0001", 1, [1, 2, 3], 0);
