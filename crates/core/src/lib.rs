@@ -19,10 +19,13 @@
 //! | [`manifest`] | the election manifest (canonical JSON) |
 //! | [`validate`] | checking a signed entry against the manifest and the log state |
 //! | [`rules`] | winners, runoffs and reserves by election type |
+//! | [`aggregate`] | counted and standing sums along the region hierarchy |
+//! | [`results_export`] | CSV, JSON and NIST SP 1500-100 v2 exports of the results |
 //! | [`error`] | the stable machine-readable error codes |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;
@@ -31,6 +34,7 @@ pub mod hash;
 pub mod manifest;
 pub mod merkle;
 pub mod note;
+pub mod results_export;
 pub mod rules;
 pub mod tile;
 pub mod tlog_proof;
