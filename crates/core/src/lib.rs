@@ -19,6 +19,7 @@
 //! | [`manifest`] | the election manifest (canonical JSON) |
 //! | [`validate`] | checking a signed entry against the manifest and the log state |
 //! | [`rules`] | winners, runoffs and reserves by election type |
+//! | [`witness`] | C2SP tlog-witness: the witness's add-checkpoint decision |
 //! | [`error`] | the stable machine-readable error codes |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -35,6 +36,7 @@ pub mod rules;
 pub mod tile;
 pub mod tlog_proof;
 pub mod validate;
+pub mod witness;
 
 #[cfg(test)]
 mod testutil;
