@@ -9,6 +9,7 @@ mod import;
 mod keyfile;
 mod state;
 mod store;
+mod witness;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -112,6 +113,21 @@ enum Command {
         /// Output directory (normally `keys`).
         #[arg(long, default_value = "keys")]
         out: PathBuf,
+    },
+    /// Run a C2SP tlog-witness server: cosign checkpoints of the trusted logs (spec/witness.md).
+    Witness {
+        /// Address to listen on (port 0 picks a free port; the bound address is printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: String,
+        /// Data directory: the latest cosigned checkpoint per log, and evidence.
+        #[arg(long, env = "TALLYBOARD_WITNESS_DATA")]
+        data: PathBuf,
+        /// The witness's private key file (PRIVATE+KEY+<name>+... form; cosigns as type 0x04).
+        #[arg(long, env = "TALLYBOARD_WITNESS_KEY")]
+        key: PathBuf,
+        /// A trusted log verifier key (the vkey string, or a file holding it); the key name is the log's origin. Repeatable.
+        #[arg(long = "log-vkey", required = true)]
+        log_vkeys: Vec<String>,
     },
     /// Measure ingest, proofs and memory against baselines measured in the same run.
     Bench {
@@ -269,6 +285,25 @@ fn run(cli: Cli) -> Result<()> {
             out,
         } => bench::run(stations, scale, out.as_deref())?,
         Command::DemoKeys { out } => keyfile::write_demo_keys(&out)?,
+        Command::Witness {
+            listen,
+            data,
+            key,
+            log_vkeys,
+        } => {
+            let key = keyfile::read(&key)?;
+            let mut logs = tallyboard_core::witness::TrustedLogs::new();
+            for v in &log_vkeys {
+                logs.add(keyfile::read_vkey(v)?)
+                    .map_err(|e| anyhow!("--log-vkey {v}: {e}"))?;
+            }
+            witness::run(witness::Config {
+                listen,
+                data,
+                key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
+                logs,
+            })?;
+        }
     }
     Ok(())
 }
