@@ -20,6 +20,7 @@
 //! | [`validate`] | checking a signed entry against the manifest and the log state |
 //! | [`rules`] | winners, runoffs and reserves by election type |
 //! | [`witness`] | C2SP tlog-witness: the witness's add-checkpoint decision |
+//! | [`policy`] | C2SP tlog-policy: witness policies and quorum evaluation |
 //! | [`error`] | the stable machine-readable error codes |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -32,6 +33,7 @@ pub mod hash;
 pub mod manifest;
 pub mod merkle;
 pub mod note;
+pub mod policy;
 pub mod rules;
 pub mod tile;
 pub mod tlog_proof;

@@ -640,7 +640,7 @@ mod tests {
             63
         );
         // A body whose checkpoint is not a note is malformed (400), not 403.
-        let d = f.run(format!("old 0\n\nnot a note\n").as_bytes(), None);
+        let d = f.run(b"old 0\n\nnot a note\n", None);
         assert_eq!(status(&d), 400);
     }
 
