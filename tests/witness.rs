@@ -13,6 +13,7 @@ use tallyboard_core::checkpoint::{open_checkpoint, sign_checkpoint, Checkpoint};
 use tallyboard_core::cosignature::{verify_cosignature, CosignerKey};
 use tallyboard_core::merkle::{prove_consistency, MemoryLog};
 use tallyboard_core::note::{Note, SignerKey, VerifierKey, Verifiers};
+use tallyboard_core::policy::Policy;
 use tallyboard_core::witness::{origin_hash_hex, AddCheckpoint};
 use tallyboard_core::Hash;
 use tallyboard_synth::keys;
@@ -34,11 +35,15 @@ struct Witness {
 
 impl Witness {
     fn start(data: &Path, extra_log_vkeys: &[&str]) -> Witness {
+        Witness::start_as(data, "keys/demo/witness-guardian.key", extra_log_vkeys)
+    }
+
+    fn start_as(data: &Path, key: &str, extra_log_vkeys: &[&str]) -> Witness {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_tallyboard"));
         cmd.current_dir(repo())
             .args(["witness", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
-            .args(["--key", "keys/demo/witness-guardian.key"])
+            .args(["--key", key])
             .args(["--log-vkey", "keys/log.vkey"]);
         for v in extra_log_vkeys {
             cmd.args(["--log-vkey", v]);
@@ -501,5 +506,109 @@ fn concurrent_requests_from_one_old_size_never_both_succeed() {
         let r = get(&w, &format!("/{hex}/checkpoint"));
         assert!(r.text().starts_with(&format!("{}\n{won}\n", log.origin())));
         current = won;
+    }
+}
+
+/// Runs `tallyboard` in `dir`; returns (success, stdout, stderr).
+fn tallyboard(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_tallyboard"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run tallyboard");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn board_checkpoints_are_cosigned_under_the_demo_policy() {
+    let dir = tmp();
+    let d = dir.path();
+    let log_key = repo().join("keys/demo/log.key");
+    let log_key = log_key.to_str().unwrap();
+    let ok = |args: &[&str]| {
+        let (ok, out, err) = tallyboard(d, args);
+        assert!(ok, "tallyboard {args:?}: {err}");
+        out
+    };
+    ok(&["synth", "--out", "e", "--stations", "5"]);
+    ok(&[
+        "init",
+        "--data",
+        "db",
+        "--manifest",
+        "e/manifest.json",
+        "--log-key",
+        log_key,
+    ]);
+
+    let demo_policy = std::fs::read_to_string(repo().join("keys/policy.txt")).unwrap();
+    let write_policy = |guardian: &str, observer: &str| {
+        let text = demo_policy
+            .replace("http://127.0.0.1:8081", guardian)
+            .replace("http://127.0.0.1:8082", observer);
+        std::fs::write(d.join("policy.txt"), &text).unwrap();
+        Policy::parse(text.as_bytes()).unwrap()
+    };
+    let cosign = |args: &[&str]| {
+        let mut all = vec![
+            "cosign",
+            "--data",
+            "db",
+            "--log-key",
+            log_key,
+            "--policy",
+            "policy.txt",
+        ];
+        all.extend_from_slice(args);
+        tallyboard(d, &all)
+    };
+
+    // Only the Guardian Council's witness is up: the quorum is not met.
+    let g = Witness::start_as(&d.join("wg"), "keys/demo/witness-guardian.key", &[]);
+    write_policy(&g.base, "http://127.0.0.1:1");
+    let (success, _, err) = cosign(&["--timeout", "5"]);
+    assert!(!success);
+    assert!(err.contains("NOT met"), "{err}");
+    assert!(err.contains("witness guardian: cosigned"), "{err}");
+
+    // The board grows to 4 entries; both witnesses: the quorum is met.
+    let bundle = std::fs::read(d.join("e/entries.bundle")).unwrap();
+    let entries = tallyboard_core::tile::decode_entry_bundle(&bundle).unwrap();
+    assert_eq!(entries.len(), 11);
+    for (name, part) in [("a.bundle", &entries[..4]), ("b.bundle", &entries[4..])] {
+        let bytes = tallyboard_core::tile::encode_entry_bundle(part.iter().copied()).unwrap();
+        std::fs::write(d.join(name), bytes).unwrap();
+    }
+    ok(&["import", "--data", "db", "--log-key", log_key, "a.bundle"]);
+    let o = Witness::start_as(&d.join("wo"), "keys/demo/witness-observer.key", &[]);
+    let policy = write_policy(&g.base, &o.base);
+    let (success, out, err) = cosign(&[]);
+    assert!(success, "{err}");
+    let origin = keys::role_name("log").unwrap();
+    let (cp, v) = policy.verify_checkpoint(out.as_bytes(), origin).unwrap();
+    assert_eq!(cp.size, 4);
+    assert!(v.quorum_met, "{v}");
+
+    // The board grows to 11; a fresh `cosign` process starts from old 0,
+    // follows each witness's 409 and sends the consistency proof from 4.
+    ok(&["import", "--data", "db", "--log-key", log_key, "b.bundle"]);
+    let (success, out, err) = cosign(&[]);
+    assert!(success, "{err}");
+    let (cp, v) = policy.verify_checkpoint(out.as_bytes(), origin).unwrap();
+    assert_eq!(cp.size, 11);
+    assert_eq!(v.cosigned.len(), 2, "{v}");
+    // Each witness now serves the size-11 checkpoint.
+    let hex = origin_hash_hex(origin);
+    for w in [&g, &o] {
+        let r = get(w, &format!("/{hex}/checkpoint"));
+        assert!(
+            r.text().starts_with(&format!("{origin}\n11\n")),
+            "{}",
+            r.text()
+        );
     }
 }

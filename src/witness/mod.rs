@@ -301,3 +301,27 @@ async fn evidence(State(s): State<Arc<Shared>>, UrlPath(hash): UrlPath<String>) 
         ),
     }
 }
+
+/// Starts a witness on a free port of 127.0.0.1 in a background thread
+/// (for the client's unit tests); returns its base URL.
+#[cfg(test)]
+pub fn spawn_for_tests(config: Config) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let shared = Arc::new(Shared::open(config).expect("witness state"));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("address");
+            tx.send(format!("http://{addr}")).expect("send address");
+            axum::serve(listener, router(shared)).await.expect("serve");
+        });
+    });
+    rx.recv().expect("witness started")
+}
