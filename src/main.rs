@@ -12,6 +12,8 @@ mod server;
 mod state;
 mod store;
 mod submit;
+mod witness;
+mod witness_client;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -169,6 +171,36 @@ enum Command {
         /// Output directory (normally `keys`).
         #[arg(long, default_value = "keys")]
         out: PathBuf,
+    },
+    /// Run a C2SP tlog-witness server: cosign checkpoints of the trusted logs (spec/witness.md).
+    Witness {
+        /// Address to listen on (port 0 picks a free port; the bound address is printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: String,
+        /// Data directory: the latest cosigned checkpoint per log, and evidence.
+        #[arg(long, env = "TALLYBOARD_WITNESS_DATA")]
+        data: PathBuf,
+        /// The witness's private key file (PRIVATE+KEY+<name>+... form; cosigns as type 0x04).
+        #[arg(long, env = "TALLYBOARD_WITNESS_KEY")]
+        key: PathBuf,
+        /// A trusted log verifier key (the vkey string, or a file holding it); the key name is the log's origin. Repeatable.
+        #[arg(long = "log-vkey", required = true)]
+        log_vkeys: Vec<String>,
+    },
+    /// Push the board's latest checkpoint to the witnesses of a policy; print it with their cosignatures.
+    Cosign {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file.
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// The witness policy (C2SP tlog-policy); witnesses with a URL are contacted.
+        #[arg(long, default_value = "keys/policy.txt")]
+        policy: PathBuf,
+        /// Timeout of each request to a witness, in seconds.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
     },
     /// Measure ingest, proofs and memory against baselines measured in the same run.
     Bench {
@@ -432,6 +464,61 @@ fn run(cli: Cli) -> Result<()> {
             out,
         } => bench::run(stations, scale, out.as_deref())?,
         Command::DemoKeys { out } => keyfile::write_demo_keys(&out)?,
+        Command::Cosign {
+            data,
+            log_key,
+            policy,
+            timeout,
+        } => {
+            let text =
+                std::fs::read(&policy).with_context(|| format!("reading {}", policy.display()))?;
+            let policy = tallyboard_core::policy::Policy::parse(&text)
+                .map_err(|e| anyhow!("{}: {e}", policy.display()))?;
+            let b = open(&data, &log_key)?;
+            let pool = witness_client::WitnessPool::from_policy(
+                &policy,
+                std::time::Duration::from_secs(timeout),
+            );
+            if pool.witnesses().is_empty() {
+                bail!("the policy names no witness with a URL");
+            }
+            let store = b.store();
+            let cosigned = pool.push(&b.latest().bytes, |old, new| {
+                merkle::prove_consistency(old, new, store).unwrap_or_default()
+            });
+            for (w, ts) in &cosigned.cosigned_by {
+                eprintln!("witness {w}: cosigned at {ts}");
+            }
+            for (w, e) in &cosigned.failures {
+                eprintln!("witness {w}: {e}");
+            }
+            let origin = b.latest().checkpoint.origin.clone();
+            let (_, verdict) = policy
+                .verify_checkpoint(&cosigned.note, &origin)
+                .map_err(|e| anyhow!("{e}"))?;
+            eprintln!("{verdict}");
+            print!("{}", String::from_utf8_lossy(&cosigned.note));
+            verdict.check()?;
+        }
+        Command::Witness {
+            listen,
+            data,
+            key,
+            log_vkeys,
+        } => {
+            let key = keyfile::read(&key)?;
+            let mut logs = tallyboard_core::witness::TrustedLogs::new();
+            for v in &log_vkeys {
+                logs.add(keyfile::read_vkey(v)?)
+                    .map_err(|e| anyhow!("--log-vkey {v}: {e}"))?;
+            }
+            witness::run(witness::Config {
+                listen,
+                data,
+                key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
+                logs,
+            })?;
+        }
     }
     Ok(())
 }
