@@ -5,6 +5,7 @@
 
 mod bench;
 mod board;
+mod demo;
 mod export;
 mod import;
 mod keyfile;
@@ -120,9 +121,21 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 1404)]
         seed: u64,
-        /// Data directory (a fresh temporary one if absent).
+        /// Store directory (reused if it already holds this election; default: a directory under the system's temp dir named after seed and stations).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Where the board (and later the site) listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Exit after the audit instead of serving until Ctrl-C.
+        #[arg(long)]
+        no_serve: bool,
+        /// Concurrent station clients.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// The offline demo of the core issue: import durably, print the checkpoint.
+        #[arg(long)]
+        offline: bool,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -148,6 +161,11 @@ enum Command {
         /// Submissions admitted at once; beyond it the board answers 429.
         #[arg(long, env = "TALLYBOARD_QUEUE", default_value_t = 4096)]
         queue: usize,
+        /// A witness policy (C2SP tlog-policy, e.g. keys/policy.txt): the board
+        /// pushes every new checkpoint to its witnesses and /checkpoint serves
+        /// the newest one whose cosignatures meet the quorum.
+        #[arg(long, env = "TALLYBOARD_WITNESS_POLICY")]
+        witness_policy: Option<PathBuf>,
     },
     /// Submit an entry to a board, verify the receipt offline and save it as FILE.tlog-proof.
     Submit {
@@ -275,6 +293,25 @@ fn init_tracing() {
         .try_init();
 }
 
+/// Reads a witness policy and checks that it names this board's log key.
+fn read_policy(
+    path: &Path,
+    manifest: &tallyboard_core::manifest::ValidatedManifest,
+) -> Result<tallyboard_core::policy::Policy> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let policy = tallyboard_core::policy::Policy::parse(text.as_bytes())
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let log = manifest.log_key().to_vkey_string();
+    if !policy.logs.iter().any(|l| l.key.to_vkey_string() == log) {
+        bail!(
+            "{} does not name this board's log key {log}",
+            path.display()
+        );
+    }
+    Ok(policy)
+}
+
 fn open(data: &Path, log_key: &Path) -> Result<board::Board> {
     board::Board::open(data, keyfile::read(log_key)?)
 }
@@ -396,7 +433,24 @@ fn run(cli: Cli) -> Result<()> {
             stations,
             seed,
             data,
-        } => import::demo(stations, seed, data)?,
+            listen,
+            no_serve,
+            clients,
+            offline,
+        } => {
+            if offline {
+                import::demo(stations, seed, data)?
+            } else {
+                demo::run(demo::DemoArgs {
+                    stations,
+                    seed,
+                    data,
+                    listen,
+                    no_serve,
+                    clients,
+                })?
+            }
+        }
         Command::Serve {
             listen,
             data,
@@ -405,6 +459,7 @@ fn run(cli: Cli) -> Result<()> {
             max_batch,
             batch_wait_ms,
             queue,
+            witness_policy,
         } => {
             init_tracing();
             let key = keyfile::read(&log_key)?;
@@ -436,6 +491,10 @@ fn run(cli: Cli) -> Result<()> {
                     max_wait: std::time::Duration::from_millis(batch_wait_ms),
                 },
                 queue,
+                policy: match &witness_policy {
+                    Some(p) => Some(read_policy(p, b.manifest())?),
+                    None => None,
+                },
             };
             server::serve(b, config, |addr| {
                 use std::io::Write;

@@ -302,6 +302,44 @@ async fn evidence(State(s): State<Arc<Shared>>, UrlPath(hash): UrlPath<String>) 
     }
 }
 
+/// Starts a witness in a background thread of this process (the demo runs
+/// its two witnesses this way); returns its base URL once it listens.
+pub fn spawn(config: Config) -> Result<String> {
+    let (tx, rx) = std::sync::mpsc::channel::<Result<String>>();
+    std::thread::Builder::new()
+        .name("tallyboard-witness".into())
+        .spawn(move || {
+            let started =
+                (|| -> Result<(tokio::runtime::Runtime, Arc<Shared>, std::net::TcpListener)> {
+                    let rt = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(1)
+                        .enable_all()
+                        .build()?;
+                    let listener = std::net::TcpListener::bind(&config.listen)
+                        .with_context(|| format!("binding {}", config.listen))?;
+                    listener.set_nonblocking(true)?;
+                    let shared = Arc::new(Shared::open(config)?);
+                    Ok((rt, shared, listener))
+                })();
+            match started {
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+                Ok((rt, shared, listener)) => {
+                    let addr = listener.local_addr().map(|a| format!("http://{a}"));
+                    let _ = tx.send(addr.map_err(Into::into));
+                    rt.block_on(async move {
+                        if let Ok(l) = tokio::net::TcpListener::from_std(listener) {
+                            let _ = axum::serve(l, router(shared)).await;
+                        }
+                    });
+                }
+            }
+        })
+        .context("starting a witness thread")?;
+    rx.recv().context("witness thread ended before listening")?
+}
+
 /// Starts a witness on a free port of 127.0.0.1 in a background thread
 /// (for the client's unit tests); returns its base URL.
 #[cfg(test)]
