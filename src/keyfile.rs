@@ -5,7 +5,7 @@
 use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::path::Path;
-use tallyboard_core::note::SignerKey;
+use tallyboard_core::note::{SignerKey, VerifierKey};
 
 /// Generates a new Ed25519 key named `name` from the operating system's
 /// randomness and writes it to `path` (mode 0600, refusing to overwrite).
@@ -56,6 +56,22 @@ pub fn read(path: &Path) -> Result<SignerKey> {
             path.display()
         )
     })
+}
+
+/// A verifier key given as the vkey string itself or as a file holding it
+/// (one line).
+pub fn read_vkey(arg: &str) -> Result<VerifierKey> {
+    if let Ok(k) = VerifierKey::parse(arg) {
+        return Ok(k);
+    }
+    let path = Path::new(arg);
+    if !path.exists() {
+        bail!("{arg} is neither a verifier key nor a file");
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading verifier key file {}", path.display()))?;
+    VerifierKey::parse(text.trim_end_matches('\n'))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
 /// Writes the demo roles' verifier keys (`<out>/<role>.vkey`) and demo-only

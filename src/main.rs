@@ -5,6 +5,7 @@
 
 mod bench;
 mod board;
+mod demo;
 mod export;
 mod import;
 mod keyfile;
@@ -13,6 +14,8 @@ mod site;
 mod state;
 mod store;
 mod submit;
+mod witness;
+mod witness_client;
 
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -119,9 +122,21 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 1404)]
         seed: u64,
-        /// Data directory (a fresh temporary one if absent).
+        /// Store directory (reused if it already holds this election; default: a directory under the system's temp dir named after seed and stations).
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Where the board (and later the site) listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Exit after the audit instead of serving until Ctrl-C.
+        #[arg(long)]
+        no_serve: bool,
+        /// Concurrent station clients.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// The offline demo of the core issue: import durably, print the checkpoint.
+        #[arg(long)]
+        offline: bool,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -147,6 +162,11 @@ enum Command {
         /// Submissions admitted at once; beyond it the board answers 429.
         #[arg(long, env = "TALLYBOARD_QUEUE", default_value_t = 4096)]
         queue: usize,
+        /// A witness policy (C2SP tlog-policy, e.g. keys/policy.txt): the board
+        /// pushes every new checkpoint to its witnesses and /checkpoint serves
+        /// the newest one whose cosignatures meet the quorum.
+        #[arg(long, env = "TALLYBOARD_WITNESS_POLICY")]
+        witness_policy: Option<PathBuf>,
     },
     /// Submit an entry to a board, verify the receipt offline and save it as FILE.tlog-proof.
     Submit {
@@ -170,6 +190,36 @@ enum Command {
         /// Output directory (normally `keys`).
         #[arg(long, default_value = "keys")]
         out: PathBuf,
+    },
+    /// Run a C2SP tlog-witness server: cosign checkpoints of the trusted logs (spec/witness.md).
+    Witness {
+        /// Address to listen on (port 0 picks a free port; the bound address is printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: String,
+        /// Data directory: the latest cosigned checkpoint per log, and evidence.
+        #[arg(long, env = "TALLYBOARD_WITNESS_DATA")]
+        data: PathBuf,
+        /// The witness's private key file (PRIVATE+KEY+<name>+... form; cosigns as type 0x04).
+        #[arg(long, env = "TALLYBOARD_WITNESS_KEY")]
+        key: PathBuf,
+        /// A trusted log verifier key (the vkey string, or a file holding it); the key name is the log's origin. Repeatable.
+        #[arg(long = "log-vkey", required = true)]
+        log_vkeys: Vec<String>,
+    },
+    /// Push the board's latest checkpoint to the witnesses of a policy; print it with their cosignatures.
+    Cosign {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file.
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// The witness policy (C2SP tlog-policy); witnesses with a URL are contacted.
+        #[arg(long, default_value = "keys/policy.txt")]
+        policy: PathBuf,
+        /// Timeout of each request to a witness, in seconds.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
     },
     /// Measure ingest, proofs and memory against baselines measured in the same run.
     Bench {
@@ -242,6 +292,25 @@ fn init_tracing() {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
+}
+
+/// Reads a witness policy and checks that it names this board's log key.
+fn read_policy(
+    path: &Path,
+    manifest: &tallyboard_core::manifest::ValidatedManifest,
+) -> Result<tallyboard_core::policy::Policy> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let policy = tallyboard_core::policy::Policy::parse(text.as_bytes())
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+    let log = manifest.log_key().to_vkey_string();
+    if !policy.logs.iter().any(|l| l.key.to_vkey_string() == log) {
+        bail!(
+            "{} does not name this board's log key {log}",
+            path.display()
+        );
+    }
+    Ok(policy)
 }
 
 fn open(data: &Path, log_key: &Path) -> Result<board::Board> {
@@ -365,7 +434,24 @@ fn run(cli: Cli) -> Result<()> {
             stations,
             seed,
             data,
-        } => import::demo(stations, seed, data)?,
+            listen,
+            no_serve,
+            clients,
+            offline,
+        } => {
+            if offline {
+                import::demo(stations, seed, data)?
+            } else {
+                demo::run(demo::DemoArgs {
+                    stations,
+                    seed,
+                    data,
+                    listen,
+                    no_serve,
+                    clients,
+                })?
+            }
+        }
         Command::Serve {
             listen,
             data,
@@ -374,6 +460,7 @@ fn run(cli: Cli) -> Result<()> {
             max_batch,
             batch_wait_ms,
             queue,
+            witness_policy,
         } => {
             init_tracing();
             let key = keyfile::read(&log_key)?;
@@ -405,6 +492,10 @@ fn run(cli: Cli) -> Result<()> {
                     max_wait: std::time::Duration::from_millis(batch_wait_ms),
                 },
                 queue,
+                policy: match &witness_policy {
+                    Some(p) => Some(read_policy(p, b.manifest())?),
+                    None => None,
+                },
             };
             server::serve(b, config, |addr| {
                 use std::io::Write;
@@ -433,6 +524,61 @@ fn run(cli: Cli) -> Result<()> {
             out,
         } => bench::run(stations, scale, out.as_deref())?,
         Command::DemoKeys { out } => keyfile::write_demo_keys(&out)?,
+        Command::Cosign {
+            data,
+            log_key,
+            policy,
+            timeout,
+        } => {
+            let text =
+                std::fs::read(&policy).with_context(|| format!("reading {}", policy.display()))?;
+            let policy = tallyboard_core::policy::Policy::parse(&text)
+                .map_err(|e| anyhow!("{}: {e}", policy.display()))?;
+            let b = open(&data, &log_key)?;
+            let pool = witness_client::WitnessPool::from_policy(
+                &policy,
+                std::time::Duration::from_secs(timeout),
+            );
+            if pool.witnesses().is_empty() {
+                bail!("the policy names no witness with a URL");
+            }
+            let store = b.store();
+            let cosigned = pool.push(&b.latest().bytes, |old, new| {
+                merkle::prove_consistency(old, new, store).unwrap_or_default()
+            });
+            for (w, ts) in &cosigned.cosigned_by {
+                eprintln!("witness {w}: cosigned at {ts}");
+            }
+            for (w, e) in &cosigned.failures {
+                eprintln!("witness {w}: {e}");
+            }
+            let origin = b.latest().checkpoint.origin.clone();
+            let (_, verdict) = policy
+                .verify_checkpoint(&cosigned.note, &origin)
+                .map_err(|e| anyhow!("{e}"))?;
+            eprintln!("{verdict}");
+            print!("{}", String::from_utf8_lossy(&cosigned.note));
+            verdict.check()?;
+        }
+        Command::Witness {
+            listen,
+            data,
+            key,
+            log_vkeys,
+        } => {
+            let key = keyfile::read(&key)?;
+            let mut logs = tallyboard_core::witness::TrustedLogs::new();
+            for v in &log_vkeys {
+                logs.add(keyfile::read_vkey(v)?)
+                    .map_err(|e| anyhow!("--log-vkey {v}: {e}"))?;
+            }
+            witness::run(witness::Config {
+                listen,
+                data,
+                key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
+                logs,
+            })?;
+        }
     }
     Ok(())
 }

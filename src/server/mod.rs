@@ -19,6 +19,7 @@ mod openapi;
 mod read;
 mod sequencer;
 mod view;
+mod witnessing;
 mod write;
 
 use crate::board::{Board, SignedCheckpoint};
@@ -56,6 +57,8 @@ pub struct Config {
     /// Submissions admitted at once (being verified, queued or written);
     /// beyond it the server answers 429.
     pub queue: usize,
+    /// Witnesses to push checkpoints to, and the quorum `/checkpoint` waits for.
+    pub policy: Option<tallyboard_core::policy::Policy>,
 }
 
 /// Everything the handlers share.
@@ -72,6 +75,8 @@ pub struct Shared {
     pub metrics: Arc<metrics::Metrics>,
     /// Admission control for submissions.
     pub admission: Arc<Semaphore>,
+    /// Witnessing, when the board has a witness policy.
+    pub witnessing: Option<Arc<witnessing::Witnessing>>,
     queue: SyncSender<Msg>,
 }
 
@@ -121,6 +126,7 @@ pub fn router(st: AppState) -> Router {
         .route("/totals", get(api::totals))
         .route("/log", get(api::log_info))
         .route("/manifest", get(api::manifest))
+        .route("/witnessed", get(witnessing::witnessed))
         .route("/openapi.json", get(openapi::openapi_json));
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -161,6 +167,27 @@ pub fn serve(board: Board, config: Config, on_listen: impl FnOnce(SocketAddr)) -
     rt.block_on(serve_async(board, config, on_listen, shutdown_signal()))
 }
 
+/// Like [`serve`], but also stops when `stop` receives a message (the demo
+/// runs the board in a thread of its own process).
+pub fn serve_until(
+    board: Board,
+    config: Config,
+    on_listen: impl FnOnce(SocketAddr),
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let shutdown = async move {
+        tokio::select! {
+            _ = shutdown_signal() => {}
+            _ = stop => {}
+        }
+    };
+    rt.block_on(serve_async(board, config, on_listen, shutdown))
+}
+
 async fn serve_async(
     board: Board,
     config: Config,
@@ -174,7 +201,24 @@ async fn serve_async(
     let metrics = Arc::new(metrics::Metrics::default());
     let queue = config.queue.max(1);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(queue);
+    let witnessing = config
+        .policy
+        .clone()
+        .map(|p| Arc::new(witnessing::Witnessing::new(p)));
+    let witness_thread = match &witnessing {
+        Some(w) => Some(
+            witnessing::spawn(
+                w.clone(),
+                view.clone(),
+                board.store().handle(),
+                manifest.manifest().log.origin.clone(),
+            )
+            .context("starting the witnessing thread")?,
+        ),
+        None => None,
+    };
     let shared = Shared {
+        witnessing: witnessing.clone(),
         log_vkey: manifest.log_key().clone(),
         manifest,
         store: board.store().handle(),
@@ -208,6 +252,10 @@ async fn serve_async(
         .await
         .context("joining the writer")?
         .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
+    if let (Some(w), Some(t)) = (witnessing, witness_thread) {
+        w.stop();
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    }
     tracing::info!(size = board.size(), "board closed");
     served.context("serving HTTP")
 }

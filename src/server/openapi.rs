@@ -3,7 +3,7 @@
 //! drift from the code; a test in `tests/server.rs` checks that it lists
 //! every route the router serves.
 
-use super::{api, errors, metrics, read, view, write};
+use super::{api, errors, metrics, read, view, witnessing, write};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
@@ -31,6 +31,7 @@ use utoipa::OpenApi;
         api::totals,
         api::log_info,
         api::manifest,
+        witnessing::witnessed,
         openapi_json,
     ),
     components(schemas(
@@ -49,6 +50,10 @@ use utoipa::OpenApi;
         api::LogInfo,
         view::FiguresJson,
         view::CandidateVotes,
+        witnessing::Witnessed,
+        witnessing::Cosigner,
+        witnessing::GroupState,
+        witnessing::Failure,
     ))
 )]
 pub struct ApiDoc;

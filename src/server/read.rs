@@ -37,12 +37,14 @@ fn with_headers(body: Vec<u8>, content_type: &'static str, cache: &'static str) 
 #[utoipa::path(get, path = "/checkpoint", tag = "tiles",
     responses((status = 200, description = "The latest signed checkpoint (C2SP tlog-checkpoint in a signed note)", content_type = "text/plain; charset=utf-8", body = String)))]
 pub async fn checkpoint(State(st): State<AppState>) -> Response {
-    let latest = st.latest();
-    with_headers(
-        latest.bytes.clone(),
-        "text/plain; charset=utf-8",
-        CHECKPOINT_CACHE,
-    )
+    // With a witness policy, serve the newest checkpoint whose cosignatures
+    // meet the quorum (witness-gated publication); until there is one, the
+    // newest signed checkpoint, so the read path never goes dark.
+    let body = match st.witnessing.as_ref().and_then(|w| w.quorate()) {
+        Some((note, _)) => note,
+        None => st.latest().bytes.clone(),
+    };
+    with_headers(body, "text/plain; charset=utf-8", CHECKPOINT_CACHE)
 }
 
 /// `GET /tile/{path}`.

@@ -117,6 +117,23 @@ impl CosignerKey {
         })
     }
 
+    /// A cosigner with the same name and Ed25519 seed as a note signer key.
+    /// Private key files use the Go `PRIVATE+KEY+` form, which only holds
+    /// type-0x01 keys; a witness reads its key that way and cosigns with
+    /// the type-0x04 key ID (`keys/README.md`).
+    pub fn from_signer_key(key: &crate::note::SignerKey) -> CosignerKey {
+        let key_bytes = key.signing_key().clone();
+        CosignerKey {
+            name: key.name().to_string(),
+            key_id: key_id(
+                key.name(),
+                SIG_COSIGNATURE_V1,
+                key_bytes.verifying_key().as_bytes(),
+            ),
+            key: key_bytes,
+        }
+    }
+
     /// The key name.
     pub fn name(&self) -> &str {
         &self.name

@@ -171,6 +171,24 @@ error_codes! {
     StoreInconsistent => "board.store-inconsistent",
     /// The HTTP method is not allowed on this resource.
     MethodNotAllowed => "request.method-not-allowed",
+    // --- witnesses (C2SP tlog-witness) and witness policies (tlog-policy) ---
+    /// An add-checkpoint request body is malformed (HTTP 400).
+    WitnessRequestMalformed => "witness.request-malformed",
+    /// The witness trusts no log key for the checkpoint's origin (HTTP 404).
+    WitnessUnknownOrigin => "witness.unknown-origin",
+    /// The request's old size is larger than the checkpoint's size (HTTP 400).
+    WitnessOldSizeTooLarge => "witness.old-size-too-large",
+    /// The request's old size is not the size the witness last cosigned (HTTP 409).
+    WitnessOldSizeMismatch => "witness.old-size-mismatch",
+    /// The checkpoint is not consistent with what the witness cosigned: bad
+    /// proof, a different root for the same size, or a bad empty tree (HTTP 422).
+    WitnessInconsistent => "witness.inconsistent",
+    /// The witness could not persist its state; nothing was cosigned (HTTP 500).
+    WitnessStorage => "witness.storage",
+    /// A witness policy file is malformed.
+    PolicyMalformed => "policy.malformed",
+    /// A checkpoint's cosignatures do not satisfy the policy's quorum.
+    PolicyQuorumNotMet => "policy.quorum-not-met",
 }
 
 impl fmt::Display for ErrorCode {

@@ -19,10 +19,15 @@
 //! | [`manifest`] | the election manifest (canonical JSON) |
 //! | [`validate`] | checking a signed entry against the manifest and the log state |
 //! | [`rules`] | winners, runoffs and reserves by election type |
+//! | [`aggregate`] | counted and standing sums along the region hierarchy |
+//! | [`results_export`] | CSV, JSON and NIST SP 1500-100 v2 exports of the results |
+//! | [`witness`] | C2SP tlog-witness: the witness's add-checkpoint decision |
+//! | [`policy`] | C2SP tlog-policy: witness policies and quorum evaluation |
 //! | [`error`] | the stable machine-readable error codes |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;
@@ -31,10 +36,13 @@ pub mod hash;
 pub mod manifest;
 pub mod merkle;
 pub mod note;
+pub mod policy;
+pub mod results_export;
 pub mod rules;
 pub mod tile;
 pub mod tlog_proof;
 pub mod validate;
+pub mod witness;
 
 #[cfg(test)]
 mod testutil;

@@ -646,6 +646,12 @@ impl SignerKey {
         self.key_id
     }
 
+    /// The Ed25519 signing key, for building a cosigner from the same
+    /// seed ([`crate::cosignature::CosignerKey::from_signer_key`]).
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// Signs a note text (Ed25519 over the text bytes). The text is not
     /// checked here; [`sign`] checks it.
     pub fn sign_text(&self, text: &str) -> NoteSignature {

@@ -496,7 +496,16 @@ fn check_manifest(
     };
     r.manifest_sha256 = Some(committed.manifest_sha256.to_hex());
     r.election = Some(committed.election.clone());
-    let Some(bytes) = src.fetch(MANIFEST_PATH)? else {
+    // A static export publishes api/v1/manifest.json; a live board serves the
+    // same bytes at api/v1/manifest and as the blob named by the commitment.
+    let blob = format!("api/v1/blobs/{}", committed.manifest_sha256.to_hex());
+    let mut fetched = src.fetch(MANIFEST_PATH)?;
+    for alt in ["api/v1/manifest", blob.as_str()] {
+        if fetched.is_none() {
+            fetched = src.fetch(alt)?;
+        }
+    }
+    let Some(bytes) = fetched else {
         r.push(
             Finding::new(
                 "source.missing",

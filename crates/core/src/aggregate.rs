@@ -1,0 +1,894 @@
+//! Aggregation of station tallies along the manifest's region hierarchy
+//! (`spec/aggregation.md`).
+//!
+//! For every contest, figures are summed at five levels: the station's box,
+//! the county, the province, the nation and (for a contest that has one) its
+//! constituency. Two sums are kept side by side, so a correction is visible
+//! rather than silent:
+//!
+//! * **counted**: each station's *first* tally (revision 1), whatever
+//!   happened to it later;
+//! * **standing**: each station's *latest* revision, with annulled boxes
+//!   counting zero.
+//!
+//! [`Aggregator`] keeps both current as entries arrive: [`Aggregator::apply`]
+//! and [`Aggregator::annul`] touch one box and its chain of regions (county,
+//! province, nation, constituency), so an update costs O(depth × candidates
+//! on the tally), never O(stations). [`Aggregator::build`] computes the same
+//! state from scratch, bottom-up, by a separate code path; the two agree
+//! (tested). The result does not depend on the order entries arrive in, as
+//! long as each box's revisions arrive in revision order.
+//!
+//! All figures are integers. Every count on a tally is at most
+//! [`MAX_COUNT`] = 10¹², and a manifest (at most 64 MiB) names fewer than
+//! 2 × 10⁶ stations, so every sum stays below 2 × 10¹⁸ < 2⁶⁴: `u64` cannot
+//! overflow. Shares are exact fractions (votes over a base that is itself a
+//! published figure) and, for display, basis points computed with integer
+//! arithmetic ([`share_bp`]).
+
+use crate::entry::Tally;
+use crate::error::Coded;
+use crate::manifest::{Contest, ValidatedManifest};
+use crate::rules::{self, ContestCounts, ContestRules, Decision, ElectionKind, LotDraw, MAX_COUNT};
+use crate::{ErrorCode, Hash};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fmt;
+
+mod document;
+
+pub use document::{
+    CandidateVotes, CheckpointRef, ContestResults, DocumentOptions, Figures, RegionResults,
+    ResultsDocument, ShareBase, RESULTS_FORMAT,
+};
+
+/// The id of the one region at [`Level::Nation`].
+pub const NATION_ID: &str = "nation";
+
+/// A level of the region hierarchy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Level {
+    /// The whole country (one region, id [`NATION_ID`]).
+    Nation,
+    /// The contest's constituency (حوزه انتخابیه), when it has one.
+    Constituency,
+    /// A province (استان).
+    Province,
+    /// A county (شهرستان).
+    County,
+    /// One polling station's box (شعبه).
+    Station,
+}
+
+/// Which of the two sums.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sum {
+    /// Each station's first tally.
+    Counted,
+    /// Each station's latest revision; annulled boxes count zero.
+    Standing,
+}
+
+/// The figures of one box or one region for one contest.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sums {
+    /// Ballots issued (counterfoils).
+    pub counterfoils: u64,
+    /// Ballots found in the box.
+    pub ballots_in_box: u64,
+    /// Votes taken: valid + void taken.
+    pub votes_taken: u64,
+    /// Void ballots counted as taken.
+    pub void_taken: u64,
+    /// Void ballots not taken.
+    pub void_not_taken: u64,
+    /// Valid ballots.
+    pub valid: u64,
+    /// Votes per candidate, in the order of the contest's `candidates` in
+    /// the manifest ([`Aggregator::candidates`]).
+    pub votes: Vec<u64>,
+}
+
+impl Sums {
+    fn zero(candidates: usize) -> Sums {
+        Sums {
+            votes: vec![0; candidates],
+            ..Sums::default()
+        }
+    }
+
+    fn add_box(&mut self, b: &BoxFigures) {
+        self.counterfoils += b.counterfoils;
+        self.ballots_in_box += b.ballots_in_box;
+        self.votes_taken += b.votes_taken;
+        self.void_taken += b.void_taken;
+        self.void_not_taken += b.void_not_taken;
+        self.valid += b.valid;
+        for &(pos, n) in &b.votes {
+            self.votes[pos] += n;
+        }
+    }
+
+    // Only ever subtracts a box that was added before, so it cannot underflow.
+    fn sub_box(&mut self, b: &BoxFigures) {
+        self.counterfoils -= b.counterfoils;
+        self.ballots_in_box -= b.ballots_in_box;
+        self.votes_taken -= b.votes_taken;
+        self.void_taken -= b.void_taken;
+        self.void_not_taken -= b.void_not_taken;
+        self.valid -= b.valid;
+        for &(pos, n) in &b.votes {
+            self.votes[pos] -= n;
+        }
+    }
+
+    fn add(&mut self, o: &Sums) {
+        self.counterfoils += o.counterfoils;
+        self.ballots_in_box += o.ballots_in_box;
+        self.votes_taken += o.votes_taken;
+        self.void_taken += o.void_taken;
+        self.void_not_taken += o.void_not_taken;
+        self.valid += o.valid;
+        for (a, b) in self.votes.iter_mut().zip(&o.votes) {
+            *a += *b;
+        }
+    }
+
+    fn from_box(b: Option<&BoxFigures>, candidates: usize) -> Sums {
+        let mut s = Sums::zero(candidates);
+        if let Some(b) = b {
+            s.add_box(b);
+        }
+        s
+    }
+}
+
+/// `votes / base` in basis points (1/100 of a percent), rounded half up,
+/// with integer arithmetic only: `(20000 × votes + base) / (2 × base)`.
+/// 0 when `base` is 0.
+pub fn share_bp(votes: u64, base: u64) -> u64 {
+    if base == 0 {
+        return 0;
+    }
+    let v = u128::from(votes) * 20_000 + u128::from(base);
+    u64::try_from(v / (2 * u128::from(base))).unwrap_or(u64::MAX)
+}
+
+/// Totals of one region (or one station's box) for one contest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RegionTotals {
+    /// The level.
+    pub level: Level,
+    /// The region's id ([`NATION_ID`] for the nation, the station id for a box).
+    pub id: String,
+    /// The enclosing region's id: county → province → nation; a station's
+    /// county. `None` for the nation and for a constituency.
+    pub parent: Option<String>,
+    /// Stations whose manifest entry lists the contest, in this region.
+    pub stations_expected: u64,
+    /// Of those, stations with a tally.
+    pub stations_reported: u64,
+    /// Of those, stations whose latest tally is a revision (revision > 1).
+    pub stations_revised: u64,
+    /// Stations whose box for this contest is annulled (reported or not).
+    pub stations_annulled: u64,
+    /// The counted sum.
+    pub counted: Sums,
+    /// The standing sum.
+    pub standing: Sums,
+}
+
+impl RegionTotals {
+    fn new(level: Level, id: &str, parent: Option<&str>, candidates: usize) -> RegionTotals {
+        RegionTotals {
+            level,
+            id: id.to_owned(),
+            parent: parent.map(str::to_owned),
+            stations_expected: 0,
+            stations_reported: 0,
+            stations_revised: 0,
+            stations_annulled: 0,
+            counted: Sums::zero(candidates),
+            standing: Sums::zero(candidates),
+        }
+    }
+
+    fn add_region(&mut self, o: &RegionTotals) {
+        self.stations_expected += o.stations_expected;
+        self.stations_reported += o.stations_reported;
+        self.stations_revised += o.stations_revised;
+        self.stations_annulled += o.stations_annulled;
+        self.counted.add(&o.counted);
+        self.standing.add(&o.standing);
+    }
+
+    /// The sum asked for.
+    pub fn sums(&self, sum: Sum) -> &Sums {
+        match sum {
+            Sum::Counted => &self.counted,
+            Sum::Standing => &self.standing,
+        }
+    }
+}
+
+/// Why a tally or an annulment could not be aggregated. The codes are the
+/// board's stable codes (`spec/errors.md`); a tally that passed
+/// `crate::validate` never fails here, except for a revision that arrives
+/// before the one it follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AggregateError {
+    code: ErrorCode,
+    message: String,
+}
+
+impl AggregateError {
+    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        AggregateError {
+            code,
+            message: message.into(),
+        }
+    }
+    /// The explanation.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl Coded for AggregateError {
+    fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl fmt::Display for AggregateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for AggregateError {}
+
+/// One tally's figures, candidates by position in the contest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct BoxFigures {
+    revision: u32,
+    index: u64,
+    counterfoils: u64,
+    ballots_in_box: u64,
+    votes_taken: u64,
+    void_taken: u64,
+    void_not_taken: u64,
+    valid: u64,
+    /// (candidate position, votes), non-zero only.
+    votes: Vec<(usize, u64)>,
+}
+
+/// One station's box for one contest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct BoxState {
+    station: String,
+    county: String,
+    /// Region indices this box contributes to: county, province, nation and
+    /// (if any) constituency.
+    chain: Vec<usize>,
+    first: Option<BoxFigures>,
+    latest: Option<BoxFigures>,
+    annulled: bool,
+}
+
+impl BoxState {
+    fn totals(&self, candidates: usize) -> RegionTotals {
+        let reported = self.first.is_some();
+        let revised = self.latest.as_ref().is_some_and(|l| l.revision > 1);
+        RegionTotals {
+            level: Level::Station,
+            id: self.station.clone(),
+            parent: Some(self.county.clone()),
+            stations_expected: 1,
+            stations_reported: u64::from(reported),
+            stations_revised: u64::from(revised),
+            stations_annulled: u64::from(self.annulled),
+            counted: Sums::from_box(self.first.as_ref(), candidates),
+            standing: Sums::from_box(self.latest.as_ref().filter(|_| !self.annulled), candidates),
+        }
+    }
+}
+
+/// One contest's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ContestState {
+    id: String,
+    kind: String,
+    seats: u32,
+    round: u8,
+    constituency: Option<String>,
+    rules: Result<ContestRules, AggregateError>,
+    /// Candidate codes in manifest order.
+    codes: Vec<u32>,
+    positions: HashMap<u32, usize>,
+    /// Regions: nation first, then the constituency (if any), provinces and
+    /// counties in manifest order; only those with at least one expected station.
+    regions: Vec<RegionTotals>,
+    region_index: HashMap<(Level, String), usize>,
+    /// The region that decides the contest: the constituency, or the nation.
+    top: usize,
+    /// Boxes in manifest station order.
+    boxes: Vec<BoxState>,
+    box_index: HashMap<String, usize>,
+}
+
+/// Aggregated counted and standing figures of every contest at every level,
+/// kept current one entry at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Aggregator {
+    election: String,
+    manifest_sha256: Hash,
+    contests: Vec<ContestState>,
+    contest_index: HashMap<String, usize>,
+    stations: HashSet<String>,
+}
+
+/// Maps a manifest kind string to the rules' [`ElectionKind`].
+pub fn election_kind(kind: &str) -> Option<ElectionKind> {
+    match kind {
+        "presidential" => Some(ElectionKind::Presidential),
+        "majlis" => Some(ElectionKind::Majlis),
+        "assembly-of-experts" => Some(ElectionKind::AssemblyOfExperts),
+        "city-council" => Some(ElectionKind::CityCouncil),
+        "village-council" => Some(ElectionKind::VillageCouncil),
+        _ => None,
+    }
+}
+
+/// The rules of a manifest contest: its kind, seats and round, and the
+/// threshold, runoff factor and reserves exactly as the manifest states them
+/// (absent stays absent, so [`rules::decide`] applies the law's default).
+///
+/// # Errors
+/// `manifest.invalid` for an unknown kind (a validated manifest has none).
+pub fn rules_for(contest: &Contest) -> Result<ContestRules, AggregateError> {
+    let kind = election_kind(&contest.kind).ok_or_else(|| {
+        AggregateError::new(
+            ErrorCode::ManifestInvalid,
+            format!("contest {}: unknown kind {:?}", contest.id, contest.kind),
+        )
+    })?;
+    Ok(ContestRules {
+        kind,
+        seats: contest.seats,
+        round: contest.round.unwrap_or(1),
+        threshold: contest.threshold.map(|r| rules::Ratio {
+            num: r.num,
+            den: r.den,
+        }),
+        runoff_factor: contest.runoff_factor,
+        reserves: contest.reserves,
+    })
+}
+
+/// A tally checked against the aggregator and turned into box figures.
+struct Prepared {
+    contest: usize,
+    boxi: usize,
+    figures: BoxFigures,
+}
+
+impl Aggregator {
+    /// An aggregator with every expected box empty.
+    pub fn new(manifest: &ValidatedManifest) -> Aggregator {
+        let m = manifest.manifest();
+        let mut contests = Vec::with_capacity(m.contests.len());
+        let mut contest_index = HashMap::new();
+        for (ci, c) in m.contests.iter().enumerate() {
+            contest_index.insert(c.id.clone(), ci);
+            contests.push(Self::contest_state(manifest, c));
+        }
+        Aggregator {
+            election: m.election.id.clone(),
+            manifest_sha256: manifest.digest(),
+            contests,
+            contest_index,
+            stations: m.stations.iter().map(|s| s.id.clone()).collect(),
+        }
+    }
+
+    fn contest_state(manifest: &ValidatedManifest, c: &Contest) -> ContestState {
+        let m = manifest.manifest();
+        let codes: Vec<u32> = c.candidates.iter().map(|k| k.code).collect();
+        let positions = codes.iter().enumerate().map(|(i, &k)| (k, i)).collect();
+        let n = codes.len();
+        // Expected stations per county.
+        let mut per_county: HashMap<&str, u64> = HashMap::new();
+        for s in &m.stations {
+            if s.contests.iter().any(|x| x == &c.id) {
+                *per_county.entry(s.county.as_str()).or_default() += 1;
+            }
+        }
+        let mut per_province: HashMap<&str, u64> = HashMap::new();
+        for k in &m.counties {
+            if let Some(&e) = per_county.get(k.id.as_str()) {
+                *per_province.entry(k.province.as_str()).or_default() += e;
+            }
+        }
+        let mut regions = vec![RegionTotals::new(Level::Nation, NATION_ID, None, n)];
+        if let Some(k) = &c.constituency {
+            regions.push(RegionTotals::new(Level::Constituency, k, None, n));
+        }
+        for p in &m.provinces {
+            if per_province.contains_key(p.id.as_str()) {
+                regions.push(RegionTotals::new(
+                    Level::Province,
+                    &p.id,
+                    Some(NATION_ID),
+                    n,
+                ));
+            }
+        }
+        for k in &m.counties {
+            if per_county.contains_key(k.id.as_str()) {
+                regions.push(RegionTotals::new(
+                    Level::County,
+                    &k.id,
+                    Some(&k.province),
+                    n,
+                ));
+            }
+        }
+        let region_index: HashMap<(Level, String), usize> = regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| ((r.level, r.id.clone()), i))
+            .collect();
+        let constituency = c
+            .constituency
+            .as_ref()
+            .and_then(|k| region_index.get(&(Level::Constituency, k.clone())).copied());
+        let mut boxes = Vec::new();
+        let mut box_index = HashMap::new();
+        for s in &m.stations {
+            if !s.contests.iter().any(|x| x == &c.id) {
+                continue;
+            }
+            let county = region_index
+                .get(&(Level::County, s.county.clone()))
+                .copied();
+            let province = manifest
+                .province_of(&s.county)
+                .and_then(|p| region_index.get(&(Level::Province, p.to_owned())).copied());
+            let mut chain: Vec<usize> = [county, province, Some(0), constituency]
+                .into_iter()
+                .flatten()
+                .collect();
+            chain.dedup();
+            for &r in &chain {
+                regions[r].stations_expected += 1;
+            }
+            box_index.insert(s.id.clone(), boxes.len());
+            boxes.push(BoxState {
+                station: s.id.clone(),
+                county: s.county.clone(),
+                chain,
+                first: None,
+                latest: None,
+                annulled: false,
+            });
+        }
+        ContestState {
+            id: c.id.clone(),
+            kind: c.kind.clone(),
+            seats: c.seats,
+            round: c.round.unwrap_or(1),
+            constituency: c.constituency.clone(),
+            rules: rules_for(c),
+            codes,
+            positions,
+            regions,
+            region_index,
+            top: constituency.unwrap_or(0),
+            boxes,
+            box_index,
+        }
+    }
+
+    fn locate(&self, station: &str, contest: &str) -> Result<(usize, usize), AggregateError> {
+        let Some(&ci) = self.contest_index.get(contest) else {
+            return Err(AggregateError::new(
+                ErrorCode::UnknownContest,
+                format!("contest {contest} is not in the manifest"),
+            ));
+        };
+        match self.contests[ci].box_index.get(station) {
+            Some(&bi) => Ok((ci, bi)),
+            None if self.stations.contains(station) => Err(AggregateError::new(
+                ErrorCode::ContestNotAtStation,
+                format!("station {station} does not report contest {contest}"),
+            )),
+            None => Err(AggregateError::new(
+                ErrorCode::UnknownStation,
+                format!("station {station} is not in the manifest"),
+            )),
+        }
+    }
+
+    /// Every check that does not depend on the box's history.
+    fn prepare(&self, index: u64, t: &Tally) -> Result<Prepared, AggregateError> {
+        if t.election != self.election {
+            return Err(AggregateError::new(
+                ErrorCode::WrongElection,
+                format!("tally is for election {}", t.election),
+            ));
+        }
+        let (ci, bi) = self.locate(&t.station, &t.contest)?;
+        let c = &self.contests[ci];
+        let figures = [
+            t.counterfoils,
+            t.ballots_in_box,
+            t.votes_taken,
+            t.void_taken,
+            t.void_not_taken,
+            t.valid,
+        ];
+        if figures
+            .iter()
+            .chain(t.votes.iter().map(|(_, n)| n))
+            .any(|&n| n > MAX_COUNT)
+        {
+            return Err(AggregateError::new(
+                ErrorCode::TallyCountTooLarge,
+                "a count exceeds 10^12",
+            ));
+        }
+        t.check_arithmetic(c.seats)
+            .map_err(|e| AggregateError::new(e.code(), e.message().to_owned()))?;
+        let mut votes = Vec::with_capacity(t.votes.len());
+        let mut previous = None;
+        for &(code, n) in &t.votes {
+            let Some(&pos) = c.positions.get(&code) else {
+                return Err(AggregateError::new(
+                    ErrorCode::UnknownCandidate,
+                    format!("candidate {code} is not in contest {}", c.id),
+                ));
+            };
+            if previous.is_some_and(|p| p >= code) {
+                return Err(AggregateError::new(
+                    ErrorCode::EntryVotesOrder,
+                    format!("candidate {code}: votes must be in strictly ascending code order"),
+                ));
+            }
+            previous = Some(code);
+            if n > 0 {
+                votes.push((pos, n));
+            }
+        }
+        if t.revision == 0 {
+            return Err(AggregateError::new(
+                ErrorCode::EntryBadValue,
+                "revision 0 does not exist",
+            ));
+        }
+        Ok(Prepared {
+            contest: ci,
+            boxi: bi,
+            figures: BoxFigures {
+                revision: t.revision,
+                index,
+                counterfoils: t.counterfoils,
+                ballots_in_box: t.ballots_in_box,
+                votes_taken: t.votes_taken,
+                void_taken: t.void_taken,
+                void_not_taken: t.void_not_taken,
+                valid: t.valid,
+                votes,
+            },
+        })
+    }
+
+    /// Adds the log entry at `index`, a station's tally or tally revision.
+    /// Touches only that box and its chain of regions.
+    ///
+    /// # Errors
+    /// The tally does not fit the manifest (`entry.wrong-election`,
+    /// `contest.unknown`, `station.unknown`, `contest.not-at-station`,
+    /// `candidate.unknown`, `tally.arithmetic.*`), or its revision is not the
+    /// box's next one (`tally.revision-not-next`). The state is unchanged.
+    pub fn apply(&mut self, index: u64, tally: &Tally) -> Result<(), AggregateError> {
+        let p = self.prepare(index, tally)?;
+        let c = &mut self.contests[p.contest];
+        let b = &mut c.boxes[p.boxi];
+        let expected = b
+            .latest
+            .as_ref()
+            .map_or(1, |l| l.revision.saturating_add(1));
+        if p.figures.revision != expected {
+            return Err(AggregateError::new(
+                ErrorCode::RevisionNotNext,
+                format!(
+                    "station {} contest {}: revision {} is not the next one ({expected})",
+                    b.station, c.id, p.figures.revision
+                ),
+            ));
+        }
+        let was_revised = b.latest.as_ref().is_some_and(|l| l.revision > 1);
+        let annulled = b.annulled;
+        let old = b.latest.take();
+        if old.is_none() {
+            b.first = Some(p.figures.clone());
+        }
+        for &r in &c.boxes[p.boxi].chain {
+            let reg = &mut c.regions[r];
+            if old.is_none() {
+                reg.stations_reported += 1;
+                reg.counted.add_box(&p.figures);
+            }
+            if !was_revised && p.figures.revision > 1 {
+                reg.stations_revised += 1;
+            }
+            if !annulled {
+                if let Some(o) = &old {
+                    reg.standing.sub_box(o);
+                }
+                reg.standing.add_box(&p.figures);
+            }
+        }
+        let b = &mut c.boxes[p.boxi];
+        b.latest = Some(p.figures);
+        Ok(())
+    }
+
+    /// Annuls a station's box for a contest (a supervisor's ruling): from now
+    /// on it counts zero in the standing sum, whatever tallies it has or gets.
+    /// The counted sum is unchanged. Returns whether the box was not already
+    /// annulled. An annulment may arrive before the box's first tally.
+    ///
+    /// # Errors
+    /// `contest.unknown`, `station.unknown`, `contest.not-at-station`.
+    pub fn annul(&mut self, station: &str, contest: &str) -> Result<bool, AggregateError> {
+        let (ci, bi) = self.locate(station, contest)?;
+        let c = &mut self.contests[ci];
+        let b = &mut c.boxes[bi];
+        if b.annulled {
+            return Ok(false);
+        }
+        b.annulled = true;
+        for &r in &b.chain {
+            let reg = &mut c.regions[r];
+            reg.stations_annulled += 1;
+            if let Some(l) = &b.latest {
+                reg.standing.sub_box(l);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Computes the state from scratch: the log's tallies (first tallies and
+    /// revisions, any order), the annulled `(station, contest)` boxes, and
+    /// optionally a checkpoint size `upto` (only entries with `index < upto`
+    /// count). Each box's tallies are put in revision order, then sums are
+    /// made bottom-up: boxes into counties, counties into provinces and
+    /// constituencies, provinces into the nation.
+    ///
+    /// # Errors
+    /// As [`Aggregator::apply`]; `tally.revision-not-next` if a box's
+    /// revisions (below `upto`) are not exactly 1, 2, …, n.
+    pub fn build<'a>(
+        manifest: &ValidatedManifest,
+        tallies: impl IntoIterator<Item = (u64, &'a Tally)>,
+        annulled: &BTreeSet<(String, String)>,
+        upto: Option<u64>,
+    ) -> Result<Aggregator, AggregateError> {
+        let mut agg = Aggregator::new(manifest);
+        let mut per_box: BTreeMap<(usize, usize), Vec<BoxFigures>> = BTreeMap::new();
+        for (index, t) in tallies {
+            if upto.is_some_and(|n| index >= n) {
+                continue;
+            }
+            let p = agg.prepare(index, t)?;
+            per_box
+                .entry((p.contest, p.boxi))
+                .or_default()
+                .push(p.figures);
+        }
+        for ((ci, bi), mut list) in per_box {
+            list.sort_by_key(|f| f.revision);
+            let c = &mut agg.contests[ci];
+            let b = &mut c.boxes[bi];
+            for (i, f) in list.iter().enumerate() {
+                if u64::from(f.revision) != i as u64 + 1 {
+                    return Err(AggregateError::new(
+                        ErrorCode::RevisionNotNext,
+                        format!(
+                            "station {} contest {}: revisions are not 1, 2, …, n (found {} at place {})",
+                            b.station,
+                            c.id,
+                            f.revision,
+                            i + 1
+                        ),
+                    ));
+                }
+            }
+            b.latest = list.last().cloned();
+            b.first = list.into_iter().next();
+        }
+        for (station, contest) in annulled {
+            let (ci, bi) = agg.locate(station, contest)?;
+            agg.contests[ci].boxes[bi].annulled = true;
+        }
+        for c in &mut agg.contests {
+            Self::sum_bottom_up(c);
+        }
+        Ok(agg)
+    }
+
+    /// Recomputes every region of a contest from its boxes.
+    fn sum_bottom_up(c: &mut ContestState) {
+        let n = c.codes.len();
+        let fresh: Vec<RegionTotals> = c
+            .regions
+            .iter()
+            .map(|r| RegionTotals::new(r.level, &r.id, r.parent.as_deref(), n))
+            .collect();
+        c.regions = fresh;
+        // Boxes into counties.
+        for b in &c.boxes {
+            let t = b.totals(n);
+            let county = c.region_index[&(Level::County, b.county.clone())];
+            c.regions[county].add_region(&t);
+        }
+        // Counties into provinces and into the constituency; provinces into the nation.
+        let counties: Vec<usize> = (0..c.regions.len())
+            .filter(|&i| c.regions[i].level == Level::County)
+            .collect();
+        for i in counties {
+            let t = c.regions[i].clone();
+            if let Some(p) = t.parent.as_ref() {
+                let pi = c.region_index[&(Level::Province, p.clone())];
+                c.regions[pi].add_region(&t);
+            }
+            if let Some(k) = &c.constituency {
+                let ki = c.region_index[&(Level::Constituency, k.clone())];
+                c.regions[ki].add_region(&t);
+            }
+        }
+        let provinces: Vec<usize> = (0..c.regions.len())
+            .filter(|&i| c.regions[i].level == Level::Province)
+            .collect();
+        for i in provinces {
+            let t = c.regions[i].clone();
+            c.regions[0].add_region(&t);
+        }
+    }
+
+    /// Checks that every region's totals equal the sum of the level below:
+    /// county = Σ its stations' boxes, province = Σ its counties, nation =
+    /// Σ provinces, constituency = Σ its counties = nation. A cheap audit of
+    /// an incrementally maintained state.
+    ///
+    /// # Errors
+    /// `store.inconsistent`, naming the first region that differs.
+    pub fn check_sums(&self) -> Result<(), AggregateError> {
+        for c in &self.contests {
+            let mut recomputed = c.clone();
+            Self::sum_bottom_up(&mut recomputed);
+            for (a, b) in c.regions.iter().zip(&recomputed.regions) {
+                if a != b {
+                    return Err(AggregateError::new(
+                        ErrorCode::StoreInconsistent,
+                        format!(
+                            "contest {}: {:?} {} is not the sum of the level below",
+                            c.id, a.level, a.id
+                        ),
+                    ));
+                }
+            }
+            if let Some(k) = &c.constituency {
+                let ki = c.region_index[&(Level::Constituency, k.clone())];
+                let (k, n) = (&c.regions[ki], &c.regions[0]);
+                if k.counted != n.counted || k.standing != n.standing {
+                    return Err(AggregateError::new(
+                        ErrorCode::StoreInconsistent,
+                        format!("contest {}: constituency and nation differ", c.id),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The election id.
+    pub fn election(&self) -> &str {
+        &self.election
+    }
+
+    /// SHA-256 of the manifest this aggregates.
+    pub fn manifest_sha256(&self) -> Hash {
+        self.manifest_sha256
+    }
+
+    /// Contest ids in manifest order.
+    pub fn contest_ids(&self) -> impl Iterator<Item = &str> {
+        self.contests.iter().map(|c| c.id.as_str())
+    }
+
+    /// The candidate codes of a contest in manifest order (the order of
+    /// [`Sums::votes`]).
+    pub fn candidates(&self, contest: &str) -> Option<&[u32]> {
+        let ci = *self.contest_index.get(contest)?;
+        Some(&self.contests[ci].codes)
+    }
+
+    /// A region's totals. Stations are at [`Level::Station`] with their id.
+    pub fn region(&self, contest: &str, level: Level, id: &str) -> Option<RegionTotals> {
+        let c = &self.contests[*self.contest_index.get(contest)?];
+        if level == Level::Station {
+            let bi = *c.box_index.get(id)?;
+            return Some(c.boxes[bi].totals(c.codes.len()));
+        }
+        let ri = *c.region_index.get(&(level, id.to_owned()))?;
+        Some(c.regions[ri].clone())
+    }
+
+    /// Every region of a contest (not stations): nation, constituency,
+    /// provinces, counties, in that order.
+    pub fn regions(&self, contest: &str) -> Option<&[RegionTotals]> {
+        let ci = *self.contest_index.get(contest)?;
+        Some(&self.contests[ci].regions)
+    }
+
+    /// Every station box of a contest, in manifest order.
+    pub fn stations(&self, contest: &str) -> Option<Vec<RegionTotals>> {
+        let c = &self.contests[*self.contest_index.get(contest)?];
+        Some(c.boxes.iter().map(|b| b.totals(c.codes.len())).collect())
+    }
+
+    /// The totals that decide the contest: its constituency's, or the
+    /// nation's for a nation-wide contest.
+    pub fn contest_totals(&self, contest: &str) -> Option<&RegionTotals> {
+        let c = &self.contests[*self.contest_index.get(contest)?];
+        c.regions.get(c.top)
+    }
+
+    /// The rules' input for a contest, from one of the two sums over its
+    /// whole constituency: every candidate, every candidate's votes (zeros
+    /// included), valid and void-taken ballots.
+    pub fn contest_counts(&self, contest: &str, sum: Sum) -> Option<ContestCounts> {
+        let c = &self.contests[*self.contest_index.get(contest)?];
+        let s = c.regions.get(c.top)?.sums(sum);
+        Some(ContestCounts {
+            candidates: c.codes.clone(),
+            votes: c
+                .codes
+                .iter()
+                .copied()
+                .zip(s.votes.iter().copied())
+                .collect(),
+            valid: s.valid,
+            void_taken: s.void_taken,
+        })
+    }
+
+    /// Applies the contest's rules ([`rules_for`]) to the standing sum.
+    ///
+    /// # Errors
+    /// The rules' refusal, or `contest.unknown`.
+    pub fn decide(&self, contest: &str, lots: &[LotDraw]) -> Result<Decision, AggregateError> {
+        let Some(&ci) = self.contest_index.get(contest) else {
+            return Err(AggregateError::new(
+                ErrorCode::UnknownContest,
+                format!("contest {contest} is not in the manifest"),
+            ));
+        };
+        let rules = self.contests[ci].rules.clone()?;
+        let counts = self
+            .contest_counts(contest, Sum::Standing)
+            .unwrap_or_default();
+        rules::decide(&rules, &counts, lots)
+            .map_err(|e| AggregateError::new(e.code(), e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+pub(crate) mod tests;

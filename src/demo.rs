@@ -1,0 +1,462 @@
+//! `tallyboard demo`: a national election day in one command (issue 7).
+//!
+//! 1. generates the synthetic national election (deterministic from the seed,
+//!    keys from `keys/`'s published derivation) and registers every
+//!    station's key offline, as happens before election day;
+//! 2. starts two witnesses (the Guardian Council's and an observer's) and the
+//!    board, with a witness policy, on loopback;
+//! 3. plays election day over real HTTP: stations report concurrently in a
+//!    realistic order (mobile boxes and remote provinces late), a few correct
+//!    their tallies, and attackers try a forged signature, an unknown station
+//!    and an equivocation (all refused, shown in the output);
+//! 4. waits for the witnesses to cosign the final checkpoint, and measures
+//!    the time from the last tally to it;
+//! 5. runs the independent verifier's audit against the read path;
+//! 6. prints a summary and serves until Ctrl-C (or exits with `--no-serve`).
+
+use crate::board::Board;
+use crate::import::{import_entries, progress_bar};
+use crate::{server, witness};
+use anyhow::{anyhow, bail, Context, Result};
+use rayon::prelude::*;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tallyboard_core::entry::{Entry, Tally};
+use tallyboard_core::note::SignerKey;
+use tallyboard_synth::{keys, Config, SyntheticElection};
+
+/// What to run.
+pub struct DemoArgs {
+    /// Stations (59,000 for the national scale).
+    pub stations: usize,
+    /// Seed of the synthetic election.
+    pub seed: u64,
+    /// Store directory (reused if it already holds this election).
+    pub data: Option<PathBuf>,
+    /// Where the board listens.
+    pub listen: SocketAddr,
+    /// Exit after the audit instead of serving.
+    pub no_serve: bool,
+    /// Concurrent station clients.
+    pub clients: usize,
+}
+
+/// One station's report: when in the day, and the signed entries it sends.
+struct Report {
+    at: u64,
+    station: usize,
+    entries: Vec<Vec<u8>>,
+}
+
+/// Province codes of remote provinces whose boxes travel far (reported late).
+const REMOTE: &[&str] = &["05", "09", "15", "20", "28"];
+
+pub fn run(args: DemoArgs) -> Result<()> {
+    let t_start = Instant::now();
+    let e = SyntheticElection::generate(Config {
+        seed: args.seed,
+        stations: args.stations,
+    });
+    let dir = match &args.data {
+        Some(d) => d.clone(),
+        None => {
+            std::env::temp_dir().join(format!("tallyboard-demo-{}-{}", args.seed, args.stations))
+        }
+    };
+    std::fs::create_dir_all(&dir)?;
+    let board_dir = dir.join("board");
+    let log_key = keys::role_key("log").context("demo log key")?;
+
+    // --- 1. the board, with every station's key registered before the day ----
+    let mut board = if board_dir.join("db").exists() {
+        let b = Board::open(&board_dir, log_key.clone())?;
+        if b.manifest().digest() != e.manifest().digest() {
+            bail!(
+                "{} holds another election; pass another --data",
+                dir.display()
+            );
+        }
+        eprintln!(
+            "reusing the board in {} (tree size {})",
+            board_dir.display(),
+            b.size()
+        );
+        b
+    } else {
+        Board::create(&board_dir, e.manifest_bytes(), log_key.clone())?
+    };
+    if board.size() == 0 {
+        let mut setup = vec![e.commitment_entry()];
+        setup.extend(
+            (0..e.station_count())
+                .into_par_iter()
+                .map(|i| e.registration_entry(i))
+                .collect::<Vec<_>>(),
+        );
+        let pb = progress_bar(setup.len() as u64, "keys");
+        let s = import_entries(&mut board, &setup, 4096, Some(&pb))?;
+        pb.finish_and_clear();
+        eprintln!(
+            "registered {} station keys before election day ({:.1} s)",
+            s.appended.saturating_sub(1),
+            s.elapsed.as_secs_f64()
+        );
+    }
+    let size_before_day = board.size();
+
+    // --- 2. witnesses and the board's HTTP server ---------------------------
+    let mut urls = Vec::new();
+    for role in ["witness-guardian", "witness-observer"] {
+        let key = keys::role_key(role).context("demo witness key")?;
+        let url = witness::spawn(witness::Config {
+            listen: "127.0.0.1:0".into(),
+            data: dir.join(role),
+            key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
+            logs: {
+                let mut logs = tallyboard_core::witness::TrustedLogs::new();
+                logs.add(log_key.verifier()).map_err(|e| anyhow!("{e}"))?;
+                logs
+            },
+        })?;
+        eprintln!("{role} listening on {url}");
+        urls.push(url);
+    }
+    let policy_text = demo_policy(&urls)?;
+    std::fs::write(dir.join("policy.txt"), &policy_text)?;
+    let policy = tallyboard_core::policy::Policy::parse(policy_text.as_bytes())
+        .map_err(|e| anyhow!("demo policy: {e}"))?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let config = server::Config {
+        listen: args.listen,
+        limits: server::BatchLimits {
+            max_batch: 1024,
+            max_wait: Duration::from_millis(2),
+        },
+        queue: 4096,
+        policy: Some(policy),
+    };
+    let server_thread = std::thread::Builder::new()
+        .name("tallyboard-server".into())
+        .spawn(move || {
+            server::serve_until(
+                board,
+                config,
+                move |a| {
+                    let _ = addr_tx.send(a);
+                },
+                stop_rx,
+            )
+        })?;
+    let addr = addr_rx
+        .recv_timeout(Duration::from_secs(60))
+        .context("the board did not start")?;
+    let url = format!("http://{addr}");
+    eprintln!("board listening on {url}");
+
+    // --- 3. election day over HTTP -------------------------------------------
+    let t_sign = Instant::now();
+    let mut reports: Vec<Report> = (0..e.station_count())
+        .into_par_iter()
+        .map(|i| {
+            let first = e.signed_tally(i);
+            let mut entries = vec![first.clone()];
+            // About one station in 300 corrects its tally after a recount.
+            if splitmix(args.seed ^ i as u64) % 300 == 0 {
+                entries.push(e.revised_tally(i, &first));
+            }
+            Report {
+                at: report_time(&e, i, args.seed),
+                station: i,
+                entries,
+            }
+        })
+        .collect();
+    reports.sort_by_key(|r| (r.at, r.station));
+    let attacks = attacks(&e)?;
+    eprintln!(
+        "signed {} station reports in {:.1} s; election day begins",
+        reports.len(),
+        t_sign.elapsed().as_secs_f64()
+    );
+
+    let total: u64 = reports.iter().map(|r| r.entries.len() as u64).sum();
+    let pb = progress_bar(total, "tallies");
+    let next = AtomicUsize::new(0);
+    let accepted = AtomicU64::new(0);
+    let duplicates = AtomicU64::new(0);
+    let retries = AtomicU64::new(0);
+    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let last_ack = Mutex::new(Instant::now());
+    let t_day = Instant::now();
+    let attack_at = reports.len() / 2;
+    std::thread::scope(|s| {
+        for _ in 0..args.clients.max(1) {
+            s.spawn(|| {
+                let agent = ureq::AgentBuilder::new()
+                    .timeout(Duration::from_secs(30))
+                    .build();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(r) = reports.get(i) else { break };
+                    if i == attack_at {
+                        run_attacks(&agent, &url, &attacks);
+                    }
+                    for bytes in &r.entries {
+                        match post_entry(&agent, &url, bytes, &retries) {
+                            Ok(201) => {
+                                accepted.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Ok(200) => {
+                                duplicates.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Ok(status) => failures
+                                .lock()
+                                .map(|mut f| {
+                                    f.push(format!(
+                                        "station {}: HTTP {status}",
+                                        e.station_id(r.station)
+                                    ))
+                                })
+                                .unwrap_or(()),
+                            Err(err) => failures
+                                .lock()
+                                .map(|mut f| {
+                                    f.push(format!("station {}: {err}", e.station_id(r.station)))
+                                })
+                                .unwrap_or(()),
+                        }
+                        pb.inc(1);
+                    }
+                    if let Ok(mut t) = last_ack.lock() {
+                        *t = Instant::now();
+                    }
+                }
+            });
+        }
+    });
+    pb.finish_and_clear();
+    let day_secs = t_day.elapsed().as_secs_f64();
+    let last_tally = last_ack
+        .lock()
+        .map(|t| *t)
+        .unwrap_or_else(|_| Instant::now());
+    let failures = failures.into_inner().unwrap_or_default();
+    for f in failures.iter().take(10) {
+        eprintln!("refused: {f}");
+    }
+    let accepted = accepted.into_inner();
+    eprintln!(
+        "election day: {accepted} entries appended ({} already logged) in {day_secs:.1} s = {:.0} entries/s over HTTP, {} retries after 429",
+        duplicates.load(Ordering::Relaxed),
+        (accepted as f64) / day_secs,
+        retries.load(Ordering::Relaxed)
+    );
+
+    // --- 4. the witnesses cosign the final checkpoint ------------------------
+    let agent = ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(10))
+        .build();
+    let (cosigned_size, cosigners, cosign_ms) = wait_for_cosigned(&agent, &url, last_tally)?;
+
+    // --- 5. the independent audit of the read path ---------------------------
+    let t_audit = Instant::now();
+    let source = tallyboard_verify::HttpSource::new(&url);
+    let log = tallyboard_verify::LogKey::load(&log_key.verifier().to_vkey_string(), None)?;
+    let report = tallyboard_verify::audit::run(&source, &log)?;
+    let audit_secs = t_audit.elapsed().as_secs_f64();
+    use tallyboard_verify::Report as _;
+    eprintln!("\n{}", report.human());
+
+    // --- 6. summary ----------------------------------------------------------
+    println!("\n== tallyboard demo: summary");
+    println!(
+        "stations            {} in {} provinces, {} counties",
+        e.station_count(),
+        e.manifest().manifest().provinces.len(),
+        e.manifest().manifest().counties.len()
+    );
+    println!(
+        "entries             {} before election day, {accepted} on the day, {} refused attacks",
+        size_before_day,
+        attacks.len()
+    );
+    println!("tree size           {}", report.size);
+    println!("ingest              {day_secs:.1} s for {accepted} entries over HTTP ({:.0}/s, {} clients)", accepted as f64 / day_secs, args.clients);
+    println!("last tally → cosigned checkpoint   {cosign_ms} ms (size {cosigned_size}, cosigned by {cosigners})");
+    println!(
+        "audit               {} in {audit_secs:.1} s",
+        if report.verified {
+            "VERIFIED"
+        } else {
+            "FAILED"
+        }
+    );
+    println!(
+        "total               {:.1} s",
+        t_start.elapsed().as_secs_f64()
+    );
+    println!("open                {url}/checkpoint   {url}/api/v1/totals   {url}/api/v1/witnessed");
+    println!("store               {}", dir.display());
+    if !report.verified {
+        let _ = stop_tx.send(());
+        let _ = server_thread.join();
+        bail!("the audit found discrepancies");
+    }
+    if args.no_serve {
+        let _ = stop_tx.send(());
+    } else {
+        println!("serving until Ctrl-C");
+    }
+    server_thread
+        .join()
+        .map_err(|_| anyhow!("the board thread panicked"))??;
+    Ok(())
+}
+
+/// The demo's witness policy: keys/policy.txt's rules with the URLs the
+/// witnesses actually listen on.
+fn demo_policy(urls: &[String]) -> Result<String> {
+    let log = keys::role_key("log")
+        .context("log")?
+        .verifier()
+        .to_vkey_string();
+    let g = tallyboard_synth::witness_vkey("witness-guardian").context("guardian")?;
+    let o = tallyboard_synth::witness_vkey("witness-observer").context("observer")?;
+    Ok(format!(
+        "# Demo witness policy (C2SP tlog-policy): the Guardian Council's witness\n# and at least one observer must cosign. DEMO keys only.\nlog {log}\nwitness guardian {g} {}\nwitness observer {o} {}\ngroup observers any observer\ngroup guardian-and-observers all guardian observers\nquorum guardian-and-observers\n",
+        urls[0], urls[1]
+    ))
+}
+
+fn splitmix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Minutes after polls close at which a station reports: most within two
+/// hours, mobile boxes later, remote provinces later still.
+fn report_time(e: &SyntheticElection, i: usize, seed: u64) -> u64 {
+    let s = &e.manifest().manifest().stations[i];
+    let r = splitmix(seed.rotate_left(17) ^ i as u64);
+    let mut at = 30 + r % 90;
+    if s.kind == "mobile" {
+        at += 40 + (r >> 20) % 60;
+    }
+    if REMOTE.contains(&&s.id[..2]) {
+        at += 60 + (r >> 40) % 120;
+    }
+    at
+}
+
+/// Adversarial submissions: (what, bytes).
+fn attacks(e: &SyntheticElection) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let mut forged = e.signed_tally(1);
+    let n = forged.len();
+    forged[n - 6] = if forged[n - 6] == b'A' { b'B' } else { b'A' };
+    let mut unknown: Tally = e.tally(2);
+    unknown.station = "99-999-99999".into();
+    let stranger =
+        SignerKey::from_seed("intruder.example", [7u8; 32]).map_err(|e| anyhow!("{e}"))?;
+    let unknown = tallyboard_synth::sign(&Entry::Tally(unknown), &stranger);
+    let mut eq = e.tally(3);
+    if eq.votes.len() >= 2 && eq.votes[1].1 > 0 {
+        eq.votes[0].1 += 1;
+        eq.votes[1].1 -= 1;
+    }
+    let equivocation = e.sign_as_station(3, &Entry::Tally(eq));
+    Ok(vec![
+        ("a forged signature on a station's tally", forged),
+        ("a tally for a station that does not exist", unknown),
+        (
+            "an equivocation: a second, different revision 1 from one station",
+            equivocation,
+        ),
+    ])
+}
+
+fn run_attacks(agent: &ureq::Agent, url: &str, attacks: &[(&'static str, Vec<u8>)]) {
+    for (what, bytes) in attacks {
+        let r = agent
+            .post(&format!("{url}/api/v1/entries"))
+            .set("Content-Type", "text/plain")
+            .send_bytes(bytes);
+        let answer = match r {
+            Ok(resp) => format!("ACCEPTED?! HTTP {}", resp.status()),
+            Err(ureq::Error::Status(code, resp)) => {
+                let body: serde_json::Value =
+                    serde_json::from_reader(resp.into_reader()).unwrap_or_default();
+                format!(
+                    "refused, HTTP {code} {}: {}",
+                    body["code"].as_str().unwrap_or("?"),
+                    body["message"].as_str().unwrap_or("")
+                )
+            }
+            Err(e) => format!("transport error {e}"),
+        };
+        eprintln!("attack: {what}: {answer}");
+    }
+}
+
+/// POSTs an entry, retrying after 429/503 as Retry-After asks.
+fn post_entry(agent: &ureq::Agent, url: &str, bytes: &[u8], retries: &AtomicU64) -> Result<u16> {
+    for attempt in 0..50 {
+        match agent
+            .post(&format!("{url}/api/v1/entries"))
+            .set("Content-Type", "text/plain")
+            .send_bytes(bytes)
+        {
+            Ok(r) => return Ok(r.status()),
+            Err(ureq::Error::Status(429 | 503, _)) => {
+                retries.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(20 + 10 * attempt));
+            }
+            Err(ureq::Error::Status(code, r)) => {
+                let body = r.into_string().unwrap_or_default();
+                bail!("HTTP {code}: {body}");
+            }
+            Err(e) => bail!("{e}"),
+        }
+    }
+    bail!("gave up after 50 retries")
+}
+
+/// Waits until the witnesses have cosigned a checkpoint that covers every
+/// tally and meets the quorum; returns (size, cosigners, ms since `since`).
+fn wait_for_cosigned(
+    agent: &ureq::Agent,
+    url: &str,
+    since: Instant,
+) -> Result<(u64, String, u128)> {
+    let target: serde_json::Value = serde_json::from_reader(
+        agent
+            .get(&format!("{url}/api/v1/log"))
+            .call()?
+            .into_reader(),
+    )?;
+    let target = target["tree_size"].as_u64().context("tree size")?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(resp) = agent.get(&format!("{url}/api/v1/witnessed")).call() {
+            let w: serde_json::Value = serde_json::from_reader(resp.into_reader())?;
+            if w["size"].as_u64() >= Some(target) && w["quorum_met"].as_bool() == Some(true) {
+                let names: Vec<String> = w["cosigned_by"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|c| c["name"].as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return Ok((target, names.join(" + "), since.elapsed().as_millis()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    bail!("the witnesses did not cosign the final checkpoint within 60 s")
+}

@@ -1,0 +1,207 @@
+//! Witnessing: the board pushes each new checkpoint to the witnesses of its
+//! policy (C2SP tlog-witness), collects their cosignatures and publishes the
+//! cosigned checkpoint (`spec/witness.md`, `spec/http-api.md`).
+//!
+//! One background thread does it, off the write path: the writer never
+//! waits for a witness, and a slow or absent witness delays only the
+//! cosigned checkpoint, never a receipt. The thread polls the published view
+//! for a new checkpoint, so bursts of batches collapse into one push of the
+//! newest. With a policy configured, `GET /checkpoint` serves the newest
+//! checkpoint whose cosignatures meet the policy's quorum (witness-gated
+//! publication, as Tessera does); until one exists it serves the newest
+//! signed checkpoint, so the read path never goes dark.
+
+use super::view::View;
+use crate::store::Store;
+use crate::witness_client::WitnessPool;
+use serde::Serialize;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+use tallyboard_core::merkle;
+use tallyboard_core::policy::Policy;
+use utoipa::ToSchema;
+
+/// How often the thread looks for a new checkpoint.
+const POLL: Duration = Duration::from_millis(20);
+
+/// One witness's cosignature on the published checkpoint.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Cosigner {
+    /// The witness's name in the policy.
+    pub name: String,
+    /// The cosignature's timestamp (POSIX seconds).
+    pub timestamp: u64,
+}
+
+/// The latest checkpoint the witnesses were asked to cosign.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Witnessed {
+    /// Its tree size.
+    pub size: u64,
+    /// The checkpoint note with every verified cosignature attached.
+    pub checkpoint: String,
+    /// Witnesses whose cosignature verified.
+    pub cosigned_by: Vec<Cosigner>,
+    /// Whether those cosignatures meet the policy's quorum.
+    pub quorum_met: bool,
+    /// Groups of the policy and whether each is satisfied.
+    pub groups: Vec<GroupState>,
+    /// Witnesses that did not cosign, and why.
+    pub failures: Vec<Failure>,
+    /// Milliseconds from the checkpoint's publication by the writer to the
+    /// end of the push.
+    pub latency_ms: u64,
+}
+
+/// A policy group's state.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct GroupState {
+    /// Group name.
+    pub name: String,
+    /// Whether enough members cosigned.
+    pub satisfied: bool,
+}
+
+/// A witness that did not cosign.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Failure {
+    /// The witness.
+    pub name: String,
+    /// What went wrong.
+    pub reason: String,
+}
+
+/// Shared between the thread and the HTTP handlers.
+pub struct Witnessing {
+    /// The policy (its log key, witnesses, groups and quorum).
+    pub policy: Policy,
+    /// The newest push's outcome.
+    latest: RwLock<Option<Arc<Witnessed>>>,
+    /// The newest checkpoint whose cosignatures meet the quorum (note bytes, size).
+    quorate: RwLock<Option<(Vec<u8>, u64)>>,
+    stop: AtomicBool,
+}
+
+impl Witnessing {
+    /// The state before any push.
+    pub fn new(policy: Policy) -> Witnessing {
+        Witnessing {
+            policy,
+            latest: RwLock::new(None),
+            quorate: RwLock::new(None),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    /// The newest push's outcome.
+    pub fn latest(&self) -> Option<Arc<Witnessed>> {
+        self.latest
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// The newest checkpoint whose cosignatures meet the quorum.
+    pub fn quorate(&self) -> Option<(Vec<u8>, u64)> {
+        self.quorate
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Asks the thread to stop after its current push.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Starts the witnessing thread.
+pub fn spawn(
+    witnessing: Arc<Witnessing>,
+    view: Arc<RwLock<View>>,
+    store: Store,
+    origin: String,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let pool = WitnessPool::from_policy(&witnessing.policy, Duration::from_secs(5));
+    std::thread::Builder::new().name("tallyboard-witnessing".into()).spawn(move || {
+        let mut pushed: Option<u64> = None;
+        while !witnessing.stop.load(Ordering::Relaxed) {
+            let latest = match view.read() {
+                Ok(v) => v.latest.clone(),
+                Err(p) => p.into_inner().latest.clone(),
+            };
+            let size = latest.checkpoint.size;
+            if pushed == Some(size) {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            let started = Instant::now();
+            let cosigned = pool.push(&latest.bytes, |old, new| {
+                merkle::prove_consistency(old, new, &store).unwrap_or_default()
+            });
+            let (quorum_met, groups) = match witnessing.policy.verify_checkpoint(&cosigned.note, &origin) {
+                Ok((_, verdict)) => (
+                    verdict.quorum_met,
+                    verdict
+                        .groups
+                        .iter()
+                        .map(|g| GroupState { name: g.group.clone(), satisfied: g.satisfied })
+                        .collect(),
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cosigned checkpoint does not verify under the policy");
+                    (false, Vec::new())
+                }
+            };
+            for (name, reason) in &cosigned.failures {
+                tracing::warn!(witness = %name, %reason, size, "witness did not cosign");
+            }
+            let w = Witnessed {
+                size,
+                checkpoint: String::from_utf8_lossy(&cosigned.note).into_owned(),
+                cosigned_by: cosigned
+                    .cosigned_by
+                    .iter()
+                    .map(|(name, timestamp)| Cosigner { name: name.clone(), timestamp: *timestamp })
+                    .collect(),
+                quorum_met,
+                groups,
+                failures: cosigned
+                    .failures
+                    .iter()
+                    .map(|(name, reason)| Failure { name: name.clone(), reason: reason.clone() })
+                    .collect(),
+                latency_ms: started.elapsed().as_millis() as u64,
+            };
+            if quorum_met {
+                if let Ok(mut q) = witnessing.quorate.write() {
+                    *q = Some((cosigned.note.clone(), size));
+                }
+            }
+            tracing::debug!(size, quorum_met, cosigners = w.cosigned_by.len(), "witnessed");
+            if let Ok(mut l) = witnessing.latest.write() {
+                *l = Some(Arc::new(w));
+            }
+            pushed = Some(size);
+        }
+    })
+}
+
+/// `GET /api/v1/witnessed`.
+#[utoipa::path(get, path = "/api/v1/witnessed", tag = "tiles",
+    responses(
+        (status = 200, description = "The newest checkpoint pushed to the witnesses, its cosignatures and whether they meet the policy's quorum", body = Witnessed),
+        (status = 404, description = "The board has no witness policy, or has not pushed a checkpoint yet", body = super::errors::ErrorBody),
+    ))]
+pub async fn witnessed(
+    axum::extract::State(st): axum::extract::State<super::AppState>,
+) -> Result<axum::Json<Witnessed>, super::errors::ApiError> {
+    let latest = st.witnessing.as_ref().and_then(|w| w.latest());
+    match latest {
+        Some(w) => Ok(axum::Json((*w).clone())),
+        None => Err(super::errors::ApiError::not_found(
+            "this board has no witness policy, or has not pushed a checkpoint to its witnesses yet",
+        )),
+    }
+}

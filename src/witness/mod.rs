@@ -1,0 +1,365 @@
+//! `tallyboard witness`: a C2SP tlog-witness v1.0.0 server (`spec/witness.md`).
+//!
+//! The protocol decisions live in `tallyboard_core::witness` (I/O-free);
+//! this module adds HTTP, the clock, the per-origin lock and durable state:
+//!
+//! * `POST /add-checkpoint`: parse and verify the log signature without any
+//!   lock, then take the origin's lock, decide against the latest cosigned
+//!   checkpoint, persist the new state (write-temp + fsync + rename + fsync
+//!   dir) and only then answer 200 with the cosignature line. The lock is
+//!   held from reading the state to the end of the write, so two requests
+//!   from the same old size can never both succeed (the rollback race of
+//!   tlog-witness §add-checkpoint).
+//! * `GET /<hex SHA-256(origin)>/checkpoint`: the latest cosigned checkpoint.
+//! * `GET /evidence/<hex SHA-256(origin)>`: contradicting checkpoints kept
+//!   (tallyboard extension).
+//! * `GET /`: the witness's verifier key and the origins it witnesses.
+
+mod store;
+
+use anyhow::{anyhow, Context, Result};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+use tallyboard_core::cosignature::CosignerKey;
+use tallyboard_core::witness::{self, Cosigned, TrustedLogs, WitnessError};
+use tallyboard_core::ErrorCode;
+use tokio::sync::Mutex;
+
+pub use store::Store;
+
+/// What `tallyboard witness` needs to run.
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// Data directory (created if needed).
+    pub data: PathBuf,
+    /// The witness's cosigning key.
+    pub key: CosignerKey,
+    /// The log keys it trusts.
+    pub logs: TrustedLogs,
+}
+
+struct Origin {
+    name: String,
+    hash: String,
+    state: Mutex<Option<Cosigned>>,
+}
+
+struct Shared {
+    key: CosignerKey,
+    logs: TrustedLogs,
+    store: Store,
+    by_origin: BTreeMap<String, Arc<Origin>>,
+    by_hash: BTreeMap<String, Arc<Origin>>,
+}
+
+impl Shared {
+    /// Opens the data directory and loads every trusted origin's state. A
+    /// state file that does not verify stops the witness: forgetting it
+    /// would let the log roll the witness back.
+    fn open(config: Config) -> Result<Shared> {
+        let store = Store::open(&config.data)?;
+        let vkey = config.key.verifier();
+        let mut by_origin = BTreeMap::new();
+        let mut by_hash = BTreeMap::new();
+        for name in config.logs.origins() {
+            let hash = witness::origin_hash_hex(name);
+            let state = match store.load_state(&hash)? {
+                None => None,
+                Some(bytes) => {
+                    let c = Cosigned::open(&bytes, &config.logs, &vkey).map_err(|e| {
+                        anyhow!("state of {name:?} (state/{hash}) does not verify: {e}")
+                    })?;
+                    if c.checkpoint.origin != name {
+                        return Err(anyhow!(
+                            "state/{hash} holds origin {:?}",
+                            c.checkpoint.origin
+                        ));
+                    }
+                    Some(c)
+                }
+            };
+            let o = Arc::new(Origin {
+                name: name.to_string(),
+                hash: hash.clone(),
+                state: Mutex::new(state),
+            });
+            by_origin.insert(name.to_string(), o.clone());
+            by_hash.insert(hash, o);
+        }
+        Ok(Shared {
+            key: config.key,
+            logs: config.logs,
+            store,
+            by_origin,
+            by_hash,
+        })
+    }
+}
+
+/// Runs the witness until interrupted. Prints
+/// `tallyboard witness listening on http://<addr>` on stdout once bound.
+pub fn run(config: Config) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> Result<()> {
+    let listen = config.listen.clone();
+    let shared = Arc::new(Shared::open(config)?);
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let addr = listener.local_addr()?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "tallyboard witness listening on http://{addr}")?;
+        out.flush()?;
+    }
+    eprintln!(
+        "witness {} for {} origin(s)",
+        shared.key.verifier(),
+        shared.by_origin.len()
+    );
+    axum::serve(listener, router(shared))
+        .with_graceful_shutdown(async {
+            tokio::signal::ctrl_c().await.ok();
+        })
+        .await
+        .context("serving")
+}
+
+fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/", get(info))
+        .route("/add-checkpoint", post(add_checkpoint))
+        .route("/{hash}/checkpoint", get(monitor))
+        .route("/evidence/{hash}", get(evidence))
+        .layer(DefaultBodyLimit::max(witness::MAX_REQUEST_SIZE))
+        .with_state(shared)
+}
+
+fn text(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+fn error(status: StatusCode, code: ErrorCode, msg: &str) -> Response {
+    text(
+        status,
+        "text/plain; charset=utf-8",
+        format!("{code}: {msg}\n").into_bytes(),
+    )
+}
+
+fn refuse(e: &WitnessError) -> Response {
+    let (ct, body) = e.response_body();
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    text(status, ct, body)
+}
+
+/// POSIX seconds from the system clock, never 0.
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+        .max(1)
+}
+
+async fn info(State(s): State<Arc<Shared>>) -> Response {
+    let mut body = format!("witness {}\n", s.key.verifier());
+    for o in s.by_origin.values() {
+        body.push_str(&format!("origin {} {}\n", o.hash, o.name));
+    }
+    text(
+        StatusCode::OK,
+        "text/plain; charset=utf-8",
+        body.into_bytes(),
+    )
+}
+
+async fn add_checkpoint(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+    let sub = match witness::check_submission(&body, &s.logs) {
+        Ok(sub) => sub,
+        Err(e) => return refuse(&e),
+    };
+    let Some(origin) = s.by_origin.get(&sub.checkpoint.origin).cloned() else {
+        // check_submission found keys for it, so it is in the map.
+        return refuse(&WitnessError::UnknownOrigin(sub.checkpoint.origin.clone()));
+    };
+    // Held until the new state is durable (or the request is refused).
+    let mut state = origin.state.lock().await;
+    // Never cosign earlier than the previous cosignature, even if the clock
+    // stepped back.
+    let ts = now().max(state.as_ref().map_or(0, |c| c.timestamp));
+    let decision = witness::decide(&sub, state.as_ref(), &s.key, ts);
+    if let Some(ev) = decision.evidence {
+        let store = s.store.clone();
+        let hash = origin.hash.clone();
+        let kind = ev.kind.as_str();
+        match tokio::task::spawn_blocking(move || store.save_evidence(&hash, &ev)).await {
+            Ok(Ok(true)) => eprintln!("witness: kept {kind} evidence for {}", origin.name),
+            Ok(Ok(false)) => {}
+            Ok(Err(e)) => eprintln!(
+                "witness: could not keep evidence for {}: {e:#}",
+                origin.name
+            ),
+            Err(e) => eprintln!("witness: evidence task failed: {e}"),
+        }
+    }
+    let accepted = match decision.result {
+        Ok(a) => a,
+        Err(e) => return refuse(&e),
+    };
+    let store = s.store.clone();
+    let hash = origin.hash.clone();
+    let note = accepted.state.note.clone();
+    match tokio::task::spawn_blocking(move || store.save_state(&hash, &note)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            eprintln!("witness: persisting {} failed: {e:#}", origin.name);
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::WitnessStorage,
+                "could not persist the new state; nothing was cosigned",
+            );
+        }
+        Err(e) => {
+            eprintln!("witness: persist task failed: {e}");
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::WitnessStorage,
+                "could not persist the new state; nothing was cosigned",
+            );
+        }
+    }
+    *state = Some(accepted.state);
+    drop(state);
+    text(
+        StatusCode::OK,
+        "text/plain; charset=utf-8",
+        accepted.response,
+    )
+}
+
+async fn monitor(State(s): State<Arc<Shared>>, UrlPath(hash): UrlPath<String>) -> Response {
+    let Some(origin) = s.by_hash.get(&hash) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            ErrorCode::WitnessUnknownOrigin,
+            "unknown origin",
+        );
+    };
+    match origin.state.lock().await.as_ref() {
+        Some(c) => text(StatusCode::OK, "text/plain; charset=utf-8", c.note.clone()),
+        None => error(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no checkpoint cosigned for this origin yet",
+        ),
+    }
+}
+
+async fn evidence(State(s): State<Arc<Shared>>, UrlPath(hash): UrlPath<String>) -> Response {
+    let Some(origin) = s.by_hash.get(&hash).cloned() else {
+        return error(
+            StatusCode::NOT_FOUND,
+            ErrorCode::WitnessUnknownOrigin,
+            "unknown origin",
+        );
+    };
+    let store = s.store.clone();
+    let h = origin.hash.clone();
+    match tokio::task::spawn_blocking(move || store.list_evidence(&h)).await {
+        Ok(Ok(list)) => {
+            let body = serde_json::json!({ "origin": origin.name, "evidence": list });
+            let mut bytes = serde_json::to_vec_pretty(&body).unwrap_or_default();
+            bytes.push(b'\n');
+            text(StatusCode::OK, "application/json", bytes)
+        }
+        Ok(Err(e)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::WitnessStorage,
+            &format!("{e:#}"),
+        ),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::WitnessStorage,
+            &e.to_string(),
+        ),
+    }
+}
+
+/// Starts a witness in a background thread of this process (the demo runs
+/// its two witnesses this way); returns its base URL once it listens.
+pub fn spawn(config: Config) -> Result<String> {
+    let (tx, rx) = std::sync::mpsc::channel::<Result<String>>();
+    std::thread::Builder::new()
+        .name("tallyboard-witness".into())
+        .spawn(move || {
+            let started =
+                (|| -> Result<(tokio::runtime::Runtime, Arc<Shared>, std::net::TcpListener)> {
+                    let rt = tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(1)
+                        .enable_all()
+                        .build()?;
+                    let listener = std::net::TcpListener::bind(&config.listen)
+                        .with_context(|| format!("binding {}", config.listen))?;
+                    listener.set_nonblocking(true)?;
+                    let shared = Arc::new(Shared::open(config)?);
+                    Ok((rt, shared, listener))
+                })();
+            match started {
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+                Ok((rt, shared, listener)) => {
+                    let addr = listener.local_addr().map(|a| format!("http://{a}"));
+                    let _ = tx.send(addr.map_err(Into::into));
+                    rt.block_on(async move {
+                        if let Ok(l) = tokio::net::TcpListener::from_std(listener) {
+                            let _ = axum::serve(l, router(shared)).await;
+                        }
+                    });
+                }
+            }
+        })
+        .context("starting a witness thread")?;
+    rx.recv().context("witness thread ended before listening")?
+}
+
+/// Starts a witness on a free port of 127.0.0.1 in a background thread
+/// (for the client's unit tests); returns its base URL.
+#[cfg(test)]
+pub fn spawn_for_tests(config: Config) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let shared = Arc::new(Shared::open(config).expect("witness state"));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            let addr = listener.local_addr().expect("address");
+            tx.send(format!("http://{addr}")).expect("send address");
+            axum::serve(listener, router(shared)).await.expect("serve");
+        });
+    });
+    rx.recv().expect("witness started")
+}
