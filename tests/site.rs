@@ -59,6 +59,16 @@ impl Board {
     /// A board for `stations` synthetic stations whose manifest is first
     /// passed through `edit`.
     fn start(stations: usize, edit: impl FnOnce(&mut Manifest)) -> Board {
+        Board::start_with(stations, edit, |_| Vec::new())
+    }
+
+    /// As [`Board::start`], with extra `serve` arguments made from the
+    /// temporary directory.
+    fn start_with(
+        stations: usize,
+        edit: impl FnOnce(&mut Manifest),
+        args: impl FnOnce(&Path) -> Vec<String>,
+    ) -> Board {
         let dir = tempfile::tempdir().unwrap();
         let e = SyntheticElection::generate(Config {
             seed: 1404,
@@ -86,6 +96,7 @@ impl Board {
             .arg(p("data"))
             .arg("--log-key")
             .arg(p("log.key"))
+            .args(args(dir.path()))
             .env("TALLYBOARD_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -551,7 +562,6 @@ fn pages_and_assets_are_cacheable() {
     assert_eq!(b.get("/static/fonts/OFL.txt").status, 200);
     assert_eq!(b.get("/static/live.js").status, 200);
     assert_eq!(b.get("/static/nope.js").status, 404);
-    let _ = Path::new(BIN);
 }
 
 /// At a larger scale (2,000 stations, 300 of them reported), the biggest
@@ -579,4 +589,79 @@ fn pages_stay_small_at_scale() {
         assert_eq!(r.status, 200);
         assert!(r.body.len() < LIMIT, "{p}: {} bytes", r.body.len());
     }
+}
+
+/// A `tallyboard witness` on port 0, killed on drop.
+struct WitnessProc(Child, String);
+
+impl Drop for WitnessProc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_witness(data: &Path, key: &str) -> WitnessProc {
+    let mut child = Command::new(BIN)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["witness", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(["--key", key, "--log-vkey", "keys/log.vkey"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn witness");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim_end()
+        .rsplit_once(' ')
+        .map(|(_, u)| u.to_owned())
+        .filter(|u| u.starts_with("http://"))
+        .unwrap_or_else(|| panic!("witness line {line:?}"));
+    WitnessProc(child, url)
+}
+
+#[test]
+fn cosigning_witnesses_are_named_once_they_cosign() {
+    let wdir = tempfile::tempdir().unwrap();
+    let g = start_witness(&wdir.path().join("g"), "keys/demo/witness-guardian.key");
+    let o = start_witness(&wdir.path().join("o"), "keys/demo/witness-observer.key");
+    let policy =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("keys/policy.txt"))
+            .unwrap()
+            .replace("http://127.0.0.1:8081", &g.1)
+            .replace("http://127.0.0.1:8082", &o.1);
+    let b = Board::start_with(
+        8,
+        |_| {},
+        |d| {
+            let p = d.join("policy.txt");
+            std::fs::write(&p, &policy).unwrap();
+            vec!["--witness-policy".into(), p.to_string_lossy().into_owned()]
+        },
+    );
+    b.report(0..2);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page = b.page("/en/checkpoints");
+        if page.contains("the witness quorum is met") {
+            assert!(page.contains("Guardian Council witness"));
+            assert!(page.contains("Independent observer witness"));
+            assert!(page.contains("\u{2713}"));
+            let home = b.page("/en/");
+            assert!(
+                home.contains("witnessed checkpoint of size"),
+                "the overview names them"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "never cosigned: {page}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // Before any cosignature (no policy), the site says so honestly.
+    let plain = Board::start(4, |_| {});
+    assert!(plain.page("/en/checkpoints").contains("None yet"));
 }

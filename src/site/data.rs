@@ -3,14 +3,13 @@
 //! checkpoints), brought up to date by reading only the entries appended
 //! since the last update.
 
-use super::tallies::Tallies;
 use crate::board::SignedCheckpoint;
 use crate::server::AppState;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
+use tallyboard_core::aggregate::{election_kind, Aggregator, ShareBase};
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::manifest::{Contest, ValidatedManifest};
-use tallyboard_core::rules::{self, ContestRules, Decision, ElectionKind};
 use tokio::sync::{broadcast, Mutex};
 
 /// How many recent checkpoints the checkpoints page lists.
@@ -85,8 +84,8 @@ pub struct Snapshot {
     pub size: u64,
     /// That signed checkpoint.
     pub checkpoint: Arc<SignedCheckpoint>,
-    /// Region totals.
-    pub tallies: Tallies,
+    /// Region totals (`tallyboard_core::aggregate`), kept current entry by entry.
+    pub tallies: Aggregator,
     /// Recent checkpoints, newest first: (size, signed note).
     pub recent: VecDeque<(u64, Vec<u8>)>,
     loaded: bool,
@@ -115,7 +114,7 @@ impl Site {
         let snap = Snapshot {
             size: 0,
             checkpoint: latest,
-            tallies: Tallies::new(&app.manifest),
+            tallies: Aggregator::new(&app.manifest),
             recent: VecDeque::new(),
             loaded: false,
         };
@@ -168,7 +167,7 @@ impl Site {
                 let e = SignedEntry::parse(&bytes)
                     .map_err(|e| anyhow::anyhow!("stored entry {index}: {e}"))?;
                 if let Entry::Tally(t) = e.entry {
-                    tallies.push(t);
+                    tallies.push((index, t));
                 }
             }
             let mut recent = Vec::new();
@@ -199,8 +198,10 @@ impl Site {
                 Ok(s) => s,
                 Err(p) => p.into_inner(),
             };
-            for t in &tallies {
-                s.tallies.apply(t);
+            for (index, t) in &tallies {
+                if let Err(e) = s.tallies.apply(*index, t) {
+                    tracing::warn!(index, error = %e, "site: tally not aggregated");
+                }
             }
             s.size = to;
             s.loaded = true;
@@ -219,76 +220,10 @@ impl Site {
     }
 }
 
-/// Maps a manifest kind string to the rules' kind.
-pub fn election_kind(kind: &str) -> Option<ElectionKind> {
-    match kind {
-        "presidential" => Some(ElectionKind::Presidential),
-        "majlis" => Some(ElectionKind::Majlis),
-        "assembly-of-experts" => Some(ElectionKind::AssemblyOfExperts),
-        "city-council" => Some(ElectionKind::CityCouncil),
-        "village-council" => Some(ElectionKind::VillageCouncil),
-        _ => None,
-    }
-}
-
-/// The rules of a manifest contest (absent parameters stay absent, so the
-/// law's defaults apply).
-pub fn rules_for(c: &Contest) -> Option<ContestRules> {
-    Some(ContestRules {
-        kind: election_kind(&c.kind)?,
-        seats: c.seats,
-        round: c.round.unwrap_or(1),
-        threshold: c.threshold.map(|r| rules::Ratio {
-            num: r.num,
-            den: r.den,
-        }),
-        runoff_factor: c.runoff_factor,
-        reserves: c.reserves,
-    })
-}
+pub use tallyboard_core::aggregate::share_bp;
 
 /// Whether shares of this contest are of votes taken (presidential) rather
-/// than of valid votes.
+/// than of valid votes: the base its rule uses.
 pub fn share_of_taken(c: &Contest) -> bool {
-    election_kind(&c.kind) == Some(ElectionKind::Presidential)
-}
-
-/// `votes / base` in basis points, rounded half up, integers only.
-pub fn share_bp(votes: u64, base: u64) -> u64 {
-    if base == 0 {
-        return 0;
-    }
-    let v = u128::from(votes) * 20_000 + u128::from(base);
-    u64::try_from(v / (2 * u128::from(base))).unwrap_or(u64::MAX)
-}
-
-/// Applies the contest's rules to standing figures.
-pub fn decide(c: &Contest, s: &super::tallies::Sums) -> Result<Decision, String> {
-    let r = rules_for(c).ok_or_else(|| format!("unknown kind {}", c.kind))?;
-    let counts = rules::ContestCounts {
-        candidates: c.candidates.iter().map(|k| k.code).collect(),
-        votes: c
-            .candidates
-            .iter()
-            .zip(&s.votes)
-            .map(|(k, &v)| (k.code, v))
-            .collect(),
-        valid: s.valid,
-        void_taken: s.void_taken,
-    };
-    rules::decide(&r, &counts, &[]).map_err(|e| e.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::share_bp;
-
-    #[test]
-    fn shares_round_half_up() {
-        assert_eq!(share_bp(0, 0), 0);
-        assert_eq!(share_bp(1, 3), 3333);
-        assert_eq!(share_bp(2, 3), 6667);
-        assert_eq!(share_bp(1, 8), 1250);
-        assert_eq!(share_bp(5, 5), 10000);
-    }
+    ShareBase::for_kind(election_kind(&c.kind)) == ShareBase::VotesTaken
 }

@@ -186,6 +186,9 @@ labels! {
     CosignedBy => "امضای همراه", "Cosigned by";
     RoleGuardianCouncil => "شورای نگهبان", "Guardian Council";
     RoleObserver => "ناظر مستقل", "Independent observer";
+    WitnessedCheckpoint => "نقطه وارسی گواهی‌شده با اندازه", "witnessed checkpoint of size";
+    QuorumMet => "حد نصاب گواهان کامل است", "the witness quorum is met";
+    QuorumNotMet => "حد نصاب گواهان هنوز کامل نیست", "the witness quorum is not met yet";
     NoneYet => "هنوز هیچ", "None yet";
     WitnessNote => "گواهان تنها پس از بررسی سازگاری با نقاط وارسی پیشین امضا می‌کنند.", "Witnesses cosign only after checking that a checkpoint extends every one they saw before.";
     LatestCheckpoint => "آخرین نقطه وارسی", "Latest checkpoint";
@@ -238,6 +241,7 @@ labels! {
     DlManifest => "فهرست رسمی انتخابات (JSON امضاشده): استان‌ها، شهرستان‌ها، شعبه‌ها، نامزدها و کلیدها.", "The election manifest (signed JSON): provinces, counties, stations, candidates and keys.";
     DlCheckpoint => "آخرین نقطه وارسی امضاشده (متن).", "The latest signed checkpoint (text).";
     DlTiles => "مسیر خواندن tlog-tiles: کاشی‌های درهم‌ساز و بسته‌های اقلام؛ هر کلاینت tlog-tiles کل دفتر را از اینجا می‌خواند.", "The tlog-tiles read path: hash tiles and entry bundles; any tlog-tiles client reads the whole log from here.";
+    DlWitnessed => "آخرین نقطه وارسی با امضای همراه گواهان، و اینکه حد نصاب کامل است یا نه (JSON).", "The latest checkpoint with the witnesses' cosignatures, and whether the quorum is met (JSON).";
     DlLog => "شناسه دفتر: مبدأ، کلید بررسی و اندازه.", "The log's identity: origin, verifier key and size.";
     DlOpenApi => "شرح ماشین‌خوان API (OpenAPI ۳).", "The machine-readable API description (OpenAPI 3).";
     DlEntry => "هر قلم دفتر با شماره‌اش، همراه یادداشت امضاشده.", "Any log entry by index, with its signed note.";

@@ -14,7 +14,6 @@
 use super::data::{self, Site};
 use super::i18n::Lang;
 use super::pages::share_base;
-use super::tallies::{Level, NATION_ID};
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -24,6 +23,7 @@ use serde_json::{json, Map, Value};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
+use tallyboard_core::aggregate::{Level, NATION_ID};
 use tokio::sync::broadcast;
 
 /// The event for the site's current snapshot.

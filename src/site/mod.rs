@@ -6,7 +6,6 @@
 //! |---|---|
 //! | `mod.rs` | routes, security headers, the background refresher |
 //! | `data.rs` | manifest indexes and the snapshot at one checkpoint |
-//! | `tallies.rs` | per-region running totals (interim, see its docs) |
 //! | `i18n.rs` | languages, labels, digits and numbers |
 //! | `layout.rs` | the page shell |
 //! | `pages/*.rs` | one file per page family |
@@ -26,7 +25,6 @@ mod layout;
 mod live;
 mod pages;
 pub mod search;
-mod tallies;
 
 use crate::server::AppState;
 use axum::http::{header, HeaderValue};

@@ -35,6 +35,32 @@ pub fn cosigners<'a>(manifest: &'a ValidatedManifest, note: &[u8]) -> Vec<&'a Wi
         .collect()
 }
 
+/// The newest checkpoint the board asked its witnesses to cosign, when it
+/// runs with a witness policy: (size, the manifest's witnesses whose
+/// cosignature on it verifies, whether the policy's quorum is met, the
+/// cosigned note).
+pub struct Cosigned<'a> {
+    /// Its tree size.
+    pub size: u64,
+    /// Witnesses whose cosignature verifies.
+    pub by: Vec<&'a Witness>,
+    /// Whether the policy's quorum is met.
+    pub quorum: bool,
+    /// The note with the cosignatures.
+    pub note: String,
+}
+
+/// See [`Cosigned`]; `None` without a witness policy or before the first push.
+pub fn cosigned(site: &crate::site::Site) -> Option<Cosigned<'_>> {
+    let w = site.app.witnessing.as_ref()?.latest()?;
+    Some(Cosigned {
+        size: w.size,
+        by: cosigners(&site.app.manifest, w.checkpoint.as_bytes()),
+        quorum: w.quorum_met,
+        note: w.checkpoint.clone(),
+    })
+}
+
 /// `GET /checkpoints`.
 pub async fn checkpoints(ctx: Ctx) -> Response {
     let site = ctx.site.clone();
@@ -45,7 +71,8 @@ pub async fn checkpoints(ctx: Ctx) -> Response {
     let lang = ctx.lang;
     let m = site.app.manifest.manifest();
     let cp = &snap.checkpoint;
-    let signed = cosigners(&site.app.manifest, &cp.bytes);
+    let witnessed = cosigned(&site);
+    let signed: Vec<&Witness> = witnessed.as_ref().map(|w| w.by.clone()).unwrap_or_default();
     let title = lang.t(L::NavCheckpoints);
     let body = html! {
         h1 { (title) }
@@ -78,7 +105,16 @@ pub async fn checkpoints(ctx: Ctx) -> Response {
                     }
                 }
             }
-            @if signed.is_empty() { p { (lang.t(L::CosignedBy)) ": " (lang.t(L::NoneYet)) } }
+            @match &witnessed {
+                Some(w) if !w.by.is_empty() => {
+                    p {
+                        (lang.t(L::WitnessedCheckpoint)) " " (lang.num(w.size)) " — "
+                        (lang.t(if w.quorum { L::QuorumMet } else { L::QuorumNotMet }))
+                    }
+                    pre dir="ltr" { (w.note) }
+                }
+                _ => { p { (lang.t(L::CosignedBy)) ": " (lang.t(L::NoneYet)) } }
+            }
         }
         section {
             h2 { (lang.t(L::RecentCheckpoints)) }

@@ -26,6 +26,7 @@ pub async fn downloads(ctx: Ctx) -> Response {
         ),
         ("/api/v1/entries/0", "/api/v1/entries/<index>", L::DlEntry),
         ("/api/v1/log", "/api/v1/log", L::DlLog),
+        ("/api/v1/witnessed", "/api/v1/witnessed", L::DlWitnessed),
         ("/api/v1/openapi.json", "/api/v1/openapi.json", L::DlOpenApi),
     ];
     let body = html! {

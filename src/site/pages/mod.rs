@@ -9,10 +9,9 @@ pub mod search;
 pub mod station;
 
 use super::charts::{self, Bar};
-use super::data::{self, Site};
+use super::data::{self, Site, Snapshot};
 use super::i18n::{Lang, L};
 use super::layout::{self, Page};
-use super::tallies::{RegionTotals, Sums};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -20,6 +19,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use std::convert::Infallible;
 use std::sync::Arc;
+use tallyboard_core::aggregate::{RegionTotals, Sums};
 use tallyboard_core::manifest::Contest;
 use tallyboard_core::rules::Status;
 
@@ -264,10 +264,17 @@ fn names(lang: Lang, c: &Contest, codes: &[u32]) -> String {
 }
 
 /// The outcome under the contest's rules, from the standing sum over the
-/// whole contest (`tallyboard_core::rules::decide`).
-pub fn outcome(lang: Lang, c: &Contest, t: &RegionTotals, live: Option<&str>) -> Markup {
+/// whole contest (`Aggregator::decide`, i.e. `tallyboard_core::rules::decide`
+/// on the contest's constituency or the nation).
+pub fn outcome(
+    lang: Lang,
+    c: &Contest,
+    snap: &Snapshot,
+    t: &RegionTotals,
+    live: Option<&str>,
+) -> Markup {
     let partial = t.stations_reported < t.stations_expected;
-    let d = data::decide(c, &t.standing);
+    let d = snap.tallies.decide(&c.id, &[]);
     html! {
         section class="outcome" data-live-outcome=[live] {
             h3 { (lang.t(L::Outcome)) }
@@ -302,7 +309,7 @@ pub fn region_rows(
     c: &Contest,
     caption: L,
     head: L,
-    rows: &[(String, String, &RegionTotals)],
+    rows: &[(String, String, RegionTotals)],
 ) -> Markup {
     html! {
         table class="regions" {

@@ -1,14 +1,14 @@
 //! The national overview (`/`) and the page of one contest
 //! (`/contest/{id}`).
 
-use super::checkpoints::cosigners;
+use super::checkpoints::cosigned;
 use super::{contest_name, figures, outcome, region_rows, Ctx};
 use crate::site::i18n::{Lang, L};
-use crate::site::tallies::{Level, NATION_ID};
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
+use tallyboard_core::aggregate::{Level, NATION_ID};
 use tallyboard_core::manifest::Contest;
 
 fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -> Markup {
@@ -23,7 +23,7 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
     };
     // Nation-wide contests list provinces; a constituency's contest lists
     // its counties.
-    let rows: Vec<(String, String, &_)> = match &c.constituency {
+    let rows: Vec<(String, String, _)> = match &c.constituency {
         None => m
             .provinces
             .iter()
@@ -65,8 +65,8 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
     html! {
         section class="contest" id=(format!("contest-{}", c.id)) {
             h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
-            (figures(lang, c, t, &c.id, Some(&c.id)))
-            (outcome(lang, c, t, Some(&c.id)))
+            (figures(lang, c, &t, &c.id, Some(&c.id)))
+            (outcome(lang, c, snap, &t, Some(&c.id)))
             (region_rows(lang, c, caption, head, &rows))
         }
     }
@@ -74,7 +74,7 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
 
 fn checkpoint_box(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> Markup {
     let cp = &snap.checkpoint;
-    let signed = cosigners(&ctx.site.app.manifest, &cp.bytes);
+    let witnessed = cosigned(&ctx.site);
     html! {
         section class="checkpoint" {
             h2 { (lang.t(L::LatestCheckpoint)) }
@@ -85,8 +85,13 @@ fn checkpoint_box(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> 
                 dd { code dir="ltr" { (cp.checkpoint.root.to_hex()) } }
                 dt { (lang.t(L::CosignedBy)) }
                 dd {
-                    @if signed.is_empty() { (lang.t(L::NoneYet)) }
-                    @else { (signed.iter().map(|w| lang.pick(&w.name_fa, &w.name_en).to_owned()).collect::<Vec<_>>().join(lang.pick("، ", ", "))) }
+                    @match &witnessed {
+                        Some(w) if !w.by.is_empty() => {
+                            (w.by.iter().map(|x| lang.pick(&x.name_fa, &x.name_en).to_owned()).collect::<Vec<_>>().join(lang.pick("، ", ", ")))
+                            " (" (lang.t(L::WitnessedCheckpoint)) " " (lang.num(w.size)) ")"
+                        }
+                        _ => { (lang.t(L::NoneYet)) }
+                    }
                 }
             }
             p { a href=(lang.url("/checkpoints")) { (lang.t(L::NavCheckpoints)) } }
