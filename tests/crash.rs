@@ -142,7 +142,8 @@ impl Shared {
         let mut c = self.ctl.lock().unwrap();
         c.parked += 1;
         self.cv.notify_all();
-        while !c.stop && !(c.url.is_some() && c.epoch > epoch) {
+        let restarted = |c: &Ctl| c.url.is_some() && c.epoch > epoch;
+        while !c.stop && !restarted(&c) {
             c = self.cv.wait(c).unwrap();
         }
         c.parked -= 1;
