@@ -47,7 +47,7 @@ url="$(sed -n 's/^listening on //p' "$tmp/serve.out" | head -n1)"
 echo "board on $url (pid $pid)"
 
 set +e
-st --no-color run "$url/api/v1/openapi.json" \
+(cd "$tmp" && st --no-color run "$url/api/v1/openapi.json" \
   --url "$url" \
   --checks not_a_server_error,response_schema_conformance,content_type_conformance,status_code_conformance \
   --max-examples "$examples" \
@@ -55,7 +55,7 @@ st --no-color run "$url/api/v1/openapi.json" \
   --seed "$seed" \
   --workers "$workers" \
   --request-timeout 30 \
-  --generation-database none 2>&1 | tee "$tmp/st.log"
+  --generation-database none) 2>&1 | tee "$tmp/st.log"
 rc=${PIPESTATUS[0]}
 set -e
 if ! kill -0 "$pid" 2>/dev/null; then
