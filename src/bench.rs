@@ -111,6 +111,54 @@ pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
     drop(board);
     std::fs::remove_dir_all(&dir).ok();
 
+    eprintln!("HTTP ingest, witnesses and proof serving ...");
+    let http = crate::bench_http::run(&e, &setup, &tallies, 32)?;
+    rows.push(Row {
+        what: format!(
+            "HTTP ingest of {} signed tallies, durable, 32 concurrent clients on loopback",
+            tallies.len()
+        ),
+        value: format!(
+            "{:.0} tallies/s ({:.1} s, {} retries after 429)",
+            http.ingest_rate, http.ingest_secs, http.retries
+        ),
+        baseline: format!("raw verify_strict on {threads} threads: {raw_rate:.0}/s"),
+        ratio: format!("{:.2} (goal ≥ 0.8)", http.ingest_rate / raw_rate),
+    });
+    match crate::bench_http::actasum_seconds(&e) {
+        Ok(Some(secs)) => rows.push(Row {
+            what: format!(
+                "peer baseline: actasum `log build` of the same {} stations (unsigned, unverified)",
+                tallies.len()
+            ),
+            value: format!("{secs:.2} s"),
+            baseline: format!(
+                "tallyboard HTTP ingest, signed and verified: {:.2} s",
+                http.ingest_secs
+            ),
+            ratio: format!("{:.2}× actasum's time", http.ingest_secs / secs),
+        }),
+        Ok(None) => {
+            eprintln!("actasum is not installed (pip install actasum): peer baseline skipped")
+        }
+        Err(err) => eprintln!("actasum baseline failed: {err:#}"),
+    }
+    rows.push(Row {
+        what: "last tally's receipt → checkpoint covering it cosigned by the witness quorum (2 witnesses)".into(),
+        value: format!("{} ms", http.cosign_ms),
+        baseline: "goal < 1,000 ms".into(),
+        ratio: format!("{:.2} of goal", http.cosign_ms as f64 / 1000.0),
+    });
+    rows.push(Row {
+        what: "inclusion proofs over HTTP, 16 concurrent readers".into(),
+        value: format!(
+            "{:.0} req/s, p50 {:.2} ms, p99 {:.2} ms",
+            http.proof_rate, http.proof_p50_ms, http.proof_p99_ms
+        ),
+        baseline: String::new(),
+        ratio: String::new(),
+    });
+
     scale_rows(&e, &setup, &tallies, scale, &mut rows)?;
 
     let mut md = String::new();

@@ -319,7 +319,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
 /// The demo's witness policy: keys/policy.txt's rules with the URLs the
 /// witnesses actually listen on.
-fn demo_policy(urls: &[String]) -> Result<String> {
+pub(crate) fn demo_policy(urls: &[String]) -> Result<String> {
     let log = keys::role_key("log")
         .context("log")?
         .verifier()
@@ -404,7 +404,12 @@ fn run_attacks(agent: &ureq::Agent, url: &str, attacks: &[(&'static str, Vec<u8>
 }
 
 /// POSTs an entry, retrying after 429/503 as Retry-After asks.
-fn post_entry(agent: &ureq::Agent, url: &str, bytes: &[u8], retries: &AtomicU64) -> Result<u16> {
+pub(crate) fn post_entry(
+    agent: &ureq::Agent,
+    url: &str,
+    bytes: &[u8],
+    retries: &AtomicU64,
+) -> Result<u16> {
     for attempt in 0..50 {
         match agent
             .post(&format!("{url}/api/v1/entries"))
@@ -428,7 +433,7 @@ fn post_entry(agent: &ureq::Agent, url: &str, bytes: &[u8], retries: &AtomicU64)
 
 /// Waits until the witnesses have cosigned a checkpoint that covers every
 /// tally and meets the quorum; returns (size, cosigners, ms since `since`).
-fn wait_for_cosigned(
+pub(crate) fn wait_for_cosigned(
     agent: &ureq::Agent,
     url: &str,
     since: Instant,

@@ -4,11 +4,13 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_http;
 mod board;
 mod demo;
 mod export;
 mod import;
 mod keyfile;
+mod loadtest;
 mod server;
 mod site;
 mod state;
@@ -220,6 +222,32 @@ enum Command {
         /// Timeout of each request to a witness, in seconds.
         #[arg(long, default_value_t = 10)]
         timeout: u64,
+    },
+    /// Load a running board for a fixed time (loopback): concurrent submitters of
+    /// the synthetic election's tallies and revisions, readers of proofs and
+    /// tiles; prints latency percentiles, throughput and the server's RSS.
+    Loadtest {
+        /// The board's base URL.
+        #[arg(long, env = "TALLYBOARD_URL", default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// How long to load it (e.g. 20s, 5m).
+        #[arg(long, default_value = "20s", value_parser = loadtest::parse_duration)]
+        duration: std::time::Duration,
+        /// Concurrent submitters.
+        #[arg(long, default_value_t = 200)]
+        submitters: usize,
+        /// Concurrent readers of proofs and tiles.
+        #[arg(long, default_value_t = 20)]
+        readers: usize,
+        /// Stations of the synthetic election the board serves.
+        #[arg(long, default_value_t = 2000)]
+        stations: usize,
+        /// Seed of that election.
+        #[arg(long, default_value_t = 1404)]
+        seed: u64,
+        /// The server's process id, to report its RSS (/proc/<pid>/status).
+        #[arg(long)]
+        pid: Option<u32>,
     },
     /// Measure ingest, proofs and memory against baselines measured in the same run.
     Bench {
@@ -523,6 +551,23 @@ fn run(cli: Cli) -> Result<()> {
             scale,
             out,
         } => bench::run(stations, scale, out.as_deref())?,
+        Command::Loadtest {
+            url,
+            duration,
+            submitters,
+            readers,
+            stations,
+            seed,
+            pid,
+        } => loadtest::run(&loadtest::Options {
+            url,
+            duration,
+            submitters,
+            readers,
+            stations,
+            seed,
+            pid,
+        })?,
         Command::DemoKeys { out } => keyfile::write_demo_keys(&out)?,
         Command::Cosign {
             data,

@@ -244,6 +244,7 @@ pub async fn consistency(
     params(("size" = u64, Path, description = "A tree size for which the board signed a checkpoint")),
     responses(
         (status = 200, description = "That signed checkpoint", content_type = "text/plain; charset=utf-8", body = String),
+        (status = 400, description = "Size is not a canonical decimal u64 (request.bad-parameter)", body = super::errors::ErrorBody),
         (status = 404, description = "No checkpoint was issued at that size", body = super::errors::ErrorBody),
     ))]
 pub async fn checkpoint_at(
@@ -344,6 +345,7 @@ fn entry_json(index: u64, bytes: Vec<u8>) -> Result<EntryJson, ApiError> {
     params(("index" = u64, Path, description = "Entry index")),
     responses(
         (status = 200, body = EntryJson),
+        (status = 400, description = "Index is not a canonical decimal u64 (request.bad-parameter)", body = super::errors::ErrorBody),
         (status = 404, description = "Index not below the latest checkpoint's size", body = super::errors::ErrorBody),
     ))]
 pub async fn entry(
@@ -442,6 +444,7 @@ fn entry_ref(store: &crate::store::Store, index: u64) -> Result<EntryRef, ApiErr
     params(("station" = String, Path, description = "Station id from the manifest")),
     responses(
         (status = 200, body = StationJson),
+        (status = 400, description = "The path segment is not valid percent-encoded UTF-8 (request.bad-parameter)", body = super::errors::ErrorBody),
         (status = 404, description = "Not a station of the manifest", body = super::errors::ErrorBody),
     ))]
 pub async fn station(
