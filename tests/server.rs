@@ -923,6 +923,7 @@ fn openapi_document_lists_every_route() {
         ("/api/v1/totals", "get"),
         ("/api/v1/log", "get"),
         ("/api/v1/manifest", "get"),
+        ("/api/v1/witnessed", "get"),
         ("/api/v1/openapi.json", "get"),
     ];
     for (p, m) in want {
