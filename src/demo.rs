@@ -299,7 +299,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         "total               {:.1} s",
         t_start.elapsed().as_secs_f64()
     );
-    println!("open                {url}/checkpoint   {url}/api/v1/totals   {url}/api/v1/witnessed");
+    println!("open                {url}/ (results site, Persian; {url}/en/ in English)   {url}/checkpoint   {url}/api/v1/witnessed");
     println!("store               {}", dir.display());
     if !report.verified {
         let _ = stop_tx.send(());
