@@ -49,6 +49,10 @@ enum Command {
         src: SourceArgs,
         #[command(flatten)]
         log: LogArgs,
+        /// A witness policy (C2SP tlog-policy, e.g. keys/policy.txt): the
+        /// checkpoint must carry cosignatures meeting its quorum.
+        #[arg(long)]
+        policy: Option<PathBuf>,
     },
     /// Verify a receipt (C2SP tlog-proof) for an entry, offline.
     Receipt {
@@ -131,9 +135,19 @@ fn run(cli: Cli) -> Result<i32, Error> {
         std::fs::read(p).map_err(|e| Error::CouldNotRun(format!("reading {}: {e}", p.display())))
     };
     Ok(match cli.command {
-        Command::Checkpoint { src, log } => {
+        Command::Checkpoint { src, log, policy } => {
             let s = open_source(&src.source)?;
-            emit(&checkpoint::run(s.as_ref(), &key(&log)?)?, json)
+            let policy = match policy {
+                Some(p) => Some(
+                    tallyboard_core::policy::Policy::parse(&read(&p)?)
+                        .map_err(|e| Error::CouldNotRun(format!("{}: {e}", p.display())))?,
+                ),
+                None => None,
+            };
+            emit(
+                &checkpoint::run_with_policy(s.as_ref(), &key(&log)?, policy.as_ref())?,
+                json,
+            )
         }
         Command::Receipt {
             log,
