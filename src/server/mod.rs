@@ -18,6 +18,7 @@ mod metrics;
 mod openapi;
 mod read;
 mod sequencer;
+mod static_wasm;
 mod view;
 mod write;
 
@@ -132,6 +133,7 @@ pub fn router(st: AppState) -> Router {
         .route("/healthz", get(read::healthz))
         .route("/metrics", get(metrics::metrics))
         .nest("/api/v1", api)
+        .merge(static_wasm::routes())
         .fallback(errors::not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -217,7 +217,10 @@
       ['station', 'index', 'lang'].forEach(function (k) {
         if (q.get(k) !== null) box.setAttribute('data-' + k, q.get(k));
       });
-      if (q.get('lang')) document.documentElement.setAttribute('lang', q.get('lang'));
+      if (q.get('lang')) {
+        document.documentElement.setAttribute('lang', q.get('lang'));
+        document.documentElement.setAttribute('dir', q.get('lang') === 'en' ? 'ltr' : 'rtl');
+      }
     }
     var button = el('button', 'verify-button', t(box, 'button') + ' / ' + T.button[lang(box) === 'fa' ? 'en' : 'fa']);
     button.type = 'button';
