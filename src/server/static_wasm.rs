@@ -123,4 +123,14 @@ mod tests {
         assert_eq!(content_type("x.wasm"), "application/wasm");
         assert_eq!(content_type("verify.js"), "text/javascript; charset=utf-8");
     }
+
+    /// The site serves its own files under a `/static/{*name}` catch-all;
+    /// these exact routes must merge with it (axum panics on a conflict
+    /// when the router is built) and take precedence.
+    #[test]
+    fn merges_with_a_static_catch_all() {
+        let _: Router<()> = Router::new()
+            .route("/static/{*name}", get(|| async { "site asset" }))
+            .merge(routes());
+    }
 }

@@ -31,7 +31,7 @@ use wasm_bindgen::prelude::*;
 const MAX_SAFE: f64 = 9_007_199_254_740_991.0;
 
 fn to_u64(x: f64) -> Option<u64> {
-    (x.is_finite() && x >= 0.0 && x <= MAX_SAFE && x.fract() == 0.0).then_some(x as u64)
+    ((0.0..=MAX_SAFE).contains(&x) && x.fract() == 0.0).then_some(x as u64)
 }
 
 fn to_u64s(xs: &[f64]) -> Vec<u64> {
