@@ -52,11 +52,12 @@ CARGO_PROFILE_RELEASE_PANIC=abort \
   cargo build --release --target wasm32-unknown-unknown -p tallyboard-wasm
 WASM=$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/tallyboard_wasm.wasm
 rm -rf "$OUT.tmp" && mkdir -p "$OUT.tmp"
-wasm-bindgen --target web --no-typescript --out-dir "$OUT.tmp" "$WASM"
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section \
+  --out-dir "$OUT.tmp" "$WASM"
 rm -rf "$OUT" && mv "$OUT.tmp" "$OUT"
 if [ -n "$NODE_OUT" ]; then
   mkdir -p "$NODE_OUT"
-  wasm-bindgen --target nodejs --no-typescript --out-dir "$NODE_OUT" "$WASM"
+  wasm-bindgen --target nodejs --no-typescript --remove-name-section --out-dir "$NODE_OUT" "$WASM"
 fi
 size=$(stat -c %s "$OUT/tallyboard_wasm_bg.wasm")
 echo "build-wasm: $OUT/tallyboard_wasm_bg.wasm ($size bytes) in $(( $(date +%s) - start )) s" >&2
