@@ -18,6 +18,7 @@ mod metrics;
 mod openapi;
 mod read;
 mod sequencer;
+mod static_wasm;
 mod view;
 mod witnessing;
 mod write;
@@ -138,6 +139,7 @@ pub fn router(st: AppState) -> Router {
         .route("/healthz", get(read::healthz))
         .route("/metrics", get(metrics::metrics))
         .nest("/api/v1", api)
+        .merge(static_wasm::routes())
         .merge(crate::site::router(st.clone()))
         .fallback(errors::not_found)
         .method_not_allowed_fallback(errors::method_not_allowed)

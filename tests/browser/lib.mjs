@@ -1,0 +1,139 @@
+// Shared helpers of the browser tests: the board under test, headless
+// Chromium through playwright-core, screenshots, a tampering proxy.
+import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+
+export const BOARD = (process.env.BOARD_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+export const ARTIFACTS = process.env.ARTIFACTS || path.resolve('../../target/browser-artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+/** Launches Debian's Chromium headless with a fresh, empty profile. */
+export async function launch() {
+  const profile = mkdtempSync(path.join(tmpdir(), 'tallyboard-chromium-'));
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+    viewport: { width: 1100, height: 1400 },
+  });
+  const errors = [];
+  ctx.on('weberror', (e) => errors.push(String(e.error())));
+  return {
+    ctx,
+    errors,
+    async close() {
+      await ctx.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a full-page screenshot as ARTIFACTS/<name>.png. */
+export async function shot(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+export async function getJSON(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return r.json();
+}
+
+/** A station of the board with a logged tally: {station, index, keyIndexes}. */
+export async function stationWithTally(base = BOARD, nth = 0) {
+  const m = await getJSON(`${base}/api/v1/manifest`);
+  let seen = 0;
+  for (const s of m.stations) {
+    const st = await fetch(`${base}/api/v1/stations/${s.id}`).then((r) => r.json());
+    const t = (st.tallies || [])[0];
+    if (t && t.revisions.length) {
+      if (seen++ < nth) continue;
+      return { station: s.id, index: t.revisions.at(-1).index, keyIndexes: st.key_entries.map((e) => e.index) };
+    }
+  }
+  throw new Error('no station has a tally');
+}
+
+/** Clicks "Verify here" in the page and waits for the verdict. */
+export async function runVerify(page) {
+  const box = page.locator('#verify-here');
+  await box.locator('button.verify-button').click();
+  await page.waitForFunction(
+    () => ['verified', 'failed', 'error'].includes(document.querySelector('#verify-here')?.getAttribute('data-state')),
+    null,
+    { timeout: 60_000 }
+  );
+  const state = await box.getAttribute('data-state');
+  const checks = await box.locator('li.verify-check').evaluateAll((lis) =>
+    lis.map((li) => ({
+      id: li.getAttribute('data-check'),
+      status: li.getAttribute('data-status'),
+      mark: li.querySelector('.verify-mark').textContent,
+      text: li.textContent,
+    }))
+  );
+  const verdict = await box.locator('.verify-verdict').textContent();
+  return { state, checks, verdict };
+}
+
+/**
+ * A proxy in front of the board that alters the served copy of one
+ * station's entry: in every /tile/entries/* response holding the entry, one
+ * digit of its "valid" line is changed (the length stays the same). Returns
+ * {url, close, hits}.
+ */
+export async function tamperingProxy(station) {
+  const target = new URL(BOARD);
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    const up = http.request(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
+      (r) => {
+        const chunks = [];
+        r.on('data', (c) => chunks.push(c));
+        r.on('end', () => {
+          let body = Buffer.concat(chunks);
+          if (req.url.startsWith('/tile/entries/') && r.statusCode === 200) {
+            body = Buffer.from(body);
+            const at = body.lastIndexOf(Buffer.from(`\nstation ${station}\nrevision `));
+            const v = at < 0 ? -1 : body.indexOf('\nvalid ', at);
+            if (v >= 0) {
+              const d = v + 7;
+              body[d] = body[d] === 0x39 ? 0x31 : body[d] + 1;
+              hits++;
+            }
+          }
+          const headers = { ...r.headers };
+          delete headers['content-length'];
+          delete headers['transfer-encoding'];
+          res.writeHead(r.statusCode, headers);
+          res.end(body);
+        });
+      }
+    );
+    up.on('error', (e) => {
+      res.writeHead(502);
+      res.end(String(e));
+    });
+    req.pipe(up);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    hits: () => hits,
+    close: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+/** Whether the results site (the h-site branch's pages) is served. */
+export async function siteAvailable() {
+  const r = await fetch(`${BOARD}/`);
+  const ct = r.headers.get('content-type') || '';
+  return r.ok && ct.startsWith('text/html');
+}

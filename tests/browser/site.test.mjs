@@ -1,0 +1,134 @@
+// The results site in headless Chromium (pages of src/site, spec/site.md):
+// drill down from the national page to a station and verify it there;
+// switch language; search with Arabic letters for a name written with
+// Persian ones; watch a live update arrive. Skipped, saying so, when the
+// board under test serves no site (the h-site branch not merged yet).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync } from 'node:fs';
+import { BOARD, launch, shot, runVerify, siteAvailable } from './lib.mjs';
+
+let browser;
+let site = false;
+before(async () => {
+  site = await siteAvailable();
+  if (site) browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+const need = (t) => {
+  if (!site) t.skip(`no results site at ${BOARD}/ (the site's pages are not in this build)`);
+  return site;
+};
+
+/** Follows the first link whose href starts with one of the prefixes. */
+async function follow(page, prefixes) {
+  for (const p of prefixes) {
+    const a = page.locator(`a[href^="${p}"]`).first();
+    if (await a.count()) {
+      const href = await a.getAttribute('href');
+      await Promise.all([page.waitForLoadState('load'), a.click()]);
+      return href;
+    }
+  }
+  throw new Error(`no link to ${prefixes.join(' or ')} on ${page.url()}`);
+}
+
+test('drill down from the national page to a station and verify it there', async (t) => {
+  if (!need(t)) return;
+  const page = await browser.ctx.newPage();
+  await page.goto(`${BOARD}/`);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'fa');
+  assert.equal(await page.locator('html').getAttribute('dir'), 'rtl');
+  await shot(page, 'site-national-fa');
+  // nation → contest → province → county → station: always follow the
+  // deepest kind of link the page offers (breadcrumbs lead back up).
+  const trail = [];
+  while (!page.url().includes('/station/') && trail.length < 6) {
+    trail.push(await follow(page, ['/station/', '/county/', '/province/', '/contest/']));
+  }
+  assert.ok(page.url().includes('/station/'), `reached a station: ${trail.join(' → ')}`);
+  assert.ok(trail.length <= 5, `a few clicks: ${trail.join(' → ')}`);
+  await shot(page, 'site-station-fa');
+  const box = page.locator('#verify-here');
+  assert.equal(await box.count(), 1, 'the station page has a verify box');
+  assert.ok(await box.getAttribute('data-index'));
+  const r = await runVerify(page);
+  await shot(page, 'site-station-verified-fa');
+  assert.equal(r.state, 'verified', JSON.stringify(r, null, 1));
+  for (const c of r.checks) assert.ok(['pass', 'info'].includes(c.status), `${c.id}: ${c.text}`);
+  assert.match(r.verdict, /^تأیید شد/);
+  await page.close();
+});
+
+test('the checkpoint page verifies in the browser', async (t) => {
+  if (!need(t)) return;
+  const page = await browser.ctx.newPage();
+  await page.goto(`${BOARD}/en/checkpoints`);
+  const r = await runVerify(page);
+  await shot(page, 'site-checkpoints-en');
+  assert.equal(r.state, 'verified', JSON.stringify(r, null, 1));
+  assert.ok(r.checks.some((c) => c.id === 'witness-cosignatures'));
+  await page.close();
+});
+
+test('switch language', async (t) => {
+  if (!need(t)) return;
+  const page = await browser.ctx.newPage();
+  await page.goto(`${BOARD}/`);
+  const faTitle = await page.title();
+  await Promise.all([page.waitForLoadState('load'), page.locator('a.lang').first().click()]);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  assert.equal(await page.locator('html').getAttribute('dir'), 'ltr');
+  assert.notEqual(await page.title(), faTitle);
+  assert.match(await page.locator('body').textContent(), /[A-Za-z]{4,}/);
+  await shot(page, 'site-national-en');
+  await Promise.all([page.waitForLoadState('load'), page.locator('a.lang').first().click()]);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'fa');
+  await page.close();
+});
+
+test('search with Arabic letters finds a name written with Persian ones', async (t) => {
+  if (!need(t)) return;
+  const m = await fetch(`${BOARD}/api/v1/manifest`).then((r) => r.json());
+  const cand = m.contests.flatMap((c) => c.candidates).find((c) => /[یک]/.test(c.name_fa));
+  assert.ok(cand, 'a candidate name with ی or ک');
+  const word = cand.name_fa.split(' ').find((w) => /[یک]/.test(w));
+  const arabic = word.replace(/ی/g, 'ي').replace(/ک/g, 'ك');
+  assert.notEqual(arabic, word);
+  const page = await browser.ctx.newPage();
+  await page.goto(`${BOARD}/`);
+  await page.locator('input[name="q"]').first().fill(arabic);
+  await Promise.all([page.waitForLoadState('load'), page.locator('input[name="q"]').first().press('Enter')]);
+  assert.match(page.url(), /\/search\?/);
+  await shot(page, 'site-search-arabic-letters');
+  const text = await page.locator('main, body').first().textContent();
+  assert.ok(text.includes(cand.name_fa), `found ${cand.name_fa} searching ${arabic}`);
+  await page.close();
+});
+
+test('a live update arrives without reload', async (t) => {
+  if (!need(t)) return;
+  const held = process.env.HELD_DIR && `${process.env.HELD_DIR}/0.entry`;
+  if (!held || !existsSync(held)) return t.skip('no held-back entry (run through tests/browser/run.sh)');
+  const page = await browser.ctx.newPage();
+  await page.goto(`${BOARD}/`);
+  const marker = await page.evaluate(() => (window.__notReloaded = 'yes'));
+  const before = await page.locator('[data-live="size"]').first().textContent();
+  const r = await fetch(`${BOARD}/api/v1/entries`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain; charset=utf-8', accept: 'application/json' },
+    body: readFileSync(held),
+  });
+  assert.ok(r.status === 201 || r.status === 200, `submitted: HTTP ${r.status}`);
+  await page.waitForFunction(
+    (b) => document.querySelector('[data-live="size"]').textContent !== b,
+    before,
+    { timeout: 15_000 }
+  );
+  await shot(page, 'site-live-update');
+  assert.equal(await page.evaluate(() => window.__notReloaded), marker, 'the page was not reloaded');
+  assert.ok(await page.locator('[data-live].changed').count(), 'changed figures are marked');
+  await page.close();
+});
