@@ -126,6 +126,8 @@ pub fn router(st: AppState) -> Router {
         .route("/exports/nist-err.json", get(api::export_nist))
         .route("/log", get(api::log_info))
         .route("/manifest", get(api::manifest))
+        // The same blob at the path the verifier reads (spec/verification.md).
+        .route("/manifest.json", get(api::manifest))
         .route("/openapi.json", get(openapi::openapi_json));
     let cors = CorsLayer::new()
         .allow_origin(Any)
