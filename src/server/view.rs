@@ -147,11 +147,11 @@ impl View {
                 .apply(index, t)
                 .map_err(|err| anyhow!("entry {index}: {err}"))?,
             Entry::Annulment(a) => {
-                if self
+                let newly = self
                     .aggregator
                     .annul(&a.station, &a.contest)
-                    .map_err(|err| anyhow!("entry {index}: {err}"))?
-                {
+                    .map_err(|err| anyhow!("entry {index}: {err}"))?;
+                if newly {
                     self.annulled.push((a.station.clone(), a.contest.clone()));
                 }
             }
