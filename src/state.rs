@@ -1,13 +1,14 @@
 //! The board's in-memory view of what the log holds, for validation and
 //! station look-ups. It is derived: rebuilt on every open by replaying the
 //! stored entries, so it can never disagree with the log. Its size is
-//! bounded by the manifest (stations × contests × revisions), not by the
-//! log's length.
+//! bounded by the manifest (stations × contests × revisions), plus one
+//! 32-byte leaf hash per entry (for approvals, which name a tally by index
+//! and leaf hash).
 
 use std::collections::HashMap;
 use tallyboard_core::entry::Entry;
-use tallyboard_core::validate::{KeyState, LogView, TallyRef};
-use tallyboard_core::Hash;
+use tallyboard_core::validate::{KeyState, LogView, Supervision, TallyRef, ValidationError};
+use tallyboard_core::{ErrorCode, Hash};
 
 /// Everything logged about one station.
 #[derive(Clone, Debug, Default)]
@@ -21,17 +22,28 @@ pub struct StationRecord {
 }
 
 /// The replayed state.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct LogState {
     /// Whether the manifest commitment is logged.
     pub committed: bool,
     /// Per station.
     pub stations: HashMap<String, StationRecord>,
+    /// The leaf hash of every entry, by index.
+    pub leaves: Vec<Hash>,
+    /// Annulments, approvals, contest approvals and lots.
+    pub supervision: Supervision,
+    /// Indexes of supervisor and authority decisions (approvals,
+    /// annulments, contest approvals, lot draws, announcements), in log order.
+    pub decisions: Vec<u64>,
 }
 
 impl LogState {
-    /// Applies an entry that has been accepted at `index`.
+    /// Applies an entry that has been accepted at `index` (entries are
+    /// applied in index order).
     pub fn apply(&mut self, index: u64, leaf: Hash, entry: &Entry) {
+        debug_assert_eq!(index, self.leaves.len() as u64);
+        self.leaves.push(leaf);
+        self.supervision.apply(index, entry);
         match entry {
             Entry::ManifestCommitment(_) => self.committed = true,
             Entry::StationKey(k) => {
@@ -57,6 +69,11 @@ impl LogState {
                         revision: t.revision,
                     });
             }
+            Entry::Approval(_)
+            | Entry::Annulment(_)
+            | Entry::ContestApproval(_)
+            | Entry::LotDraw(_)
+            | Entry::Announcement(_) => self.decisions.push(index),
         }
     }
 }
@@ -82,5 +99,27 @@ impl LogView for LogState {
     fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef> {
         let list = self.stations.get(station)?.tallies.get(contest)?;
         list.iter().find(|t| t.revision == revision).copied()
+    }
+
+    fn size(&self) -> u64 {
+        self.leaves.len() as u64
+    }
+
+    fn leaf_at(&self, index: u64) -> Option<Hash> {
+        self.leaves.get(usize::try_from(index).ok()?).copied()
+    }
+
+    fn supervision(&self) -> &Supervision {
+        &self.supervision
+    }
+
+    /// The state holds no entries: the board's writer checks contest
+    /// approvals and announcements through `board::BoardView`, which reads
+    /// them from the store.
+    fn results_entries(&self, _size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
+        Err(ValidationError::new(
+            ErrorCode::Storage,
+            "results need the stored entries; this view holds only the state",
+        ))
     }
 }

@@ -449,7 +449,7 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
         (
             "reserved entry type",
             Req::Entry(edited(&s, 2, |t| {
-                t.replace("tallyboard/tally/v1", "tallyboard/approval/v1")
+                t.replace("tallyboard/tally/v1", "tallyboard/witness-evidence/v1")
             })),
             400,
             "entry.type-not-accepted",
@@ -921,6 +921,11 @@ fn openapi_document_lists_every_route() {
         ("/api/v1/checkpoints/{size}", "get"),
         ("/api/v1/stations/{station}", "get"),
         ("/api/v1/totals", "get"),
+        ("/api/v1/announcements", "get"),
+        ("/api/v1/results/{contest}", "get"),
+        ("/api/v1/exports/results.csv", "get"),
+        ("/api/v1/exports/results.json", "get"),
+        ("/api/v1/exports/nist-err.json", "get"),
         ("/api/v1/log", "get"),
         ("/api/v1/manifest", "get"),
         ("/api/v1/witnessed", "get"),

@@ -212,3 +212,74 @@ fn entries_durable_before_their_checkpoint_are_covered_on_open() {
     assert_eq!(b.latest().checkpoint.size, 6);
     assert_eq!(b.store().checkpoint_sizes().expect("sizes"), vec![0, 6]);
 }
+
+/// Announcements and contest approvals are recomputed from the stored
+/// entries plus those accepted earlier in the same batch, and survive a
+/// reopen.
+#[test]
+fn announcements_are_checked_within_a_batch_and_across_batches() {
+    use tallyboard_core::entry::announcement;
+    use tallyboard_core::entry::{AnnouncementStatus, SignedEntry};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = election(6);
+    let mut b = Board::create(dir.path(), e.manifest_bytes(), log_key()).expect("create");
+    let setup = setup(&e);
+    b.append_bytes(&setup).expect("append");
+    // Stored: setup and tallies 0..3. Pending in the next batch: tallies
+    // 3..6, an annulment, then announcements whose size covers them.
+    let first: Vec<Vec<u8>> = (0..3).map(|i| e.signed_tally(i)).collect();
+    b.append_bytes(&first).expect("append");
+    let mut log: Vec<Vec<u8>> = setup.iter().chain(first.iter()).cloned().collect();
+    let mut batch: Vec<Vec<u8>> = (3..6).map(|i| e.signed_tally(i)).collect();
+    batch.push(e.annulment_entry(4, "ballot-stuffing", "observers"));
+    log.extend(batch.iter().cloned());
+    let parsed: Vec<_> = log
+        .iter()
+        .map(|x| SignedEntry::parse(x).expect("parses").entry)
+        .collect();
+    let size = parsed.len() as u64;
+    let st = announcement::expected(
+        e.manifest(),
+        parsed.iter().enumerate().map(|(i, x)| (i as u64, x)),
+        "president",
+        size,
+    )
+    .expect("recomputes");
+    assert_eq!(st.stations_counted, 5);
+    let mut wrong = st.clone();
+    wrong.valid -= 1;
+    batch.push(e.announcement_entry(&wrong, AnnouncementStatus::Partial));
+    batch.push(e.announcement_entry(&st, AnnouncementStatus::Final));
+    batch.push(e.contest_approval_entry(&st));
+    batch.push(e.announcement_entry(&st, AnnouncementStatus::Partial));
+    let out = b.append_bytes(&batch).expect("append");
+    let codes: Vec<Option<ErrorCode>> = out
+        .iter()
+        .map(|o| match o {
+            Outcome::Rejected(e) => Some(e.code()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            None,
+            None,
+            None,
+            None,
+            Some(ErrorCode::AnnouncementMismatch),
+            Some(ErrorCode::AnnouncementNotApproved),
+            None,
+            None
+        ]
+    );
+    // In a later batch, against the store alone.
+    let fin = e.announcement_entry(&st, AnnouncementStatus::Final);
+    assert_eq!(appended(&b.append_bytes(&[fin]).expect("append")), 1);
+    let end = b.size();
+    drop(b);
+    let b = Board::open(dir.path(), log_key()).expect("reopen");
+    assert_eq!(b.size(), end);
+    assert_eq!(b.state().supervision.annulled_count(), 1);
+    assert_eq!(b.state().decisions.len(), 4);
+}

@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`: proofs, earlier checkpoints, entries,
-//! stations, totals, the log's identity and the manifest. Hashes are
+//! stations, totals, announcements, results and exports, the log's
+//! identity and the manifest. Hashes are
 //! lowercase hex. Every answer is computed at one checkpoint size, which it
 //! names, so a client can check it against that signed checkpoint.
 
@@ -13,9 +14,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use tallyboard_core::entry::{Entry, SignedEntry};
+use std::collections::BTreeMap;
+use tallyboard_core::aggregate::{CheckpointRef, DocumentOptions, ResultsDocument};
+use tallyboard_core::entry::{AnnouncementStatus, Entry, SignedEntry};
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::merkle::{self, MerkleError};
+use tallyboard_core::results_export::{self, NistDetail, NistOptions, ReportStatus};
 use tallyboard_core::Hash;
 use utoipa::{IntoParams, ToSchema};
 
@@ -318,6 +322,54 @@ pub fn entry_fields(e: &Entry) -> Value {
             "votes": t.votes.iter().map(|(c, v)| json!({"candidate": c, "votes": v})).collect::<Vec<_>>(),
             "minutes_sha256": t.minutes_sha256.map(|h| h.to_hex()),
         }),
+        Entry::Approval(a) => json!({
+            "election": a.election,
+            "station": a.station,
+            "contest": a.contest,
+            "index": a.index,
+            "leaf_sha256": a.leaf_sha256.to_hex(),
+        }),
+        Entry::Annulment(a) => json!({
+            "election": a.election,
+            "station": a.station,
+            "contest": a.contest,
+            "reason_code": a.reason_code,
+            "reason": a.reason,
+        }),
+        Entry::ContestApproval(c) => json!({
+            "election": c.election,
+            "contest": c.contest,
+            "size": c.size,
+            "results_sha256": c.results_sha256.to_hex(),
+        }),
+        Entry::LotDraw(l) => json!({
+            "election": l.election, "contest": l.contest, "among": l.among, "order": l.order,
+        }),
+        Entry::Announcement(a) => {
+            let s = &a.statement;
+            json!({
+                "election": s.election,
+                "contest": s.contest,
+                "size": s.size,
+                "status": a.status.as_str(),
+                "stations_counted": s.stations_counted,
+                "stations_expected": s.stations_expected,
+                "stations_annulled": s.stations_annulled,
+                "counterfoils": s.counterfoils,
+                "ballots_in_box": s.ballots_in_box,
+                "votes_taken": s.votes_taken,
+                "void_taken": s.void_taken,
+                "void_not_taken": s.void_not_taken,
+                "valid": s.valid,
+                "votes": s.votes.iter().map(|(c, v)| json!({"candidate": c, "votes": v})).collect::<Vec<_>>(),
+                "outcome": s.outcome,
+                "elected": s.elected,
+                "runoff": s.runoff,
+                "reserves": s.reserves,
+                "lot_needed": s.lot_needed,
+                "results_sha256": s.sha256().to_hex(),
+            })
+        }
     }
 }
 
@@ -513,9 +565,17 @@ pub struct ContestTotalsJson {
     pub contest: String,
     /// Stations the manifest assigns to this contest.
     pub stations_expected: u64,
+    /// Stations with at least one tally.
+    pub stations_reported: u64,
+    /// Stations whose latest tally is a revision.
+    pub stations_revised: u64,
+    /// Stations whose box a supervisor annulled (reported or not); they
+    /// count zero in `standing`.
+    pub stations_annulled: u64,
     /// Sum of each station's first tally (revision 1).
     pub counted: FiguresJson,
-    /// Sum of each station's latest revision: the standing result.
+    /// Sum of each station's latest revision, annulled boxes excluded: the
+    /// standing result.
     pub standing: FiguresJson,
 }
 
@@ -536,24 +596,22 @@ pub struct TotalsJson {
 pub async fn totals(State(st): State<AppState>) -> Json<TotalsJson> {
     let m = st.manifest.manifest();
     let v = st.view();
-    let empty = super::view::ContestTotals::default();
     let contests = m
         .contests
         .iter()
-        .map(|c| {
-            let mut codes: Vec<u32> = c.candidates.iter().map(|k| k.code).collect();
-            codes.sort_unstable();
-            let t = v.totals.contests.get(&c.id).unwrap_or(&empty);
-            ContestTotalsJson {
+        .filter_map(|c| {
+            let t = v.aggregator.contest_totals(&c.id)?;
+            let codes = v.aggregator.candidates(&c.id)?;
+            let standing_stations = t.stations_reported - v.annulled_reported(&c.id);
+            Some(ContestTotalsJson {
                 contest: c.id.clone(),
-                stations_expected: m
-                    .stations
-                    .iter()
-                    .filter(|s| s.contests.contains(&c.id))
-                    .count() as u64,
-                counted: t.counted.to_json(&codes),
-                standing: t.standing.to_json(&codes),
-            }
+                stations_expected: t.stations_expected,
+                stations_reported: t.stations_reported,
+                stations_revised: t.stations_revised,
+                stations_annulled: t.stations_annulled,
+                counted: FiguresJson::from_sums(&t.counted, codes, t.stations_reported),
+                standing: FiguresJson::from_sums(&t.standing, codes, standing_stations),
+            })
         })
         .collect();
     Json(TotalsJson {
@@ -561,6 +619,239 @@ pub async fn totals(State(st): State<AppState>) -> Json<TotalsJson> {
         checkpoint: String::from_utf8_lossy(&v.latest.bytes).into_owned(),
         contests,
     })
+}
+
+// ---------------------------------------------------------------- announcements
+
+/// A logged announcement.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnnouncementJson {
+    /// Its log index.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf_hash: String,
+    /// Contest id.
+    pub contest: String,
+    /// The log size the results are bound to.
+    pub size: u64,
+    /// `partial` or `final`.
+    pub status: String,
+    /// SHA-256 of its results statement (what a contest approval names).
+    pub results_sha256: String,
+    /// Every field of the entry (see `spec/announcements.md`).
+    #[schema(value_type = Object)]
+    pub fields: Value,
+}
+
+/// Every logged announcement, and the latest per contest.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnnouncementsJson {
+    /// The checkpoint size this answer reflects.
+    pub checkpoint_size: u64,
+    /// Every announcement, in log order.
+    pub announcements: Vec<AnnouncementJson>,
+    /// Per contest id: its latest announcement (partial or final).
+    pub latest: BTreeMap<String, AnnouncementJson>,
+    /// Per contest id: its latest final announcement.
+    pub latest_final: BTreeMap<String, AnnouncementJson>,
+}
+
+fn announcement_json(r: &super::view::AnnouncementRecord) -> AnnouncementJson {
+    let a = &r.announcement;
+    AnnouncementJson {
+        index: r.index,
+        leaf_hash: r.leaf.to_hex(),
+        contest: a.statement.contest.clone(),
+        size: a.statement.size,
+        status: a.status.as_str().to_owned(),
+        results_sha256: a.statement.sha256().to_hex(),
+        fields: entry_fields(&Entry::Announcement(a.clone())),
+    }
+}
+
+/// `GET /api/v1/announcements`.
+#[utoipa::path(get, path = "/api/v1/announcements", tag = "results",
+    responses((status = 200, body = AnnouncementsJson)))]
+pub async fn announcements(State(st): State<AppState>) -> Json<AnnouncementsJson> {
+    let v = st.view();
+    let mut latest = BTreeMap::new();
+    let mut latest_final = BTreeMap::new();
+    for r in &v.announcements {
+        let c = r.announcement.statement.contest.clone();
+        if r.announcement.status == AnnouncementStatus::Final {
+            latest_final.insert(c.clone(), announcement_json(r));
+        }
+        latest.insert(c, announcement_json(r));
+    }
+    Json(AnnouncementsJson {
+        checkpoint_size: v.latest.checkpoint.size,
+        announcements: v.announcements.iter().map(announcement_json).collect(),
+        latest,
+        latest_final,
+    })
+}
+
+// ---------------------------------------------------------------- results and exports
+
+/// Query of `GET /api/v1/results/{contest}`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ResultsQuery {
+    /// `true` to include every station's box (about 59,000 per national contest).
+    pub stations: Option<String>,
+}
+
+fn flag(name: &str, v: Option<&str>) -> Result<bool, ApiError> {
+    match v {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(x) => Err(ApiError::bad_param(format!(
+            "{name} must be true or false, not {x:?}"
+        ))),
+    }
+}
+
+/// The results document of the view's latest checkpoint, with each
+/// contest's decision under the lots logged so far.
+fn results_document(v: &super::view::View, stations: bool) -> ResultsDocument {
+    let cp = &v.latest.checkpoint;
+    v.aggregator.document(&DocumentOptions {
+        stations,
+        checkpoint: Some(CheckpointRef::new(cp.size, &cp.root)),
+        decide: true,
+        lots: v.lots.clone(),
+    })
+}
+
+fn json_bytes(body: Vec<u8>) -> Response {
+    text_response(body, "application/json", "no-cache")
+}
+
+/// `GET /api/v1/results/{contest}`.
+#[utoipa::path(get, path = "/api/v1/results/{contest}", tag = "results",
+    params(("contest" = String, Path, description = "Contest id from the manifest"), ResultsQuery),
+    responses(
+        (status = 200, description = "The results document (spec/aggregation.md §5) of this contest at the latest checkpoint, with the rules' decision", content_type = "application/json", body = Object),
+        (status = 404, description = "Not a contest of the manifest", body = super::errors::ErrorBody),
+    ))]
+pub async fn results(
+    State(st): State<AppState>,
+    id: PathResult<String>,
+    q: QueryResult<ResultsQuery>,
+) -> Result<Response, ApiError> {
+    let id = path_value(id)?;
+    let q = query_value(q)?;
+    let stations = flag("stations", q.stations.as_deref())?;
+    if st.manifest.contest(&id).is_none() {
+        return Err(ApiError::not_found(format!(
+            "contest {id} is not in the manifest"
+        )));
+    }
+    let mut doc = results_document(&st.view(), stations);
+    doc.contests.retain(|c| c.id == id);
+    Ok(json_bytes(doc.to_bytes()))
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// The NIST report's status at the view's checkpoint: `certified` when
+/// every contest has a final announcement at exactly this size,
+/// `unofficial-complete` when every expected station has reported every
+/// contest, else `unofficial-partial`.
+fn report_status(v: &super::view::View, doc: &ResultsDocument) -> ReportStatus {
+    let size = v.latest.checkpoint.size;
+    let certified = doc.contests.iter().all(|c| {
+        v.announcements.iter().any(|r| {
+            r.announcement.status == AnnouncementStatus::Final
+                && r.announcement.statement.contest == c.id
+                && r.announcement.statement.size == size
+        })
+    });
+    if certified && !doc.contests.is_empty() {
+        return ReportStatus::Certified;
+    }
+    let complete = doc.contests.iter().all(|c| {
+        c.top()
+            .is_some_and(|t| t.stations_reported == t.stations_expected)
+    });
+    if complete {
+        ReportStatus::UnofficialComplete
+    } else {
+        ReportStatus::UnofficialPartial
+    }
+}
+
+fn export_err(e: tallyboard_core::results_export::ExportError) -> ApiError {
+    ApiError::storage(format!("export failed: {e}"))
+}
+
+/// `GET /api/v1/exports/results.csv`.
+#[utoipa::path(get, path = "/api/v1/exports/results.csv", tag = "results",
+    responses((status = 200, description = "Results at the latest checkpoint as CSV (spec/exports.md): nation, constituencies, provinces and counties", content_type = "text/csv", body = String)))]
+pub async fn export_csv(State(st): State<AppState>) -> Result<Response, ApiError> {
+    let (doc, cp) = {
+        let v = st.view();
+        let cp = &v.latest.checkpoint;
+        (
+            results_document(&v, false),
+            CheckpointRef::new(cp.size, &cp.root),
+        )
+    };
+    let body = results_export::csv(&st.manifest, &doc, &cp).map_err(export_err)?;
+    Ok(text_response(body, "text/csv; charset=utf-8", "no-cache"))
+}
+
+/// `GET /api/v1/exports/results.json`.
+#[utoipa::path(get, path = "/api/v1/exports/results.json", tag = "results",
+    responses((status = 200, description = "The results document at the latest checkpoint (spec/exports.md), every contest with its decision", content_type = "application/json", body = Object)))]
+pub async fn export_json(State(st): State<AppState>) -> Result<Response, ApiError> {
+    let (doc, cp) = {
+        let v = st.view();
+        let cp = &v.latest.checkpoint;
+        (
+            results_document(&v, false),
+            CheckpointRef::new(cp.size, &cp.root),
+        )
+    };
+    let body = results_export::json(&st.manifest, &doc, &cp).map_err(export_err)?;
+    Ok(json_bytes(body))
+}
+
+/// `GET /api/v1/exports/nist-err.json`.
+#[utoipa::path(get, path = "/api/v1/exports/nist-err.json", tag = "results",
+    responses((status = 200, description = "NIST SP 1500-100 v2 election results report at the latest checkpoint (counties level)", content_type = "application/json", body = Object)))]
+pub async fn export_nist(State(st): State<AppState>) -> Result<Response, ApiError> {
+    let (doc, cp, status) = {
+        let v = st.view();
+        let cp = &v.latest.checkpoint;
+        let doc = results_document(&v, false);
+        let status = report_status(&v, &doc);
+        (doc, CheckpointRef::new(cp.size, &cp.root), status)
+    };
+    let opts = NistOptions::new(status, NistDetail::Counties, &utc_now());
+    let body = results_export::nist_report(&st.manifest, &doc, &cp, &opts).map_err(export_err)?;
+    Ok(json_bytes(body))
 }
 
 // ---------------------------------------------------------------- identity

@@ -121,7 +121,13 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::ManifestAlreadyCommitted
         | C::ManifestNotCommitted
         | C::StationKeyAlreadyRegistered
-        | C::StationKeyMismatch => StatusCode::CONFLICT,
+        | C::StationKeyMismatch
+        | C::SupervisionNotLatest
+        | C::SupervisionBoxAnnulled
+        | C::SupervisionAlreadyAnnulled
+        | C::SupervisionAlreadyApproved
+        | C::AnnouncementNotApproved
+        | C::LotAlreadyDrawn => StatusCode::CONFLICT,
         // Well-formed, but not consistent with the manifest or the arithmetic rules.
         C::WrongElection
         | C::UnknownStation
@@ -133,7 +139,13 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::TallyVotesTaken
         | C::TallyCounterfoils
         | C::TallyVoteSum
-        | C::TallyCountTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::TallyCountTooLarge
+        | C::SupervisionIndexOutOfRange
+        | C::SupervisionLeafMismatch
+        | C::SupervisionNotATally
+        | C::SupervisionResultsMismatch
+        | C::ResultsSizeOutOfRange
+        | C::AnnouncementMismatch => StatusCode::UNPROCESSABLE_ENTITY,
         C::NotFound => StatusCode::NOT_FOUND,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::BodyTooLarge | C::EntryTooLarge | C::NoteTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

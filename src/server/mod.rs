@@ -6,8 +6,8 @@
 //! | `sequencer.rs` | the single writer thread and group commit |
 //! | `write.rs` | `POST /api/v1/entries` (receipts) and blobs |
 //! | `read.rs` | C2SP tlog-tiles read path: `/checkpoint`, `/tile/...` |
-//! | `api.rs` | JSON API: proofs, checkpoints, entries, stations, totals |
-//! | `view.rs` | the published view (checkpoint, state, totals) |
+//! | `api.rs` | JSON API: proofs, checkpoints, entries, stations, totals, announcements, results, exports |
+//! | `view.rs` | the published view (checkpoint, state, aggregated results, announcements) |
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
 //! | `openapi.rs` | the OpenAPI 3 document |
@@ -125,9 +125,16 @@ pub fn router(st: AppState) -> Router {
         .route("/checkpoints/{size}", get(api::checkpoint_at))
         .route("/stations/{station}", get(api::station))
         .route("/totals", get(api::totals))
+        .route("/announcements", get(api::announcements))
+        .route("/results/{contest}", get(api::results))
+        .route("/exports/results.csv", get(api::export_csv))
+        .route("/exports/results.json", get(api::export_json))
+        .route("/exports/nist-err.json", get(api::export_nist))
         .route("/log", get(api::log_info))
         .route("/manifest", get(api::manifest))
         .route("/witnessed", get(witnessing::witnessed))
+        // The same blob at the path the verifier reads (spec/verification.md).
+        .route("/manifest.json", get(api::manifest))
         .route("/openapi.json", get(openapi::openapi_json));
     let cors = CorsLayer::new()
         .allow_origin(Any)

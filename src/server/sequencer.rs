@@ -143,8 +143,11 @@ fn commit(board: &mut Board, jobs: Vec<Job>, view: &RwLock<View>, metrics: &Metr
         };
         for (o, e) in outcomes.iter().zip(&entries) {
             if let Outcome::Appended { index, leaf } = o {
-                v.state.apply(*index, *leaf, e);
-                v.totals.apply(e);
+                if let Err(err) = v.apply(*index, *leaf, e) {
+                    // The board validated the entry, so the aggregator
+                    // cannot refuse it; if it does, say so loudly.
+                    tracing::error!(error = %format!("{err:#}"), index, "the published totals could not take an appended entry");
+                }
                 appended += 1;
             }
         }

@@ -1,6 +1,12 @@
 //! The server's published view of the log: the latest signed checkpoint,
 //! a copy of the log state (for parallel signature checks and station
-//! look-ups) and the running totals, all as of that checkpoint.
+//! look-ups), the aggregated results and the announcements, all as of that
+//! checkpoint.
+//!
+//! Totals come from `tallyboard_core::aggregate::Aggregator`, updated
+//! incrementally: each committed tally touches its box and the box's chain
+//! of regions, each committed annulment takes the box out of the standing
+//! sum. Lots and announcements are kept as logged.
 //!
 //! Only the writer changes it, once per batch, after the batch is durable
 //! and its checkpoint signed; readers take a read lock and see one
@@ -11,10 +17,13 @@ use crate::state::LogState;
 use crate::store::Store;
 use anyhow::{anyhow, Result};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use tallyboard_core::entry::{Entry, SignedEntry, Tally};
+use tallyboard_core::aggregate::{Aggregator, Level, Sums};
+use tallyboard_core::entry::{Announcement, Entry, SignedEntry};
 use tallyboard_core::manifest::ValidatedManifest;
+use tallyboard_core::rules::LotDraw;
+use tallyboard_core::Hash;
 use utoipa::ToSchema;
 
 /// Votes for one candidate.
@@ -26,23 +35,11 @@ pub struct CandidateVotes {
     pub votes: u64,
 }
 
-/// Summed figures of a set of tallies.
-#[derive(Clone, Debug, Default)]
-pub struct Figures {
-    stations: u64,
-    counterfoils: u64,
-    ballots_in_box: u64,
-    votes_taken: u64,
-    void_taken: u64,
-    void_not_taken: u64,
-    valid: u64,
-    votes: BTreeMap<u32, u64>,
-}
-
 /// Summed figures, as published.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct FiguresJson {
-    /// Stations whose tallies are summed.
+    /// Stations whose tallies are summed (for `standing`: reported boxes
+    /// that are not annulled).
     pub stations: u64,
     /// Sum of counterfoils.
     pub counterfoils: u64,
@@ -60,88 +57,52 @@ pub struct FiguresJson {
     pub votes: Vec<CandidateVotes>,
 }
 
-impl Figures {
-    fn add(&mut self, t: &Tally, sign: i8) {
-        let f = |acc: &mut u64, v: u64| {
-            *acc = if sign > 0 {
-                acc.saturating_add(v)
-            } else {
-                acc.saturating_sub(v)
-            }
-        };
-        f(&mut self.stations, 1);
-        f(&mut self.counterfoils, t.counterfoils);
-        f(&mut self.ballots_in_box, t.ballots_in_box);
-        f(&mut self.votes_taken, t.votes_taken);
-        f(&mut self.void_taken, t.void_taken);
-        f(&mut self.void_not_taken, t.void_not_taken);
-        f(&mut self.valid, t.valid);
-        for &(c, v) in &t.votes {
-            f(self.votes.entry(c).or_insert(0), v);
-        }
-    }
-
-    /// The published form, listing every candidate of `candidates`.
-    pub fn to_json(&self, candidates: &[u32]) -> FiguresJson {
+impl FiguresJson {
+    /// The published form of an aggregator sum; `codes` are the contest's
+    /// candidates in manifest order (the order of `s.votes`).
+    pub fn from_sums(s: &Sums, codes: &[u32], stations: u64) -> FiguresJson {
+        let mut votes: Vec<CandidateVotes> = codes
+            .iter()
+            .zip(&s.votes)
+            .map(|(&candidate, &votes)| CandidateVotes { candidate, votes })
+            .collect();
+        votes.sort_by_key(|v| v.candidate);
         FiguresJson {
-            stations: self.stations,
-            counterfoils: self.counterfoils,
-            ballots_in_box: self.ballots_in_box,
-            votes_taken: self.votes_taken,
-            void_taken: self.void_taken,
-            void_not_taken: self.void_not_taken,
-            valid: self.valid,
-            votes: candidates
-                .iter()
-                .map(|&c| CandidateVotes {
-                    candidate: c,
-                    votes: self.votes.get(&c).copied().unwrap_or(0),
-                })
-                .collect(),
+            stations,
+            counterfoils: s.counterfoils,
+            ballots_in_box: s.ballots_in_box,
+            votes_taken: s.votes_taken,
+            void_taken: s.void_taken,
+            void_not_taken: s.void_not_taken,
+            valid: s.valid,
+            votes,
         }
     }
 }
 
-/// Totals of one contest.
-#[derive(Clone, Debug, Default)]
-pub struct ContestTotals {
-    /// Sum of each station's first tally (as counted on election night).
-    pub counted: Figures,
-    /// Sum of each station's latest revision (the standing result).
-    pub standing: Figures,
-}
-
-/// Running totals per contest, maintained entry by entry.
-#[derive(Default)]
-pub struct Totals {
-    /// Per contest id.
-    pub contests: HashMap<String, ContestTotals>,
-    latest: HashMap<(String, String), Tally>,
-}
-
-impl Totals {
-    /// Accounts for an appended entry.
-    pub fn apply(&mut self, e: &Entry) {
-        let Entry::Tally(t) = e else { return };
-        let c = self.contests.entry(t.contest.clone()).or_default();
-        let key = (t.station.clone(), t.contest.clone());
-        if t.revision == 1 && t.correction.is_none() {
-            c.counted.add(t, 1);
-        }
-        if let Some(prev) = self.latest.get(&key) {
-            c.standing.add(prev, -1);
-        }
-        c.standing.add(t, 1);
-        self.latest.insert(key, t.clone());
-    }
+/// A logged announcement.
+#[derive(Clone, Debug)]
+pub struct AnnouncementRecord {
+    /// Its index.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf: Hash,
+    /// The announcement.
+    pub announcement: Announcement,
 }
 
 /// What readers see.
 pub struct View {
     /// Log state as of `latest`.
     pub state: LogState,
-    /// Totals as of `latest`.
-    pub totals: Totals,
+    /// Counted and standing totals of every contest at every level, as of `latest`.
+    pub aggregator: Aggregator,
+    /// Lots logged per contest id, in log order.
+    pub lots: BTreeMap<String, Vec<LotDraw>>,
+    /// Annulled boxes (station, contest), in log order.
+    pub annulled: Vec<(String, String)>,
+    /// Announcements, in log order.
+    pub announcements: Vec<AnnouncementRecord>,
     /// The latest signed checkpoint.
     pub latest: Arc<SignedCheckpoint>,
 }
@@ -152,21 +113,74 @@ impl View {
         store: &Store,
         state: &LogState,
         latest: &SignedCheckpoint,
-        _manifest: &ValidatedManifest,
+        manifest: &ValidatedManifest,
     ) -> Result<View> {
-        let mut totals = Totals::default();
+        let mut v = View {
+            state: LogState::default(),
+            aggregator: Aggregator::new(manifest),
+            lots: BTreeMap::new(),
+            annulled: Vec::new(),
+            announcements: Vec::new(),
+            latest: Arc::new(latest.clone()),
+        };
         for item in store.entries(0, latest.checkpoint.size) {
             let (index, bytes) = item?;
             let e = SignedEntry::parse(&bytes).map_err(|e| anyhow!("stored entry {index}: {e}"))?;
-            totals.apply(&e.entry);
+            v.apply_results(index, e.leaf_hash(), &e.entry)?;
         }
-        Ok(View {
-            state: LogState {
-                committed: state.committed,
-                stations: state.stations.clone(),
-            },
-            totals,
-            latest: Arc::new(latest.clone()),
-        })
+        // The board's state already covers these entries (and perhaps more,
+        // not yet checkpointed when it was opened; open() covers those).
+        v.state = state.clone();
+        Ok(v)
+    }
+
+    /// Accounts for an entry appended at `index` (in index order).
+    pub fn apply(&mut self, index: u64, leaf: Hash, e: &Entry) -> Result<()> {
+        self.state.apply(index, leaf, e);
+        self.apply_results(index, leaf, e)
+    }
+
+    fn apply_results(&mut self, index: u64, leaf: Hash, e: &Entry) -> Result<()> {
+        match e {
+            Entry::Tally(t) => self
+                .aggregator
+                .apply(index, t)
+                .map_err(|err| anyhow!("entry {index}: {err}"))?,
+            Entry::Annulment(a) => {
+                let newly = self
+                    .aggregator
+                    .annul(&a.station, &a.contest)
+                    .map_err(|err| anyhow!("entry {index}: {err}"))?;
+                if newly {
+                    self.annulled.push((a.station.clone(), a.contest.clone()));
+                }
+            }
+            Entry::LotDraw(l) => self
+                .lots
+                .entry(l.contest.clone())
+                .or_default()
+                .push(l.draw()),
+            Entry::Announcement(a) => self.announcements.push(AnnouncementRecord {
+                index,
+                leaf,
+                announcement: a.clone(),
+            }),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Boxes of `contest` that have reported and are annulled.
+    pub fn annulled_reported(&self, contest: &str) -> u64 {
+        self.annulled
+            .iter()
+            .filter(|(s, c)| {
+                c == contest
+                    && self
+                        .aggregator
+                        .region(c, Level::Station, s)
+                        .is_some_and(|b| b.stations_reported == 1)
+            })
+            .count() as u64
     }
 }

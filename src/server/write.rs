@@ -242,7 +242,7 @@ fn prepare(st: &AppState, bytes: &[u8]) -> Result<Pre, ApiError> {
     let leaf = signed.leaf_hash();
     let (key, latest) = {
         let v = st.view();
-        let key = validate::required_signer(&signed.entry, &st.manifest, &v.state).ok();
+        let key = validate::required_signer(&signed, &st.manifest, &v.state).ok();
         (key, v.latest.clone())
     };
     if let Some(index) = st.store.index_of_leaf(&leaf).map_err(ApiError::storage)? {

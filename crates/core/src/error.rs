@@ -189,6 +189,31 @@ error_codes! {
     PolicyMalformed => "policy.malformed",
     /// A checkpoint's cosignatures do not satisfy the policy's quorum.
     PolicyQuorumNotMet => "policy.quorum-not-met",
+    // --- supervision, lots and announcements ---
+    /// An approval names an index at or beyond the log's size.
+    SupervisionIndexOutOfRange => "supervision.index-out-of-range",
+    /// An approval's leaf-sha256 is not the leaf hash of the entry at its index.
+    SupervisionLeafMismatch => "supervision.leaf-mismatch",
+    /// The entry an approval names is not a tally of that station and contest.
+    SupervisionNotATally => "supervision.not-a-tally",
+    /// An approval names a tally that a later revision has superseded.
+    SupervisionNotLatest => "supervision.not-latest",
+    /// The box (station, contest) is annulled: it cannot be approved.
+    SupervisionBoxAnnulled => "supervision.box-annulled",
+    /// The box (station, contest) is already annulled.
+    SupervisionAlreadyAnnulled => "supervision.already-annulled",
+    /// The tally, or the contest at that size, is already approved.
+    SupervisionAlreadyApproved => "supervision.already-approved",
+    /// A contest approval's results-sha256 is not the hash of the results recomputed at its size.
+    SupervisionResultsMismatch => "supervision.results-mismatch",
+    /// A contest approval's or announcement's size is 0 or beyond the entries logged before it.
+    ResultsSizeOutOfRange => "results.size-out-of-range",
+    /// An announcement's figure or outcome differs from the board's recomputation.
+    AnnouncementMismatch => "announcement.mismatch",
+    /// A final announcement without a supervisor's contest approval at the same size.
+    AnnouncementNotApproved => "announcement.not-approved",
+    /// A lot for the same contest and tied candidates is already logged.
+    LotAlreadyDrawn => "lot.already-drawn",
 }
 
 impl fmt::Display for ErrorCode {

@@ -4,7 +4,7 @@
 use crate::entry::{Entry, ManifestCommitment, StationKey, Tally};
 use crate::manifest::*;
 use crate::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
-use crate::validate::{KeyState, LogView, TallyRef};
+use crate::validate::{KeyState, LogView, Supervision, TallyRef, ValidationError};
 use std::collections::HashMap;
 
 pub(crate) fn key(label: &str) -> SignerKey {
@@ -14,6 +14,10 @@ pub(crate) fn key(label: &str) -> SignerKey {
 
 pub(crate) fn authority() -> SignerKey {
     key("authority")
+}
+
+pub(crate) fn supervisor() -> SignerKey {
+    key("supervisor")
 }
 
 pub(crate) fn station_key(id: &str) -> SignerKey {
@@ -183,12 +187,18 @@ pub(crate) struct MapView {
     pub keys: HashMap<String, KeyState>,
     pub tallies: HashMap<(String, String), Vec<TallyRef>>,
     pub next: u64,
+    pub leaves: Vec<crate::Hash>,
+    pub supervision: Supervision,
+    pub entries: Vec<Entry>,
 }
 
 impl MapView {
     pub(crate) fn apply(&mut self, signed: &crate::entry::SignedEntry) {
         let index = self.next;
         self.next += 1;
+        self.leaves.push(signed.leaf_hash());
+        self.entries.push(signed.entry.clone());
+        self.supervision.apply(index, &signed.entry);
         match &signed.entry {
             Entry::ManifestCommitment(_) => self.committed = true,
             Entry::StationKey(k) => {
@@ -209,6 +219,7 @@ impl MapView {
                     leaf: signed.leaf_hash(),
                     revision: t.revision,
                 }),
+            _ => {}
         }
     }
 }
@@ -232,5 +243,23 @@ impl LogView for MapView {
             .iter()
             .find(|t| t.revision == revision)
             .copied()
+    }
+    fn size(&self) -> u64 {
+        self.next
+    }
+    fn leaf_at(&self, index: u64) -> Option<crate::Hash> {
+        self.leaves.get(usize::try_from(index).ok()?).copied()
+    }
+    fn supervision(&self) -> &Supervision {
+        &self.supervision
+    }
+    fn results_entries(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
+        Ok(self
+            .entries
+            .iter()
+            .enumerate()
+            .take(usize::try_from(size).unwrap_or(usize::MAX))
+            .map(|(i, e)| (i as u64, e.clone()))
+            .collect())
     }
 }

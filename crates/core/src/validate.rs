@@ -8,11 +8,15 @@
 //! [`required_signer`] + [`verify_signature`] may run on any thread against
 //! a snapshot, [`check_entry`] runs in the writer against the latest state.
 
-use crate::entry::{Entry, SignedEntry, Tally};
+use crate::entry::announcement::{self, AnnouncementStatus};
+use crate::entry::{
+    Announcement, Annulment, Approval, ContestApproval, Entry, Lot, SignedEntry, Tally,
+};
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
 use crate::note::{self, VerifierKey, Verifiers};
 use crate::{ErrorCode, Hash};
+use std::collections::HashMap;
 use std::fmt;
 
 /// A station's key as registered in the log.
@@ -49,6 +53,92 @@ pub struct TallyRef {
     pub revision: u32,
 }
 
+/// A contest approval as logged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ContestApprovalRef {
+    /// Its index in the log.
+    pub index: u64,
+    /// The results-sha256 it approved.
+    pub results_sha256: Hash,
+}
+
+/// What the log's supervisor and authority entries have decided so far:
+/// annulled boxes, approved tallies, approved contests and drawn lots. Every
+/// [`LogView`] keeps one, fed by [`Supervision::apply`] for each accepted
+/// entry, so the rules about these entries are written once, here.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Supervision {
+    /// (station, contest) → index of its annulment.
+    annulled: HashMap<(String, String), u64>,
+    /// Index of an approved tally → index of the approval.
+    approved: HashMap<u64, u64>,
+    /// (contest, size) → the contest approval.
+    contest_approvals: HashMap<(String, u64), ContestApprovalRef>,
+    /// (contest, among) → index of the lot entry.
+    lots: HashMap<(String, Vec<u32>), u64>,
+}
+
+impl Supervision {
+    /// Records an accepted entry at `index` (entries of other kinds are ignored).
+    pub fn apply(&mut self, index: u64, entry: &Entry) {
+        match entry {
+            Entry::Annulment(a) => {
+                self.annulled
+                    .entry((a.station.clone(), a.contest.clone()))
+                    .or_insert(index);
+            }
+            Entry::Approval(a) => {
+                self.approved.entry(a.index).or_insert(index);
+            }
+            Entry::ContestApproval(c) => {
+                self.contest_approvals
+                    .entry((c.contest.clone(), c.size))
+                    .or_insert(ContestApprovalRef {
+                        index,
+                        results_sha256: c.results_sha256,
+                    });
+            }
+            Entry::LotDraw(l) => {
+                self.lots
+                    .entry((l.contest.clone(), l.among.clone()))
+                    .or_insert(index);
+            }
+            _ => {}
+        }
+    }
+
+    /// The index of the annulment of a station's box for a contest.
+    pub fn annulled(&self, station: &str, contest: &str) -> Option<u64> {
+        self.annulled
+            .get(&(station.to_owned(), contest.to_owned()))
+            .copied()
+    }
+
+    /// The index of the approval of the tally at `tally_index`.
+    pub fn approval_of(&self, tally_index: u64) -> Option<u64> {
+        self.approved.get(&tally_index).copied()
+    }
+
+    /// The contest approval for `contest` at `size`.
+    pub fn contest_approval(&self, contest: &str, size: u64) -> Option<ContestApprovalRef> {
+        self.contest_approvals
+            .get(&(contest.to_owned(), size))
+            .copied()
+    }
+
+    /// The index of the lot drawn for `contest` between exactly `among` (ascending).
+    pub fn lot(&self, contest: &str, among: &[u32]) -> Option<u64> {
+        self.lots
+            .get(&(contest.to_owned(), among.to_vec()))
+            .copied()
+    }
+
+    /// Number of annulled boxes.
+    pub fn annulled_count(&self) -> usize {
+        self.annulled.len()
+    }
+}
+
 /// What validation needs to know about the log so far.
 pub trait LogView {
     /// Whether the manifest commitment has been logged.
@@ -59,6 +149,20 @@ pub trait LogView {
     fn latest_tally(&self, station: &str, contest: &str) -> Option<TallyRef>;
     /// The station's tally for a contest at a given revision.
     fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef>;
+    /// Number of entries logged so far (the index the next entry gets).
+    fn size(&self) -> u64;
+    /// The leaf hash of the entry at `index`, if `index < size()`.
+    fn leaf_at(&self, index: u64) -> Option<Hash>;
+    /// The supervision state (annulments, approvals, lots).
+    fn supervision(&self) -> &Supervision;
+    /// The entries with index < `size` that results depend on (tallies,
+    /// tally revisions, annulments and lot draws; others may be included),
+    /// with their indices. Called only for contest approvals and
+    /// announcements, with `size <= self.size()`.
+    ///
+    /// # Errors
+    /// The view could not read its entries (`board.storage`).
+    fn results_entries(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError>;
 }
 
 /// Why an entry was refused.
@@ -71,7 +175,8 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    /// An error with a code and a message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         ValidationError {
             code,
             message: message.into(),
@@ -104,17 +209,23 @@ impl From<crate::entry::EntryError> for ValidationError {
     }
 }
 
-/// The key that must have signed `entry`, given the state: the authority
-/// for authority entries, the station's registered, unrevoked key for tallies.
+/// The key that must have signed `signed`, given the state: the authority
+/// for authority entries (manifest commitment, station keys, lot draws,
+/// announcements), the station's registered, unrevoked key for tallies, and
+/// for supervisor entries (approvals, annulments, contest approvals) the
+/// first supervisor key of the manifest that has a signature line on the
+/// note (matching name and key ID).
 ///
 /// # Errors
 /// `station.unknown`, `station.key-not-registered`, `station.key-revoked`,
-/// `entry.wrong-election`.
+/// `entry.wrong-election`, `entry.wrong-signer` (a supervisor entry without
+/// a supervisor's signature line).
 pub fn required_signer(
-    entry: &Entry,
+    signed: &SignedEntry,
     manifest: &ValidatedManifest,
     view: &dyn LogView,
 ) -> Result<VerifierKey, ValidationError> {
+    let entry = &signed.entry;
     if entry.election() != manifest.election_id() {
         return Err(ValidationError::new(
             ErrorCode::WrongElection,
@@ -126,9 +237,31 @@ pub fn required_signer(
         ));
     }
     match entry {
-        Entry::ManifestCommitment(_) | Entry::StationKey(_) | Entry::StationKeyRevocation(_) => {
-            Ok(manifest.authority().clone())
-        }
+        Entry::ManifestCommitment(_)
+        | Entry::StationKey(_)
+        | Entry::StationKeyRevocation(_)
+        | Entry::Announcement(_)
+        | Entry::LotDraw(_) => Ok(manifest.authority().clone()),
+        Entry::Approval(_) | Entry::Annulment(_) | Entry::ContestApproval(_) => manifest
+            .supervisors()
+            .iter()
+            .find(|k| {
+                signed
+                    .note
+                    .signatures
+                    .iter()
+                    .any(|s| s.name == k.name() && s.key_id == k.key_id())
+            })
+            .cloned()
+            .ok_or_else(|| {
+                ValidationError::new(
+                    ErrorCode::WrongSigner,
+                    format!(
+                        "{} entries must be signed by a supervisor key of the manifest",
+                        entry.kind().type_line()
+                    ),
+                )
+            }),
         Entry::Tally(t) => {
             if manifest.station(&t.station).is_none() {
                 return Err(unknown_station(&t.station));
@@ -282,7 +415,277 @@ pub fn check_entry(
             }
         }
         Entry::Tally(t) => check_tally(t, signed.leaf_hash(), manifest, view),
+        Entry::Approval(a) => check_approval(a, manifest, view),
+        Entry::Annulment(a) => check_annulment(a, manifest, view),
+        Entry::ContestApproval(c) => check_contest_approval(c, manifest, view),
+        Entry::LotDraw(l) => check_lot(l, manifest, view),
+        Entry::Announcement(a) => check_announcement(a, manifest, view),
     }
+}
+
+/// The station is in the manifest, the contest too, and the station reports it.
+fn check_box(
+    station: &str,
+    contest: &str,
+    manifest: &ValidatedManifest,
+) -> Result<(), ValidationError> {
+    let Some(s) = manifest.station(station) else {
+        return Err(unknown_station(station));
+    };
+    if manifest.contest(contest).is_none() {
+        return Err(unknown_contest(contest));
+    }
+    if !s.contests.iter().any(|c| c == contest) {
+        return Err(ValidationError::new(
+            ErrorCode::ContestNotAtStation,
+            format!("station {station} does not report contest {contest}"),
+        ));
+    }
+    Ok(())
+}
+
+fn unknown_contest(c: &str) -> ValidationError {
+    ValidationError::new(
+        ErrorCode::UnknownContest,
+        format!("contest {c} is not in the manifest"),
+    )
+}
+
+fn check_approval(
+    a: &Approval,
+    manifest: &ValidatedManifest,
+    view: &dyn LogView,
+) -> Result<(), ValidationError> {
+    check_box(&a.station, &a.contest, manifest)?;
+    let size = view.size();
+    if a.index >= size {
+        return Err(ValidationError::new(
+            ErrorCode::SupervisionIndexOutOfRange,
+            format!(
+                "approval names index {}, but the log holds {size} entries",
+                a.index
+            ),
+        ));
+    }
+    match view.leaf_at(a.index) {
+        Some(leaf) if leaf == a.leaf_sha256 => {}
+        Some(leaf) => {
+            return Err(ValidationError::new(
+                ErrorCode::SupervisionLeafMismatch,
+                format!(
+                    "approval names leaf {} at index {}, but the entry there has leaf {leaf}",
+                    a.leaf_sha256, a.index
+                ),
+            ))
+        }
+        None => {
+            return Err(ValidationError::new(
+                ErrorCode::StoreInconsistent,
+                format!("no leaf hash for index {}", a.index),
+            ))
+        }
+    }
+    let latest = view.latest_tally(&a.station, &a.contest);
+    if latest.map(|l| l.index) != Some(a.index) {
+        let older = latest.and_then(|l| {
+            (1..l.revision)
+                .filter_map(|r| view.tally_at(&a.station, &a.contest, r))
+                .find(|t| t.index == a.index)
+        });
+        return Err(match (older, latest) {
+            (Some(t), Some(l)) => ValidationError::new(
+                ErrorCode::SupervisionNotLatest,
+                format!(
+                    "index {} is revision {} of station {} contest {}; revision {} (index {}) supersedes it",
+                    a.index, t.revision, a.station, a.contest, l.revision, l.index
+                ),
+            ),
+            _ => ValidationError::new(
+                ErrorCode::SupervisionNotATally,
+                format!(
+                    "entry {} is not a tally of station {} for contest {}",
+                    a.index, a.station, a.contest
+                ),
+            ),
+        });
+    }
+    if let Some(at) = view.supervision().annulled(&a.station, &a.contest) {
+        return Err(ValidationError::new(
+            ErrorCode::SupervisionBoxAnnulled,
+            format!(
+                "station {}'s box for contest {} was annulled at index {at}",
+                a.station, a.contest
+            ),
+        ));
+    }
+    if let Some(at) = view.supervision().approval_of(a.index) {
+        let mut e = ValidationError::new(
+            ErrorCode::SupervisionAlreadyApproved,
+            format!("the tally at index {} was approved at index {at}", a.index),
+        );
+        e.conflicting_index = Some(at);
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn check_annulment(
+    a: &Annulment,
+    manifest: &ValidatedManifest,
+    view: &dyn LogView,
+) -> Result<(), ValidationError> {
+    check_box(&a.station, &a.contest, manifest)?;
+    if let Some(at) = view.supervision().annulled(&a.station, &a.contest) {
+        let mut e = ValidationError::new(
+            ErrorCode::SupervisionAlreadyAnnulled,
+            format!(
+                "station {}'s box for contest {} was already annulled at index {at}",
+                a.station, a.contest
+            ),
+        );
+        e.conflicting_index = Some(at);
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn check_size(size: u64, view: &dyn LogView) -> Result<(), ValidationError> {
+    let n = view.size();
+    if size == 0 || size > n {
+        return Err(ValidationError::new(
+            ErrorCode::ResultsSizeOutOfRange,
+            format!("size {size} is not between 1 and the {n} entries logged before this one"),
+        ));
+    }
+    Ok(())
+}
+
+/// The statement the log gives for `contest` at `size`.
+fn recompute(
+    contest: &str,
+    size: u64,
+    manifest: &ValidatedManifest,
+    view: &dyn LogView,
+) -> Result<announcement::Statement, ValidationError> {
+    let entries = view.results_entries(size)?;
+    announcement::expected(
+        manifest,
+        entries.iter().map(|(i, e)| (*i, e)),
+        contest,
+        size,
+    )
+    .map_err(ValidationError::from)
+}
+
+fn check_contest_approval(
+    c: &ContestApproval,
+    manifest: &ValidatedManifest,
+    view: &dyn LogView,
+) -> Result<(), ValidationError> {
+    if manifest.contest(&c.contest).is_none() {
+        return Err(unknown_contest(&c.contest));
+    }
+    check_size(c.size, view)?;
+    if let Some(at) = view.supervision().contest_approval(&c.contest, c.size) {
+        let mut e = ValidationError::new(
+            ErrorCode::SupervisionAlreadyApproved,
+            format!(
+                "contest {} at size {} was already approved at index {}",
+                c.contest, c.size, at.index
+            ),
+        );
+        e.conflicting_index = Some(at.index);
+        return Err(e);
+    }
+    let statement = recompute(&c.contest, c.size, manifest, view)?;
+    let want = statement.sha256();
+    if want != c.results_sha256 {
+        return Err(ValidationError::new(
+            ErrorCode::SupervisionResultsMismatch,
+            format!(
+                "results-sha256 {} is not the hash of contest {}'s results at size {}, {want}",
+                c.results_sha256, c.contest, c.size
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_lot(
+    l: &Lot,
+    manifest: &ValidatedManifest,
+    view: &dyn LogView,
+) -> Result<(), ValidationError> {
+    if manifest.contest(&l.contest).is_none() {
+        return Err(unknown_contest(&l.contest));
+    }
+    for &code in &l.among {
+        if !manifest.has_candidate(&l.contest, code) {
+            return Err(ValidationError::new(
+                ErrorCode::UnknownCandidate,
+                format!("candidate {code} is not in contest {}", l.contest),
+            ));
+        }
+    }
+    if let Some(at) = view.supervision().lot(&l.contest, &l.among) {
+        let mut e = ValidationError::new(
+            ErrorCode::LotAlreadyDrawn,
+            format!(
+                "a lot between {:?} in contest {} was already drawn at index {at}",
+                l.among, l.contest
+            ),
+        );
+        e.conflicting_index = Some(at);
+        return Err(e);
+    }
+    Ok(())
+}
+
+fn check_announcement(
+    a: &Announcement,
+    manifest: &ValidatedManifest,
+    view: &dyn LogView,
+) -> Result<(), ValidationError> {
+    let s = &a.statement;
+    if manifest.contest(&s.contest).is_none() {
+        return Err(unknown_contest(&s.contest));
+    }
+    check_size(s.size, view)?;
+    let approval = view.supervision().contest_approval(&s.contest, s.size);
+    if a.status == AnnouncementStatus::Final && approval.is_none() {
+        return Err(ValidationError::new(
+            ErrorCode::AnnouncementNotApproved,
+            format!(
+                "a final announcement needs a supervisor's contest approval of contest {} at size {} logged before it",
+                s.contest, s.size
+            ),
+        ));
+    }
+    let expected = recompute(&s.contest, s.size, manifest, view)?;
+    let diffs = s.differences(&expected);
+    if let Some(first) = diffs.first() {
+        return Err(ValidationError::new(
+            ErrorCode::AnnouncementMismatch,
+            format!(
+                "contest {} at size {}: {} figure(s) differ from the log; first: {first}",
+                s.contest,
+                s.size,
+                diffs.len()
+            ),
+        ));
+    }
+    if let (AnnouncementStatus::Final, Some(ap)) = (a.status, approval) {
+        if ap.results_sha256 != expected.sha256() {
+            return Err(ValidationError::new(
+                ErrorCode::AnnouncementNotApproved,
+                format!(
+                    "the contest approval at index {} approved other results",
+                    ap.index
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn check_tally(
@@ -295,10 +698,7 @@ fn check_tally(
         return Err(unknown_station(&t.station));
     };
     let Some(contest) = manifest.contest(&t.contest) else {
-        return Err(ValidationError::new(
-            ErrorCode::UnknownContest,
-            format!("contest {} is not in the manifest", t.contest),
-        ));
+        return Err(unknown_contest(&t.contest));
     };
     if !station.contests.iter().any(|c| c == &t.contest) {
         return Err(ValidationError::new(
@@ -365,7 +765,7 @@ pub fn validate(
     manifest: &ValidatedManifest,
     view: &dyn LogView,
 ) -> Result<(), ValidationError> {
-    let key = required_signer(&signed.entry, manifest, view)?;
+    let key = required_signer(signed, manifest, view)?;
     verify_signature(signed, &key)?;
     check_entry(signed, manifest, view)
 }

@@ -14,7 +14,10 @@ mod rng;
 pub mod vectors;
 
 use rng::Rng;
-use tallyboard_core::entry::{Correction, Entry, ManifestCommitment, StationKey, Tally};
+use tallyboard_core::entry::{
+    Announcement, AnnouncementStatus, Annulment, Approval, ContestApproval, Correction, Entry, Lot,
+    ManifestCommitment, Statement, StationKey, Tally,
+};
 use tallyboard_core::manifest::{
     Candidate, Contest, County, Election, Keys, LogParams, Manifest, Province, Station,
     ValidatedManifest, Witness, MANIFEST_FORMAT,
@@ -219,7 +222,75 @@ impl SyntheticElection {
     pub fn sign_as_station(&self, i: usize, e: &Entry) -> Vec<u8> {
         sign(e, &keys::station_key(ELECTION_ID, self.station_id(i)))
     }
+
+    /// Signs an entry with the demo election authority's key.
+    pub fn sign_as_authority(&self, e: &Entry) -> Vec<u8> {
+        sign(e, &self.authority)
+    }
+
+    /// Signs an entry with the demo supervisor's (Guardian Council) key.
+    pub fn sign_as_supervisor(&self, e: &Entry) -> Vec<u8> {
+        sign(
+            e,
+            &keys::role_key("supervisor").expect("supervisor role exists"),
+        )
+    }
+
+    /// The supervisor's signed approval of station `i`'s presidential tally
+    /// `tally` (its signed bytes), logged at `index`.
+    pub fn approval_entry(&self, i: usize, index: u64, tally: &[u8]) -> Vec<u8> {
+        self.sign_as_supervisor(&Entry::Approval(Approval {
+            election: ELECTION_ID.into(),
+            station: self.station_id(i).into(),
+            contest: PRESIDENT.into(),
+            index,
+            leaf_sha256: tallyboard_core::hash::leaf_hash(tally),
+        }))
+    }
+
+    /// The supervisor's signed annulment of station `i`'s presidential box.
+    pub fn annulment_entry(&self, i: usize, reason_code: &str, reason: &str) -> Vec<u8> {
+        self.sign_as_supervisor(&Entry::Annulment(Annulment {
+            election: ELECTION_ID.into(),
+            station: self.station_id(i).into(),
+            contest: PRESIDENT.into(),
+            reason_code: reason_code.into(),
+            reason: reason.into(),
+        }))
+    }
+
+    /// The supervisor's signed approval of a results statement (see
+    /// `tallyboard_core::entry::announcement::expected`).
+    pub fn contest_approval_entry(&self, statement: &Statement) -> Vec<u8> {
+        self.sign_as_supervisor(&Entry::ContestApproval(ContestApproval {
+            election: statement.election.clone(),
+            contest: statement.contest.clone(),
+            size: statement.size,
+            results_sha256: statement.sha256(),
+        }))
+    }
+
+    /// The authority's signed announcement of a results statement.
+    pub fn announcement_entry(&self, statement: &Statement, status: AnnouncementStatus) -> Vec<u8> {
+        self.sign_as_authority(&Entry::Announcement(Announcement {
+            status,
+            statement: statement.clone(),
+        }))
+    }
+
+    /// The authority's signed lot between presidential candidates.
+    pub fn lot_entry(&self, among: &[u32], order: &[u32]) -> Vec<u8> {
+        self.sign_as_authority(&Entry::LotDraw(Lot {
+            election: ELECTION_ID.into(),
+            contest: PRESIDENT.into(),
+            among: among.to_vec(),
+            order: order.to_vec(),
+        }))
+    }
 }
+
+/// The id of the synthetic election's presidential contest.
+pub const PRESIDENT: &str = "president";
 
 /// A stand-in for the SHA-256 of a station's scanned minutes.
 fn minutes_digest(station: &str, revision: u32) -> Hash {

@@ -10,7 +10,10 @@
 
 use crate::{keys, sign, Config, SyntheticElection};
 use serde_json::{json, Value};
-use tallyboard_core::entry::{Correction, Entry, StationKeyRevocation};
+use tallyboard_core::entry::announcement;
+use tallyboard_core::entry::{
+    AnnouncementStatus, Correction, Entry, SignedEntry, Statement, StationKeyRevocation,
+};
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::merkle::{prove_consistency, prove_inclusion, MemoryLog};
@@ -53,6 +56,21 @@ fn entries(e: &SyntheticElection) -> Value {
             keys::role_key("authority").map(|k| k.verifier()),
         ),
         ("first tally", e.signed_tally(0), Some(skey.verifier())),
+        (
+            "approval by the supervisor",
+            e.approval_entry(0, 3, &e.signed_tally(0)),
+            keys::role_key("supervisor").map(|k| k.verifier()),
+        ),
+        (
+            "annulment by the supervisor",
+            e.annulment_entry(0, "ballot-stuffing", "observers' report"),
+            keys::role_key("supervisor").map(|k| k.verifier()),
+        ),
+        (
+            "lot draw by the authority",
+            e.lot_entry(&[11, 22], &[22, 11]),
+            keys::role_key("authority").map(|k| k.verifier()),
+        ),
         (
             "tally revision",
             e.revised_tally(0, &e.signed_tally(0)),
@@ -192,6 +210,112 @@ fn raw_note(statement: &str, key: &tallyboard_core::note::SignerKey) -> Vec<u8> 
     format!("{statement}\n\n{}", sig.to_line()).into_bytes()
 }
 
+/// The statement the accepted entries so far give for the president contest
+/// at their count.
+fn statement_so_far(
+    e: &SyntheticElection,
+    entries: &[(String, Vec<u8>, Option<&str>)],
+) -> Statement {
+    let accepted: Vec<Entry> = entries
+        .iter()
+        .filter(|x| x.2.is_none())
+        .map(|x| SignedEntry::parse(&x.1).expect("own entries parse").entry)
+        .collect();
+    let size = accepted.len() as u64;
+    announcement::expected(
+        e.manifest(),
+        accepted.iter().enumerate().map(|(i, x)| (i as u64, x)),
+        crate::PRESIDENT,
+        size,
+    )
+    .expect("recomputes")
+}
+
+/// Approvals, annulments, contest approvals, announcements and lots, after
+/// the log's first entries (station 0's tally at index 3, station 1's
+/// revision 1 at index 4, superseded at index 5).
+fn supervision_vectors(e: &SyntheticElection, entries: &mut Vec<(String, Vec<u8>, Option<&str>)>) {
+    let t0 = e.signed_tally(0);
+    let t1 = e.signed_tally(1);
+    entries.push((
+        "approval of station 0's tally (index 3) by the supervisor".into(),
+        e.approval_entry(0, 3, &t0),
+        None,
+    ));
+    entries.push((
+        "approval of station 1's superseded revision 1 (index 4)".into(),
+        e.approval_entry(1, 4, &t1),
+        Some("supervision.not-latest"),
+    ));
+    entries.push((
+        "approval naming index 3 with station 1's leaf hash".into(),
+        e.approval_entry(0, 3, &t1),
+        Some("supervision.leaf-mismatch"),
+    ));
+    entries.push((
+        "approval naming an index beyond the log".into(),
+        e.approval_entry(0, 1000, &t0),
+        Some("supervision.index-out-of-range"),
+    ));
+    entries.push((
+        "annulment signed by the authority".into(),
+        e.sign_as_authority(
+            &SignedEntry::parse(&e.annulment_entry(1, "ballot-stuffing", "observers"))
+                .expect("parses")
+                .entry,
+        ),
+        Some("entry.wrong-signer"),
+    ));
+    entries.push((
+        "annulment of station 1's box".into(),
+        e.annulment_entry(1, "ballot-stuffing", "observers"),
+        None,
+    ));
+    entries.push((
+        "second annulment of station 1's box".into(),
+        e.annulment_entry(1, "ballot-stuffing", "observers, again"),
+        Some("supervision.already-annulled"),
+    ));
+    let st = statement_so_far(e, entries);
+    let mut wrong = st.clone();
+    wrong.valid += 1;
+    entries.push((
+        "announcement with valid one too many".into(),
+        e.announcement_entry(&wrong, AnnouncementStatus::Partial),
+        Some("announcement.mismatch"),
+    ));
+    entries.push((
+        "final announcement without a contest approval".into(),
+        e.announcement_entry(&st, AnnouncementStatus::Final),
+        Some("announcement.not-approved"),
+    ));
+    entries.push((
+        "contest approval of other results".into(),
+        e.contest_approval_entry(&wrong),
+        Some("supervision.results-mismatch"),
+    ));
+    entries.push((
+        "contest approval of the results at this size".into(),
+        e.contest_approval_entry(&st),
+        None,
+    ));
+    entries.push((
+        "final announcement of the approved results".into(),
+        e.announcement_entry(&st, AnnouncementStatus::Final),
+        None,
+    ));
+    entries.push((
+        "lot between candidates 11 and 22".into(),
+        e.lot_entry(&[11, 22], &[22, 11]),
+        None,
+    ));
+    entries.push((
+        "second lot between the same candidates".into(),
+        e.lot_entry(&[11, 22], &[11, 22]),
+        Some("lot.already-drawn"),
+    ));
+}
+
 fn log(e: &SyntheticElection) -> Value {
     let authority = keys::role_key("authority").expect("role");
     let first = e.signed_tally(1);
@@ -298,6 +422,7 @@ fn log(e: &SyntheticElection) -> Value {
         e.sign_as_station(1, &Entry::Tally(t)),
         Some("station.key-revoked"),
     ));
+    supervision_vectors(e, &mut entries);
     entries.push((
         "duplicate of an accepted entry (idempotent, appends nothing)".into(),
         e.signed_tally(0),

@@ -9,7 +9,9 @@ use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{verify_consistency, verify_inclusion, MemoryLog};
 use tallyboard_core::note::{self, VerifierKey, Verifiers};
-use tallyboard_core::validate::{validate, KeyState, LogView, TallyRef};
+use tallyboard_core::validate::{
+    validate, KeyState, LogView, Supervision, TallyRef, ValidationError,
+};
 use tallyboard_core::Hash;
 
 fn read(name: &str) -> Value {
@@ -69,9 +71,29 @@ struct View {
     committed: bool,
     keys: HashMap<String, KeyState>,
     tallies: HashMap<(String, String), Vec<TallyRef>>,
+    leaves: Vec<Hash>,
+    supervision: Supervision,
+    entries: Vec<(u64, Entry)>,
 }
 
 impl LogView for View {
+    fn size(&self) -> u64 {
+        self.leaves.len() as u64
+    }
+    fn leaf_at(&self, index: u64) -> Option<Hash> {
+        self.leaves.get(usize::try_from(index).ok()?).copied()
+    }
+    fn supervision(&self) -> &Supervision {
+        &self.supervision
+    }
+    fn results_entries(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
+        Ok(self
+            .entries
+            .iter()
+            .filter(|(i, _)| *i < size)
+            .cloned()
+            .collect())
+    }
     fn manifest_committed(&self) -> bool {
         self.committed
     }
@@ -117,6 +139,9 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
                 Ok(()) => {
                     let index = log.append_entry(&bytes).expect("append");
                     leaves.insert(leaf, index);
+                    view.leaves.push(leaf);
+                    view.supervision.apply(index, &signed.entry);
+                    view.entries.push((index, signed.entry.clone()));
                     match &signed.entry {
                         Entry::ManifestCommitment(_) => view.committed = true,
                         Entry::StationKey(k) => {
@@ -137,6 +162,7 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
                                 leaf,
                                 revision: t.revision,
                             }),
+                        _ => {}
                     }
                     "accepted".to_owned()
                 }

@@ -8,11 +8,13 @@ use crate::{Error, Finding, LogKey, Report, Result, Source};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::time::Instant;
+use tallyboard_core::entry::announcement;
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::error::Coded;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{self, MemoryLog};
 use tallyboard_core::tile::{read_tile, tiles_for_size, TileHashReader, TileId, HASH_SIZE};
+use tallyboard_core::validate::LogView;
 use tallyboard_core::Hash;
 
 /// Where the tallyboard manifest is published, relative to the log prefix.
@@ -41,6 +43,50 @@ pub struct Timings {
     /// `total / baseline_verify_strict` (issue 4's goal: at most 1.3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ratio_to_baseline: Option<f64>,
+}
+
+/// One figure an announcement states differently from the recomputation.
+#[derive(Clone, Debug, Serialize)]
+pub struct FigureDifference {
+    /// The figure (`valid`, `vote 11`, `elected`, ...).
+    pub figure: String,
+    /// As announced in the entry.
+    pub announced: String,
+    /// As recomputed from the log's entries below the announcement's size.
+    pub expected: String,
+}
+
+/// The re-check of one announcement entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnnouncementCheck {
+    /// The entry's index.
+    pub index: u64,
+    /// Contest id.
+    pub contest: String,
+    /// The log size it binds the results to.
+    pub size: u64,
+    /// `partial` or `final`.
+    pub status: String,
+    /// Whether it validated (figures equal the recomputation; for final, a
+    /// matching contest approval logged before it).
+    pub valid: bool,
+    /// Every figure that differs from the recomputation (empty if none).
+    pub differences: Vec<FigureDifference>,
+}
+
+/// Counts of the supervisor and authority decisions that validated.
+#[derive(Debug, Default, Serialize)]
+pub struct DecisionCounts {
+    /// Tally approvals.
+    pub approvals: u64,
+    /// Box annulments.
+    pub annulments: u64,
+    /// Contest approvals.
+    pub contest_approvals: u64,
+    /// Lot draws.
+    pub lot_draws: u64,
+    /// Announcements.
+    pub announcements: u64,
 }
 
 /// The report of `audit`.
@@ -74,8 +120,13 @@ pub struct AuditReport {
     pub stations_expected: u64,
     /// Stations with at least one valid tally.
     pub stations_reported: u64,
-    /// Per-contest totals.
+    /// Per-contest totals (standing: annulled boxes excluded).
     pub contests: Vec<ContestTotals>,
+    /// Supervisor and authority decisions that validated.
+    pub decisions: DecisionCounts,
+    /// Every announcement entry, re-checked against the standing totals
+    /// recomputed at its size.
+    pub announcements: Vec<AnnouncementCheck>,
     /// Witness quorum: not checked yet (issue 4).
     pub witness_quorum: &'static str,
     /// How many findings there were.
@@ -151,6 +202,36 @@ impl Report for AuditReport {
                 ));
             }
         }
+        s.push_str(&format!(
+            "\n  decisions: {} approvals, {} annulments, {} contest approvals, {} lot draws, {} announcements\n",
+            self.decisions.approvals,
+            self.decisions.annulments,
+            self.decisions.contest_approvals,
+            self.decisions.lot_draws,
+            self.decisions.announcements
+        ));
+        for a in &self.announcements {
+            s.push_str(&format!(
+                "  announcement at entry {}: contest {} size {} {}: {}\n",
+                a.index,
+                a.contest,
+                a.size,
+                a.status,
+                if a.valid {
+                    "every figure equals the recomputation"
+                } else if a.differences.is_empty() {
+                    "REFUSED (see findings)"
+                } else {
+                    "DIFFERS from the recomputation"
+                }
+            ));
+            for d in &a.differences {
+                s.push_str(&format!(
+                    "    {}: announced {}, recomputed {}\n",
+                    d.figure, d.announced, d.expected
+                ));
+            }
+        }
         s.push('\n');
         if self.verified {
             if let (Some(b), Some(x)) = (
@@ -221,6 +302,14 @@ pub fn baseline(entries: &[Vec<u8>], manifest: &ValidatedManifest) -> (f64, u64)
         .filter_map(|p| {
             let key = match &p.entry {
                 Entry::Tally(t) => station_keys.get(&t.station)?,
+                Entry::Approval(_) | Entry::Annulment(_) | Entry::ContestApproval(_) => {
+                    manifest.supervisors().iter().find(|k| {
+                        p.note
+                            .signatures
+                            .iter()
+                            .any(|s| s.name == k.name() && s.key_id == k.key_id())
+                    })?
+                }
                 _ => manifest.authority(),
             };
             let sig = p.note.signatures.iter().find(|s| s.name == key.name())?;
@@ -255,6 +344,8 @@ pub fn run_with(src: &dyn Source, log: &LogKey, measure_baseline: bool) -> Resul
         stations_expected: 0,
         stations_reported: 0,
         contests: vec![],
+        decisions: DecisionCounts::default(),
+        announcements: vec![],
         witness_quorum: "not checked (no witness policy yet)",
         findings_total: 0,
         findings: vec![],
@@ -441,6 +532,18 @@ pub fn run_with(src: &dyn Source, log: &LogKey, measure_baseline: bool) -> Resul
             r.push(f);
         }
         r.contests = replay::totals(&out.state, m);
+        for (_, e) in &out.state.decisions {
+            let d = &mut r.decisions;
+            match e {
+                Entry::Approval(_) => d.approvals += 1,
+                Entry::Annulment(_) => d.annulments += 1,
+                Entry::ContestApproval(_) => d.contest_approvals += 1,
+                Entry::LotDraw(_) => d.lot_draws += 1,
+                Entry::Announcement(_) => d.announcements += 1,
+                _ => {}
+            }
+        }
+        r.announcements = check_announcements(&entries, m, &out.state);
         r.stations_expected = m.manifest().stations.len() as u64;
         r.stations_reported = out
             .state
@@ -458,6 +561,61 @@ pub fn run_with(src: &dyn Source, log: &LogKey, measure_baseline: bool) -> Resul
     }
     r.verified = r.findings_total == 0;
     Ok(r)
+}
+
+/// Recomputes the standing results at each announcement's size from the
+/// entries the replay accepted below it (the same pure function the board
+/// uses, `announcement::expected`) and lists every figure that differs.
+fn check_announcements(
+    entries: &[Vec<u8>],
+    manifest: &ValidatedManifest,
+    state: &replay::Replay,
+) -> Vec<AnnouncementCheck> {
+    let accepted: std::collections::HashSet<u64> =
+        state.decisions.iter().map(|(i, _)| *i).collect();
+    let mut checks = Vec::new();
+    for (i, bytes) in entries.iter().enumerate() {
+        let index = i as u64;
+        let Ok(SignedEntry {
+            entry: Entry::Announcement(a),
+            ..
+        }) = SignedEntry::parse(bytes)
+        else {
+            continue;
+        };
+        let s = &a.statement;
+        let differences = match state.results_entries(s.size.min(index)) {
+            Ok(prefix) if s.size <= index => {
+                match announcement::expected(
+                    manifest,
+                    prefix.iter().map(|(i, e)| (*i, e)),
+                    &s.contest,
+                    s.size,
+                ) {
+                    Ok(want) => s
+                        .differences(&want)
+                        .into_iter()
+                        .map(|d| FigureDifference {
+                            figure: d.figure,
+                            announced: d.announced,
+                            expected: d.expected,
+                        })
+                        .collect(),
+                    Err(_) => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
+        };
+        checks.push(AnnouncementCheck {
+            index,
+            contest: s.contest.clone(),
+            size: s.size,
+            status: a.status.as_str().to_owned(),
+            valid: accepted.contains(&index),
+            differences,
+        });
+    }
+    checks
 }
 
 /// Checks `api/v1/manifest.json` against entry 0's commitment and the log

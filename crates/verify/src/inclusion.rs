@@ -160,6 +160,15 @@ fn entry_json(e: &Entry) -> serde_json::Value {
         Entry::ManifestCommitment(m) => {
             json!({"election": m.election, "manifest_sha256": m.manifest_sha256.to_hex()})
         }
+        Entry::Approval(a) => json!({
+            "station": a.station, "contest": a.contest, "index": a.index,
+            "leaf_sha256": a.leaf_sha256.to_hex(),
+        }),
+        Entry::Annulment(a) => json!({
+            "station": a.station, "contest": a.contest, "reason_code": a.reason_code,
+            "reason": a.reason,
+        }),
+        other => json!({"text": other.to_text()}),
     }
 }
 
@@ -168,7 +177,9 @@ fn station_of(e: &Entry) -> Option<&str> {
         Entry::Tally(t) => Some(&t.station),
         Entry::StationKey(k) => Some(&k.station),
         Entry::StationKeyRevocation(k) => Some(&k.station),
-        Entry::ManifestCommitment(_) => None,
+        Entry::Approval(a) => Some(&a.station),
+        Entry::Annulment(a) => Some(&a.station),
+        _ => None,
     }
 }
 

@@ -79,6 +79,39 @@ pub fn describe_entry(bytes: &[u8]) -> String {
                 m.election,
                 m.manifest_sha256
             ),
+            Entry::Approval(a) => format!(
+                "{} station {} contest {} index {}",
+                e.entry.kind().type_line(),
+                a.station,
+                a.contest,
+                a.index
+            ),
+            Entry::Annulment(a) => format!(
+                "{} station {} contest {} ({})",
+                e.entry.kind().type_line(),
+                a.station,
+                a.contest,
+                a.reason_code
+            ),
+            Entry::ContestApproval(c) => format!(
+                "{} contest {} size {}",
+                e.entry.kind().type_line(),
+                c.contest,
+                c.size
+            ),
+            Entry::Announcement(a) => format!(
+                "{} contest {} size {} status {}",
+                e.entry.kind().type_line(),
+                a.statement.contest,
+                a.statement.size,
+                a.status.as_str()
+            ),
+            Entry::LotDraw(l) => format!(
+                "{} contest {} among {:?}",
+                e.entry.kind().type_line(),
+                l.contest,
+                l.among
+            ),
         },
         Err(e) => format!("(not a tallyboard entry: {e})"),
     }

@@ -22,7 +22,8 @@ use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::note::VerifierKey;
-use tallyboard_core::validate::{self, KeyState, LogView, TallyRef};
+use tallyboard_core::validate::{self, KeyState, LogView, Supervision, TallyRef, ValidationError};
+use tallyboard_core::Hash;
 
 /// How many entries are parsed and signature-checked together.
 const CHUNK: usize = 8192;
@@ -52,11 +53,38 @@ pub struct Replay {
     pub committed: bool,
     /// Per station.
     pub stations: HashMap<String, StationState>,
+    /// The leaf hash of every entry of the log (accepted or not).
+    pub leaves: Vec<Hash>,
+    /// The index of the entry being validated: the log's size before it.
+    pub position: u64,
+    /// Annulments, approvals, contest approvals and lots accepted so far.
+    pub supervision: Supervision,
+    /// Accepted tallies, annulments and lot draws, in log order: what
+    /// results are recomputed from.
+    pub results_log: Vec<(u64, Entry)>,
+    /// Accepted supervisor and authority decisions, in log order
+    /// (approvals, annulments, contest approvals, lots, announcements).
+    pub decisions: Vec<(u64, Entry)>,
 }
 
 impl Replay {
     /// Applies an entry that validated at `index`.
     pub fn apply(&mut self, index: u64, signed: &SignedEntry) {
+        self.supervision.apply(index, &signed.entry);
+        match &signed.entry {
+            Entry::Tally(_) | Entry::Annulment(_) | Entry::LotDraw(_) => {
+                self.results_log.push((index, signed.entry.clone()));
+            }
+            _ => {}
+        }
+        match &signed.entry {
+            Entry::Approval(_)
+            | Entry::Annulment(_)
+            | Entry::ContestApproval(_)
+            | Entry::LotDraw(_)
+            | Entry::Announcement(_) => self.decisions.push((index, signed.entry.clone())),
+            _ => {}
+        }
         match &signed.entry {
             Entry::ManifestCommitment(_) => self.committed = true,
             Entry::StationKey(k) => {
@@ -84,6 +112,7 @@ impl Replay {
                         tally: t.clone(),
                     });
             }
+            _ => {}
         }
     }
 }
@@ -107,6 +136,26 @@ impl LogView for Replay {
             .find(|t| t.at.revision == revision)
             .map(|t| t.at)
     }
+    fn size(&self) -> u64 {
+        self.position
+    }
+    fn leaf_at(&self, index: u64) -> Option<Hash> {
+        if index >= self.position {
+            return None;
+        }
+        self.leaves.get(usize::try_from(index).ok()?).copied()
+    }
+    fn supervision(&self) -> &Supervision {
+        &self.supervision
+    }
+    fn results_entries(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
+        Ok(self
+            .results_log
+            .iter()
+            .take_while(|(i, _)| *i < size)
+            .cloned()
+            .collect())
+    }
 }
 
 /// The result of a replay.
@@ -128,9 +177,10 @@ fn finding(index: u64, code: &str, message: String) -> Finding {
 
 /// Replays `entries` (the whole log, in order) against `manifest`.
 pub fn replay(entries: &[Vec<u8>], manifest: &ValidatedManifest) -> ReplayOutcome {
-    match replay_fast(entries, manifest) {
+    let leaves = leaf_hashes(entries);
+    match replay_fast(entries, manifest, &leaves) {
         Some(out) => out,
-        None => replay_exact(entries, manifest),
+        None => replay_exact(entries, manifest, leaves),
     }
 }
 
@@ -145,8 +195,13 @@ type Batch = (
 /// Pipelined: while the sequential state pass runs over chunk `k + 1` on
 /// one thread, chunk `k`'s signatures are checked on the others, so no core
 /// idles during the sequential pass.
-fn replay_fast(entries: &[Vec<u8>], manifest: &ValidatedManifest) -> Option<ReplayOutcome> {
+fn replay_fast(
+    entries: &[Vec<u8>],
+    manifest: &ValidatedManifest,
+    leaves: &[Hash],
+) -> Option<ReplayOutcome> {
     let mut out = ReplayOutcome::default();
+    out.state.leaves = leaves.to_vec();
     let mut pending: Option<Batch> = None;
     for (c, chunk) in entries.chunks(CHUNK).enumerate() {
         let base = (c * CHUNK) as u64;
@@ -185,6 +240,7 @@ fn state_pass(
     let mut jobs = Vec::with_capacity(parsed.len());
     for (i, p) in parsed.iter().enumerate() {
         let index = base + i as u64;
+        out.state.position = index;
         let signed = match p {
             Ok(s) => s,
             Err(e) => {
@@ -193,11 +249,10 @@ fn state_pass(
                 continue;
             }
         };
-        let checked =
-            validate::required_signer(&signed.entry, manifest, &out.state).and_then(|key| {
-                validate::check_entry(signed, manifest, &out.state)?;
-                Ok(key)
-            });
+        let checked = validate::required_signer(signed, manifest, &out.state).and_then(|key| {
+            validate::check_entry(signed, manifest, &out.state)?;
+            Ok(key)
+        });
         match checked {
             Ok(key) => {
                 out.state.apply(index, signed);
@@ -214,10 +269,16 @@ fn state_pass(
 }
 
 /// The sequential replay with [`validate::validate`] for every entry.
-fn replay_exact(entries: &[Vec<u8>], manifest: &ValidatedManifest) -> ReplayOutcome {
+fn replay_exact(
+    entries: &[Vec<u8>],
+    manifest: &ValidatedManifest,
+    leaves: Vec<Hash>,
+) -> ReplayOutcome {
     let mut out = ReplayOutcome::default();
+    out.state.leaves = leaves;
     for (i, bytes) in entries.iter().enumerate() {
         let index = i as u64;
+        out.state.position = index;
         let signed = match SignedEntry::parse(bytes) {
             Ok(s) => s,
             Err(e) => {
@@ -226,7 +287,7 @@ fn replay_exact(entries: &[Vec<u8>], manifest: &ValidatedManifest) -> ReplayOutc
                 continue;
             }
         };
-        if validate::required_signer(&signed.entry, manifest, &out.state).is_ok() {
+        if validate::required_signer(&signed, manifest, &out.state).is_ok() {
             out.signatures += 1;
         }
         match validate::validate(&signed, manifest, &out.state) {
@@ -292,9 +353,11 @@ pub struct ContestTotals {
     pub stations_expected: u64,
     /// Stations whose tally was revised at least once.
     pub stations_revised: u64,
+    /// Stations whose box a supervisor annulled (they count zero in `standing`).
+    pub stations_annulled: u64,
     /// Each reporting station's first tally (revision 1).
     pub counted: Figures,
-    /// Each reporting station's latest revision.
+    /// Each reporting station's latest revision, annulled boxes excluded.
     pub standing: Figures,
     /// Candidates: (code, Latin name, Persian name).
     pub candidates: Vec<(u32, String, String)>,
@@ -315,6 +378,7 @@ pub fn totals(state: &Replay, manifest: &ValidatedManifest) -> Vec<ContestTotals
                     seats: c.seats,
                     stations_expected: 0,
                     stations_revised: 0,
+                    stations_annulled: 0,
                     counted: Figures::default(),
                     standing: Figures::default(),
                     candidates: c
@@ -333,7 +397,14 @@ pub fn totals(state: &Replay, manifest: &ValidatedManifest) -> Vec<ContestTotals
             }
         }
     }
-    for st in state.stations.values() {
+    for s in &m.stations {
+        for c in &s.contests {
+            if let (Some(t), Some(_)) = (out.get_mut(c), state.supervision.annulled(&s.id, c)) {
+                t.stations_annulled += 1;
+            }
+        }
+    }
+    for (station, st) in &state.stations {
         for (contest, list) in &st.tallies {
             let (Some(first), Some(last), Some(t)) =
                 (list.first(), list.last(), out.get_mut(contest))
@@ -341,7 +412,9 @@ pub fn totals(state: &Replay, manifest: &ValidatedManifest) -> Vec<ContestTotals
                 continue;
             };
             t.counted.add(&first.tally);
-            t.standing.add(&last.tally);
+            if state.supervision.annulled(station, contest).is_none() {
+                t.standing.add(&last.tally);
+            }
             if list.len() > 1 {
                 t.stations_revised += 1;
             }

@@ -705,7 +705,9 @@ fn station_checks(
                         Entry::Tally(t) => t.station.as_str(),
                         Entry::StationKey(k) => k.station.as_str(),
                         Entry::StationKeyRevocation(k) => k.station.as_str(),
-                        Entry::ManifestCommitment(_) => "",
+                        Entry::Approval(a) => a.station.as_str(),
+                        Entry::Annulment(a) => a.station.as_str(),
+                        _ => "",
                     };
                     if !station.is_empty() && st != station {
                         r.fail(

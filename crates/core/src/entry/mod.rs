@@ -6,11 +6,17 @@
 //! the signed note's exact bytes, at most 65,535 of them (the tlog-tiles entry
 //! bundle limit).
 
+pub mod announcement;
 mod authority;
 pub mod grammar;
+mod lot;
+mod supervision;
 mod tally;
 
+pub use announcement::{Announcement, AnnouncementStatus, Statement};
 pub use authority::{ManifestCommitment, StationKey, StationKeyRevocation};
+pub use lot::Lot;
+pub use supervision::{Annulment, Approval, ContestApproval};
 pub use tally::{Correction, Tally};
 
 use crate::error::Coded;
@@ -79,15 +85,15 @@ pub enum EntryKind {
     Tally,
     /// A station's corrected tally, superseding its previous one.
     TallyRevision,
-    /// Reserved: a supervisor approves a station's tally.
+    /// A supervisor approves a station's tally.
     Approval,
-    /// Reserved: a supervisor annuls a station's box for a contest.
+    /// A supervisor annuls a station's box for a contest.
     Annulment,
-    /// Reserved: a supervisor approves a contest's result.
+    /// A supervisor approves a contest's standing results at a log size.
     ContestApproval,
-    /// Reserved: the authority announces a contest's results at a checkpoint.
+    /// The authority announces a contest's results at a log size.
     Announcement,
-    /// Reserved: the outcome of drawing lots between tied candidates.
+    /// The authority records the outcome of drawing lots between tied candidates.
     LotDraw,
     /// Reserved: evidence of log or witness misbehaviour.
     WitnessEvidence,
@@ -143,6 +149,11 @@ impl EntryKind {
                 | EntryKind::StationKeyRevocation
                 | EntryKind::Tally
                 | EntryKind::TallyRevision
+                | EntryKind::Approval
+                | EntryKind::Annulment
+                | EntryKind::ContestApproval
+                | EntryKind::Announcement
+                | EntryKind::LotDraw
         )
     }
 }
@@ -158,6 +169,16 @@ pub enum Entry {
     StationKeyRevocation(StationKeyRevocation),
     /// A tally or a tally revision (see [`Tally`]).
     Tally(Tally),
+    /// See [`Approval`].
+    Approval(Approval),
+    /// See [`Annulment`].
+    Annulment(Annulment),
+    /// See [`ContestApproval`].
+    ContestApproval(ContestApproval),
+    /// See [`Announcement`].
+    Announcement(Announcement),
+    /// See [`Lot`].
+    LotDraw(Lot),
 }
 
 impl Entry {
@@ -192,6 +213,13 @@ impl Entry {
             }
             EntryKind::Tally => Tally::parse_body(body, false).map(Entry::Tally),
             EntryKind::TallyRevision => Tally::parse_body(body, true).map(Entry::Tally),
+            EntryKind::Approval => Approval::parse_body(body).map(Entry::Approval),
+            EntryKind::Annulment => Annulment::parse_body(body).map(Entry::Annulment),
+            EntryKind::ContestApproval => {
+                ContestApproval::parse_body(body).map(Entry::ContestApproval)
+            }
+            EntryKind::Announcement => Announcement::parse_body(body).map(Entry::Announcement),
+            EntryKind::LotDraw => Lot::parse_body(body).map(Entry::LotDraw),
             other => Err(EntryError::new(
                 ErrorCode::EntryTypeNotAccepted,
                 format!(
@@ -210,6 +238,11 @@ impl Entry {
             Entry::StationKeyRevocation(_) => EntryKind::StationKeyRevocation,
             Entry::Tally(t) if t.correction.is_some() => EntryKind::TallyRevision,
             Entry::Tally(_) => EntryKind::Tally,
+            Entry::Approval(_) => EntryKind::Approval,
+            Entry::Annulment(_) => EntryKind::Annulment,
+            Entry::ContestApproval(_) => EntryKind::ContestApproval,
+            Entry::Announcement(_) => EntryKind::Announcement,
+            Entry::LotDraw(_) => EntryKind::LotDraw,
         }
     }
 
@@ -223,6 +256,11 @@ impl Entry {
             Entry::StationKey(e) => e.write_body(&mut out),
             Entry::StationKeyRevocation(e) => e.write_body(&mut out),
             Entry::Tally(e) => e.write_body(&mut out),
+            Entry::Approval(e) => e.write_body(&mut out),
+            Entry::Annulment(e) => e.write_body(&mut out),
+            Entry::ContestApproval(e) => e.write_body(&mut out),
+            Entry::Announcement(e) => e.write_body(&mut out),
+            Entry::LotDraw(e) => e.write_body(&mut out),
         }
         out
     }
@@ -234,6 +272,11 @@ impl Entry {
             Entry::StationKey(e) => &e.election,
             Entry::StationKeyRevocation(e) => &e.election,
             Entry::Tally(e) => &e.election,
+            Entry::Approval(e) => &e.election,
+            Entry::Annulment(e) => &e.election,
+            Entry::ContestApproval(e) => &e.election,
+            Entry::Announcement(e) => &e.statement.election,
+            Entry::LotDraw(e) => &e.election,
         }
     }
 }

@@ -65,7 +65,7 @@ fn grammar_violations_have_distinct_codes() {
         ("tallyboard/tally/v2\n", ErrorCode::EntryUnknownType),
         ("no newline at all", ErrorCode::EntryUnknownType),
         (
-            "tallyboard/approval/v1\nelection x\n",
+            "tallyboard/witness-evidence/v1\nelection x\n",
             ErrorCode::EntryTypeNotAccepted,
         ),
         (

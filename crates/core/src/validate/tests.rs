@@ -284,3 +284,541 @@ fn extra_signatures_by_observers_are_allowed() {
     .expect("sign");
     log.must_accept(&bytes);
 }
+
+// ------------------------------------------------------------ supervision
+
+mod supervision {
+    use super::*;
+    use crate::entry::announcement::{self, Statement};
+    use crate::entry::{
+        Announcement, AnnouncementStatus, Annulment, Approval, ContestApproval, Lot,
+    };
+    use crate::rules::Status;
+
+    fn sup(e: &Entry) -> Vec<u8> {
+        testutil::sign(e, &testutil::supervisor())
+    }
+
+    fn auth(e: &Entry) -> Vec<u8> {
+        testutil::sign(e, &testutil::authority())
+    }
+
+    fn approval(station: &str, contest: &str, index: u64, leaf: crate::Hash) -> Entry {
+        Entry::Approval(Approval {
+            election: "e1".into(),
+            station: station.into(),
+            contest: contest.into(),
+            index,
+            leaf_sha256: leaf,
+        })
+    }
+
+    fn annulment(station: &str, contest: &str) -> Entry {
+        Entry::Annulment(Annulment {
+            election: "e1".into(),
+            station: station.into(),
+            contest: contest.into(),
+            reason_code: "ballot-stuffing".into(),
+            reason: "more ballots than voters seen by observers".into(),
+        })
+    }
+
+    fn lot(among: &[u32], order: &[u32]) -> Entry {
+        Entry::LotDraw(Lot {
+            election: "e1".into(),
+            contest: "president".into(),
+            among: among.to_vec(),
+            order: order.to_vec(),
+        })
+    }
+
+    fn statement(log: &Log, contest: &str, size: u64) -> Statement {
+        let entries = log
+            .view
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (i as u64, e));
+        announcement::expected(&log.manifest, entries, contest, size).expect("recomputes")
+    }
+
+    fn announce(s: Statement, status: AnnouncementStatus) -> Entry {
+        Entry::Announcement(Announcement {
+            status,
+            statement: s,
+        })
+    }
+
+    fn contest_approval(contest: &str, size: u64, h: crate::Hash) -> Entry {
+        Entry::ContestApproval(ContestApproval {
+            election: "e1".into(),
+            contest: contest.into(),
+            size,
+            results_sha256: h,
+        })
+    }
+
+    /// Log::new plus two president tallies (indexes 5 and 6).
+    fn with_tallies() -> (Log, Vec<u8>, Vec<u8>) {
+        let mut log = Log::new();
+        let a = station_signed(&testutil::tally("01-001-0001"));
+        let mut t2 = testutil::tally("01-002-0001");
+        t2.votes = vec![(1, 100), (2, 150), (3, 20)];
+        let b = station_signed(&t2);
+        log.must_accept(&a);
+        log.must_accept(&b);
+        (log, a, b)
+    }
+
+    #[test]
+    fn new_entries_round_trip_through_their_one_spelling() {
+        let (log, a, _) = with_tallies();
+        let entries = vec![
+            approval("01-001-0001", "president", 5, crate::hash::leaf_hash(&a)),
+            annulment("01-001-0001", "president"),
+            contest_approval("president", 7, crate::Hash::sha256(b"x")),
+            lot(&[2, 3], &[3, 2]),
+            announce(statement(&log, "president", 7), AnnouncementStatus::Final),
+        ];
+        for e in entries {
+            let text = e.to_text();
+            assert_eq!(Entry::parse_text(&text).expect(&text), e, "{text}");
+        }
+    }
+
+    #[test]
+    fn lot_and_announcement_grammar_has_one_spelling() {
+        let cases = [
+            (
+                "tallyboard/lot-draw/v1\nelection e1\ncontest president\namong 3 2\norder 2 3\n",
+                ErrorCode::EntryNonCanonical,
+            ),
+            (
+                "tallyboard/lot-draw/v1\nelection e1\ncontest president\namong 2 3\norder 2 4\n",
+                ErrorCode::EntryBadValue,
+            ),
+            (
+                "tallyboard/lot-draw/v1\nelection e1\ncontest president\namong 2\norder 2\n",
+                ErrorCode::EntryBadValue,
+            ),
+            (
+                "tallyboard/lot-draw/v1\nelection e1\ncontest president\namong 2  3\norder 2 3\n",
+                ErrorCode::EntryNonCanonical,
+            ),
+            (
+                "tallyboard/approval/v1\nelection e1\nstation s\ncontest c\nindex 05\nleaf-sha256 00\n",
+                ErrorCode::EntryNonCanonical,
+            ),
+            (
+                "tallyboard/annulment/v1\nelection e1\nstation s\ncontest c\nreason-code Bad Code\nreason r\n",
+                ErrorCode::EntryBadValue,
+            ),
+        ];
+        for (text, want) in cases {
+            assert_eq!(Entry::parse_text(text).unwrap_err().code(), want, "{text}");
+        }
+        // An announcement with an unknown status, and with vote lines out of order.
+        let (log, _, _) = with_tallies();
+        let good = announce(statement(&log, "president", 7), AnnouncementStatus::Partial).to_text();
+        let bad = good.replace("status partial", "status provisional");
+        assert_eq!(
+            Entry::parse_text(&bad).unwrap_err().code(),
+            ErrorCode::EntryBadValue
+        );
+        let bad = good.replace("vote 1 250\nvote 2 250\n", "vote 2 250\nvote 1 250\n");
+        assert_ne!(bad, good);
+        assert_eq!(
+            Entry::parse_text(&bad).unwrap_err().code(),
+            ErrorCode::EntryVotesOrder
+        );
+    }
+
+    #[test]
+    fn supervisor_entries_need_a_supervisor_key() {
+        let (mut log, a, _) = with_tallies();
+        let e = approval("01-001-0001", "president", 5, crate::hash::leaf_hash(&a));
+        assert_eq!(log.code(&auth(&e)), ErrorCode::WrongSigner);
+        assert_eq!(
+            log.code(&testutil::sign(&e, &testutil::station_key("01-001-0001"))),
+            ErrorCode::WrongSigner
+        );
+        assert_eq!(
+            log.code(&auth(&annulment("01-001-0001", "president"))),
+            ErrorCode::WrongSigner
+        );
+        // An entry signed by a key with the supervisor's name but another secret.
+        let impostor = crate::note::SignerKey::from_seed(
+            testutil::supervisor().name(),
+            crate::Hash::sha256(b"impostor").0,
+        )
+        .expect("key");
+        assert_eq!(
+            log.code(&testutil::sign(&e, &impostor)),
+            ErrorCode::WrongSigner
+        );
+        // Lots and announcements are the authority's, not a supervisor's.
+        assert_eq!(
+            log.code(&sup(&lot(&[2, 3], &[3, 2]))),
+            ErrorCode::WrongSigner
+        );
+        log.must_accept(&sup(&e));
+    }
+
+    #[test]
+    fn any_supervisor_of_the_manifest_may_sign() {
+        let mut m = testutil::manifest();
+        let second = testutil::key("second supervisor");
+        m.keys.supervisors.push(second.verifier().to_vkey_string());
+        let manifest = ValidatedManifest::from_manifest(m).expect("valid");
+        let mut log = Log {
+            manifest,
+            view: MapView::default(),
+        };
+        let a = testutil::authority();
+        log.must_accept(&testutil::sign(&testutil::commitment(&log.manifest), &a));
+        log.must_accept(&testutil::sign(
+            &annulment("01-001-0001", "president"),
+            &second,
+        ));
+        log.must_accept(&sup(&annulment("01-002-0001", "president")));
+        assert_eq!(log.view.supervision.annulled_count(), 2);
+    }
+
+    #[test]
+    fn approval_rules_each_have_their_code() {
+        let (mut log, a, b) = with_tallies();
+        let la = crate::hash::leaf_hash(&a);
+        let lb = crate::hash::leaf_hash(&b);
+        let cases: Vec<(&str, Entry, ErrorCode)> = vec![
+            (
+                "index beyond the log",
+                approval("01-001-0001", "president", 7, la),
+                ErrorCode::SupervisionIndexOutOfRange,
+            ),
+            (
+                "leaf of another entry",
+                approval("01-001-0001", "president", 5, lb),
+                ErrorCode::SupervisionLeafMismatch,
+            ),
+            (
+                "another station's tally",
+                approval("01-001-0001", "president", 6, lb),
+                ErrorCode::SupervisionNotATally,
+            ),
+            (
+                "a key registration",
+                approval(
+                    "01-001-0001",
+                    "president",
+                    1,
+                    log.view.leaf_at(1).expect("leaf"),
+                ),
+                ErrorCode::SupervisionNotATally,
+            ),
+            (
+                "unknown station",
+                approval("09-009-0009", "president", 5, la),
+                ErrorCode::UnknownStation,
+            ),
+            (
+                "unknown contest",
+                approval("01-001-0001", "mayor", 5, la),
+                ErrorCode::UnknownContest,
+            ),
+            (
+                "contest not at station",
+                approval("02-001-0001", "council", 5, la),
+                ErrorCode::ContestNotAtStation,
+            ),
+            (
+                "wrong election",
+                {
+                    let mut e = approval("01-001-0001", "president", 5, la);
+                    if let Entry::Approval(x) = &mut e {
+                        x.election = "e2".into();
+                    }
+                    e
+                },
+                ErrorCode::WrongElection,
+            ),
+        ];
+        for (what, e, want) in cases {
+            assert_eq!(log.code(&sup(&e)), want, "{what}");
+        }
+        let ok = approval("01-001-0001", "president", 5, la);
+        log.must_accept(&sup(&ok));
+        // A second supervisor's approval of the same tally (different bytes
+        // from another key would be needed; here the same key re-signs after
+        // a revision attempt) is refused as already approved.
+        let mut again = ok.clone();
+        if let Entry::Approval(x) = &mut again {
+            x.station = "01-001-0001".into();
+        }
+        let bytes = crate::note::sign(
+            &again.to_text(),
+            &[&testutil::supervisor(), &testutil::key("observer")],
+        )
+        .expect("sign");
+        assert_eq!(log.code(&bytes), ErrorCode::SupervisionAlreadyApproved);
+        // After a revision the old tally can no longer be approved.
+        let mut rev = testutil::tally("01-001-0001");
+        rev.revision = 2;
+        rev.votes = vec![(1, 149), (2, 101), (3, 20)];
+        rev.correction = Some(Correction {
+            supersedes: la,
+            reason: "recount".into(),
+        });
+        let rb = station_signed(&rev);
+        log.must_accept(&rb);
+        let mut b2 = testutil::tally("01-002-0001");
+        b2.revision = 2;
+        b2.correction = Some(Correction {
+            supersedes: lb,
+            reason: "recount".into(),
+        });
+        log.must_accept(&station_signed(&b2));
+        assert_eq!(
+            log.code(&sup(&approval("01-002-0001", "president", 6, lb))),
+            ErrorCode::SupervisionNotLatest
+        );
+        // The revision itself can be approved.
+        log.must_accept(&sup(&approval(
+            "01-001-0001",
+            "president",
+            8,
+            crate::hash::leaf_hash(&rb),
+        )));
+    }
+
+    #[test]
+    fn annulled_boxes_cannot_be_annulled_again_nor_approved() {
+        let (mut log, a, _) = with_tallies();
+        let la = crate::hash::leaf_hash(&a);
+        // An annulment may come before the box's first tally.
+        log.must_accept(&sup(&annulment("02-001-0001", "president")));
+        log.must_accept(&sup(&annulment("01-001-0001", "president")));
+        let err = {
+            let bytes = crate::note::sign(
+                &annulment("01-001-0001", "president").to_text(),
+                &[&testutil::supervisor(), &testutil::key("observer")],
+            )
+            .expect("sign");
+            let signed = SignedEntry::parse(&bytes).expect("parses");
+            validate(&signed, &log.manifest, &log.view).unwrap_err()
+        };
+        assert_eq!(err.code(), ErrorCode::SupervisionAlreadyAnnulled);
+        assert_eq!(err.conflicting_index, Some(8));
+        assert_eq!(
+            log.code(&sup(&approval("01-001-0001", "president", 5, la))),
+            ErrorCode::SupervisionBoxAnnulled
+        );
+        assert_eq!(
+            log.code(&sup(&annulment("01-001-0001", "council-x"))),
+            ErrorCode::UnknownContest
+        );
+        // The annulled box counts zero in the standing figures from then on.
+        let s = statement(&log, "president", 9);
+        assert_eq!((s.stations_counted, s.stations_annulled), (1, 2));
+        assert_eq!(s.valid, 270);
+        assert_eq!(s.votes, vec![(1, 100), (2, 150), (3, 20)]);
+        let before = statement(&log, "president", 7);
+        assert_eq!((before.stations_counted, before.valid), (2, 540));
+    }
+
+    #[test]
+    fn lots_are_checked_and_drawn_once() {
+        let (mut log, _, _) = with_tallies();
+        assert_eq!(
+            log.code(&auth(&lot(&[2, 9], &[9, 2]))),
+            ErrorCode::UnknownCandidate
+        );
+        let mut other = lot(&[2, 3], &[3, 2]);
+        if let Entry::LotDraw(l) = &mut other {
+            l.contest = "mayor".into();
+        }
+        assert_eq!(log.code(&auth(&other)), ErrorCode::UnknownContest);
+        log.must_accept(&auth(&lot(&[2, 3], &[3, 2])));
+        assert_eq!(
+            log.code(&auth(&lot(&[2, 3], &[2, 3]))),
+            ErrorCode::LotAlreadyDrawn
+        );
+        // A different tied set is another lot.
+        log.must_accept(&auth(&lot(&[1, 2, 3], &[2, 1, 3])));
+    }
+
+    #[test]
+    fn contest_approval_binds_the_recomputed_results() {
+        let (mut log, _, _) = with_tallies();
+        let good = statement(&log, "president", 7).sha256();
+        assert_eq!(
+            log.code(&sup(&contest_approval(
+                "president",
+                7,
+                crate::Hash::sha256(b"?")
+            ))),
+            ErrorCode::SupervisionResultsMismatch
+        );
+        assert_eq!(
+            log.code(&sup(&contest_approval("president", 8, good))),
+            ErrorCode::ResultsSizeOutOfRange
+        );
+        assert_eq!(
+            log.code(&sup(&contest_approval("president", 0, good))),
+            ErrorCode::ResultsSizeOutOfRange
+        );
+        assert_eq!(
+            log.code(&sup(&contest_approval("mayor", 7, good))),
+            ErrorCode::UnknownContest
+        );
+        // Results at size 6 differ from those at 7.
+        assert_eq!(
+            log.code(&sup(&contest_approval("president", 6, good))),
+            ErrorCode::SupervisionResultsMismatch
+        );
+        assert_eq!(
+            log.code(&auth(&contest_approval("president", 7, good))),
+            ErrorCode::WrongSigner
+        );
+        log.must_accept(&sup(&contest_approval("president", 7, good)));
+        let bytes = crate::note::sign(
+            &contest_approval("president", 7, good).to_text(),
+            &[&testutil::supervisor(), &testutil::key("observer")],
+        )
+        .expect("sign");
+        assert_eq!(log.code(&bytes), ErrorCode::SupervisionAlreadyApproved);
+    }
+
+    #[test]
+    fn the_statement_text_is_byte_exact() {
+        let (log, _, _) = with_tallies();
+        let s = statement(&log, "president", 7);
+        assert_eq!(
+            s.to_text(),
+            "tallyboard/results-statement/v1\nelection e1\ncontest president\nsize 7\n\
+             stations-counted 2\nstations-expected 4\nstations-annulled 0\n\
+             counterfoils 600\nballots-in-box 580\nvotes-taken 570\nvoid-taken 30\n\
+             void-not-taken 10\nvalid 540\nvote 1 250\nvote 2 250\nvote 3 40\n\
+             outcome runoff\nrunoff 1\nrunoff 2\n"
+        );
+        assert_eq!(s.sha256(), crate::Hash::sha256(s.to_text().as_bytes()));
+        // The announcement is the statement with a status line after size.
+        let a = announce(s.clone(), AnnouncementStatus::Final).to_text();
+        assert_eq!(
+            a.replacen(
+                "tallyboard/announcement/v1",
+                "tallyboard/results-statement/v1",
+                1
+            )
+            .replacen("status final\n", "", 1),
+            s.to_text()
+        );
+    }
+
+    #[test]
+    fn announcements_must_equal_the_recomputation() {
+        let (mut log, _, _) = with_tallies();
+        let s = statement(&log, "president", 7);
+        // Every figure off by one is refused, naming the figure.
+        type Mutation = fn(&mut Statement);
+        let mutations: Vec<(&str, Mutation)> = vec![
+            ("valid", |s| s.valid += 1),
+            ("void-taken", |s| s.void_taken -= 1),
+            ("counterfoils", |s| s.counterfoils += 1),
+            ("ballots-in-box", |s| s.ballots_in_box += 1),
+            ("votes-taken", |s| s.votes_taken += 1),
+            ("void-not-taken", |s| s.void_not_taken += 1),
+            ("stations-counted", |s| s.stations_counted = 3),
+            ("stations-expected", |s| s.stations_expected = 5),
+            ("stations-annulled", |s| s.stations_annulled = 1),
+            ("vote 2", |s| s.votes[1].1 += 1),
+            ("vote 4", |s| s.votes.push((4, 1))),
+            ("outcome", |s| s.outcome = Status::Complete),
+            ("elected", |s| s.elected = vec![1]),
+            ("runoff", |s| s.runoff = vec![2, 1]),
+        ];
+        for (figure, f) in mutations {
+            let mut bad = s.clone();
+            f(&mut bad);
+            let bytes = auth(&announce(bad, AnnouncementStatus::Partial));
+            let signed = SignedEntry::parse(&bytes).expect("parses");
+            let err = validate(&signed, &log.manifest, &log.view).unwrap_err();
+            assert_eq!(err.code(), ErrorCode::AnnouncementMismatch, "{figure}");
+            assert!(
+                err.message().contains(&format!("first: {figure}:")),
+                "{figure}: {}",
+                err.message()
+            );
+        }
+        // Size beyond the log, and an unknown contest.
+        let mut bad = s.clone();
+        bad.size = 8;
+        assert_eq!(
+            log.code(&auth(&announce(bad, AnnouncementStatus::Partial))),
+            ErrorCode::ResultsSizeOutOfRange
+        );
+        let mut bad = s.clone();
+        bad.contest = "mayor".into();
+        assert_eq!(
+            log.code(&auth(&announce(bad, AnnouncementStatus::Partial))),
+            ErrorCode::UnknownContest
+        );
+        // Signed by a supervisor instead of the authority.
+        assert_eq!(
+            log.code(&sup(&announce(s.clone(), AnnouncementStatus::Partial))),
+            ErrorCode::WrongSigner
+        );
+        // The right figures are accepted as partial, but not as final
+        // without a contest approval at that size.
+        log.must_accept(&auth(&announce(s.clone(), AnnouncementStatus::Partial)));
+        assert_eq!(
+            log.code(&auth(&announce(s.clone(), AnnouncementStatus::Final))),
+            ErrorCode::AnnouncementNotApproved
+        );
+        // A contest approval at another size does not count.
+        log.must_accept(&sup(&contest_approval(
+            "president",
+            6,
+            statement(&log, "president", 6).sha256(),
+        )));
+        assert_eq!(
+            log.code(&auth(&announce(s.clone(), AnnouncementStatus::Final))),
+            ErrorCode::AnnouncementNotApproved
+        );
+        log.must_accept(&sup(&contest_approval("president", 7, s.sha256())));
+        log.must_accept(&auth(&announce(s, AnnouncementStatus::Final)));
+        // A later announcement counts the earlier ones as nothing: the
+        // figures at size 11 are those at 7.
+        let later = statement(&log, "president", 11);
+        assert_eq!(later.valid, 540);
+        log.must_accept(&auth(&announce(later, AnnouncementStatus::Partial)));
+    }
+
+    #[test]
+    fn outcomes_use_only_lots_logged_before_the_size() {
+        let mut log = Log::new();
+        let mut t = testutil::tally("01-001-0001");
+        t.votes = vec![(1, 110), (2, 80), (3, 80)];
+        log.must_accept(&station_signed(&t));
+        let s = statement(&log, "president", 6);
+        assert_eq!(s.outcome, Status::LotNeeded);
+        assert_eq!(s.lot_needed, vec![vec![2, 3]]);
+        assert_eq!(s.runoff, vec![1]);
+        log.must_accept(&auth(&lot(&[2, 3], &[3, 2])));
+        // At size 6 the lot (index 6) does not count yet; at 7 it does.
+        let after = statement(&log, "president", 7);
+        assert_eq!(after.outcome, Status::Runoff);
+        assert_eq!(after.runoff, vec![1, 3]);
+        assert!(after.lot_needed.is_empty());
+        // Announcing size 7 without the lot's effect is refused.
+        let mut stale = after.clone();
+        stale.outcome = Status::LotNeeded;
+        stale.runoff = vec![1];
+        stale.lot_needed = vec![vec![2, 3]];
+        assert_eq!(
+            log.code(&auth(&announce(stale, AnnouncementStatus::Partial))),
+            ErrorCode::AnnouncementMismatch
+        );
+        log.must_accept(&auth(&announce(s, AnnouncementStatus::Partial)));
+        log.must_accept(&auth(&announce(after, AnnouncementStatus::Partial)));
+    }
+}

@@ -1,0 +1,529 @@
+//! `tallyboard/announcement/v1`: the election authority binds a contest's
+//! standing results to one log size (`spec/announcements.md`).
+//!
+//! An announcement is a [`Statement`] (the figures and the outcome the
+//! rules give, as they stand after the first `size` entries) plus a status,
+//! `partial` or `final`. The board accepts it only if the statement equals
+//! [`expected`], its own recomputation from the entries below `size`; the
+//! verifier runs the same function. A supervisor's contest approval
+//! (`tallyboard/contest-approval/v1`) names the statement by its SHA-256
+//! ([`Statement::sha256`]), and a final announcement needs one at the same size.
+
+use super::authority::push;
+use super::grammar::{self, FieldReader};
+use super::{Entry, EntryError};
+use crate::aggregate::Aggregator;
+use crate::error::Coded;
+use crate::manifest::ValidatedManifest;
+use crate::rules::{LotDraw, Status};
+use crate::{ErrorCode, Hash};
+use std::collections::BTreeSet;
+
+/// The type line of the text a contest approval hashes.
+pub const STATEMENT_TYPE: &str = "tallyboard/results-statement/v1";
+
+/// Whether an announcement is provisional or the declared result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AnnouncementStatus {
+    /// Results so far; more stations may report.
+    Partial,
+    /// The declared result; needs a supervisor's contest approval at the same size.
+    Final,
+}
+
+impl AnnouncementStatus {
+    /// The spelling in the entry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnnouncementStatus::Partial => "partial",
+            AnnouncementStatus::Final => "final",
+        }
+    }
+}
+
+/// A contest's standing results after the first `size` entries of the log:
+/// the figures of its constituency (or the nation), and the outcome of the
+/// contest's rules with the lots logged below `size`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// Election identifier.
+    pub election: String,
+    /// Contest identifier.
+    pub contest: String,
+    /// The log size: entries with index < size count.
+    pub size: u64,
+    /// Stations with a tally below `size` whose box is not annulled below `size`.
+    pub stations_counted: u64,
+    /// Stations the manifest assigns to the contest.
+    pub stations_expected: u64,
+    /// Stations whose box is annulled below `size` (reported or not).
+    pub stations_annulled: u64,
+    /// Standing sum of counterfoils.
+    pub counterfoils: u64,
+    /// Standing sum of ballots in box.
+    pub ballots_in_box: u64,
+    /// Standing sum of votes taken.
+    pub votes_taken: u64,
+    /// Standing sum of void ballots taken.
+    pub void_taken: u64,
+    /// Standing sum of void ballots not taken.
+    pub void_not_taken: u64,
+    /// Standing sum of valid ballots.
+    pub valid: u64,
+    /// Standing votes per candidate: non-zero only, ascending code.
+    pub votes: Vec<(u32, u64)>,
+    /// The rules' overall status.
+    pub outcome: Status,
+    /// Elected candidates, in the decision's ranking order.
+    pub elected: Vec<u32>,
+    /// Candidates going to the runoff, in ranking order.
+    pub runoff: Vec<u32>,
+    /// Reserve members, by rank (first reserve first).
+    pub reserves: Vec<u32>,
+    /// Ties awaiting a lot: each the tied codes, ascending.
+    pub lot_needed: Vec<Vec<u32>>,
+}
+
+/// `tallyboard/announcement/v1`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announcement {
+    /// `partial` or `final`.
+    pub status: AnnouncementStatus,
+    /// The results announced.
+    pub statement: Statement,
+}
+
+const ANNOUNCEMENT_FIELDS: &[&str] = &[
+    "election",
+    "contest",
+    "size",
+    "status",
+    "stations-counted",
+    "stations-expected",
+    "stations-annulled",
+    "counterfoils",
+    "ballots-in-box",
+    "votes-taken",
+    "void-taken",
+    "void-not-taken",
+    "valid",
+    "vote",
+    "outcome",
+    "elected",
+    "runoff",
+    "reserve",
+    "lot-needed",
+];
+
+fn outcome_str(s: Status) -> &'static str {
+    match s {
+        Status::Complete => "complete",
+        Status::Runoff => "runoff",
+        Status::LotNeeded => "lot-needed",
+        Status::NoValidVotes => "no-valid-votes",
+    }
+}
+
+fn join(v: &[u32]) -> String {
+    v.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
+}
+
+/// One figure that differs between an announced and a recomputed statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    /// The figure: a field name, or `vote <code>` for a candidate's votes.
+    pub figure: String,
+    /// As announced (`absent` if the announcement lacks it).
+    pub announced: String,
+    /// As recomputed from the log (`absent` if the recomputation lacks it).
+    pub expected: String,
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: announced {}, recomputed {}",
+            self.figure, self.announced, self.expected
+        )
+    }
+}
+
+impl Statement {
+    /// The statement's lines after `size`, in entry order.
+    fn write_figures(&self, out: &mut String) {
+        push(out, "stations-counted", &self.stations_counted.to_string());
+        push(
+            out,
+            "stations-expected",
+            &self.stations_expected.to_string(),
+        );
+        push(
+            out,
+            "stations-annulled",
+            &self.stations_annulled.to_string(),
+        );
+        push(out, "counterfoils", &self.counterfoils.to_string());
+        push(out, "ballots-in-box", &self.ballots_in_box.to_string());
+        push(out, "votes-taken", &self.votes_taken.to_string());
+        push(out, "void-taken", &self.void_taken.to_string());
+        push(out, "void-not-taken", &self.void_not_taken.to_string());
+        push(out, "valid", &self.valid.to_string());
+        for (code, n) in &self.votes {
+            push(out, "vote", &format!("{code} {n}"));
+        }
+        push(out, "outcome", outcome_str(self.outcome));
+        for c in &self.elected {
+            push(out, "elected", &c.to_string());
+        }
+        for c in &self.runoff {
+            push(out, "runoff", &c.to_string());
+        }
+        for c in &self.reserves {
+            push(out, "reserve", &c.to_string());
+        }
+        for t in &self.lot_needed {
+            push(out, "lot-needed", &join(t));
+        }
+    }
+
+    /// The canonical text a contest approval hashes: the line
+    /// `tallyboard/results-statement/v1`, then the announcement's field
+    /// lines without `status`, each ending in `\n`.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        out.push_str(STATEMENT_TYPE);
+        out.push('\n');
+        push(&mut out, "election", &self.election);
+        push(&mut out, "contest", &self.contest);
+        push(&mut out, "size", &self.size.to_string());
+        self.write_figures(&mut out);
+        out
+    }
+
+    /// SHA-256 of [`Statement::to_text`]: what `results-sha256` of a
+    /// contest approval must be.
+    pub fn sha256(&self) -> Hash {
+        Hash::sha256(self.to_text().as_bytes())
+    }
+
+    /// Every figure as (name, value), for comparison.
+    fn figures(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> = vec![
+            ("election".into(), self.election.clone()),
+            ("contest".into(), self.contest.clone()),
+            ("size".into(), self.size.to_string()),
+            ("stations-counted".into(), self.stations_counted.to_string()),
+            (
+                "stations-expected".into(),
+                self.stations_expected.to_string(),
+            ),
+            (
+                "stations-annulled".into(),
+                self.stations_annulled.to_string(),
+            ),
+            ("counterfoils".into(), self.counterfoils.to_string()),
+            ("ballots-in-box".into(), self.ballots_in_box.to_string()),
+            ("votes-taken".into(), self.votes_taken.to_string()),
+            ("void-taken".into(), self.void_taken.to_string()),
+            ("void-not-taken".into(), self.void_not_taken.to_string()),
+            ("valid".into(), self.valid.to_string()),
+        ];
+        for (c, n) in &self.votes {
+            v.push((format!("vote {c}"), n.to_string()));
+        }
+        v.push(("outcome".into(), outcome_str(self.outcome).into()));
+        v.push(("elected".into(), join(&self.elected)));
+        v.push(("runoff".into(), join(&self.runoff)));
+        v.push(("reserve".into(), join(&self.reserves)));
+        v.push((
+            "lot-needed".into(),
+            self.lot_needed
+                .iter()
+                .map(|t| join(t))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ));
+        v
+    }
+
+    /// The figures where `self` (announced) differs from `expected`, in
+    /// entry order; empty when they are equal.
+    pub fn differences(&self, expected: &Statement) -> Vec<Difference> {
+        let a = self.figures();
+        let e = expected.figures();
+        let mut names: Vec<&String> = e.iter().map(|(n, _)| n).collect();
+        for (n, _) in &a {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        let get = |list: &[(String, String)], n: &str| {
+            list.iter()
+                .find(|(k, _)| k == n)
+                .map_or_else(|| "absent".to_owned(), |(_, v)| v.clone())
+        };
+        let mut out = Vec::new();
+        for n in names {
+            let (x, y) = (get(&a, n), get(&e, n));
+            if x != y {
+                let (x, y) = if n.starts_with("vote ") {
+                    (x.replace("absent", "0"), y.replace("absent", "0"))
+                } else {
+                    (x, y)
+                };
+                out.push(Difference {
+                    figure: n.clone(),
+                    announced: if x.is_empty() { "none".into() } else { x },
+                    expected: if y.is_empty() { "none".into() } else { y },
+                });
+            }
+        }
+        out
+    }
+
+    /// The statement of one contest from an aggregator fed exactly the
+    /// entries below `size`, and the lots logged below `size`.
+    ///
+    /// # Errors
+    /// `contest.unknown`, or the rules' refusal.
+    pub fn from_aggregator(
+        agg: &Aggregator,
+        contest: &str,
+        size: u64,
+        lots: &[LotDraw],
+    ) -> Result<Statement, EntryError> {
+        let (Some(top), Some(codes), Some(boxes)) = (
+            agg.contest_totals(contest),
+            agg.candidates(contest),
+            agg.stations(contest),
+        ) else {
+            return Err(EntryError::new(
+                ErrorCode::UnknownContest,
+                format!("contest {contest} is not in the manifest"),
+            ));
+        };
+        let s = &top.standing;
+        let mut votes: Vec<(u32, u64)> = codes
+            .iter()
+            .copied()
+            .zip(s.votes.iter().copied())
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        votes.sort_unstable();
+        let stations_counted = boxes
+            .iter()
+            .filter(|b| b.stations_reported == 1 && b.stations_annulled == 0)
+            .count() as u64;
+        let d = agg
+            .decide(contest, lots)
+            .map_err(|e| EntryError::new(e.code(), e.message().to_owned()))?;
+        let mut reserves = d.reserves.clone();
+        reserves.sort_by_key(|r| r.rank);
+        Ok(Statement {
+            election: agg.election().to_owned(),
+            contest: contest.to_owned(),
+            size,
+            stations_counted,
+            stations_expected: top.stations_expected,
+            stations_annulled: top.stations_annulled,
+            counterfoils: s.counterfoils,
+            ballots_in_box: s.ballots_in_box,
+            votes_taken: s.votes_taken,
+            void_taken: s.void_taken,
+            void_not_taken: s.void_not_taken,
+            valid: s.valid,
+            votes,
+            outcome: d.status,
+            elected: d.elected.clone(),
+            runoff: d.runoff.clone(),
+            reserves: reserves.iter().map(|r| r.candidate).collect(),
+            lot_needed: d.lot_needed.iter().map(|t| t.among.clone()).collect(),
+        })
+    }
+}
+
+/// What results depend on, from the entries with index < `size`: the
+/// aggregator of their tallies with their annulments applied, and each
+/// contest's logged lots. Entries of other kinds are ignored, so callers
+/// may pass the whole log prefix.
+///
+/// # Errors
+/// A tally the aggregator refuses (never, for entries the board accepted).
+pub fn standing_at<'a>(
+    manifest: &ValidatedManifest,
+    entries: impl IntoIterator<Item = (u64, &'a Entry)>,
+    size: u64,
+) -> Result<(Aggregator, Vec<(String, LotDraw)>), EntryError> {
+    let mut tallies = Vec::new();
+    let mut annulled = BTreeSet::new();
+    let mut lots = Vec::new();
+    for (index, e) in entries {
+        if index >= size {
+            continue;
+        }
+        match e {
+            Entry::Tally(t) => tallies.push((index, t)),
+            Entry::Annulment(a) => {
+                annulled.insert((a.station.clone(), a.contest.clone()));
+            }
+            Entry::LotDraw(l) => lots.push((l.contest.clone(), l.draw())),
+            _ => {}
+        }
+    }
+    let agg = Aggregator::build(manifest, tallies, &annulled, Some(size))
+        .map_err(|e| EntryError::new(e.code(), e.message().to_owned()))?;
+    Ok((agg, lots))
+}
+
+/// The statement the log's entries below `size` give for `contest`: the
+/// recomputation every announcement and contest approval is checked
+/// against, by the board and by the verifier alike.
+///
+/// # Errors
+/// `contest.unknown`; the rules' refusal.
+pub fn expected<'a>(
+    manifest: &ValidatedManifest,
+    entries: impl IntoIterator<Item = (u64, &'a Entry)>,
+    contest: &str,
+    size: u64,
+) -> Result<Statement, EntryError> {
+    let (agg, lots) = standing_at(manifest, entries, size)?;
+    let lots: Vec<LotDraw> = lots
+        .into_iter()
+        .filter(|(c, _)| c == contest)
+        .map(|(_, l)| l)
+        .collect();
+    Statement::from_aggregator(&agg, contest, size, &lots)
+}
+
+fn parse_outcome((v, lineno): (&str, usize)) -> Result<Status, EntryError> {
+    match v {
+        "complete" => Ok(Status::Complete),
+        "runoff" => Ok(Status::Runoff),
+        "lot-needed" => Ok(Status::LotNeeded),
+        "no-valid-votes" => Ok(Status::NoValidVotes),
+        _ => Err(EntryError::new(
+            ErrorCode::EntryBadValue,
+            format!(
+                "line {lineno}: field 'outcome': expected complete, runoff, lot-needed or no-valid-votes"
+            ),
+        )),
+    }
+}
+
+impl Announcement {
+    pub(super) fn parse_body(body: &str) -> Result<Self, EntryError> {
+        let mut r = FieldReader::new(body, ANNOUNCEMENT_FIELDS)?;
+        let election = grammar::parse_id("election", r.required("election")?)?;
+        let contest = grammar::parse_id("contest", r.required("contest")?)?;
+        let size = grammar::parse_u64("size", r.required("size")?)?;
+        let (sv, sl) = r.required("status")?;
+        let status = match sv {
+            "partial" => AnnouncementStatus::Partial,
+            "final" => AnnouncementStatus::Final,
+            _ => {
+                return Err(EntryError::new(
+                    ErrorCode::EntryBadValue,
+                    format!("line {sl}: field 'status': expected partial or final"),
+                ))
+            }
+        };
+        let mut count = |name: &'static str| -> Result<u64, EntryError> {
+            grammar::parse_u64(name, r.required(name)?)
+        };
+        let stations_counted = count("stations-counted")?;
+        let stations_expected = count("stations-expected")?;
+        let stations_annulled = count("stations-annulled")?;
+        let counterfoils = count("counterfoils")?;
+        let ballots_in_box = count("ballots-in-box")?;
+        let votes_taken = count("votes-taken")?;
+        let void_taken = count("void-taken")?;
+        let void_not_taken = count("void-not-taken")?;
+        let valid = count("valid")?;
+        let mut votes: Vec<(u32, u64)> = Vec::new();
+        for (value, lineno) in r.repeated("vote") {
+            let Some((code, n)) = value.split_once(' ') else {
+                return Err(EntryError::new(
+                    ErrorCode::EntryLineMalformed,
+                    format!("line {lineno}: expected 'vote <candidate code> <votes>'"),
+                ));
+            };
+            let code = grammar::parse_u32("vote", (code, lineno))?;
+            let n = grammar::parse_u64("vote", (n, lineno))?;
+            if n == 0 || votes.last().is_some_and(|&(p, _)| code <= p) {
+                return Err(EntryError::new(
+                    ErrorCode::EntryVotesOrder,
+                    format!(
+                        "line {lineno}: vote lines are non-zero and in strictly ascending candidate order"
+                    ),
+                ));
+            }
+            votes.push((code, n));
+        }
+        let outcome = parse_outcome(r.required("outcome")?)?;
+        let codes = |list: Vec<(&str, usize)>, name: &str| -> Result<Vec<u32>, EntryError> {
+            list.into_iter()
+                .map(|v| grammar::parse_u32(name, v))
+                .collect()
+        };
+        let elected = codes(r.repeated("elected"), "elected")?;
+        let runoff = codes(r.repeated("runoff"), "runoff")?;
+        let reserves = codes(r.repeated("reserve"), "reserve")?;
+        let mut lot_needed = Vec::new();
+        for (value, lineno) in r.repeated("lot-needed") {
+            if value.split(' ').any(str::is_empty) {
+                return Err(EntryError::new(
+                    ErrorCode::EntryNonCanonical,
+                    format!("line {lineno}: field 'lot-needed': stray spaces"),
+                ));
+            }
+            let tie: Vec<u32> = value
+                .split(' ')
+                .map(|c| grammar::parse_u32("lot-needed", (c, lineno)))
+                .collect::<Result<_, _>>()?;
+            if tie.len() < 2 || tie.windows(2).any(|w| w[0] >= w[1]) {
+                return Err(EntryError::new(
+                    ErrorCode::EntryNonCanonical,
+                    format!(
+                        "line {lineno}: field 'lot-needed': at least two codes, strictly ascending"
+                    ),
+                ));
+            }
+            lot_needed.push(tie);
+        }
+        r.finish()?;
+        Ok(Announcement {
+            status,
+            statement: Statement {
+                election,
+                contest,
+                size,
+                stations_counted,
+                stations_expected,
+                stations_annulled,
+                counterfoils,
+                ballots_in_box,
+                votes_taken,
+                void_taken,
+                void_not_taken,
+                valid,
+                votes,
+                outcome,
+                elected,
+                runoff,
+                reserves,
+                lot_needed,
+            },
+        })
+    }
+
+    pub(super) fn write_body(&self, out: &mut String) {
+        let s = &self.statement;
+        push(out, "election", &s.election);
+        push(out, "contest", &s.contest);
+        push(out, "size", &s.size.to_string());
+        push(out, "status", self.status.as_str());
+        s.write_figures(out);
+    }
+}
