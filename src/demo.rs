@@ -204,6 +204,19 @@ pub fn run(args: DemoArgs) -> Result<()> {
                     let Some(r) = reports.get(i) else { break };
                     if i == attack_at {
                         run_attacks(&agent, &url, &attacks);
+                        match announce(
+                            &e,
+                            &agent,
+                            &url,
+                            tallyboard_core::entry::announcement::AnnouncementStatus::Partial,
+                        ) {
+                            Ok((size, outcome)) => eprintln!(
+                                "authority: partial results announced at size {size} ({outcome})"
+                            ),
+                            Err(err) => {
+                                eprintln!("authority: partial announcement failed: {err:#}")
+                            }
+                        }
                     }
                     for bytes in &r.entries {
                         match post_entry(&agent, &url, bytes, &retries) {
@@ -256,10 +269,19 @@ pub fn run(args: DemoArgs) -> Result<()> {
         retries.load(Ordering::Relaxed)
     );
 
-    // --- 4. the witnesses cosign the final checkpoint ------------------------
+    // --- 4. supervision, the final announcement, the witnesses' cosignatures --
     let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
         .build();
+    let supervision = supervise(&e, &agent, &url)?;
+    eprintln!("supervisor: {supervision}");
+    let (final_size, outcome) = announce(
+        &e,
+        &agent,
+        &url,
+        tallyboard_core::entry::announcement::AnnouncementStatus::Final,
+    )?;
+    eprintln!("authority: final results approved by the supervisor and announced at size {final_size} ({outcome})");
     let (cosigned_size, cosigners, cosign_ms) = wait_for_cosigned(&agent, &url, last_tally)?;
 
     // --- 5. the independent audit of the read path ---------------------------
@@ -286,7 +308,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     println!("tree size           {}", report.size);
     println!("ingest              {day_secs:.1} s for {accepted} entries over HTTP ({:.0}/s, {} clients)", accepted as f64 / day_secs, args.clients);
-    println!("last tally → cosigned checkpoint   {cosign_ms} ms (size {cosigned_size}, cosigned by {cosigners})");
+    println!("supervision         {supervision}");
+    println!("final announcement  at size {final_size}: {outcome}");
+    println!("last tally → cosigned final announcement   {cosign_ms} ms (checkpoint size {cosigned_size}, cosigned by {cosigners})");
     println!(
         "audit               {} in {audit_secs:.1} s",
         if report.verified {
@@ -464,4 +488,155 @@ pub(crate) fn wait_for_cosigned(
         std::thread::sleep(Duration::from_millis(5));
     }
     bail!("the witnesses did not cosign the final checkpoint within 60 s")
+}
+
+/// The log's entries below `size`, read back from the tlog-tiles entry
+/// bundles over HTTP, as any observer would read them.
+fn fetch_entries(agent: &ureq::Agent, url: &str, size: u64) -> Result<Vec<Vec<u8>>> {
+    let mut out = Vec::with_capacity(size as usize);
+    let mut n = 0u64;
+    while n * 256 < size {
+        let width = (size - n * 256).min(256) as u16;
+        let path = tallyboard_core::tile::TilePath::Entries { index: n, width }.to_path();
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(
+            &mut agent.get(&format!("{url}/{path}")).call()?.into_reader(),
+            &mut body,
+        )?;
+        let list = tallyboard_core::tile::decode_entry_bundle(&body)
+            .map_err(|e| anyhow!("{path}: {e}"))?;
+        out.extend(list.into_iter().map(<[u8]>::to_vec));
+        n += 1;
+    }
+    Ok(out)
+}
+
+/// The tree size the board has reached (`/checkpoint` may lag behind it,
+/// waiting for the witnesses).
+fn tree_size(agent: &ureq::Agent, url: &str) -> Result<u64> {
+    let v: serde_json::Value = serde_json::from_reader(
+        agent
+            .get(&format!("{url}/api/v1/log"))
+            .call()?
+            .into_reader(),
+    )?;
+    v["tree_size"].as_u64().context("tree_size")
+}
+
+/// Recomputes the results statement of the presidential contest at the
+/// board's current size from the read path, and signs it as an
+/// announcement (and, for a final one, first as the supervisor's approval).
+fn announce(
+    e: &SyntheticElection,
+    agent: &ureq::Agent,
+    url: &str,
+    status: tallyboard_core::entry::announcement::AnnouncementStatus,
+) -> Result<(u64, String)> {
+    use tallyboard_core::entry::SignedEntry;
+    let size = tree_size(agent, url)?;
+    let raw = fetch_entries(agent, url, size)?;
+    let parsed: Vec<SignedEntry> = raw
+        .iter()
+        .map(|b| SignedEntry::parse(b))
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow!("{e}"))?;
+    let statement = tallyboard_core::entry::announcement::expected(
+        e.manifest(),
+        parsed.iter().enumerate().map(|(i, s)| (i as u64, &s.entry)),
+        tallyboard_synth::PRESIDENT,
+        size,
+    )
+    .map_err(|err| anyhow!("{err}"))?;
+    let retries = AtomicU64::new(0);
+    if status == tallyboard_core::entry::announcement::AnnouncementStatus::Final {
+        let code = post_entry(agent, url, &e.contest_approval_entry(&statement), &retries)?;
+        if code != 201 {
+            bail!("the supervisor's contest approval was not appended (HTTP {code})");
+        }
+    }
+    let code = post_entry(
+        agent,
+        url,
+        &e.announcement_entry(&statement, status),
+        &retries,
+    )?;
+    if code != 201 {
+        bail!("the announcement was not appended (HTTP {code})");
+    }
+    let outcome = statement
+        .to_text()
+        .lines()
+        .filter(|l| l.starts_with("outcome") || l.starts_with("runoff") || l.starts_with("elected"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok((size, outcome))
+}
+
+/// The supervisor annuls one box (an irregularity report) and approves a
+/// sample of tallies; returns a one-line account.
+fn supervise(e: &SyntheticElection, agent: &ureq::Agent, url: &str) -> Result<String> {
+    let retries = AtomicU64::new(0);
+    let annul = e.station_count() / 3;
+    let code = post_entry(
+        agent,
+        url,
+        &e.annulment_entry(
+            annul,
+            "ballot-box-seal-broken",
+            "the seal of the box was found broken on arrival",
+        ),
+        &retries,
+    )?;
+    if code != 201 {
+        bail!("annulment not appended (HTTP {code})");
+    }
+    let mut approved = 0;
+    for i in (0..e.station_count())
+        .step_by((e.station_count() / 5).max(1))
+        .take(5)
+    {
+        if i == annul {
+            continue;
+        }
+        let station: serde_json::Value = serde_json::from_reader(
+            agent
+                .get(&format!("{url}/api/v1/stations/{}", e.station_id(i)))
+                .call()?
+                .into_reader(),
+        )?;
+        let Some(latest) = station["tallies"]
+            .as_array()
+            .and_then(|c| c.first())
+            .and_then(|c| c["revisions"].as_array())
+            .and_then(|a| a.last())
+            .cloned()
+        else {
+            continue;
+        };
+        let Some(index) = latest["index"].as_u64() else {
+            continue;
+        };
+        let entry: serde_json::Value = serde_json::from_reader(
+            agent
+                .get(&format!("{url}/api/v1/entries/{index}"))
+                .call()?
+                .into_reader(),
+        )?;
+        let Some(note) = entry["note"].as_str() else {
+            continue;
+        };
+        if post_entry(
+            agent,
+            url,
+            &e.approval_entry(i, index, note.as_bytes()),
+            &retries,
+        )? == 201
+        {
+            approved += 1;
+        }
+    }
+    Ok(format!(
+        "annulled station {}'s box (seal broken), approved {approved} tallies",
+        e.station_id(annul)
+    ))
 }
