@@ -237,6 +237,10 @@ labels! {
     DownloadsIntro => "همه ارقام این پایگاه از دفتر امضاشده قابل بازسازی است. این پرونده‌ها را دریافت کنید و خودتان جمع بزنید.", "Every figure on this site can be recomputed from the signed log. Download these files and add them up yourself.";
     File => "پرونده", "File";
     WhatItIs => "چیست", "What it is";
+    DlCsv => "نتایج به تفکیک کشور، استان، شهرستان و حوزه (CSV، RFC ۴۱۸۰): شمارش نخست و وضعیت فعلی هر نامزد.", "Results by nation, province, county and constituency (CSV, RFC 4180): first count and standing per candidate.";
+    DlJson => "همان نتایج به صورت JSON، با اندازهٔ نقطهٔ وارسی که از آن محاسبه شده‌اند.", "The same results as JSON, with the checkpoint size they were computed at.";
+    DlNist => "نتایج در قالب استاندارد NIST SP ۱۵۰۰-۱۰۰ نسخهٔ ۲ (Election Results Reporting، JSON).", "The results in the NIST SP 1500-100 v2 Election Results Reporting format (JSON).";
+    DlAnnouncements => "اعلام‌های امضاشدهٔ مرجع برگزاری (موقت و نهایی) و نقطهٔ وارسی هر یک.", "The authority's signed announcements (partial and final) and the checkpoint each is bound to.";
     DlTotals => "جمع آرای هر رقابت در آخرین نقطه وارسی (JSON): شمارش نخست و وضعیت فعلی.", "Totals of every contest at the latest checkpoint (JSON): first count and standing.";
     DlManifest => "فهرست رسمی انتخابات (JSON امضاشده): استان‌ها، شهرستان‌ها، شعبه‌ها، نامزدها و کلیدها.", "The election manifest (signed JSON): provinces, counties, stations, candidates and keys.";
     DlCheckpoint => "آخرین نقطه وارسی امضاشده (متن).", "The latest signed checkpoint (text).";

@@ -17,6 +17,26 @@ pub async fn downloads(ctx: Ctx) -> Response {
     let title = lang.t(L::DownloadsTitle);
     let files: &[(&str, &str, L)] = &[
         ("/api/v1/totals", "/api/v1/totals", L::DlTotals),
+        (
+            "/api/v1/exports/results.csv",
+            "/api/v1/exports/results.csv",
+            L::DlCsv,
+        ),
+        (
+            "/api/v1/exports/results.json",
+            "/api/v1/exports/results.json",
+            L::DlJson,
+        ),
+        (
+            "/api/v1/exports/nist-err.json",
+            "/api/v1/exports/nist-err.json",
+            L::DlNist,
+        ),
+        (
+            "/api/v1/announcements",
+            "/api/v1/announcements",
+            L::DlAnnouncements,
+        ),
         ("/api/v1/manifest", "/api/v1/manifest", L::DlManifest),
         ("/checkpoint", "/checkpoint", L::DlCheckpoint),
         (
