@@ -71,7 +71,7 @@ b64 = base64.b64encode(b"\x01" + seed).decode()
 open(sys.argv[1], "w").write(f"PRIVATE+KEY+{name}+{kid}+{b64}\n")
 EOF
   fi
-  tb demo --stations "$stations" --data "$work/data" >/dev/null 2>"$work/demo.log" || { cat "$work/demo.log"; die "tallyboard demo"; }
+  tb demo --offline --stations "$stations" --data "$work/data" >/dev/null 2>"$work/demo.log" || { cat "$work/demo.log"; die "tallyboard demo"; }
   tb export --data "$work/data" --log-key "$key" --out "$work/export" >/dev/null
   dir="$work/export"
 fi
