@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Extracts seed corpora for the fuzz targets from the spec vectors.
+"""Extracts seed corpora for the fuzz targets.
 
-    python3 fuzz/seeds.py [REFERENCE_DIR]
+    python3 fuzz/seeds.py                                 # committed seeds
+    python3 fuzz/seeds.py --reference DIR --out OUTDIR    # run-time seeds
 
-Reads spec/vectors/*.json and, if present, REFERENCE_DIR/vectors-*.json
-(default ../shared/reference relative to the repository, then
-/work/shared/reference), and writes fuzz/seeds/<target>/<sha1-prefix> files.
-Only the seeds are committed; libFuzzer's growing corpora go to
-fuzz/corpus/ (ignored). Deterministic: rerunning gives the same files.
+The first form reads the project's own spec/vectors/*.json (plus a few
+synthesized inputs) and writes fuzz/seeds/<target>/<sha1-prefix>; only
+those are committed. The second reads the published vectors in
+DIR/vectors-*.json (../shared/reference), which are read in place and
+never copied into the project, and writes seeds into OUTDIR for one run
+(.ci/harden does this). libFuzzer's growing corpora are never committed.
+Deterministic: rerunning gives the same files.
 
 Parsers do not verify signatures, so seeds for notes without vectors
 (checkpoints, receipts, revocations) carry a well-formed dummy signature.
@@ -89,16 +92,15 @@ def classify(s):
 
 
 def main():
-    ref_dirs = sys.argv[1:] or [
-        os.path.join(ROOT, "..", "shared", "reference"),
-        "/work/shared/reference",
-    ]
-    files = sorted(glob.glob(os.path.join(ROOT, "spec", "vectors", "*.json")))
-    for d in ref_dirs:
-        found = sorted(glob.glob(os.path.join(d, "vectors-*.json")))
-        if found:
-            files += found
-            break
+    global OUT
+    args = sys.argv[1:]
+    if args[:1] == ["--reference"] and len(args) == 4 and args[2] == "--out":
+        files = sorted(glob.glob(os.path.join(args[1], "vectors-*.json")))
+        OUT = args[3]
+        reference_only = True
+    else:
+        files = sorted(glob.glob(os.path.join(ROOT, "spec", "vectors", "*.json")))
+        reference_only = False
     for f in files:
         data = json.load(open(f, encoding="utf-8"))
         for s in strings(data):
@@ -106,6 +108,10 @@ def main():
         # Hex blobs: entry bundles and hash tiles from the Merkle vectors.
         if isinstance(data, dict) and "entry_bundle_000" in data:
             add("entry_bundle", bytes.fromhex(data["entry_bundle_000"]))
+
+    if reference_only:
+        write_out()
+        return
 
     # Notes and receipts the vectors lack: a checkpoint, a receipt with a
     # proof and an extra line, a revocation, and tile paths of each shape.
@@ -147,6 +153,10 @@ def main():
     add("entry_bundle", bundle)
     add("entry_bundle", b"\x00\x00")
 
+    write_out()
+
+
+def write_out():
     total = 0
     for target, items in sorted(seeds.items()):
         d = os.path.join(OUT, target)
