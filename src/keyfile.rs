@@ -1,4 +1,4 @@
-//! Private key files: the Go `sumdb/note` form `PRIVATE+KEY+<name>+<id>+<base64>`
+//! Private key files: the Go `sumdb/note` form (`note::SKEY_PREFIX` then `<name>+<id>+<base64>`)
 //! in a file of mode 0600. The key is read into memory and never printed,
 //! logged or included in an error message.
 
@@ -52,7 +52,7 @@ pub fn read(path: &Path) -> Result<SignerKey> {
         .with_context(|| format!("reading key file {}", path.display()))?;
     SignerKey::parse(text.trim_end_matches('\n')).map_err(|_| {
         anyhow::anyhow!(
-            "{} is not a PRIVATE+KEY+... signer key file",
+            "{} is not a signer key file in the Go sumdb/note private-key form",
             path.display()
         )
     })

@@ -201,7 +201,7 @@ enum Command {
         /// Data directory: the latest cosigned checkpoint per log, and evidence.
         #[arg(long, env = "TALLYBOARD_WITNESS_DATA")]
         data: PathBuf,
-        /// The witness's private key file (PRIVATE+KEY+<name>+... form; cosigns as type 0x04).
+        /// The witness's private key file (Go sumdb/note private-key form; cosigns as type 0x04).
         #[arg(long, env = "TALLYBOARD_WITNESS_KEY")]
         key: PathBuf,
         /// A trusted log verifier key (the vkey string, or a file holding it); the key name is the log's origin. Repeatable.

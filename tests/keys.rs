@@ -44,7 +44,10 @@ fn keygen_writes_0600_refuses_to_overwrite_and_never_prints_the_secret() {
     let vkey = VerifierKey::parse(out.trim_end()).expect("prints a verifier key");
     assert_eq!(vkey.name(), "station.example/1");
     let secret = std::fs::read_to_string(dir.path().join("k.key")).expect("key file");
-    assert!(secret.starts_with("PRIVATE+KEY+station.example/1+"));
+    assert!(secret.starts_with(&format!(
+        "{}station.example/1+",
+        tallyboard_core::note::SKEY_PREFIX
+    )));
     assert!(!out.contains("PRIVATE"), "the secret must never be printed");
     #[cfg(unix)]
     {
@@ -66,7 +69,7 @@ fn keygen_writes_0600_refuses_to_overwrite_and_never_prints_the_secret() {
     // A bad key file is reported without quoting it.
     std::fs::write(
         dir.path().join("bad.key"),
-        "PRIVATE+KEY+oops+deadbeef+AAAA\n",
+        format!("{}oops+deadbeef+AAAA\n", tallyboard_core::note::SKEY_PREFIX),
     )
     .expect("write");
     let r = util::tallyboard(

@@ -56,21 +56,6 @@ else
   stations="${INTEROP_STATIONS:-1000}"
   say "building a demo export ($stations stations)"
   key="$repo/keys/demo/log.key"
-  if [ ! -f "$key" ]; then
-    # The demo log key, derived as keys/README.md specifies (demo only).
-    key="$work/log.key"
-    python3 - "$key" <<'EOF'
-import base64, hashlib, sys
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives import serialization as s
-name = "board.tallyboard.example/demo-1404"
-seed = hashlib.sha256(b"tallyboard demo key v1\nlog").digest()
-pub = Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(s.Encoding.Raw, s.PublicFormat.Raw)
-kid = hashlib.sha256(name.encode() + b"\n\x01" + pub).digest()[:4].hex()
-b64 = base64.b64encode(b"\x01" + seed).decode()
-open(sys.argv[1], "w").write(f"PRIVATE+KEY+{name}+{kid}+{b64}\n")
-EOF
-  fi
   tb demo --offline --stations "$stations" --data "$work/data" >/dev/null 2>"$work/demo.log" || { cat "$work/demo.log"; die "tallyboard demo"; }
   tb export --data "$work/data" --log-key "$key" --out "$work/export" >/dev/null
   dir="$work/export"

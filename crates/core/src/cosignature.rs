@@ -118,7 +118,7 @@ impl CosignerKey {
     }
 
     /// A cosigner with the same name and Ed25519 seed as a note signer key.
-    /// Private key files use the Go `PRIVATE+KEY+` form, which only holds
+    /// Private key files use the Go form (`note::SKEY_PREFIX`), which only holds
     /// type-0x01 keys; a witness reads its key that way and cosigns with
     /// the type-0x04 key ID (`keys/README.md`).
     pub fn from_signer_key(key: &crate::note::SignerKey) -> CosignerKey {

