@@ -21,10 +21,11 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::collections::HashMap;
 use std::path::Path;
 use tallyboard_core::checkpoint::{self, Checkpoint};
-use tallyboard_core::entry::{Entry, SignedEntry};
+use tallyboard_core::entry::{Entry, SignedEntry, Statement};
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{self, HashReader};
 use tallyboard_core::note::{SignerKey, VerifierKey, Verifiers};
+use tallyboard_core::standing::{self, is_results_entry, StandingResults};
 use tallyboard_core::tlog_proof::TlogProof;
 use tallyboard_core::validate::{self, KeyState, LogView, Supervision, TallyRef, ValidationError};
 use tallyboard_core::{ErrorCode, Hash};
@@ -93,6 +94,9 @@ pub struct Board {
     log_key: SignerKey,
     verifiers: Verifiers,
     state: LogState,
+    /// The standing results at `size`: announcements and contest approvals
+    /// are checked against them without rereading the log.
+    standing: StandingResults,
     size: u64,
     latest: SignedCheckpoint,
     poisoned: bool,
@@ -120,20 +124,18 @@ impl HashReader for Overlay<'_> {
     }
 }
 
-/// The writer's view for validation: the replayed state, plus the stored
-/// entries and those accepted earlier in the batch being built, which
-/// contest approvals and announcements are recomputed from.
+/// The writer's view for validation: the replayed state and the standing
+/// results, plus the stored entries and those accepted earlier in the batch
+/// being built, which a statement is recomputed from when the standing
+/// results cannot give it (`tallyboard_core::standing`).
 pub struct BoardView<'a> {
     state: &'a LogState,
+    standing: &'a StandingResults,
     store: &'a Store,
     /// Entries below this index are in the store.
     stored: u64,
     /// Entries accepted earlier in this batch, not yet written.
     pending: &'a [(u64, Entry)],
-}
-
-fn wanted_for_results(e: &Entry) -> bool {
-    matches!(e, Entry::Tally(_) | Entry::Annulment(_) | Entry::LotDraw(_))
 }
 
 impl LogView for BoardView<'_> {
@@ -158,7 +160,23 @@ impl LogView for BoardView<'_> {
     fn supervision(&self) -> &Supervision {
         self.state.supervision()
     }
-    fn results_entries(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
+    fn statement(
+        &self,
+        manifest: &ValidatedManifest,
+        contest: &str,
+        size: u64,
+    ) -> Result<Statement, ValidationError> {
+        standing::statement(manifest, self.standing, contest, size, || {
+            self.results_prefix(size)
+        })
+    }
+}
+
+impl BoardView<'_> {
+    /// The results entries below `size`, read back from the store and the
+    /// batch being built: the slow path, a pass over the whole prefix, taken
+    /// only for a size before a later results entry.
+    fn results_prefix(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
         let storage = |e: anyhow::Error| ValidationError::new(ErrorCode::Storage, format!("{e:#}"));
         let mut out = Vec::new();
         for item in self.store.entries(0, size.min(self.stored)) {
@@ -169,14 +187,14 @@ impl LogView for BoardView<'_> {
                     format!("stored entry {index} does not parse: {e}"),
                 )
             })?;
-            if wanted_for_results(&signed.entry) {
+            if is_results_entry(&signed.entry) {
                 out.push((index, signed.entry));
             }
         }
         out.extend(
             self.pending
                 .iter()
-                .filter(|(i, e)| *i < size && wanted_for_results(e))
+                .filter(|(i, e)| *i < size && is_results_entry(e))
                 .cloned(),
         );
         Ok(out)
@@ -208,12 +226,14 @@ impl Board {
         store.put_checkpoint(0, &bytes)?;
         store.sync()?;
         let verifiers = verifiers_for(&log_key);
+        let standing = StandingResults::new(&manifest);
         Ok(Board {
             store,
             manifest,
             log_key,
             verifiers,
             state: LogState::default(),
+            standing,
             size: 0,
             latest: SignedCheckpoint {
                 checkpoint: cp,
@@ -250,6 +270,7 @@ impl Board {
 
         // 1. Recompute every stored hash from the entries and replay the state.
         let mut state = LogState::default();
+        let mut standing = StandingResults::new(&manifest);
         let mut expected = 0u64;
         for item in store.entries(0, size) {
             let (index, bytes) = item?;
@@ -272,6 +293,9 @@ impl Board {
             let entry = SignedEntry::parse(&bytes)
                 .map_err(|e| anyhow!("store inconsistent: entry {index} no longer parses: {e}"))?;
             state.apply(index, leaf, &entry.entry);
+            standing
+                .apply(index, &entry.entry)
+                .map_err(|e| anyhow!("store inconsistent: entry {index}: {e}"))?;
         }
         if expected != size {
             bail!("store inconsistent: size says {size}, found {expected} entries");
@@ -310,6 +334,7 @@ impl Board {
             log_key,
             verifiers,
             state,
+            standing,
             size,
             latest,
             poisoned: false,
@@ -382,7 +407,13 @@ impl Board {
             pending.extend_from_slice(&hashes);
             pending_leaves.insert(leaf, next);
             self.state.apply(next, leaf, &p.signed.entry);
-            if wanted_for_results(&p.signed.entry) {
+            if let Err(e) = self.standing.apply(next, &p.signed.entry) {
+                // Validation accepted it, so the aggregator cannot refuse it;
+                // if it does, the in-memory state is ahead of the disk.
+                self.poisoned = true;
+                bail!("the standing results refused accepted entry {next}: {e}");
+            }
+            if is_results_entry(&p.signed.entry) {
                 pending_entries.push((next, p.signed.entry.clone()));
             }
             outcomes.push(Outcome::Appended { index: next, leaf });
@@ -415,6 +446,7 @@ impl Board {
     fn check(&self, p: &Prepared, pending: &[(u64, Entry)]) -> Result<(), ValidationError> {
         let view = BoardView {
             state: &self.state,
+            standing: &self.standing,
             store: &self.store,
             stored: self.size,
             pending,
@@ -424,9 +456,9 @@ impl Board {
             Some((k, verdict)) if k == &key => verdict.clone()?,
             _ => validate::verify_signature(&p.signed, &key)?,
         }
-        // Contest approvals and announcements are recomputed from the
-        // entries below their size (an aggregation of the whole log prefix:
-        // about 200 ms at 59,000 stations); every other entry is O(1).
+        // Contest approvals and announcements are checked against the
+        // standing results (O(contest), not O(log)), unless their size lies
+        // before a later results entry; every other entry is O(1).
         validate::check_entry(&p.signed, &self.manifest, &view)
     }
 

@@ -6,7 +6,8 @@
 //! and leaf hash).
 
 use std::collections::HashMap;
-use tallyboard_core::entry::Entry;
+use tallyboard_core::entry::{Entry, Statement};
+use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::validate::{KeyState, LogView, Supervision, TallyRef, ValidationError};
 use tallyboard_core::{ErrorCode, Hash};
 
@@ -113,10 +114,14 @@ impl LogView for LogState {
         &self.supervision
     }
 
-    /// The state holds no entries: the board's writer checks contest
-    /// approvals and announcements through `board::BoardView`, which reads
-    /// them from the store.
-    fn results_entries(&self, _size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
+    /// The state holds no entries or results: the board's writer checks
+    /// contest approvals and announcements through `board::BoardView`.
+    fn statement(
+        &self,
+        _manifest: &ValidatedManifest,
+        _contest: &str,
+        _size: u64,
+    ) -> Result<Statement, ValidationError> {
         Err(ValidationError::new(
             ErrorCode::Storage,
             "results need the stored entries; this view holds only the state",

@@ -20,6 +20,7 @@
 //! | [`validate`] | checking a signed entry against the manifest and the log state |
 //! | [`rules`] | winners, runoffs and reserves by election type |
 //! | [`aggregate`] | counted and standing sums along the region hierarchy |
+//! | [`standing`] | the standing results kept current entry by entry, for announcement checks |
 //! | [`results_export`] | CSV, JSON and NIST SP 1500-100 v2 exports of the results |
 //! | [`witness`] | C2SP tlog-witness: the witness's add-checkpoint decision |
 //! | [`policy`] | C2SP tlog-policy: witness policies and quorum evaluation |
@@ -39,6 +40,7 @@ pub mod note;
 pub mod policy;
 pub mod results_export;
 pub mod rules;
+pub mod standing;
 pub mod tile;
 pub mod tlog_proof;
 pub mod validate;

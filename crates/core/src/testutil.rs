@@ -253,13 +253,24 @@ impl LogView for MapView {
     fn supervision(&self) -> &Supervision {
         &self.supervision
     }
-    fn results_entries(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
-        Ok(self
-            .entries
-            .iter()
-            .enumerate()
-            .take(usize::try_from(size).unwrap_or(usize::MAX))
-            .map(|(i, e)| (i as u64, e.clone()))
-            .collect())
+    fn statement(
+        &self,
+        manifest: &crate::manifest::ValidatedManifest,
+        contest: &str,
+        size: u64,
+    ) -> Result<crate::entry::Statement, ValidationError> {
+        // The reference recomputation over the prefix: the fixture checks
+        // the rules, not the incremental shortcut (tested in `standing`).
+        crate::entry::announcement::expected(
+            manifest,
+            self.entries
+                .iter()
+                .enumerate()
+                .take(usize::try_from(size).unwrap_or(usize::MAX))
+                .map(|(i, e)| (i as u64, e)),
+            contest,
+            size,
+        )
+        .map_err(ValidationError::from)
     }
 }

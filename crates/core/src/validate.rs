@@ -155,14 +155,23 @@ pub trait LogView {
     fn leaf_at(&self, index: u64) -> Option<Hash>;
     /// The supervision state (annulments, approvals, lots).
     fn supervision(&self) -> &Supervision;
-    /// The entries with index < `size` that results depend on (tallies,
-    /// tally revisions, annulments and lot draws; others may be included),
-    /// with their indices. Called only for contest approvals and
-    /// announcements, with `size <= self.size()`.
+    /// The statement the log's entries below `size` give for `contest`
+    /// (`spec/announcements.md` §4): what a contest approval's hash and an
+    /// announcement's figures are checked against. Called only for contest
+    /// approvals and announcements, with `1 <= size <= self.size()`.
+    /// A view keeps a [`crate::standing::StandingResults`] and falls back to
+    /// [`announcement::expected`] over its stored prefix
+    /// ([`crate::standing::statement`] does both).
     ///
     /// # Errors
-    /// The view could not read its entries (`board.storage`).
-    fn results_entries(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError>;
+    /// The view could not read its entries (`board.storage`); the rules'
+    /// refusal.
+    fn statement(
+        &self,
+        manifest: &ValidatedManifest,
+        contest: &str,
+        size: u64,
+    ) -> Result<announcement::Statement, ValidationError>;
 }
 
 /// Why an entry was refused.
@@ -567,14 +576,7 @@ fn recompute(
     manifest: &ValidatedManifest,
     view: &dyn LogView,
 ) -> Result<announcement::Statement, ValidationError> {
-    let entries = view.results_entries(size)?;
-    announcement::expected(
-        manifest,
-        entries.iter().map(|(i, e)| (*i, e)),
-        contest,
-        size,
-    )
-    .map_err(ValidationError::from)
+    view.statement(manifest, contest, size)
 }
 
 fn check_contest_approval(

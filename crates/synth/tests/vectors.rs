@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use std::collections::HashMap;
-use tallyboard_core::entry::{Entry, SignedEntry};
+use tallyboard_core::entry::{announcement, Entry, SignedEntry, Statement};
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
@@ -86,13 +86,22 @@ impl LogView for View {
     fn supervision(&self) -> &Supervision {
         &self.supervision
     }
-    fn results_entries(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
-        Ok(self
-            .entries
-            .iter()
-            .filter(|(i, _)| *i < size)
-            .cloned()
-            .collect())
+    fn statement(
+        &self,
+        manifest: &ValidatedManifest,
+        contest: &str,
+        size: u64,
+    ) -> Result<Statement, ValidationError> {
+        announcement::expected(
+            manifest,
+            self.entries
+                .iter()
+                .filter(|(i, _)| *i < size)
+                .map(|(i, e)| (*i, e)),
+            contest,
+            size,
+        )
+        .map_err(ValidationError::from)
     }
     fn manifest_committed(&self) -> bool {
         self.committed

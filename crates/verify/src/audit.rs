@@ -13,8 +13,9 @@ use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::error::Coded;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{self, MemoryLog};
+use tallyboard_core::standing::{self, StandingResults};
 use tallyboard_core::tile::{read_tile, tiles_for_size, TileHashReader, TileId, HASH_SIZE};
-use tallyboard_core::validate::LogView;
+use tallyboard_core::validate::ValidationError;
 use tallyboard_core::Hash;
 
 /// Where the tallyboard manifest is published, relative to the log prefix.
@@ -564,8 +565,9 @@ pub fn run_with(src: &dyn Source, log: &LogKey, measure_baseline: bool) -> Resul
 }
 
 /// Recomputes the standing results at each announcement's size from the
-/// entries the replay accepted below it (the same pure function the board
-/// uses, `announcement::expected`) and lists every figure that differs.
+/// entries the replay accepted below it (the same pure functions the board
+/// uses: `standing::statement`, falling back to `announcement::expected`
+/// over the prefix) and lists every figure that differs.
 fn check_announcements(
     entries: &[Vec<u8>],
     manifest: &ValidatedManifest,
@@ -574,6 +576,10 @@ fn check_announcements(
     let accepted: std::collections::HashSet<u64> =
         state.decisions.iter().map(|(i, _)| *i).collect();
     let mut checks = Vec::new();
+    // The standing results, walked forward to each announcement's index.
+    let mut standing = StandingResults::new(manifest);
+    let mut next_result = state.results_log.iter().peekable();
+    let mut usable = true;
     for (i, bytes) in entries.iter().enumerate() {
         let index = i as u64;
         let Ok(SignedEntry {
@@ -583,29 +589,41 @@ fn check_announcements(
         else {
             continue;
         };
+        while let Some((j, e)) = next_result.next_if(|(j, _)| *j < index) {
+            usable &= standing.apply(*j, e).is_ok();
+        }
+        standing.advance(index);
         let s = &a.statement;
-        let differences = match state.results_entries(s.size.min(index)) {
-            Ok(prefix) if s.size <= index => {
-                match announcement::expected(
-                    manifest,
-                    prefix.iter().map(|(i, e)| (*i, e)),
-                    &s.contest,
-                    s.size,
-                ) {
-                    Ok(want) => s
-                        .differences(&want)
-                        .into_iter()
-                        .map(|d| FigureDifference {
-                            figure: d.figure,
-                            announced: d.announced,
-                            expected: d.expected,
-                        })
-                        .collect(),
-                    Err(_) => Vec::new(),
-                }
-            }
-            _ => Vec::new(),
+        let prefix = || -> Result<Vec<(u64, Entry)>, ValidationError> {
+            Ok(state
+                .results_log
+                .iter()
+                .take_while(|(j, _)| *j < s.size)
+                .cloned()
+                .collect())
         };
+        let want = if s.size > index || s.size == 0 {
+            None
+        } else if usable {
+            standing::statement(manifest, &standing, &s.contest, s.size, prefix).ok()
+        } else {
+            prefix().ok().and_then(|p| {
+                announcement::expected(manifest, p.iter().map(|(i, e)| (*i, e)), &s.contest, s.size)
+                    .ok()
+            })
+        };
+        let differences = want
+            .map(|want| {
+                s.differences(&want)
+                    .into_iter()
+                    .map(|d| FigureDifference {
+                        figure: d.figure,
+                        announced: d.announced,
+                        expected: d.expected,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         checks.push(AnnouncementCheck {
             index,
             contest: s.contest.clone(),

@@ -17,11 +17,12 @@ use crate::Finding;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
-use tallyboard_core::entry::{Entry, EntryError, SignedEntry, Tally};
+use tallyboard_core::entry::{announcement, Entry, EntryError, SignedEntry, Statement, Tally};
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::note::VerifierKey;
+use tallyboard_core::standing::{self, StandingResults};
 use tallyboard_core::validate::{self, KeyState, LogView, Supervision, TallyRef, ValidationError};
 use tallyboard_core::Hash;
 
@@ -62,6 +63,12 @@ pub struct Replay {
     /// Accepted tallies, annulments and lot draws, in log order: what
     /// results are recomputed from.
     pub results_log: Vec<(u64, Entry)>,
+    /// The standing results after the accepted entries, kept current so that
+    /// an announcement is checked without re-aggregating the whole prefix
+    /// (`tallyboard_core::standing`); `None` until a replay starts, or if
+    /// the aggregator ever refused an accepted entry, and then every
+    /// statement is recomputed from `results_log`.
+    pub standing: Option<StandingResults>,
     /// Accepted supervisor and authority decisions, in log order
     /// (approvals, annulments, contest approvals, lots, announcements).
     pub decisions: Vec<(u64, Entry)>,
@@ -71,6 +78,11 @@ impl Replay {
     /// Applies an entry that validated at `index`.
     pub fn apply(&mut self, index: u64, signed: &SignedEntry) {
         self.supervision.apply(index, &signed.entry);
+        if let Some(standing) = &mut self.standing {
+            if standing.apply(index, &signed.entry).is_err() {
+                self.standing = None;
+            }
+        }
         match &signed.entry {
             Entry::Tally(_) | Entry::Annulment(_) | Entry::LotDraw(_) => {
                 self.results_log.push((index, signed.entry.clone()));
@@ -148,13 +160,30 @@ impl LogView for Replay {
     fn supervision(&self) -> &Supervision {
         &self.supervision
     }
-    fn results_entries(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
-        Ok(self
-            .results_log
-            .iter()
-            .take_while(|(i, _)| *i < size)
-            .cloned()
-            .collect())
+    fn statement(
+        &self,
+        manifest: &ValidatedManifest,
+        contest: &str,
+        size: u64,
+    ) -> Result<Statement, ValidationError> {
+        let prefix = || -> Result<Vec<(u64, Entry)>, ValidationError> {
+            Ok(self
+                .results_log
+                .iter()
+                .take_while(|(i, _)| *i < size)
+                .cloned()
+                .collect())
+        };
+        match &self.standing {
+            Some(st) => standing::statement(manifest, st, contest, size, prefix),
+            None => announcement::expected(
+                manifest,
+                prefix()?.iter().map(|(i, e)| (*i, e)),
+                contest,
+                size,
+            )
+            .map_err(ValidationError::from),
+        }
     }
 }
 
@@ -202,6 +231,7 @@ fn replay_fast(
 ) -> Option<ReplayOutcome> {
     let mut out = ReplayOutcome::default();
     out.state.leaves = leaves.to_vec();
+    out.state.standing = Some(StandingResults::new(manifest));
     let mut pending: Option<Batch> = None;
     for (c, chunk) in entries.chunks(CHUNK).enumerate() {
         let base = (c * CHUNK) as u64;
@@ -241,6 +271,9 @@ fn state_pass(
     for (i, p) in parsed.iter().enumerate() {
         let index = base + i as u64;
         out.state.position = index;
+        if let Some(st) = &mut out.state.standing {
+            st.advance(index);
+        }
         let signed = match p {
             Ok(s) => s,
             Err(e) => {
@@ -276,9 +309,13 @@ fn replay_exact(
 ) -> ReplayOutcome {
     let mut out = ReplayOutcome::default();
     out.state.leaves = leaves;
+    out.state.standing = Some(StandingResults::new(manifest));
     for (i, bytes) in entries.iter().enumerate() {
         let index = i as u64;
         out.state.position = index;
+        if let Some(st) = &mut out.state.standing {
+            st.advance(index);
+        }
         let signed = match SignedEntry::parse(bytes) {
             Ok(s) => s,
             Err(e) => {
