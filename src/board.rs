@@ -132,6 +132,9 @@ pub struct BoardView<'a> {
     state: &'a LogState,
     standing: &'a StandingResults,
     store: &'a Store,
+    /// Stored hashes, including those of the batch being built (leaf hashes
+    /// are read from here: the state does not keep one per entry).
+    hashes: &'a Overlay<'a>,
     /// Entries below this index are in the store.
     stored: u64,
     /// Entries accepted earlier in this batch, not yet written.
@@ -155,7 +158,12 @@ impl LogView for BoardView<'_> {
         self.state.size()
     }
     fn leaf_at(&self, index: u64) -> Option<Hash> {
-        self.state.leaf_at(index)
+        if index >= self.state.size() {
+            return None;
+        }
+        self.hashes
+            .read_hash(merkle::stored_hash_index(0, index))
+            .ok()
     }
     fn supervision(&self) -> &Supervision {
         self.state.supervision()
@@ -387,15 +395,15 @@ impl Board {
                 outcomes.push(Outcome::Duplicate { index, leaf });
                 continue;
             }
-            if let Err(e) = self.check(&p, &pending_entries) {
-                outcomes.push(Outcome::Rejected(e));
-                continue;
-            }
             let reader = Overlay {
                 store: &self.store,
                 base,
                 pending: &pending,
             };
+            if let Err(e) = self.check(&p, &pending_entries, &reader) {
+                outcomes.push(Outcome::Rejected(e));
+                continue;
+            }
             let hashes = merkle::stored_hashes(next, leaf, &reader).map_err(|e| anyhow!("{e}"))?;
             batch.push(
                 next,
@@ -443,11 +451,17 @@ impl Board {
         Ok(outcomes)
     }
 
-    fn check(&self, p: &Prepared, pending: &[(u64, Entry)]) -> Result<(), ValidationError> {
+    fn check(
+        &self,
+        p: &Prepared,
+        pending: &[(u64, Entry)],
+        hashes: &Overlay<'_>,
+    ) -> Result<(), ValidationError> {
         let view = BoardView {
             state: &self.state,
             standing: &self.standing,
             store: &self.store,
+            hashes,
             stored: self.size,
             pending,
         };

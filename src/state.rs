@@ -1,9 +1,10 @@
 //! The board's in-memory view of what the log holds, for validation and
 //! station look-ups. It is derived: rebuilt on every open by replaying the
 //! stored entries, so it can never disagree with the log. Its size is
-//! bounded by the manifest (stations × contests × revisions), plus one
-//! 32-byte leaf hash per entry (for approvals, which name a tally by index
-//! and leaf hash).
+//! bounded by the manifest (stations × contests × revisions), never by the
+//! length of the log: the leaf hash of an arbitrary entry (which an
+//! approval names) is read from the store, and the board's memory stays
+//! flat as the log grows (`spec/storage.md`).
 
 use std::collections::HashMap;
 use tallyboard_core::entry::{Entry, Statement};
@@ -29,8 +30,8 @@ pub struct LogState {
     pub committed: bool,
     /// Per station.
     pub stations: HashMap<String, StationRecord>,
-    /// The leaf hash of every entry, by index.
-    pub leaves: Vec<Hash>,
+    /// Number of entries applied.
+    pub size: u64,
     /// Annulments, approvals, contest approvals and lots.
     pub supervision: Supervision,
     /// Indexes of supervisor and authority decisions (approvals,
@@ -42,8 +43,8 @@ impl LogState {
     /// Applies an entry that has been accepted at `index` (entries are
     /// applied in index order).
     pub fn apply(&mut self, index: u64, leaf: Hash, entry: &Entry) {
-        debug_assert_eq!(index, self.leaves.len() as u64);
-        self.leaves.push(leaf);
+        debug_assert_eq!(index, self.size);
+        self.size = index + 1;
         self.supervision.apply(index, entry);
         match entry {
             Entry::ManifestCommitment(_) => self.committed = true,
@@ -103,11 +104,13 @@ impl LogView for LogState {
     }
 
     fn size(&self) -> u64 {
-        self.leaves.len() as u64
+        self.size
     }
 
-    fn leaf_at(&self, index: u64) -> Option<Hash> {
-        self.leaves.get(usize::try_from(index).ok()?).copied()
+    /// Not kept here (it would grow with the log); the board's writer reads
+    /// it from the store through `board::BoardView`.
+    fn leaf_at(&self, _index: u64) -> Option<Hash> {
+        None
     }
 
     fn supervision(&self) -> &Supervision {
