@@ -188,7 +188,8 @@ pub fn import_files(
     Ok(stats)
 }
 
-fn add(total: &mut ImportStats, s: &ImportStats) {
+/// Adds one import's counts to a running total.
+pub fn add(total: &mut ImportStats, s: &ImportStats) {
     total.appended += s.appended;
     total.duplicates += s.duplicates;
     total.rejected += s.rejected;

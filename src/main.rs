@@ -69,7 +69,7 @@ enum Command {
         /// Entries per durable write (group commit).
         #[arg(long, default_value_t = 4096)]
         batch: usize,
-        /// Print the process's peak RSS at the end (`peak-rss-mib N`), for the benchmark.
+        /// Print the process's resident memory after opening and after each file, for the benchmark.
         #[arg(long, hide = true)]
         report_rss: bool,
         /// Bundle files to import, in order.
@@ -374,10 +374,22 @@ fn run(cli: Cli) -> Result<()> {
             files,
         } => {
             let mut b = open(&data, &log_key)?;
-            let stats = import::import_files(&mut b, &files, batch, !report_rss)?;
-            if report_rss {
-                eprintln!("peak-rss-mib {:.1}", bench::rss_mib().0);
-            }
+            let stats = if report_rss {
+                // For the benchmark: resident memory after opening, and
+                // after each file (`rss <size> <VmRSS MiB> <VmHWM MiB>`).
+                let (peak, now) = bench::rss_mib();
+                eprintln!("rss-open {} {now:.1} {peak:.1}", b.size());
+                let mut total = import::ImportStats::default();
+                for f in &files {
+                    let s = import::import_files(&mut b, std::slice::from_ref(f), batch, false)?;
+                    import::add(&mut total, &s);
+                    let (peak, now) = bench::rss_mib();
+                    eprintln!("rss {} {now:.1} {peak:.1}", b.size());
+                }
+                total
+            } else {
+                import::import_files(&mut b, &files, batch, true)?
+            };
             eprintln!("{stats}");
             print!("{}", String::from_utf8_lossy(&b.latest().bytes));
             if stats.rejected > 0 {
