@@ -178,7 +178,8 @@ mod tests {
         write(&key, &path).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         let skey = key.to_skey_string();
-        let b64 = skey.rsplit('+').next().unwrap().to_owned();
+        // PRIVATE+KEY+<name>+<id>+<base64>; the base64 itself may hold '+'.
+        let b64 = skey.splitn(5, '+').nth(4).unwrap().to_owned();
         (path, vec![skey, b64, hex::encode([42u8; 32])])
     }
 
