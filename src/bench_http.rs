@@ -56,6 +56,7 @@ pub fn run(
             data: dir.join(role),
             key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
             logs,
+            slow_clients: Default::default(),
         })?);
     }
     let policy = tallyboard_core::policy::Policy::parse(demo_policy(&urls)?.as_bytes())
@@ -70,6 +71,9 @@ pub fn run(
         },
         queue: 4096,
         policy: Some(policy),
+        slow_clients: server::SlowClientLimits::default(),
+        // Off: the demo's station clients all come from one address.
+        rate_limit: None,
     };
     let thread = std::thread::spawn(move || {
         server::serve_until(

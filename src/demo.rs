@@ -120,6 +120,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 logs.add(log_key.verifier()).map_err(|e| anyhow!("{e}"))?;
                 logs
             },
+            slow_clients: Default::default(),
         })?;
         eprintln!("{role} listening on {url}");
         urls.push(url);
@@ -138,6 +139,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         },
         queue: 4096,
         policy: Some(policy),
+        slow_clients: server::SlowClientLimits::default(),
+        // Off: the demo's station clients all come from one address.
+        rate_limit: None,
     };
     let server_thread = std::thread::Builder::new()
         .name("tallyboard-server".into())

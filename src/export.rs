@@ -55,15 +55,29 @@ impl DirSink {
             root: root.to_path_buf(),
         })
     }
+
+    /// `root/path`, for a relative path of plain names only. The export
+    /// makes its paths itself, so this never refuses one today; it keeps a
+    /// future caller (a mirror, a publisher fed by a remote log) from
+    /// writing outside the output directory (`spec/operations.md`, security).
+    fn resolve(&self, path: &str) -> Result<PathBuf> {
+        let plain = path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != ".." && !seg.contains(['\\', '\0']));
+        if !plain {
+            bail!("refusing export path {path:?}: not a relative path of plain names");
+        }
+        Ok(self.root.join(path))
+    }
 }
 
 impl Sink for DirSink {
     fn exists(&self, path: &str) -> Result<bool> {
-        Ok(self.root.join(path).is_file())
+        Ok(self.resolve(path)?.is_file())
     }
 
     fn get(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        match std::fs::read(self.root.join(path)) {
+        match std::fs::read(self.resolve(path)?) {
             Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e).with_context(|| format!("reading {path}")),
@@ -71,7 +85,7 @@ impl Sink for DirSink {
     }
 
     fn put(&self, path: &str, bytes: &[u8]) -> Result<()> {
-        let target = self.root.join(path);
+        let target = self.resolve(path)?;
         let dir = target
             .parent()
             .ok_or_else(|| anyhow!("bad export path {path}"))?;
@@ -211,4 +225,36 @@ pub fn export(board: &Board, sink: &dyn Sink) -> Result<ExportStats> {
     // Last, so that every tile it needs is already in place.
     sink.put("checkpoint", &latest.bytes)?;
     Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_sink_stays_inside_its_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let sink = DirSink::new(&dir.path().join("out")).unwrap();
+        std::fs::write(dir.path().join("outside"), b"canary").unwrap();
+        for bad in [
+            "../outside",
+            "tile/../../outside",
+            "/etc/passwd",
+            "",
+            ".",
+            "tile/./0",
+            "tile//0",
+        ] {
+            assert!(sink.put(bad, b"x").is_err(), "put {bad:?}");
+            assert!(sink.get(bad).is_err(), "get {bad:?}");
+            assert!(sink.exists(bad).is_err(), "exists {bad:?}");
+        }
+        assert_eq!(
+            std::fs::read(dir.path().join("outside")).unwrap(),
+            b"canary"
+        );
+        sink.put("tile/0/000", b"tile").unwrap();
+        assert_eq!(sink.get("tile/0/000").unwrap().unwrap(), b"tile");
+        assert!(sink.exists(MANIFEST_PATH).is_ok());
+    }
 }

@@ -8,6 +8,7 @@ mod bench_http;
 mod board;
 mod demo;
 mod export;
+mod http_limits;
 mod import;
 mod keyfile;
 mod loadtest;
@@ -169,6 +170,16 @@ enum Command {
         /// the newest one whose cosignatures meet the quorum.
         #[arg(long, env = "TALLYBOARD_WITNESS_POLICY")]
         witness_policy: Option<PathBuf>,
+        #[command(flatten)]
+        slow_clients: SlowClientArgs,
+        /// Submissions (and blob uploads) allowed per second from one client
+        /// address (an IPv6 /64), sustained; off unless given. Clients behind
+        /// one NAT share it, so size it from the most stations behind one address.
+        #[arg(long, env = "TALLYBOARD_SUBMIT_RATE")]
+        submit_rate: Option<f64>,
+        /// Requests one client address may make in a burst when --submit-rate is set.
+        #[arg(long, env = "TALLYBOARD_SUBMIT_BURST", default_value_t = 20)]
+        submit_burst: u32,
     },
     /// Submit an entry to a board, verify the receipt offline and save it as FILE.tlog-proof.
     Submit {
@@ -207,6 +218,8 @@ enum Command {
         /// A trusted log verifier key (the vkey string, or a file holding it); the key name is the log's origin. Repeatable.
         #[arg(long = "log-vkey", required = true)]
         log_vkeys: Vec<String>,
+        #[command(flatten)]
+        slow_clients: SlowClientArgs,
     },
     /// Push the board's latest checkpoint to the witnesses of a policy; print it with their cosignatures.
     Cosign {
@@ -261,6 +274,24 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// Timeouts for slow clients (spec/operations.md, security).
+#[derive(clap::Args)]
+struct SlowClientArgs {
+    /// Seconds a client has to send a request's head; also closes a
+    /// keep-alive connection idle that long.
+    #[arg(long, env = "TALLYBOARD_HEADER_TIMEOUT_SECS", default_value_t = 15)]
+    header_timeout_secs: u64,
+    /// Seconds a client has to send a whole request body once its head is in.
+    #[arg(long, env = "TALLYBOARD_BODY_TIMEOUT_SECS", default_value_t = 120)]
+    body_timeout_secs: u64,
+}
+
+impl SlowClientArgs {
+    fn limits(&self) -> Result<http_limits::SlowClientLimits> {
+        http_limits::SlowClientLimits::from_secs(self.header_timeout_secs, self.body_timeout_secs)
+    }
 }
 
 #[derive(Subcommand)]
@@ -501,8 +532,15 @@ fn run(cli: Cli) -> Result<()> {
             batch_wait_ms,
             queue,
             witness_policy,
+            slow_clients,
+            submit_rate,
+            submit_burst,
         } => {
             init_tracing();
+            let slow_clients = slow_clients.limits()?;
+            let rate_limit = submit_rate
+                .map(|r| server::RateLimit::new(r, submit_burst))
+                .transpose()?;
             let key = keyfile::read(&log_key)?;
             let b = if data.join("db").exists() {
                 let b = board::Board::open(&data, key)?;
@@ -536,6 +574,8 @@ fn run(cli: Cli) -> Result<()> {
                     Some(p) => Some(read_policy(p, b.manifest())?),
                     None => None,
                 },
+                slow_clients,
+                rate_limit,
             };
             server::serve(b, config, |addr| {
                 use std::io::Write;
@@ -622,7 +662,9 @@ fn run(cli: Cli) -> Result<()> {
             data,
             key,
             log_vkeys,
+            slow_clients,
         } => {
+            let slow_clients = slow_clients.limits()?;
             let key = keyfile::read(&key)?;
             let mut logs = tallyboard_core::witness::TrustedLogs::new();
             for v in &log_vkeys {
@@ -634,6 +676,7 @@ fn run(cli: Cli) -> Result<()> {
                 data,
                 key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
                 logs,
+                slow_clients,
             })?;
         }
     }

@@ -318,6 +318,7 @@ mod tests {
             data: dir.path().to_path_buf(),
             key,
             logs,
+            slow_clients: Default::default(),
         });
         (base, vkey, dir)
     }

@@ -150,7 +150,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::BodyTooLarge | C::EntryTooLarge | C::NoteTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        C::Overloaded => StatusCode::TOO_MANY_REQUESTS,
+        C::Overloaded | C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         C::Storage | C::StoreInconsistent => StatusCode::SERVICE_UNAVAILABLE,
         // Syntax of notes, entries, keys, parameters and blobs.
         _ => StatusCode::BAD_REQUEST,

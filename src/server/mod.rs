@@ -10,12 +10,14 @@
 //! | `view.rs` | the published view (checkpoint, state, aggregated results, announcements) |
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
+//! | `rate_limit.rs` | the per-client-address limit of the write routes |
 //! | `openapi.rs` | the OpenAPI 3 document |
 
 mod api;
 mod errors;
 mod metrics;
 mod openapi;
+mod rate_limit;
 mod read;
 mod sequencer;
 mod static_wasm;
@@ -39,12 +41,17 @@ use tokio::sync::Semaphore;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+pub use crate::http_limits::SlowClientLimits;
+pub use rate_limit::RateLimit;
 pub use sequencer::BatchLimits;
 use sequencer::Msg;
 use view::View;
 
-/// Largest entry submission body (`POST /api/v1/entries`).
-pub const MAX_ENTRY_BODY: usize = 64 * 1024;
+/// Largest entry submission body (`POST /api/v1/entries`): one byte more
+/// than the largest legal entry (`spec/entries.md`: 65,535 bytes), so that
+/// an entry just over the limit is still parsed and refused with
+/// `entry.too-large`, and anything longer is cut off unread.
+pub const MAX_ENTRY_BODY: usize = tallyboard_core::entry::MAX_ENTRY_SIZE + 1;
 /// Largest blob (`POST /api/v1/blobs`): big enough for a national manifest.
 pub const MAX_BLOB_BODY: usize = 64 << 20;
 
@@ -60,6 +67,10 @@ pub struct Config {
     pub queue: usize,
     /// Witnesses to push checkpoints to, and the quorum `/checkpoint` waits for.
     pub policy: Option<tallyboard_core::policy::Policy>,
+    /// Header and body timeouts for slow clients.
+    pub slow_clients: SlowClientLimits,
+    /// Per-client-address limit of the write routes (off when `None`).
+    pub rate_limit: Option<RateLimit>,
 }
 
 /// Everything the handlers share.
@@ -78,6 +89,8 @@ pub struct Shared {
     pub admission: Arc<Semaphore>,
     /// Witnessing, when the board has a witness policy.
     pub witnessing: Option<Arc<witnessing::Witnessing>>,
+    /// The per-address limit of the write routes, when configured.
+    pub rate_limiter: Option<rate_limit::RateLimiter>,
     queue: SyncSender<Msg>,
 }
 
@@ -115,10 +128,12 @@ impl Shared {
 
 /// Builds the router over shared state.
 pub fn router(st: AppState) -> Router {
+    let limit_writes =
+        || axum::middleware::from_fn_with_state(st.clone(), rate_limit::limit_writes);
     let api = Router::new()
-        .route("/entries", post(write::submit_entry))
+        .route("/entries", post(write::submit_entry).layer(limit_writes()))
         .route("/entries/{index}", get(api::entry))
-        .route("/blobs", post(write::put_blob))
+        .route("/blobs", post(write::put_blob).layer(limit_writes()))
         .route("/blobs/{sha256}", get(api::blob))
         .route("/proof/inclusion", get(api::inclusion))
         .route("/proof/consistency", get(api::consistency))
@@ -234,6 +249,7 @@ async fn serve_async(
         view: view.clone(),
         metrics: metrics.clone(),
         admission: Arc::new(Semaphore::new(queue)),
+        rate_limiter: config.rate_limit.map(rate_limit::RateLimiter::new),
         queue: tx.clone(),
     };
     let limits = config.limits;
@@ -249,9 +265,7 @@ async fn serve_async(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     on_listen(addr);
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = crate::http_limits::serve(listener, app, config.slow_clients, shutdown).await;
     tracing::info!("HTTP server stopped; finishing queued submissions");
     // Every handler has returned, so nothing new can be queued: the stop
     // message is the last one and the writer commits everything before it.

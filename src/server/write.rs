@@ -10,12 +10,12 @@ use super::errors::ApiError;
 use super::sequencer::{Job, Msg};
 use super::{blocking, on_pool, AppState, MAX_BLOB_BODY, MAX_ENTRY_BODY};
 use crate::board::{self, Outcome, Prepared, SignedCheckpoint};
+use crate::http_limits::{read_limited, BodyError};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::TrySendError;
@@ -42,28 +42,17 @@ pub struct Receipt {
     pub receipt: String,
 }
 
-/// Reads a body of at most `limit` bytes (413 beyond it).
+/// Reads a body of at most `limit` bytes: 413 beyond it, 408 if it does
+/// not arrive in time (`crate::http_limits`).
 pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ApiError> {
-    let too_large = || {
-        ApiError::new(
-            ErrorCode::BodyTooLarge,
-            format!("the request body is larger than {limit} bytes"),
-        )
-    };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(too_large()),
-        Err(e) => Err(ApiError::bad_param(format!(
-            "reading the request body: {e}"
-        ))),
-    }
+    read_limited(headers, body, limit).await.map_err(|e| {
+        let code = match e {
+            BodyError::TooLarge { .. } => ErrorCode::BodyTooLarge,
+            BodyError::TimedOut => ErrorCode::RequestTimeout,
+            BodyError::Broken(_) => ErrorCode::BadRequest,
+        };
+        ApiError::new(code, e.to_string())
+    })
 }
 
 fn media_type(headers: &HeaderMap) -> Option<String> {
@@ -126,10 +115,11 @@ enum Pre {
         (status = 400, description = "Malformed note or entry", body = super::errors::ErrorBody),
         (status = 403, description = "Signature or key refused", body = super::errors::ErrorBody),
         (status = 409, description = "Conflicts with the log (equivocation: detail.conflicting_index)", body = super::errors::ErrorBody),
+        (status = 408, description = "The body was not received before the body timeout (request.timeout)", body = super::errors::ErrorBody),
         (status = 413, description = "Body over 64 KiB", body = super::errors::ErrorBody),
         (status = 415, description = "Content-Type not text/plain or application/octet-stream", body = super::errors::ErrorBody),
         (status = 422, description = "Inconsistent with the manifest or the arithmetic rules", body = super::errors::ErrorBody),
-        (status = 429, description = "Queue full; see Retry-After", body = super::errors::ErrorBody),
+        (status = 429, description = "Queue full (board.overloaded), or this client address is over its rate (request.rate-limited); see Retry-After", body = super::errors::ErrorBody),
         (status = 503, description = "Storage failure; nothing appended", body = super::errors::ErrorBody),
     ))]
 pub async fn submit_entry(
@@ -299,7 +289,9 @@ pub(crate) fn digest_param(s: &str) -> Result<Hash, ApiError> {
         (status = 201, description = "Stored", body = BlobStored),
         (status = 200, description = "Already stored", body = BlobStored),
         (status = 400, description = "No expected digest given, or the body does not hash to it (blob.digest-mismatch)", body = super::errors::ErrorBody),
+        (status = 408, description = "The body was not received before the body timeout (request.timeout)", body = super::errors::ErrorBody),
         (status = 413, description = "Body too large", body = super::errors::ErrorBody),
+        (status = 429, description = "This client address is over its rate (request.rate-limited); see Retry-After", body = super::errors::ErrorBody),
     ))]
 pub async fn put_blob(
     State(st): State<AppState>,

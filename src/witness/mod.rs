@@ -17,10 +17,11 @@
 
 mod store;
 
+use crate::http_limits::{read_limited, BodyError, SlowClientLimits};
 use anyhow::{anyhow, Context, Result};
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
-use axum::http::{header, StatusCode};
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -46,6 +47,8 @@ pub struct Config {
     pub key: CosignerKey,
     /// The log keys it trusts.
     pub logs: TrustedLogs,
+    /// Header and body timeouts for slow clients.
+    pub slow_clients: SlowClientLimits,
 }
 
 struct Origin {
@@ -118,6 +121,7 @@ pub fn run(config: Config) -> Result<()> {
 
 async fn serve(config: Config) -> Result<()> {
     let listen = config.listen.clone();
+    let slow_clients = config.slow_clients;
     let shared = Arc::new(Shared::open(config)?);
     let listener = tokio::net::TcpListener::bind(&listen)
         .await
@@ -133,10 +137,10 @@ async fn serve(config: Config) -> Result<()> {
         shared.key.verifier(),
         shared.by_origin.len()
     );
-    axum::serve(listener, router(shared))
-        .with_graceful_shutdown(async {
-            tokio::signal::ctrl_c().await.ok();
-        })
+    let shutdown = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    crate::http_limits::serve(listener, router(shared), slow_clients, shutdown)
         .await
         .context("serving")
 }
@@ -147,7 +151,6 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/add-checkpoint", post(add_checkpoint))
         .route("/{hash}/checkpoint", get(monitor))
         .route("/evidence/{hash}", get(evidence))
-        .layer(DefaultBodyLimit::max(witness::MAX_REQUEST_SIZE))
         .with_state(shared)
 }
 
@@ -190,7 +193,23 @@ async fn info(State(s): State<Arc<Shared>>) -> Response {
     )
 }
 
-async fn add_checkpoint(State(s): State<Arc<Shared>>, body: Bytes) -> Response {
+async fn add_checkpoint(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    // At most MAX_REQUEST_SIZE bytes are read (spec/witness.md §3.1).
+    let body = match read_limited(&headers, body, witness::MAX_REQUEST_SIZE).await {
+        Ok(b) => b,
+        Err(e) => {
+            let (status, code) = match e {
+                BodyError::TooLarge { .. } => {
+                    (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::BodyTooLarge)
+                }
+                BodyError::TimedOut => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout),
+                BodyError::Broken(_) => {
+                    (StatusCode::BAD_REQUEST, ErrorCode::WitnessRequestMalformed)
+                }
+            };
+            return error(status, code, &e.to_string());
+        }
+    };
     let sub = match witness::check_submission(&body, &s.logs) {
         Ok(sub) => sub,
         Err(e) => return refuse(&e),
@@ -309,28 +328,37 @@ pub fn spawn(config: Config) -> Result<String> {
     std::thread::Builder::new()
         .name("tallyboard-witness".into())
         .spawn(move || {
-            let started =
-                (|| -> Result<(tokio::runtime::Runtime, Arc<Shared>, std::net::TcpListener)> {
-                    let rt = tokio::runtime::Builder::new_multi_thread()
-                        .worker_threads(1)
-                        .enable_all()
-                        .build()?;
-                    let listener = std::net::TcpListener::bind(&config.listen)
-                        .with_context(|| format!("binding {}", config.listen))?;
-                    listener.set_nonblocking(true)?;
-                    let shared = Arc::new(Shared::open(config)?);
-                    Ok((rt, shared, listener))
-                })();
+            type Started = (
+                tokio::runtime::Runtime,
+                Arc<Shared>,
+                std::net::TcpListener,
+                SlowClientLimits,
+            );
+            let started = (|| -> Result<Started> {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()?;
+                let listener = std::net::TcpListener::bind(&config.listen)
+                    .with_context(|| format!("binding {}", config.listen))?;
+                listener.set_nonblocking(true)?;
+                let slow_clients = config.slow_clients;
+                let shared = Arc::new(Shared::open(config)?);
+                Ok((rt, shared, listener, slow_clients))
+            })();
             match started {
                 Err(e) => {
                     let _ = tx.send(Err(e));
                 }
-                Ok((rt, shared, listener)) => {
+                Ok((rt, shared, listener, slow_clients)) => {
                     let addr = listener.local_addr().map(|a| format!("http://{a}"));
                     let _ = tx.send(addr.map_err(Into::into));
                     rt.block_on(async move {
                         if let Ok(l) = tokio::net::TcpListener::from_std(listener) {
-                            let _ = axum::serve(l, router(shared)).await;
+                            let forever = std::future::pending::<()>();
+                            let _ =
+                                crate::http_limits::serve(l, router(shared), slow_clients, forever)
+                                    .await;
                         }
                     });
                 }
@@ -352,13 +380,17 @@ pub fn spawn_for_tests(config: Config) -> String {
             .build()
             .expect("runtime");
         rt.block_on(async move {
+            let slow_clients = config.slow_clients;
             let shared = Arc::new(Shared::open(config).expect("witness state"));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .expect("bind");
             let addr = listener.local_addr().expect("address");
             tx.send(format!("http://{addr}")).expect("send address");
-            axum::serve(listener, router(shared)).await.expect("serve");
+            let forever = std::future::pending::<()>();
+            crate::http_limits::serve(listener, router(shared), slow_clients, forever)
+                .await
+                .expect("serve");
         });
     });
     rx.recv().expect("witness started")

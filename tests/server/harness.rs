@@ -67,11 +67,17 @@ pub struct Server {
     pub e: SyntheticElection,
     agent: ureq::Agent,
     extra_args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 impl Server {
     /// A fresh board for an election of `stations` stations.
     pub fn start(stations: usize, extra_args: &[&str]) -> Server {
+        Server::start_with_env(stations, extra_args, &[])
+    }
+
+    /// Like [`Server::start`], with extra environment variables for `serve`.
+    pub fn start_with_env(stations: usize, extra_args: &[&str], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("tempdir");
         let e = SyntheticElection::generate(Config {
             seed: 1404,
@@ -107,6 +113,10 @@ impl Server {
                 .timeout(std::time::Duration::from_secs(120))
                 .build(),
             extra_args: extra_args.iter().map(|s| s.to_string()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         s.spawn();
         s
@@ -121,6 +131,7 @@ impl Server {
             .arg(self.dir.path().join("log.key"))
             .args(&self.extra_args)
             .env("TALLYBOARD_LOG", "warn")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

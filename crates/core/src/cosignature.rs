@@ -268,6 +268,17 @@ mod tests {
     }
 
     #[test]
+    fn cosigner_debug_hides_the_secret() {
+        let seed = [0x5a; 32];
+        let key = CosignerKey::from_seed("witness.example.org", seed).unwrap();
+        let dbg = format!("{key:?}");
+        assert!(dbg.contains("witness.example.org"), "{dbg}");
+        assert!(!dbg.contains(&hex::encode(seed)), "{dbg}");
+        assert!(!dbg.contains("90, 90"), "{dbg}");
+        assert!(!dbg.contains("SigningKey"), "{dbg}");
+    }
+
+    #[test]
     fn witness_key_matches_published_vkey() {
         let (key, v) = witness();
         assert_eq!(key.key_id(), 0xb8a2cf20);

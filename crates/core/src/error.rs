@@ -171,6 +171,10 @@ error_codes! {
     StoreInconsistent => "board.store-inconsistent",
     /// The HTTP method is not allowed on this resource.
     MethodNotAllowed => "request.method-not-allowed",
+    /// The client sent more requests than its per-address rate allows; retry later.
+    RateLimited => "request.rate-limited",
+    /// The client did not send the whole request body in time.
+    RequestTimeout => "request.timeout",
     // --- witnesses (C2SP tlog-witness) and witness policies (tlog-policy) ---
     /// An add-checkpoint request body is malformed (HTTP 400).
     WitnessRequestMalformed => "witness.request-malformed",

@@ -1,0 +1,23 @@
+//! The security review's tests (issue 8; `spec/operations.md`, security):
+//! private keys are refused with loose file modes and never appear in any
+//! output; request targets cannot reach outside the store; request bodies
+//! are bounded; slow clients are cut off; submissions can be rate-limited
+//! per client address. Everything runs the real binary on loopback. The
+//! only time bounds are generous "eventually" bounds on a slow client.
+
+#[path = "server/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+#[path = "security/raw.rs"]
+#[allow(dead_code)]
+mod raw;
+
+#[path = "security/secrets.rs"]
+mod secrets;
+
+#[path = "security/traversal.rs"]
+mod traversal;
+
+#[path = "security/limits.rs"]
+mod limits;
