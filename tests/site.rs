@@ -665,3 +665,39 @@ fn cosigning_witnesses_are_named_once_they_cosign() {
     let plain = Board::start(4, |_| {});
     assert!(plain.page("/en/checkpoints").contains("None yet"));
 }
+
+/// An annulled box stops counting in the standing figures the site shows
+/// (the published totals, the rules' outcome and every page agree on this).
+#[test]
+fn annulled_boxes_leave_the_standing_figures() {
+    let b = Board::start(10, |_| {});
+    b.report(0..2);
+    b.append(&b.e.annulment_entry(0, "ballot-stuffing", "test"));
+    let addr = b.url.trim_start_matches("http://").to_owned();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    write!(
+        s,
+        "GET /live HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    // The first event is the snapshot at the latest checkpoint (size 6:
+    // commitment, 2 keys, 2 tallies, the annulment).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut seen = String::new();
+    let mut buf = [0u8; 8192];
+    while !seen.contains("\"size\":\"6\"") || !seen.contains("\n\n") {
+        assert!(Instant::now() < deadline, "no event at size 6 in {seen}");
+        match s.read(&mut buf) {
+            Ok(0) => panic!("stream closed: {seen}"),
+            Ok(n) => seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Err(_) => {}
+        }
+    }
+    let standing = b.e.tally(1).valid;
+    let both = b.e.tally(0).valid + standing;
+    assert!(
+        seen.contains(&format!("\"president/valid\":\"{standing}\"")),
+        "standing valid votes must be station 1's alone ({standing}, not {both}): {seen}"
+    );
+}

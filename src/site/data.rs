@@ -166,8 +166,11 @@ impl Site {
                 let (index, bytes) = item?;
                 let e = SignedEntry::parse(&bytes)
                     .map_err(|e| anyhow::anyhow!("stored entry {index}: {e}"))?;
-                if let Entry::Tally(t) = e.entry {
-                    tallies.push((index, t));
+                // Annulments change the standing figures as much as tallies do.
+                match e.entry {
+                    Entry::Tally(t) => tallies.push((index, Ok(t))),
+                    Entry::Annulment(a) => tallies.push((index, Err((a.station, a.contest)))),
+                    _ => {}
                 }
             }
             let mut recent = Vec::new();
@@ -198,9 +201,13 @@ impl Site {
                 Ok(s) => s,
                 Err(p) => p.into_inner(),
             };
-            for (index, t) in &tallies {
-                if let Err(e) = s.tallies.apply(*index, t) {
-                    tracing::warn!(index, error = %e, "site: tally not aggregated");
+            for (index, item) in &tallies {
+                let applied = match item {
+                    Ok(t) => s.tallies.apply(*index, t),
+                    Err((station, contest)) => s.tallies.annul(station, contest).map(|_| ()),
+                };
+                if let Err(e) = applied {
+                    tracing::warn!(index, error = %e, "site: entry not aggregated");
                 }
             }
             s.size = to;
