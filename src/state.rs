@@ -12,15 +12,37 @@ use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::validate::{KeyState, LogView, Supervision, TallyRef, ValidationError};
 use tallyboard_core::{ErrorCode, Hash};
 
-/// Everything logged about one station.
+/// Everything logged about one station. Kept small (one per station,
+/// twice in a serving board): the key state is boxed, since most of its
+/// size is the decompressed public key, and a station's few contests are a
+/// short list rather than a map of their own.
 #[derive(Clone, Debug, Default)]
 pub struct StationRecord {
     /// The active (or last revoked) key.
-    pub key: Option<KeyState>,
+    pub key: Option<Box<KeyState>>,
     /// Indexes of the station's key registrations and revocations.
     pub key_entries: Vec<u64>,
-    /// Tallies per contest, by revision (index 0 = revision 1).
-    pub tallies: HashMap<String, Vec<TallyRef>>,
+    /// Tallies per contest, in the order the contests were first reported.
+    pub tallies: Vec<ContestTallies>,
+}
+
+/// A station's tallies for one contest.
+#[derive(Clone, Debug)]
+pub struct ContestTallies {
+    /// The contest.
+    pub contest: String,
+    /// By revision (index 0 = revision 1).
+    pub revisions: Vec<TallyRef>,
+}
+
+impl StationRecord {
+    /// The station's tallies for `contest`, by revision.
+    pub fn revisions(&self, contest: &str) -> Option<&[TallyRef]> {
+        self.tallies
+            .iter()
+            .find(|t| t.contest == contest)
+            .map(|t| t.revisions.as_slice())
+    }
 }
 
 /// The replayed state.
@@ -50,7 +72,7 @@ impl LogState {
             Entry::ManifestCommitment(_) => self.committed = true,
             Entry::StationKey(k) => {
                 let rec = self.stations.entry(k.station.clone()).or_default();
-                rec.key = Some(KeyState::registered(&k.key));
+                rec.key = Some(Box::new(KeyState::registered(&k.key)));
                 rec.key_entries.push(index);
             }
             Entry::StationKeyRevocation(r) => {
@@ -62,14 +84,18 @@ impl LogState {
             }
             Entry::Tally(t) => {
                 let rec = self.stations.entry(t.station.clone()).or_default();
-                rec.tallies
-                    .entry(t.contest.clone())
-                    .or_default()
-                    .push(TallyRef {
-                        index,
-                        leaf,
-                        revision: t.revision,
-                    });
+                let at = TallyRef {
+                    index,
+                    leaf,
+                    revision: t.revision,
+                };
+                match rec.tallies.iter_mut().find(|c| c.contest == t.contest) {
+                    Some(c) => c.revisions.push(at),
+                    None => rec.tallies.push(ContestTallies {
+                        contest: t.contest.clone(),
+                        revisions: vec![at],
+                    }),
+                }
             }
             Entry::Approval(_)
             | Entry::Annulment(_)
@@ -86,20 +112,21 @@ impl LogView for LogState {
     }
 
     fn station_key(&self, station: &str) -> Option<KeyState> {
-        self.stations.get(station).and_then(|r| r.key.clone())
+        self.stations
+            .get(station)
+            .and_then(|r| r.key.as_deref().cloned())
     }
 
     fn latest_tally(&self, station: &str, contest: &str) -> Option<TallyRef> {
         self.stations
             .get(station)?
-            .tallies
-            .get(contest)?
+            .revisions(contest)?
             .last()
             .copied()
     }
 
     fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef> {
-        let list = self.stations.get(station)?.tallies.get(contest)?;
+        let list = self.stations.get(station)?.revisions(contest)?;
         list.iter().find(|t| t.revision == revision).copied()
     }
 

@@ -524,16 +524,17 @@ pub async fn station(
             .iter()
             .map(|&i| entry_ref(&store, i))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut contests: Vec<&String> = record.tallies.keys().collect();
-        contests.sort();
+        let mut contests: Vec<&crate::state::ContestTallies> = record.tallies.iter().collect();
+        contests.sort_by(|a, b| a.contest.cmp(&b.contest));
         let mut tallies = Vec::new();
         for c in contests {
-            let revisions = record.tallies[c]
+            let revisions = c
+                .revisions
                 .iter()
                 .map(|t| entry_ref(&store, t.index))
                 .collect::<Result<Vec<_>, _>>()?;
             tallies.push(ContestTallies {
-                contest: c.clone(),
+                contest: c.contest.clone(),
                 revisions,
             });
         }
@@ -545,7 +546,7 @@ pub async fn station(
             contests: info.contests.clone(),
             checkpoint_size: size,
             key: record.key.map(|k| KeyJson {
-                key: k.key,
+                key: k.key.clone(),
                 revoked: k.revoked,
             }),
             key_entries,

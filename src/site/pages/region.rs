@@ -119,8 +119,8 @@ pub async fn county(
                 let revs: Vec<u32> = rec
                     .map(|r| {
                         r.tallies
-                            .values()
-                            .flatten()
+                            .iter()
+                            .flat_map(|c| &c.revisions)
                             .filter(|t| t.index < snap.size)
                             .map(|t| t.revision)
                             .collect()

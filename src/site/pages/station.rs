@@ -169,8 +169,7 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
     for cid in &info.contests {
         if let Some(&ci) = site.geo.contest_idx.get(cid) {
             let idx: Vec<u64> = rec
-                .tallies
-                .get(cid)
+                .revisions(cid)
                 .map(|v| {
                     v.iter()
                         .filter(|t| t.index < size)
