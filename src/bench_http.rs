@@ -70,6 +70,7 @@ pub fn run(
         },
         queue: 4096,
         policy: Some(policy),
+        publish: None,
     };
     let thread = std::thread::spawn(move || {
         server::serve_until(

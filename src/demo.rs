@@ -138,6 +138,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         },
         queue: 4096,
         policy: Some(policy),
+        publish: None,
     };
     let server_thread = std::thread::Builder::new()
         .name("tallyboard-server".into())

@@ -10,12 +10,14 @@
 //! | `view.rs` | the published view (checkpoint, state, aggregated results, announcements) |
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
+//! | `publishing.rs` | `--publish`: keeping a static copy of the read path up to date |
 //! | `openapi.rs` | the OpenAPI 3 document |
 
 mod api;
 mod errors;
 mod metrics;
 mod openapi;
+mod publishing;
 mod read;
 mod sequencer;
 mod static_wasm;
@@ -39,6 +41,7 @@ use tokio::sync::Semaphore;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
+pub use publishing::PublishTarget;
 pub use sequencer::BatchLimits;
 use sequencer::Msg;
 use view::View;
@@ -60,6 +63,8 @@ pub struct Config {
     pub queue: usize,
     /// Witnesses to push checkpoints to, and the quorum `/checkpoint` waits for.
     pub policy: Option<tallyboard_core::policy::Policy>,
+    /// Where to publish the read path after each new checkpoint (`spec/publishing.md` §5).
+    pub publish: Option<PublishTarget>,
 }
 
 /// Everything the handlers share.
@@ -226,6 +231,19 @@ async fn serve_async(
         ),
         None => None,
     };
+    let publishing = match &config.publish {
+        Some(target) => Some(
+            publishing::spawn(
+                target.clone(),
+                view.clone(),
+                witnessing.clone(),
+                board.store().handle(),
+                manifest.clone(),
+            )
+            .context("starting the publishing thread")?,
+        ),
+        None => None,
+    };
     let shared = Shared {
         witnessing: witnessing.clone(),
         log_vkey: manifest.log_key().clone(),
@@ -263,6 +281,11 @@ async fn serve_async(
         .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
     if let (Some(w), Some(t)) = (witnessing, witness_thread) {
         w.stop();
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    }
+    // After the writer: the last pass publishes the final checkpoint.
+    if let Some((stop, t)) = publishing {
+        stop.stop();
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }
     tracing::info!(size = board.size(), "board closed");
