@@ -502,7 +502,9 @@ impl<'s> Publisher<'s> {
     fn write_objects(&self, snap: &Snapshot, batch: &mut Batch) -> Result<(), PublishError> {
         // The manifest, at the verifier's path and as the blob entry 0 names.
         let manifest_blob = blob_path(&snap.manifest);
-        if !self.present.contains(MANIFEST_PATH) || !self.present.contains(&manifest_blob) {
+        if self.present.contains(MANIFEST_PATH) && self.present.contains(&manifest_blob) {
+            batch.stats.blobs_skipped += 2;
+        } else {
             let bytes = snap
                 .store
                 .blob(&snap.manifest)
@@ -514,7 +516,9 @@ impl<'s> Publisher<'s> {
                 (MANIFEST_PATH.to_string(), headers::JSON_TYPE),
                 (manifest_blob, headers::BINARY_TYPE),
             ] {
-                if !self.present.contains(&path) {
+                if self.present.contains(&path) {
+                    batch.stats.blobs_skipped += 1;
+                } else {
                     batch.stats.blobs_written += 1;
                     batch.add(Object {
                         path,

@@ -48,7 +48,8 @@ pub struct ObjectStoreSink {
     prefix: String,
     description: String,
     concurrency: usize,
-    rt: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    rt: Option<tokio::runtime::Runtime>,
 }
 
 impl ObjectStoreSink {
@@ -69,7 +70,7 @@ impl ObjectStoreSink {
             prefix,
             description,
             concurrency: concurrency.max(1),
-            rt,
+            rt: Some(rt),
         })
     }
 
@@ -97,6 +98,14 @@ impl ObjectStoreSink {
             format!("s3://{bucket}/{prefix}")
         };
         ObjectStoreSink::new(Arc::new(store), &prefix, description, opts.concurrency)
+    }
+
+    /// Runs a future to completion on the sink's own runtime.
+    fn block_on<T>(&self, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        match &self.rt {
+            Some(rt) => rt.block_on(f),
+            None => bail!("{}: the sink is shut down", self.description),
+        }
     }
 
     fn key(&self, path: &str) -> Result<StorePath> {
@@ -131,6 +140,17 @@ fn attributes(o: &Object) -> Attributes {
     a
 }
 
+/// The last handle on a sink may be dropped inside the server's async
+/// runtime, where dropping another runtime would panic; shutting it down in
+/// the background is allowed anywhere (no upload is in flight by then).
+impl Drop for ObjectStoreSink {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 impl Sink for ObjectStoreSink {
     fn describe(&self) -> String {
         self.description.clone()
@@ -138,7 +158,7 @@ impl Sink for ObjectStoreSink {
 
     fn get(&self, path: &str) -> Result<Option<Vec<u8>>> {
         let key = self.key(path)?;
-        self.rt.block_on(async {
+        self.block_on(async {
             match self.store.get(&key).await {
                 Ok(r) => Ok(Some(
                     r.bytes()
@@ -163,7 +183,7 @@ impl Sink for ObjectStoreSink {
         } else {
             format!("{}/", self.prefix)
         };
-        self.rt.block_on(async {
+        self.block_on(async {
             let mut out = HashSet::new();
             let mut items = self.store.list(prefix.as_ref());
             while let Some(meta) = items.next().await {
@@ -188,7 +208,7 @@ impl Sink for ObjectStoreSink {
                 Ok((key, PutPayload::from(o.bytes), opts))
             })
             .collect::<Result<Vec<_>>>()?;
-        self.rt.block_on(async {
+        self.block_on(async {
             futures_util::stream::iter(uploads)
                 .map(|(key, payload, opts)| async move {
                     self.store

@@ -231,10 +231,11 @@ async fn serve_async(
         ),
         None => None,
     };
-    let publishing = match &config.publish {
+    // Moved into the thread: the target is dropped there, off the async runtime.
+    let publishing = match config.publish {
         Some(target) => Some(
             publishing::spawn(
-                target.clone(),
+                target,
                 view.clone(),
                 witnessing.clone(),
                 board.store().handle(),
