@@ -74,6 +74,7 @@ pub fn run(
         slow_clients: server::SlowClientLimits::default(),
         // Off: the demo's station clients all come from one address.
         rate_limit: None,
+        publish: None,
     };
     let thread = std::thread::spawn(move || {
         server::serve_until(

@@ -142,6 +142,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         slow_clients: server::SlowClientLimits::default(),
         // Off: the demo's station clients all come from one address.
         rate_limit: None,
+        publish: None,
     };
     let server_thread = std::thread::Builder::new()
         .name("tallyboard-server".into())

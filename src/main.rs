@@ -7,11 +7,11 @@ mod bench;
 mod bench_http;
 mod board;
 mod demo;
-mod export;
 mod http_limits;
 mod import;
 mod keyfile;
 mod loadtest;
+mod publish;
 mod server;
 mod site;
 mod state;
@@ -76,7 +76,24 @@ enum Command {
         /// Bundle files to import, in order.
         files: Vec<PathBuf>,
     },
-    /// Write the read path (checkpoint, tiles, entry bundles, manifest) as static files, C2SP tlog-tiles layout.
+    /// Publish the read path to a directory or an S3-compatible bucket: only
+    /// new objects, checkpoint last (spec/publishing.md). While `serve` holds
+    /// the data directory, use `serve --publish` instead.
+    Publish {
+        /// Data directory.
+        #[arg(long, env = "TALLYBOARD_DATA")]
+        data: PathBuf,
+        /// The log's private key file (opening verifies the whole store).
+        #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
+        log_key: PathBuf,
+        /// A directory, or s3://BUCKET[/PREFIX] (credentials from AWS_ACCESS_KEY_ID,
+        /// AWS_SECRET_ACCESS_KEY and the other standard AWS_* variables).
+        #[arg(long)]
+        to: publish::Target,
+        #[command(flatten)]
+        s3: S3Args,
+    },
+    /// Write the read path (checkpoint, tiles, entry bundles, manifest, blobs) as static files, C2SP tlog-tiles layout (`publish` to a directory).
     Export {
         /// Data directory.
         #[arg(long, env = "TALLYBOARD_DATA")]
@@ -180,6 +197,12 @@ enum Command {
         /// Requests one client address may make in a burst when --submit-rate is set.
         #[arg(long, env = "TALLYBOARD_SUBMIT_BURST", default_value_t = 20)]
         submit_burst: u32,
+        /// Keep a static copy of the read path in a directory or s3://BUCKET[/PREFIX],
+        /// published after each new checkpoint off the write path (spec/publishing.md §5).
+        #[arg(long, env = "TALLYBOARD_PUBLISH")]
+        publish: Option<publish::Target>,
+        #[command(flatten)]
+        s3: S3Args,
     },
     /// Submit an entry to a board, verify the receipt offline and save it as FILE.tlog-proof.
     Submit {
@@ -291,6 +314,35 @@ struct SlowClientArgs {
 impl SlowClientArgs {
     fn limits(&self) -> Result<http_limits::SlowClientLimits> {
         http_limits::SlowClientLimits::from_secs(self.header_timeout_secs, self.body_timeout_secs)
+    }
+}
+
+/// How to reach an S3-compatible object store (`publish --to s3://...`, `serve --publish s3://...`).
+#[derive(clap::Args, Clone, Debug)]
+struct S3Args {
+    /// Endpoint URL of an S3-compatible store (e.g. http://127.0.0.1:9000), addressed
+    /// path-style; default AWS_ENDPOINT, else AWS S3 itself.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Region; default AWS_REGION, else us-east-1.
+    #[arg(long)]
+    region: Option<String>,
+    /// Allow plain HTTP to the endpoint (a loopback test server).
+    #[arg(long)]
+    allow_http: bool,
+    /// Uploads in flight at once.
+    #[arg(long, default_value_t = publish::object_sink::DEFAULT_CONCURRENCY)]
+    jobs: usize,
+}
+
+impl S3Args {
+    fn options(&self) -> publish::S3Options {
+        publish::S3Options {
+            endpoint: self.endpoint.clone(),
+            region: self.region.clone(),
+            allow_http: self.allow_http,
+            concurrency: self.jobs,
+        }
     }
 }
 
@@ -427,11 +479,23 @@ fn run(cli: Cli) -> Result<()> {
                 bail!("{} entries were refused", stats.rejected);
             }
         }
+        Command::Publish {
+            data,
+            log_key,
+            to,
+            s3,
+        } => {
+            let b = open(&data, &log_key)?;
+            let sink = publish::open_sink(&to, &s3.options())?;
+            let stats = publish::Publisher::new(&*sink).publish(&publish::Snapshot::latest(&b))?;
+            eprintln!("published {stats} to {}", sink.describe());
+            print!("{}", String::from_utf8_lossy(&b.latest().bytes));
+        }
         Command::Export { data, log_key, out } => {
             let b = open(&data, &log_key)?;
-            let sink = export::DirSink::new(&out)?;
-            let stats = export::export(&b, &sink)?;
-            eprintln!("{stats} into {}", out.display());
+            let sink = publish::DirSink::new(&out)?;
+            let stats = publish::Publisher::new(&sink).publish(&publish::Snapshot::latest(&b))?;
+            eprintln!("exported {stats} into {}", out.display());
             print!("{}", String::from_utf8_lossy(&b.latest().bytes));
         }
         Command::Prove { what } => match what {
@@ -535,6 +599,8 @@ fn run(cli: Cli) -> Result<()> {
             slow_clients,
             submit_rate,
             submit_burst,
+            publish,
+            s3,
         } => {
             init_tracing();
             let slow_clients = slow_clients.limits()?;
@@ -576,6 +642,16 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 slow_clients,
                 rate_limit,
+                publish: match &publish {
+                    Some(target) => {
+                        let sink = publish::open_sink(target, &s3.options())?;
+                        // Refuse now, not in the background, a target that
+                        // holds another log or history.
+                        publish::check_target(&*sink, &publish::Snapshot::latest(&b))?;
+                        Some(server::PublishTarget(std::sync::Arc::from(sink)))
+                    }
+                    None => None,
+                },
             };
             server::serve(b, config, |addr| {
                 use std::io::Write;

@@ -209,8 +209,10 @@ fn export_audit_inclusion_consistency_receipt_and_tampering() {
     f.import("data", "rev.bundle", &f.revisions());
     let msg = f.export("data", "out");
     assert!(
-        msg.contains("2 tiles written (1 already present)")
-            && msg.contains("1 entry bundles written (1 already present)"),
+        // tile/1/000.p/1 is the same at both sizes: only tile/0/001.p/148 is new.
+        msg.contains("1 tiles written (2 already present)")
+            && msg.contains("1 entry bundles written (1 already present)")
+            && msg.contains("checkpoint written; 3 objects"),
         "{msg}"
     );
     assert!(f.p("out/tile/entries/001.p/148").is_file());
@@ -385,7 +387,13 @@ fn export_audit_inclusion_consistency_receipt_and_tampering() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("different history"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("tallyboard: publish.other-history: ")),
+        "{stderr}"
+    );
     // Same size, different root: refused as a fork, evidence kept.
     let src2 = DirSource::new(f.p("out2"));
     let before = std::fs::read(&state).unwrap();

@@ -1098,3 +1098,93 @@ fn a_full_queue_answers_429_with_retry_after() {
     assert!(refused >= 1, "no submission was refused");
     assert_eq!(s.size(), start);
 }
+
+/// `serve --publish DIR` (spec/publishing.md §5): the copy follows the
+/// board off the write path, holds the minutes scans the log names, ends
+/// with the final checkpoint after shutdown, and passes the independent
+/// verifier's audit; a board behind the copy refuses to start on it.
+#[test]
+fn serve_publish_keeps_a_static_copy_that_audits() {
+    use tallyboard_verify::{audit, DirSource, LogKey, Report};
+    let copy = tempfile::tempdir().unwrap();
+    let mut s = board(&["--publish", copy.path().to_str().unwrap()]);
+    // A station uploads its minutes scan, then submits the tally naming it.
+    let scan = format!("minutes scan of {} revision 1", s.e.station_id(0)).into_bytes();
+    let digest = Hash::sha256(&scan).to_hex();
+    let r = s.post(
+        &format!("/api/v1/blobs?sha256={digest}"),
+        Some("application/octet-stream"),
+        &scan,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    for i in 0..20 {
+        s.append(&s.e.signed_tally(i));
+    }
+    let served = s.get("/checkpoint").body;
+    // The thread polls; wait for it to catch up (no timing is asserted).
+    let mut caught_up = false;
+    for _ in 0..3000 {
+        if std::fs::read(copy.path().join("checkpoint")).ok().as_ref() == Some(&served) {
+            caught_up = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(caught_up, "the copy never reached the board's checkpoint");
+
+    // More entries, then shutdown: the last pass publishes the final checkpoint.
+    for i in 20..30 {
+        s.append(&s.e.signed_tally(i));
+    }
+    let last = s.get("/checkpoint").body;
+    let size = s.size();
+    s.terminate();
+    assert_eq!(std::fs::read(copy.path().join("checkpoint")).unwrap(), last);
+    assert_eq!(
+        std::fs::read(copy.path().join(format!("api/v1/blobs/{digest}"))).unwrap(),
+        scan
+    );
+    let log = LogKey::load(
+        &keys::role_key("log").unwrap().verifier().to_vkey_string(),
+        None,
+    )
+    .unwrap();
+    let report = audit::run(&DirSource::new(copy.path()), &log).unwrap();
+    assert!(report.verified(), "{}", report.human());
+    assert_eq!(report.size, size);
+
+    // A board whose tree is smaller than the copy's refuses to start on it,
+    // before it listens, with the code.
+    let other = tempfile::tempdir().unwrap();
+    let data = other.path().join("data");
+    let (ok, _, err) = run_cli(
+        &[
+            OsStr::new("init"),
+            OsStr::new("--data"),
+            data.as_os_str(),
+            OsStr::new("--manifest"),
+            s.path("manifest.json").as_os_str(),
+            OsStr::new("--log-key"),
+            s.path("log.key").as_os_str(),
+        ],
+        other.path(),
+    );
+    assert!(ok, "{err}");
+    let (ok, out, err) = run_cli(
+        &[
+            OsStr::new("serve"),
+            OsStr::new("--listen"),
+            OsStr::new("127.0.0.1:0"),
+            OsStr::new("--data"),
+            data.as_os_str(),
+            OsStr::new("--log-key"),
+            s.path("log.key").as_os_str(),
+            OsStr::new("--publish"),
+            copy.path().as_os_str(),
+        ],
+        other.path(),
+    );
+    assert!(!ok);
+    assert!(!out.contains("listening on"), "{out}");
+    assert!(err.contains("tallyboard: publish.target-ahead: "), "{err}");
+}

@@ -11,12 +11,14 @@
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
 //! | `rate_limit.rs` | the per-client-address limit of the write routes |
+//! | `publishing.rs` | `--publish`: keeping a static copy of the read path up to date |
 //! | `openapi.rs` | the OpenAPI 3 document |
 
 mod api;
 mod errors;
 mod metrics;
 mod openapi;
+mod publishing;
 mod rate_limit;
 mod read;
 mod sequencer;
@@ -42,6 +44,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 pub use crate::http_limits::SlowClientLimits;
+pub use publishing::PublishTarget;
 pub use rate_limit::RateLimit;
 pub use sequencer::BatchLimits;
 use sequencer::Msg;
@@ -71,6 +74,8 @@ pub struct Config {
     pub slow_clients: SlowClientLimits,
     /// Per-client-address limit of the write routes (off when `None`).
     pub rate_limit: Option<RateLimit>,
+    /// Where to publish the read path after each new checkpoint (`spec/publishing.md` §5).
+    pub publish: Option<PublishTarget>,
 }
 
 /// Everything the handlers share.
@@ -241,6 +246,20 @@ async fn serve_async(
         ),
         None => None,
     };
+    // Moved into the thread: the target is dropped there, off the async runtime.
+    let publishing = match config.publish {
+        Some(target) => Some(
+            publishing::spawn(
+                target,
+                view.clone(),
+                witnessing.clone(),
+                board.store().handle(),
+                manifest.clone(),
+            )
+            .context("starting the publishing thread")?,
+        ),
+        None => None,
+    };
     let shared = Shared {
         witnessing: witnessing.clone(),
         log_vkey: manifest.log_key().clone(),
@@ -277,6 +296,11 @@ async fn serve_async(
         .map_err(|_| anyhow::anyhow!("the writer thread panicked"))?;
     if let (Some(w), Some(t)) = (witnessing, witness_thread) {
         w.stop();
+        let _ = tokio::task::spawn_blocking(move || t.join()).await;
+    }
+    // After the writer: the last pass publishes the final checkpoint.
+    if let Some((stop, t)) = publishing {
+        stop.stop();
         let _ = tokio::task::spawn_blocking(move || t.join()).await;
     }
     tracing::info!(size = board.size(), "board closed");

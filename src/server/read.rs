@@ -17,13 +17,11 @@ use axum::response::{IntoResponse, Response};
 use tallyboard_core::merkle::MerkleError;
 use tallyboard_core::tile::{self, TilePath, TILE_WIDTH};
 
-/// Cache-Control of the checkpoint: it changes with every batch.
-pub const CHECKPOINT_CACHE: &str = "public, max-age=2";
-/// Cache-Control of a full tile or bundle: it never changes.
-pub const FULL_TILE_CACHE: &str = "public, max-age=31536000, immutable";
-/// Cache-Control of a partial tile or bundle: its content never changes, but
-/// a log may stop serving it once the tile is full.
-pub const PARTIAL_TILE_CACHE: &str = "public, max-age=60";
+// The same headers as a published copy (`spec/publishing.md` §4), so a CDN
+// in front of a bucket and the board answer alike.
+use crate::publish::headers::{
+    CHECKPOINT_CACHE, IMMUTABLE_CACHE as FULL_TILE_CACHE, PARTIAL_TILE_CACHE,
+};
 
 fn with_headers(body: Vec<u8>, content_type: &'static str, cache: &'static str) -> Response {
     let mut r = body.into_response();
@@ -40,10 +38,7 @@ pub async fn checkpoint(State(st): State<AppState>) -> Response {
     // With a witness policy, serve the newest checkpoint whose cosignatures
     // meet the quorum (witness-gated publication); until there is one, the
     // newest signed checkpoint, so the read path never goes dark.
-    let body = match st.witnessing.as_ref().and_then(|w| w.quorate()) {
-        Some((note, _)) => note,
-        None => st.latest().bytes.clone(),
-    };
+    let (body, _) = super::witnessing::served_checkpoint(st.witnessing.as_deref(), &st.view);
     with_headers(body, "text/plain; charset=utf-8", CHECKPOINT_CACHE)
 }
 

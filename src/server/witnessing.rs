@@ -116,6 +116,21 @@ impl Witnessing {
     }
 }
 
+/// The checkpoint `GET /checkpoint` serves, and `serve --publish` publishes:
+/// with a policy, the newest whose cosignatures meet the quorum; until there
+/// is one (and without a policy), the newest signed one. Returns the note
+/// and its tree size.
+pub fn served_checkpoint(witnessing: Option<&Witnessing>, view: &RwLock<View>) -> (Vec<u8>, u64) {
+    if let Some(q) = witnessing.and_then(|w| w.quorate()) {
+        return q;
+    }
+    let latest = match view.read() {
+        Ok(v) => v.latest.clone(),
+        Err(p) => p.into_inner().latest.clone(),
+    };
+    (latest.bytes.clone(), latest.checkpoint.size)
+}
+
 /// Starts the witnessing thread.
 pub fn spawn(
     witnessing: Arc<Witnessing>,

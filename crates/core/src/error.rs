@@ -189,6 +189,15 @@ error_codes! {
     WitnessInconsistent => "witness.inconsistent",
     /// The witness could not persist its state; nothing was cosigned (HTTP 500).
     WitnessStorage => "witness.storage",
+    // --- publishing the read path (`spec/publishing.md`) ---
+    /// The publish target holds a checkpoint that is not this log's (another key, another origin, or not a checkpoint).
+    PublishForeignCheckpoint => "publish.foreign-checkpoint",
+    /// The publish target holds a checkpoint larger than the one being published; publishing would roll it back.
+    PublishTargetAhead => "publish.target-ahead",
+    /// The publish target holds a checkpoint whose root is not this log's root at that size: another history.
+    PublishOtherHistory => "publish.other-history",
+    /// Reading, listing or writing the publish target failed; its checkpoint was not replaced.
+    PublishTargetFailed => "publish.target-failed",
     /// A witness policy file is malformed.
     PolicyMalformed => "policy.malformed",
     /// A checkpoint's cosignatures do not satisfy the policy's quorum.
