@@ -343,21 +343,23 @@ fn follow(l: &mut Local, up: &Upstream, paths: &Paths, new: SignedCheckpoint) ->
     // 5. Every new entry under the board's rules.
     let parsed = match l.validate(&staged) {
         Ok(p) => p,
-        Err(inv) => return refuse.with(
-            ErrorCode::MirrorEntryInvalid,
-            format!(
+        Err(inv) => {
+            return refuse.with(
+                ErrorCode::MirrorEntryInvalid,
+                format!(
                 "entry {} under the log's signed checkpoint of size {} fails validation: [{}] {}",
                 inv.index,
                 n.size,
                 inv.error.code(),
                 inv.error.message()
             ),
-            Extra {
-                proof: proof.as_deref(),
-                entry: Some((inv.index, &inv.bytes, inv.error.code())),
-                ..Extra::default()
-            },
-        ),
+                Extra {
+                    proof: proof.as_deref(),
+                    entry: Some((inv.index, &inv.bytes, inv.error.code())),
+                    ..Extra::default()
+                },
+            )
+        }
     };
 
     // 6. Durable, together with the checkpoint.
