@@ -39,10 +39,15 @@ struct Mirror {
 
 impl Mirror {
     fn start(from: &str, data: &Path) -> Mirror {
+        Mirror::start_with(from, data, &[])
+    }
+
+    fn start_with(from: &str, data: &Path, extra: &[&str]) -> Mirror {
         let mut child = Command::new(BIN)
             .args(["mirror", "--listen", "127.0.0.1:0", "--interval", "50ms"])
             .args(["--from", from, "--log-key", &vkey(), "--data"])
             .arg(data)
+            .args(extra)
             .env("TALLYBOARD_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -132,6 +137,10 @@ fn get(agent: &ureq::Agent, url: &str) -> Resp {
 
 /// `tallyboard mirror --once`: (exit status, stdout).
 fn once(from: &str, data: &Path) -> (i32, String) {
+    once_with(from, data, &[])
+}
+
+fn once_with(from: &str, data: &Path, extra: &[&str]) -> (i32, String) {
     let out = Command::new(BIN)
         .args([
             "mirror",
@@ -143,6 +152,7 @@ fn once(from: &str, data: &Path) -> (i32, String) {
             "--data",
         ])
         .arg(data)
+        .args(extra)
         .env("TALLYBOARD_LOG", "off")
         .output()
         .expect("run mirror --once");
@@ -507,4 +517,100 @@ fn a_read_path_that_misses_its_root_or_an_invalid_entry_is_refused() {
             "extended from size 25 to 31 (6 entries verified)\n".into()
         )
     );
+}
+
+/// A witness (the real binary) cosigning the demo log.
+struct Witness {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn witness(role: &str) -> Witness {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = env!("CARGO_MANIFEST_DIR");
+    let mut child = Command::new(BIN)
+        .args(["witness", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .arg("--key")
+        .arg(format!("{repo}/keys/demo/{role}.key"))
+        .args(["--log-vkey", &vkey()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start witness");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().rsplit(' ').next().unwrap().to_owned();
+    Witness {
+        child,
+        url,
+        _dir: dir,
+    }
+}
+
+#[test]
+fn with_a_policy_only_checkpoints_that_meet_the_quorum_are_followed() {
+    let guardian = witness("witness-guardian");
+    let observer = witness("witness-observer");
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.txt");
+    let g = tallyboard_synth::witness_vkey("witness-guardian").unwrap();
+    let o = tallyboard_synth::witness_vkey("witness-observer").unwrap();
+    std::fs::write(
+        &policy,
+        format!(
+            "log {}\nwitness guardian {g} {}\nwitness observer {o} {}\ngroup q all guardian observer\nquorum q\n",
+            vkey(),
+            guardian.url,
+            observer.url
+        ),
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+
+    // A board without witnesses serves checkpoints without cosignatures:
+    // the mirror waits (exit 2) and stores nothing.
+    let plain = Server::start(STATIONS, &[]);
+    plain.setup(0..3);
+    let data = dir.path().join("plain");
+    let (code, out) = once_with(&plain.url, &data, &["--policy", p]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("[policy.quorum-not-met]"), "{out}");
+    assert!(!data.join("store").exists());
+
+    // A board that has its checkpoints cosigned is followed, and the mirror
+    // serves the cosigned checkpoint byte for byte.
+    let board = Server::start(STATIONS, &["--witness-policy", p]);
+    board.setup(0..REGISTERED);
+    for i in 0..5 {
+        board.append(&board.e.signed_tally(i));
+    }
+    let size = board.get("/api/v1/log").json()["tree_size"]
+        .as_u64()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while board.size() != size {
+        assert!(
+            Instant::now() < deadline,
+            "the witnesses never cosigned size {size}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let m = Mirror::start_with(&board.url, &dir.path().join("witnessed"), &["--policy", p]);
+    m.wait_for_health(&format!("ok {size}\n"));
+    let served = m.get("/checkpoint").body;
+    assert_eq!(served, board.get("/checkpoint").body);
+    let parsed = tallyboard_core::policy::Policy::parse(&std::fs::read(&policy).unwrap()).unwrap();
+    let (_, verdict) = parsed.verify_checkpoint(&served, board.origin()).unwrap();
+    assert!(verdict.quorum_met, "{verdict}");
 }
