@@ -614,3 +614,70 @@ fn with_a_policy_only_checkpoints_that_meet_the_quorum_are_followed() {
     let (_, verdict) = parsed.verify_checkpoint(&served, board.origin()).unwrap();
     assert!(verdict.quorum_met, "{verdict}");
 }
+
+/// Appends cosignatures of demo witness roles to a signed checkpoint.
+fn cosigned(note: &[u8], roles: &[&str]) -> Vec<u8> {
+    use tallyboard_core::cosignature::{cosign, CosignerKey};
+    let mut n = tallyboard_core::note::Note::parse(note, 1 << 20).unwrap();
+    for r in roles {
+        let key = CosignerKey::from_signer_key(&keys::role_key(r).unwrap());
+        n.signatures
+            .push(cosign(&n.text, 1_750_000_000, &key).unwrap());
+    }
+    n.to_bytes()
+}
+
+#[test]
+fn the_same_tree_with_more_valid_cosignatures_replaces_the_stored_checkpoint() {
+    let e = SyntheticElection::generate(Config {
+        seed: 1404,
+        stations: STATIONS,
+    });
+    let mut entries = vec![e.commitment_entry()];
+    entries.extend((0..REGISTERED).map(|i| e.registration_entry(i)));
+    let root = tempfile::tempdir().unwrap();
+    let (src, data) = (root.path().join("log"), root.path().join("mirror"));
+    let from = src.to_str().unwrap();
+    write_log(&src, &e, &entries);
+    let policy = root.path().join("policy.txt");
+    std::fs::write(
+        &policy,
+        format!(
+            "log {}\nwitness guardian {}\nwitness observer {}\ngroup q any guardian observer\nquorum q\n",
+            vkey(),
+            tallyboard_synth::witness_vkey("witness-guardian").unwrap(),
+            tallyboard_synth::witness_vkey("witness-observer").unwrap()
+        ),
+    )
+    .unwrap();
+    let p = ["--policy", policy.to_str().unwrap()];
+    let plain = std::fs::read(src.join("checkpoint")).unwrap();
+    let one = cosigned(&plain, &["witness-guardian"]);
+    std::fs::write(src.join("checkpoint"), &one).unwrap();
+    assert_eq!(once_with(from, &data, &p).0, 0);
+
+    // Both witnesses now: stored in place of the first note.
+    let both = cosigned(&one, &["witness-observer"]);
+    std::fs::write(src.join("checkpoint"), &both).unwrap();
+    let (code, out) = once_with(from, &data, &p);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "in step at size 21 (checkpoint re-signed)\n")
+    );
+    // A line that is no valid cosignature, or fewer cosignatures, change nothing.
+    let mut junk = both.clone();
+    let at = junk.len() - 10;
+    junk[at] = if junk[at] == b'A' { b'B' } else { b'A' };
+    for offered in [junk, one.clone(), plain.clone()] {
+        std::fs::write(src.join("checkpoint"), &offered).unwrap();
+        let (code, out) = once_with(from, &data, &p);
+        if offered == plain {
+            // Below the quorum: not followed at all.
+            assert_eq!(code, 2, "{out}");
+        } else {
+            assert_eq!((code, out.as_str()), (0, "in step at size 21\n"));
+        }
+    }
+    let m = Mirror::start_with(from, &data, &p);
+    assert_eq!(m.get("/checkpoint").body, both);
+}

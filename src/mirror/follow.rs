@@ -30,15 +30,12 @@ use tallyboard_core::error::Coded;
 use tallyboard_core::hash::EMPTY_ROOT;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle;
-use tallyboard_core::note::{Note, VerifierKey, Verifiers};
+use tallyboard_core::note::{VerifierKey, Verifiers};
 use tallyboard_core::policy::Policy;
 use tallyboard_core::tile::TILE_WIDTH;
 use tallyboard_core::{ErrorCode, Hash};
 use tallyboard_verify::tiles::{fetch_bundle, merkle_err, TileFetcher};
 use tallyboard_verify::{Error as VerifyError, Finding, Source};
-
-/// Largest checkpoint note read (`tallyboard_core::checkpoint`'s limit).
-const MAX_NOTE: usize = tallyboard_core::checkpoint::MAX_CHECKPOINT_SIZE;
 
 /// Where the mirror reads from, and what it trusts.
 pub struct Upstream {
@@ -208,8 +205,9 @@ fn open_offered(
     })
 }
 
-fn signature_lines(note: &[u8]) -> usize {
-    Note::parse(note, MAX_NOTE).map_or(0, |n| n.signatures.len())
+/// How many of the policy's witnesses validly cosigned a checkpoint note.
+fn cosigners(policy: &Policy, note: &[u8]) -> usize {
+    policy.evaluate_note(note).map_or(0, |v| v.cosigned.len())
 }
 
 /// Steps 2–6 for a verified offered checkpoint.
@@ -249,11 +247,16 @@ fn follow(l: &mut Local, up: &Upstream, paths: &Paths, new: SignedCheckpoint) ->
                 Extra::default(),
             );
         }
-        let more_signatures = match &t_bytes {
-            Some(t) => signature_lines(&new.bytes) > signature_lines(t),
-            None => true,
+        // The same tree: keep the stored note, unless it is the first
+        // (size 0) or, under a policy, the offered one carries more valid
+        // cosignatures of its witnesses. Without a policy, cosignatures
+        // cannot be checked, so unknown extra lines never replace it.
+        let better = match (&t_bytes, up.policy.as_ref()) {
+            (None, _) => true,
+            (Some(t), Some(p)) => cosigners(p, &new.bytes) > cosigners(p, t),
+            (Some(_), None) => false,
         };
-        if !more_signatures || t_bytes.as_deref() == Some(new.bytes.as_slice()) {
+        if !better {
             return Poll::Unchanged;
         }
         return match l.replace_checkpoint(new) {
