@@ -63,6 +63,7 @@ pub struct Batch {
     hashes: Vec<(u64, Hash)>,
     new_size: u64,
     checkpoint: Option<(u64, Vec<u8>)>,
+    hold_size: bool,
 }
 
 impl Batch {
@@ -86,6 +87,14 @@ impl Batch {
     /// Whether the batch holds nothing.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Writes the entries without moving the stored size: readers and a
+    /// reopen ignore them until a later batch moves it. A mirror writes a
+    /// large verified extension in several such batches so that no single
+    /// sled batch grows with it.
+    pub fn hold_size(&mut self) {
+        self.hold_size = true;
     }
 
     /// Also stores this signed checkpoint of `size`, in the same atomic
@@ -153,7 +162,7 @@ impl Store {
     /// Writes a batch atomically (not yet durable: call [`Store::sync`]).
     pub fn write(&self, batch: Batch) -> Result<()> {
         let mut b = sled::Batch::default();
-        let appends = !batch.entries.is_empty();
+        let appends = !batch.entries.is_empty() && !batch.hold_size;
         for (index, bytes, leaf) in batch.entries {
             b.insert(&key(b'E', index)[..], bytes);
             b.insert(&leaf_key(&leaf)[..], &index.to_be_bytes()[..]);

@@ -681,3 +681,72 @@ fn the_same_tree_with_more_valid_cosignatures_replaces_the_stored_checkpoint() {
     let m = Mirror::start_with(from, &data, &p);
     assert_eq!(m.get("/checkpoint").body, both);
 }
+
+#[test]
+fn a_long_extension_is_checked_in_chunks_and_visible_only_when_complete() {
+    use tallyboard_core::entry::{announcement, AnnouncementStatus, SignedEntry};
+    // 603 entries: the store takes them in chunks of 256, and the contest
+    // approval and announcement at the end are recomputed from entries of
+    // earlier chunks, already written but not yet visible.
+    let e = SyntheticElection::generate(Config {
+        seed: 1404,
+        stations: 300,
+    });
+    let mut good = vec![e.commitment_entry()];
+    good.extend((0..300).map(|i| e.registration_entry(i)));
+    good.extend((0..300).map(|i| e.signed_tally(i)));
+    let parsed: Vec<Entry> = good
+        .iter()
+        .map(|x| SignedEntry::parse(x).unwrap().entry)
+        .collect();
+    let size = good.len() as u64;
+    let st = announcement::expected(
+        e.manifest(),
+        parsed.iter().enumerate().map(|(i, x)| (i as u64, x)),
+        "president",
+        size,
+    )
+    .unwrap();
+    good.push(e.contest_approval_entry(&st));
+    let mut bad = good.clone();
+    good.push(e.announcement_entry(&st, AnnouncementStatus::Final));
+    let mut wrong = st.clone();
+    wrong.valid -= 1;
+    bad.push(e.announcement_entry(&wrong, AnnouncementStatus::Final));
+
+    let root = tempfile::tempdir().unwrap();
+    let (g, b, data) = (
+        root.path().join("good"),
+        root.path().join("bad"),
+        root.path().join("mirror"),
+    );
+    write_log(&g, &e, &good);
+    write_log(&b, &e, &bad);
+    let (code, out) = once(b.to_str().unwrap(), &data);
+    assert_eq!(code, 1, "{out}");
+    let ev = evidence(&data, 1, "entry-invalid");
+    let r = refusal(&ev);
+    assert_eq!(r["entry_index"], 602);
+    assert_eq!(r["entry_code"], "announcement.mismatch");
+    assert!(r.get("trusted_size").is_some());
+    // Nothing became visible: the copy still has no checkpoint, and the
+    // good log is taken whole.
+    assert_eq!(
+        once(g.to_str().unwrap(), &data),
+        (
+            0,
+            "extended from size 0 to 603 (603 entries verified)\n".into()
+        )
+    );
+    let m = Mirror::start(g.to_str().unwrap(), &data);
+    assert_eq!(
+        m.get("/checkpoint").body,
+        std::fs::read(g.join("checkpoint")).unwrap()
+    );
+    let a = m.get("/api/v1/announcements").json();
+    assert_eq!(a["announcements"].as_array().map(Vec::len), Some(1), "{a}");
+    let log = LogKey::load(&vkey(), None).unwrap();
+    let report = audit::run(&HttpSource::new(&m.url), &log).unwrap();
+    assert!(report.verified(), "{}", report.human());
+    assert_eq!(report.decisions.announcements, 1);
+}

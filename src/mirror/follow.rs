@@ -25,7 +25,6 @@ use crate::board::SignedCheckpoint;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use tallyboard_core::checkpoint::open_checkpoint;
-use tallyboard_core::entry::Entry;
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::EMPTY_ROOT;
 use tallyboard_core::manifest::ValidatedManifest;
@@ -48,14 +47,12 @@ pub struct Upstream {
     pub policy: Option<Policy>,
 }
 
-/// Entries a poll appended, for the view.
+/// Entries a poll appended (now in the store), for the view.
 pub struct Appended {
     /// Index of the first.
     pub first: u64,
-    /// Leaf hashes.
-    pub leaves: Vec<Hash>,
-    /// The parsed entries.
-    pub entries: Vec<Entry>,
+    /// One past the last: the new size.
+    pub end: u64,
 }
 
 /// What a poll did.
@@ -343,39 +340,28 @@ fn follow(l: &mut Local, up: &Upstream, paths: &Paths, new: SignedCheckpoint) ->
         );
     }
 
-    // 5. Every new entry under the board's rules.
-    let parsed = match l.validate(&staged) {
-        Ok(p) => p,
-        Err(inv) => {
-            return refuse.with(
-                ErrorCode::MirrorEntryInvalid,
-                format!(
+    // 5 and 6. Every new entry under the board's rules, then durable
+    // together with the checkpoint.
+    let first = staged.first;
+    match l.verify_and_store(staged, new.clone()) {
+        Ok(Ok(())) => Poll::Extended(Appended { first, end: n.size }),
+        Ok(Err(inv)) => refuse.with(
+            ErrorCode::MirrorEntryInvalid,
+            format!(
                 "entry {} under the log's signed checkpoint of size {} fails validation: [{}] {}",
                 inv.index,
                 n.size,
                 inv.error.code(),
                 inv.error.message()
             ),
-                Extra {
-                    proof: proof.as_deref(),
-                    entry: Some((inv.index, &inv.bytes, inv.error.code())),
-                    ..Extra::default()
-                },
-            )
-        }
-    };
-
-    // 6. Durable, together with the checkpoint.
-    let first = staged.first;
-    let leaves = staged.leaves.clone();
-    if let Err(e) = l.commit(staged, &parsed, new) {
-        return Poll::Problem(problem(ErrorCode::Storage, format!("{e:#}")));
+            Extra {
+                proof: proof.as_deref(),
+                entry: Some((inv.index, &inv.bytes, inv.error.code())),
+                ..Extra::default()
+            },
+        ),
+        Err(e) => Poll::Problem(problem(ErrorCode::Storage, format!("{e:#}"))),
     }
-    Poll::Extended(Appended {
-        first,
-        leaves,
-        entries: parsed,
-    })
 }
 
 /// A tile or bundle that could not be read is a reason to try again; one

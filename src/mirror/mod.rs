@@ -28,6 +28,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
+use tallyboard_core::entry::SignedEntry;
 
 pub use status::MirrorStatus;
 
@@ -141,8 +142,8 @@ fn once(local: &mut Option<Local>, up: &Upstream, paths: &Paths) -> i32 {
         Poll::Resigned => println!("in step at size {before} (checkpoint re-signed)"),
         Poll::Extended(a) => println!(
             "extended from size {before} to {} ({} entries verified)",
-            a.first + a.entries.len() as u64,
-            a.entries.len()
+            a.end,
+            a.end - a.first
         ),
         Poll::Problem(p) => {
             println!("could not poll: [{}] {}", p.code, p.message);
@@ -207,8 +208,16 @@ fn publish(view: &RwLock<View>, local: Option<&Local>, appended: Option<&follow:
         Err(p) => p.into_inner(),
     };
     if let Some(a) = appended {
-        for (i, (leaf, e)) in a.leaves.iter().zip(&a.entries).enumerate() {
-            if let Err(err) = v.apply(a.first + i as u64, *leaf, e) {
+        // Read back from the store rather than kept from the poll, so a
+        // large catch-up never holds every parsed entry at once.
+        let store = local.map(Local::store);
+        for item in store.into_iter().flat_map(|s| s.entries(a.first, a.end)) {
+            let applied = item.and_then(|(index, bytes)| {
+                let e = SignedEntry::parse(&bytes)
+                    .map_err(|e| anyhow!("mirrored entry {index}: {e}"))?;
+                v.apply(index, e.leaf_hash(), &e.entry)
+            });
+            if let Err(err) = applied {
                 tracing::error!(error = %format!("{err:#}"), "the published totals could not take a mirrored entry");
             }
         }
