@@ -140,6 +140,9 @@ enum Command {
         /// The offline demo of the core issue: import durably, print the checkpoint.
         #[arg(long)]
         offline: bool,
+        /// Also start a mirror of the board (spec/mirror.md) and print its URL.
+        #[arg(long)]
+        mirror: bool,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -495,6 +498,7 @@ fn run(cli: Cli) -> Result<()> {
             no_serve,
             clients,
             offline,
+            mirror,
         } => {
             if offline {
                 import::demo(stations, seed, data)?
@@ -506,6 +510,7 @@ fn run(cli: Cli) -> Result<()> {
                     listen,
                     no_serve,
                     clients,
+                    mirror,
                 })?
             }
         }

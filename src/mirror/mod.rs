@@ -59,6 +59,71 @@ pub const EXIT_PROBLEM: i32 = 2;
 
 /// Runs the mirror; returns the process's exit status.
 pub fn run(o: &Options) -> Result<i32> {
+    let (mut local, up, paths) = open(o)?;
+    if o.once {
+        return Ok(once(&mut local, &up, &paths));
+    }
+    // Never sent: the mirror serves until SIGINT or SIGTERM.
+    let (_never, stop) = tokio::sync::oneshot::channel();
+    serve(o, local, up, paths, on_listen, stop)?;
+    Ok(EXIT_IN_STEP)
+}
+
+/// A mirror serving from a thread of this process (`tallyboard demo --mirror`).
+pub struct Running {
+    /// Its base URL.
+    pub url: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<Result<()>>,
+}
+
+impl Running {
+    /// Stops serving and following, and waits for both.
+    pub fn stop(self) -> Result<()> {
+        let _ = self.stop.send(());
+        self.thread
+            .join()
+            .map_err(|_| anyhow!("the mirror thread panicked"))?
+    }
+}
+
+/// Starts a mirror in a thread; returns once it serves its first verified
+/// checkpoint (`o.once` is ignored).
+pub fn spawn(o: Options) -> Result<Running> {
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let thread = std::thread::Builder::new()
+        .name("tallyboard-mirror-server".into())
+        .spawn(move || -> Result<()> {
+            let (local, up, paths) = open(&o)?;
+            serve(
+                &o,
+                local,
+                up,
+                paths,
+                move |a| {
+                    let _ = addr_tx.send(a);
+                },
+                stop_rx,
+            )
+        })
+        .context("starting the mirror")?;
+    match addr_rx.recv() {
+        Ok(addr) => Ok(Running {
+            url: format!("http://{addr}"),
+            stop: stop_tx,
+            thread,
+        }),
+        // The thread ended before listening: its error says why.
+        Err(_) => match thread.join() {
+            Ok(Err(e)) => Err(e),
+            _ => bail!("the mirror stopped before it served"),
+        },
+    }
+}
+
+/// Opens the upstream and the copy (verifying the copy end to end).
+fn open(o: &Options) -> Result<(Option<Local>, Upstream, Paths)> {
     let src = follow::open_source(&o.from)?;
     let pinned = match &o.log_key {
         Some(k) => Some(crate::keyfile::read_vkey(k)?),
@@ -76,15 +141,23 @@ pub fn run(o: &Options) -> Result<i32> {
     let paths = Paths {
         data: o.data.clone(),
     };
-    let mut local = Local::open(&paths.store(), up.pinned.as_ref())?;
+    let local = Local::open(&paths.store(), up.pinned.as_ref())?;
     if let (Some(l), Some(p)) = (&local, &up.policy) {
         check_policy_names(p, &l.manifest().log_key().to_vkey_string())?;
     }
-    if o.once {
-        return Ok(once(&mut local, &up, &paths));
-    }
-    // Serving needs a manifest and a verified checkpoint: poll until the
-    // first one verifies.
+    Ok((local, up, paths))
+}
+
+/// Polls until the copy has a verified checkpoint, then serves it and
+/// follows the upstream until SIGINT, SIGTERM or `stop`.
+fn serve(
+    o: &Options,
+    mut local: Option<Local>,
+    up: Upstream,
+    paths: Paths,
+    on_listen: impl FnOnce(SocketAddr),
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> Result<()> {
     let status = Arc::new(MirrorStatus::new(&up.src.describe()));
     while local.as_ref().and_then(Local::latest).is_none() {
         match follow::poll(&mut local, &up, &paths) {
@@ -110,19 +183,18 @@ pub fn run(o: &Options) -> Result<i32> {
         view: view.clone(),
         status: status.clone(),
     };
-    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::new(AtomicBool::new(false));
     let follower = {
-        let (stop, status, interval) = (stop.clone(), status.clone(), o.interval);
+        let (stopped, status, interval) = (stopped.clone(), status.clone(), o.interval);
         std::thread::Builder::new()
             .name("tallyboard-mirror".into())
-            .spawn(move || follow_loop(l, up, paths, view, status, stop, interval))
+            .spawn(move || follow_loop(l, up, paths, view, status, stopped, interval))
             .context("starting the follower")?
     };
-    let (_tx, rx) = tokio::sync::oneshot::channel();
-    let served = server::serve_read_only(ro, o.listen, on_listen, rx);
-    stop.store(true, Ordering::Relaxed);
+    let served = server::serve_read_only(ro, o.listen, on_listen, stop);
+    stopped.store(true, Ordering::Relaxed);
     let _ = follower.join();
-    served.map(|()| EXIT_IN_STEP)
+    served
 }
 
 fn on_listen(addr: SocketAddr) {
