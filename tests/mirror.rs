@@ -237,6 +237,10 @@ fn a_mirror_follows_catches_up_and_serves_what_the_board_serves() {
     let station = board.e.station_id(4).to_owned();
     assert_same(&board, &m, &station);
 
+    // The results site is served from the copy too.
+    assert_eq!(m.get("/").status, 200);
+    assert_eq!(m.get(&format!("/en/station/{station}")).status, 200);
+
     // A mirror accepts no writes, and says where to send them.
     let r = m.post_entry(&board.e.signed_tally(12));
     assert_eq!((r.status, r.code()), (403, "mirror.read-only".to_owned()));
@@ -503,6 +507,21 @@ fn a_read_path_that_misses_its_root_or_an_invalid_entry_is_refused() {
     let r = refusal(&ev);
     assert_eq!(r["entry_index"], 25);
     assert_eq!(r["entry_code"], "tally.equivocation");
+
+    // A bundle the checkpoint needs is missing, or nothing answers: the
+    // mirror cannot poll (exit 2), refuses nothing and waits.
+    write_log(&dir("missing"), &e, &good);
+    std::fs::remove_file(dir("missing").join(&bundle)).unwrap();
+    let (code, out) = once(dir("missing").to_str().unwrap(), &data);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("[mirror.upstream-unavailable]"), "{out}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nobody = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (code, out) = once(&nobody, &data);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("[mirror.upstream-unavailable]"), "{out}");
+    evidence(&data, 3, "entry-invalid");
 
     // None of it was stored: the good log still extends the copy.
     assert_eq!(
