@@ -31,7 +31,7 @@ use tallyboard_core::validate::{self, KeyState, LogView, Supervision, TallyRef, 
 use tallyboard_core::{ErrorCode, Hash};
 
 /// sled page cache: bounded so the board's memory stays flat as the log grows.
-const CACHE_BYTES: u64 = 32 << 20;
+pub(crate) const CACHE_BYTES: u64 = 32 << 20;
 
 /// A submission that has been parsed and (perhaps) signature-checked off
 /// the writer thread.
@@ -103,10 +103,22 @@ pub struct Board {
 }
 
 /// Reads stored hashes from the store, or from a batch not yet written.
-struct Overlay<'a> {
+pub(crate) struct Overlay<'a> {
     store: &'a Store,
     base: u64,
     pending: &'a [Hash],
+}
+
+impl<'a> Overlay<'a> {
+    /// Stored hashes below `base` come from `store`, the rest from `pending`
+    /// (stored hash `base + i` is `pending[i]`).
+    pub(crate) fn new(store: &'a Store, base: u64, pending: &'a [Hash]) -> Overlay<'a> {
+        Overlay {
+            store,
+            base,
+            pending,
+        }
+    }
 }
 
 impl HashReader for Overlay<'_> {
@@ -139,6 +151,57 @@ pub struct BoardView<'a> {
     stored: u64,
     /// Entries accepted earlier in this batch, not yet written.
     pending: &'a [(u64, Entry)],
+}
+
+impl<'a> BoardView<'a> {
+    /// A view over `state` and `standing` (both at the same size), the
+    /// first `stored` entries of `store`, the stored hashes in `hashes`
+    /// (those of entries not yet written included), and the results entries
+    /// (tallies, annulments, lots) accepted since `stored`, not yet written.
+    pub fn new(
+        state: &'a LogState,
+        standing: &'a StandingResults,
+        store: &'a Store,
+        hashes: &'a Overlay<'a>,
+        stored: u64,
+        pending: &'a [(u64, Entry)],
+    ) -> BoardView<'a> {
+        BoardView {
+            state,
+            standing,
+            store,
+            hashes,
+            stored,
+            pending,
+        }
+    }
+
+    /// The results entries below `size`, read back from the store and the
+    /// batch being built: the slow path, a pass over the whole prefix, taken
+    /// only for a size before a later results entry.
+    fn results_prefix(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
+        let storage = |e: anyhow::Error| ValidationError::new(ErrorCode::Storage, format!("{e:#}"));
+        let mut out = Vec::new();
+        for item in self.store.entries(0, size.min(self.stored)) {
+            let (index, bytes) = item.map_err(storage)?;
+            let signed = SignedEntry::parse(&bytes).map_err(|e| {
+                ValidationError::new(
+                    ErrorCode::StoreInconsistent,
+                    format!("stored entry {index} does not parse: {e}"),
+                )
+            })?;
+            if is_results_entry(&signed.entry) {
+                out.push((index, signed.entry));
+            }
+        }
+        out.extend(
+            self.pending
+                .iter()
+                .filter(|(i, e)| *i < size && is_results_entry(e))
+                .cloned(),
+        );
+        Ok(out)
+    }
 }
 
 impl LogView for BoardView<'_> {
@@ -177,35 +240,6 @@ impl LogView for BoardView<'_> {
         standing::statement(manifest, self.standing, contest, size, || {
             self.results_prefix(size)
         })
-    }
-}
-
-impl BoardView<'_> {
-    /// The results entries below `size`, read back from the store and the
-    /// batch being built: the slow path, a pass over the whole prefix, taken
-    /// only for a size before a later results entry.
-    fn results_prefix(&self, size: u64) -> Result<Vec<(u64, Entry)>, ValidationError> {
-        let storage = |e: anyhow::Error| ValidationError::new(ErrorCode::Storage, format!("{e:#}"));
-        let mut out = Vec::new();
-        for item in self.store.entries(0, size.min(self.stored)) {
-            let (index, bytes) = item.map_err(storage)?;
-            let signed = SignedEntry::parse(&bytes).map_err(|e| {
-                ValidationError::new(
-                    ErrorCode::StoreInconsistent,
-                    format!("stored entry {index} does not parse: {e}"),
-                )
-            })?;
-            if is_results_entry(&signed.entry) {
-                out.push((index, signed.entry));
-            }
-        }
-        out.extend(
-            self.pending
-                .iter()
-                .filter(|(i, e)| *i < size && is_results_entry(e))
-                .cloned(),
-        );
-        Ok(out)
     }
 }
 
@@ -260,81 +294,15 @@ impl Board {
             );
         }
         let store = Store::open(dir, CACHE_BYTES)?;
-        let digest = store
-            .meta("manifest")?
-            .context("store has no manifest digest")?;
-        let digest = Hash(
-            digest
-                .as_slice()
-                .try_into()
-                .context("bad manifest digest")?,
-        );
-        let manifest_bytes = store.blob(&digest)?.context("manifest blob is missing")?;
-        let manifest =
-            ValidatedManifest::from_bytes(&manifest_bytes).map_err(|e| anyhow!("{e}"))?;
+        let manifest = stored_manifest(&store)?.context("store has no manifest digest")?;
         check_log_key(&manifest, &log_key)?;
         let verifiers = verifiers_for(&log_key);
-        let size = store.size()?;
-
-        // 1. Recompute every stored hash from the entries and replay the state.
-        let mut state = LogState::default();
-        let mut standing = StandingResults::new(&manifest);
-        let mut expected = 0u64;
-        for item in store.entries(0, size) {
-            let (index, bytes) = item?;
-            if index != expected {
-                bail!("store inconsistent: entry {expected} is missing");
-            }
-            expected += 1;
-            let leaf = tallyboard_core::hash::leaf_hash(&bytes);
-            let hashes = merkle::stored_hashes(index, leaf, &store)
-                .map_err(|e| anyhow!("store inconsistent at entry {index}: {e}"))?;
-            let first = merkle::stored_hash_count(index);
-            for (i, h) in hashes.iter().enumerate() {
-                if store.stored_hash(first + i as u64)? != *h {
-                    bail!(
-                        "store inconsistent: stored hash {} disagrees with the entries",
-                        first + i as u64
-                    );
-                }
-            }
-            let entry = SignedEntry::parse(&bytes)
-                .map_err(|e| anyhow!("store inconsistent: entry {index} no longer parses: {e}"))?;
-            state.apply(index, leaf, &entry.entry);
-            standing
-                .apply(index, &entry.entry)
-                .map_err(|e| anyhow!("store inconsistent: entry {index}: {e}"))?;
-        }
-        if expected != size {
-            bail!("store inconsistent: size says {size}, found {expected} entries");
-        }
-
-        // 2. Every signed checkpoint must verify and match the tree.
-        let origin = manifest.manifest().log.origin.clone();
-        let mut latest = None;
-        for cp_size in store.checkpoint_sizes()? {
-            let bytes = store.checkpoint(cp_size)?.context("checkpoint vanished")?;
-            let (cp, _) = checkpoint::open_checkpoint(&bytes, &origin, &verifiers)
-                .map_err(|e| anyhow!("stored checkpoint {cp_size} does not verify: {e}"))?;
-            if cp.size != cp_size || cp.size > size {
-                bail!(
-                    "store inconsistent: checkpoint of size {} beyond the {size} stored entries",
-                    cp.size
-                );
-            }
-            let root = merkle::tree_hash(cp.size, &store).map_err(|e| anyhow!("{e}"))?;
-            if root != cp.root {
-                bail!(
-                    "store inconsistent: the tree of size {} has root {root}, but the signed checkpoint says {}",
-                    cp.size,
-                    cp.root
-                );
-            }
-            latest = Some(SignedCheckpoint {
-                checkpoint: cp,
-                bytes,
-            });
-        }
+        let VerifiedStore {
+            state,
+            standing,
+            size,
+            latest,
+        } = verify_store(&store, &manifest, &verifiers)?;
         let latest = latest.context("store has no signed checkpoint")?;
         let mut board = Board {
             store,
@@ -395,11 +363,7 @@ impl Board {
                 outcomes.push(Outcome::Duplicate { index, leaf });
                 continue;
             }
-            let reader = Overlay {
-                store: &self.store,
-                base,
-                pending: &pending,
-            };
+            let reader = Overlay::new(&self.store, base, &pending);
             if let Err(e) = self.check(&p, &pending_entries, &reader) {
                 outcomes.push(Outcome::Rejected(e));
                 continue;
@@ -457,23 +421,15 @@ impl Board {
         pending: &[(u64, Entry)],
         hashes: &Overlay<'_>,
     ) -> Result<(), ValidationError> {
-        let view = BoardView {
-            state: &self.state,
-            standing: &self.standing,
-            store: &self.store,
+        let view = BoardView::new(
+            &self.state,
+            &self.standing,
+            &self.store,
             hashes,
-            stored: self.size,
+            self.size,
             pending,
-        };
-        let key = validate::required_signer(&p.signed, &self.manifest, &view)?;
-        match &p.verdict {
-            Some((k, verdict)) if k == &key => verdict.clone()?,
-            _ => validate::verify_signature(&p.signed, &key)?,
-        }
-        // Contest approvals and announcements are checked against the
-        // standing results (O(contest), not O(log)), unless their size lies
-        // before a later results entry; every other entry is O(1).
-        validate::check_entry(&p.signed, &self.manifest, &view)
+        );
+        check_prepared(p, &self.manifest, &view)
     }
 
     /// The key that must have signed `signed` given the state now, if it can
@@ -548,6 +504,130 @@ impl Board {
     pub fn verifiers(&self) -> &Verifiers {
         &self.verifiers
     }
+}
+
+/// The manifest a store names (`Mmanifest` and its blob), if it names one.
+pub(crate) fn stored_manifest(store: &Store) -> Result<Option<ValidatedManifest>> {
+    let Some(digest) = store.meta("manifest")? else {
+        return Ok(None);
+    };
+    let digest = Hash(
+        digest
+            .as_slice()
+            .try_into()
+            .context("bad manifest digest")?,
+    );
+    let manifest_bytes = store.blob(&digest)?.context("manifest blob is missing")?;
+    let manifest = ValidatedManifest::from_bytes(&manifest_bytes).map_err(|e| anyhow!("{e}"))?;
+    Ok(Some(manifest))
+}
+
+/// What [`verify_store`] found: the replayed state, the number of stored
+/// entries and the latest stored checkpoint (if any).
+pub(crate) struct VerifiedStore {
+    pub state: LogState,
+    pub standing: StandingResults,
+    pub size: u64,
+    pub latest: Option<SignedCheckpoint>,
+}
+
+/// Checks a store end to end, failing closed (`spec/storage.md`): every
+/// stored hash is recomputed from the entries, the state is replayed, and
+/// every stored checkpoint must verify under `verifiers` and name the root
+/// of the tree of its size. The board runs it on open, and so does a mirror,
+/// which holds the log's verifier key only.
+pub(crate) fn verify_store(
+    store: &Store,
+    manifest: &ValidatedManifest,
+    verifiers: &Verifiers,
+) -> Result<VerifiedStore> {
+    let origin = manifest.manifest().log.origin.as_str();
+    let size = store.size()?;
+    // 1. Recompute every stored hash from the entries and replay the state.
+    let mut state = LogState::default();
+    let mut standing = StandingResults::new(manifest);
+    let mut expected = 0u64;
+    for item in store.entries(0, size) {
+        let (index, bytes) = item?;
+        if index != expected {
+            bail!("store inconsistent: entry {expected} is missing");
+        }
+        expected += 1;
+        let leaf = tallyboard_core::hash::leaf_hash(&bytes);
+        let hashes = merkle::stored_hashes(index, leaf, store)
+            .map_err(|e| anyhow!("store inconsistent at entry {index}: {e}"))?;
+        let first = merkle::stored_hash_count(index);
+        for (i, h) in hashes.iter().enumerate() {
+            if store.stored_hash(first + i as u64)? != *h {
+                bail!(
+                    "store inconsistent: stored hash {} disagrees with the entries",
+                    first + i as u64
+                );
+            }
+        }
+        let entry = SignedEntry::parse(&bytes)
+            .map_err(|e| anyhow!("store inconsistent: entry {index} no longer parses: {e}"))?;
+        state.apply(index, leaf, &entry.entry);
+        standing
+            .apply(index, &entry.entry)
+            .map_err(|e| anyhow!("store inconsistent: entry {index}: {e}"))?;
+    }
+    if expected != size {
+        bail!("store inconsistent: size says {size}, found {expected} entries");
+    }
+
+    // 2. Every signed checkpoint must verify and match the tree.
+    let mut latest = None;
+    for cp_size in store.checkpoint_sizes()? {
+        let bytes = store.checkpoint(cp_size)?.context("checkpoint vanished")?;
+        let (cp, _) = checkpoint::open_checkpoint(&bytes, origin, verifiers)
+            .map_err(|e| anyhow!("stored checkpoint {cp_size} does not verify: {e}"))?;
+        if cp.size != cp_size || cp.size > size {
+            bail!(
+                "store inconsistent: checkpoint of size {} beyond the {size} stored entries",
+                cp.size
+            );
+        }
+        let root = merkle::tree_hash(cp.size, store).map_err(|e| anyhow!("{e}"))?;
+        if root != cp.root {
+            bail!(
+                "store inconsistent: the tree of size {} has root {root}, but the signed checkpoint says {}",
+                cp.size,
+                cp.root
+            );
+        }
+        latest = Some(SignedCheckpoint {
+            checkpoint: cp,
+            bytes,
+        });
+    }
+    Ok(VerifiedStore {
+        state,
+        standing,
+        size,
+        latest,
+    })
+}
+
+/// Every rule of `spec/validation.md` for one prepared entry against
+/// `view`: the required signer (reusing the signature verdict computed off
+/// the writer thread when it was checked against that same key), then the
+/// state rules. The board's writer and a mirror (`src/mirror/`) both
+/// validate through this one function.
+pub fn check_prepared(
+    p: &Prepared,
+    manifest: &ValidatedManifest,
+    view: &BoardView<'_>,
+) -> Result<(), ValidationError> {
+    let key = validate::required_signer(&p.signed, manifest, view)?;
+    match &p.verdict {
+        Some((k, verdict)) if k == &key => verdict.clone()?,
+        _ => validate::verify_signature(&p.signed, &key)?,
+    }
+    // Contest approvals and announcements are checked against the
+    // standing results (O(contest), not O(log)), unless their size lies
+    // before a later results entry; every other entry is O(1).
+    validate::check_entry(&p.signed, manifest, view)
 }
 
 fn verifiers_for(key: &SignerKey) -> Verifiers {

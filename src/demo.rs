@@ -42,6 +42,8 @@ pub struct DemoArgs {
     pub no_serve: bool,
     /// Concurrent station clients.
     pub clients: usize,
+    /// Also start a mirror of the board (spec/mirror.md).
+    pub mirror: bool,
 }
 
 /// One station's report: when in the day, and the signed entries it sends.
@@ -298,6 +300,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     use tallyboard_verify::Report as _;
     eprintln!("\n{}", report.human());
 
+    let mut mirror = if args.mirror {
+        Some(start_mirror(&url, &dir)?)
+    } else {
+        None
+    };
+
     // --- 6. summary ----------------------------------------------------------
     println!("\n== tallyboard demo: summary");
     println!(
@@ -330,6 +338,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
     println!("open                {url}/ (results site, Persian; {url}/en/ in English)   {url}/checkpoint   {url}/api/v1/witnessed");
     println!("store               {}", dir.display());
+    if let Some(m) = &mirror {
+        println!(
+            "mirror              {0}/ (a verified read-only copy; status {0}/api/v1/mirror)",
+            m.url
+        );
+    }
     if !report.verified {
         let _ = stop_tx.send(());
         let _ = server_thread.join();
@@ -337,6 +351,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     }
     if args.no_serve {
         let _ = stop_tx.send(());
+        if let Some(m) = mirror.take() {
+            m.stop()?;
+        }
     } else {
         println!("serving until Ctrl-C");
     }
@@ -344,6 +361,29 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .join()
         .map_err(|_| anyhow!("the board thread panicked"))??;
     Ok(())
+}
+
+/// `--mirror`: a mirror of the board in this process, following only
+/// checkpoints that meet the demo's witness policy; returns once it serves
+/// the verified final state.
+fn start_mirror(board_url: &str, dir: &std::path::Path) -> Result<crate::mirror::Running> {
+    let t = Instant::now();
+    let log = keys::role_key("log").context("demo log key")?;
+    let m = crate::mirror::spawn(crate::mirror::Options {
+        from: board_url.to_owned(),
+        data: dir.join("mirror"),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        log_key: Some(log.verifier().to_vkey_string()),
+        policy: Some(dir.join("policy.txt")),
+        interval: Duration::from_secs(1),
+        once: false,
+    })?;
+    eprintln!(
+        "mirror listening on {} (verified and stored the log in {:.1} s)",
+        m.url,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(m)
 }
 
 /// The demo's witness policy: keys/policy.txt's rules with the URLs the

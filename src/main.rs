@@ -11,6 +11,7 @@ mod http_limits;
 mod import;
 mod keyfile;
 mod loadtest;
+mod mirror;
 mod publish;
 mod server;
 mod site;
@@ -157,6 +158,9 @@ enum Command {
         /// The offline demo of the core issue: import durably, print the checkpoint.
         #[arg(long)]
         offline: bool,
+        /// Also start a mirror of the board (spec/mirror.md) and print its URL.
+        #[arg(long)]
+        mirror: bool,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -258,6 +262,34 @@ enum Command {
         /// Timeout of each request to a witness, in seconds.
         #[arg(long, default_value_t = 10)]
         timeout: u64,
+    },
+    /// Follow a board as a verified read-only mirror (spec/mirror.md): verify every
+    /// checkpoint's consistency and every entry before storing it, serve the same
+    /// read API, refuse (with evidence in DATA/evidence/) a log that rewrites history.
+    Mirror {
+        /// The board's base URL (or a directory holding a `tallyboard export`).
+        #[arg(long)]
+        from: String,
+        /// Data directory (the verified copy in store/, refusals in evidence/).
+        #[arg(long, env = "TALLYBOARD_MIRROR_DATA")]
+        data: PathBuf,
+        /// Address to serve on (port 0 picks a free port; the bound address is printed).
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: std::net::SocketAddr,
+        /// The log's verifier key (or a file holding it). Without it, the key the
+        /// upstream's manifest names is trusted on first use, then kept.
+        #[arg(long)]
+        log_key: Option<String>,
+        /// A witness policy (C2SP tlog-policy): only checkpoints whose
+        /// cosignatures meet its quorum are followed.
+        #[arg(long)]
+        policy: Option<PathBuf>,
+        /// Time between polls of the upstream (e.g. 2s, 500ms).
+        #[arg(long, default_value = "2s", value_parser = loadtest::parse_duration)]
+        interval: std::time::Duration,
+        /// Poll once and exit: 0 in step, 1 refused (evidence written), 2 could not poll.
+        #[arg(long)]
+        once: bool,
     },
     /// Load a running board for a fixed time (loopback): concurrent submitters of
     /// the synthetic election's tallies and revisions, readers of proofs and
@@ -573,6 +605,7 @@ fn run(cli: Cli) -> Result<()> {
             no_serve,
             clients,
             offline,
+            mirror,
         } => {
             if offline {
                 import::demo(stations, seed, data)?
@@ -584,6 +617,7 @@ fn run(cli: Cli) -> Result<()> {
                     listen,
                     no_serve,
                     clients,
+                    mirror,
                 })?
             }
         }
@@ -697,6 +731,38 @@ fn run(cli: Cli) -> Result<()> {
             pid,
         })?,
         Command::DemoKeys { out } => keyfile::write_demo_keys(&out)?,
+        Command::Mirror {
+            from,
+            data,
+            listen,
+            log_key,
+            policy,
+            interval,
+            once,
+        } => {
+            init_tracing();
+            let options = mirror::Options {
+                from,
+                data,
+                listen,
+                log_key,
+                policy,
+                interval,
+                once,
+            };
+            // Exit statuses are those of `--once` (spec/mirror.md): an
+            // error that stops the mirror before it polls is a 2.
+            let code = match mirror::run(&options) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("tallyboard: {e:#}");
+                    mirror::EXIT_PROBLEM
+                }
+            };
+            if code != 0 {
+                std::process::exit(code);
+            }
+        }
         Command::Cosign {
             data,
             log_key,

@@ -62,6 +62,8 @@ pub struct Batch {
     entries: Vec<(u64, Vec<u8>, Hash)>,
     hashes: Vec<(u64, Hash)>,
     new_size: u64,
+    checkpoint: Option<(u64, Vec<u8>)>,
+    hold_size: bool,
 }
 
 impl Batch {
@@ -85,6 +87,21 @@ impl Batch {
     /// Whether the batch holds nothing.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Writes the entries without moving the stored size: readers and a
+    /// reopen ignore them until a later batch moves it. A mirror writes a
+    /// large verified extension in several such batches so that no single
+    /// sled batch grows with it.
+    pub fn hold_size(&mut self) {
+        self.hold_size = true;
+    }
+
+    /// Also stores this signed checkpoint of `size`, in the same atomic
+    /// write: a mirror stores entries only together with the log's
+    /// checkpoint that covers them, since it cannot sign one of its own.
+    pub fn with_checkpoint(&mut self, size: u64, signed: Vec<u8>) {
+        self.checkpoint = Some((size, signed));
     }
 }
 
@@ -145,6 +162,7 @@ impl Store {
     /// Writes a batch atomically (not yet durable: call [`Store::sync`]).
     pub fn write(&self, batch: Batch) -> Result<()> {
         let mut b = sled::Batch::default();
+        let appends = !batch.entries.is_empty() && !batch.hold_size;
         for (index, bytes, leaf) in batch.entries {
             b.insert(&key(b'E', index)[..], bytes);
             b.insert(&leaf_key(&leaf)[..], &index.to_be_bytes()[..]);
@@ -152,7 +170,12 @@ impl Store {
         for (i, h) in batch.hashes {
             b.insert(&key(b'H', i)[..], &h.0[..]);
         }
-        b.insert(SIZE_KEY, &batch.new_size.to_be_bytes()[..]);
+        if appends {
+            b.insert(SIZE_KEY, &batch.new_size.to_be_bytes()[..]);
+        }
+        if let Some((size, signed)) = batch.checkpoint {
+            b.insert(&key(b'C', size)[..], signed);
+        }
         self.log.apply_batch(b).context("sled apply_batch")?;
         Ok(())
     }

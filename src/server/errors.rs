@@ -113,7 +113,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::NoteNoKnownSignature
         | C::WrongSigner
         | C::StationKeyNotRegistered
-        | C::StationKeyRevoked => StatusCode::FORBIDDEN,
+        | C::StationKeyRevoked
+        | C::MirrorReadOnly => StatusCode::FORBIDDEN,
         // Well-formed, but in conflict with what the log already holds.
         C::Equivocation
         | C::RevisionNotNext

@@ -23,7 +23,7 @@ mod rate_limit;
 mod read;
 mod sequencer;
 mod static_wasm;
-mod view;
+pub(crate) mod view;
 mod witnessing;
 mod write;
 
@@ -48,7 +48,7 @@ pub use publishing::PublishTarget;
 pub use rate_limit::RateLimit;
 pub use sequencer::BatchLimits;
 use sequencer::Msg;
-use view::View;
+pub(crate) use view::View;
 
 /// Largest entry submission body (`POST /api/v1/entries`): one byte more
 /// than the largest legal entry (`spec/entries.md`: 65,535 bytes), so that
@@ -96,7 +96,11 @@ pub struct Shared {
     pub witnessing: Option<Arc<witnessing::Witnessing>>,
     /// The per-address limit of the write routes, when configured.
     pub rate_limiter: Option<rate_limit::RateLimiter>,
-    queue: SyncSender<Msg>,
+    /// Set when this server is a mirror (`src/mirror/`): it serves the read
+    /// side over a verified copy and refuses every write.
+    pub mirror: Option<Arc<crate::mirror::MirrorStatus>>,
+    /// The writer's queue; a mirror has none.
+    queue: Option<SyncSender<Msg>>,
 }
 
 /// Cheap-to-clone handle for handlers.
@@ -156,6 +160,13 @@ pub fn router(st: AppState) -> Router {
         // The same blob at the path the verifier reads (spec/verification.md).
         .route("/manifest.json", get(api::manifest))
         .route("/openapi.json", get(openapi::openapi_json));
+    // Only a mirror has this route, so the board's OpenAPI document (which
+    // lists exactly the board's routes) is unchanged.
+    let api = if st.mirror.is_some() {
+        api.route("/mirror", get(crate::mirror::status::status))
+    } else {
+        api
+    };
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD])
@@ -269,7 +280,8 @@ async fn serve_async(
         metrics: metrics.clone(),
         admission: Arc::new(Semaphore::new(queue)),
         rate_limiter: config.rate_limit.map(rate_limit::RateLimiter::new),
-        queue: tx.clone(),
+        mirror: None,
+        queue: Some(tx.clone()),
     };
     let limits = config.limits;
     let writer = std::thread::Builder::new()
@@ -305,6 +317,67 @@ async fn serve_async(
     }
     tracing::info!(size = board.size(), "board closed");
     served.context("serving HTTP")
+}
+
+/// What a mirror hands the server: a verified copy of the log and the view
+/// its follower keeps current (`src/mirror/`).
+pub struct ReadOnly {
+    /// The manifest.
+    pub manifest: ValidatedManifest,
+    /// A read handle on the mirror's store.
+    pub store: Store,
+    /// The published view; the follower updates it after each verified
+    /// checkpoint is durable.
+    pub view: Arc<RwLock<View>>,
+    /// The follower's status.
+    pub status: Arc<crate::mirror::MirrorStatus>,
+}
+
+/// Serves the read side of the router (the same handlers as the board's)
+/// over a mirror's store until SIGINT, SIGTERM or `stop`; every write is
+/// refused with `mirror.read-only`.
+pub fn serve_read_only(
+    ro: ReadOnly,
+    listen: SocketAddr,
+    on_listen: impl FnOnce(SocketAddr),
+    stop: tokio::sync::oneshot::Receiver<()>,
+) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    rt.block_on(async move {
+        let shared = Shared {
+            log_vkey: ro.manifest.log_key().clone(),
+            manifest: ro.manifest,
+            store: ro.store,
+            view: ro.view,
+            metrics: Arc::new(metrics::Metrics::default()),
+            admission: Arc::new(Semaphore::new(1)),
+            witnessing: None,
+            // A mirror takes no writes, so nothing to limit per client.
+            rate_limiter: None,
+            mirror: Some(ro.status),
+            queue: None,
+        };
+        let app = router(AppState(Arc::new(shared)));
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("binding {listen}"))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "mirror listening");
+        on_listen(addr);
+        let shutdown = async move {
+            tokio::select! {
+                _ = shutdown_signal() => {}
+                _ = stop => {}
+            }
+        };
+        // Slow clients are cut off as on the board (spec/operations.md §6).
+        crate::http_limits::serve(listener, app, SlowClientLimits::default(), shutdown)
+            .await
+            .context("serving HTTP")
+    })
 }
 
 async fn shutdown_signal() {

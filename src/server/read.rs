@@ -111,10 +111,23 @@ pub async fn tile(
 
 /// `GET /healthz`.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "`ok <tree size>`", content_type = "text/plain", body = String)))]
+    responses(
+        (status = 200, description = "`ok <tree size>`", content_type = "text/plain", body = String),
+        (status = 503, description = "A mirror only: `refused <code> <tree size>` once it has refused its upstream (spec/mirror.md)", content_type = "text/plain", body = String),
+    ))]
 pub async fn healthz(State(st): State<AppState>) -> Response {
     let size = st.latest().checkpoint.size;
-    let mut r = format!("ok {size}\n").into_response();
+    // A mirror that refused its upstream keeps serving its last verified
+    // state, but is not healthy: it no longer follows (spec/mirror.md).
+    let refused = st.mirror.as_ref().and_then(|m| m.refusal());
+    let mut r = match refused {
+        Some(code) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("refused {code} {size}\n"),
+        )
+            .into_response(),
+        None => format!("ok {size}\n").into_response(),
+    };
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r

@@ -127,6 +127,7 @@ pub async fn submit_entry(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    refuse_on_mirror(&st)?;
     match media_type(&headers).as_deref() {
         Some("text/plain") | Some("application/octet-stream") => {}
         other => {
@@ -161,7 +162,10 @@ pub async fn submit_entry(
         } => (Outcome::Duplicate { index, leaf }, latest),
         Pre::Ready(prepared) => {
             let (tx, rx) = tokio::sync::oneshot::channel();
-            match st.queue.try_send(Msg::Job(Box::new(Job {
+            let Some(queue) = &st.queue else {
+                return Err(ApiError::storage("this server has no writer"));
+            };
+            match queue.try_send(Msg::Job(Box::new(Job {
                 prepared: *prepared,
                 reply: tx,
             }))) {
@@ -223,6 +227,21 @@ pub async fn submit_entry(
     resp.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
+}
+
+/// A mirror accepts no writes (`spec/mirror.md`): it names the board to
+/// send them to instead.
+fn refuse_on_mirror(st: &AppState) -> Result<(), ApiError> {
+    match &st.mirror {
+        Some(m) => Err(ApiError::new(
+            ErrorCode::MirrorReadOnly,
+            format!(
+                "this server is a read-only mirror of {}; submit to that board",
+                m.upstream()
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Parses and signature-checks a submission against the published view;
@@ -299,6 +318,7 @@ pub async fn put_blob(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    refuse_on_mirror(&st)?;
     let Query(q) = query.map_err(|e| ApiError::bad_param(e.body_text()))?;
     let header_digest = match headers.get("x-content-sha256") {
         Some(v) => Some(

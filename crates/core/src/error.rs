@@ -227,6 +227,23 @@ error_codes! {
     AnnouncementNotApproved => "announcement.not-approved",
     /// A lot for the same contest and tied candidates is already logged.
     LotAlreadyDrawn => "lot.already-drawn",
+    // --- mirrors (spec/mirror.md) ---
+    /// A mirror accepts no writes; submit to the board it follows (HTTP 403).
+    MirrorReadOnly => "mirror.read-only",
+    /// The upstream could not be read (network, HTTP status, a missing tile
+    /// or bundle); the mirror keeps its state and tries again.
+    MirrorUpstreamUnavailable => "mirror.upstream-unavailable",
+    /// The log signed a checkpoint smaller than one the mirror verified.
+    MirrorRollback => "mirror.rollback",
+    /// The log signed a tree that does not extend the one the mirror
+    /// verified: a different root at the same size, or a consistency proof
+    /// that fails although the tiles reproduce the new root.
+    MirrorFork => "mirror.fork",
+    /// The tiles or entry bundles served are malformed, or do not reproduce
+    /// the signed root.
+    MirrorReadPathMismatch => "mirror.read-path-mismatch",
+    /// An entry under a signed checkpoint fails the board's validation rules.
+    MirrorEntryInvalid => "mirror.entry-invalid",
 }
 
 impl fmt::Display for ErrorCode {
