@@ -567,6 +567,7 @@ pub(crate) fn verify_store(
         }
         let entry = SignedEntry::parse(&bytes)
             .map_err(|e| anyhow!("store inconsistent: entry {index} no longer parses: {e}"))?;
+        store.index_leaf(&leaf, index);
         state.apply(index, leaf, &entry.entry);
         standing
             .apply(index, &entry.entry)

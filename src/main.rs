@@ -10,6 +10,7 @@ mod demo;
 mod http_limits;
 mod import;
 mod keyfile;
+mod leaf_index;
 mod loadtest;
 mod mirror;
 mod publish;

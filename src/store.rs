@@ -7,7 +7,6 @@
 //! |---|---|
 //! | `E` ‖ u64be index | the entry's signed-note bytes |
 //! | `H` ‖ u64be stored-hash index | 32-byte stored hash (`merkle::stored_hash_index`) |
-//! | `L` ‖ leaf hash | u64be index of the entry with that leaf |
 //! | `C` ‖ u64be size | the signed checkpoint of that size |
 //! | `Msize` | u64be number of entries |
 //!
@@ -21,10 +20,12 @@
 //! database file. Nothing is acknowledged, and no checkpoint signed, before
 //! that returns.
 
+use crate::leaf_index::LeafIndex;
 use anyhow::{bail, Context, Result};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use tallyboard_core::merkle::HashReader;
+use std::sync::{Arc, RwLock};
+use tallyboard_core::merkle::{self, HashReader};
 use tallyboard_core::Hash;
 
 const SIZE_KEY: &[u8] = b"Msize";
@@ -35,19 +36,16 @@ pub struct Store {
     log: sled::Tree,
     blobs: sled::Tree,
     path: PathBuf,
+    /// Leaf hash → index, in memory (`leaf_index.rs` says why), shared by
+    /// every handle; filled by [`Store::index_leaf`] as the open-time replay
+    /// reads each entry, and by [`Store::write`] after each batch.
+    leaves: Arc<RwLock<LeafIndex>>,
 }
 
 fn key(prefix: u8, n: u64) -> [u8; 9] {
     let mut k = [0u8; 9];
     k[0] = prefix;
     k[1..].copy_from_slice(&n.to_be_bytes());
-    k
-}
-
-fn leaf_key(leaf: &Hash) -> [u8; 33] {
-    let mut k = [0u8; 33];
-    k[0] = b'L';
-    k[1..].copy_from_slice(&leaf.0);
     k
 }
 
@@ -126,6 +124,7 @@ impl Store {
             log,
             blobs,
             path: dir.to_path_buf(),
+            leaves: Arc::default(),
         })
     }
 
@@ -137,6 +136,7 @@ impl Store {
             log: self.log.clone(),
             blobs: self.blobs.clone(),
             path: self.path.clone(),
+            leaves: self.leaves.clone(),
         }
     }
 
@@ -163,9 +163,10 @@ impl Store {
     pub fn write(&self, batch: Batch) -> Result<()> {
         let mut b = sled::Batch::default();
         let appends = !batch.entries.is_empty() && !batch.hold_size;
+        let mut leaves = Vec::with_capacity(batch.entries.len());
         for (index, bytes, leaf) in batch.entries {
             b.insert(&key(b'E', index)[..], bytes);
-            b.insert(&leaf_key(&leaf)[..], &index.to_be_bytes()[..]);
+            leaves.push((leaf, index));
         }
         for (i, h) in batch.hashes {
             b.insert(&key(b'H', i)[..], &h.0[..]);
@@ -177,7 +178,23 @@ impl Store {
             b.insert(&key(b'C', size)[..], signed);
         }
         self.log.apply_batch(b).context("sled apply_batch")?;
+        let mut ix = self.leaves.write().unwrap_or_else(|p| p.into_inner());
+        for (leaf, index) in &leaves {
+            ix.insert(leaf, *index);
+        }
         Ok(())
+    }
+
+    /// Records the leaf hash of a stored entry in the in-memory index (the
+    /// open-time replay calls this for every entry, in index order).
+    pub fn index_leaf(&self, leaf: &Hash, index: u64) {
+        let mut ix = self.leaves.write().unwrap_or_else(|p| p.into_inner());
+        if index == 0 {
+            if let Ok(n) = self.size() {
+                ix.reserve(usize::try_from(n).unwrap_or(0));
+            }
+        }
+        ix.insert(leaf, index);
     }
 
     /// Stores a signed checkpoint of `size` (not yet durable).
@@ -233,12 +250,25 @@ impl Store {
         })
     }
 
-    /// The index of the entry with this leaf hash.
+    /// The index of the stored entry with this leaf hash, if any: a
+    /// candidate from the in-memory index, confirmed against the stored leaf
+    /// hash (so a shared prefix, or an entry written beyond the stored size
+    /// and later replaced, never answers for another).
     pub fn index_of_leaf(&self, leaf: &Hash) -> Result<Option<u64>> {
-        match self.log.get(leaf_key(leaf))? {
-            Some(v) => Ok(Some(be_u64(&v)?)),
-            None => Ok(None),
+        let candidates = self
+            .leaves
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .candidates(leaf);
+        for index in candidates.into_iter().flatten() {
+            let stored = self
+                .log
+                .get(key(b'H', merkle::stored_hash_index(0, index)))?;
+            if stored.as_deref() == Some(&leaf.0[..]) {
+                return Ok(Some(index));
+            }
         }
+        Ok(None)
     }
 
     /// Stored hash `index`.
