@@ -83,7 +83,7 @@ pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
     let dir = tempfile_dir("bench-ingest")?;
     let log_key = keys::role_key("log").context("log role")?;
     let mut board = Board::create(&dir, e.manifest_bytes(), log_key.clone())?;
-    import_entries(&mut board, &setup, 4096, None)?;
+    import_entries(&mut board, &setup, 1024, None)?;
     let stats = import_entries(&mut board, &tallies, 1024, None)?;
     if stats.rejected > 0 {
         bail!("{} tallies refused", stats.rejected);

@@ -45,7 +45,7 @@ pub fn run(
     }
     let log_key = keys::role_key("log").context("log role")?;
     let mut board = Board::create(&dir.join("board"), e.manifest_bytes(), log_key.clone())?;
-    import_entries(&mut board, setup, 4096, None)?;
+    import_entries(&mut board, setup, 1024, None)?;
     let mut urls = Vec::new();
     for role in ["witness-guardian", "witness-observer"] {
         let key = keys::role_key(role).context("witness role")?;

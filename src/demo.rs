@@ -99,7 +99,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 .collect::<Vec<_>>(),
         );
         let pb = progress_bar(setup.len() as u64, "keys");
-        let s = import_entries(&mut board, &setup, 4096, Some(&pb))?;
+        let s = import_entries(&mut board, &setup, 1024, Some(&pb))?;
         pb.finish_and_clear();
         eprintln!(
             "registered {} station keys before election day ({:.1} s)",

@@ -280,7 +280,7 @@ pub fn demo(stations: usize, seed: u64, data: Option<PathBuf>) -> Result<()> {
         Board::create(&dir, e.manifest_bytes(), log_key)?
     };
     let pb = progress_bar(setup.len() as u64, "keys");
-    let s1 = import_entries(&mut b, &setup, 4096, Some(&pb))?;
+    let s1 = import_entries(&mut b, &setup, 1024, Some(&pb))?;
     pb.finish_and_clear();
     let pb = progress_bar(tallies.len() as u64, "tallies");
     let s2 = import_entries(&mut b, &tallies, 1024, Some(&pb))?;

@@ -69,8 +69,9 @@ enum Command {
         /// The log's private key file.
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
-        /// Entries per durable write (group commit).
-        #[arg(long, default_value_t = 4096)]
+        /// Entries per durable write (group commit). Larger sled batches cost
+        /// far more memory than they save time (spec/benchmarks.md).
+        #[arg(long, default_value_t = 1024)]
         batch: usize,
         /// Print the process's resident memory after opening and after each file, for the benchmark.
         #[arg(long, hide = true)]
