@@ -239,7 +239,11 @@ pub fn synthetic_entries(e: &SyntheticElection) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) 
 /// `tallyboard synth`: writes manifest.json and entries.bundle.
 pub fn write_synthetic(out: &Path, stations: usize, seed: u64) -> Result<()> {
     std::fs::create_dir_all(out)?;
-    let e = SyntheticElection::generate(Config { seed, stations });
+    let e = SyntheticElection::generate(Config {
+        seed,
+        stations,
+        majlis: false,
+    });
     std::fs::write(out.join("manifest.json"), e.manifest_bytes())?;
     let (setup, tallies) = synthetic_entries(&e);
     let file = encode_entries_file(setup.iter().chain(tallies.iter()).map(Vec::as_slice))?;
@@ -264,7 +268,11 @@ pub fn demo(stations: usize, seed: u64, data: Option<PathBuf>) -> Result<()> {
         }
     };
     let t0 = Instant::now();
-    let e = SyntheticElection::generate(Config { seed, stations });
+    let e = SyntheticElection::generate(Config {
+        seed,
+        stations,
+        majlis: false,
+    });
     let log_key = tallyboard_synth::keys::role_key("log").ok_or_else(|| anyhow!("no log role"))?;
     let (setup, tallies) = synthetic_entries(&e);
     eprintln!(

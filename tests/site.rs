@@ -73,6 +73,7 @@ impl Board {
         let e = SyntheticElection::generate(Config {
             seed: 1404,
             stations,
+            majlis: false,
         });
         let mut m = e.manifest().manifest().clone();
         edit(&mut m);
