@@ -139,6 +139,9 @@ enum Command {
         /// The offline demo of the core issue: import durably, print the checkpoint.
         #[arg(long)]
         offline: bool,
+        /// Also hold the Majlis election (about 208 constituencies, the 30-seat Tehran one with about 3,500 candidates): every station reports two tallies.
+        #[arg(long)]
+        majlis: bool,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -466,8 +469,11 @@ fn run(cli: Cli) -> Result<()> {
             no_serve,
             clients,
             offline,
+            majlis,
         } => {
-            if offline {
+            if offline && majlis {
+                anyhow::bail!("--majlis needs the HTTP demo; drop --offline");
+            } else if offline {
                 import::demo(stations, seed, data)?
             } else {
                 demo::run(demo::DemoArgs {
@@ -477,6 +483,7 @@ fn run(cli: Cli) -> Result<()> {
                     listen,
                     no_serve,
                     clients,
+                    majlis,
                 })?
             }
         }
