@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ballots;
 mod geography;
 pub mod keys;
 mod majlis;
@@ -81,7 +82,7 @@ pub struct SyntheticElection {
     manifest_bytes: Vec<u8>,
     authority: SignerKey,
     /// How each Majlis contest's voters fill in their ballots, by contest id.
-    majlis_voters: HashMap<String, majlis::VoteModel>,
+    majlis_voters: HashMap<String, ballots::VoteModel>,
 }
 
 /// The cosigner (type 0x04) verifier key of a demo witness role.
@@ -103,7 +104,7 @@ impl SyntheticElection {
             .contests
             .iter()
             .filter(|c| c.kind == "majlis")
-            .map(|c| (c.id.clone(), majlis::VoteModel::new(config.seed, c)))
+            .map(|c| (c.id.clone(), ballots::VoteModel::new(config.seed, c)))
             .collect();
         SyntheticElection {
             config,
