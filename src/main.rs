@@ -115,6 +115,9 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 1404)]
         seed: u64,
+        /// Also hold the Majlis election: every station reports a second tally (spec/synthetic-election.md).
+        #[arg(long)]
+        majlis: bool,
     },
     /// Run the national election offline and print the signed checkpoint.
     Demo {
@@ -458,8 +461,9 @@ fn run(cli: Cli) -> Result<()> {
             out,
             stations,
             seed,
+            majlis,
         } => {
-            import::write_synthetic(&out, stations, seed)?;
+            import::write_synthetic(&out, stations, seed, majlis)?;
         }
         Command::Demo {
             stations,
@@ -471,10 +475,8 @@ fn run(cli: Cli) -> Result<()> {
             offline,
             majlis,
         } => {
-            if offline && majlis {
-                anyhow::bail!("--majlis needs the HTTP demo; drop --offline");
-            } else if offline {
-                import::demo(stations, seed, data)?
+            if offline {
+                import::demo(stations, seed, data, majlis)?
             } else {
                 demo::run(demo::DemoArgs {
                     stations,
