@@ -48,6 +48,7 @@ pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
     let e = SyntheticElection::generate(Config {
         seed: 1404,
         stations,
+        majlis: false,
     });
     let (setup, tallies) = synthetic_entries(&e);
 

@@ -1,18 +1,23 @@
 //! `tallyboard demo`: a national election day in one command (issue 7).
 //!
 //! 1. generates the synthetic national election (deterministic from the seed,
-//!    keys from `keys/`'s published derivation) and registers every
-//!    station's key offline, as happens before election day;
+//!    keys from `keys/`'s published derivation; with `--majlis` also the
+//!    Majlis election, so every station reports two tallies) and registers
+//!    every station's key offline, as happens before election day;
 //! 2. starts two witnesses (the Guardian Council's and an observer's) and the
 //!    board, with a witness policy, on loopback;
 //! 3. plays election day over real HTTP: stations report concurrently in a
 //!    realistic order (mobile boxes and remote provinces late), a few correct
 //!    their tallies, and attackers try a forged signature, an unknown station
 //!    and an equivocation (all refused, shown in the output);
-//! 4. waits for the witnesses to cosign the final checkpoint, and measures
-//!    the time from the last tally to it;
+//! 4. the supervisor approves, the authority announces every contest's
+//!    partial (mid-day) and final results (`demo/announce.rs`); waits for the
+//!    witnesses to cosign the final checkpoint, and measures the time from
+//!    the last tally to it;
 //! 5. runs the independent verifier's audit against the read path;
 //! 6. prints a summary and serves until Ctrl-C (or exits with `--no-serve`).
+
+mod announce;
 
 use crate::board::Board;
 use crate::import::{import_entries, progress_bar};
@@ -44,6 +49,8 @@ pub struct DemoArgs {
     pub clients: usize,
     /// Also start a mirror of the board (spec/mirror.md).
     pub mirror: bool,
+    /// Also play the Majlis election (about 208 more contests).
+    pub majlis: bool,
 }
 
 /// One station's report: when in the day, and the signed entries it sends.
@@ -61,12 +68,16 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let e = SyntheticElection::generate(Config {
         seed: args.seed,
         stations: args.stations,
+        majlis: args.majlis,
     });
     let dir = match &args.data {
         Some(d) => d.clone(),
-        None => {
-            std::env::temp_dir().join(format!("tallyboard-demo-{}-{}", args.seed, args.stations))
-        }
+        None => std::env::temp_dir().join(format!(
+            "tallyboard-demo-{}-{}{}",
+            args.seed,
+            args.stations,
+            if args.majlis { "-majlis" } else { "" }
+        )),
     };
     std::fs::create_dir_all(&dir)?;
     let board_dir = dir.join("board");
@@ -169,11 +180,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut reports: Vec<Report> = (0..e.station_count())
         .into_par_iter()
         .map(|i| {
-            let first = e.signed_tally(i);
-            let mut entries = vec![first.clone()];
-            // About one station in 300 corrects its tally after a recount.
+            // The presidential tally first, then the Majlis one (if any).
+            let mut entries = e.signed_tallies(i);
+            // About one station in 300 corrects its presidential tally after a recount.
             if splitmix(args.seed ^ i as u64) % 300 == 0 {
-                entries.push(e.revised_tally(i, &first));
+                let revised = e.revised_tally(i, &entries[0]);
+                entries.push(revised);
             }
             Report {
                 at: report_time(&e, i, args.seed),
@@ -200,6 +212,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let last_ack = Mutex::new(Instant::now());
     let t_day = Instant::now();
     let attack_at = reports.len() / 2;
+    let contests = announce::announced_contests(&e);
     std::thread::scope(|s| {
         for _ in 0..args.clients.max(1) {
             s.spawn(|| {
@@ -211,14 +224,20 @@ pub fn run(args: DemoArgs) -> Result<()> {
                     let Some(r) = reports.get(i) else { break };
                     if i == attack_at {
                         run_attacks(&agent, &url, &attacks);
-                        match announce(
+                        match announce::announce(
                             &e,
                             &agent,
                             &url,
                             tallyboard_core::entry::announcement::AnnouncementStatus::Partial,
+                            &contests,
                         ) {
-                            Ok((size, outcome)) => eprintln!(
-                                "authority: partial results announced at size {size} ({outcome})"
+                            Ok(round) => eprintln!(
+                                "authority: partial results of {} contest(s) recomputed from the read path in {:.1} s, announced at size {} in {:.1} s ({})",
+                                round.statements.len(),
+                                round.read_secs,
+                                round.size,
+                                round.append_secs,
+                                announce::presidential_outcome(&round)
                             ),
                             Err(err) => {
                                 eprintln!("authority: partial announcement failed: {err:#}")
@@ -282,13 +301,21 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .build();
     let supervision = supervise(&e, &agent, &url)?;
     eprintln!("supervisor: {supervision}");
-    let (final_size, outcome) = announce(
+    let round = announce::announce(
         &e,
         &agent,
         &url,
         tallyboard_core::entry::announcement::AnnouncementStatus::Final,
+        &contests,
     )?;
-    eprintln!("authority: final results approved by the supervisor and announced at size {final_size} ({outcome})");
+    let (final_size, outcome) = (round.size, announce::presidential_outcome(&round));
+    eprintln!(
+        "authority: final results of {} contest(s) recomputed from the read path in {:.1} s, approved by the supervisor and announced at size {final_size} in {:.1} s ({outcome})",
+        round.statements.len(),
+        round.read_secs,
+        round.append_secs
+    );
+    let majlis = announce::majlis_summary(&e, &round);
     let (cosigned_size, cosigners, cosign_ms) = wait_for_cosigned(&agent, &url, last_tally)?;
 
     // --- 5. the independent audit of the read path ---------------------------
@@ -298,7 +325,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let report = tallyboard_verify::audit::run(&source, &log)?;
     let audit_secs = t_audit.elapsed().as_secs_f64();
     use tallyboard_verify::Report as _;
-    eprintln!("\n{}", report.human());
+    let human = report.human();
+    std::fs::write(dir.join("audit.txt"), &human)?;
+    eprintln!(
+        "\n{}(the whole report: {})",
+        fold_report(&human),
+        dir.join("audit.txt").display()
+    );
 
     let mut mirror = if args.mirror {
         Some(start_mirror(&url, &dir)?)
@@ -323,6 +356,17 @@ pub fn run(args: DemoArgs) -> Result<()> {
     println!("ingest              {day_secs:.1} s for {accepted} entries over HTTP ({:.0}/s, {} clients)", accepted as f64 / day_secs, args.clients);
     println!("supervision         {supervision}");
     println!("final announcement  at size {final_size}: {outcome}");
+    for line in &majlis {
+        println!("majlis              {line}");
+    }
+    if !majlis.is_empty() {
+        println!(
+            "announcements       {} contests, approved and announced in {:.1} s; largest entry {} bytes",
+            round.statements.len(),
+            round.append_secs,
+            round.largest_entry
+        );
+    }
     println!("last tally → cosigned final announcement   {cosign_ms} ms (checkpoint size {cosigned_size}, cosigned by {cosigners})");
     println!(
         "audit               {} in {audit_secs:.1} s",
@@ -399,6 +443,61 @@ pub(crate) fn demo_policy(urls: &[String]) -> Result<String> {
         "# Demo witness policy (C2SP tlog-policy): the Guardian Council's witness\n# and at least one observer must cosign. DEMO keys only.\nlog {log}\nwitness guardian {g} {}\nwitness observer {o} {}\ngroup observers any observer\ngroup guardian-and-observers all guardian observers\nquorum guardian-and-observers\n",
         urls[0], urls[1]
     ))
+}
+
+/// The audit's report, shortened for the terminal when it is long (the
+/// Majlis adds about 213 contests, Tehran's with 3,500 candidates): the
+/// presidential contest's totals only, and the run of "every figure
+/// equals the recomputation" announcement lines folded after the first few.
+/// Lines naming a difference or a finding are always shown.
+fn fold_report(human: &str) -> String {
+    const SHOWN: usize = 4;
+    let equal = |l: &str| {
+        l.trim_start().starts_with("announcement at entry")
+            && l.ends_with("every figure equals the recomputation")
+    };
+    let contest = |l: &str| l.starts_with("  contest ");
+    let contests = human.lines().filter(|l| contest(l)).count();
+    let equals = human.lines().filter(|l| equal(l)).count();
+    let mut out = String::new();
+    let (mut hidden, mut seen_equal) = (0, 0);
+    let mut in_hidden_block = false;
+    for line in human.lines() {
+        if contest(line) {
+            let shown = contests <= SHOWN
+                || line.starts_with(&format!("  contest {} ", tallyboard_synth::PRESIDENT));
+            in_hidden_block = !shown;
+            if !shown {
+                hidden += 1;
+                if hidden == 1 {
+                    out.push_str(&format!(
+                        "  … the totals of {} more contests are in the whole report\n",
+                        contests - 1
+                    ));
+                }
+            }
+        } else if !line.starts_with("    ") {
+            in_hidden_block = false;
+        }
+        if in_hidden_block {
+            continue;
+        }
+        if equal(line) {
+            seen_equal += 1;
+            if seen_equal > SHOWN && equals > SHOWN + 1 {
+                if seen_equal == equals {
+                    out.push_str(&format!(
+                        "  … and {} more announcements: every figure equals the recomputation\n",
+                        equals - SHOWN
+                    ));
+                }
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
 }
 
 fn splitmix(mut z: u64) -> u64 {
@@ -535,88 +634,6 @@ pub(crate) fn wait_for_cosigned(
     bail!("the witnesses did not cosign the final checkpoint within 60 s")
 }
 
-/// The log's entries below `size`, read back from the tlog-tiles entry
-/// bundles over HTTP, as any observer would read them.
-fn fetch_entries(agent: &ureq::Agent, url: &str, size: u64) -> Result<Vec<Vec<u8>>> {
-    let mut out = Vec::with_capacity(size as usize);
-    let mut n = 0u64;
-    while n * 256 < size {
-        let width = (size - n * 256).min(256) as u16;
-        let path = tallyboard_core::tile::TilePath::Entries { index: n, width }.to_path();
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(
-            &mut agent.get(&format!("{url}/{path}")).call()?.into_reader(),
-            &mut body,
-        )?;
-        let list = tallyboard_core::tile::decode_entry_bundle(&body)
-            .map_err(|e| anyhow!("{path}: {e}"))?;
-        out.extend(list.into_iter().map(<[u8]>::to_vec));
-        n += 1;
-    }
-    Ok(out)
-}
-
-/// The tree size the board has reached (`/checkpoint` may lag behind it,
-/// waiting for the witnesses).
-fn tree_size(agent: &ureq::Agent, url: &str) -> Result<u64> {
-    let v: serde_json::Value = serde_json::from_reader(
-        agent
-            .get(&format!("{url}/api/v1/log"))
-            .call()?
-            .into_reader(),
-    )?;
-    v["tree_size"].as_u64().context("tree_size")
-}
-
-/// Recomputes the results statement of the presidential contest at the
-/// board's current size from the read path, and signs it as an
-/// announcement (and, for a final one, first as the supervisor's approval).
-fn announce(
-    e: &SyntheticElection,
-    agent: &ureq::Agent,
-    url: &str,
-    status: tallyboard_core::entry::announcement::AnnouncementStatus,
-) -> Result<(u64, String)> {
-    use tallyboard_core::entry::SignedEntry;
-    let size = tree_size(agent, url)?;
-    let raw = fetch_entries(agent, url, size)?;
-    let parsed: Vec<SignedEntry> = raw
-        .iter()
-        .map(|b| SignedEntry::parse(b))
-        .collect::<Result<_, _>>()
-        .map_err(|e| anyhow!("{e}"))?;
-    let statement = tallyboard_core::entry::announcement::expected(
-        e.manifest(),
-        parsed.iter().enumerate().map(|(i, s)| (i as u64, &s.entry)),
-        tallyboard_synth::PRESIDENT,
-        size,
-    )
-    .map_err(|err| anyhow!("{err}"))?;
-    let retries = AtomicU64::new(0);
-    if status == tallyboard_core::entry::announcement::AnnouncementStatus::Final {
-        let code = post_entry(agent, url, &e.contest_approval_entry(&statement), &retries)?;
-        if code != 201 {
-            bail!("the supervisor's contest approval was not appended (HTTP {code})");
-        }
-    }
-    let code = post_entry(
-        agent,
-        url,
-        &e.announcement_entry(&statement, status),
-        &retries,
-    )?;
-    if code != 201 {
-        bail!("the announcement was not appended (HTTP {code})");
-    }
-    let outcome = statement
-        .to_text()
-        .lines()
-        .filter(|l| l.starts_with("outcome") || l.starts_with("runoff") || l.starts_with("elected"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    Ok((size, outcome))
-}
-
 /// The supervisor annuls one box (an irregularity report) and approves a
 /// sample of tallies; returns a one-line account.
 fn supervise(e: &SyntheticElection, agent: &ureq::Agent, url: &str) -> Result<String> {
@@ -649,35 +666,29 @@ fn supervise(e: &SyntheticElection, agent: &ureq::Agent, url: &str) -> Result<St
                 .call()?
                 .into_reader(),
         )?;
-        let Some(latest) = station["tallies"]
-            .as_array()
-            .and_then(|c| c.first())
-            .and_then(|c| c["revisions"].as_array())
-            .and_then(|a| a.last())
-            .cloned()
-        else {
-            continue;
-        };
-        let Some(index) = latest["index"].as_u64() else {
-            continue;
-        };
-        let entry: serde_json::Value = serde_json::from_reader(
-            agent
-                .get(&format!("{url}/api/v1/entries/{index}"))
-                .call()?
-                .into_reader(),
-        )?;
-        let Some(note) = entry["note"].as_str() else {
-            continue;
-        };
-        if post_entry(
-            agent,
-            url,
-            &e.approval_entry(i, index, note.as_bytes()),
-            &retries,
-        )? == 201
-        {
-            approved += 1;
+        for group in station["tallies"].as_array().into_iter().flatten() {
+            let (Some(contest), Some(index)) = (
+                group["contest"].as_str(),
+                group["revisions"]
+                    .as_array()
+                    .and_then(|a| a.last())
+                    .and_then(|r| r["index"].as_u64()),
+            ) else {
+                continue;
+            };
+            let entry: serde_json::Value = serde_json::from_reader(
+                agent
+                    .get(&format!("{url}/api/v1/entries/{index}"))
+                    .call()?
+                    .into_reader(),
+            )?;
+            let Some(note) = entry["note"].as_str() else {
+                continue;
+            };
+            let approval = e.contest_approval_of_tally(i, contest, index, note.as_bytes());
+            if post_entry(agent, url, &approval, &retries)? == 201 {
+                approved += 1;
+            }
         }
     }
     Ok(format!(

@@ -233,14 +233,23 @@ pub fn synthetic_entries(e: &SyntheticElection) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) 
             .map(|i| e.registration_entry(i))
             .collect::<Vec<_>>(),
     );
-    let tallies = (0..n).into_par_iter().map(|i| e.signed_tally(i)).collect();
+    // Every station's tallies, its presidential one first (with the
+    // Majlis election, two per station).
+    let tallies = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| e.signed_tallies(i))
+        .collect();
     (setup, tallies)
 }
 
 /// `tallyboard synth`: writes manifest.json and entries.bundle.
-pub fn write_synthetic(out: &Path, stations: usize, seed: u64) -> Result<()> {
+pub fn write_synthetic(out: &Path, stations: usize, seed: u64, majlis: bool) -> Result<()> {
     std::fs::create_dir_all(out)?;
-    let e = SyntheticElection::generate(Config { seed, stations });
+    let e = SyntheticElection::generate(Config {
+        seed,
+        stations,
+        majlis,
+    });
     std::fs::write(out.join("manifest.json"), e.manifest_bytes())?;
     let (setup, tallies) = synthetic_entries(&e);
     let file = encode_entries_file(setup.iter().chain(tallies.iter()).map(Vec::as_slice))?;
@@ -255,7 +264,7 @@ pub fn write_synthetic(out: &Path, stations: usize, seed: u64) -> Result<()> {
 }
 
 /// The offline demo: a national election imported durably, checkpoint printed.
-pub fn demo(stations: usize, seed: u64, data: Option<PathBuf>) -> Result<()> {
+pub fn demo(stations: usize, seed: u64, data: Option<PathBuf>, majlis: bool) -> Result<()> {
     let tmp;
     let dir = match data {
         Some(d) => d,
@@ -265,7 +274,11 @@ pub fn demo(stations: usize, seed: u64, data: Option<PathBuf>) -> Result<()> {
         }
     };
     let t0 = Instant::now();
-    let e = SyntheticElection::generate(Config { seed, stations });
+    let e = SyntheticElection::generate(Config {
+        seed,
+        stations,
+        majlis,
+    });
     let log_key = tallyboard_synth::keys::role_key("log").ok_or_else(|| anyhow!("no log role"))?;
     let (setup, tallies) = synthetic_entries(&e);
     eprintln!(

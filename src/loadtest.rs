@@ -405,6 +405,7 @@ pub fn run(o: &Options) -> Result<()> {
     let e = SyntheticElection::generate(Config {
         seed: o.seed,
         stations: o.stations,
+        majlis: false,
     });
     let threads = o.submitters + o.readers;
     let agent = ureq::AgentBuilder::new()

@@ -136,6 +136,9 @@ enum Command {
         /// Seed.
         #[arg(long, default_value_t = 1404)]
         seed: u64,
+        /// Also hold the Majlis election: every station reports a second tally (spec/synthetic-election.md).
+        #[arg(long)]
+        majlis: bool,
     },
     /// Run the national election offline and print the signed checkpoint.
     Demo {
@@ -163,6 +166,9 @@ enum Command {
         /// Also start a mirror of the board (spec/mirror.md) and print its URL.
         #[arg(long)]
         mirror: bool,
+        /// Also hold the Majlis election (about 208 constituencies, the 30-seat Tehran one with about 3,500 candidates): every station reports two tallies.
+        #[arg(long)]
+        majlis: bool,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -596,8 +602,9 @@ fn run(cli: Cli) -> Result<()> {
             out,
             stations,
             seed,
+            majlis,
         } => {
-            import::write_synthetic(&out, stations, seed)?;
+            import::write_synthetic(&out, stations, seed, majlis)?;
         }
         Command::Demo {
             stations,
@@ -608,9 +615,10 @@ fn run(cli: Cli) -> Result<()> {
             clients,
             offline,
             mirror,
+            majlis,
         } => {
             if offline {
-                import::demo(stations, seed, data)?
+                import::demo(stations, seed, data, majlis)?
             } else {
                 demo::run(demo::DemoArgs {
                     stations,
@@ -620,6 +628,7 @@ fn run(cli: Cli) -> Result<()> {
                     no_serve,
                     clients,
                     mirror,
+                    majlis,
                 })?
             }
         }

@@ -462,6 +462,7 @@ fn sigkill_under_load_loses_no_acknowledged_entry() {
     let e = Arc::new(SyntheticElection::generate(Config {
         seed: 1404,
         stations: STATIONS,
+        majlis: false,
     }));
     let dir = BoardDir::create(&e);
     let mut verifiers = Verifiers::new();

@@ -49,6 +49,7 @@ impl Fixture {
         let election = SyntheticElection::generate(Config {
             seed: 1404,
             stations: STATIONS,
+            majlis: false,
         });
         std::fs::write(dir.path().join("manifest.json"), election.manifest_bytes()).unwrap();
         let key = tallyboard_synth::keys::role_key("log").unwrap();

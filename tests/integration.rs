@@ -3,5 +3,6 @@
 //! core library, as an outside verifier would.
 
 mod cli;
+mod demo;
 mod keys;
 mod util;

@@ -437,6 +437,7 @@ fn a_read_path_that_misses_its_root_or_an_invalid_entry_is_refused() {
     let e = SyntheticElection::generate(Config {
         seed: 1404,
         stations: STATIONS,
+        majlis: false,
     });
     let mut good = vec![e.commitment_entry()];
     good.extend((0..REGISTERED).map(|i| e.registration_entry(i)));
@@ -651,6 +652,7 @@ fn the_same_tree_with_more_valid_cosignatures_replaces_the_stored_checkpoint() {
     let e = SyntheticElection::generate(Config {
         seed: 1404,
         stations: STATIONS,
+        majlis: false,
     });
     let mut entries = vec![e.commitment_entry()];
     entries.extend((0..REGISTERED).map(|i| e.registration_entry(i)));
@@ -710,6 +712,7 @@ fn a_long_extension_is_checked_in_chunks_and_visible_only_when_complete() {
     let e = SyntheticElection::generate(Config {
         seed: 1404,
         stations: 300,
+        majlis: false,
     });
     let mut good = vec![e.commitment_entry()];
     good.extend((0..300).map(|i| e.registration_entry(i)));

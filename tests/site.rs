@@ -69,11 +69,25 @@ impl Board {
         edit: impl FnOnce(&mut Manifest),
         args: impl FnOnce(&Path) -> Vec<String>,
     ) -> Board {
+        Board::start_generated(
+            Config {
+                seed: 1404,
+                stations,
+                majlis: false,
+            },
+            edit,
+            args,
+        )
+    }
+
+    /// As [`Board::start_with`], for any synthetic election.
+    fn start_generated(
+        config: Config,
+        edit: impl FnOnce(&mut Manifest),
+        args: impl FnOnce(&Path) -> Vec<String>,
+    ) -> Board {
         let dir = tempfile::tempdir().unwrap();
-        let e = SyntheticElection::generate(Config {
-            seed: 1404,
-            stations,
-        });
+        let e = SyntheticElection::generate(config);
         let mut m = e.manifest().manifest().clone();
         edit(&mut m);
         let bytes = m.to_canonical_bytes();
@@ -700,4 +714,90 @@ fn annulled_boxes_leave_the_standing_figures() {
         seen.contains(&format!("\"president/valid\":\"{standing}\"")),
         "standing valid votes must be station 1's alone ({standing}, not {both}): {seen}"
     );
+}
+
+/// A Majlis contest with 3,500 candidates renders as a page of ordinary
+/// size: the candidates with the most votes, sorted, marked elected or in
+/// the runoff, and a link to every candidate in the JSON export.
+#[test]
+fn a_majlis_contest_with_thousands_of_candidates_is_paginated() {
+    use tallyboard_synth::TEHRAN_CONTEST;
+    let b = Board::start_generated(
+        Config {
+            seed: 1404,
+            stations: 600,
+            majlis: true,
+        },
+        |_| {},
+        |_| Vec::new(),
+    );
+    let m = b.e.manifest();
+    let tehran: Vec<usize> = (0..b.e.station_count())
+        .filter(|&i| {
+            m.manifest().stations[i]
+                .contests
+                .iter()
+                .any(|c| c == TEHRAN_CONTEST)
+        })
+        .take(30)
+        .collect();
+    let mut agg = tallyboard_core::aggregate::Aggregator::new(m);
+    for &i in &tehran {
+        b.append(&b.e.registration_entry(i));
+        for t in b.e.signed_tallies(i) {
+            let index = b.append(&t);
+            let Entry::Tally(t) = tallyboard_core::entry::SignedEntry::parse(&t)
+                .unwrap()
+                .entry
+            else {
+                panic!("a tally");
+            };
+            agg.apply(index, &t).unwrap();
+        }
+    }
+    let contest = m.contest(TEHRAN_CONTEST).unwrap();
+    assert_eq!(contest.candidates.len(), 3_500);
+    let d = agg.decide(TEHRAN_CONTEST, &[]).unwrap();
+    assert!(!d.elected.is_empty() && !d.runoff.is_empty(), "{d:?}");
+
+    let path = format!("/en/contest/{TEHRAN_CONTEST}");
+    let r = b.get(&path);
+    assert_page_ok(&path, &r, false);
+    let html = &r.body;
+    let rows = html.matches("<tr").count();
+    assert!(rows < 150, "{rows} table rows");
+    assert_eq!(
+        html.matches("<tr class=\"elected\"").count(),
+        d.elected.len()
+    );
+    assert_eq!(html.matches("<tr class=\"runoff\"").count(), d.runoff.len());
+    assert!(links(html).contains(&format!("/api/v1/results/{TEHRAN_CONTEST}")));
+    // Sorted by votes: the first elected candidate heads the table.
+    let first = contest
+        .candidates
+        .iter()
+        .find(|k| k.code == d.elected[0])
+        .unwrap();
+    let table = &html[html.find("<tbody>").unwrap()..];
+    let first_row = &table[..table.find("</tr>").unwrap()];
+    assert!(first_row.contains(&first.name_en), "{first_row}");
+
+    // The national page lists every contest; a Tehran station's page lists
+    // the lines it signed, not 3,500 rows.
+    let home = b.page("/en/");
+    assert!(home.len() < LIMIT, "home: {} bytes", home.len());
+    let majlis = m
+        .manifest()
+        .contests
+        .iter()
+        .filter(|c| c.kind == "majlis")
+        .count();
+    let listed = links(&home)
+        .iter()
+        .filter(|l| l.starts_with("/en/contest/majlis-"))
+        .count();
+    assert_eq!(listed, majlis);
+    let station = format!("/en/station/{}", b.e.station_id(tehran[0]));
+    let r = b.get(&station);
+    assert_page_ok(&station, &r, false);
 }

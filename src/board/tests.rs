@@ -8,7 +8,11 @@ use tallyboard_core::ErrorCode;
 use tallyboard_synth::{keys, Config, SyntheticElection};
 
 fn election(stations: usize) -> SyntheticElection {
-    SyntheticElection::generate(Config { seed: 7, stations })
+    SyntheticElection::generate(Config {
+        seed: 7,
+        stations,
+        majlis: false,
+    })
 }
 
 fn log_key() -> SignerKey {

@@ -19,7 +19,11 @@ fn election(seed: u64) -> SyntheticElection {
 }
 
 fn election_of(seed: u64, stations: usize) -> SyntheticElection {
-    SyntheticElection::generate(Config { seed, stations })
+    SyntheticElection::generate(Config {
+        seed,
+        stations,
+        majlis: false,
+    })
 }
 
 /// A board holding the setup entries and the first `tallies` tallies (the

@@ -198,6 +198,12 @@ labels! {
     ByCounty => "به تفکیک شهرستان", "By county";
     StationList => "فهرست شعبه‌ها", "List of stations";
     Leading => "پیشتاز", "Leading";
+    ResultMark => "نتیجه", "Result";
+    MarkElected => "منتخب", "elected";
+    MarkRunoff => "دور دوم", "runoff";
+    ShowingTop => "نامزدهای دارای بیشترین آرا، از مجموع", "The candidates with the most votes, of";
+    AllCandidatesJson => "همه نامزدها (JSON)", "All candidates (JSON)";
+    AllContestsCsv => "همه رقابت‌ها (CSV)", "Every contest (CSV)";
     Kind => "نوع", "Kind";
     KindFixed => "ثابت", "fixed";
     KindMobile => "سیار", "mobile";

@@ -13,7 +13,7 @@
 
 use super::data::{self, Site};
 use super::i18n::Lang;
-use super::pages::share_base;
+use super::pages::{share_base, top_candidates};
 use axum::extract::State;
 use axum::http::{header, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -49,10 +49,16 @@ pub fn event_json(site: &Site) -> String {
             format!("{}/progress", c.id),
             data::share_bp(t.stations_reported, t.stations_expected).into(),
         );
-        for (k, v) in c.candidates.iter().zip(&s.votes) {
+        // Only the candidates the pages list (a Majlis contest may have
+        // thousands): the event stays small whatever the ballot.
+        let shown: Vec<(&tallyboard_core::manifest::Candidate, u64)> = top_candidates(c, s)
+            .into_iter()
+            .map(|i| (&c.candidates[i], s.votes[i]))
+            .collect();
+        for &(k, v) in &shown {
             bars.insert(
                 format!("{}/c{}", c.id, k.code),
-                data::share_bp(*v, base).into(),
+                data::share_bp(v, base).into(),
             );
         }
         for (li, lang) in [Lang::Fa, Lang::En].into_iter().enumerate() {
@@ -68,11 +74,11 @@ pub fn event_json(site: &Site) -> String {
             put("void_not_taken", lang.num(s.void_not_taken));
             put("ballots_in_box", lang.num(s.ballots_in_box));
             put("counterfoils", lang.num(s.counterfoils));
-            for (k, v) in c.candidates.iter().zip(&s.votes) {
-                put(&format!("c{}/votes", k.code), lang.num(*v));
+            for &(k, v) in &shown {
+                put(&format!("c{}/votes", k.code), lang.num(v));
                 put(
                     &format!("c{}/share", k.code),
-                    lang.percent(data::share_bp(*v, base)),
+                    lang.percent(data::share_bp(v, base)),
                 );
             }
         }

@@ -184,6 +184,7 @@ fn private_keys_never_appear_in_output_logs_or_written_files() {
     let e = SyntheticElection::generate(Config {
         seed: 1404,
         stations: 5,
+        majlis: false,
     });
     std::fs::write(p("manifest.json"), e.manifest_bytes()).unwrap();
     let manifest = p("manifest.json").display().to_string();

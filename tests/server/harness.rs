@@ -82,6 +82,7 @@ impl Server {
         let e = SyntheticElection::generate(Config {
             seed: 1404,
             stations,
+            majlis: false,
         });
         std::fs::write(dir.path().join("manifest.json"), e.manifest_bytes()).unwrap();
         let log = keys::role_key("log").unwrap();

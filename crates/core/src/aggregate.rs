@@ -383,7 +383,20 @@ impl Aggregator {
         let mut contest_index = HashMap::new();
         for (ci, c) in m.contests.iter().enumerate() {
             contest_index.insert(c.id.clone(), ci);
-            contests.push(Self::contest_state(manifest, c));
+        }
+        // Each contest's stations, in manifest order, from one pass over the
+        // stations: a Majlis manifest has about 214 contests, and scanning
+        // every station once per contest cost more than the rest together.
+        let mut contest_stations: Vec<Vec<usize>> = vec![Vec::new(); m.contests.len()];
+        for (si, s) in m.stations.iter().enumerate() {
+            for cid in &s.contests {
+                if let Some(&ci) = contest_index.get(cid) {
+                    contest_stations[ci].push(si);
+                }
+            }
+        }
+        for (c, stations) in m.contests.iter().zip(&contest_stations) {
+            contests.push(Self::contest_state(manifest, c, stations));
         }
         Aggregator {
             election: m.election.id.clone(),
@@ -394,17 +407,23 @@ impl Aggregator {
         }
     }
 
-    fn contest_state(manifest: &ValidatedManifest, c: &Contest) -> ContestState {
+    /// One contest's empty state; `stations` are the indexes of the
+    /// manifest stations that report it, ascending.
+    fn contest_state(
+        manifest: &ValidatedManifest,
+        c: &Contest,
+        stations: &[usize],
+    ) -> ContestState {
         let m = manifest.manifest();
         let codes: Vec<u32> = c.candidates.iter().map(|k| k.code).collect();
         let positions = codes.iter().enumerate().map(|(i, &k)| (k, i)).collect();
         let n = codes.len();
         // Expected stations per county.
         let mut per_county: HashMap<&str, u64> = HashMap::new();
-        for s in &m.stations {
-            if s.contests.iter().any(|x| x == &c.id) {
-                *per_county.entry(s.county.as_str()).or_default() += 1;
-            }
+        for &si in stations {
+            *per_county
+                .entry(m.stations[si].county.as_str())
+                .or_default() += 1;
         }
         let mut per_province: HashMap<&str, u64> = HashMap::new();
         for k in &m.counties {
@@ -447,10 +466,7 @@ impl Aggregator {
             .and_then(|k| region_index.get(&(Level::Constituency, k.clone())).copied());
         let mut boxes = Vec::new();
         let mut box_index = HashMap::new();
-        for s in &m.stations {
-            if !s.contests.iter().any(|x| x == &c.id) {
-                continue;
-            }
+        for s in stations.iter().map(|&si| &m.stations[si]) {
             let county = region_index
                 .get(&(Level::County, s.county.clone()))
                 .copied();
@@ -840,6 +856,21 @@ impl Aggregator {
     pub fn stations(&self, contest: &str) -> Option<Vec<RegionTotals>> {
         let c = &self.contests[*self.contest_index.get(contest)?];
         Some(c.boxes.iter().map(|b| b.totals(c.codes.len())).collect())
+    }
+
+    /// The number of a contest's boxes that count in the standing sum: with
+    /// a tally and not annulled. The same as counting [`Aggregator::stations`]
+    /// with one station reported and none annulled, without building every
+    /// box's totals (a box of a 3,500-candidate contest carries two vectors
+    /// of 3,500 counts).
+    pub fn stations_counted(&self, contest: &str) -> Option<u64> {
+        let c = &self.contests[*self.contest_index.get(contest)?];
+        Some(
+            c.boxes
+                .iter()
+                .filter(|b| b.first.is_some() && !b.annulled)
+                .count() as u64,
+        )
     }
 
     /// The totals that decide the contest: its constituency's, or the

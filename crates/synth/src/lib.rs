@@ -1,6 +1,9 @@
 //! A deterministic synthetic national election of Iranian shape: 31
 //! provinces, about 450 counties, about 59,000 fixed and mobile stations, a
-//! presidential contest; its manifest, demo keys and signed entries.
+//! presidential contest and, with [`Config::majlis`], a Majlis election held
+//! the same day (about 208 constituencies, 290 seats, the 30-seat Tehran
+//! constituency with about 3,500 candidates); its manifest, demo keys and
+//! signed entries.
 //!
 //! Tests, benchmarks and the demo all need the same realistic data, so it
 //! lives here rather than in any one of them. Everything is a pure function
@@ -8,12 +11,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod ballots;
 mod geography;
 pub mod keys;
+mod majlis;
+mod names;
 mod rng;
 pub mod vectors;
 
+pub use majlis::TEHRAN_CONTEST;
+
 use rng::Rng;
+use std::collections::HashMap;
 use tallyboard_core::entry::{
     Announcement, AnnouncementStatus, Annulment, Approval, ContestApproval, Correction, Entry, Lot,
     ManifestCommitment, Statement, StationKey, Tally,
@@ -35,6 +44,10 @@ pub struct Config {
     pub seed: u64,
     /// Number of stations (59,000 for the national scale).
     pub stations: usize,
+    /// Also hold a Majlis election: every station reports a second tally,
+    /// for its constituency's (or a religious minority's) Majlis contest.
+    /// Off, the output is byte for byte the presidential-only election.
+    pub majlis: bool,
 }
 
 impl Default for Config {
@@ -42,6 +55,7 @@ impl Default for Config {
         Config {
             seed: 1404,
             stations: 59_000,
+            majlis: false,
         }
     }
 }
@@ -67,6 +81,8 @@ pub struct SyntheticElection {
     manifest: ValidatedManifest,
     manifest_bytes: Vec<u8>,
     authority: SignerKey,
+    /// How each Majlis contest's voters fill in their ballots, by contest id.
+    majlis_voters: HashMap<String, ballots::VoteModel>,
 }
 
 /// The cosigner (type 0x04) verifier key of a demo witness role.
@@ -83,11 +99,19 @@ impl SyntheticElection {
         let manifest = ValidatedManifest::from_manifest(manifest)
             .expect("the generator builds valid manifests");
         let authority = keys::role_key("authority").expect("authority role exists");
+        let majlis_voters = manifest
+            .manifest()
+            .contests
+            .iter()
+            .filter(|c| c.kind == "majlis")
+            .map(|c| (c.id.clone(), ballots::VoteModel::new(config.seed, c)))
+            .collect();
         SyntheticElection {
             config,
             manifest,
             manifest_bytes,
             authority,
+            majlis_voters,
         }
     }
 
@@ -201,6 +225,67 @@ impl SyntheticElection {
         self.sign_as_station(i, &Entry::Tally(self.tally(i)))
     }
 
+    /// Station `i`'s first tally for `contest`, if the station reports it.
+    pub fn contest_tally(&self, i: usize, contest: &str) -> Option<Tally> {
+        let station = &self.manifest.manifest().stations[i];
+        if !station.contests.iter().any(|c| c == contest) {
+            return None;
+        }
+        if contest == PRESIDENT {
+            return Some(self.tally(i));
+        }
+        let voters = self.majlis_voters.get(contest)?;
+        let codes = &self.manifest.contest(contest)?.candidates;
+        // The same voters cast both ballots: the Majlis box holds about as
+        // many ballots as the presidential one (a few voters take only one),
+        // and more of them are void (up to `seats` names to write).
+        let ballots = self.tally(i).ballots_in_box;
+        let mut rng = Rng::for_stream(self.config.seed, &format!("majlis/{}", station.id));
+        let ballots_in_box = ballots - rng.range(0, ballots / 60);
+        let void_not_taken = rng.range(0, ballots_in_box / 60);
+        let votes_taken = ballots_in_box - void_not_taken;
+        let void_taken = rng.range(votes_taken / 25, votes_taken / 6);
+        let valid = votes_taken - void_taken;
+        let counterfoils = ballots_in_box + rng.range(0, 3);
+        let votes = voters
+            .station_votes(&mut rng, valid)
+            .into_iter()
+            .zip(codes)
+            .filter(|&(n, _)| n > 0)
+            .map(|(n, c)| (c.code, n))
+            .collect();
+        Some(Tally {
+            election: ELECTION_ID.into(),
+            contest: contest.into(),
+            station: station.id.clone(),
+            revision: 1,
+            correction: None,
+            counterfoils,
+            ballots_in_box,
+            votes_taken,
+            void_taken,
+            void_not_taken,
+            valid,
+            votes,
+            minutes_sha256: Some(Hash::sha256(
+                format!("minutes scan of {} {contest} revision 1", station.id).as_bytes(),
+            )),
+        })
+    }
+
+    /// Station `i`'s first tally for every contest it reports, signed, in
+    /// the manifest's order of its contests (the presidential one first).
+    pub fn signed_tallies(&self, i: usize) -> Vec<Vec<u8>> {
+        // Deriving a key costs as much as a signature: derive it once.
+        let key = keys::station_key(ELECTION_ID, self.station_id(i));
+        self.manifest.manifest().stations[i]
+            .contests
+            .iter()
+            .filter_map(|c| self.contest_tally(i, c))
+            .map(|t| sign(&Entry::Tally(t), &key))
+            .collect()
+    }
+
     /// A correction of station `i`'s tally: two ballots moved from the
     /// second candidate to the first after a recount (revision 2).
     pub fn revised_tally(&self, i: usize, previous: &[u8]) -> Vec<u8> {
@@ -239,10 +324,22 @@ impl SyntheticElection {
     /// The supervisor's signed approval of station `i`'s presidential tally
     /// `tally` (its signed bytes), logged at `index`.
     pub fn approval_entry(&self, i: usize, index: u64, tally: &[u8]) -> Vec<u8> {
+        self.contest_approval_of_tally(i, PRESIDENT, index, tally)
+    }
+
+    /// The supervisor's signed approval of station `i`'s tally `tally` (its
+    /// signed bytes) for `contest`, logged at `index`.
+    pub fn contest_approval_of_tally(
+        &self,
+        i: usize,
+        contest: &str,
+        index: u64,
+        tally: &[u8],
+    ) -> Vec<u8> {
         self.sign_as_supervisor(&Entry::Approval(Approval {
             election: ELECTION_ID.into(),
             station: self.station_id(i).into(),
-            contest: PRESIDENT.into(),
+            contest: contest.into(),
             index,
             leaf_sha256: tallyboard_core::hash::leaf_hash(tally),
         }))
@@ -352,6 +449,14 @@ fn build_manifest(config: &Config) -> Manifest {
         }
     }
     stations.sort_by(|a, b| a.id.cmp(&b.id));
+    let majlis = config.majlis.then(|| majlis::plan(config.seed));
+    if let Some(plan) = &majlis {
+        for s in &mut stations {
+            if let Some(c) = plan.station_contest(config.seed, &s.id, &s.county) {
+                s.contests.push(c);
+            }
+        }
+    }
     let role_vkey = |r: &str| {
         keys::role_key(r)
             .expect("role exists")
@@ -380,35 +485,52 @@ fn build_manifest(config: &Config) -> Manifest {
         vkey: witness_vkey(role).expect("role exists").to_vkey_string(),
     })
     .collect();
+    let (constituencies, majlis_contests) = match majlis {
+        Some(p) => (p.constituencies, p.contests),
+        None => (Vec::new(), Vec::new()),
+    };
+    let (name_en, name_fa) = if config.majlis {
+        (
+            "Presidential and Majlis elections 1404 (synthetic demo)",
+            "انتخابات ریاست جمهوری و مجلس شورای اسلامی ۱۴۰۴ (نمایشی)",
+        )
+    } else {
+        (
+            "Presidential election 1404 (synthetic demo)",
+            "انتخابات ریاست جمهوری ۱۴۰۴ (نمایشی)",
+        )
+    };
+    let mut contests = vec![Contest {
+        candidates: CANDIDATES
+            .iter()
+            .map(|&(code, fa, en)| Candidate {
+                code,
+                name_en: en.into(),
+                name_fa: fa.into(),
+            })
+            .collect(),
+        constituency: None,
+        id: "president".into(),
+        kind: "presidential".into(),
+        name_en: "President of the Islamic Republic".into(),
+        name_fa: "ریاست جمهوری".into(),
+        reserves: None,
+        round: None,
+        runoff_factor: None,
+        seats: 1,
+        threshold: None,
+    }];
+    contests.extend(majlis_contests);
     Manifest {
-        constituencies: vec![],
-        contests: vec![Contest {
-            candidates: CANDIDATES
-                .iter()
-                .map(|&(code, fa, en)| Candidate {
-                    code,
-                    name_en: en.into(),
-                    name_fa: fa.into(),
-                })
-                .collect(),
-            constituency: None,
-            id: "president".into(),
-            kind: "presidential".into(),
-            name_en: "President of the Islamic Republic".into(),
-            name_fa: "ریاست جمهوری".into(),
-            reserves: None,
-            round: None,
-            runoff_factor: None,
-            seats: 1,
-            threshold: None,
-        }],
+        constituencies,
+        contests,
         counties,
         election: Election {
             date: "2025-06-27".into(),
             id: ELECTION_ID.into(),
             kind: "presidential".into(),
-            name_en: "Presidential election 1404 (synthetic demo)".into(),
-            name_fa: "انتخابات ریاست جمهوری ۱۴۰۴ (نمایشی)".into(),
+            name_en: name_en.into(),
+            name_fa: name_fa.into(),
         },
         format: MANIFEST_FORMAT.into(),
         keys: Keys {

@@ -32,6 +32,7 @@ pub fn all() -> Vec<(&'static str, Value)> {
     let e = SyntheticElection::generate(Config {
         seed: 42,
         stations: 6,
+        majlis: false,
     });
     vec![
         ("entries.json", entries(&e)),

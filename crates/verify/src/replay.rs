@@ -474,6 +474,7 @@ mod tests {
         let e = SyntheticElection::generate(Config {
             seed: 3,
             stations: 20,
+            majlis: false,
         });
         let mut v = vec![e.commitment_entry()];
         v.extend((0..20).map(|i| e.registration_entry(i)));

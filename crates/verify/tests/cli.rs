@@ -20,6 +20,7 @@ fn export(root: &Path) -> String {
     let e = SyntheticElection::generate(Config {
         seed: 7,
         stations: 30,
+        majlis: false,
     });
     let mut entries = vec![e.commitment_entry()];
     entries.extend((0..30).map(|i| e.registration_entry(i)));

@@ -35,6 +35,7 @@ impl Fixture {
         let election = SyntheticElection::generate(Config {
             seed: 7,
             stations: STATIONS,
+            majlis: false,
         });
         let mut entries = vec![election.commitment_entry()];
         for i in 0..STATIONS {

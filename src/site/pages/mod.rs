@@ -21,7 +21,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tallyboard_core::aggregate::{RegionTotals, Sums};
 use tallyboard_core::manifest::Contest;
-use tallyboard_core::rules::Status;
+use tallyboard_core::rules::{Decision, Status};
 
 /// Cache-Control of every page: short, since figures move with each
 /// checkpoint; the ETag (keyed by the checkpoint size) makes revalidation
@@ -169,16 +169,61 @@ fn key(live: Option<&str>, rest: &str) -> Option<String> {
     live.map(|p| format!("{p}/{rest}"))
 }
 
+/// At most this many bars in a contest's chart (the table lists more).
+const BARS_SHOWN: usize = 12;
+
+/// How many candidates a contest's table lists: every seat and every
+/// runoff place (at most 3 × seats), and at least 10. A Majlis contest may
+/// have thousands of candidates (Tehran: about 3,500); the rest are one
+/// click away in the JSON and CSV exports, so no page weighs megabytes.
+pub fn shown_candidates(c: &Contest) -> usize {
+    (3 * c.seats as usize).max(10)
+}
+
+/// The positions of the candidates a contest's table lists: most standing
+/// votes first (equal votes in manifest order), the first
+/// [`shown_candidates`].
+pub fn top_candidates(c: &Contest, s: &Sums) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..c.candidates.len()).collect();
+    let key = |&i: &usize| (std::cmp::Reverse(s.votes.get(i).copied().unwrap_or(0)), i);
+    let n = shown_candidates(c);
+    if order.len() > n {
+        order.select_nth_unstable_by_key(n, key);
+        order.truncate(n);
+    }
+    order.sort_by_key(key);
+    order
+}
+
 /// Reporting status, progress bar, ballot figures, candidate table and
 /// chart of one region for one contest. `live` is the `data-live` key
 /// prefix (the contest id) when these are the figures live events carry.
-pub fn figures(lang: Lang, c: &Contest, t: &RegionTotals, id: &str, live: Option<&str>) -> Markup {
+/// `decided`, for the figures of the region that decides the contest,
+/// marks each candidate elected or in the runoff.
+pub fn figures(
+    lang: Lang,
+    c: &Contest,
+    t: &RegionTotals,
+    id: &str,
+    live: Option<&str>,
+    decided: Option<&Decision>,
+) -> Markup {
     let s = &t.standing;
     let base = share_base(c, s);
-    let mut order: Vec<usize> = (0..c.candidates.len()).collect();
-    order.sort_by(|&a, &b| s.votes[b].cmp(&s.votes[a]).then(a.cmp(&b)));
+    let order = top_candidates(c, s);
+    let mark = |code: u32| -> Option<L> {
+        let d = decided?;
+        if d.elected.contains(&code) {
+            Some(L::MarkElected)
+        } else if d.runoff.contains(&code) {
+            Some(L::MarkRunoff)
+        } else {
+            None
+        }
+    };
     let bars: Vec<Bar> = order
         .iter()
+        .take(BARS_SHOWN)
         .map(|&i| {
             let k = &c.candidates[i];
             Bar {
@@ -216,15 +261,19 @@ pub fn figures(lang: Lang, c: &Contest, t: &RegionTotals, id: &str, live: Option
         div class="cols" {
             table class="candidates" {
                 caption { (lang.t(L::Candidates)) }
-                thead { tr { th scope="col" { (lang.t(L::Code)) } th scope="col" { (lang.t(L::Candidate)) } th scope="col" { (lang.t(L::Votes)) } th scope="col" { (lang.t(share_label)) } } }
+                thead { tr {
+                    th scope="col" { (lang.t(L::Code)) } th scope="col" { (lang.t(L::Candidate)) } th scope="col" { (lang.t(L::Votes)) } th scope="col" { (lang.t(share_label)) }
+                    @if decided.is_some() { th scope="col" { (lang.t(L::ResultMark)) } }
+                } }
                 tbody {
                     @for &i in &order {
                         @let k = &c.candidates[i];
-                        tr {
+                        tr class=[mark(k.code).map(|m| if m == L::MarkElected { "elected" } else { "runoff" })] {
                             td class="num" { (lang.num(u64::from(k.code))) }
                             td { (lang.pick(&k.name_fa, &k.name_en)) }
                             td class="num" data-live=[key(live, &format!("c{}/votes", k.code))] { (lang.num(s.votes[i])) }
                             td class="num" data-live=[key(live, &format!("c{}/share", k.code))] { (lang.percent(data::share_bp(s.votes[i], base))) }
+                            @if decided.is_some() { td { @if let Some(m) = mark(k.code) { (lang.t(m)) } } }
                         }
                     }
                 }
@@ -241,6 +290,14 @@ pub fn figures(lang: Lang, c: &Contest, t: &RegionTotals, id: &str, live: Option
                 (row(L::BallotsInBox, s.ballots_in_box, "ballots_in_box"))
                 (row(L::Counterfoils, s.counterfoils, "counterfoils"))
                 (row(L::Revised, t.stations_revised, "revised"))
+            }
+        }
+        @if c.candidates.len() > order.len() {
+            p class="note more-candidates" {
+                (lang.t(L::ShowingTop)) " " (lang.num(c.candidates.len() as u64)) ": "
+                a href=(format!("/api/v1/results/{}", c.id)) { (lang.t(L::AllCandidatesJson)) }
+                " · "
+                a href="/api/v1/exports/results.csv" { (lang.t(L::AllContestsCsv)) }
             }
         }
         @if t.counted != t.standing {

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
 use tallyboard_core::entry::{Entry, SignedEntry, Tally};
-use tallyboard_core::manifest::Contest;
+use tallyboard_core::manifest::{Candidate, Contest};
 use tallyboard_core::merkle;
 use tallyboard_core::tlog_proof::TlogProof;
 use tallyboard_core::Hash;
@@ -71,17 +71,33 @@ fn read_revisions(
 
 fn tally_table(lang: Lang, c: &Contest, t: &Tally) -> Markup {
     let row = |l: L, v: u64| html! { tr { th scope="row" { (lang.t(l)) } td class="num" { (lang.num(v)) } } };
+    // Every candidate of a short ballot, zeros included; for a long one
+    // (a Majlis constituency, up to thousands of names) only the lines the
+    // station signed, which list non-zero votes only (spec/entries.md §3.4).
+    let rows: Vec<(&Candidate, u64)> = if c.candidates.len() <= super::shown_candidates(c) {
+        c.candidates
+            .iter()
+            .map(|k| (k, t.votes.iter().find(|v| v.0 == k.code).map_or(0, |v| v.1)))
+            .collect()
+    } else {
+        let by_code: std::collections::HashMap<u32, &Candidate> =
+            c.candidates.iter().map(|k| (k.code, k)).collect();
+        t.votes
+            .iter()
+            .filter_map(|&(code, n)| Some((*by_code.get(&code)?, n)))
+            .collect()
+    };
     html! {
         div class="cols" {
             table class="candidates" {
                 caption { (lang.t(L::Candidates)) }
                 thead { tr { th scope="col" { (lang.t(L::Code)) } th scope="col" { (lang.t(L::Candidate)) } th scope="col" { (lang.t(L::Votes)) } } }
                 tbody {
-                    @for k in &c.candidates {
+                    @for (k, n) in &rows {
                         tr {
                             td class="num" { (lang.num(u64::from(k.code))) }
                             td { (lang.pick(&k.name_fa, &k.name_en)) }
-                            td class="num" { (lang.num(t.votes.iter().find(|v| v.0 == k.code).map_or(0, |v| v.1))) }
+                            td class="num" { (lang.num(*n)) }
                         }
                     }
                 }

@@ -535,6 +535,13 @@ fn national_synthetic_election_sums_at_every_level() {
     assert_eq!(nat.stations_reported, 59_000);
     assert_eq!(nat.stations_revised, 1_180);
     assert_eq!(nat.stations_annulled, annulled.len() as u64);
+    let boxes = inc.stations("president").expect("contest");
+    let counted_boxes = boxes
+        .iter()
+        .filter(|b| b.stations_reported == 1 && b.stations_annulled == 0)
+        .count() as u64;
+    assert_eq!(inc.stations_counted("president"), Some(counted_boxes));
+    assert_eq!(counted_boxes, 59_000 - annulled.len() as u64);
     assert_eq!(
         [
             nat.counted.counterfoils,

@@ -293,10 +293,10 @@ impl Statement {
         size: u64,
         lots: &[LotDraw],
     ) -> Result<Statement, EntryError> {
-        let (Some(top), Some(codes), Some(boxes)) = (
+        let (Some(top), Some(codes), Some(stations_counted)) = (
             agg.contest_totals(contest),
             agg.candidates(contest),
-            agg.stations(contest),
+            agg.stations_counted(contest),
         ) else {
             return Err(EntryError::new(
                 ErrorCode::UnknownContest,
@@ -311,10 +311,6 @@ impl Statement {
             .filter(|&(_, n)| n > 0)
             .collect();
         votes.sort_unstable();
-        let stations_counted = boxes
-            .iter()
-            .filter(|b| b.stations_reported == 1 && b.stations_annulled == 0)
-            .count() as u64;
         let d = agg
             .decide(contest, lots)
             .map_err(|e| EntryError::new(e.code(), e.message().to_owned()))?;
