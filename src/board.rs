@@ -25,7 +25,7 @@ use tallyboard_core::entry::{Entry, SignedEntry, Statement};
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{self, HashReader};
 use tallyboard_core::note::{SignerKey, VerifierKey, Verifiers};
-use tallyboard_core::standing::{self, is_results_entry, StandingResults};
+use tallyboard_core::standing::{self, is_results_entry, Rebuilt, StandingResults};
 use tallyboard_core::tlog_proof::TlogProof;
 use tallyboard_core::validate::{self, KeyState, LogView, Supervision, TallyRef, ValidationError};
 use tallyboard_core::{ErrorCode, Hash};
@@ -97,6 +97,8 @@ pub struct Board {
     /// The standing results at `size`: announcements and contest approvals
     /// are checked against them without rereading the log.
     standing: StandingResults,
+    /// The standing results last rebuilt for an earlier size.
+    rebuilt: Rebuilt,
     size: u64,
     latest: SignedCheckpoint,
     poisoned: bool,
@@ -143,6 +145,9 @@ impl HashReader for Overlay<'_> {
 pub struct BoardView<'a> {
     state: &'a LogState,
     standing: &'a StandingResults,
+    /// The standing results last rebuilt for an earlier size (a round of
+    /// announcements at one size while tallies keep arriving).
+    rebuilt: &'a Rebuilt,
     store: &'a Store,
     /// Stored hashes, including those of the batch being built (leaf hashes
     /// are read from here: the state does not keep one per entry).
@@ -161,6 +166,7 @@ impl<'a> BoardView<'a> {
     pub fn new(
         state: &'a LogState,
         standing: &'a StandingResults,
+        rebuilt: &'a Rebuilt,
         store: &'a Store,
         hashes: &'a Overlay<'a>,
         stored: u64,
@@ -169,6 +175,7 @@ impl<'a> BoardView<'a> {
         BoardView {
             state,
             standing,
+            rebuilt,
             store,
             hashes,
             stored,
@@ -237,7 +244,7 @@ impl LogView for BoardView<'_> {
         contest: &str,
         size: u64,
     ) -> Result<Statement, ValidationError> {
-        standing::statement(manifest, self.standing, contest, size, || {
+        standing::statement(manifest, self.standing, self.rebuilt, contest, size, || {
             self.results_prefix(size)
         })
     }
@@ -276,6 +283,7 @@ impl Board {
             verifiers,
             state: LogState::default(),
             standing,
+            rebuilt: Rebuilt::default(),
             size: 0,
             latest: SignedCheckpoint {
                 checkpoint: cp,
@@ -311,6 +319,7 @@ impl Board {
             verifiers,
             state,
             standing,
+            rebuilt: Rebuilt::default(),
             size,
             latest,
             poisoned: false,
@@ -424,6 +433,7 @@ impl Board {
         let view = BoardView::new(
             &self.state,
             &self.standing,
+            &self.rebuilt,
             &self.store,
             hashes,
             self.size,

@@ -18,7 +18,7 @@ use tallyboard_core::entry::Entry;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle;
 use tallyboard_core::note::{VerifierKey, Verifiers};
-use tallyboard_core::standing::{is_results_entry, StandingResults};
+use tallyboard_core::standing::{is_results_entry, Rebuilt, StandingResults};
 use tallyboard_core::validate::{self, ValidationError};
 use tallyboard_core::Hash;
 
@@ -64,6 +64,8 @@ pub struct Local {
     state: LogState,
     /// The standing results at `size` (what announcements are checked against).
     standing: StandingResults,
+    /// The standing results last rebuilt for an earlier size.
+    rebuilt: Rebuilt,
     size: u64,
     latest: Option<SignedCheckpoint>,
 }
@@ -93,6 +95,7 @@ impl Local {
             manifest,
             state: v.state,
             standing: v.standing,
+            rebuilt: Rebuilt::default(),
             size: v.size,
             latest: v.latest,
         }))
@@ -115,6 +118,7 @@ impl Local {
             manifest,
             state: LogState::default(),
             standing,
+            rebuilt: Rebuilt::default(),
             size: 0,
             latest: None,
         })
@@ -245,8 +249,15 @@ impl Local {
                     Err(e) => return invalid(e),
                 };
                 // Entries of earlier chunks are in the store (held back).
-                let view =
-                    BoardView::new(&state, &standing, &self.store, &overlay, start, &pending);
+                let view = BoardView::new(
+                    &state,
+                    &standing,
+                    &self.rebuilt,
+                    &self.store,
+                    &overlay,
+                    start,
+                    &pending,
+                );
                 if let Err(e) = board::check_prepared(&p, &self.manifest, &view) {
                     return invalid(e);
                 }

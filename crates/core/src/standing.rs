@@ -14,13 +14,14 @@
 //! state at every size from there on.
 //!
 //! For a `size` before a later results entry it cannot answer
-//! ([`StandingResults::statement_at`] returns `None`), and the caller falls
-//! back to the reference recomputation, [`announcement::expected`], over the
-//! prefix. Both paths are the same pure arithmetic; the tests below check
-//! they agree.
+//! ([`StandingResults::statement_at`] returns `None`); [`statement`] then
+//! rebuilds the state at that size from the prefix and keeps it for the
+//! rest of the round. Both paths are the same arithmetic as the reference
+//! recomputation, [`crate::entry::announcement::expected`]; the tests below check they
+//! agree.
 
 use crate::aggregate::Aggregator;
-use crate::entry::announcement::{self, Statement};
+use crate::entry::announcement::Statement;
 use crate::entry::{Entry, EntryError};
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
@@ -129,7 +130,7 @@ impl StandingResults {
     /// The statement the log gives for `contest` at `size`, if this state
     /// can tell without rereading: `size` must lie between the last results
     /// entry and the entries accounted for. `None` otherwise; the caller
-    /// then recomputes with [`announcement::expected`].
+    /// then recomputes with [`statement`], which rebuilds the state at that size.
     pub fn statement_at(&self, contest: &str, size: u64) -> Option<Result<Statement, EntryError>> {
         if size < self.settled || size > self.size {
             return None;
@@ -144,16 +145,25 @@ impl StandingResults {
     }
 }
 
-/// The statement for `contest` at `size`: from `standing` when it can tell,
-/// otherwise recomputed from `prefix()`, the log's results entries below
-/// `size` (others may be included; called only then). This is what a
-/// [`crate::validate::LogView::statement`] implementation does.
+/// The last state rebuilt for a size the live state could not answer for,
+/// kept because announcements come in rounds: the authority announces every
+/// contest (208 of them in a Majlis election) at one size, while tallies
+/// keep arriving, so one rebuild serves the whole round.
+pub type Rebuilt = std::cell::RefCell<Option<StandingResults>>;
+
+/// The statement for `contest` at `size`: from `standing` when it can tell;
+/// else from the state last rebuilt, if it is at `size`; else rebuilt (and
+/// kept in `rebuilt`) from `prefix()`, the log's results entries below
+/// `size` in index order (others may be included; called only then). This
+/// is what a [`crate::validate::LogView::statement`] implementation does.
 ///
 /// # Errors
-/// As [`announcement::expected`], and whatever `prefix` fails with.
+/// The rules' refusal, an entry the aggregator refuses, and whatever
+/// `prefix` fails with.
 pub fn statement<I, F>(
     manifest: &ValidatedManifest,
     standing: &StandingResults,
+    rebuilt: &Rebuilt,
     contest: &str,
     size: u64,
     prefix: F,
@@ -165,14 +175,31 @@ where
     if let Some(s) = standing.statement_at(contest, size) {
         return s.map_err(ValidationError::from);
     }
-    let entries: Vec<(u64, Entry)> = prefix()?.into_iter().collect();
-    announcement::expected(
-        manifest,
-        entries.iter().map(|(i, e)| (*i, e)),
-        contest,
-        size,
-    )
-    .map_err(ValidationError::from)
+    if let Some(s) = rebuilt
+        .borrow()
+        .as_ref()
+        .and_then(|r| r.statement_at(contest, size))
+    {
+        return s.map_err(ValidationError::from);
+    }
+    let mut state = StandingResults::new(manifest);
+    for (index, entry) in prefix()? {
+        if index < size {
+            state.apply(index, &entry).map_err(ValidationError::from)?;
+        }
+    }
+    state.advance(size);
+    let answer = state
+        .statement_at(contest, size)
+        .ok_or_else(|| {
+            ValidationError::new(
+                crate::ErrorCode::StoreInconsistent,
+                format!("results rebuilt to size {size} cannot answer for it"),
+            )
+        })?
+        .map_err(ValidationError::from);
+    *rebuilt.borrow_mut() = Some(state);
+    answer
 }
 
 #[cfg(test)]

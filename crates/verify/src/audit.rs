@@ -13,7 +13,7 @@ use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::error::Coded;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{self, MemoryLog};
-use tallyboard_core::standing::{self, StandingResults};
+use tallyboard_core::standing::{self, Rebuilt, StandingResults};
 use tallyboard_core::tile::{read_tile, tiles_for_size, TileHashReader, TileId, HASH_SIZE};
 use tallyboard_core::validate::ValidationError;
 use tallyboard_core::Hash;
@@ -580,6 +580,7 @@ fn check_announcements(
     let mut standing = StandingResults::new(manifest);
     let mut next_result = state.results_log.iter().peekable();
     let mut usable = true;
+    let rebuilt = Rebuilt::default();
     for (i, bytes) in entries.iter().enumerate() {
         let index = i as u64;
         let Ok(SignedEntry {
@@ -605,7 +606,7 @@ fn check_announcements(
         let want = if s.size > index || s.size == 0 {
             None
         } else if usable {
-            standing::statement(manifest, &standing, &s.contest, s.size, prefix).ok()
+            standing::statement(manifest, &standing, &rebuilt, &s.contest, s.size, prefix).ok()
         } else {
             prefix().ok().and_then(|p| {
                 announcement::expected(manifest, p.iter().map(|(i, e)| (*i, e)), &s.contest, s.size)

@@ -22,7 +22,7 @@ use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::note::VerifierKey;
-use tallyboard_core::standing::{self, StandingResults};
+use tallyboard_core::standing::{self, Rebuilt, StandingResults};
 use tallyboard_core::validate::{self, KeyState, LogView, Supervision, TallyRef, ValidationError};
 use tallyboard_core::Hash;
 
@@ -69,6 +69,8 @@ pub struct Replay {
     /// the aggregator ever refused an accepted entry, and then every
     /// statement is recomputed from `results_log`.
     pub standing: Option<StandingResults>,
+    /// The standing results last rebuilt for an earlier size.
+    pub rebuilt: Rebuilt,
     /// Accepted supervisor and authority decisions, in log order
     /// (approvals, annulments, contest approvals, lots, announcements).
     pub decisions: Vec<(u64, Entry)>,
@@ -175,7 +177,7 @@ impl LogView for Replay {
                 .collect())
         };
         match &self.standing {
-            Some(st) => standing::statement(manifest, st, contest, size, prefix),
+            Some(st) => standing::statement(manifest, st, &self.rebuilt, contest, size, prefix),
             None => announcement::expected(
                 manifest,
                 prefix()?.iter().map(|(i, e)| (*i, e)),

@@ -3,6 +3,7 @@
 //! must answer at every size from its last results entry on.
 
 use super::*;
+use crate::entry::announcement;
 use crate::entry::{Annulment, Lot, Tally};
 use crate::testutil;
 use proptest::prelude::*;
@@ -157,10 +158,12 @@ fn falls_back_to_the_prefix_only_when_it_cannot_tell() {
     }
     assert_eq!(standing.settled(), 3);
     // At size 3 and 4 the live state answers; the prefix is never read.
+    let rebuilt = Rebuilt::default();
     for size in [3, 4] {
         let s = statement(
             &m,
             &standing,
+            &rebuilt,
             "president",
             size,
             || -> Result<Vec<(u64, Entry)>, ValidationError> {
@@ -171,14 +174,15 @@ fn falls_back_to_the_prefix_only_when_it_cannot_tell() {
         assert_eq!(s, reference(&m, &entries, "president", size));
     }
     // At size 2 (before the second tally) it must recompute from the prefix.
-    let mut read = false;
+    let mut read = 0;
     let s = statement(
         &m,
         &standing,
+        &rebuilt,
         "president",
         2,
         || -> Result<_, ValidationError> {
-            read = true;
+            read += 1;
             Ok(entries
                 .iter()
                 .cloned()
@@ -189,9 +193,23 @@ fn falls_back_to_the_prefix_only_when_it_cannot_tell() {
         },
     )
     .expect("statement");
-    assert!(read);
+    assert_eq!(read, 1);
     assert_eq!(s, reference(&m, &entries, "president", 2));
     assert_eq!(s.votes, vec![(1, 10), (2, 5), (3, 1)]);
+    // The next statement at size 2 (another contest of the same round)
+    // comes from the rebuilt state, without reading the prefix again.
+    let c = statement(
+        &m,
+        &standing,
+        &rebuilt,
+        "council",
+        2,
+        || -> Result<Vec<(u64, Entry)>, ValidationError> {
+            panic!("must not reread the log for the same size")
+        },
+    )
+    .expect("statement");
+    assert_eq!(c, reference(&m, &entries, "council", 2));
 }
 
 #[test]
