@@ -60,10 +60,25 @@ def keys(args):
             print(o["Key"])
 
 
+def records(path):
+    """The request log's JSON records. moto's threads may write two records
+    on one line, so the text is read as a stream of JSON values rather than
+    one per line."""
+    text = open(path).read()
+    decoder = json.JSONDecoder()
+    at = 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at >= len(text):
+            return
+        record, at = decoder.raw_decode(text, at)
+        yield record
+
+
 def puts(args):
     strip = args.prefix.strip("/") + "/" if args.prefix else ""
-    for line in open(args.arg):
-        r = json.loads(line)
+    for r in records(args.arg):
         if r["method"] != "PUT":
             continue
         path = unquote(urlsplit(r["url"]).path).lstrip("/")
