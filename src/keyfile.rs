@@ -178,7 +178,7 @@ mod tests {
         write(&key, &path).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         let skey = key.to_skey_string();
-        // PRIVATE+KEY+<name>+<id>+<base64>; the base64 itself may hold '+'.
+        // SKEY_PREFIX, then <name>+<id>+<base64>; the base64 itself may hold '+'.
         let b64 = skey.splitn(5, '+').nth(4).unwrap().to_owned();
         (path, vec![skey, b64, hex::encode([42u8; 32])])
     }
@@ -195,7 +195,7 @@ mod tests {
             for s in &secrets {
                 assert!(!err.contains(s.as_str()), "the error quotes the key: {err}");
             }
-            assert!(!err.contains("PRIVATE+KEY"), "{err}");
+            assert!(!err.contains(tallyboard_core::note::SKEY_PREFIX), "{err}");
         }
     }
 

@@ -4,7 +4,7 @@
 //! everything it printed, logged or wrote (stdout, stderr, the board's and
 //! the witness's data, the export) is searched for every form of each
 //! secret: the key string, its base64 field, the seed in hex and base64,
-//! and the `PRIVATE+KEY` prefix itself.
+//! and the private-key prefix itself (`note::SKEY_PREFIX`).
 
 use crate::harness::BIN;
 use base64::Engine as _;
@@ -24,9 +24,9 @@ fn repo() -> &'static Path {
 fn secret_forms(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).expect("key file");
     let skey = text.trim_end().to_owned();
-    // PRIVATE+KEY+<name>+<id>+<base64>; the base64 itself may hold '+'.
+    // SKEY_PREFIX, then <name>+<id>+<base64>; the base64 itself may hold '+'.
     let field = skey
-        .strip_prefix("PRIVATE+KEY+")
+        .strip_prefix(tallyboard_core::note::SKEY_PREFIX)
         .and_then(|r| r.splitn(3, '+').nth(2))
         .expect("base64 field")
         .to_owned();
@@ -71,7 +71,7 @@ impl Outputs {
 
     fn assert_free_of(&self, secrets: &[String]) {
         let mut needles: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        needles.push("PRIVATE+KEY");
+        needles.push(tallyboard_core::note::SKEY_PREFIX);
         for (what, bytes) in &self.0 {
             for n in &needles {
                 assert!(

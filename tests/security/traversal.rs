@@ -11,7 +11,7 @@ use crate::raw;
 /// directory, the canaries planted around the static directory, and files
 /// a traversal would typically aim at.
 const NEVER: &[&str] = &[
-    "PRIVATE+KEY",
+    tallyboard_core::note::SKEY_PREFIX,
     "CANARY-STATIC-PARENT",
     "CANARY-OUTSIDE",
     "root:x:0:0",
