@@ -63,19 +63,7 @@ pub fn run(
         .map_err(|e| anyhow!("{e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let config = server::Config {
-        listen: "127.0.0.1:0".parse()?,
-        limits: server::BatchLimits {
-            max_batch: 1024,
-            max_wait: Duration::from_millis(2),
-        },
-        queue: 4096,
-        policy: Some(policy),
-        slow_clients: server::SlowClientLimits::default(),
-        // Off: the demo's station clients all come from one address.
-        rate_limit: None,
-        publish: None,
-    };
+    let config = server::Config::in_process("127.0.0.1:0".parse()?, policy);
     let thread = std::thread::spawn(move || {
         server::serve_until(
             board,

@@ -144,19 +144,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .map_err(|e| anyhow!("demo policy: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let config = server::Config {
-        listen: args.listen,
-        limits: server::BatchLimits {
-            max_batch: 1024,
-            max_wait: Duration::from_millis(2),
-        },
-        queue: 4096,
-        policy: Some(policy),
-        slow_clients: server::SlowClientLimits::default(),
-        // Off: the demo's station clients all come from one address.
-        rate_limit: None,
-        publish: None,
-    };
+    let config = server::Config::in_process(args.listen, policy);
     let server_thread = std::thread::Builder::new()
         .name("tallyboard-server".into())
         .spawn(move || {

@@ -78,6 +78,27 @@ pub struct Config {
     pub publish: Option<PublishTarget>,
 }
 
+impl Config {
+    /// A board run inside another command (the demo, the benchmark): the
+    /// `serve` defaults (batches of 1,024 or 2 ms, a queue of 4,096), the
+    /// given witness policy, and no per-address rate limit, since all its
+    /// station clients come from one address.
+    pub fn in_process(listen: SocketAddr, policy: tallyboard_core::policy::Policy) -> Config {
+        Config {
+            listen,
+            limits: BatchLimits {
+                max_batch: 1024,
+                max_wait: std::time::Duration::from_millis(2),
+            },
+            queue: 4096,
+            policy: Some(policy),
+            slow_clients: SlowClientLimits::default(),
+            rate_limit: None,
+            publish: None,
+        }
+    }
+}
+
 /// Everything the handlers share.
 pub struct Shared {
     /// The manifest.
