@@ -107,14 +107,31 @@ impl Store {
     /// Opens (or creates) the store in `dir`.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
             // Our own group commit decides when to flush; sled's timer would
             // only add writes we then fsync anyway.
-            .flush_every_ms(None)
-            .open()
-            .with_context(|| format!("opening sled store in {}", dir.display()))?;
+            .flush_every_ms(None);
+        // sled releases its file lock from a background thread shortly after
+        // the last handle of a previous open is dropped (a restart in the same
+        // process, a test reopening a store): wait a bounded time for it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let db = loop {
+            match config.open() {
+                Ok(db) => break db,
+                Err(e)
+                    if e.to_string().contains("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("opening sled store in {}", dir.display()))
+                }
+            }
+        };
         let log = db.open_tree("log")?;
         let blobs = db.open_tree("blobs")?;
         // Persist the directory entries of a fresh store.
