@@ -246,31 +246,6 @@ pub fn required_signer(
         ));
     }
     match entry {
-        Entry::ManifestCommitment(_)
-        | Entry::StationKey(_)
-        | Entry::StationKeyRevocation(_)
-        | Entry::Announcement(_)
-        | Entry::LotDraw(_) => Ok(manifest.authority().clone()),
-        Entry::Approval(_) | Entry::Annulment(_) | Entry::ContestApproval(_) => manifest
-            .supervisors()
-            .iter()
-            .find(|k| {
-                signed
-                    .note
-                    .signatures
-                    .iter()
-                    .any(|s| s.name == k.name() && s.key_id == k.key_id())
-            })
-            .cloned()
-            .ok_or_else(|| {
-                ValidationError::new(
-                    ErrorCode::WrongSigner,
-                    format!(
-                        "{} entries must be signed by a supervisor key of the manifest",
-                        entry.kind().type_line()
-                    ),
-                )
-            }),
         Entry::Tally(t) => {
             if manifest.station(&t.station).is_none() {
                 return Err(unknown_station(&t.station));
@@ -294,6 +269,57 @@ pub fn required_signer(
                 }),
             }
         }
+        _ => role_signer(signed, manifest)?.ok_or_else(|| {
+            ValidationError::new(ErrorCode::WrongSigner, "no role signs this entry")
+        }),
+    }
+}
+
+/// The manifest role key that must sign `signed`, for every entry a role
+/// signs (`spec/validation.md` §1): the authority for the manifest
+/// commitment, station keys, lot draws and announcements; for supervisor
+/// entries (approvals, annulments, contest approvals) the first supervisor
+/// key of the manifest that has a signature line on the note (matching name
+/// and key ID). `Ok(None)` for a tally, which its station's key registered
+/// in the log signs. The one place that says which role signs which kind:
+/// the board, the auditor's replay and the per-station checks use it.
+///
+/// # Errors
+/// `entry.wrong-signer`: a supervisor entry without a supervisor's
+/// signature line.
+pub fn role_signer(
+    signed: &SignedEntry,
+    manifest: &ValidatedManifest,
+) -> Result<Option<VerifierKey>, ValidationError> {
+    let entry = &signed.entry;
+    match entry {
+        Entry::Tally(_) => Ok(None),
+        Entry::ManifestCommitment(_)
+        | Entry::StationKey(_)
+        | Entry::StationKeyRevocation(_)
+        | Entry::Announcement(_)
+        | Entry::LotDraw(_) => Ok(Some(manifest.authority().clone())),
+        Entry::Approval(_) | Entry::Annulment(_) | Entry::ContestApproval(_) => manifest
+            .supervisors()
+            .iter()
+            .find(|k| {
+                signed
+                    .note
+                    .signatures
+                    .iter()
+                    .any(|s| s.name == k.name() && s.key_id == k.key_id())
+            })
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| {
+                ValidationError::new(
+                    ErrorCode::WrongSigner,
+                    format!(
+                        "{} entries must be signed by a supervisor key of the manifest",
+                        entry.kind().type_line()
+                    ),
+                )
+            }),
     }
 }
 
