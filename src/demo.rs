@@ -144,6 +144,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .map_err(|e| anyhow!("demo policy: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let policy_for_audit = policy.clone();
     let config = server::Config::in_process(args.listen, policy);
     let server_thread = std::thread::Builder::new()
         .name("tallyboard-server".into())
@@ -212,13 +213,17 @@ pub fn run(args: DemoArgs) -> Result<()> {
                     let Some(r) = reports.get(i) else { break };
                     if i == attack_at {
                         run_attacks(&agent, &url, &attacks);
-                        match announce::announce(
-                            &e,
-                            &agent,
-                            &url,
-                            tallyboard_core::entry::announcement::AnnouncementStatus::Partial,
-                            &contests,
-                        ) {
+                        let partial = announce::served_size(&agent, &url).and_then(|size| {
+                            announce::announce(
+                                &e,
+                                &agent,
+                                &url,
+                                tallyboard_core::entry::announcement::AnnouncementStatus::Partial,
+                                &contests,
+                                size,
+                            )
+                        });
+                        match partial {
                             Ok(round) => eprintln!(
                                 "authority: partial results of {} contest(s) recomputed from the read path in {:.1} s, announced at size {} in {:.1} s ({})",
                                 round.statements.len(),
@@ -289,12 +294,16 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .build();
     let supervision = supervise(&e, &agent, &url)?;
     eprintln!("supervisor: {supervision}");
+    // The final results rest on a checkpoint the witnesses cosigned that
+    // covers every tally and the supervisor's decisions.
+    let (witnessed, _, _) = wait_for_cosigned(&agent, &url, Instant::now())?;
     let round = announce::announce(
         &e,
         &agent,
         &url,
         tallyboard_core::entry::announcement::AnnouncementStatus::Final,
         &contests,
+        witnessed,
     )?;
     let (final_size, outcome) = (round.size, announce::presidential_outcome(&round));
     eprintln!(
@@ -310,7 +319,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let t_audit = Instant::now();
     let source = tallyboard_verify::HttpSource::new(&url);
     let log = tallyboard_verify::LogKey::load(&log_key.verifier().to_vkey_string(), None)?;
-    let report = tallyboard_verify::audit::run(&source, &log)?;
+    let opts = tallyboard_verify::audit::AuditOptions {
+        policy: Some(policy_for_audit.clone()),
+        measure_baseline: false,
+    };
+    let report = tallyboard_verify::audit::run_with(&source, &log, &opts)?;
     let audit_secs = t_audit.elapsed().as_secs_f64();
     use tallyboard_verify::Report as _;
     let human = report.human();
@@ -614,7 +627,8 @@ pub(crate) fn wait_for_cosigned(
                             .collect()
                     })
                     .unwrap_or_default();
-                return Ok((target, names.join(" + "), since.elapsed().as_millis()));
+                let size = w["size"].as_u64().unwrap_or(target);
+                return Ok((size, names.join(" + "), since.elapsed().as_millis()));
             }
         }
         std::thread::sleep(Duration::from_millis(5));

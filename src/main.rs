@@ -12,11 +12,11 @@ mod import;
 mod keyfile;
 mod leaf_index;
 mod loadtest;
+mod log;
 mod mirror;
 mod publish;
 mod server;
 mod site;
-mod state;
 mod store;
 mod submit;
 mod witness;
@@ -527,14 +527,16 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let b = open(&data, &log_key)?;
             let sink = publish::open_sink(&to, &s3.options())?;
-            let stats = publish::Publisher::new(&*sink).publish(&publish::Snapshot::latest(&b))?;
+            let stats =
+                publish::Publisher::new(&*sink).publish(&publish::Snapshot::at(&b, &b.latest()))?;
             eprintln!("published {stats} to {}", sink.describe());
             print!("{}", String::from_utf8_lossy(&b.latest().bytes));
         }
         Command::Export { data, log_key, out } => {
             let b = open(&data, &log_key)?;
             let sink = publish::DirSink::new(&out)?;
-            let stats = publish::Publisher::new(&sink).publish(&publish::Snapshot::latest(&b))?;
+            let stats =
+                publish::Publisher::new(&sink).publish(&publish::Snapshot::at(&b, &b.latest()))?;
             eprintln!("exported {stats} into {}", out.display());
             print!("{}", String::from_utf8_lossy(&b.latest().bytes));
         }
@@ -692,7 +694,7 @@ fn run(cli: Cli) -> Result<()> {
                         let sink = publish::open_sink(target, &s3.options())?;
                         // Refuse now, not in the background, a target that
                         // holds another log or history.
-                        publish::check_target(&*sink, &publish::Snapshot::latest(&b))?;
+                        publish::check_target(&*sink, &publish::Snapshot::at(&b, &b.latest()))?;
                         Some(server::PublishTarget(std::sync::Arc::from(sink)))
                     }
                     None => None,

@@ -232,17 +232,18 @@ fn export_audit_inclusion_consistency_receipt_and_tampering() {
     assert_eq!(r.entries_valid, size1 + 3);
     assert_eq!(r.signatures_checked, size1 + 3);
     assert_eq!((r.stations_reported, r.stations_expected), (200, 200));
-    let president = &r.contests[0];
+    let results = r.results.as_ref().expect("the results document");
+    let president = results.contests[0].top().expect("nation");
     assert_eq!(president.stations_revised, 3);
-    assert_eq!(president.standing.stations, 200);
+    assert_eq!(president.stations_counted, 200);
     // Each revision moved two votes from candidate 22 to candidate 11.
     assert_eq!(
-        president.standing.votes[&11],
-        president.counted.votes[&11] + 6
+        president.standing.votes_of(11),
+        president.counted.votes_of(11) + 6
     );
     assert_eq!(
-        president.standing.votes[&22] + 6,
-        president.counted.votes[&22]
+        president.standing.votes_of(22) + 6,
+        president.counted.votes_of(22)
     );
     let expected_valid: u64 = (0..STATIONS).map(|i| f.election.tally(i).valid).sum();
     assert_eq!(president.counted.valid, expected_valid);

@@ -1,10 +1,13 @@
 //! The board's log contract, on a real sled store in a temporary directory.
 
 use super::*;
+use crate::log::Overlay;
+use crate::store::Batch;
 use tallyboard_core::entry::Entry;
 use tallyboard_core::error::Coded;
 use tallyboard_core::merkle::{prove_consistency, verify_consistency};
 use tallyboard_core::ErrorCode;
+use tallyboard_core::Hash;
 use tallyboard_synth::{keys, Config, SyntheticElection};
 
 fn election(stations: usize) -> SyntheticElection {
@@ -193,11 +196,7 @@ fn entries_durable_before_their_checkpoint_are_covered_on_open() {
         let mut pending: Vec<Hash> = Vec::new();
         for (i, bytes) in setup.iter().enumerate() {
             let leaf = tallyboard_core::hash::leaf_hash(bytes);
-            let reader = Overlay {
-                store: b.store(),
-                base: 0,
-                pending: &pending,
-            };
+            let reader = Overlay::new(b.store(), 0, &pending);
             let hashes = merkle::stored_hashes(i as u64, leaf, &reader).expect("hashes");
             batch.push(
                 i as u64,
@@ -284,6 +283,6 @@ fn announcements_are_checked_within_a_batch_and_across_batches() {
     drop(b);
     let b = Board::open(dir.path(), log_key()).expect("reopen");
     assert_eq!(b.size(), end);
-    assert_eq!(b.state().supervision.annulled_count(), 1);
-    assert_eq!(b.state().decisions.len(), 4);
+    assert_eq!(b.state().supervision().annulled_count(), 1);
+    assert_eq!(b.state().supervision().decisions().len(), 4);
 }

@@ -54,16 +54,19 @@ fn fetch_entries(agent: &ureq::Agent, url: &str, size: u64) -> Result<Vec<Vec<u8
     Ok(out)
 }
 
-/// The tree size the board has reached (`/checkpoint` may lag behind it,
-/// waiting for the witnesses).
-fn tree_size(agent: &ureq::Agent, url: &str) -> Result<u64> {
-    let v: serde_json::Value = serde_json::from_reader(
-        agent
-            .get(&format!("{url}/api/v1/log"))
-            .call()?
-            .into_reader(),
-    )?;
-    v["tree_size"].as_u64().context("tree_size")
+/// The size of the checkpoint the board serves at `/checkpoint`: under a
+/// witness policy, the newest one its witnesses' cosignatures meet the
+/// quorum of, which is what an announcement must rest on
+/// (`spec/announcements.md`).
+pub(crate) fn served_size(agent: &ureq::Agent, url: &str) -> Result<u64> {
+    let text = agent
+        .get(&format!("{url}/checkpoint"))
+        .call()?
+        .into_string()?;
+    text.lines()
+        .nth(1)
+        .and_then(|l| l.parse().ok())
+        .context("the served checkpoint has no size line")
 }
 
 /// The contests worth announcing: those with at least one station (a
@@ -82,18 +85,19 @@ pub(crate) fn announced_contests(e: &SyntheticElection) -> Vec<String> {
         .collect()
 }
 
-/// Recomputes the statements of `contests` at the board's current size from
-/// the read path and appends, for each, the supervisor's contest approval
-/// (final round only) and the authority's announcement.
+/// Recomputes the statements of `contests` at `size` (a checkpoint the
+/// witnesses cosigned) from the read path and appends, for each, the
+/// supervisor's contest approval (final round only) and the authority's
+/// announcement.
 pub(crate) fn announce(
     e: &SyntheticElection,
     agent: &ureq::Agent,
     url: &str,
     status: AnnouncementStatus,
     contests: &[String],
+    size: u64,
 ) -> Result<Round> {
     let t_read = Instant::now();
-    let size = tree_size(agent, url)?;
     let raw = fetch_entries(agent, url, size)?;
     let parsed: Vec<SignedEntry> = raw
         .iter()

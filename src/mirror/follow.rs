@@ -319,17 +319,17 @@ fn follow(l: &mut Local, up: &Upstream, paths: &Paths, new: SignedCheckpoint) ->
         let skip = usize::try_from(t_size.saturating_sub(start)).unwrap_or(usize::MAX);
         entries.extend(es.into_iter().skip(skip));
     }
-    let staged = match l.stage(entries) {
-        Ok(s) => s,
+    let root = match l.root_after(&entries) {
+        Ok(r) => r,
         Err(e) => return Poll::Problem(problem(ErrorCode::Storage, format!("{e:#}"))),
     };
-    if staged.root != n.root {
+    if root != n.root {
         return refuse.with(
             ErrorCode::MirrorReadPathMismatch,
             format!(
                 "the {} new entries served, appended to the verified tree of size {t_size}, give root {}, but the signed checkpoint of size {} says {}",
                 n.size - t_size,
-                staged.root.to_base64(),
+                root.to_base64(),
                 n.size,
                 n.root.to_base64()
             ),
@@ -342,9 +342,11 @@ fn follow(l: &mut Local, up: &Upstream, paths: &Paths, new: SignedCheckpoint) ->
 
     // 5 and 6. Every new entry under the board's rules, then durable
     // together with the checkpoint.
-    let first = staged.first;
-    match l.verify_and_store(staged, new.clone()) {
-        Ok(Ok(())) => Poll::Extended(Appended { first, end: n.size }),
+    match l.verify_and_store(entries, new.clone()) {
+        Ok(Ok(())) => Poll::Extended(Appended {
+            first: t_size,
+            end: n.size,
+        }),
         Ok(Err(inv)) => refuse.with(
             ErrorCode::MirrorEntryInvalid,
             format!(

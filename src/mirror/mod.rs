@@ -19,16 +19,15 @@ mod follow;
 mod local;
 pub mod status;
 
-use crate::server::{self, View};
+use crate::server;
 use anyhow::{anyhow, bail, Context, Result};
 use follow::{Paths, Poll, Upstream};
 use local::Local;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
-use tallyboard_core::entry::SignedEntry;
 
 pub use status::MirrorStatus;
 
@@ -173,14 +172,10 @@ fn serve(
         }
     }
     let l = local.context("the mirror's store is not open")?;
-    let latest = l.latest().cloned().context("no verified checkpoint yet")?;
-    let view = View::build(l.store(), l.state(), &latest, l.manifest())
-        .context("building the mirror's view")?;
-    let view = Arc::new(RwLock::new(view));
     let ro = server::ReadOnly {
         manifest: l.manifest().clone(),
         store: l.store().handle(),
-        view: view.clone(),
+        published: l.published(),
         status: status.clone(),
     };
     let stopped = Arc::new(AtomicBool::new(false));
@@ -188,7 +183,7 @@ fn serve(
         let (stopped, status, interval) = (stopped.clone(), status.clone(), o.interval);
         std::thread::Builder::new()
             .name("tallyboard-mirror".into())
-            .spawn(move || follow_loop(l, up, paths, view, status, stopped, interval))
+            .spawn(move || follow_loop(l, up, paths, status, stopped, interval))
             .context("starting the follower")?
     };
     let served = server::serve_read_only(ro, o.listen, on_listen, stop);
@@ -235,11 +230,11 @@ fn once(local: &mut Option<Local>, up: &Upstream, paths: &Paths) -> i32 {
 }
 
 /// Polls every `interval` until stopped or until it refuses the upstream.
+/// Each verified extension is published by the log itself once durable.
 fn follow_loop(
     l: Local,
     up: Upstream,
     paths: Paths,
-    view: Arc<RwLock<View>>,
     status: Arc<MirrorStatus>,
     stop: Arc<AtomicBool>,
     interval: Duration,
@@ -247,15 +242,7 @@ fn follow_loop(
     let mut local = Some(l);
     while !stop.load(Ordering::Relaxed) {
         match follow::poll(&mut local, &up, &paths) {
-            Poll::Unchanged => status.polled_ok(),
-            Poll::Resigned => {
-                publish(&view, local.as_ref(), None);
-                status.polled_ok();
-            }
-            Poll::Extended(a) => {
-                publish(&view, local.as_ref(), Some(&a));
-                status.polled_ok();
-            }
+            Poll::Unchanged | Poll::Resigned | Poll::Extended(_) => status.polled_ok(),
             Poll::Problem(p) => {
                 tracing::warn!(code = %p.code, message = %p.message, "poll did not complete");
                 status.polled_with_problem(p);
@@ -268,33 +255,6 @@ fn follow_loop(
         }
         sleep_unless_stopped(&stop, interval);
     }
-}
-
-/// Moves the view to the copy's latest checkpoint (after it is durable).
-fn publish(view: &RwLock<View>, local: Option<&Local>, appended: Option<&follow::Appended>) {
-    let Some(latest) = local.and_then(Local::latest) else {
-        return;
-    };
-    let mut v = match view.write() {
-        Ok(v) => v,
-        Err(p) => p.into_inner(),
-    };
-    if let Some(a) = appended {
-        // Read back from the store rather than kept from the poll, so a
-        // large catch-up never holds every parsed entry at once.
-        let store = local.map(Local::store);
-        for item in store.into_iter().flat_map(|s| s.entries(a.first, a.end)) {
-            let applied = item.and_then(|(index, bytes)| {
-                let e = SignedEntry::parse(&bytes)
-                    .map_err(|e| anyhow!("mirrored entry {index}: {e}"))?;
-                v.apply(index, e.leaf_hash(), &e.entry)
-            });
-            if let Err(err) = applied {
-                tracing::error!(error = %format!("{err:#}"), "the published totals could not take a mirrored entry");
-            }
-        }
-    }
-    v.latest = Arc::new(latest.clone());
 }
 
 fn sleep_unless_stopped(stop: &AtomicBool, total: Duration) {

@@ -12,6 +12,7 @@
 //! | `tile/entries/<N>[.p/<W>]` | entry bundles |
 //! | `api/v1/manifest.json` | the manifest (entry 0 commits to its SHA-256) |
 //! | `api/v1/blobs/<sha256>` | every blob the log commits to: the manifest and the minutes scans tallies name |
+//! | `api/v1/checkpoints/<size>` | the stored checkpoint (with its cosignatures) of every size an announcement names |
 //!
 //! **Incremental.** One listing of the target at the start; afterwards the
 //! publisher remembers what it wrote. An object already in the target is
@@ -41,7 +42,7 @@ use anyhow::Result;
 use std::collections::{BTreeSet, HashSet};
 use std::path::PathBuf;
 use tallyboard_core::checkpoint;
-use tallyboard_core::entry::{Entry, SignedEntry};
+use tallyboard_core::entry::{Entry, EntryKind, SignedEntry};
 use tallyboard_core::merkle;
 use tallyboard_core::note::Verifiers;
 use tallyboard_core::tile::{self, TilePath, TILE_WIDTH};
@@ -71,6 +72,12 @@ pub mod headers {
     /// A partial tile's content never changes, but tlog-tiles lets a log stop
     /// serving it once the full tile exists, so caches keep it briefly.
     pub const PARTIAL_TILE_CACHE: &str = "public, max-age=60";
+}
+
+/// The published path of the signed checkpoint of one size (the board's
+/// `GET /api/v1/checkpoints/<size>`).
+pub fn checkpoint_path(size: u64) -> String {
+    format!("api/v1/checkpoints/{size}")
 }
 
 /// The published path of a blob.
@@ -180,15 +187,16 @@ pub struct Snapshot<'a> {
 }
 
 impl<'a> Snapshot<'a> {
-    /// The board's latest signed checkpoint.
-    pub fn latest(board: &'a Board) -> Snapshot<'a> {
+    /// The board's read path at `checkpoint`, one of its stored signed
+    /// checkpoints (with the cosignatures stored with it).
+    pub fn at(board: &'a Board, checkpoint: &'a crate::board::SignedCheckpoint) -> Snapshot<'a> {
         Snapshot {
             store: board.store(),
             origin: &board.manifest().manifest().log.origin,
             verifiers: board.verifiers(),
             manifest: board.manifest().digest(),
-            checkpoint: &board.latest().bytes,
-            size: board.latest().checkpoint.size,
+            checkpoint: &checkpoint.bytes,
+            size: checkpoint.checkpoint.size,
         }
     }
 }
@@ -268,6 +276,10 @@ pub struct Publisher<'s> {
     scanned: u64,
     /// Blobs the log commits to that are not in the target yet.
     wanted: BTreeSet<Hash>,
+    /// The sizes announcements in entries below `scanned` bind their
+    /// results to: their checkpoints are published too, so that an auditor
+    /// can check each rests on a checkpoint the witnesses cosigned.
+    announced: BTreeSet<u64>,
 }
 
 /// Whether the tile (`level`, `index`, `width`) is part of the tree of `size`.
@@ -285,6 +297,11 @@ fn covered(level: u8, index: u64, width: u16, size: u64) -> bool {
 fn trusted(path: &str, size: u64) -> bool {
     if path == MANIFEST_PATH {
         return true;
+    }
+    if let Some(n) = path.strip_prefix("api/v1/checkpoints/") {
+        return n
+            .parse::<u64>()
+            .is_ok_and(|n| n <= size && checkpoint_path(n) == path);
     }
     if let Some(hex) = path.strip_prefix("api/v1/blobs/") {
         return Hash::from_hex(hex).is_some_and(|h| h.to_hex() == hex);
@@ -402,6 +419,7 @@ impl<'s> Publisher<'s> {
             published: None,
             scanned: 0,
             wanted: BTreeSet::new(),
+            announced: BTreeSet::new(),
         }
     }
 
@@ -471,28 +489,34 @@ impl<'s> Publisher<'s> {
         Ok(stats)
     }
 
-    /// Adds the minutes scans that tallies in entries `scanned..size` name.
+    /// Adds the minutes scans that tallies in entries `scanned..size` name,
+    /// and the sizes announcements among them name.
     fn scan_blob_references(&mut self, snap: &Snapshot) -> Result<(), PublishError> {
         const FIELD: &[u8] = b"\nminutes-sha256 ";
+        let announcement = EntryKind::Announcement.type_line().as_bytes();
         if self.scanned >= snap.size {
             return Ok(());
         }
         for item in snap.store.entries(self.scanned, snap.size) {
             let (_, bytes) = item.map_err(storage)?;
-            // Most entries name no blob: skip the parse for them.
-            if !bytes.windows(FIELD.len()).any(|w| w == FIELD) {
+            // Most entries name no blob and announce nothing: skip the
+            // parse for them.
+            let names_blob = bytes.windows(FIELD.len()).any(|w| w == FIELD);
+            if !names_blob && !bytes.starts_with(announcement) {
                 continue;
             }
-            if let Ok(SignedEntry {
-                entry: Entry::Tally(t),
-                ..
-            }) = SignedEntry::parse(&bytes)
-            {
-                if let Some(h) = t.minutes_sha256 {
-                    if !self.present.contains(&blob_path(&h)) {
-                        self.wanted.insert(h);
+            match SignedEntry::parse(&bytes).map(|s| s.entry) {
+                Ok(Entry::Tally(t)) => {
+                    if let Some(h) = t.minutes_sha256 {
+                        if !self.present.contains(&blob_path(&h)) {
+                            self.wanted.insert(h);
+                        }
                     }
                 }
+                Ok(Entry::Announcement(a)) => {
+                    self.announced.insert(a.statement.size);
+                }
+                _ => {}
             }
         }
         self.scanned = snap.size;
@@ -548,6 +572,23 @@ impl<'s> Publisher<'s> {
                     })?;
                 }
                 None => batch.stats.blobs_missing += 1,
+            }
+        }
+
+        // The checkpoints announcements rest on (with the cosignatures
+        // stored with them), at the board's `api/v1/checkpoints/<size>`.
+        for &size in &self.announced {
+            let path = checkpoint_path(size);
+            if self.present.contains(&path) {
+                continue;
+            }
+            if let Some(bytes) = snap.store.checkpoint(size).map_err(storage)? {
+                batch.add(Object {
+                    path,
+                    bytes,
+                    content_type: headers::CHECKPOINT_TYPE,
+                    cache_control: headers::IMMUTABLE_CACHE,
+                })?;
             }
         }
 

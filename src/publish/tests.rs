@@ -51,7 +51,7 @@ fn minutes_scan(e: &SyntheticElection, i: usize) -> Vec<u8> {
 }
 
 fn publish(sink: &dyn Sink, b: &Board) -> Result<PublishStats, PublishError> {
-    Publisher::new(sink).publish(&Snapshot::latest(b))
+    Publisher::new(sink).publish(&Snapshot::at(b, &b.latest()))
 }
 
 /// Records the paths of each `put_all` call and can fail one call (before
@@ -270,7 +270,7 @@ fn a_failed_write_keeps_the_old_checkpoint_and_the_retry_completes() {
     // The first write of the next pass (the new tile and bundle) fails.
     let failing = Recording::new(&sink, Some(0));
     let mut p = Publisher::new(&failing);
-    let err = p.publish(&Snapshot::latest(&b)).unwrap_err();
+    let err = p.publish(&Snapshot::at(&b, &b.latest())).unwrap_err();
     assert_eq!(err.code, ErrorCode::PublishTargetFailed);
     assert!(err.to_string().contains("injected failure"), "{err}");
     assert_eq!(
@@ -281,7 +281,7 @@ fn a_failed_write_keeps_the_old_checkpoint_and_the_retry_completes() {
     assert_eq!(sink.get("checkpoint").unwrap().unwrap(), old);
 
     // The same publisher retries (as `serve --publish` does) and finishes.
-    let s = p.publish(&Snapshot::latest(&b)).unwrap();
+    let s = p.publish(&Snapshot::at(&b, &b.latest())).unwrap();
     assert!(s.checkpoint_written);
     assert_eq!(sink.get("checkpoint").unwrap().unwrap(), b.latest().bytes);
 }

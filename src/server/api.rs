@@ -5,9 +5,7 @@
 //! names, so a client can check it against that signed checkpoint.
 
 use super::errors::ApiError;
-use super::view::FiguresJson;
 use super::{blocking, AppState};
-use crate::state::StationRecord;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +13,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use tallyboard_core::aggregate::{CheckpointRef, DocumentOptions, ResultsDocument};
+use tallyboard_core::aggregate::{CheckpointRef, DocumentOptions, Figures, ResultsDocument};
 use tallyboard_core::entry::{AnnouncementStatus, Entry, SignedEntry};
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::merkle::{self, MerkleError};
@@ -509,22 +507,19 @@ pub async fn station(
             "station {id} is not in the manifest"
         )));
     };
-    let (record, size): (StationRecord, u64) = {
-        let v = st.view();
-        (
-            v.state.stations.get(&id).cloned().unwrap_or_default(),
-            v.latest.checkpoint.size,
-        )
-    };
+    let snapshot = st.snapshot();
+    let size = snapshot.size();
+    let record = snapshot.state.station(&id).cloned().unwrap_or_default();
+    drop(snapshot);
     let province = st.manifest.province_of(&info.county).map(str::to_owned);
     let store = st.store.handle();
     blocking(move || -> Result<StationJson, ApiError> {
         let key_entries = record
-            .key_entries
+            .key_entries()
             .iter()
             .map(|&i| entry_ref(&store, i))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut contests: Vec<&crate::state::ContestTallies> = record.tallies.iter().collect();
+        let mut contests: Vec<_> = record.contests().iter().collect();
         contests.sort_by(|a, b| a.contest.cmp(&b.contest));
         let mut tallies = Vec::new();
         for c in contests {
@@ -545,9 +540,9 @@ pub async fn station(
             kind: info.kind.clone(),
             contests: info.contests.clone(),
             checkpoint_size: size,
-            key: record.key.map(|k| KeyJson {
+            key: record.last_key().map(|k| KeyJson {
                 key: k.key.clone(),
-                revoked: k.revoked,
+                revoked: k.revoked_at.is_some(),
             }),
             key_entries,
             tallies,
@@ -573,11 +568,19 @@ pub struct ContestTotalsJson {
     /// Stations whose box a supervisor annulled (reported or not); they
     /// count zero in `standing`.
     pub stations_annulled: u64,
-    /// Sum of each station's first tally (revision 1).
-    pub counted: FiguresJson,
+    /// Stations `standing` counts: reported and not annulled.
+    pub stations_counted: u64,
+    /// What `share_bp` is a fraction of: `votes-taken` (presidential) or
+    /// `valid` (every other contest) (`spec/aggregation.md` §4).
+    pub share_base: String,
+    /// Sum of each station's first tally (revision 1), as in the results
+    /// document (`spec/aggregation.md` §5).
+    #[schema(value_type = Object)]
+    pub counted: Figures,
     /// Sum of each station's latest revision, annulled boxes excluded: the
     /// standing result.
-    pub standing: FiguresJson,
+    #[schema(value_type = Object)]
+    pub standing: Figures,
 }
 
 /// Totals of every contest at one checkpoint.
@@ -595,29 +598,38 @@ pub struct TotalsJson {
 #[utoipa::path(get, path = "/api/v1/totals", tag = "results",
     responses((status = 200, body = TotalsJson)))]
 pub async fn totals(State(st): State<AppState>) -> Json<TotalsJson> {
-    let m = st.manifest.manifest();
-    let v = st.view();
-    let contests = m
+    let snapshot = st.snapshot();
+    // The figures of the region that decides each contest, from the same
+    // results document the exports and the site use.
+    let doc = snapshot
+        .state
+        .aggregator()
+        .document(&DocumentOptions::default());
+    let contests = doc
         .contests
-        .iter()
+        .into_iter()
         .filter_map(|c| {
-            let t = v.aggregator.contest_totals(&c.id)?;
-            let codes = v.aggregator.candidates(&c.id)?;
-            let standing_stations = t.stations_reported - v.annulled_reported(&c.id);
+            let share_base = serde_json::to_value(c.share_base)
+                .ok()?
+                .as_str()?
+                .to_owned();
+            let t = c.top()?.clone();
             Some(ContestTotalsJson {
-                contest: c.id.clone(),
+                contest: c.id,
                 stations_expected: t.stations_expected,
                 stations_reported: t.stations_reported,
                 stations_revised: t.stations_revised,
                 stations_annulled: t.stations_annulled,
-                counted: FiguresJson::from_sums(&t.counted, codes, t.stations_reported),
-                standing: FiguresJson::from_sums(&t.standing, codes, standing_stations),
+                stations_counted: t.stations_counted,
+                share_base,
+                counted: t.counted,
+                standing: t.standing,
             })
         })
         .collect();
     Json(TotalsJson {
-        checkpoint_size: v.latest.checkpoint.size,
-        checkpoint: String::from_utf8_lossy(&v.latest.bytes).into_owned(),
+        checkpoint_size: snapshot.size(),
+        checkpoint: String::from_utf8_lossy(&snapshot.checkpoint.bytes).into_owned(),
         contests,
     })
 }
@@ -657,7 +669,7 @@ pub struct AnnouncementsJson {
     pub latest_final: BTreeMap<String, AnnouncementJson>,
 }
 
-fn announcement_json(r: &super::view::AnnouncementRecord) -> AnnouncementJson {
+fn announcement_json(r: &tallyboard_core::state::AnnouncementRecord) -> AnnouncementJson {
     let a = &r.announcement;
     AnnouncementJson {
         index: r.index,
@@ -674,10 +686,11 @@ fn announcement_json(r: &super::view::AnnouncementRecord) -> AnnouncementJson {
 #[utoipa::path(get, path = "/api/v1/announcements", tag = "results",
     responses((status = 200, body = AnnouncementsJson)))]
 pub async fn announcements(State(st): State<AppState>) -> Json<AnnouncementsJson> {
-    let v = st.view();
+    let snapshot = st.snapshot();
+    let all = snapshot.state.supervision().announcements();
     let mut latest = BTreeMap::new();
     let mut latest_final = BTreeMap::new();
-    for r in &v.announcements {
+    for r in all {
         let c = r.announcement.statement.contest.clone();
         if r.announcement.status == AnnouncementStatus::Final {
             latest_final.insert(c.clone(), announcement_json(r));
@@ -685,8 +698,8 @@ pub async fn announcements(State(st): State<AppState>) -> Json<AnnouncementsJson
         latest.insert(c, announcement_json(r));
     }
     Json(AnnouncementsJson {
-        checkpoint_size: v.latest.checkpoint.size,
-        announcements: v.announcements.iter().map(announcement_json).collect(),
+        checkpoint_size: snapshot.size(),
+        announcements: all.iter().map(announcement_json).collect(),
         latest,
         latest_final,
     })
@@ -711,15 +724,21 @@ fn flag(name: &str, v: Option<&str>) -> Result<bool, ApiError> {
     }
 }
 
-/// The results document of the view's latest checkpoint, with each
-/// contest's decision under the lots logged so far.
-fn results_document(v: &super::view::View, stations: bool) -> ResultsDocument {
-    let cp = &v.latest.checkpoint;
-    v.aggregator.document(&DocumentOptions {
+/// The results document of a snapshot, with each contest's decision under
+/// the lots logged so far.
+pub(crate) fn results_document(v: &crate::log::Snapshot, stations: bool) -> ResultsDocument {
+    let cp = &v.checkpoint.checkpoint;
+    let mut lots = BTreeMap::<String, Vec<_>>::new();
+    for l in v.state.supervision().lots() {
+        lots.entry(l.contest.clone())
+            .or_default()
+            .push(l.draw.clone());
+    }
+    v.state.aggregator().document(&DocumentOptions {
         stations,
         checkpoint: Some(CheckpointRef::new(cp.size, &cp.root)),
         decide: true,
-        lots: v.lots.clone(),
+        lots,
     })
 }
 
@@ -747,7 +766,7 @@ pub async fn results(
             "contest {id} is not in the manifest"
         )));
     }
-    let mut doc = results_document(&st.view(), stations);
+    let mut doc = results_document(&st.snapshot(), stations);
     doc.contests.retain(|c| c.id == id);
     Ok(json_bytes(doc.to_bytes()))
 }
@@ -776,23 +795,39 @@ fn utc_now() -> String {
     )
 }
 
-/// The NIST report's status at the view's checkpoint: `certified` when
-/// every contest has a final announcement at exactly this size,
+/// The NIST report's status at a snapshot (`spec/exports.md` §3):
+/// `certified` when every contest with stations has a final announcement
+/// (which needs the supervisor's contest approval) whose results still
+/// stand at the snapshot's checkpoint, that is, whose statement equals the
+/// contest's statement at this size apart from the size itself;
 /// `unofficial-complete` when every expected station has reported every
-/// contest, else `unofficial-partial`.
-fn report_status(v: &super::view::View, doc: &ResultsDocument) -> ReportStatus {
-    let size = v.latest.checkpoint.size;
-    let certified = doc.contests.iter().all(|c| {
-        v.announcements.iter().any(|r| {
-            r.announcement.status == AnnouncementStatus::Final
-                && r.announcement.statement.contest == c.id
-                && r.announcement.statement.size == size
+/// contest; else `unofficial-partial`.
+pub(crate) fn report_status(v: &crate::log::Snapshot, doc: &ResultsDocument) -> ReportStatus {
+    let size = v.size();
+    let finals = v.state.supervision().announcements();
+    let contests: Vec<_> = doc
+        .contests
+        .iter()
+        .filter(|c| c.top().is_some_and(|t| t.stations_expected > 0))
+        .collect();
+    let stands = |contest: &str| {
+        let Ok(now) = v.state.statement(contest, size) else {
+            return false;
+        };
+        finals.iter().rev().any(|r| {
+            let a = &r.announcement;
+            a.status == AnnouncementStatus::Final
+                && a.statement.contest == contest
+                && tallyboard_core::entry::Statement {
+                    size,
+                    ..a.statement.clone()
+                } == now
         })
-    });
-    if certified && !doc.contests.is_empty() {
+    };
+    if !contests.is_empty() && contests.iter().all(|c| stands(&c.id)) {
         return ReportStatus::Certified;
     }
-    let complete = doc.contests.iter().all(|c| {
+    let complete = contests.iter().all(|c| {
         c.top()
             .is_some_and(|t| t.stations_reported == t.stations_expected)
     });
@@ -812,8 +847,8 @@ fn export_err(e: tallyboard_core::results_export::ExportError) -> ApiError {
     responses((status = 200, description = "Results at the latest checkpoint as CSV (spec/exports.md): nation, constituencies, provinces and counties", content_type = "text/csv", body = String)))]
 pub async fn export_csv(State(st): State<AppState>) -> Result<Response, ApiError> {
     let (doc, cp) = {
-        let v = st.view();
-        let cp = &v.latest.checkpoint;
+        let v = st.snapshot();
+        let cp = &v.checkpoint.checkpoint;
         (
             results_document(&v, false),
             CheckpointRef::new(cp.size, &cp.root),
@@ -828,8 +863,8 @@ pub async fn export_csv(State(st): State<AppState>) -> Result<Response, ApiError
     responses((status = 200, description = "The results document at the latest checkpoint (spec/exports.md), every contest with its decision", content_type = "application/json", body = Object)))]
 pub async fn export_json(State(st): State<AppState>) -> Result<Response, ApiError> {
     let (doc, cp) = {
-        let v = st.view();
-        let cp = &v.latest.checkpoint;
+        let v = st.snapshot();
+        let cp = &v.checkpoint.checkpoint;
         (
             results_document(&v, false),
             CheckpointRef::new(cp.size, &cp.root),
@@ -844,8 +879,8 @@ pub async fn export_json(State(st): State<AppState>) -> Result<Response, ApiErro
     responses((status = 200, description = "NIST SP 1500-100 v2 election results report at the latest checkpoint (counties level)", content_type = "application/json", body = Object)))]
 pub async fn export_nist(State(st): State<AppState>) -> Result<Response, ApiError> {
     let (doc, cp, status) = {
-        let v = st.view();
-        let cp = &v.latest.checkpoint;
+        let v = st.snapshot();
+        let cp = &v.checkpoint.checkpoint;
         let doc = results_document(&v, false);
         let status = report_status(&v, &doc);
         (doc, CheckpointRef::new(cp.size, &cp.root), status)

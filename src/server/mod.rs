@@ -7,7 +7,6 @@
 //! | `write.rs` | `POST /api/v1/entries` (receipts) and blobs |
 //! | `read.rs` | C2SP tlog-tiles read path: `/checkpoint`, `/tile/...` |
 //! | `api.rs` | JSON API: proofs, checkpoints, entries, stations, totals, announcements, results, exports |
-//! | `view.rs` | the published view (checkpoint, state, aggregated results, announcements) |
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
 //! | `rate_limit.rs` | the per-client-address limit of the write routes |
@@ -23,11 +22,11 @@ mod rate_limit;
 mod read;
 mod sequencer;
 mod static_wasm;
-pub(crate) mod view;
 mod witnessing;
 mod write;
 
 use crate::board::{Board, SignedCheckpoint};
+use crate::log::{Published, Snapshot};
 use crate::store::Store;
 use anyhow::{Context, Result};
 use axum::http::{header, HeaderValue, Method};
@@ -36,7 +35,7 @@ use axum::Router;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::sync::mpsc::SyncSender;
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::Arc;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::note::VerifierKey;
 use tokio::sync::Semaphore;
@@ -48,7 +47,6 @@ pub use publishing::PublishTarget;
 pub use rate_limit::RateLimit;
 pub use sequencer::BatchLimits;
 use sequencer::Msg;
-pub(crate) use view::View;
 
 /// Largest entry submission body (`POST /api/v1/entries`): one byte more
 /// than the largest legal entry (`spec/entries.md`: 65,535 bytes), so that
@@ -105,8 +103,9 @@ pub struct Shared {
     pub manifest: ValidatedManifest,
     /// A read handle on the board's store.
     pub store: Store,
-    /// The published view.
-    pub view: Arc<RwLock<View>>,
+    /// The log state at the latest checkpoint, published by the writer (or
+    /// the mirror's follower) after every durable commit.
+    pub published: Arc<Published>,
     /// The log's verifier key.
     pub log_vkey: VerifierKey,
     /// Metrics.
@@ -136,18 +135,14 @@ impl Deref for AppState {
 }
 
 impl Shared {
-    /// A read lock on the view (a poisoned lock is still readable: the
-    /// writer only ever replaces whole values under it).
-    pub fn view(&self) -> RwLockReadGuard<'_, View> {
-        match self.view.read() {
-            Ok(v) => v,
-            Err(p) => p.into_inner(),
-        }
+    /// The log at the latest signed checkpoint.
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.published.get()
     }
 
     /// The latest signed checkpoint.
     pub fn latest(&self) -> Arc<SignedCheckpoint> {
-        self.view().latest.clone()
+        self.published.checkpoint()
     }
 
     /// The log's origin line.
@@ -256,9 +251,7 @@ async fn serve_async(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let manifest = board.manifest().clone();
-    let view = View::build(board.store(), board.state(), board.latest(), &manifest)
-        .context("building the server's view of the log")?;
-    let view = Arc::new(RwLock::new(view));
+    let published = board.published();
     let metrics = Arc::new(metrics::Metrics::default());
     let queue = config.queue.max(1);
     let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(queue);
@@ -270,7 +263,7 @@ async fn serve_async(
         Some(w) => Some(
             witnessing::spawn(
                 w.clone(),
-                view.clone(),
+                published.clone(),
                 board.store().handle(),
                 manifest.manifest().log.origin.clone(),
             )
@@ -283,7 +276,7 @@ async fn serve_async(
         Some(target) => Some(
             publishing::spawn(
                 target,
-                view.clone(),
+                published.clone(),
                 witnessing.clone(),
                 board.store().handle(),
                 manifest.clone(),
@@ -297,7 +290,7 @@ async fn serve_async(
         log_vkey: manifest.log_key().clone(),
         manifest,
         store: board.store().handle(),
-        view: view.clone(),
+        published,
         metrics: metrics.clone(),
         admission: Arc::new(Semaphore::new(queue)),
         rate_limiter: config.rate_limit.map(rate_limit::RateLimiter::new),
@@ -307,7 +300,7 @@ async fn serve_async(
     let limits = config.limits;
     let writer = std::thread::Builder::new()
         .name("tallyboard-writer".into())
-        .spawn(move || sequencer::run(board, rx, view, metrics, limits))
+        .spawn(move || sequencer::run(board, rx, metrics, limits))
         .context("starting the writer thread")?;
 
     let app = router(AppState(Arc::new(shared)));
@@ -347,9 +340,9 @@ pub struct ReadOnly {
     pub manifest: ValidatedManifest,
     /// A read handle on the mirror's store.
     pub store: Store,
-    /// The published view; the follower updates it after each verified
+    /// The published snapshot; the follower moves it after each verified
     /// checkpoint is durable.
-    pub view: Arc<RwLock<View>>,
+    pub published: Arc<Published>,
     /// The follower's status.
     pub status: Arc<crate::mirror::MirrorStatus>,
 }
@@ -372,7 +365,7 @@ pub fn serve_read_only(
             log_vkey: ro.manifest.log_key().clone(),
             manifest: ro.manifest,
             store: ro.store,
-            view: ro.view,
+            published: ro.published,
             metrics: Arc::new(metrics::Metrics::default()),
             admission: Arc::new(Semaphore::new(1)),
             witnessing: None,

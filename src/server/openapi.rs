@@ -3,7 +3,7 @@
 //! drift from the code; a test in `tests/server.rs` checks that it lists
 //! every route the router serves.
 
-use super::{api, errors, metrics, read, view, witnessing, write};
+use super::{api, errors, metrics, read, witnessing, write};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
@@ -55,8 +55,6 @@ use utoipa::OpenApi;
         api::AnnouncementJson,
         api::AnnouncementsJson,
         api::LogInfo,
-        view::FiguresJson,
-        view::CandidateVotes,
         witnessing::Witnessed,
         witnessing::Cosigner,
         witnessing::GroupState,

@@ -12,12 +12,11 @@
 //! meanwhile. At shutdown the thread makes one last pass, so the target
 //! ends with the board's final checkpoint.
 
-use super::view::View;
 use super::witnessing::{served_checkpoint, Witnessing};
 use crate::publish::{Publisher, Sink, Snapshot};
 use crate::store::Store;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::note::Verifiers;
@@ -53,7 +52,7 @@ impl Stop {
 /// Starts the publishing thread.
 pub fn spawn(
     target: PublishTarget,
-    view: Arc<RwLock<View>>,
+    published: Arc<crate::log::Published>,
     witnessing: Option<Arc<Witnessing>>,
     store: Store,
     manifest: ValidatedManifest,
@@ -73,7 +72,7 @@ pub fn spawn(
             let mut not_before = Instant::now();
             loop {
                 let last = stopping.0.load(Ordering::Relaxed);
-                let (note, size) = served_checkpoint(witnessing.as_deref(), &view);
+                let (note, size) = served_checkpoint(witnessing.as_deref(), &published);
                 let due = Instant::now() >= not_before || last;
                 if done.as_deref() == Some(note.as_slice()) || !due {
                     if last {

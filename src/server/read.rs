@@ -38,7 +38,7 @@ pub async fn checkpoint(State(st): State<AppState>) -> Response {
     // With a witness policy, serve the newest checkpoint whose cosignatures
     // meet the quorum (witness-gated publication); until there is one, the
     // newest signed checkpoint, so the read path never goes dark.
-    let (body, _) = super::witnessing::served_checkpoint(st.witnessing.as_deref(), &st.view);
+    let (body, _) = super::witnessing::served_checkpoint(st.witnessing.as_deref(), &st.published);
     with_headers(body, "text/plain; charset=utf-8", CHECKPOINT_CACHE)
 }
 

@@ -7,19 +7,18 @@
 //! [`Board::append`], which re-validates each item against the latest state
 //! (re-verifying a signature only if the required signer changed), writes
 //! the accepted ones in one atomic batch, fsyncs, and signs one checkpoint.
-//! Only then are the view updated and the submitters answered: nothing is
-//! acknowledged before it is durable under a signed checkpoint.
+//! The board publishes its log state with the checkpoint (`crate::log`),
+//! then the submitters are answered: nothing is acknowledged before it is
+//! durable under a signed checkpoint.
 //!
 //! Shutdown: [`Msg::Stop`] is sent after the HTTP server has stopped, so
 //! every submission queued before it is committed and answered first.
 
 use super::metrics::Metrics;
-use super::view::View;
 use crate::board::{Board, Outcome, Prepared, SignedCheckpoint};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tallyboard_core::entry::Entry;
 use tokio::sync::oneshot;
 
 /// What the writer answers a submission with.
@@ -55,7 +54,6 @@ pub struct BatchLimits {
 pub fn run(
     mut board: Board,
     rx: Receiver<Msg>,
-    view: Arc<RwLock<View>>,
     metrics: Arc<Metrics>,
     limits: BatchLimits,
 ) -> Board {
@@ -98,7 +96,7 @@ pub fn run(
                 }
             }
         }
-        commit(&mut board, jobs, &view, &metrics);
+        commit(&mut board, jobs, &metrics);
         if stop {
             break;
         }
@@ -112,13 +110,11 @@ pub fn run(
     board
 }
 
-fn commit(board: &mut Board, jobs: Vec<Job>, view: &RwLock<View>, metrics: &Metrics) {
+fn commit(board: &mut Board, jobs: Vec<Job>, metrics: &Metrics) {
     let n = jobs.len();
-    let mut entries: Vec<Entry> = Vec::with_capacity(n);
     let mut prepared = Vec::with_capacity(n);
     let mut replies = Vec::with_capacity(n);
     for j in jobs {
-        entries.push(j.prepared.signed.entry.clone());
         prepared.push(j.prepared);
         replies.push(j.reply);
     }
@@ -134,25 +130,11 @@ fn commit(board: &mut Board, jobs: Vec<Job>, view: &RwLock<View>, metrics: &Metr
         }
     };
     let took = started.elapsed();
-    let latest = Arc::new(board.latest().clone());
-    let mut appended = 0u64;
-    {
-        let mut v = match view.write() {
-            Ok(v) => v,
-            Err(p) => p.into_inner(),
-        };
-        for (o, e) in outcomes.iter().zip(&entries) {
-            if let Outcome::Appended { index, leaf } = o {
-                if let Err(err) = v.apply(*index, *leaf, e) {
-                    // The board validated the entry, so the aggregator
-                    // cannot refuse it; if it does, say so loudly.
-                    tracing::error!(error = %format!("{err:#}"), index, "the published totals could not take an appended entry");
-                }
-                appended += 1;
-            }
-        }
-        v.latest = latest.clone();
-    }
+    let latest = board.latest();
+    let appended = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Appended { .. }))
+        .count() as u64;
     metrics.batch(n, appended, took);
     if appended > 0 {
         tracing::debug!(

@@ -4,14 +4,18 @@
 //!
 //! One background thread does it, off the write path: the writer never
 //! waits for a witness, and a slow or absent witness delays only the
-//! cosigned checkpoint, never a receipt. The thread polls the published view
+//! cosigned checkpoint, never a receipt. Every cosignature collected is
+//! stored with its checkpoint (`spec/storage.md`), so a restarted board,
+//! `GET /api/v1/checkpoints/<size>`, `export` and `publish` serve the
+//! cosigned checkpoint, and a restarted board serves the newest one that
+//! meets the quorum before it has pushed anything. The thread polls the published view
 //! for a new checkpoint, so bursts of batches collapse into one push of the
 //! newest. With a policy configured, `GET /checkpoint` serves the newest
 //! checkpoint whose cosignatures meet the policy's quorum (witness-gated
 //! publication, as Tessera does); until one exists it serves the newest
 //! signed checkpoint, so the read path never goes dark.
 
-use super::view::View;
+use crate::log::Published;
 use crate::store::Store;
 use crate::witness_client::WitnessPool;
 use serde::Serialize;
@@ -120,32 +124,27 @@ impl Witnessing {
 /// with a policy, the newest whose cosignatures meet the quorum; until there
 /// is one (and without a policy), the newest signed one. Returns the note
 /// and its tree size.
-pub fn served_checkpoint(witnessing: Option<&Witnessing>, view: &RwLock<View>) -> (Vec<u8>, u64) {
+pub fn served_checkpoint(witnessing: Option<&Witnessing>, published: &Published) -> (Vec<u8>, u64) {
     if let Some(q) = witnessing.and_then(|w| w.quorate()) {
         return q;
     }
-    let latest = match view.read() {
-        Ok(v) => v.latest.clone(),
-        Err(p) => p.into_inner().latest.clone(),
-    };
+    let latest = published.checkpoint();
     (latest.bytes.clone(), latest.checkpoint.size)
 }
 
 /// Starts the witnessing thread.
 pub fn spawn(
     witnessing: Arc<Witnessing>,
-    view: Arc<RwLock<View>>,
+    published: Arc<Published>,
     store: Store,
     origin: String,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let pool = WitnessPool::from_policy(&witnessing.policy, Duration::from_secs(5));
+    restore_quorate(&witnessing, &store, &origin);
     std::thread::Builder::new().name("tallyboard-witnessing".into()).spawn(move || {
         let mut pushed: Option<u64> = None;
         while !witnessing.stop.load(Ordering::Relaxed) {
-            let latest = match view.read() {
-                Ok(v) => v.latest.clone(),
-                Err(p) => p.into_inner().latest.clone(),
-            };
+            let latest = published.checkpoint();
             let size = latest.checkpoint.size;
             if pushed == Some(size) {
                 std::thread::sleep(POLL);
@@ -189,6 +188,17 @@ pub fn spawn(
                     .collect(),
                 latency_ms: started.elapsed().as_millis() as u64,
             };
+            if !cosigned.cosigned_by.is_empty() {
+                // Durable before it is served as cosigned: the store keeps
+                // the note with every verified cosignature in place of the
+                // log-signed one (the same checkpoint, more signatures).
+                let stored = store
+                    .put_checkpoint(size, &cosigned.note)
+                    .and_then(|()| store.sync());
+                if let Err(e) = stored {
+                    tracing::error!(error = %format!("{e:#}"), size, "could not store the cosigned checkpoint");
+                }
+            }
             if quorum_met {
                 if let Ok(mut q) = witnessing.quorate.write() {
                     *q = Some((cosigned.note.clone(), size));
@@ -201,6 +211,47 @@ pub fn spawn(
             pushed = Some(size);
         }
     })
+}
+
+/// Sets the newest stored checkpoint whose stored cosignatures meet the
+/// policy's quorum as the one `GET /checkpoint` serves, so that a restarted
+/// board serves what its witnesses cosigned before it stopped.
+fn restore_quorate(witnessing: &Witnessing, store: &Store, origin: &str) {
+    let sizes = match store.checkpoint_sizes() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "reading the stored checkpoints");
+            return;
+        }
+    };
+    for size in sizes.into_iter().rev() {
+        let Ok(Some(note)) = store.checkpoint(size) else {
+            continue;
+        };
+        // Only the log's own signature: nothing to verify (most stored
+        // checkpoints, on a board whose witnesses skip busy sizes).
+        let signature_lines = note
+            .windows(5)
+            .filter(|w| *w == "\n\u{2014} ".as_bytes())
+            .count();
+        if signature_lines < 2 {
+            continue;
+        }
+        let met = witnessing
+            .policy
+            .verify_checkpoint(&note, origin)
+            .is_ok_and(|(_, v)| v.quorum_met);
+        if met {
+            tracing::info!(
+                size,
+                "serving the newest stored checkpoint that meets the witness quorum"
+            );
+            if let Ok(mut q) = witnessing.quorate.write() {
+                *q = Some((note, size));
+            }
+            return;
+        }
+    }
 }
 
 /// `GET /api/v1/witnessed`.

@@ -23,7 +23,6 @@ use std::sync::Arc;
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::merkle;
 use tallyboard_core::tlog_proof::TlogProof;
-use tallyboard_core::validate;
 use tallyboard_core::Hash;
 use utoipa::{IntoParams, ToSchema};
 
@@ -244,16 +243,15 @@ fn refuse_on_mirror(st: &AppState) -> Result<(), ApiError> {
     }
 }
 
-/// Parses and signature-checks a submission against the published view;
-/// answers bytes already covered by a published checkpoint directly.
+/// Parses and signature-checks a submission against the published log
+/// state; answers bytes already covered by a published checkpoint directly.
 fn prepare(st: &AppState, bytes: &[u8]) -> Result<Pre, ApiError> {
     let signed = board::parse(bytes)?;
     let leaf = signed.leaf_hash();
-    let (key, latest) = {
-        let v = st.view();
-        let key = validate::required_signer(&signed, &st.manifest, &v.state).ok();
-        (key, v.latest.clone())
-    };
+    let snapshot = st.snapshot();
+    let key = snapshot.state.required_signer(&signed).ok();
+    let latest = snapshot.checkpoint.clone();
+    drop(snapshot);
     if let Some(index) = st.store.index_of_leaf(&leaf).map_err(ApiError::storage)? {
         if index < latest.checkpoint.size {
             return Ok(Pre::Known {

@@ -1,15 +1,16 @@
-//! What the pages read: the manifest's geography (built once), and a
-//! snapshot of the log at one signed checkpoint (region totals, recent
-//! checkpoints), brought up to date by reading only the entries appended
-//! since the last update.
+//! What the pages read: the manifest's geography (built once), and the
+//! board's published log state at one signed checkpoint (region totals,
+//! supervision, announcements), with the recent checkpoints. The site
+//! computes no totals of its own: it renders the one log state.
 
 use crate::board::SignedCheckpoint;
 use crate::server::AppState;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
-use tallyboard_core::aggregate::{election_kind, Aggregator, ShareBase};
-use tallyboard_core::entry::{Entry, SignedEntry};
+use tallyboard_core::aggregate::{election_kind, AggregateError, Aggregator, ShareBase};
 use tallyboard_core::manifest::{Contest, ValidatedManifest};
+use tallyboard_core::rules::Decision;
+use tallyboard_core::state::LogState;
 use tokio::sync::{broadcast, Mutex};
 
 /// How many recent checkpoints the checkpoints page lists.
@@ -78,22 +79,43 @@ impl Geo {
     }
 }
 
-/// The log as of one signed checkpoint.
+/// What the pages show: the board's published log state at one signed
+/// checkpoint (shared with the writer, never rebuilt or re-read here), and
+/// the recent checkpoints.
 pub struct Snapshot {
     /// The checkpoint's size: every figure counts exactly the entries below it.
     pub size: u64,
     /// That signed checkpoint.
     pub checkpoint: Arc<SignedCheckpoint>,
-    /// Region totals (`tallyboard_core::aggregate`), kept current entry by entry.
-    pub tallies: Aggregator,
+    /// The log state at that checkpoint.
+    pub log: Arc<crate::log::Snapshot>,
     /// Recent checkpoints, newest first: (size, signed note).
     pub recent: VecDeque<(u64, Vec<u8>)>,
     loaded: bool,
 }
 
+impl Snapshot {
+    /// The log state at [`Snapshot::size`].
+    pub fn state(&self) -> &LogState {
+        &self.log.state
+    }
+
+    /// Region totals (`tallyboard_core::aggregate`) at [`Snapshot::size`].
+    pub fn tallies(&self) -> &Aggregator {
+        self.log.state.aggregator()
+    }
+
+    /// The contest's rules applied to its standing sum, with the lots
+    /// logged below the snapshot's size.
+    pub fn decide(&self, contest: &str) -> Result<Decision, AggregateError> {
+        let lots = self.state().supervision().lots_below(contest, self.size);
+        self.tallies().decide(contest, &lots)
+    }
+}
+
 /// The site's shared state.
 pub struct Site {
-    /// The server's state (manifest, store, published view).
+    /// The server's state (manifest, store, published snapshot).
     pub app: AppState,
     /// Manifest indexes.
     pub geo: Geo,
@@ -106,15 +128,15 @@ pub struct Site {
 }
 
 impl Site {
-    /// A site over the server state; the snapshot starts empty (size 0) and
-    /// is brought up to date by [`Site::refresh`].
+    /// A site over the server state; its snapshot follows the published
+    /// one ([`Site::refresh`]).
     pub fn new(app: AppState) -> Site {
         let geo = Geo::new(&app.manifest);
-        let latest = app.latest();
+        let log = app.snapshot();
         let snap = Snapshot {
-            size: 0,
-            checkpoint: latest,
-            tallies: Aggregator::new(&app.manifest),
+            size: log.size(),
+            checkpoint: log.checkpoint.clone(),
+            log,
             recent: VecDeque::new(),
             loaded: false,
         };
@@ -142,12 +164,12 @@ impl Site {
         s.loaded && s.size >= to
     }
 
-    /// Brings the snapshot up to the latest published checkpoint, reading
-    /// only the entries appended since the last update. Returns whether it
-    /// moved.
+    /// Moves the snapshot to the latest published one (the log state is
+    /// shared, not recomputed; only the first call reads the recent
+    /// checkpoints from the store). Returns whether it moved.
     pub async fn refresh(&self) -> bool {
-        let latest = self.app.latest();
-        let to = latest.checkpoint.size;
+        let log = self.app.snapshot();
+        let to = log.size();
         if self.current(to) {
             return false;
         }
@@ -155,71 +177,49 @@ impl Site {
         if self.current(to) {
             return false;
         }
-        let (from, first) = {
-            let s = self.snap();
-            (s.size, !s.loaded)
-        };
-        let store = self.app.store.handle();
-        let read = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let mut tallies = Vec::new();
-            for item in store.entries(from, to) {
-                let (index, bytes) = item?;
-                let e = SignedEntry::parse(&bytes)
-                    .map_err(|e| anyhow::anyhow!("stored entry {index}: {e}"))?;
-                // Annulments change the standing figures as much as tallies do.
-                match e.entry {
-                    Entry::Tally(t) => tallies.push((index, Ok(t))),
-                    Entry::Annulment(a) => tallies.push((index, Err((a.station, a.contest)))),
-                    _ => {}
-                }
-            }
-            let mut recent = Vec::new();
-            if first {
+        let first = !self.snap().loaded;
+        let mut recent = Vec::new();
+        if first {
+            let store = self.app.store.handle();
+            let read = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let mut recent = Vec::new();
                 let sizes = store.checkpoint_sizes()?;
                 for &s in sizes.iter().rev().take(RECENT_CHECKPOINTS) {
                     if let Some(b) = store.checkpoint(s)? {
                         recent.push((s, b));
                     }
                 }
+                Ok(recent)
+            })
+            .await;
+            match read {
+                Ok(Ok(r)) => recent = r,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %format!("{e:#}"), "site: reading recent checkpoints");
+                    return false;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "site: reading recent checkpoints");
+                    return false;
+                }
             }
-            Ok((tallies, recent))
-        })
-        .await;
-        let (tallies, recent) = match read {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %format!("{e:#}"), "site: reading new entries");
-                return false;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "site: reading new entries");
-                return false;
-            }
-        };
+        }
         {
             let mut s = match self.snap.write() {
                 Ok(s) => s,
                 Err(p) => p.into_inner(),
             };
-            for (index, item) in &tallies {
-                let applied = match item {
-                    Ok(t) => s.tallies.apply(*index, t),
-                    Err((station, contest)) => s.tallies.annul(station, contest).map(|_| ()),
-                };
-                if let Err(e) = applied {
-                    tracing::warn!(index, error = %e, "site: entry not aggregated");
-                }
-            }
             s.size = to;
             s.loaded = true;
-            s.checkpoint = latest.clone();
+            s.checkpoint = log.checkpoint.clone();
             if first {
                 s.recent = recent.into_iter().collect();
             }
             if s.recent.front().map(|r| r.0) != Some(to) {
-                s.recent.push_front((to, latest.bytes.clone()));
+                s.recent.push_front((to, log.checkpoint.bytes.clone()));
                 s.recent.truncate(RECENT_CHECKPOINTS);
             }
+            s.log = log;
         }
         let event = super::live::event_json(self);
         let _ = self.live.send(event.into());

@@ -222,6 +222,10 @@ labels! {
     SignedNote => "یادداشت امضاشده", "Signed note";
     SupervisorActions => "اقدامات ناظران", "Supervisor actions";
     SupervisorNone => "هیچ اقدام نظارتی (تأیید یا ابطال) ثبت نشده است.", "No supervisor action (approval or annulment) is logged.";
+    BoxAnnulled => "صندوق باطل شد", "box annulled";
+    TallyApproved => "شمارش تأیید شد", "tally approved";
+    ApprovalEntry => "تأیید در مدخل", "approval at entry";
+    AnnulmentReason => "دلیل ابطال", "reason for the annulment";
     VerifyHere => "راستی‌آزمایی در همین مرورگر", "Verify in this browser";
     VerifyNoScript => "برای راستی‌آزمایی در مرورگر جاوااسکریپت لازم است؛ رسید و اثبات بالا را با ابزار tallyboard-verify هم می‌توان بررسی کرد.", "Verifying in the browser needs JavaScript; the receipt and proof above can also be checked with the tallyboard-verify tool.";
     StationKey => "کلید شعبه", "Station key";

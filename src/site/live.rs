@@ -40,7 +40,7 @@ pub fn event_json(site: &Site) -> String {
             Some(k) => (Level::Constituency, k.as_str()),
             None => (Level::Nation, NATION_ID),
         };
-        let Some(t) = snap.tallies.region(&c.id, level, id) else {
+        let Some(t) = snap.tallies().region(&c.id, level, id) else {
             continue;
         };
         let s = &t.standing;

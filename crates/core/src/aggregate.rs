@@ -32,7 +32,7 @@ use crate::manifest::{Contest, ValidatedManifest};
 use crate::rules::{self, ContestCounts, ContestRules, Decision, ElectionKind, LotDraw, MAX_COUNT};
 use crate::{ErrorCode, Hash};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 mod document;
@@ -174,6 +174,10 @@ pub struct RegionTotals {
     pub stations_revised: u64,
     /// Stations whose box for this contest is annulled (reported or not).
     pub stations_annulled: u64,
+    /// Stations whose tallies the standing sum counts: reported and not
+    /// annulled. The one definition of "stations counted" every output
+    /// uses (`spec/aggregation.md` §1).
+    pub stations_counted: u64,
     /// The counted sum.
     pub counted: Sums,
     /// The standing sum.
@@ -190,6 +194,7 @@ impl RegionTotals {
             stations_reported: 0,
             stations_revised: 0,
             stations_annulled: 0,
+            stations_counted: 0,
             counted: Sums::zero(candidates),
             standing: Sums::zero(candidates),
         }
@@ -200,6 +205,7 @@ impl RegionTotals {
         self.stations_reported += o.stations_reported;
         self.stations_revised += o.stations_revised;
         self.stations_annulled += o.stations_annulled;
+        self.stations_counted += o.stations_counted;
         self.counted.add(&o.counted);
         self.standing.add(&o.standing);
     }
@@ -266,6 +272,12 @@ struct BoxFigures {
 }
 
 /// One station's box for one contest.
+///
+/// Every revision's figures are kept, with its log index, and so is the
+/// index of the annulment: the box can say what it stood at for any log
+/// size, which is what a statement at an earlier size is computed from
+/// ([`Aggregator::contest_at`]). A box has one tally and rarely a revision
+/// or two, so this costs little more than keeping the first and the latest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct BoxState {
     station: String,
@@ -273,26 +285,45 @@ struct BoxState {
     /// Region indices this box contributes to: county, province, nation and
     /// (if any) constituency.
     chain: Vec<usize>,
-    first: Option<BoxFigures>,
-    latest: Option<BoxFigures>,
-    annulled: bool,
+    /// Revisions 1, 2, …, in revision (and so log) order.
+    revisions: Vec<BoxFigures>,
+    /// The log index of the annulment, if the box is annulled.
+    annulled_at: Option<u64>,
 }
 
 impl BoxState {
-    fn totals(&self, candidates: usize) -> RegionTotals {
-        let reported = self.first.is_some();
-        let revised = self.latest.as_ref().is_some_and(|l| l.revision > 1);
+    fn latest(&self) -> Option<&BoxFigures> {
+        self.revisions.last()
+    }
+
+    fn annulled(&self) -> bool {
+        self.annulled_at.is_some()
+    }
+
+    /// The box as it stood after the entries below `size` (all entries
+    /// applied so far when `size` is `None`).
+    fn totals_at(&self, candidates: usize, size: Option<u64>) -> RegionTotals {
+        let below = |i: u64| size.is_none_or(|n| i < n);
+        let upto = self.revisions.partition_point(|r| below(r.index));
+        let first = self.revisions[..upto].first();
+        let latest = self.revisions[..upto].last();
+        let annulled = self.annulled_at.is_some_and(below);
         RegionTotals {
             level: Level::Station,
             id: self.station.clone(),
             parent: Some(self.county.clone()),
             stations_expected: 1,
-            stations_reported: u64::from(reported),
-            stations_revised: u64::from(revised),
-            stations_annulled: u64::from(self.annulled),
-            counted: Sums::from_box(self.first.as_ref(), candidates),
-            standing: Sums::from_box(self.latest.as_ref().filter(|_| !self.annulled), candidates),
+            stations_reported: u64::from(first.is_some()),
+            stations_revised: u64::from(latest.is_some_and(|l| l.revision > 1)),
+            stations_annulled: u64::from(annulled),
+            stations_counted: u64::from(first.is_some() && !annulled),
+            counted: Sums::from_box(first, candidates),
+            standing: Sums::from_box(latest.filter(|_| !annulled), candidates),
         }
+    }
+
+    fn totals(&self, candidates: usize) -> RegionTotals {
+        self.totals_at(candidates, None)
     }
 }
 
@@ -366,6 +397,46 @@ pub fn rules_for(contest: &Contest) -> Result<ContestRules, AggregateError> {
         runoff_factor: contest.runoff_factor,
         reserves: contest.reserves,
     })
+}
+
+/// A contest's deciding figures at one log size ([`Aggregator::contest_at`]).
+#[derive(Clone, Debug)]
+pub struct ContestAt<'a> {
+    /// The totals of the region that decides the contest (its
+    /// constituency, or the nation).
+    pub top: RegionTotals,
+    /// Candidate codes in manifest order (the order of [`Sums::votes`]).
+    pub codes: &'a [u32],
+    rules: &'a Result<ContestRules, AggregateError>,
+}
+
+impl ContestAt<'_> {
+    /// The rules' input from one of the two sums: every candidate (zeros
+    /// included), valid and void-taken ballots.
+    pub fn counts(&self, sum: Sum) -> ContestCounts {
+        let s = self.top.sums(sum);
+        ContestCounts {
+            candidates: self.codes.to_vec(),
+            votes: self
+                .codes
+                .iter()
+                .copied()
+                .zip(s.votes.iter().copied())
+                .collect(),
+            valid: s.valid,
+            void_taken: s.void_taken,
+        }
+    }
+
+    /// The contest's rules applied to the standing sum with `lots`.
+    ///
+    /// # Errors
+    /// The rules' refusal.
+    pub fn decide(&self, lots: &[LotDraw]) -> Result<Decision, AggregateError> {
+        let rules = self.rules.clone()?;
+        rules::decide(&rules, &self.counts(Sum::Standing), lots)
+            .map_err(|e| AggregateError::new(e.code(), e.to_string()))
+    }
 }
 
 /// A tally checked against the aggregator and turned into box figures.
@@ -486,9 +557,8 @@ impl Aggregator {
                 station: s.id.clone(),
                 county: s.county.clone(),
                 chain,
-                first: None,
-                latest: None,
-                annulled: false,
+                revisions: Vec::new(),
+                annulled_at: None,
             });
         }
         ContestState {
@@ -613,10 +683,7 @@ impl Aggregator {
         let p = self.prepare(index, tally)?;
         let c = &mut self.contests[p.contest];
         let b = &mut c.boxes[p.boxi];
-        let expected = b
-            .latest
-            .as_ref()
-            .map_or(1, |l| l.revision.saturating_add(1));
+        let expected = b.latest().map_or(1, |l| l.revision.saturating_add(1));
         if p.figures.revision != expected {
             return Err(AggregateError::new(
                 ErrorCode::RevisionNotNext,
@@ -626,16 +693,25 @@ impl Aggregator {
                 ),
             ));
         }
-        let was_revised = b.latest.as_ref().is_some_and(|l| l.revision > 1);
-        let annulled = b.annulled;
-        let old = b.latest.take();
-        if old.is_none() {
-            b.first = Some(p.figures.clone());
+        if b.revisions.last().is_some_and(|l| l.index >= index) {
+            return Err(AggregateError::new(
+                ErrorCode::StoreInconsistent,
+                format!(
+                    "station {} contest {}: entry {index} arrives after entry {}",
+                    b.station,
+                    c.id,
+                    b.revisions.last().map_or(0, |l| l.index)
+                ),
+            ));
         }
-        for &r in &c.boxes[p.boxi].chain {
+        let was_revised = b.latest().is_some_and(|l| l.revision > 1);
+        let annulled = b.annulled();
+        let old = b.latest();
+        for &r in &b.chain {
             let reg = &mut c.regions[r];
             if old.is_none() {
                 reg.stations_reported += 1;
+                reg.stations_counted += u64::from(!annulled);
                 reg.counted.add_box(&p.figures);
             }
             if !was_revised && p.figures.revision > 1 {
@@ -648,30 +724,36 @@ impl Aggregator {
                 reg.standing.add_box(&p.figures);
             }
         }
-        let b = &mut c.boxes[p.boxi];
-        b.latest = Some(p.figures);
+        b.revisions.push(p.figures);
         Ok(())
     }
 
-    /// Annuls a station's box for a contest (a supervisor's ruling): from now
-    /// on it counts zero in the standing sum, whatever tallies it has or gets.
-    /// The counted sum is unchanged. Returns whether the box was not already
-    /// annulled. An annulment may arrive before the box's first tally.
+    /// Annuls a station's box for a contest (a supervisor's ruling, logged
+    /// at `index`): from then on it counts zero in the standing sum, whatever
+    /// tallies it has or gets. The counted sum is unchanged. Returns whether
+    /// the box was not already annulled. An annulment may arrive before the
+    /// box's first tally.
     ///
     /// # Errors
     /// `contest.unknown`, `station.unknown`, `contest.not-at-station`.
-    pub fn annul(&mut self, station: &str, contest: &str) -> Result<bool, AggregateError> {
+    pub fn annul(
+        &mut self,
+        index: u64,
+        station: &str,
+        contest: &str,
+    ) -> Result<bool, AggregateError> {
         let (ci, bi) = self.locate(station, contest)?;
         let c = &mut self.contests[ci];
         let b = &mut c.boxes[bi];
-        if b.annulled {
+        if b.annulled() {
             return Ok(false);
         }
-        b.annulled = true;
+        b.annulled_at = Some(index);
         for &r in &b.chain {
             let reg = &mut c.regions[r];
             reg.stations_annulled += 1;
-            if let Some(l) = &b.latest {
+            if let Some(l) = b.revisions.last() {
+                reg.stations_counted -= 1;
                 reg.standing.sub_box(l);
             }
         }
@@ -679,9 +761,9 @@ impl Aggregator {
     }
 
     /// Computes the state from scratch: the log's tallies (first tallies and
-    /// revisions, any order), the annulled `(station, contest)` boxes, and
-    /// optionally a checkpoint size `upto` (only entries with `index < upto`
-    /// count). Each box's tallies are put in revision order, then sums are
+    /// revisions, any order), the annulled `(station, contest)` boxes with
+    /// the annulment's index, and optionally a checkpoint size `upto` (only
+    /// entries with `index < upto` count). Each box's tallies are put in revision order, then sums are
     /// made bottom-up: boxes into counties, counties into provinces and
     /// constituencies, provinces into the nation.
     ///
@@ -691,7 +773,7 @@ impl Aggregator {
     pub fn build<'a>(
         manifest: &ValidatedManifest,
         tallies: impl IntoIterator<Item = (u64, &'a Tally)>,
-        annulled: &BTreeSet<(String, String)>,
+        annulled: &BTreeMap<(String, String), u64>,
         upto: Option<u64>,
     ) -> Result<Aggregator, AggregateError> {
         let mut agg = Aggregator::new(manifest);
@@ -724,12 +806,14 @@ impl Aggregator {
                     ));
                 }
             }
-            b.latest = list.last().cloned();
-            b.first = list.into_iter().next();
+            b.revisions = list;
         }
-        for (station, contest) in annulled {
+        for ((station, contest), &index) in annulled {
+            if upto.is_some_and(|n| index >= n) {
+                continue;
+            }
             let (ci, bi) = agg.locate(station, contest)?;
-            agg.contests[ci].boxes[bi].annulled = true;
+            agg.contests[ci].boxes[bi].annulled_at = Some(index);
         }
         for c in &mut agg.contests {
             Self::sum_bottom_up(c);
@@ -859,18 +943,10 @@ impl Aggregator {
     }
 
     /// The number of a contest's boxes that count in the standing sum: with
-    /// a tally and not annulled. The same as counting [`Aggregator::stations`]
-    /// with one station reported and none annulled, without building every
-    /// box's totals (a box of a 3,500-candidate contest carries two vectors
-    /// of 3,500 counts).
+    /// a tally and not annulled ([`RegionTotals::stations_counted`] of the
+    /// region that decides it).
     pub fn stations_counted(&self, contest: &str) -> Option<u64> {
-        let c = &self.contests[*self.contest_index.get(contest)?];
-        Some(
-            c.boxes
-                .iter()
-                .filter(|b| b.first.is_some() && !b.annulled)
-                .count() as u64,
-        )
+        self.contest_totals(contest).map(|t| t.stations_counted)
     }
 
     /// The totals that decide the contest: its constituency's, or the
@@ -878,6 +954,41 @@ impl Aggregator {
     pub fn contest_totals(&self, contest: &str) -> Option<&RegionTotals> {
         let c = &self.contests[*self.contest_index.get(contest)?];
         c.regions.get(c.top)
+    }
+
+    /// A contest's deciding figures as they stood after the log's first
+    /// `size` entries (those applied with an index below `size`): the totals
+    /// of its constituency (or the nation), and how many boxes count in the
+    /// standing sum. One pass over the contest's boxes, O(boxes × votes on a
+    /// tally), whatever the size: this is how the statement an announcement
+    /// is checked against is computed at any size (`spec/announcements.md`
+    /// §4), with no second copy of the log.
+    pub fn contest_at(&self, contest: &str, size: u64) -> Option<ContestAt<'_>> {
+        let c = &self.contests[*self.contest_index.get(contest)?];
+        let t = c.regions.get(c.top)?;
+        let mut top = RegionTotals::new(t.level, &t.id, t.parent.as_deref(), c.codes.len());
+        for b in &c.boxes {
+            let upto = b.revisions.partition_point(|r| r.index < size);
+            let annulled = b.annulled_at.is_some_and(|i| i < size);
+            top.stations_expected += 1;
+            top.stations_annulled += u64::from(annulled);
+            let (Some(first), Some(latest)) = (b.revisions.first(), upto.checked_sub(1)) else {
+                continue;
+            };
+            let latest = &b.revisions[latest];
+            top.stations_reported += 1;
+            top.stations_revised += u64::from(latest.revision > 1);
+            top.counted.add_box(first);
+            if !annulled {
+                top.standing.add_box(latest);
+                top.stations_counted += 1;
+            }
+        }
+        Some(ContestAt {
+            top,
+            codes: &c.codes,
+            rules: &c.rules,
+        })
     }
 
     /// The rules' input for a contest, from one of the two sums over its

@@ -17,10 +17,10 @@
 //! | [`tlog_proof`] | C2SP tlog-proof v1, used as the board's receipt |
 //! | [`entry`] | tallyboard's log entry types and their strict line grammar |
 //! | [`manifest`] | the election manifest (canonical JSON) |
-//! | [`validate`] | checking a signed entry against the manifest and the log state |
+//! | [`state`] | the one log state: every entry applied in order; keys, tallies, supervision, totals, statements at any size |
+//! | [`validate`] | the rules: checking a signed entry against the manifest and the log state |
 //! | [`rules`] | winners, runoffs and reserves by election type |
 //! | [`aggregate`] | counted and standing sums along the region hierarchy |
-//! | [`standing`] | the standing results kept current entry by entry, for announcement checks |
 //! | [`results_export`] | CSV, JSON and NIST SP 1500-100 v2 exports of the results |
 //! | [`witness`] | C2SP tlog-witness: the witness's add-checkpoint decision |
 //! | [`policy`] | C2SP tlog-policy: witness policies and quorum evaluation |
@@ -40,7 +40,7 @@ pub mod note;
 pub mod policy;
 pub mod results_export;
 pub mod rules;
-pub mod standing;
+pub mod state;
 pub mod tile;
 pub mod tlog_proof;
 pub mod validate;

@@ -4,8 +4,6 @@
 use crate::entry::{Entry, ManifestCommitment, StationKey, Tally};
 use crate::manifest::*;
 use crate::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
-use crate::validate::{KeyState, LogView, Supervision, TallyRef, ValidationError};
-use std::collections::HashMap;
 
 pub(crate) fn key(label: &str) -> SignerKey {
     let seed: [u8; 32] = crate::Hash::sha256(label.as_bytes()).0;
@@ -177,100 +175,5 @@ pub(crate) fn tally(station: &str) -> Tally {
         valid: 270,
         votes: vec![(1, 150), (2, 100), (3, 20)],
         minutes_sha256: None,
-    }
-}
-
-/// A LogView kept in maps, mirroring what the board's state does.
-#[derive(Default)]
-pub(crate) struct MapView {
-    pub committed: bool,
-    pub keys: HashMap<String, KeyState>,
-    pub tallies: HashMap<(String, String), Vec<TallyRef>>,
-    pub next: u64,
-    pub leaves: Vec<crate::Hash>,
-    pub supervision: Supervision,
-    pub entries: Vec<Entry>,
-}
-
-impl MapView {
-    pub(crate) fn apply(&mut self, signed: &crate::entry::SignedEntry) {
-        let index = self.next;
-        self.next += 1;
-        self.leaves.push(signed.leaf_hash());
-        self.entries.push(signed.entry.clone());
-        self.supervision.apply(index, &signed.entry);
-        match &signed.entry {
-            Entry::ManifestCommitment(_) => self.committed = true,
-            Entry::StationKey(k) => {
-                self.keys
-                    .insert(k.station.clone(), KeyState::registered(&k.key));
-            }
-            Entry::StationKeyRevocation(r) => {
-                if let Some(s) = self.keys.get_mut(&r.station) {
-                    s.revoked = true;
-                }
-            }
-            Entry::Tally(t) => self
-                .tallies
-                .entry((t.station.clone(), t.contest.clone()))
-                .or_default()
-                .push(TallyRef {
-                    index,
-                    leaf: signed.leaf_hash(),
-                    revision: t.revision,
-                }),
-            _ => {}
-        }
-    }
-}
-
-impl LogView for MapView {
-    fn manifest_committed(&self) -> bool {
-        self.committed
-    }
-    fn station_key(&self, station: &str) -> Option<KeyState> {
-        self.keys.get(station).cloned()
-    }
-    fn latest_tally(&self, station: &str, contest: &str) -> Option<TallyRef> {
-        self.tallies
-            .get(&(station.into(), contest.into()))?
-            .last()
-            .copied()
-    }
-    fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef> {
-        self.tallies
-            .get(&(station.into(), contest.into()))?
-            .iter()
-            .find(|t| t.revision == revision)
-            .copied()
-    }
-    fn size(&self) -> u64 {
-        self.next
-    }
-    fn leaf_at(&self, index: u64) -> Option<crate::Hash> {
-        self.leaves.get(usize::try_from(index).ok()?).copied()
-    }
-    fn supervision(&self) -> &Supervision {
-        &self.supervision
-    }
-    fn statement(
-        &self,
-        manifest: &crate::manifest::ValidatedManifest,
-        contest: &str,
-        size: u64,
-    ) -> Result<crate::entry::Statement, ValidationError> {
-        // The reference recomputation over the prefix: the fixture checks
-        // the rules, not the incremental shortcut (tested in `standing`).
-        crate::entry::announcement::expected(
-            manifest,
-            self.entries
-                .iter()
-                .enumerate()
-                .take(usize::try_from(size).unwrap_or(usize::MAX))
-                .map(|(i, e)| (i as u64, e)),
-            contest,
-            size,
-        )
-        .map_err(ValidationError::from)
     }
 }

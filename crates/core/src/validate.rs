@@ -1,178 +1,23 @@
 //! Checking a signed entry against the manifest and the log's state before
 //! it is appended (`spec/validation.md`).
 //!
-//! The log's state is seen through [`LogView`], so this module stays free of
-//! storage: the board implements it over its index, the verifier over the
-//! entries it has replayed. Validation is split so the board can verify
+//! The rules read the one [`LogState`]: the board's writer, the mirror, the
+//! verifier's replay and the browser all check entries against it, so they
+//! reach the same verdicts. Validation is split so the board can verify
 //! signatures in parallel before its single writer sequences entries:
 //! [`required_signer`] + [`verify_signature`] may run on any thread against
 //! a snapshot, [`check_entry`] runs in the writer against the latest state.
 
-use crate::entry::announcement::{self, AnnouncementStatus};
+use crate::entry::announcement::AnnouncementStatus;
 use crate::entry::{
     Announcement, Annulment, Approval, ContestApproval, Entry, Lot, SignedEntry, Tally,
 };
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
 use crate::note::{self, VerifierKey, Verifiers};
+use crate::state::LogState;
 use crate::{ErrorCode, Hash};
-use std::collections::HashMap;
 use std::fmt;
-
-/// A station's key as registered in the log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KeyState {
-    /// The verifier key string from the registration entry.
-    pub key: String,
-    /// The same key, parsed once when the registration was applied, so that
-    /// checking a tally does not decompress the public key again.
-    pub verifier: Option<VerifierKey>,
-    /// Whether a revocation for it has been logged.
-    pub revoked: bool,
-}
-
-impl KeyState {
-    /// The state of a freshly registered key.
-    pub fn registered(key: &str) -> KeyState {
-        KeyState {
-            key: key.to_owned(),
-            verifier: VerifierKey::parse(key).ok(),
-            revoked: false,
-        }
-    }
-}
-
-/// Where an earlier tally sits in the log.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct TallyRef {
-    /// Its index in the log.
-    pub index: u64,
-    /// Its leaf hash.
-    pub leaf: Hash,
-    /// Its revision.
-    pub revision: u32,
-}
-
-/// A contest approval as logged.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ContestApprovalRef {
-    /// Its index in the log.
-    pub index: u64,
-    /// The results-sha256 it approved.
-    pub results_sha256: Hash,
-}
-
-/// What the log's supervisor and authority entries have decided so far:
-/// annulled boxes, approved tallies, approved contests and drawn lots. Every
-/// [`LogView`] keeps one, fed by [`Supervision::apply`] for each accepted
-/// entry, so the rules about these entries are written once, here.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Supervision {
-    /// (station, contest) → index of its annulment.
-    annulled: HashMap<(String, String), u64>,
-    /// Index of an approved tally → index of the approval.
-    approved: HashMap<u64, u64>,
-    /// (contest, size) → the contest approval.
-    contest_approvals: HashMap<(String, u64), ContestApprovalRef>,
-    /// (contest, among) → index of the lot entry.
-    lots: HashMap<(String, Vec<u32>), u64>,
-}
-
-impl Supervision {
-    /// Records an accepted entry at `index` (entries of other kinds are ignored).
-    pub fn apply(&mut self, index: u64, entry: &Entry) {
-        match entry {
-            Entry::Annulment(a) => {
-                self.annulled
-                    .entry((a.station.clone(), a.contest.clone()))
-                    .or_insert(index);
-            }
-            Entry::Approval(a) => {
-                self.approved.entry(a.index).or_insert(index);
-            }
-            Entry::ContestApproval(c) => {
-                self.contest_approvals
-                    .entry((c.contest.clone(), c.size))
-                    .or_insert(ContestApprovalRef {
-                        index,
-                        results_sha256: c.results_sha256,
-                    });
-            }
-            Entry::LotDraw(l) => {
-                self.lots
-                    .entry((l.contest.clone(), l.among.clone()))
-                    .or_insert(index);
-            }
-            _ => {}
-        }
-    }
-
-    /// The index of the annulment of a station's box for a contest.
-    pub fn annulled(&self, station: &str, contest: &str) -> Option<u64> {
-        self.annulled
-            .get(&(station.to_owned(), contest.to_owned()))
-            .copied()
-    }
-
-    /// The index of the approval of the tally at `tally_index`.
-    pub fn approval_of(&self, tally_index: u64) -> Option<u64> {
-        self.approved.get(&tally_index).copied()
-    }
-
-    /// The contest approval for `contest` at `size`.
-    pub fn contest_approval(&self, contest: &str, size: u64) -> Option<ContestApprovalRef> {
-        self.contest_approvals
-            .get(&(contest.to_owned(), size))
-            .copied()
-    }
-
-    /// The index of the lot drawn for `contest` between exactly `among` (ascending).
-    pub fn lot(&self, contest: &str, among: &[u32]) -> Option<u64> {
-        self.lots
-            .get(&(contest.to_owned(), among.to_vec()))
-            .copied()
-    }
-
-    /// Number of annulled boxes.
-    pub fn annulled_count(&self) -> usize {
-        self.annulled.len()
-    }
-}
-
-/// What validation needs to know about the log so far.
-pub trait LogView {
-    /// Whether the manifest commitment has been logged.
-    fn manifest_committed(&self) -> bool;
-    /// The station's most recently registered key, if any.
-    fn station_key(&self, station: &str) -> Option<KeyState>;
-    /// The station's latest tally for a contest.
-    fn latest_tally(&self, station: &str, contest: &str) -> Option<TallyRef>;
-    /// The station's tally for a contest at a given revision.
-    fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef>;
-    /// Number of entries logged so far (the index the next entry gets).
-    fn size(&self) -> u64;
-    /// The leaf hash of the entry at `index`, if `index < size()`.
-    fn leaf_at(&self, index: u64) -> Option<Hash>;
-    /// The supervision state (annulments, approvals, lots).
-    fn supervision(&self) -> &Supervision;
-    /// The statement the log's entries below `size` give for `contest`
-    /// (`spec/announcements.md` §4): what a contest approval's hash and an
-    /// announcement's figures are checked against. Called only for contest
-    /// approvals and announcements, with `1 <= size <= self.size()`.
-    /// A view keeps a [`crate::standing::StandingResults`] and falls back to
-    /// [`announcement::expected`] over its stored prefix
-    /// ([`crate::standing::statement`] does both).
-    ///
-    /// # Errors
-    /// The view could not read its entries (`board.storage`); the rules'
-    /// refusal.
-    fn statement(
-        &self,
-        manifest: &ValidatedManifest,
-        contest: &str,
-        size: u64,
-    ) -> Result<announcement::Statement, ValidationError>;
-}
 
 /// Why an entry was refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -231,9 +76,9 @@ impl From<crate::entry::EntryError> for ValidationError {
 /// a supervisor's signature line).
 pub fn required_signer(
     signed: &SignedEntry,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
+    state: &LogState,
 ) -> Result<VerifierKey, ValidationError> {
+    let manifest = state.manifest();
     let entry = &signed.entry;
     if entry.election() != manifest.election_id() {
         return Err(ValidationError::new(
@@ -250,23 +95,18 @@ pub fn required_signer(
             if manifest.station(&t.station).is_none() {
                 return Err(unknown_station(&t.station));
             }
-            let Some(state) = view.station_key(&t.station) else {
+            let Some(record) = state.station(&t.station).filter(|r| r.last_key().is_some()) else {
                 return Err(ValidationError::new(
                     ErrorCode::StationKeyNotRegistered,
                     format!("station {} has no registered key", t.station),
                 ));
             };
-            if state.revoked {
-                return Err(ValidationError::new(
+            match record.active_key() {
+                Some((_, key)) => Ok(key.clone()),
+                None => Err(ValidationError::new(
                     ErrorCode::StationKeyRevoked,
                     format!("station {}'s key has been revoked", t.station),
-                ));
-            }
-            match state.verifier {
-                Some(k) => Ok(k),
-                None => VerifierKey::parse(&state.key).map_err(|e| {
-                    ValidationError::new(ErrorCode::StoreInconsistent, format!("stored key: {e}"))
-                }),
+                )),
             }
         }
         _ => role_signer(signed, manifest)?.ok_or_else(|| {
@@ -359,11 +199,8 @@ fn unknown_station(s: &str) -> ValidationError {
 ///
 /// # Errors
 /// The first failed check, with its stable code.
-pub fn check_entry(
-    signed: &SignedEntry,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
-) -> Result<(), ValidationError> {
+pub fn check_entry(signed: &SignedEntry, state: &LogState) -> Result<(), ValidationError> {
+    let manifest = state.manifest();
     let entry = &signed.entry;
     if entry.election() != manifest.election_id() {
         return Err(ValidationError::new(
@@ -372,7 +209,7 @@ pub fn check_entry(
         ));
     }
     if let Entry::ManifestCommitment(c) = entry {
-        if view.manifest_committed() {
+        if state.manifest_committed() {
             return Err(ValidationError::new(
                 ErrorCode::ManifestAlreadyCommitted,
                 "the manifest commitment is already logged",
@@ -400,7 +237,7 @@ pub fn check_entry(
         }
         return Ok(());
     }
-    if !view.manifest_committed() {
+    if !state.manifest_committed() {
         return Err(ValidationError::new(
             ErrorCode::ManifestNotCommitted,
             "no manifest commitment has been logged yet",
@@ -412,25 +249,26 @@ pub fn check_entry(
             if manifest.station(&k.station).is_none() {
                 return Err(unknown_station(&k.station));
             }
-            if let Some(state) = view.station_key(&k.station) {
-                if !state.revoked {
-                    return Err(ValidationError::new(
-                        ErrorCode::StationKeyAlreadyRegistered,
-                        format!(
-                            "station {} already has an active key; revoke it first",
-                            k.station
-                        ),
-                    ));
-                }
-                if state.key == k.key {
-                    return Err(ValidationError::new(
-                        ErrorCode::StationKeyRevoked,
-                        format!(
-                            "station {}: this key was revoked and cannot be registered again",
-                            k.station
-                        ),
-                    ));
-                }
+            let record = state.station(&k.station);
+            if record.and_then(|r| r.active_key()).is_some() {
+                return Err(ValidationError::new(
+                    ErrorCode::StationKeyAlreadyRegistered,
+                    format!(
+                        "station {} already has an active key; revoke it first",
+                        k.station
+                    ),
+                ));
+            }
+            // A revoked key never returns (spec/validation.md §1.8): every
+            // key the station ever had was revoked before this point.
+            if record.is_some_and(|r| r.ever_had(&k.key)) {
+                return Err(ValidationError::new(
+                    ErrorCode::StationKeyRevoked,
+                    format!(
+                        "station {}: this key was revoked and cannot be registered again",
+                        k.station
+                    ),
+                ));
             }
             Ok(())
         }
@@ -438,8 +276,8 @@ pub fn check_entry(
             if manifest.station(&r.station).is_none() {
                 return Err(unknown_station(&r.station));
             }
-            match view.station_key(&r.station) {
-                Some(state) if !state.revoked && state.key == r.key => Ok(()),
+            match state.station(&r.station).and_then(|s| s.active_key()) {
+                Some((active, _)) if active.key == r.key => Ok(()),
                 _ => Err(ValidationError::new(
                     ErrorCode::StationKeyMismatch,
                     format!(
@@ -449,12 +287,12 @@ pub fn check_entry(
                 )),
             }
         }
-        Entry::Tally(t) => check_tally(t, signed.leaf_hash(), manifest, view),
-        Entry::Approval(a) => check_approval(a, manifest, view),
-        Entry::Annulment(a) => check_annulment(a, manifest, view),
-        Entry::ContestApproval(c) => check_contest_approval(c, manifest, view),
-        Entry::LotDraw(l) => check_lot(l, manifest, view),
-        Entry::Announcement(a) => check_announcement(a, manifest, view),
+        Entry::Tally(t) => check_tally(t, signed.leaf_hash(), state),
+        Entry::Approval(a) => check_approval(a, state),
+        Entry::Annulment(a) => check_annulment(a, state),
+        Entry::ContestApproval(c) => check_contest_approval(c, state),
+        Entry::LotDraw(l) => check_lot(l, state),
+        Entry::Announcement(a) => check_announcement(a, state),
     }
 }
 
@@ -486,13 +324,9 @@ fn unknown_contest(c: &str) -> ValidationError {
     )
 }
 
-fn check_approval(
-    a: &Approval,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
-) -> Result<(), ValidationError> {
-    check_box(&a.station, &a.contest, manifest)?;
-    let size = view.size();
+fn check_approval(a: &Approval, state: &LogState) -> Result<(), ValidationError> {
+    check_box(&a.station, &a.contest, state.manifest())?;
+    let size = state.size();
     if a.index >= size {
         return Err(ValidationError::new(
             ErrorCode::SupervisionIndexOutOfRange,
@@ -502,49 +336,40 @@ fn check_approval(
             ),
         ));
     }
-    match view.leaf_at(a.index) {
-        Some(leaf) if leaf == a.leaf_sha256 => {}
-        Some(leaf) => {
-            return Err(ValidationError::new(
-                ErrorCode::SupervisionLeafMismatch,
-                format!(
-                    "approval names leaf {} at index {}, but the entry there has leaf {leaf}",
-                    a.leaf_sha256, a.index
-                ),
-            ))
-        }
-        None => {
-            return Err(ValidationError::new(
-                ErrorCode::StoreInconsistent,
-                format!("no leaf hash for index {}", a.index),
-            ))
-        }
-    }
-    let latest = view.latest_tally(&a.station, &a.contest);
-    if latest.map(|l| l.index) != Some(a.index) {
-        let older = latest.and_then(|l| {
-            (1..l.revision)
-                .filter_map(|r| view.tally_at(&a.station, &a.contest, r))
-                .find(|t| t.index == a.index)
-        });
-        return Err(match (older, latest) {
-            (Some(t), Some(l)) => ValidationError::new(
-                ErrorCode::SupervisionNotLatest,
-                format!(
-                    "index {} is revision {} of station {} contest {}; revision {} (index {}) supersedes it",
-                    a.index, t.revision, a.station, a.contest, l.revision, l.index
-                ),
+    // The entry at `index` must be one of this box's tallies: the state
+    // keeps their leaf hashes (and no other entry's), which is all the
+    // check needs.
+    let revisions = state
+        .station(&a.station)
+        .map_or(&[][..], |r| r.revisions(&a.contest));
+    let Some(named) = revisions.iter().find(|t| t.index == a.index) else {
+        return Err(ValidationError::new(
+            ErrorCode::SupervisionNotATally,
+            format!(
+                "entry {} is not a tally of station {} for contest {}",
+                a.index, a.station, a.contest
             ),
-            _ => ValidationError::new(
-                ErrorCode::SupervisionNotATally,
-                format!(
-                    "entry {} is not a tally of station {} for contest {}",
-                    a.index, a.station, a.contest
-                ),
+        ));
+    };
+    if named.leaf != a.leaf_sha256 {
+        return Err(ValidationError::new(
+            ErrorCode::SupervisionLeafMismatch,
+            format!(
+                "approval names leaf {} at index {}, but the entry there has leaf {}",
+                a.leaf_sha256, a.index, named.leaf
             ),
-        });
+        ));
     }
-    if let Some(at) = view.supervision().annulled(&a.station, &a.contest) {
+    if let Some(latest) = revisions.last().filter(|l| l.index != a.index) {
+        return Err(ValidationError::new(
+            ErrorCode::SupervisionNotLatest,
+            format!(
+                "index {} is revision {} of station {} contest {}; revision {} (index {}) supersedes it",
+                a.index, named.revision, a.station, a.contest, latest.revision, latest.index
+            ),
+        ));
+    }
+    if let Some(at) = state.supervision().annulled(&a.station, &a.contest) {
         return Err(ValidationError::new(
             ErrorCode::SupervisionBoxAnnulled,
             format!(
@@ -553,7 +378,7 @@ fn check_approval(
             ),
         ));
     }
-    if let Some(at) = view.supervision().approval_of(a.index) {
+    if let Some(at) = state.supervision().approval_of(a.index) {
         let mut e = ValidationError::new(
             ErrorCode::SupervisionAlreadyApproved,
             format!("the tally at index {} was approved at index {at}", a.index),
@@ -564,13 +389,9 @@ fn check_approval(
     Ok(())
 }
 
-fn check_annulment(
-    a: &Annulment,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
-) -> Result<(), ValidationError> {
-    check_box(&a.station, &a.contest, manifest)?;
-    if let Some(at) = view.supervision().annulled(&a.station, &a.contest) {
+fn check_annulment(a: &Annulment, state: &LogState) -> Result<(), ValidationError> {
+    check_box(&a.station, &a.contest, state.manifest())?;
+    if let Some(at) = state.supervision().annulled(&a.station, &a.contest) {
         let mut e = ValidationError::new(
             ErrorCode::SupervisionAlreadyAnnulled,
             format!(
@@ -584,8 +405,8 @@ fn check_annulment(
     Ok(())
 }
 
-fn check_size(size: u64, view: &dyn LogView) -> Result<(), ValidationError> {
-    let n = view.size();
+fn check_size(size: u64, state: &LogState) -> Result<(), ValidationError> {
+    let n = state.size();
     if size == 0 || size > n {
         return Err(ValidationError::new(
             ErrorCode::ResultsSizeOutOfRange,
@@ -595,26 +416,12 @@ fn check_size(size: u64, view: &dyn LogView) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// The statement the log gives for `contest` at `size`.
-fn recompute(
-    contest: &str,
-    size: u64,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
-) -> Result<announcement::Statement, ValidationError> {
-    view.statement(manifest, contest, size)
-}
-
-fn check_contest_approval(
-    c: &ContestApproval,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
-) -> Result<(), ValidationError> {
-    if manifest.contest(&c.contest).is_none() {
+fn check_contest_approval(c: &ContestApproval, state: &LogState) -> Result<(), ValidationError> {
+    if state.manifest().contest(&c.contest).is_none() {
         return Err(unknown_contest(&c.contest));
     }
-    check_size(c.size, view)?;
-    if let Some(at) = view.supervision().contest_approval(&c.contest, c.size) {
+    check_size(c.size, state)?;
+    if let Some(at) = state.supervision().contest_approval(&c.contest, c.size) {
         let mut e = ValidationError::new(
             ErrorCode::SupervisionAlreadyApproved,
             format!(
@@ -625,7 +432,7 @@ fn check_contest_approval(
         e.conflicting_index = Some(at.index);
         return Err(e);
     }
-    let statement = recompute(&c.contest, c.size, manifest, view)?;
+    let statement = state.statement(&c.contest, c.size)?;
     let want = statement.sha256();
     if want != c.results_sha256 {
         return Err(ValidationError::new(
@@ -639,11 +446,8 @@ fn check_contest_approval(
     Ok(())
 }
 
-fn check_lot(
-    l: &Lot,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
-) -> Result<(), ValidationError> {
+fn check_lot(l: &Lot, state: &LogState) -> Result<(), ValidationError> {
+    let manifest = state.manifest();
     if manifest.contest(&l.contest).is_none() {
         return Err(unknown_contest(&l.contest));
     }
@@ -655,7 +459,7 @@ fn check_lot(
             ));
         }
     }
-    if let Some(at) = view.supervision().lot(&l.contest, &l.among) {
+    if let Some(at) = state.supervision().lot(&l.contest, &l.among) {
         let mut e = ValidationError::new(
             ErrorCode::LotAlreadyDrawn,
             format!(
@@ -669,17 +473,13 @@ fn check_lot(
     Ok(())
 }
 
-fn check_announcement(
-    a: &Announcement,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
-) -> Result<(), ValidationError> {
+fn check_announcement(a: &Announcement, state: &LogState) -> Result<(), ValidationError> {
     let s = &a.statement;
-    if manifest.contest(&s.contest).is_none() {
+    if state.manifest().contest(&s.contest).is_none() {
         return Err(unknown_contest(&s.contest));
     }
-    check_size(s.size, view)?;
-    let approval = view.supervision().contest_approval(&s.contest, s.size);
+    check_size(s.size, state)?;
+    let approval = state.supervision().contest_approval(&s.contest, s.size);
     if a.status == AnnouncementStatus::Final && approval.is_none() {
         return Err(ValidationError::new(
             ErrorCode::AnnouncementNotApproved,
@@ -689,7 +489,7 @@ fn check_announcement(
             ),
         ));
     }
-    let expected = recompute(&s.contest, s.size, manifest, view)?;
+    let expected = state.statement(&s.contest, s.size)?;
     let diffs = s.differences(&expected);
     if let Some(first) = diffs.first() {
         return Err(ValidationError::new(
@@ -716,12 +516,8 @@ fn check_announcement(
     Ok(())
 }
 
-fn check_tally(
-    t: &Tally,
-    leaf: Hash,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
-) -> Result<(), ValidationError> {
+fn check_tally(t: &Tally, leaf: Hash, state: &LogState) -> Result<(), ValidationError> {
+    let manifest = state.manifest();
     let Some(station) = manifest.station(&t.station) else {
         return Err(unknown_station(&t.station));
     };
@@ -746,7 +542,7 @@ fn check_tally(
         }
     }
     t.check_arithmetic(contest.seats)?;
-    if let Some(existing) = view.tally_at(&t.station, &t.contest, t.revision) {
+    if let Some(existing) = state.tally_at(&t.station, &t.contest, t.revision) {
         if existing.leaf != leaf {
             let mut e = ValidationError::new(
                 ErrorCode::Equivocation,
@@ -759,7 +555,7 @@ fn check_tally(
             return Err(e);
         }
     }
-    let latest = view.latest_tally(&t.station, &t.contest);
+    let latest = state.latest_tally(&t.station, &t.contest);
     let expected = latest.map_or(1, |l| l.revision.saturating_add(1));
     if t.revision != expected {
         return Err(ValidationError::new(
@@ -788,14 +584,10 @@ fn check_tally(
 ///
 /// # Errors
 /// The first failed check.
-pub fn validate(
-    signed: &SignedEntry,
-    manifest: &ValidatedManifest,
-    view: &dyn LogView,
-) -> Result<(), ValidationError> {
-    let key = required_signer(signed, manifest, view)?;
+pub fn validate(signed: &SignedEntry, state: &LogState) -> Result<(), ValidationError> {
+    let key = required_signer(signed, state)?;
     verify_signature(signed, &key)?;
-    check_entry(signed, manifest, view)
+    check_entry(signed, state)
 }
 
 #[cfg(test)]

@@ -3,15 +3,14 @@
 
 use serde_json::Value;
 use std::collections::HashMap;
-use tallyboard_core::entry::{announcement, Entry, SignedEntry, Statement};
+use std::sync::Arc;
+use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{verify_consistency, verify_inclusion, MemoryLog};
 use tallyboard_core::note::{self, VerifierKey, Verifiers};
-use tallyboard_core::validate::{
-    validate, KeyState, LogView, Supervision, TallyRef, ValidationError,
-};
+use tallyboard_core::state::LogState;
 use tallyboard_core::Hash;
 
 fn read(name: &str) -> Value {
@@ -66,61 +65,6 @@ fn entry_vectors_parse_verify_and_fail_as_stated() {
     }
 }
 
-#[derive(Default)]
-struct View {
-    committed: bool,
-    keys: HashMap<String, KeyState>,
-    tallies: HashMap<(String, String), Vec<TallyRef>>,
-    leaves: Vec<Hash>,
-    supervision: Supervision,
-    entries: Vec<(u64, Entry)>,
-}
-
-impl LogView for View {
-    fn size(&self) -> u64 {
-        self.leaves.len() as u64
-    }
-    fn leaf_at(&self, index: u64) -> Option<Hash> {
-        self.leaves.get(usize::try_from(index).ok()?).copied()
-    }
-    fn supervision(&self) -> &Supervision {
-        &self.supervision
-    }
-    fn statement(
-        &self,
-        manifest: &ValidatedManifest,
-        contest: &str,
-        size: u64,
-    ) -> Result<Statement, ValidationError> {
-        announcement::expected(
-            manifest,
-            self.entries
-                .iter()
-                .filter(|(i, _)| *i < size)
-                .map(|(i, e)| (*i, e)),
-            contest,
-            size,
-        )
-        .map_err(ValidationError::from)
-    }
-    fn manifest_committed(&self) -> bool {
-        self.committed
-    }
-    fn station_key(&self, s: &str) -> Option<KeyState> {
-        self.keys.get(s).cloned()
-    }
-    fn latest_tally(&self, s: &str, c: &str) -> Option<TallyRef> {
-        self.tallies.get(&(s.into(), c.into()))?.last().copied()
-    }
-    fn tally_at(&self, s: &str, c: &str, r: u32) -> Option<TallyRef> {
-        self.tallies
-            .get(&(s.into(), c.into()))?
-            .iter()
-            .find(|t| t.revision == r)
-            .copied()
-    }
-}
-
 #[test]
 #[allow(clippy::map_entry)] // the insert happens only on acceptance, deep in the match
 fn log_vectors_replay_to_the_stated_verdicts_and_root() {
@@ -132,7 +76,7 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
         manifest.digest().to_hex(),
         v["manifest_sha256"].as_str().expect("digest")
     );
-    let mut view = View::default();
+    let mut state = LogState::new(Arc::new(manifest));
     let mut log = MemoryLog::new();
     let mut leaves: HashMap<Hash, u64> = HashMap::new();
     for case in v["entries"].as_array().expect("entries") {
@@ -143,36 +87,14 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
             "duplicate".to_owned()
         } else {
             let signed = SignedEntry::parse(&bytes).expect("log vectors are well-formed");
-            match validate(&signed, &manifest, &view) {
+            match state.validate(&signed) {
                 Err(e) => e.code().as_str().to_owned(),
                 Ok(()) => {
                     let index = log.append_entry(&bytes).expect("append");
                     leaves.insert(leaf, index);
-                    view.leaves.push(leaf);
-                    view.supervision.apply(index, &signed.entry);
-                    view.entries.push((index, signed.entry.clone()));
-                    match &signed.entry {
-                        Entry::ManifestCommitment(_) => view.committed = true,
-                        Entry::StationKey(k) => {
-                            view.keys
-                                .insert(k.station.clone(), KeyState::registered(&k.key));
-                        }
-                        Entry::StationKeyRevocation(r) => {
-                            if let Some(k) = view.keys.get_mut(&r.station) {
-                                k.revoked = true;
-                            }
-                        }
-                        Entry::Tally(t) => view
-                            .tallies
-                            .entry((t.station.clone(), t.contest.clone()))
-                            .or_default()
-                            .push(TallyRef {
-                                index,
-                                leaf,
-                                revision: t.revision,
-                            }),
-                        _ => {}
-                    }
+                    state
+                        .apply(index, leaf, &signed.entry)
+                        .expect("an accepted entry applies");
                     "accepted".to_owned()
                 }
             }

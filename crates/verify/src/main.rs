@@ -88,6 +88,11 @@ enum Command {
         src: SourceArgs,
         #[command(flatten)]
         log: LogArgs,
+        /// The election's witness policy (C2SP tlog-policy, e.g.
+        /// keys/policy.txt): the audited checkpoint and the checkpoint of
+        /// every announcement's size must meet its quorum.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
         /// Also time raw verify_strict of the same signatures (benchmark).
         #[arg(long)]
         baseline: bool,
@@ -128,6 +133,16 @@ fn emit<R: Report>(report: &R, json: bool) -> i32 {
     }
 }
 
+/// Reads and parses a witness policy file (C2SP tlog-policy).
+fn load_policy(path: Option<&PathBuf>) -> Result<Option<tallyboard_core::policy::Policy>, Error> {
+    let Some(p) = path else { return Ok(None) };
+    let bytes = std::fs::read(p)
+        .map_err(|e| Error::CouldNotRun(format!("reading {}: {e}", p.display())))?;
+    tallyboard_core::policy::Policy::parse(&bytes)
+        .map(Some)
+        .map_err(|e| Error::CouldNotRun(format!("{}: {e}", p.display())))
+}
+
 fn run(cli: Cli) -> Result<i32, Error> {
     let json = cli.json;
     let key = |l: &LogArgs| LogKey::load(&l.log_vkey, l.origin.as_deref());
@@ -137,13 +152,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
     Ok(match cli.command {
         Command::Checkpoint { src, log, policy } => {
             let s = open_source(&src.source)?;
-            let policy = match policy {
-                Some(p) => Some(
-                    tallyboard_core::policy::Policy::parse(&read(&p)?)
-                        .map_err(|e| Error::CouldNotRun(format!("{}: {e}", p.display())))?,
-                ),
-                None => None,
-            };
+            let policy = load_policy(policy.as_ref())?;
             emit(
                 &checkpoint::run_with_policy(s.as_ref(), &key(&log)?, policy.as_ref())?,
                 json,
@@ -165,9 +174,18 @@ fn run(cli: Cli) -> Result<i32, Error> {
             let s = open_source(&src.source)?;
             emit(&consistency::run(s.as_ref(), &key(&log)?, &state)?, json)
         }
-        Command::Audit { src, log, baseline } => {
+        Command::Audit {
+            src,
+            log,
+            policy,
+            baseline,
+        } => {
             let s = open_source(&src.source)?;
-            emit(&audit::run_with(s.as_ref(), &key(&log)?, baseline)?, json)
+            let opts = audit::AuditOptions {
+                policy: load_policy(policy.as_ref())?,
+                measure_baseline: baseline,
+            };
+            emit(&audit::run_with(s.as_ref(), &key(&log)?, &opts)?, json)
         }
         Command::Prove {
             index,

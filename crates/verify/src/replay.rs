@@ -1,196 +1,70 @@
-//! Replaying the log: every entry re-validated with
-//! `tallyboard_core::validate` against the verifier's own [`LogView`]
-//! (built from the entries it has replayed, independently of the board),
-//! then the per-contest totals.
+//! Replaying the log: every entry re-validated against the verifier's own
+//! [`LogState`] (the core's one implementation of the log's meaning, built
+//! here from the entries the verifier fetched, independently of the
+//! board), which then holds the totals, the supervision and the
+//! announcements the report shows.
 //!
 //! Signatures dominate the cost, so the replay runs in two passes per chunk
 //! of entries, the split `tallyboard_core::validate` is designed for: a
 //! sequential pass decides each entry's required signer and checks the
-//! state rules ([`validate::required_signer`], [`validate::check_entry`]),
-//! then the signatures are checked on all cores
-//! ([`validate::verify_signature`]). That is exactly [`validate::validate`]
-//! as long as every signature verifies; if one does not, the whole replay is
-//! redone sequentially with [`validate::validate`] so that the state (and so
-//! every later verdict) is the one the rules define.
+//! state rules ([`LogState::required_signer`], [`LogState::check`]), then
+//! the signatures are checked on all cores ([`validate::verify_signature`]).
+//! That is exactly [`LogState::validate`] as long as every signature
+//! verifies; if one does not, the whole replay is redone sequentially with
+//! [`LogState::validate`] so that the state (and so every later verdict) is
+//! the one the rules define.
+//!
+//! Each announcement is also compared, figure by figure, with the statement
+//! the state gives at its size just before it (`spec/verification.md` §6),
+//! so a refused announcement says which figures differ.
 
 use crate::Finding;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
-use tallyboard_core::entry::{announcement, Entry, EntryError, SignedEntry, Statement, Tally};
+use std::sync::Arc;
+use tallyboard_core::entry::{Entry, EntryError, SignedEntry};
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::note::VerifierKey;
-use tallyboard_core::standing::{self, Rebuilt, StandingResults};
-use tallyboard_core::validate::{self, KeyState, LogView, Supervision, TallyRef, ValidationError};
+use tallyboard_core::state::LogState;
+use tallyboard_core::validate;
 use tallyboard_core::Hash;
 
 /// How many entries are parsed and signature-checked together.
 const CHUNK: usize = 8192;
 
-/// One logged tally and where it sits.
-#[derive(Clone, Debug)]
-pub struct LoggedTally {
-    /// Index and leaf hash.
-    pub at: TallyRef,
-    /// The figures.
-    pub tally: Tally,
+/// One figure an announcement states differently from the recomputation.
+#[derive(Clone, Debug, Serialize)]
+pub struct FigureDifference {
+    /// The figure (`valid`, `vote 11`, `elected`, ...).
+    pub figure: String,
+    /// As announced in the entry.
+    pub announced: String,
+    /// As recomputed from the log's entries below the announcement's size.
+    pub expected: String,
 }
 
-/// What the log says about one station.
-#[derive(Clone, Debug, Default)]
-pub struct StationState {
-    /// Its active (or last revoked) key.
-    pub key: Option<KeyState>,
-    /// Its tallies per contest, in revision order.
-    pub tallies: BTreeMap<String, Vec<LoggedTally>>,
-}
-
-/// The verifier's own view of the log, rebuilt from accepted entries.
-#[derive(Clone, Debug, Default)]
-pub struct Replay {
-    /// Whether the manifest commitment was logged.
-    pub committed: bool,
-    /// Per station.
-    pub stations: HashMap<String, StationState>,
-    /// The leaf hash of every entry of the log (accepted or not).
-    pub leaves: Vec<Hash>,
-    /// The index of the entry being validated: the log's size before it.
-    pub position: u64,
-    /// Annulments, approvals, contest approvals and lots accepted so far.
-    pub supervision: Supervision,
-    /// Accepted tallies, annulments and lot draws, in log order: what
-    /// results are recomputed from.
-    pub results_log: Vec<(u64, Entry)>,
-    /// The standing results after the accepted entries, kept current so that
-    /// an announcement is checked without re-aggregating the whole prefix
-    /// (`tallyboard_core::standing`); `None` until a replay starts, or if
-    /// the aggregator ever refused an accepted entry, and then every
-    /// statement is recomputed from `results_log`.
-    pub standing: Option<StandingResults>,
-    /// The standing results last rebuilt for an earlier size.
-    pub rebuilt: Rebuilt,
-    /// Accepted supervisor and authority decisions, in log order
-    /// (approvals, annulments, contest approvals, lots, announcements).
-    pub decisions: Vec<(u64, Entry)>,
-}
-
-impl Replay {
-    /// Applies an entry that validated at `index`.
-    pub fn apply(&mut self, index: u64, signed: &SignedEntry) {
-        self.supervision.apply(index, &signed.entry);
-        if let Some(standing) = &mut self.standing {
-            if standing.apply(index, &signed.entry).is_err() {
-                self.standing = None;
-            }
-        }
-        match &signed.entry {
-            Entry::Tally(_) | Entry::Annulment(_) | Entry::LotDraw(_) => {
-                self.results_log.push((index, signed.entry.clone()));
-            }
-            _ => {}
-        }
-        match &signed.entry {
-            Entry::Approval(_)
-            | Entry::Annulment(_)
-            | Entry::ContestApproval(_)
-            | Entry::LotDraw(_)
-            | Entry::Announcement(_) => self.decisions.push((index, signed.entry.clone())),
-            _ => {}
-        }
-        match &signed.entry {
-            Entry::ManifestCommitment(_) => self.committed = true,
-            Entry::StationKey(k) => {
-                self.stations.entry(k.station.clone()).or_default().key =
-                    Some(KeyState::registered(&k.key));
-            }
-            Entry::StationKeyRevocation(r) => {
-                if let Some(k) = &mut self.stations.entry(r.station.clone()).or_default().key {
-                    k.revoked = true;
-                }
-            }
-            Entry::Tally(t) => {
-                self.stations
-                    .entry(t.station.clone())
-                    .or_default()
-                    .tallies
-                    .entry(t.contest.clone())
-                    .or_default()
-                    .push(LoggedTally {
-                        at: TallyRef {
-                            index,
-                            leaf: signed.leaf_hash(),
-                            revision: t.revision,
-                        },
-                        tally: t.clone(),
-                    });
-            }
-            _ => {}
-        }
-    }
-}
-
-impl LogView for Replay {
-    fn manifest_committed(&self) -> bool {
-        self.committed
-    }
-    fn station_key(&self, station: &str) -> Option<KeyState> {
-        self.stations.get(station)?.key.clone()
-    }
-    fn latest_tally(&self, station: &str, contest: &str) -> Option<TallyRef> {
-        Some(self.stations.get(station)?.tallies.get(contest)?.last()?.at)
-    }
-    fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef> {
-        self.stations
-            .get(station)?
-            .tallies
-            .get(contest)?
-            .iter()
-            .find(|t| t.at.revision == revision)
-            .map(|t| t.at)
-    }
-    fn size(&self) -> u64 {
-        self.position
-    }
-    fn leaf_at(&self, index: u64) -> Option<Hash> {
-        if index >= self.position {
-            return None;
-        }
-        self.leaves.get(usize::try_from(index).ok()?).copied()
-    }
-    fn supervision(&self) -> &Supervision {
-        &self.supervision
-    }
-    fn statement(
-        &self,
-        manifest: &ValidatedManifest,
-        contest: &str,
-        size: u64,
-    ) -> Result<Statement, ValidationError> {
-        let prefix = || -> Result<Vec<(u64, Entry)>, ValidationError> {
-            Ok(self
-                .results_log
-                .iter()
-                .take_while(|(i, _)| *i < size)
-                .cloned()
-                .collect())
-        };
-        match &self.standing {
-            Some(st) => standing::statement(manifest, st, &self.rebuilt, contest, size, prefix),
-            None => announcement::expected(
-                manifest,
-                prefix()?.iter().map(|(i, e)| (*i, e)),
-                contest,
-                size,
-            )
-            .map_err(ValidationError::from),
-        }
-    }
+/// The re-check of one announcement entry.
+#[derive(Clone, Debug, Serialize)]
+pub struct AnnouncementCheck {
+    /// The entry's index.
+    pub index: u64,
+    /// Contest id.
+    pub contest: String,
+    /// The log size it binds the results to.
+    pub size: u64,
+    /// `partial` or `final`.
+    pub status: String,
+    /// Whether it validated (figures equal the recomputation; for final, a
+    /// matching contest approval logged before it).
+    pub valid: bool,
+    /// Every figure that differs from the recomputation (empty if none).
+    pub differences: Vec<FigureDifference>,
 }
 
 /// The result of a replay.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ReplayOutcome {
     /// Entries that validated.
     pub accepted: u64,
@@ -198,20 +72,102 @@ pub struct ReplayOutcome {
     pub signatures: u64,
     /// One finding per entry that did not validate.
     pub findings: Vec<Finding>,
+    /// Every announcement entry, re-checked.
+    pub announcements: Vec<AnnouncementCheck>,
     /// The state after the accepted entries.
-    pub state: Replay,
+    pub state: LogState,
+}
+
+impl ReplayOutcome {
+    fn new(manifest: &Arc<ValidatedManifest>) -> ReplayOutcome {
+        ReplayOutcome {
+            accepted: 0,
+            signatures: 0,
+            findings: Vec::new(),
+            announcements: Vec::new(),
+            state: LogState::new(manifest.clone()),
+        }
+    }
+
+    /// Records the verdict on the entry at the state's size and moves the
+    /// state on: applied if accepted, passed over if refused.
+    fn settle(&mut self, signed: Option<&SignedEntry>, verdict: Result<(), (String, String)>) {
+        let index = self.state.size();
+        if let Some(Entry::Announcement(a)) = signed.map(|s| &s.entry) {
+            self.announcements
+                .push(check_announcement(&self.state, index, a, verdict.is_ok()));
+        }
+        match (signed, verdict) {
+            (Some(s), Ok(())) => match self.state.apply(index, s.leaf_hash(), &s.entry) {
+                Ok(()) => self.accepted += 1,
+                Err(e) => {
+                    self.findings
+                        .push(finding(index, e.code().as_str(), e.message().to_owned()));
+                    self.state.skip();
+                }
+            },
+            (_, Err((code, message))) => {
+                self.findings.push(finding(index, &code, message));
+                self.state.skip();
+            }
+            (None, Ok(())) => self.state.skip(),
+        }
+    }
 }
 
 fn finding(index: u64, code: &str, message: String) -> Finding {
     Finding::new(code, format!("entry {index}: {message}")).at_entry(index)
 }
 
+fn parse_refusal(e: &EntryError) -> (String, String) {
+    (e.code().as_str().to_owned(), e.to_string())
+}
+
+fn refusal(e: &validate::ValidationError) -> (String, String) {
+    (e.code().as_str().to_owned(), e.message().to_owned())
+}
+
+/// Compares an announcement at `index` with the statement the state (the
+/// entries before it) gives at its size.
+fn check_announcement(
+    state: &LogState,
+    index: u64,
+    a: &tallyboard_core::entry::Announcement,
+    valid: bool,
+) -> AnnouncementCheck {
+    let s = &a.statement;
+    let differences = if (1..=index).contains(&s.size) {
+        state
+            .statement(&s.contest, s.size)
+            .map(|want| {
+                s.differences(&want)
+                    .into_iter()
+                    .map(|d| FigureDifference {
+                        figure: d.figure,
+                        announced: d.announced,
+                        expected: d.expected,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    AnnouncementCheck {
+        index,
+        contest: s.contest.clone(),
+        size: s.size,
+        status: a.status.as_str().to_owned(),
+        valid,
+        differences,
+    }
+}
+
 /// Replays `entries` (the whole log, in order) against `manifest`.
-pub fn replay(entries: &[Vec<u8>], manifest: &ValidatedManifest) -> ReplayOutcome {
-    let leaves = leaf_hashes(entries);
-    match replay_fast(entries, manifest, &leaves) {
+pub fn replay(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> ReplayOutcome {
+    match replay_fast(entries, manifest) {
         Some(out) => out,
-        None => replay_exact(entries, manifest, leaves),
+        None => replay_exact(entries, manifest),
     }
 }
 
@@ -226,20 +182,13 @@ type Batch = (
 /// Pipelined: while the sequential state pass runs over chunk `k + 1` on
 /// one thread, chunk `k`'s signatures are checked on the others, so no core
 /// idles during the sequential pass.
-fn replay_fast(
-    entries: &[Vec<u8>],
-    manifest: &ValidatedManifest,
-    leaves: &[Hash],
-) -> Option<ReplayOutcome> {
-    let mut out = ReplayOutcome::default();
-    out.state.leaves = leaves.to_vec();
-    out.state.standing = Some(StandingResults::new(manifest));
+fn replay_fast(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> Option<ReplayOutcome> {
+    let mut out = ReplayOutcome::new(manifest);
     let mut pending: Option<Batch> = None;
-    for (c, chunk) in entries.chunks(CHUNK).enumerate() {
-        let base = (c * CHUNK) as u64;
+    for chunk in entries.chunks(CHUNK) {
         let parsed: Vec<_> = chunk.par_iter().map(|b| SignedEntry::parse(b)).collect();
         let (jobs, good) = rayon::join(
-            || state_pass(&parsed, base, manifest, &mut out),
+            || state_pass(&parsed, &mut out),
             || pending.as_ref().is_none_or(signatures_ok),
         );
         if !good {
@@ -265,205 +214,55 @@ fn signatures_ok((parsed, jobs): &Batch) -> bool {
 /// returns the signatures to check.
 fn state_pass(
     parsed: &[Result<SignedEntry, EntryError>],
-    base: u64,
-    manifest: &ValidatedManifest,
     out: &mut ReplayOutcome,
 ) -> Vec<(usize, VerifierKey)> {
     let mut jobs = Vec::with_capacity(parsed.len());
     for (i, p) in parsed.iter().enumerate() {
-        let index = base + i as u64;
-        out.state.position = index;
-        if let Some(st) = &mut out.state.standing {
-            st.advance(index);
-        }
         let signed = match p {
             Ok(s) => s,
             Err(e) => {
-                out.findings
-                    .push(finding(index, e.code().as_str(), e.to_string()));
+                out.settle(None, Err(parse_refusal(e)));
                 continue;
             }
         };
-        let checked = validate::required_signer(signed, manifest, &out.state).and_then(|key| {
-            validate::check_entry(signed, manifest, &out.state)?;
+        let checked = out.state.required_signer(signed).and_then(|key| {
+            out.state.check(signed)?;
             Ok(key)
         });
         match checked {
             Ok(key) => {
-                out.state.apply(index, signed);
-                out.accepted += 1;
+                out.settle(Some(signed), Ok(()));
                 jobs.push((i, key));
             }
-            Err(e) => out
-                .findings
-                .push(finding(index, e.code().as_str(), e.message().to_string())),
+            Err(e) => out.settle(Some(signed), Err(refusal(&e))),
         }
     }
     out.signatures += jobs.len() as u64;
     jobs
 }
 
-/// The sequential replay with [`validate::validate`] for every entry.
-fn replay_exact(
-    entries: &[Vec<u8>],
-    manifest: &ValidatedManifest,
-    leaves: Vec<Hash>,
-) -> ReplayOutcome {
-    let mut out = ReplayOutcome::default();
-    out.state.leaves = leaves;
-    out.state.standing = Some(StandingResults::new(manifest));
-    for (i, bytes) in entries.iter().enumerate() {
-        let index = i as u64;
-        out.state.position = index;
-        if let Some(st) = &mut out.state.standing {
-            st.advance(index);
-        }
+/// The sequential replay with [`LogState::validate`] for every entry.
+fn replay_exact(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> ReplayOutcome {
+    let mut out = ReplayOutcome::new(manifest);
+    for bytes in entries {
         let signed = match SignedEntry::parse(bytes) {
             Ok(s) => s,
             Err(e) => {
-                out.findings
-                    .push(finding(index, e.code().as_str(), e.to_string()));
+                out.settle(None, Err(parse_refusal(&e)));
                 continue;
             }
         };
-        if validate::required_signer(&signed, manifest, &out.state).is_ok() {
+        if out.state.required_signer(&signed).is_ok() {
             out.signatures += 1;
         }
-        match validate::validate(&signed, manifest, &out.state) {
-            Ok(()) => {
-                out.state.apply(index, &signed);
-                out.accepted += 1;
-            }
-            Err(e) => out
-                .findings
-                .push(finding(index, e.code().as_str(), e.message().to_string())),
-        }
+        let verdict = out.state.validate(&signed).map_err(|e| refusal(&e));
+        out.settle(Some(&signed), verdict);
     }
     out
 }
 
-/// Summed tally figures over a set of stations.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Figures {
-    /// Stations summed.
-    pub stations: u64,
-    /// Ballots issued (counterfoils).
-    pub counterfoils: u64,
-    /// Ballots in the box.
-    pub ballots_in_box: u64,
-    /// Votes taken.
-    pub votes_taken: u64,
-    /// Void ballots taken into the count.
-    pub void_taken: u64,
-    /// Void ballots not taken.
-    pub void_not_taken: u64,
-    /// Valid ballots.
-    pub valid: u64,
-    /// Votes per candidate code.
-    pub votes: BTreeMap<u32, u64>,
-}
-
-impl Figures {
-    fn add(&mut self, t: &Tally) {
-        self.stations += 1;
-        self.counterfoils = self.counterfoils.saturating_add(t.counterfoils);
-        self.ballots_in_box = self.ballots_in_box.saturating_add(t.ballots_in_box);
-        self.votes_taken = self.votes_taken.saturating_add(t.votes_taken);
-        self.void_taken = self.void_taken.saturating_add(t.void_taken);
-        self.void_not_taken = self.void_not_taken.saturating_add(t.void_not_taken);
-        self.valid = self.valid.saturating_add(t.valid);
-        for &(code, n) in &t.votes {
-            let v = self.votes.entry(code).or_default();
-            *v = v.saturating_add(n);
-        }
-    }
-}
-
-/// One contest's totals.
-#[derive(Clone, Debug, Serialize)]
-pub struct ContestTotals {
-    /// Contest id.
-    pub contest: String,
-    /// Contest name (Latin script).
-    pub name_en: String,
-    /// Seats.
-    pub seats: u32,
-    /// Stations that report this contest, per the manifest.
-    pub stations_expected: u64,
-    /// Stations whose tally was revised at least once.
-    pub stations_revised: u64,
-    /// Stations whose box a supervisor annulled (they count zero in `standing`).
-    pub stations_annulled: u64,
-    /// Each reporting station's first tally (revision 1).
-    pub counted: Figures,
-    /// Each reporting station's latest revision, annulled boxes excluded.
-    pub standing: Figures,
-    /// Candidates: (code, Latin name, Persian name).
-    pub candidates: Vec<(u32, String, String)>,
-}
-
-/// Recomputes every contest's totals from the replayed state.
-pub fn totals(state: &Replay, manifest: &ValidatedManifest) -> Vec<ContestTotals> {
-    let m = manifest.manifest();
-    let mut out: BTreeMap<String, ContestTotals> = m
-        .contests
-        .iter()
-        .map(|c| {
-            (
-                c.id.clone(),
-                ContestTotals {
-                    contest: c.id.clone(),
-                    name_en: c.name_en.clone(),
-                    seats: c.seats,
-                    stations_expected: 0,
-                    stations_revised: 0,
-                    stations_annulled: 0,
-                    counted: Figures::default(),
-                    standing: Figures::default(),
-                    candidates: c
-                        .candidates
-                        .iter()
-                        .map(|k| (k.code, k.name_en.clone(), k.name_fa.clone()))
-                        .collect(),
-                },
-            )
-        })
-        .collect();
-    for s in &m.stations {
-        for c in &s.contests {
-            if let Some(t) = out.get_mut(c) {
-                t.stations_expected += 1;
-            }
-        }
-    }
-    for s in &m.stations {
-        for c in &s.contests {
-            if let (Some(t), Some(_)) = (out.get_mut(c), state.supervision.annulled(&s.id, c)) {
-                t.stations_annulled += 1;
-            }
-        }
-    }
-    for (station, st) in &state.stations {
-        for (contest, list) in &st.tallies {
-            let (Some(first), Some(last), Some(t)) =
-                (list.first(), list.last(), out.get_mut(contest))
-            else {
-                continue;
-            };
-            t.counted.add(&first.tally);
-            if state.supervision.annulled(station, contest).is_none() {
-                t.standing.add(&last.tally);
-            }
-            if list.len() > 1 {
-                t.stations_revised += 1;
-            }
-        }
-    }
-    out.into_values().collect()
-}
-
 /// The RFC 6962 leaf hashes of `entries`, computed on all cores.
-pub fn leaf_hashes(entries: &[Vec<u8>]) -> Vec<tallyboard_core::Hash> {
+pub fn leaf_hashes(entries: &[Vec<u8>]) -> Vec<Hash> {
     entries.par_iter().map(|e| leaf_hash(e)).collect()
 }
 
@@ -486,16 +285,33 @@ mod tests {
         (e, v)
     }
 
+    fn manifest(e: &SyntheticElection) -> Arc<ValidatedManifest> {
+        Arc::new(e.manifest().clone())
+    }
+
+    fn president(out: &ReplayOutcome) -> tallyboard_core::aggregate::RegionTotals {
+        let agg = out.state.aggregator();
+        let id = agg.contest_ids().next().expect("a contest").to_owned();
+        agg.contest_totals(&id).expect("totals").clone()
+    }
+
     #[test]
     fn replay_accepts_a_valid_log_and_totals_follow_revisions() {
         let (e, v) = election();
-        let out = replay(&v, e.manifest());
+        let out = replay(&v, &manifest(&e));
         assert!(out.findings.is_empty(), "{:?}", out.findings);
         assert_eq!((out.accepted, out.signatures), (42, 42));
-        let t = &totals(&out.state, e.manifest())[0];
-        assert_eq!((t.stations_expected, t.standing.stations), (20, 20));
+        let t = president(&out);
+        assert_eq!((t.stations_expected, t.stations_reported), (20, 20));
         assert_eq!(t.stations_revised, 1);
-        assert_eq!(t.standing.votes[&11], t.counted.votes[&11] + 2);
+        let codes = out
+            .state
+            .aggregator()
+            .candidates(&e.manifest().manifest().contests[0].id)
+            .expect("codes")
+            .to_vec();
+        let at = codes.iter().position(|&c| c == 11).expect("candidate 11");
+        assert_eq!(t.standing.votes[at], t.counted.votes[at] + 2);
     }
 
     #[test]
@@ -508,13 +324,18 @@ mod tests {
         let mut b = text.into_bytes();
         b[at] = if b[at] == b'A' { b'B' } else { b'A' };
         v[30] = b;
-        let out = replay(&v, e.manifest());
+        let out = replay(&v, &manifest(&e));
         assert_eq!(out.findings.len(), 1, "{:?}", out.findings);
         assert_eq!(out.findings[0].entry, Some(30));
         assert_eq!(out.findings[0].code, "note.bad-signature");
         assert_eq!(out.accepted, 41);
         // The exact replay did not apply the bad entry.
-        let t = &totals(&out.state, e.manifest())[0];
-        assert_eq!(t.standing.stations, 19);
+        assert_eq!(president(&out).stations_reported, 19);
+        // Later entries keep their indexes: station 4's revision is entry 41.
+        let t = out
+            .state
+            .latest_tally(e.station_id(4), &e.manifest().manifest().contests[0].id)
+            .expect("revision");
+        assert_eq!((t.index, t.revision), (41, 2));
     }
 }

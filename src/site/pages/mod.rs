@@ -331,7 +331,7 @@ pub fn outcome(
     live: Option<&str>,
 ) -> Markup {
     let partial = t.stations_reported < t.stations_expected;
-    let d = snap.tallies.decide(&c.id, &[]);
+    let d = snap.decide(&c.id);
     html! {
         section class="outcome" data-live-outcome=[live] {
             h3 { (lang.t(L::Outcome)) }

@@ -18,7 +18,7 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
         Some(k) => (Level::Constituency, k.as_str()),
         None => (Level::Nation, NATION_ID),
     };
-    let Some(t) = snap.tallies.region(&c.id, level, rid) else {
+    let Some(t) = snap.tallies().region(&c.id, level, rid) else {
         return html! {};
     };
     // Nation-wide contests list provinces; a constituency's contest lists
@@ -28,7 +28,7 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
             .provinces
             .iter()
             .filter_map(|p| {
-                let r = snap.tallies.region(&c.id, Level::Province, &p.id)?;
+                let r = snap.tallies().region(&c.id, Level::Province, &p.id)?;
                 Some((
                     lang.pick(&p.name_fa, &p.name_en).to_owned(),
                     format!("/province/{}", p.id),
@@ -48,7 +48,7 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
                 .iter()
                 .filter_map(|cid| {
                     let county = &m.counties[*ctx.site.geo.county_idx.get(cid)?];
-                    let r = snap.tallies.region(&c.id, Level::County, cid)?;
+                    let r = snap.tallies().region(&c.id, Level::County, cid)?;
                     Some((
                         lang.pick(&county.name_fa, &county.name_en).to_owned(),
                         format!("/county/{cid}"),
@@ -58,7 +58,7 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
                 .collect()
         }
     };
-    let decided = snap.tallies.decide(&c.id, &[]).ok();
+    let decided = snap.decide(&c.id).ok();
     let (caption, head) = match &c.constituency {
         None => (L::ByProvince, L::Province),
         Some(_) => (L::ByCounty, L::County),
@@ -132,7 +132,7 @@ pub async fn home(ctx: Ctx) -> Response {
                 h2 { (lang.t(if national.is_empty() { L::Contests } else { L::OtherContests })) }
                 ul class="links" {
                     @for c in &others {
-                        @let t = snap.tallies.region(&c.id, Level::Constituency, c.constituency.as_deref().unwrap_or(""));
+                        @let t = snap.tallies().region(&c.id, Level::Constituency, c.constituency.as_deref().unwrap_or(""));
                         li {
                             a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) }
                             @if let Some(t) = t {

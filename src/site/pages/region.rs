@@ -35,13 +35,13 @@ pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
     let body = html! {
         h1 { (lang.t(L::Province)) " " (title) }
         @for c in &m.contests {
-            @if let Some(t) = snap.tallies.region(&c.id, Level::Province, &id) {
+            @if let Some(t) = snap.tallies().region(&c.id, Level::Province, &id) {
                 section class="contest" {
                     h2 { (contest_name(lang, c)) }
                     (figures(lang, c, &t, &format!("{}-p", c.id), None, None))
                     @let rows: Vec<_> = counties.iter().filter_map(|&ci| {
                         let k = &m.counties[ci];
-                        let r = snap.tallies.region(&c.id, Level::County, &k.id)?;
+                        let r = snap.tallies().region(&c.id, Level::County, &k.id)?;
                         Some((lang.pick(&k.name_fa, &k.name_en).to_owned(), format!("/county/{}", k.id), r))
                     }).collect();
                     (region_rows(lang, c, L::ByCounty, L::County, &rows))
@@ -108,28 +108,25 @@ pub async fn county(
         .clamp(1, pages);
     let shown = &stations
         [(pageno - 1) * STATIONS_PER_PAGE..(pageno * STATIONS_PER_PAGE).min(stations.len())];
-    // Which of the shown stations have a tally below the snapshot's size
-    // (one map look-up per listed station, under the view's lock).
-    let status: Vec<(bool, bool)> = {
-        let v = site.app.view();
-        shown
-            .iter()
-            .map(|&si| {
-                let rec = v.state.stations.get(&m.stations[si].id);
-                let revs: Vec<u32> = rec
-                    .map(|r| {
-                        r.tallies
-                            .iter()
-                            .flat_map(|c| &c.revisions)
-                            .filter(|t| t.index < snap.size)
-                            .map(|t| t.revision)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (!revs.is_empty(), revs.iter().any(|&r| r > 1))
-            })
-            .collect()
-    };
+    // Which of the shown stations have a tally in the snapshot (one map
+    // look-up per listed station).
+    let status: Vec<(bool, bool)> = shown
+        .iter()
+        .map(|&si| {
+            let revs: Vec<u32> = snap
+                .state()
+                .station(&m.stations[si].id)
+                .map(|r| {
+                    r.contests()
+                        .iter()
+                        .flat_map(|c| &c.revisions)
+                        .map(|t| t.revision)
+                        .collect()
+                })
+                .unwrap_or_default();
+            (!revs.is_empty(), revs.iter().any(|&r| r > 1))
+        })
+        .collect();
     let constituencies = site
         .geo
         .county_constituencies
@@ -139,7 +136,7 @@ pub async fn county(
     let body = html! {
         h1 { (lang.t(L::County)) " " (title) }
         @for c in &m.contests {
-            @if let Some(t) = snap.tallies.region(&c.id, Level::County, &id) {
+            @if let Some(t) = snap.tallies().region(&c.id, Level::County, &id) {
                 section class="contest" {
                     h2 { (contest_name(lang, c)) }
                     (figures(lang, c, &t, &format!("{}-c", c.id), None, None))
@@ -217,14 +214,14 @@ pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
     let body = html! {
         h1 { (lang.t(L::Constituency)) " " (title) }
         @for c in m.contests.iter().filter(|c| c.constituency.as_deref() == Some(id.as_str())) {
-            @if let Some(t) = snap.tallies.region(&c.id, Level::Constituency, &id) {
+            @if let Some(t) = snap.tallies().region(&c.id, Level::Constituency, &id) {
                 section class="contest" {
                     h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
-                    (figures(lang, c, &t, &format!("{}-k", c.id), None, snap.tallies.decide(&c.id, &[]).ok().as_ref()))
+                    (figures(lang, c, &t, &format!("{}-k", c.id), None, snap.decide(&c.id).ok().as_ref()))
                     (outcome(lang, c, &snap, &t, None))
                     @let rows: Vec<_> = k.counties.iter().filter_map(|cid| {
                         let county = &m.counties[*site.geo.county_idx.get(cid)?];
-                        let r = snap.tallies.region(&c.id, Level::County, cid)?;
+                        let r = snap.tallies().region(&c.id, Level::County, cid)?;
                         Some((lang.pick(&county.name_fa, &county.name_en).to_owned(), format!("/county/{cid}"), r))
                     }).collect();
                     (region_rows(lang, c, L::ByCounty, L::County, &rows))

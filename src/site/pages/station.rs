@@ -15,6 +15,37 @@ use tallyboard_core::merkle;
 use tallyboard_core::tlog_proof::TlogProof;
 use tallyboard_core::Hash;
 
+/// What the supervisor decided about one of the station's boxes.
+struct Supervised {
+    contest: String,
+    /// Index of the annulment, if the box is annulled.
+    annulled_at: Option<u64>,
+    /// (index of the standing tally, index of its approval), if approved.
+    approved: Option<(u64, u64)>,
+}
+
+/// The annulments at `indexes`, read from the store: (index, reason code,
+/// reason).
+fn read_annulments(
+    store: &crate::store::Store,
+    indexes: &[u64],
+) -> anyhow::Result<Vec<(u64, String, String)>> {
+    let mut out = Vec::new();
+    for &index in indexes {
+        let bytes = store
+            .entry(index)?
+            .ok_or_else(|| anyhow::anyhow!("entry {index} is missing"))?;
+        if let Ok(SignedEntry {
+            entry: Entry::Annulment(a),
+            ..
+        }) = SignedEntry::parse(&bytes)
+        {
+            out.push((index, a.reason_code, a.reason));
+        }
+    }
+    Ok(out)
+}
+
 /// One logged revision, read from the store.
 struct Logged {
     index: u64,
@@ -161,46 +192,52 @@ fn revision(lang: Lang, c: &Contest, r: &Logged, latest: bool, size: u64) -> Mar
 /// `GET /station/{id}`.
 pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
-    let (size, checkpoint) = {
-        let s = site.snap();
-        (s.size, s.checkpoint.bytes.clone())
-    };
     let m = site.app.manifest.manifest();
     let Some(info) = site.app.manifest.station(&id) else {
-        return ctx.not_found(size);
+        return ctx.not_found(site.snap().size);
+    };
+    // Everything the log says about the station, from the one log state at
+    // the snapshot's checkpoint.
+    let (size, checkpoint, rec, actions) = {
+        let s = site.snap();
+        let state = s.state();
+        let rec = state.station(&id).cloned().unwrap_or_default();
+        let actions: Vec<Supervised> = info
+            .contests
+            .iter()
+            .map(|c| Supervised {
+                contest: c.clone(),
+                annulled_at: state.supervision().annulled(&id, c),
+                approved: rec
+                    .revisions(c)
+                    .last()
+                    .and_then(|t| Some((t.index, state.supervision().approval_of(t.index)?))),
+            })
+            .collect();
+        (s.size, s.checkpoint.bytes.clone(), rec, actions)
     };
     if let Some(r) = ctx.not_modified(size) {
         return r;
     }
     let lang = ctx.lang;
-    let rec = site
-        .app
-        .view()
-        .state
-        .stations
-        .get(&id)
-        .cloned()
-        .unwrap_or_default();
     let mut per_contest: Vec<(&Contest, Vec<u64>)> = Vec::new();
     for cid in &info.contests {
         if let Some(&ci) = site.geo.contest_idx.get(cid) {
-            let idx: Vec<u64> = rec
-                .revisions(cid)
-                .map(|v| {
-                    v.iter()
-                        .filter(|t| t.index < size)
-                        .map(|t| t.index)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let idx: Vec<u64> = rec.revisions(cid).iter().map(|t| t.index).collect();
             per_contest.push((&m.contests[ci], idx));
         }
     }
     let all: Vec<u64> = per_contest.iter().flat_map(|(_, v)| v.clone()).collect();
+    let annulments: Vec<u64> = actions.iter().filter_map(|a| a.annulled_at).collect();
     let store = site.app.store.handle();
     let cp = checkpoint.clone();
-    let read = tokio::task::spawn_blocking(move || read_revisions(&store, &all, size, &cp)).await;
-    let logged = match read {
+    let read = tokio::task::spawn_blocking(move || {
+        let logged = read_revisions(&store, &all, size, &cp)?;
+        let reasons = read_annulments(&store, &annulments)?;
+        anyhow::Ok((logged, reasons))
+    })
+    .await;
+    let (logged, reasons) = match read {
         Ok(Ok(l)) => l,
         _ => {
             let mut r = ctx.not_found(size);
@@ -226,8 +263,8 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
         dl {
             dt { (lang.t(L::StationKey)) }
             dd {
-                @match &rec.key {
-                    Some(k) => { code dir="ltr" { (k.key) } @if k.revoked { " (" (lang.t(L::KeyRevoked)) ")" } }
+                @match rec.last_key() {
+                    Some(k) => { code dir="ltr" { (k.key) } @if k.revoked_at.is_some() { " (" (lang.t(L::KeyRevoked)) ")" } }
                     None => { (lang.t(L::NoKey)) }
                 }
             }
@@ -248,9 +285,33 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
                 }
             }
         }
-        section {
+        section class="supervision" {
             h2 { (lang.t(L::SupervisorActions)) }
-            p { (lang.t(L::SupervisorNone)) }
+            @if actions.iter().all(|a| a.annulled_at.is_none() && a.approved.is_none()) {
+                p { (lang.t(L::SupervisorNone)) }
+            } @else {
+                ul {
+                    @for a in &actions {
+                        @let c = site.geo.contest_idx.get(&a.contest).map(|&ci| &m.contests[ci]);
+                        @let name = c.map_or_else(|| a.contest.clone(), |c| contest_name(lang, c).to_owned());
+                        @if let Some(at) = a.annulled_at {
+                            li class="annulled" {
+                                strong { (name) ": " (lang.t(L::BoxAnnulled)) }
+                                " — " (lang.t(L::Index)) " " (lang.num(at))
+                                @if let Some((code, reason)) = reasons.iter().find(|r| r.0 == at).map(|r| (&r.1, &r.2)) {
+                                    " — " (lang.t(L::AnnulmentReason)) ": " bdi dir="auto" { (reason) } " (" code dir="ltr" { (code) } ")"
+                                }
+                            }
+                        }
+                        @if let Some((tally, approval)) = a.approved {
+                            li class="approved" {
+                                (name) ": " (lang.t(L::TallyApproved)) " — " (lang.t(L::Index)) " " (lang.num(tally))
+                                ", " (lang.t(L::ApprovalEntry)) " " (lang.num(approval))
+                            }
+                        }
+                    }
+                }
+            }
         }
         @if let Some(ix) = verify_index {
             section {

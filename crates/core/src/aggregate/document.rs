@@ -151,8 +151,10 @@ pub struct RegionResults {
     pub revision: Option<u32>,
     /// The standing sum (latest revisions, annulled boxes as zero).
     pub standing: Figures,
-    /// Stations whose box for this contest is annulled.
+    /// Stations whose box for this contest is annulled (reported or not).
     pub stations_annulled: u64,
+    /// Stations the standing sum counts: reported and not annulled.
+    pub stations_counted: u64,
     /// Stations expected to report this contest in this region.
     pub stations_expected: u64,
     /// Stations that have reported (a first tally is on the log).
@@ -172,6 +174,7 @@ impl RegionResults {
             revision: None,
             standing: Figures::from_sums(&t.standing, codes, base),
             stations_annulled: t.stations_annulled,
+            stations_counted: t.stations_counted,
             stations_expected: t.stations_expected,
             stations_reported: t.stations_reported,
             stations_revised: t.stations_revised,
@@ -287,8 +290,8 @@ impl Aggregator {
                     for b in &c.boxes {
                         let mut r =
                             RegionResults::from_totals(&b.totals(c.codes.len()), &c.codes, base);
-                        r.latest_index = b.latest.as_ref().map(|l| l.index);
-                        r.revision = b.latest.as_ref().map(|l| l.revision);
+                        r.latest_index = b.latest().map(|l| l.index);
+                        r.revision = b.latest().map(|l| l.revision);
                         regions.push(r);
                     }
                 }

@@ -114,6 +114,12 @@ fn indexed(hs: &[History]) -> Vec<Vec<(u64, &Tally)>> {
         .collect()
 }
 
+/// The log index of box `b`'s annulment: after every tally, so that it is
+/// the same whatever order the events are applied in.
+fn annul_index(b: usize) -> u64 {
+    1_000_000 + b as u64
+}
+
 fn run(m: &ValidatedManifest, hs: &[History], order: &[Event]) -> Aggregator {
     let idx = indexed(hs);
     let mut pos = vec![0usize; hs.len()];
@@ -127,7 +133,7 @@ fn run(m: &ValidatedManifest, hs: &[History], order: &[Event]) -> Aggregator {
             }
             Event::Annul(b) => {
                 let (s, c) = box_key(b);
-                a.annul(&s, &c).expect("annul");
+                a.annul(annul_index(b), &s, &c).expect("annul");
             }
         }
     }
@@ -160,8 +166,10 @@ proptest! {
         b.check_sums().expect("sums");
 
         let idx = indexed(&hs);
-        let annulled: BTreeSet<(String, String)> =
-            (0..hs.len()).filter(|&b| annul[b]).map(box_key).collect();
+        let annulled: std::collections::BTreeMap<(String, String), u64> = (0..hs.len())
+            .filter(|&b| annul[b])
+            .map(|b| (box_key(b), annul_index(b)))
+            .collect();
         let built = Aggregator::build(
             &m,
             idx.iter().rev().flatten().copied(),

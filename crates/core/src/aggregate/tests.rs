@@ -137,8 +137,8 @@ fn counted_and_standing_sums_at_every_level() {
     assert_eq!(s.parent.as_deref(), Some("02-001"));
 
     // An annulment zeroes the box in the standing sum only.
-    assert!(a.annul("02-001-0001", "president").expect("annul"));
-    assert!(!a.annul("02-001-0001", "president").expect("again"));
+    assert!(a.annul(20, "02-001-0001", "president").expect("annul"));
+    assert!(!a.annul(20, "02-001-0001", "president").expect("again"));
     let n = nation(&a, "president");
     assert_eq!(n.counted.votes, vec![131, 112, 13]);
     assert_eq!(n.standing.votes, vec![101, 52, 13]);
@@ -215,7 +215,7 @@ fn refusals_leave_the_state_unchanged() {
     t.counterfoils = MAX_COUNT + 1;
     assert_eq!(code(a.apply(2, &t)), ErrorCode::TallyCountTooLarge);
     assert_eq!(
-        a.annul("02-001-0001", "council")
+        a.annul(2, "02-001-0001", "council")
             .expect_err("not there")
             .code(),
         ErrorCode::ContestNotAtStation
@@ -234,12 +234,14 @@ fn build_agrees_with_incremental_and_cuts_at_the_checkpoint() {
         (7, pres("02-001-0002", 1, [7, 0, 0], 2)),
         (8, pres("01-001-0001", 3, [12, 18, 30], 1)),
     ];
-    let annulled: BTreeSet<(String, String)> = [("01-002-0001".into(), "president".into())].into();
+    // Annulled at index 2, before the box's first tally.
+    let annulled: BTreeMap<(String, String), u64> =
+        [(("01-002-0001".into(), "president".into()), 2)].into();
     let mut inc = Aggregator::new(&m);
     for (i, t) in &log {
         inc.apply(*i, t).expect("apply");
     }
-    inc.annul("01-002-0001", "president").expect("annul");
+    inc.annul(2, "01-002-0001", "president").expect("annul");
     // Any order of the input list: the builder sorts by revision.
     let built = Aggregator::build(&m, log.iter().rev().map(|(i, t)| (*i, t)), &annulled, None)
         .expect("build");
@@ -249,7 +251,8 @@ fn build_agrees_with_incremental_and_cuts_at_the_checkpoint() {
     let cut = Aggregator::build(&m, log.iter().map(|(i, t)| (*i, t)), &annulled, Some(7))
         .expect("build at 7");
     let mut inc7 = Aggregator::new(&m);
-    inc7.annul("01-002-0001", "president").expect("annul first");
+    inc7.annul(2, "01-002-0001", "president")
+        .expect("annul first");
     for (i, t) in log.iter().filter(|(i, _)| *i < 7) {
         inc7.apply(*i, t).expect("apply");
     }
@@ -263,10 +266,10 @@ fn build_agrees_with_incremental_and_cuts_at_the_checkpoint() {
         (1, pres("01-001-0001", 1, [1, 1, 1], 0)),
         (2, pres("01-001-0001", 3, [1, 1, 1], 0)),
     ];
-    let e = Aggregator::build(&m, gap.iter().map(|(i, t)| (*i, t)), &BTreeSet::new(), None)
+    let e = Aggregator::build(&m, gap.iter().map(|(i, t)| (*i, t)), &BTreeMap::new(), None)
         .expect_err("gap");
     assert_eq!(e.code(), ErrorCode::RevisionNotNext);
-    let bad: BTreeSet<(String, String)> = [("nowhere".into(), "president".into())].into();
+    let bad: BTreeMap<(String, String), u64> = [(("nowhere".into(), "president".into()), 0)].into();
     assert!(Aggregator::build(&m, std::iter::empty(), &bad, None).is_err());
 }
 
@@ -442,7 +445,8 @@ macro_rules! from_synth {
 pub(crate) struct National {
     pub m: ValidatedManifest,
     pub log: Vec<(u64, Tally)>,
-    pub annulled: BTreeSet<(String, String)>,
+    /// Annulled boxes, each with its annulment's index (after the tallies).
+    pub annulled: BTreeMap<(String, String), u64>,
 }
 
 pub(crate) fn national() -> &'static National {
@@ -469,9 +473,14 @@ pub(crate) fn national() -> &'static National {
             }
             log.push((log.len() as u64, t));
         }
+        let first = log.len() as u64;
         let annulled = (0..n)
             .step_by(997)
-            .map(|i| (synth.station_id(i).to_owned(), "president".to_owned()))
+            .enumerate()
+            .map(|(k, i)| {
+                let key = (synth.station_id(i).to_owned(), "president".to_owned());
+                (key, first + k as u64)
+            })
             .collect();
         National { m, log, annulled }
     })
@@ -492,8 +501,8 @@ fn national_synthetic_election_sums_at_every_level() {
     for (i, t) in log {
         inc.apply(*i, t).expect("apply");
     }
-    for (s, c) in annulled {
-        inc.annul(s, c).expect("annul");
+    for ((s, c), &i) in annulled {
+        inc.annul(i, s, c).expect("annul");
     }
     let incremental = start.elapsed();
     let start = Instant::now();
@@ -524,7 +533,7 @@ fn national_synthetic_election_sums_at_every_level() {
         latest.insert(&t.station, t);
     }
     for (s, t) in &latest {
-        if !annulled.contains(&((*s).to_owned(), "president".to_owned())) {
+        if !annulled.contains_key(&((*s).to_owned(), "president".to_owned())) {
             standing[0] += t.counterfoils;
             standing[1] += t.valid;
             standing[2] += t.votes.iter().find(|v| v.0 == codes[0]).map_or(0, |v| v.1);

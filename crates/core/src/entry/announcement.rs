@@ -17,7 +17,7 @@ use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
 use crate::rules::{LotDraw, Status};
 use crate::{ErrorCode, Hash};
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 /// The type line of the text a contest approval hashes.
 pub const STATEMENT_TYPE: &str = "tallyboard/results-statement/v1";
@@ -282,8 +282,10 @@ impl Statement {
         out
     }
 
-    /// The statement of one contest from an aggregator fed exactly the
-    /// entries below `size`, and the lots logged below `size`.
+    /// The statement of one contest after the log's first `size` entries,
+    /// from an aggregator fed (at least) those entries in index order, and
+    /// the lots logged below `size`
+    /// ([`crate::aggregate::Aggregator::contest_at`]).
     ///
     /// # Errors
     /// `contest.unknown`, or the rules' refusal.
@@ -293,26 +295,23 @@ impl Statement {
         size: u64,
         lots: &[LotDraw],
     ) -> Result<Statement, EntryError> {
-        let (Some(top), Some(codes), Some(stations_counted)) = (
-            agg.contest_totals(contest),
-            agg.candidates(contest),
-            agg.stations_counted(contest),
-        ) else {
+        let Some(at) = agg.contest_at(contest, size) else {
             return Err(EntryError::new(
                 ErrorCode::UnknownContest,
                 format!("contest {contest} is not in the manifest"),
             ));
         };
-        let s = &top.standing;
-        let mut votes: Vec<(u32, u64)> = codes
+        let s = &at.top.standing;
+        let mut votes: Vec<(u32, u64)> = at
+            .codes
             .iter()
             .copied()
             .zip(s.votes.iter().copied())
             .filter(|&(_, n)| n > 0)
             .collect();
         votes.sort_unstable();
-        let d = agg
-            .decide(contest, lots)
+        let d = at
+            .decide(lots)
             .map_err(|e| EntryError::new(e.code(), e.message().to_owned()))?;
         let mut reserves = d.reserves.clone();
         reserves.sort_by_key(|r| r.rank);
@@ -320,9 +319,9 @@ impl Statement {
             election: agg.election().to_owned(),
             contest: contest.to_owned(),
             size,
-            stations_counted,
-            stations_expected: top.stations_expected,
-            stations_annulled: top.stations_annulled,
+            stations_counted: at.top.stations_counted,
+            stations_expected: at.top.stations_expected,
+            stations_annulled: at.top.stations_annulled,
             counterfoils: s.counterfoils,
             ballots_in_box: s.ballots_in_box,
             votes_taken: s.votes_taken,
@@ -331,8 +330,8 @@ impl Statement {
             valid: s.valid,
             votes,
             outcome: d.status,
-            elected: d.elected.clone(),
-            runoff: d.runoff.clone(),
+            elected: d.elected,
+            runoff: d.runoff,
             reserves: reserves.iter().map(|r| r.candidate).collect(),
             lot_needed: d.lot_needed.iter().map(|t| t.among.clone()).collect(),
         })
@@ -352,7 +351,7 @@ pub fn standing_at<'a>(
     size: u64,
 ) -> Result<(Aggregator, Vec<(String, LotDraw)>), EntryError> {
     let mut tallies = Vec::new();
-    let mut annulled = BTreeSet::new();
+    let mut annulled = BTreeMap::new();
     let mut lots = Vec::new();
     for (index, e) in entries {
         if index >= size {
@@ -361,7 +360,9 @@ pub fn standing_at<'a>(
         match e {
             Entry::Tally(t) => tallies.push((index, t)),
             Entry::Annulment(a) => {
-                annulled.insert((a.station.clone(), a.contest.clone()));
+                annulled
+                    .entry((a.station.clone(), a.contest.clone()))
+                    .or_insert(index);
             }
             Entry::LotDraw(l) => lots.push((l.contest.clone(), l.draw())),
             _ => {}

@@ -69,7 +69,7 @@ fn aggregated(m: &ValidatedManifest) -> Aggregator {
         &council("01-001-0001", 1, 100, &[(1, 90), (2, 80), (5, 70)]),
     )
     .expect("c");
-    a.annul("02-001-0001", "president").expect("annul");
+    a.annul(9, "02-001-0001", "president").expect("annul");
     a
 }
 

@@ -1,22 +1,36 @@
 use super::*;
 use crate::entry::{Correction, Entry, SignedEntry, StationKeyRevocation};
-use crate::testutil::{self, MapView};
+use crate::state::LogState;
+use crate::testutil;
 
 struct Log {
-    manifest: ValidatedManifest,
-    view: MapView,
+    state: LogState,
+    /// Every accepted entry, for the reference recomputation
+    /// (`announcement::expected`) the tests compare the state with.
+    entries: Vec<Entry>,
+    /// Every accepted entry's leaf hash.
+    leaves: Vec<Hash>,
 }
 
 impl Log {
+    /// An empty log of `manifest`.
+    fn with(manifest: ValidatedManifest) -> Log {
+        Log {
+            state: LogState::new(std::sync::Arc::new(manifest)),
+            entries: Vec::new(),
+            leaves: Vec::new(),
+        }
+    }
+
+    fn manifest(&self) -> &ValidatedManifest {
+        self.state.manifest()
+    }
+
     /// A log with the manifest committed and every fixture station registered.
     fn new() -> Log {
-        let manifest = testutil::validated();
-        let mut log = Log {
-            manifest,
-            view: MapView::default(),
-        };
+        let mut log = Log::with(testutil::validated());
         let a = testutil::authority();
-        let c = testutil::commitment(&log.manifest);
+        let c = testutil::commitment(log.manifest());
         log.must_accept(&testutil::sign(&c, &a));
         for s in ["01-001-0001", "01-002-0001", "02-001-0001", "02-001-0002"] {
             log.must_accept(&testutil::sign(&testutil::registration(s), &a));
@@ -26,8 +40,13 @@ impl Log {
 
     fn submit(&mut self, bytes: &[u8]) -> Result<(), ValidationError> {
         let signed = SignedEntry::parse(bytes).map_err(ValidationError::from)?;
-        validate(&signed, &self.manifest, &self.view)?;
-        self.view.apply(&signed);
+        self.state.validate(&signed)?;
+        let leaf = signed.leaf_hash();
+        self.state
+            .apply(self.state.size(), leaf, &signed.entry)
+            .expect("an accepted entry applies");
+        self.entries.push(signed.entry);
+        self.leaves.push(leaf);
         Ok(())
     }
 
@@ -38,10 +57,11 @@ impl Log {
     }
 
     fn code(&mut self, bytes: &[u8]) -> ErrorCode {
-        let before = self.view.next;
+        let before = self.state.size();
         let code = self.submit(bytes).expect_err("must be refused").code();
         assert_eq!(
-            self.view.next, before,
+            self.state.size(),
+            before,
             "a refused entry must change nothing"
         );
         code
@@ -62,7 +82,7 @@ fn a_good_tally_is_accepted_once_and_revisions_chain() {
     let mut other = t.clone();
     other.votes = vec![(1, 151), (2, 99), (3, 20)];
     let signed = SignedEntry::parse(&station_signed(&other)).expect("parses");
-    let err = validate(&signed, &log.manifest, &log.view).expect_err("equivocation");
+    let err = log.state.validate(&signed).expect_err("equivocation");
     assert_eq!(err.code(), ErrorCode::Equivocation);
     assert_eq!(err.conflicting_index, Some(5));
     assert!(err.message().contains("index 5"), "{}", err.message());
@@ -181,7 +201,7 @@ fn each_rule_has_its_code_and_changes_nothing() {
         ),
         (
             "second manifest commitment",
-            testutil::sign(&testutil::commitment(&log.manifest), &a),
+            testutil::sign(&testutil::commitment(log.manifest()), &a),
             ErrorCode::ManifestAlreadyCommitted,
         ),
         (
@@ -249,15 +269,53 @@ fn revocation_stops_a_station_until_a_new_key_is_registered() {
     log.must_accept(&testutil::sign(&Entry::Tally(t), &new));
 }
 
+/// Register A, revoke A, register B, revoke B, register A: the last is
+/// refused, since a revoked key never returns (spec/validation.md §1.8),
+/// not only the last one revoked.
+#[test]
+fn a_key_revoked_before_the_last_one_never_returns_either() {
+    let mut log = Log::new();
+    let a = testutil::authority();
+    let station = "02-001-0002";
+    let key_a = testutil::station_key(station).verifier().to_vkey_string();
+    let key_b = testutil::key("second device").verifier().to_vkey_string();
+    let revoke = |key: &str| {
+        testutil::sign(
+            &Entry::StationKeyRevocation(StationKeyRevocation {
+                election: "e1".into(),
+                station: station.into(),
+                key: key.into(),
+                reason: "device lost".into(),
+            }),
+            &a,
+        )
+    };
+    let register = |key: &str| {
+        testutil::sign(
+            &Entry::StationKey(crate::entry::StationKey {
+                election: "e1".into(),
+                station: station.into(),
+                key: key.into(),
+            }),
+            &a,
+        )
+    };
+    log.must_accept(&revoke(&key_a));
+    log.must_accept(&register(&key_b));
+    log.must_accept(&revoke(&key_b));
+    assert_eq!(log.code(&register(&key_a)), ErrorCode::StationKeyRevoked);
+    assert_eq!(log.code(&register(&key_b)), ErrorCode::StationKeyRevoked);
+}
+
 #[test]
 fn nothing_but_the_commitment_before_the_commitment() {
     let manifest = testutil::validated();
-    let view = MapView::default();
+    let view = LogState::new(std::sync::Arc::new(manifest.clone()));
     let a = testutil::authority();
     let reg = SignedEntry::parse(&testutil::sign(&testutil::registration("01-001-0001"), &a))
         .expect("parses");
     assert_eq!(
-        validate(&reg, &manifest, &view).unwrap_err().code(),
+        view.validate(&reg).unwrap_err().code(),
         ErrorCode::ManifestNotCommitted
     );
     // A commitment to another digest is refused.
@@ -267,7 +325,7 @@ fn nothing_but_the_commitment_before_the_commitment() {
     }
     let c = SignedEntry::parse(&testutil::sign(&c, &a)).expect("parses");
     assert_eq!(
-        validate(&c, &manifest, &view).unwrap_err().code(),
+        view.validate(&c).unwrap_err().code(),
         ErrorCode::ManifestDigestMismatch
     );
 }
@@ -333,13 +391,8 @@ mod supervision {
     }
 
     fn statement(log: &Log, contest: &str, size: u64) -> Statement {
-        let entries = log
-            .view
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (i as u64, e));
-        announcement::expected(&log.manifest, entries, contest, size).expect("recomputes")
+        let entries = log.entries.iter().enumerate().map(|(i, e)| (i as u64, e));
+        announcement::expected(log.manifest(), entries, contest, size).expect("recomputes")
     }
 
     fn announce(s: Statement, status: AnnouncementStatus) -> Entry {
@@ -470,18 +523,15 @@ mod supervision {
         let second = testutil::key("second supervisor");
         m.keys.supervisors.push(second.verifier().to_vkey_string());
         let manifest = ValidatedManifest::from_manifest(m).expect("valid");
-        let mut log = Log {
-            manifest,
-            view: MapView::default(),
-        };
+        let mut log = Log::with(manifest);
         let a = testutil::authority();
-        log.must_accept(&testutil::sign(&testutil::commitment(&log.manifest), &a));
+        log.must_accept(&testutil::sign(&testutil::commitment(log.manifest()), &a));
         log.must_accept(&testutil::sign(
             &annulment("01-001-0001", "president"),
             &second,
         ));
         log.must_accept(&sup(&annulment("01-002-0001", "president")));
-        assert_eq!(log.view.supervision.annulled_count(), 2);
+        assert_eq!(log.state.supervision().annulled_count(), 2);
     }
 
     #[test]
@@ -507,12 +557,7 @@ mod supervision {
             ),
             (
                 "a key registration",
-                approval(
-                    "01-001-0001",
-                    "president",
-                    1,
-                    log.view.leaf_at(1).expect("leaf"),
-                ),
+                approval("01-001-0001", "president", 1, log.leaves[1]),
                 ErrorCode::SupervisionNotATally,
             ),
             (
@@ -604,7 +649,7 @@ mod supervision {
             )
             .expect("sign");
             let signed = SignedEntry::parse(&bytes).expect("parses");
-            validate(&signed, &log.manifest, &log.view).unwrap_err()
+            log.state.validate(&signed).unwrap_err()
         };
         assert_eq!(err.code(), ErrorCode::SupervisionAlreadyAnnulled);
         assert_eq!(err.conflicting_index, Some(8));
@@ -741,7 +786,7 @@ mod supervision {
             f(&mut bad);
             let bytes = auth(&announce(bad, AnnouncementStatus::Partial));
             let signed = SignedEntry::parse(&bytes).expect("parses");
-            let err = validate(&signed, &log.manifest, &log.view).unwrap_err();
+            let err = log.state.validate(&signed).unwrap_err();
             assert_eq!(err.code(), ErrorCode::AnnouncementMismatch, "{figure}");
             assert!(
                 err.message().contains(&format!("first: {figure}:")),

@@ -1,10 +1,11 @@
-//! The incremental statement must equal the reference recomputation
-//! (`announcement::expected` over the prefix) wherever it answers, and it
-//! must answer at every size from its last results entry on.
+//! The state's statements must equal the reference recomputation
+//! (`announcement::expected` over the log prefix) at every size, and the
+//! state must refuse to apply an entry out of order without changing.
 
 use super::*;
 use crate::entry::announcement;
 use crate::entry::{Annulment, Lot, Tally};
+use crate::manifest::ValidatedManifest;
 use crate::testutil;
 use proptest::prelude::*;
 
@@ -115,28 +116,29 @@ fn reference(m: &ValidatedManifest, entries: &[Entry], contest: &str, size: u64)
     .expect("reference recomputation")
 }
 
+fn state() -> LogState {
+    LogState::new(Arc::new(testutil::validated()))
+}
+
+fn leaf(i: usize) -> Hash {
+    Hash::sha256(&i.to_be_bytes())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
-    fn answers_equal_the_reference_recomputation(entries in log()) {
-        let m = testutil::validated();
-        let mut standing = StandingResults::new(&m);
+    fn statements_at_every_size_equal_the_reference_recomputation(entries in log()) {
+        let mut st = state();
         for (k, e) in entries.iter().enumerate() {
-            standing.apply(k as u64, e).expect("valid entry");
+            st.apply(k as u64, leaf(k), e).expect("valid entry");
             let now = k as u64 + 1;
             for size in 1..=now {
                 for contest in ["president", "council"] {
-                    let got = standing.statement_at(contest, size);
-                    if size >= standing.settled() {
-                        let got = got.expect("answers at or after the last results entry");
-                        prop_assert_eq!(
-                            got.expect("statement"),
-                            reference(&m, &entries, contest, size)
-                        );
-                    } else {
-                        prop_assert!(got.is_none(), "must not answer before a later results entry");
-                    }
+                    prop_assert_eq!(
+                        st.statement(contest, size).expect("statement"),
+                        reference(st.manifest(), &entries, contest, size)
+                    );
                 }
             }
         }
@@ -144,81 +146,85 @@ proptest! {
 }
 
 #[test]
-fn falls_back_to_the_prefix_only_when_it_cannot_tell() {
-    let m = testutil::validated();
-    let entries = vec![
-        pres(STATIONS[0], 1, [10, 5, 1]),
-        other(STATIONS[1]),
-        pres(STATIONS[1], 1, [3, 9, 0]),
-        other(STATIONS[2]),
-    ];
-    let mut standing = StandingResults::new(&m);
-    for (i, e) in entries.iter().enumerate() {
-        standing.apply(i as u64, e).expect("valid");
-    }
-    assert_eq!(standing.settled(), 3);
-    // At size 3 and 4 the live state answers; the prefix is never read.
-    let rebuilt = Rebuilt::default();
-    for size in [3, 4] {
-        let s = statement(
-            &m,
-            &standing,
-            &rebuilt,
-            "president",
-            size,
-            || -> Result<Vec<(u64, Entry)>, ValidationError> {
-                panic!("must not reread the log at size {size}")
-            },
-        )
-        .expect("statement");
-        assert_eq!(s, reference(&m, &entries, "president", size));
-    }
-    // At size 2 (before the second tally) it must recompute from the prefix.
-    let mut read = 0;
-    let s = statement(
-        &m,
-        &standing,
-        &rebuilt,
-        "president",
-        2,
-        || -> Result<_, ValidationError> {
-            read += 1;
-            Ok(entries
-                .iter()
-                .cloned()
-                .enumerate()
-                .map(|(i, e)| (i as u64, e))
-                .take(2)
-                .collect::<Vec<_>>())
-        },
-    )
-    .expect("statement");
-    assert_eq!(read, 1);
-    assert_eq!(s, reference(&m, &entries, "president", 2));
-    assert_eq!(s.votes, vec![(1, 10), (2, 5), (3, 1)]);
-    // The next statement at size 2 (another contest of the same round)
-    // comes from the rebuilt state, without reading the prefix again.
-    let c = statement(
-        &m,
-        &standing,
-        &rebuilt,
-        "council",
-        2,
-        || -> Result<Vec<(u64, Entry)>, ValidationError> {
-            panic!("must not reread the log for the same size")
-        },
-    )
-    .expect("statement");
-    assert_eq!(c, reference(&m, &entries, "council", 2));
+fn a_statement_beyond_the_state_is_refused() {
+    let mut st = state();
+    st.apply(0, leaf(0), &pres(STATIONS[0], 1, [1, 2, 3]))
+        .expect("applies");
+    assert_eq!(
+        st.statement("president", 2).expect_err("beyond").code(),
+        crate::ErrorCode::ResultsSizeOutOfRange
+    );
+    assert_eq!(
+        st.statement("mayor", 1)
+            .expect_err("no such contest")
+            .code(),
+        crate::ErrorCode::UnknownContest
+    );
 }
 
 #[test]
-fn refuses_an_entry_applied_twice() {
-    let m = testutil::validated();
-    let mut standing = StandingResults::new(&m);
+fn refuses_an_entry_out_of_order_and_changes_nothing() {
+    let mut st = state();
     let e = pres(STATIONS[0], 1, [1, 2, 3]);
-    standing.apply(0, &e).expect("first");
-    let err = standing.apply(0, &e).expect_err("second");
+    st.apply(0, leaf(0), &e).expect("first");
+    let before = format!("{st:?}");
+    let err = st.apply(0, leaf(0), &e).expect_err("again");
     assert_eq!(err.code(), crate::ErrorCode::StoreInconsistent);
-    assert_eq!(standing.size(), 1);
+    let err = st.apply(5, leaf(5), &e).expect_err("a gap");
+    assert_eq!(err.code(), crate::ErrorCode::StoreInconsistent);
+    // Revision 3 before revision 2: the totals refuse it, nothing changes.
+    let err = st
+        .apply(1, leaf(1), &pres(STATIONS[0], 3, [1, 2, 3]))
+        .expect_err("revision gap");
+    assert_eq!(err.code(), crate::ErrorCode::StoreInconsistent);
+    assert_eq!(format!("{st:?}"), before);
+    assert_eq!(st.size(), 1);
+}
+
+#[test]
+fn skipped_entries_keep_the_indexes_of_those_after_them() {
+    let mut st = state();
+    st.skip();
+    st.apply(1, leaf(1), &pres(STATIONS[0], 1, [4, 5, 6]))
+        .expect("entry 1");
+    let t = st.latest_tally(STATIONS[0], "president").expect("tally");
+    assert_eq!((t.index, t.revision), (1, 1));
+    assert_eq!(st.size(), 2);
+    // The statement at size 1 is before the tally; at 2 it counts it.
+    assert_eq!(st.statement("president", 1).expect("s").valid, 0);
+    assert_eq!(st.statement("president", 2).expect("s").valid, 15);
+}
+
+#[test]
+fn keys_keep_their_history() {
+    let mut st = state();
+    let key = |n: &str| testutil::key(n).verifier().to_vkey_string();
+    let reg = |k: &str| {
+        Entry::StationKey(crate::entry::StationKey {
+            election: "e1".into(),
+            station: STATIONS[0].into(),
+            key: k.into(),
+        })
+    };
+    let revoke = |k: &str| {
+        Entry::StationKeyRevocation(crate::entry::StationKeyRevocation {
+            election: "e1".into(),
+            station: STATIONS[0].into(),
+            key: k.into(),
+            reason: "lost".into(),
+        })
+    };
+    let (a, b) = (key("device a"), key("device b"));
+    for (i, e) in [reg(&a), revoke(&a), reg(&b)].iter().enumerate() {
+        st.apply(i as u64, leaf(i), e).expect("applies");
+    }
+    let r = st.station(STATIONS[0]).expect("record");
+    assert_eq!(r.keys().len(), 2);
+    assert_eq!(r.keys()[0].revoked_at, Some(1));
+    assert!(r.ever_had(&a) && r.ever_had(&b));
+    assert_eq!(
+        r.active_key().map(|(k, _)| k.key.as_str()),
+        Some(b.as_str())
+    );
+    assert_eq!(r.key_entries(), vec![0, 1, 2]);
 }

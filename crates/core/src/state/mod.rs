@@ -1,0 +1,255 @@
+//! The log state: everything the rules of `spec/validation.md` need to know
+//! about the entries logged so far, and everything the log means (which
+//! keys are live, which tally revision stands, what supervision decided,
+//! the counted and standing totals, which announcements were made), built
+//! by applying the log's entries one at a time in index order.
+//!
+//! This is the one implementation of the log's meaning. The board's writer
+//! checks every submission against it and applies what it accepts; the
+//! server, the results site and the mirror read snapshots of the writer's
+//! state; the independent verifier and the browser replay a log into one.
+//! A rule written here is the same rule everywhere.
+//!
+//! It is I/O-free and its size is bounded by the manifest (stations ×
+//! contests × revisions, plus the decisions), never by the length of the
+//! log: no per-entry leaf hash is kept. A statement at an earlier size
+//! (what a contest approval or an announcement is checked against) is
+//! computed from the boxes' revision histories
+//! ([`crate::aggregate::Aggregator::contest_at`]), not by re-reading the log.
+
+mod station;
+mod supervision;
+
+pub use station::{ContestTallies, KeyRecord, StationRecord, TallyRef};
+pub use supervision::{
+    AnnouncementRecord, ContestApprovalRef, DecisionRef, LotRecord, Supervision,
+};
+
+use crate::aggregate::Aggregator;
+use crate::entry::{Entry, EntryError, SignedEntry, Statement};
+use crate::error::Coded;
+use crate::manifest::ValidatedManifest;
+use crate::note::VerifierKey;
+use crate::validate::{self, ValidationError};
+use crate::{ErrorCode, Hash};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The state of a log after its first [`LogState::size`] entries.
+#[derive(Clone, Debug)]
+pub struct LogState {
+    manifest: Arc<ValidatedManifest>,
+    /// Entries accounted for: the index the next entry gets.
+    size: u64,
+    /// Index of the manifest commitment, once logged.
+    commitment: Option<u64>,
+    /// Per station id.
+    stations: HashMap<String, StationRecord>,
+    /// Annulments, approvals, contest approvals, lots, announcements.
+    supervision: Supervision,
+    /// Counted and standing totals of every contest at every level.
+    aggregator: Aggregator,
+}
+
+impl LogState {
+    /// The state of an empty log of the election `manifest` describes.
+    pub fn new(manifest: Arc<ValidatedManifest>) -> LogState {
+        let aggregator = Aggregator::new(&manifest);
+        LogState {
+            manifest,
+            size: 0,
+            commitment: None,
+            stations: HashMap::new(),
+            supervision: Supervision::default(),
+            aggregator,
+        }
+    }
+
+    /// The manifest.
+    pub fn manifest(&self) -> &ValidatedManifest {
+        &self.manifest
+    }
+
+    /// The manifest, shared.
+    pub fn manifest_arc(&self) -> &Arc<ValidatedManifest> {
+        &self.manifest
+    }
+
+    /// Entries accounted for (applied or skipped): the index the next entry gets.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Whether the manifest commitment has been logged.
+    pub fn manifest_committed(&self) -> bool {
+        self.commitment.is_some()
+    }
+
+    /// What the log says about a station, if it says anything.
+    pub fn station(&self, station: &str) -> Option<&StationRecord> {
+        self.stations.get(station)
+    }
+
+    /// Every station the log mentions, in no particular order.
+    pub fn stations(&self) -> impl Iterator<Item = (&str, &StationRecord)> {
+        self.stations.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The station's latest tally for a contest.
+    pub fn latest_tally(&self, station: &str, contest: &str) -> Option<TallyRef> {
+        self.station(station)?.revisions(contest).last().copied()
+    }
+
+    /// The station's tally for a contest at a given revision.
+    pub fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef> {
+        let list = self.station(station)?.revisions(contest);
+        let i = usize::try_from(revision.checked_sub(1)?).ok()?;
+        list.get(i).copied()
+    }
+
+    /// Annulments, approvals, contest approvals, lots and announcements.
+    pub fn supervision(&self) -> &Supervision {
+        &self.supervision
+    }
+
+    /// The counted and standing totals of every contest at every level,
+    /// as of [`LogState::size`].
+    pub fn aggregator(&self) -> &Aggregator {
+        &self.aggregator
+    }
+
+    /// The statement the log's entries below `size` give for `contest`
+    /// (`spec/announcements.md` §4): what a contest approval's hash and an
+    /// announcement's figures are checked against. `size` may be any size
+    /// up to [`LogState::size`].
+    ///
+    /// # Errors
+    /// `results.size-out-of-range` beyond the state's size;
+    /// `contest.unknown`; the rules' refusal.
+    pub fn statement(&self, contest: &str, size: u64) -> Result<Statement, ValidationError> {
+        if size > self.size {
+            return Err(ValidationError::new(
+                ErrorCode::ResultsSizeOutOfRange,
+                format!(
+                    "size {size} is beyond the {} entries this state holds",
+                    self.size
+                ),
+            ));
+        }
+        let lots = self.supervision.lots_below(contest, size);
+        Statement::from_aggregator(&self.aggregator, contest, size, &lots)
+            .map_err(ValidationError::from)
+    }
+
+    /// The key that must have signed `signed` (`spec/validation.md` §1.6).
+    ///
+    /// # Errors
+    /// See [`validate::required_signer`].
+    pub fn required_signer(&self, signed: &SignedEntry) -> Result<VerifierKey, ValidationError> {
+        validate::required_signer(signed, self)
+    }
+
+    /// Every rule but the signature: the entry fits the manifest and is the
+    /// next step from this state (`spec/validation.md` §1.8).
+    ///
+    /// # Errors
+    /// The first failed check, with its stable code.
+    pub fn check(&self, signed: &SignedEntry) -> Result<(), ValidationError> {
+        validate::check_entry(signed, self)
+    }
+
+    /// The whole check: signer, signature and state.
+    ///
+    /// # Errors
+    /// The first failed check.
+    pub fn validate(&self, signed: &SignedEntry) -> Result<(), ValidationError> {
+        validate::validate(signed, self)
+    }
+
+    /// Applies an entry accepted at `index`, which must be the next index
+    /// ([`LogState::size`]). Only entries [`LogState::validate`] accepted
+    /// against this very state may be applied: the state then moves on
+    /// exactly as the rules define.
+    ///
+    /// # Errors
+    /// `store.inconsistent` if `index` is not the next one, or if the
+    /// totals refuse the entry (never, for an accepted entry); the state is
+    /// then unchanged.
+    pub fn apply(&mut self, index: u64, leaf: Hash, entry: &Entry) -> Result<(), EntryError> {
+        if index != self.size {
+            return Err(EntryError::new(
+                ErrorCode::StoreInconsistent,
+                format!(
+                    "the log state is at size {}; entry {index} is not the next one",
+                    self.size
+                ),
+            ));
+        }
+        let refused = |e: crate::aggregate::AggregateError| {
+            EntryError::new(
+                ErrorCode::StoreInconsistent,
+                format!(
+                    "entry {index}: the totals refuse it: {}: {}",
+                    e.code(),
+                    e.message()
+                ),
+            )
+        };
+        // The only fallible step first, so a refusal changes nothing.
+        match entry {
+            Entry::Tally(t) => self.aggregator.apply(index, t).map_err(refused)?,
+            Entry::Annulment(a) => {
+                self.aggregator
+                    .annul(index, &a.station, &a.contest)
+                    .map_err(refused)?;
+            }
+            _ => {}
+        }
+        self.supervision.apply(index, leaf, entry);
+        match entry {
+            Entry::ManifestCommitment(_) => {
+                self.commitment.get_or_insert(index);
+            }
+            Entry::StationKey(k) => self
+                .stations
+                .entry(k.station.clone())
+                .or_default()
+                .register(index, &k.key),
+            Entry::StationKeyRevocation(r) => self
+                .stations
+                .entry(r.station.clone())
+                .or_default()
+                .revoke(index),
+            Entry::Tally(t) => self
+                .stations
+                .entry(t.station.clone())
+                .or_default()
+                .add_tally(
+                    &t.contest,
+                    TallyRef {
+                        index,
+                        leaf,
+                        revision: t.revision,
+                    },
+                ),
+            Entry::Approval(_)
+            | Entry::Annulment(_)
+            | Entry::ContestApproval(_)
+            | Entry::LotDraw(_)
+            | Entry::Announcement(_) => {}
+        }
+        self.size = index + 1;
+        Ok(())
+    }
+
+    /// Accounts for the entry at index [`LogState::size`] without applying
+    /// it: an auditor replaying a log passes over an entry the rules refuse
+    /// (which a board would never have logged), and the entries after it
+    /// keep their indexes.
+    pub fn skip(&mut self) {
+        self.size += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,127 @@
+//! What the log says about one polling station: its keys, with their whole
+//! history, and its tallies per contest (`spec/validation.md` §2).
+//!
+//! Kept small, since a national log has one per station: the parsed active
+//! key is boxed (most of a record's size is the decompressed public key),
+//! and a station's few contests are a short list rather than a map.
+
+use crate::note::VerifierKey;
+use crate::Hash;
+
+/// One key a station has had, from its registration to its revocation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// The verifier key string of the registration entry.
+    pub key: String,
+    /// Index of the registration entry.
+    pub registered_at: u64,
+    /// Index of the revocation entry, once revoked.
+    pub revoked_at: Option<u64>,
+}
+
+/// Where a tally sits in the log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TallyRef {
+    /// Its index in the log.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf: Hash,
+    /// Its revision.
+    pub revision: u32,
+}
+
+/// A station's tallies for one contest, revision 1 first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContestTallies {
+    /// The contest.
+    pub contest: String,
+    /// By revision (position 0 = revision 1).
+    pub revisions: Vec<TallyRef>,
+}
+
+/// Everything logged about one station.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StationRecord {
+    /// Every key registered, in log order; only the last can be active.
+    keys: Vec<KeyRecord>,
+    /// The last registered key, parsed once when it was applied, so that
+    /// checking a tally does not decompress the public key again. `None`
+    /// if the key string does not parse (a registration the rules accepted
+    /// always does).
+    active: Option<Box<VerifierKey>>,
+    /// Tallies per contest, in the order the contests were first reported.
+    tallies: Vec<ContestTallies>,
+}
+
+impl StationRecord {
+    /// Every key the station has had, in log order.
+    pub fn keys(&self) -> &[KeyRecord] {
+        &self.keys
+    }
+
+    /// The station's active key: registered and not revoked.
+    pub fn active_key(&self) -> Option<(&KeyRecord, &VerifierKey)> {
+        let last = self.keys.last().filter(|k| k.revoked_at.is_none())?;
+        Some((last, self.active.as_deref()?))
+    }
+
+    /// The last key registered, revoked or not.
+    pub fn last_key(&self) -> Option<&KeyRecord> {
+        self.keys.last()
+    }
+
+    /// Whether `key` was ever registered for this station.
+    pub fn ever_had(&self, key: &str) -> bool {
+        self.keys.iter().any(|k| k.key == key)
+    }
+
+    /// Indexes of the station's key registrations and revocations, ascending.
+    pub fn key_entries(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self
+            .keys
+            .iter()
+            .flat_map(|k| std::iter::once(k.registered_at).chain(k.revoked_at))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The station's tallies for `contest`, by revision (empty if none).
+    pub fn revisions(&self, contest: &str) -> &[TallyRef] {
+        self.tallies
+            .iter()
+            .find(|t| t.contest == contest)
+            .map_or(&[], |t| t.revisions.as_slice())
+    }
+
+    /// Every contest the station has reported, with its tallies.
+    pub fn contests(&self) -> &[ContestTallies] {
+        &self.tallies
+    }
+
+    pub(super) fn register(&mut self, index: u64, key: &str) {
+        self.keys.push(KeyRecord {
+            key: key.to_owned(),
+            registered_at: index,
+            revoked_at: None,
+        });
+        self.active = VerifierKey::parse(key).ok().map(Box::new);
+    }
+
+    pub(super) fn revoke(&mut self, index: u64) {
+        if let Some(k) = self.keys.last_mut() {
+            k.revoked_at.get_or_insert(index);
+        }
+        self.active = None;
+    }
+
+    pub(super) fn add_tally(&mut self, contest: &str, at: TallyRef) {
+        match self.tallies.iter_mut().find(|c| c.contest == contest) {
+            Some(c) => c.revisions.push(at),
+            None => self.tallies.push(ContestTallies {
+                contest: contest.to_owned(),
+                revisions: vec![at],
+            }),
+        }
+    }
+}
