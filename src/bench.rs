@@ -4,8 +4,10 @@
 //! * ingest: durable import of N signed tallies vs raw two-core `verify_strict`;
 //! * scale: a log grown to `--scale` entries in one child process whose
 //!   resident memory is read after every round, the memory of a board that
-//!   reopens the full store, then root, inclusion and consistency proof
-//!   times at that size, open-and-verify time and disk bytes per entry.
+//!   reopens the full store, the time `tallyboard serve` takes on that store
+//!   to its first 200 on `/healthz` and its memory then, then root,
+//!   inclusion and consistency proof times at that size, open-and-verify
+//!   time and disk bytes per entry.
 
 use crate::board::Board;
 use crate::import::{import_entries, synthetic_entries};
@@ -14,7 +16,7 @@ use ed25519_dalek::{Signature, VerifyingKey};
 use rayon::prelude::*;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::merkle;
@@ -22,7 +24,12 @@ use tallyboard_synth::{keys, Config, SyntheticElection, ELECTION_ID};
 
 /// Peak and current resident set size of this process, in MiB.
 pub fn rss_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    rss_mib_of("self")
+}
+
+/// Peak and current resident set size of process `pid` (or "self"), in MiB.
+fn rss_mib_of(pid: &str) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let field = |name: &str| {
         status
             .lines()
@@ -41,9 +48,17 @@ struct Row {
     ratio: String,
 }
 
-pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
+/// The part of the benchmark `bench --only` runs.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// Raw verification, durable and HTTP ingest, witnesses, proof serving.
+    Ingest,
+    /// The log grown to `--scale` entries: memory, `serve` start-up, proofs.
+    Scale,
+}
+
+pub fn run(stations: usize, scale: u64, only: Option<Part>, out: Option<&Path>) -> Result<()> {
     let mut rows = Vec::new();
-    let threads = rayon::current_num_threads();
     eprintln!("generating {stations} stations ...");
     let e = SyntheticElection::generate(Config {
         seed: 1404,
@@ -51,6 +66,39 @@ pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
         majlis: false,
     });
     let (setup, tallies) = synthetic_entries(&e);
+    if only != Some(Part::Scale) {
+        ingest_rows(&e, &setup, &tallies, &mut rows)?;
+    }
+    if only != Some(Part::Ingest) {
+        scale_rows(&e, &setup, &tallies, scale, &mut rows)?;
+    }
+
+    let mut md = String::new();
+    writeln!(md, "| measurement | value | baseline (same run) | ratio |")?;
+    writeln!(md, "|---|---|---|---|")?;
+    for r in &rows {
+        writeln!(
+            md,
+            "| {} | {} | {} | {} |",
+            r.what, r.value, r.baseline, r.ratio
+        )?;
+    }
+    print!("{md}");
+    if let Some(p) = out {
+        std::fs::write(p, &md)?;
+    }
+    Ok(())
+}
+
+/// Ingest of the stations' tallies, durable in process and over HTTP, each
+/// next to raw `verify_strict` on all cores; then witnesses and proof serving.
+fn ingest_rows(
+    e: &SyntheticElection,
+    setup: &[Vec<u8>],
+    tallies: &[Vec<u8>],
+    rows: &mut Vec<Row>,
+) -> Result<()> {
+    let threads = rayon::current_num_threads();
 
     // Baseline: raw verify_strict of the same tallies on all cores, keys and
     // signatures decoded beforehand (the floor any verifying ingest pays).
@@ -84,8 +132,8 @@ pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
     let dir = tempfile_dir("bench-ingest")?;
     let log_key = keys::role_key("log").context("log role")?;
     let mut board = Board::create(&dir, e.manifest_bytes(), log_key.clone())?;
-    import_entries(&mut board, &setup, 1024, None)?;
-    let stats = import_entries(&mut board, &tallies, 1024, None)?;
+    import_entries(&mut board, setup, 1024, None)?;
+    let stats = import_entries(&mut board, tallies, 1024, None)?;
     if stats.rejected > 0 {
         bail!("{} tallies refused", stats.rejected);
     }
@@ -114,7 +162,7 @@ pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
     std::fs::remove_dir_all(&dir).ok();
 
     eprintln!("HTTP ingest, witnesses and proof serving ...");
-    let http = crate::bench_http::run(&e, &setup, &tallies, 32)?;
+    let http = crate::bench_http::run(e, setup, tallies, 32)?;
     rows.push(Row {
         what: format!(
             "HTTP ingest of {} signed tallies, durable, 32 concurrent clients on loopback",
@@ -127,7 +175,7 @@ pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
         baseline: format!("raw verify_strict on {threads} threads: {raw_rate:.0}/s"),
         ratio: format!("{:.2} (goal ≥ 0.8)", http.ingest_rate / raw_rate),
     });
-    match crate::bench_http::actasum_seconds(&e) {
+    match crate::bench_http::actasum_seconds(e) {
         Ok(Some(secs)) => rows.push(Row {
             what: format!(
                 "peer baseline: actasum `log build` of the same {} stations (unsigned, unverified)",
@@ -160,23 +208,6 @@ pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
         baseline: String::new(),
         ratio: String::new(),
     });
-
-    scale_rows(&e, &setup, &tallies, scale, &mut rows)?;
-
-    let mut md = String::new();
-    writeln!(md, "| measurement | value | baseline (same run) | ratio |")?;
-    writeln!(md, "|---|---|---|---|")?;
-    for r in &rows {
-        writeln!(
-            md,
-            "| {} | {} | {} | {} |",
-            r.what, r.value, r.baseline, r.ratio
-        )?;
-    }
-    print!("{md}");
-    if let Some(p) = out {
-        std::fs::write(p, &md)?;
-    }
     Ok(())
 }
 
@@ -184,7 +215,8 @@ pub fn run(stations: usize, scale: u64, out: Option<&Path>) -> Result<()> {
 /// round) in one child `tallyboard import` that reads every round's bundle
 /// and reports its resident memory after each, so the board's RSS is
 /// measured alone and as the log grows; then a second child only opens (and
-/// verifies) the full store, the memory a restarted board starts from.
+/// verifies) the full store, the memory a restarted board starts from, and
+/// `tallyboard serve` is started on it as an operator would restart it.
 /// Then times proofs at that size.
 fn scale_rows(
     e: &SyntheticElection,
@@ -288,7 +320,9 @@ fn scale_rows(
         baseline: "goal ≤ 150 MiB, flat".into(),
         ratio: format!("{worst:.0} MiB at most: {:.2} of goal", worst / 150.0),
     });
+    let t = Instant::now();
     let opened = import(&[])?;
+    let reopen_secs = t.elapsed().as_secs_f64();
     let open_rss = opened
         .lines()
         .find_map(|l| l.strip_prefix("rss-open "))
@@ -299,6 +333,20 @@ fn scale_rows(
         value: format!("{open_rss:.0} MiB"),
         baseline: "goal ≤ 150 MiB".into(),
         ratio: format!("{:.2} of goal", open_rss / 150.0),
+    });
+    eprintln!("scale: starting serve on the {size}-entry store ...");
+    let (serve_secs, serve_rss, serve_peak) = serve_start(&exe, &dir, &key_file)?;
+    rows.push(Row {
+        what: format!("serve: start → first 200 on /healthz at {size} entries"),
+        value: format!("{serve_secs:.1} s"),
+        baseline: format!("a child that only opens and verifies the store: {reopen_secs:.1} s"),
+        ratio: format!("{:.2}×", serve_secs / reopen_secs),
+    });
+    rows.push(Row {
+        what: format!("serve RSS after opening the {size}-entry store"),
+        value: format!("{serve_rss:.0} MiB (peak {serve_peak:.0} MiB)"),
+        baseline: "goal ≤ 150 MiB".into(),
+        ratio: format!("{:.2} of goal", serve_rss / 150.0),
     });
     rows.push(Row {
         what: format!("import to {size} entries (one child process, durable group commits)"),
@@ -366,6 +414,75 @@ fn scale_rows(
     std::fs::remove_dir_all(&dir).ok();
     std::fs::remove_dir_all(&files).ok();
     Ok(())
+}
+
+/// Starts `tallyboard serve` on the store in `dir` as an operator restarts
+/// a board and times it from spawn to its first 200 on `/healthz` (the
+/// board is back); then reads its current and peak resident memory in MiB
+/// and stops it with SIGTERM, so that it closes the store as on a real
+/// shutdown before anyone else opens it.
+fn serve_start(exe: &Path, dir: &Path, key_file: &Path) -> Result<(f64, f64, f64)> {
+    use std::io::BufRead;
+    let t = Instant::now();
+    let mut child = std::process::Command::new(exe)
+        .arg("serve")
+        .arg("--data")
+        .arg(dir)
+        .arg("--log-key")
+        .arg(key_file)
+        .arg("--listen")
+        .arg("127.0.0.1:0")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting serve")?;
+    let pid = child.id();
+    let stdout = child.stdout.take().context("serve's stdout")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Reads to the end, so that serve never writes into a closed pipe.
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let measured = (|| -> Result<(f64, f64, f64)> {
+        let line = rx
+            .recv_timeout(Duration::from_secs(600))
+            .context("serve printed no address")?;
+        let url = line
+            .strip_prefix("listening on ")
+            .with_context(|| format!("serve printed {line:?}"))?;
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(5))
+            .build();
+        while !matches!(agent.get(&format!("{url}/healthz")).call(), Ok(r) if r.status() == 200) {
+            if t.elapsed() > Duration::from_secs(600) {
+                bail!("serve did not answer 200 on /healthz within 10 minutes");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let secs = t.elapsed().as_secs_f64();
+        let (peak, now) = rss_mib_of(&pid.to_string());
+        Ok((secs, now, peak))
+    })();
+    // Stopped however the measurement went; killed if it ignores SIGTERM.
+    let _ = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait()?.is_none() {
+        if Instant::now() > deadline {
+            eprintln!("scale: serve did not stop within 30 s of SIGTERM: killed");
+            child.kill()?;
+            child.wait()?;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    measured
 }
 
 fn tempfile_dir(name: &str) -> Result<std::path::PathBuf> {

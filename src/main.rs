@@ -333,6 +333,10 @@ enum Command {
         /// Entries for the scale benchmark (root, proofs, RSS).
         #[arg(long, default_value_t = 1_000_000)]
         scale: u64,
+        /// Run only this part of the benchmark (default: both), e.g. `scale`
+        /// to measure memory and `serve` start-up without the ingest first.
+        #[arg(long, value_enum)]
+        only: Option<bench::Part>,
         /// Write the Markdown table here.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -724,8 +728,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Bench {
             stations,
             scale,
+            only,
             out,
-        } => bench::run(stations, scale, out.as_deref())?,
+        } => bench::run(stations, scale, only, out.as_deref())?,
         Command::Loadtest {
             url,
             duration,
