@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use tallyboard_core::aggregate::{CheckpointRef, DocumentOptions, ResultsDocument};
-use tallyboard_core::entry::{AnnouncementStatus, Entry, SignedEntry};
+use tallyboard_core::entry::{AnnouncementStatus, Entry, SignedEntry, Statement};
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::merkle::{self, MerkleError};
 use tallyboard_core::results_export::{self, NistDetail, NistOptions, ReportStatus};
@@ -776,19 +776,36 @@ fn utc_now() -> String {
     )
 }
 
-/// The NIST report's status at the view's checkpoint: `certified` when
-/// every contest has a final announcement at exactly this size,
-/// `unofficial-complete` when every expected station has reported every
-/// contest, else `unofficial-partial`.
+/// Whether the latest final announcement of `contest` still stands at the
+/// view's checkpoint: its statement equals, apart from `size`, the one
+/// recomputed at that checkpoint (`spec/exports.md` §4.1). A final
+/// announcement is always logged after the size it names, so comparing
+/// sizes would never match; comparing statements asks whether anything
+/// logged since changed the contest's figures or outcome.
+fn final_stands(v: &super::view::View, contest: &str) -> bool {
+    let Some(last) = v.announcements.iter().rev().find(|r| {
+        r.announcement.status == AnnouncementStatus::Final
+            && r.announcement.statement.contest == contest
+    }) else {
+        return false;
+    };
+    let announced = &last.announcement.statement;
+    let lots = v.lots.get(contest).map_or(&[][..], Vec::as_slice);
+    match Statement::from_aggregator(&v.aggregator, contest, v.latest.checkpoint.size, lots) {
+        Ok(mut now) => {
+            now.size = announced.size;
+            now == *announced
+        }
+        Err(_) => false,
+    }
+}
+
+/// The NIST report's status at the view's checkpoint (`spec/exports.md`
+/// §4.1): `certified` when every contest's latest final announcement still
+/// stands, `unofficial-complete` when every expected station has reported
+/// every contest, else `unofficial-partial`.
 fn report_status(v: &super::view::View, doc: &ResultsDocument) -> ReportStatus {
-    let size = v.latest.checkpoint.size;
-    let certified = doc.contests.iter().all(|c| {
-        v.announcements.iter().any(|r| {
-            r.announcement.status == AnnouncementStatus::Final
-                && r.announcement.statement.contest == c.id
-                && r.announcement.statement.size == size
-        })
-    });
+    let certified = doc.contests.iter().all(|c| final_stands(v, &c.id));
     if certified && !doc.contests.is_empty() {
         return ReportStatus::Certified;
     }
