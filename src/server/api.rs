@@ -906,6 +906,18 @@ pub async fn log_info(State(st): State<AppState>) -> Json<LogInfo> {
 #[utoipa::path(get, path = "/api/v1/manifest", tag = "log",
     responses((status = 200, description = "The manifest blob (canonical JSON) the board validates against", content_type = "application/json", body = Object)))]
 pub async fn manifest(State(st): State<AppState>) -> Result<Response, ApiError> {
+    manifest_blob(&st).await
+}
+
+/// `GET /api/v1/manifest.json`: the same blob at the path of a static
+/// export, which `tallyboard-verify` reads (`spec/verification.md` §1).
+#[utoipa::path(get, path = "/api/v1/manifest.json", tag = "log",
+    responses((status = 200, description = "The manifest blob, as at /api/v1/manifest: the path a static export and tallyboard-verify use", content_type = "application/json", body = Object)))]
+pub async fn manifest_json(State(st): State<AppState>) -> Result<Response, ApiError> {
+    manifest_blob(&st).await
+}
+
+async fn manifest_blob(st: &AppState) -> Result<Response, ApiError> {
     let digest = st.manifest.digest();
     let store = st.store.handle();
     let bytes = blocking(move || store.blob(&digest))
