@@ -196,7 +196,8 @@ enum Command {
         queue: usize,
         /// A witness policy (C2SP tlog-policy, e.g. keys/policy.txt): the board
         /// pushes every new checkpoint to its witnesses and /checkpoint serves
-        /// the newest one whose cosignatures meet the quorum.
+        /// the newest one whose cosignatures meet the quorum (until one does,
+        /// the newest signed one); spec/http-api.md §1.
         #[arg(long, env = "TALLYBOARD_WITNESS_POLICY")]
         witness_policy: Option<PathBuf>,
         #[command(flatten)]

@@ -925,6 +925,7 @@ fn openapi_document_lists_every_route() {
         ("/api/v1/exports/nist-err.json", "get"),
         ("/api/v1/log", "get"),
         ("/api/v1/manifest", "get"),
+        ("/api/v1/manifest.json", "get"),
         ("/api/v1/witnessed", "get"),
         ("/api/v1/openapi.json", "get"),
     ];
@@ -956,6 +957,96 @@ fn openapi_document_lists_every_route() {
         }
     }
     assert!(doc["components"]["schemas"]["Receipt"].is_object());
+}
+
+/// The routes `spec/http-api.md` names, as (OpenAPI path, method): every
+/// `` `GET /…` `` and `` `POST /…` `` span, with `<name>` written `{name}`,
+/// optional and query parts dropped, and every tile path as `/tile/{path}`.
+fn routes_in_the_spec() -> std::collections::BTreeSet<(String, String)> {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/spec/http-api.md"))
+        .expect("spec/http-api.md");
+    let mut out = std::collections::BTreeSet::new();
+    for span in text.split('`').skip(1).step_by(2) {
+        let Some((method, path)) = span.split_once(' ') else {
+            continue;
+        };
+        if !matches!(method, "GET" | "POST") || !path.starts_with('/') {
+            continue;
+        }
+        let path = path.split(['?', '[', ' ']).next().unwrap_or(path);
+        let path = if path.starts_with("/tile/") {
+            "/tile/{path}".to_owned()
+        } else {
+            path.replace('<', "{").replace('>', "}")
+        };
+        out.insert((path, method.to_lowercase()));
+    }
+    out
+}
+
+#[test]
+fn the_spec_documents_every_route_and_only_those() {
+    let s = Server::start(3, &[]);
+    let doc = s.get("/api/v1/openapi.json").json();
+    let served: std::collections::BTreeSet<(String, String)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(p, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(move |m| (p.clone(), m.clone()))
+        })
+        .collect();
+    let mut documented = routes_in_the_spec();
+    // Only a mirror serves its status (spec/mirror.md §5); the board's
+    // OpenAPI document lists the board's routes.
+    let mirror_only = ("/api/v1/mirror".to_owned(), "get".to_owned());
+    assert!(documented.remove(&mirror_only), "the mirror's route");
+    assert!(!served.contains(&mirror_only));
+    assert_eq!(s.get("/api/v1/mirror").status, 404);
+    let undocumented: Vec<_> = served.difference(&documented).collect();
+    let unserved: Vec<_> = documented.difference(&served).collect();
+    assert!(
+        undocumented.is_empty(),
+        "served but not in spec/http-api.md: {undocumented:?}"
+    );
+    assert!(
+        unserved.is_empty(),
+        "in spec/http-api.md but not served: {unserved:?}"
+    );
+}
+
+#[test]
+fn the_read_path_ignores_a_query_component() {
+    // spec/http-api.md §1.1: the path is matched after percent-decoding, a
+    // query component is ignored, as a static copy's web server does.
+    let s = board(&[]);
+    let size = s.size();
+    assert!(size > 1 && size < 256);
+    for path in [
+        "/checkpoint".to_owned(),
+        format!("/tile/0/000.p/{size}"),
+        format!("/tile/entries/000.p/{size}"),
+    ] {
+        let plain = s.get(&path);
+        assert_eq!(plain.status, 200, "{path}");
+        for q in ["?x=1", "?", "?cache-bust=1767139200&y"] {
+            let r = s.get(&format!("{path}{q}"));
+            assert_eq!(r.status, 200, "{path}{q}");
+            assert_eq!(r.body, plain.body, "{path}{q}");
+            assert_eq!(r.content_type, plain.content_type, "{path}{q}");
+            assert_eq!(r.cache_control, plain.cache_control, "{path}{q}");
+        }
+    }
+    // A percent-encoded spelling is the decoded path; a query does not make
+    // a non-canonical path canonical.
+    let r = s.get(&format!("/tile/0/%30%30%30.p/{size}"));
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, s.get(&format!("/tile/0/000.p/{size}")).body);
+    let r = s.get(&format!("/tile/0/0000.p/{size}?x=1"));
+    assert_eq!((r.status, r.code()), (400, "tile.malformed".to_owned()));
 }
 
 #[test]

@@ -19,6 +19,13 @@ use tallyboard_verify::{audit, DirSource, HttpSource, LogKey, Report};
 
 const STATIONS: usize = 12;
 
+/// The `Status` of the board's NIST report.
+fn nist_status(s: &Server) -> String {
+    let r = s.get("/api/v1/exports/nist-err.json");
+    assert_eq!(r.status, 200);
+    r.json()["Status"].as_str().unwrap_or("").to_owned()
+}
+
 /// Every entry below `size`, fetched through the JSON API as a client would.
 fn entries(s: &Server, size: u64) -> Vec<(u64, Entry)> {
     (0..size)
@@ -132,11 +139,16 @@ fn supervisor_and_authority_entries_end_to_end() {
 
     // The supervisor annuls station 1's box; a second annulment is refused,
     // and so is approving the annulled box.
-    s.append(&s.e.annulment_entry(1, "ballot-stuffing", "observers' report"));
+    let annulled_at = s.append(&s.e.annulment_entry(1, "ballot-stuffing", "observers' report"));
     let r = s.submit(&s.e.annulment_entry(1, "ballot-stuffing", "again"));
     assert_eq!(
         (r.status, r.code()),
         (409, "supervision.already-annulled".into())
+    );
+    // The detail names the annulment already logged (spec/http-api.md §2.1).
+    assert_eq!(
+        r.json()["detail"]["conflicting_index"].as_u64(),
+        Some(annulled_at)
     );
     let r = s.submit(&s.e.approval_entry(1, *i1, t1));
     assert_eq!(
@@ -183,8 +195,13 @@ fn supervisor_and_authority_entries_end_to_end() {
     // The partial announcement, the approval and the final announcement.
     s.append(&s.e.announcement_entry(&st, AnnouncementStatus::Partial));
     s.append(&s.e.contest_approval_entry(&st));
+    // Every station has reported, nothing is announced final yet.
+    assert_eq!(nist_status(&s), "unofficial-complete");
     let final_index = s.append(&s.e.announcement_entry(&st, AnnouncementStatus::Final));
     let end = s.size();
+    // The final announcement (logged after the size it names) still stands
+    // at the latest checkpoint: the report is certified (spec/exports.md §4.1).
+    assert_eq!(nist_status(&s), "certified");
 
     // /api/v1/announcements lists both; the latest final is ours.
     let a = s.get("/api/v1/announcements").json();
@@ -195,6 +212,37 @@ fn supervisor_and_authority_entries_end_to_end() {
     assert_eq!(f["status"], "final");
     assert_eq!(f["results_sha256"], st.sha256().to_hex());
     assert_eq!(f["fields"]["valid"].as_u64(), Some(st.valid));
+    // Field names as spec/http-api.md §1.4 lists them.
+    let fields = f["fields"].as_object().unwrap();
+    for name in [
+        "election",
+        "contest",
+        "size",
+        "status",
+        "stations_counted",
+        "stations_expected",
+        "stations_annulled",
+        "counterfoils",
+        "ballots_in_box",
+        "votes_taken",
+        "void_taken",
+        "void_not_taken",
+        "valid",
+        "votes",
+        "outcome",
+        "elected",
+        "runoff",
+        "reserves",
+        "lot_needed",
+        "results_sha256",
+    ] {
+        assert!(fields.contains_key(name), "{name} missing from {f}");
+    }
+    assert_eq!(fields.len(), 20, "{f}");
+    assert_eq!(
+        fields["votes"][0]["candidate"].as_u64(),
+        Some(st.votes[0].0.into())
+    );
     assert_eq!(a["latest"][PRESIDENT]["index"].as_u64(), Some(final_index));
 
     // The results document with the rules' decision.
@@ -254,6 +302,12 @@ fn supervisor_and_authority_entries_end_to_end() {
         .clone();
     assert_eq!(nation.standing.valid, valid_all - v1);
     assert_eq!(nation.stations_annulled, 1);
+
+    // A revision after the final announcement changes the figures: the
+    // final one no longer stands at the latest checkpoint.
+    let (_, t2) = &tallies[2];
+    s.append(&s.e.revised_tally(2, t2));
+    assert_eq!(nist_status(&s), "unofficial-complete");
 
     // A served copy (the static export) with the final announcement
     // replaced by a forged one, signed by the authority, claiming more

@@ -795,36 +795,47 @@ fn utc_now() -> String {
     )
 }
 
-/// The NIST report's status at a snapshot (`spec/exports.md` §3):
-/// `certified` when every contest with stations has a final announcement
-/// (which needs the supervisor's contest approval) whose results still
-/// stand at the snapshot's checkpoint, that is, whose statement equals the
-/// contest's statement at this size apart from the size itself;
-/// `unofficial-complete` when every expected station has reported every
-/// contest; else `unofficial-partial`.
+/// Whether the latest final announcement of `contest` still stands at the
+/// snapshot's checkpoint: its statement equals, apart from `size`, the one
+/// the log state gives at that checkpoint (`spec/exports.md` §4.1). A final
+/// announcement is always logged after the size it names, so comparing
+/// sizes would never match; comparing statements asks whether anything
+/// logged since changed the contest's figures or outcome.
+fn final_stands(v: &crate::log::Snapshot, contest: &str) -> bool {
+    let Some(last) = v
+        .state
+        .supervision()
+        .announcements()
+        .iter()
+        .rev()
+        .find(|r| {
+            r.announcement.status == AnnouncementStatus::Final
+                && r.announcement.statement.contest == contest
+        })
+    else {
+        return false;
+    };
+    let announced = &last.announcement.statement;
+    match v.state.statement(contest, v.size()) {
+        Ok(mut now) => {
+            now.size = announced.size;
+            now == *announced
+        }
+        Err(_) => false,
+    }
+}
+
+/// The NIST report's status at a snapshot (`spec/exports.md` §4.1):
+/// `certified` when the latest final announcement of every contest with
+/// stations still stands, `unofficial-complete` when every expected
+/// station has reported every contest, else `unofficial-partial`.
 pub(crate) fn report_status(v: &crate::log::Snapshot, doc: &ResultsDocument) -> ReportStatus {
-    let size = v.size();
-    let finals = v.state.supervision().announcements();
     let contests: Vec<_> = doc
         .contests
         .iter()
         .filter(|c| c.top().is_some_and(|t| t.stations_expected > 0))
         .collect();
-    let stands = |contest: &str| {
-        let Ok(now) = v.state.statement(contest, size) else {
-            return false;
-        };
-        finals.iter().rev().any(|r| {
-            let a = &r.announcement;
-            a.status == AnnouncementStatus::Final
-                && a.statement.contest == contest
-                && tallyboard_core::entry::Statement {
-                    size,
-                    ..a.statement.clone()
-                } == now
-        })
-    };
-    if !contests.is_empty() && contests.iter().all(|c| stands(&c.id)) {
+    if !contests.is_empty() && contests.iter().all(|c| final_stands(v, &c.id)) {
         return ReportStatus::Certified;
     }
     let complete = contests.iter().all(|c| {
@@ -924,6 +935,18 @@ pub async fn log_info(State(st): State<AppState>) -> Json<LogInfo> {
 #[utoipa::path(get, path = "/api/v1/manifest", tag = "log",
     responses((status = 200, description = "The manifest blob (canonical JSON) the board validates against", content_type = "application/json", body = Object)))]
 pub async fn manifest(State(st): State<AppState>) -> Result<Response, ApiError> {
+    manifest_blob(&st).await
+}
+
+/// `GET /api/v1/manifest.json`: the same blob at the path of a static
+/// export, which `tallyboard-verify` reads (`spec/verification.md` §1).
+#[utoipa::path(get, path = "/api/v1/manifest.json", tag = "log",
+    responses((status = 200, description = "The manifest blob, as at /api/v1/manifest: the path a static export and tallyboard-verify use", content_type = "application/json", body = Object)))]
+pub async fn manifest_json(State(st): State<AppState>) -> Result<Response, ApiError> {
+    manifest_blob(&st).await
+}
+
+async fn manifest_blob(st: &AppState) -> Result<Response, ApiError> {
     let digest = st.manifest.digest();
     let store = st.store.handle();
     let bytes = blocking(move || store.blob(&digest))

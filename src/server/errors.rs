@@ -20,8 +20,10 @@ pub struct ErrorBody {
     pub code: String,
     /// A human-readable explanation (not stable; do not match on it).
     pub message: String,
-    /// Machine-readable details, or null. For `tally.equivocation`:
-    /// `{"conflicting_index": N}`; for `board.overloaded`:
+    /// Machine-readable details, or null. For `tally.equivocation`,
+    /// `supervision.already-annulled`, `supervision.already-approved` and
+    /// `lot.already-drawn`: `{"conflicting_index": N}`, the entry already
+    /// logged; for `board.overloaded` and `request.rate-limited`:
     /// `{"retry_after_seconds": N}`.
     #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
@@ -190,4 +192,80 @@ pub async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri
         ErrorCode::MethodNotAllowed,
         format!("{} is not allowed on {}", method, uri.path()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_for;
+    use tallyboard_core::error::ErrorCode;
+
+    /// The rows of the status table of `spec/http-api.md` §2.2: (status,
+    /// the codes named in that row).
+    fn spec_table() -> Vec<(u16, Vec<ErrorCode>)> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/spec/http-api.md");
+        let spec = std::fs::read_to_string(path).expect("spec/http-api.md");
+        let section = spec
+            .split("### 2.2 Status by code")
+            .nth(1)
+            .expect("§2.2 in spec/http-api.md");
+        let section = section.split("\n## ").next().unwrap_or(section);
+        let mut rows = Vec::new();
+        for line in section.lines() {
+            let Some(rest) = line.strip_prefix("| ") else {
+                continue;
+            };
+            let Some((status, codes)) = rest.split_once(" |") else {
+                continue;
+            };
+            let Ok(status) = status.trim().parse::<u16>() else {
+                continue;
+            };
+            let codes: Vec<ErrorCode> = codes
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                // Codes only: not `key.*` families, nor `Retry-After: <seconds>`.
+                .filter(|t| {
+                    t.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b"0123456789.-".contains(&b))
+                })
+                .map(|t| {
+                    ErrorCode::from_str_code(t)
+                        .unwrap_or_else(|| panic!("§2.2 row {status} names {t}, not a code"))
+                })
+                .collect();
+            rows.push((status, codes));
+        }
+        rows
+    }
+
+    #[test]
+    fn the_spec_status_table_is_the_servers() {
+        let rows = spec_table();
+        assert!(rows.len() >= 10, "§2.2 table not found: {rows:?}");
+        let mut listed = std::collections::HashMap::new();
+        for (status, codes) in &rows {
+            for &c in codes {
+                assert_eq!(
+                    status_for(c).as_u16(),
+                    *status,
+                    "spec/http-api.md §2.2 lists {c} under {status}, the server answers {}",
+                    status_for(c)
+                );
+                assert!(listed.insert(c, *status).is_none(), "{c} listed twice");
+            }
+        }
+        // Every code answered with anything but 400 (the row of "every code
+        // not listed in another row") is listed in its row.
+        for &c in ErrorCode::ALL {
+            let s = status_for(c).as_u16();
+            if s != 400 {
+                assert_eq!(
+                    listed.get(&c),
+                    Some(&s),
+                    "{c} is answered {s} but spec/http-api.md §2.2 does not list it there"
+                );
+            }
+        }
+    }
 }

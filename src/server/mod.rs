@@ -174,7 +174,7 @@ pub fn router(st: AppState) -> Router {
         .route("/manifest", get(api::manifest))
         .route("/witnessed", get(witnessing::witnessed))
         // The same blob at the path the verifier reads (spec/verification.md).
-        .route("/manifest.json", get(api::manifest))
+        .route("/manifest.json", get(api::manifest_json))
         .route("/openapi.json", get(openapi::openapi_json));
     // Only a mirror has this route, so the board's OpenAPI document (which
     // lists exactly the board's routes) is unchanged.

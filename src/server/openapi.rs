@@ -36,6 +36,7 @@ use utoipa::OpenApi;
         api::export_nist,
         api::log_info,
         api::manifest,
+        api::manifest_json,
         witnessing::witnessed,
         openapi_json,
     ),

@@ -293,4 +293,41 @@ mod spec_tests {
             );
         }
     }
+
+    /// The other direction: every code a table of `spec/errors.md` lists
+    /// (before its verifier section, whose codes are the verifier's own) is
+    /// a code of this crate, listed once; the verifier's codes are not.
+    #[test]
+    fn every_code_the_spec_lists_exists() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/errors.md");
+        let spec = std::fs::read_to_string(path).expect("spec/errors.md");
+        let (board, verifier) = spec
+            .split_once("\n## Verifier findings")
+            .expect("spec/errors.md has a verifier section");
+        let codes = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter_map(|l| l.strip_prefix("| `"))
+                .filter_map(|l| l.split_once('`'))
+                .map(|(code, _)| code.to_owned())
+                .collect()
+        };
+        let listed = codes(board);
+        for c in &listed {
+            assert!(
+                ErrorCode::from_str_code(c).is_some(),
+                "spec/errors.md lists {c}, which crates/core/src/error.rs does not define"
+            );
+        }
+        let unique: std::collections::HashSet<&String> = listed.iter().collect();
+        assert_eq!(unique.len(), listed.len(), "a code is listed twice");
+        assert_eq!(listed.len(), ErrorCode::ALL.len());
+        let own = codes(verifier);
+        assert!(!own.is_empty());
+        for c in &own {
+            assert!(
+                ErrorCode::from_str_code(c).is_none(),
+                "{c} is an ErrorCode, not a verifier-only code"
+            );
+        }
+    }
 }
