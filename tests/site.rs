@@ -34,6 +34,8 @@ struct Board {
     _dir: tempfile::TempDir,
     e: SyntheticElection,
     agent: ureq::Agent,
+    /// Every entry appended through [`Board::append`], in log order.
+    log: std::cell::RefCell<Vec<Vec<u8>>>,
 }
 
 impl Drop for Board {
@@ -134,6 +136,7 @@ impl Board {
                 .timeout(Duration::from_secs(60))
                 .redirects(0)
                 .build(),
+            log: Default::default(),
         };
         // The manifest commitment, as committed to the edited manifest.
         let vm = ValidatedManifest::from_bytes(&bytes).unwrap();
@@ -193,7 +196,25 @@ impl Board {
             .unwrap_or_else(|e| panic!("submit: {e}"));
         assert_eq!(r.status(), 201);
         let v: serde_json::Value = serde_json::from_reader(r.into_reader()).unwrap();
-        v["index"].as_u64().unwrap()
+        let index = v["index"].as_u64().unwrap();
+        let mut log = self.log.borrow_mut();
+        assert_eq!(index, log.len() as u64, "one client appends in order");
+        log.push(entry.to_vec());
+        index
+    }
+
+    /// The statement the entries appended so far give for `contest` at
+    /// their size, from the core's log state.
+    fn statement(&self, contest: &str) -> tallyboard_core::entry::Statement {
+        let mut state =
+            tallyboard_core::state::LogState::new(std::sync::Arc::new(self.e.manifest().clone()));
+        for (i, bytes) in self.log.borrow().iter().enumerate() {
+            let signed = tallyboard_core::entry::SignedEntry::parse(bytes).unwrap();
+            state
+                .apply(i as u64, signed.leaf_hash(), &signed.entry)
+                .unwrap();
+        }
+        state.statement(contest, state.size()).unwrap()
     }
 
     /// Registers and tallies stations `range`; returns the tallies' bytes.
@@ -223,6 +244,25 @@ impl Board {
 }
 
 /// The text a reader sees, outside `<pre>`, `<code>` and markup.
+/// The visible text with every tag read as a space and runs of white space
+/// folded, for phrases that span elements ("Annulled boxes 1").
+fn words(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 fn visible_text(html: &str) -> String {
     let mut s = html.to_owned();
     for tag in ["pre", "code", "script", "style", "title"] {
@@ -714,6 +754,55 @@ fn annulled_boxes_leave_the_standing_figures() {
         seen.contains(&format!("\"president/valid\":\"{standing}\"")),
         "standing valid votes must be station 1's alone ({standing}, not {both}): {seen}"
     );
+}
+
+/// The official layer and supervision, as the log state holds them, on
+/// the pages: an annulled box is named on its station page with the
+/// reason, an approval too, the national page counts the annulled box,
+/// and the contest's status line names the latest announcement (partial,
+/// then final) instead of saying none is logged.
+#[test]
+fn supervision_and_announcements_show_on_the_pages() {
+    use tallyboard_core::entry::AnnouncementStatus;
+    let b = Board::start(10, |_| {});
+    let tallies = b.report(0..3);
+    b.append(&b.e.annulment_entry(0, "seal-broken", "the seal was broken"));
+    let i1 = 5; // the commitment, 3 keys, then tallies 0, 1, 2 at 4, 5, 6
+    b.append(&b.e.approval_entry(1, i1, &tallies[1]));
+    let station = b.page(&format!("/en/station/{}", b.e.station_id(0)));
+    let text = words(&station);
+    assert!(text.contains("box annulled"), "{text}");
+    assert!(text.contains("the seal was broken"), "{text}");
+    assert!(!text.contains("No supervisor action"), "{text}");
+    let approved = words(&b.page(&format!("/en/station/{}", b.e.station_id(1))));
+    assert!(approved.contains("tally approved"), "{approved}");
+    let untouched = words(&b.page(&format!("/en/station/{}", b.e.station_id(2))));
+    assert!(untouched.contains("No supervisor action"), "{untouched}");
+
+    let home = words(&b.page("/en/"));
+    assert!(home.contains("Annulled boxes 1"), "{home}");
+    assert!(!home.contains("announced by the authority"), "{home}");
+
+    let partial = b.statement("president");
+    let at = b.append(&b.e.announcement_entry(&partial, AnnouncementStatus::Partial));
+    let contest = words(&b.page("/en/contest/president"));
+    assert!(
+        contest.contains(&format!(
+            "Partial results announced by the authority — Log index {at}"
+        )),
+        "{contest}"
+    );
+    let last = b.statement("president");
+    b.append(&b.e.contest_approval_entry(&last));
+    let at = b.append(&b.e.announcement_entry(&last, AnnouncementStatus::Final));
+    let contest = words(&b.page("/en/contest/president"));
+    assert!(
+        contest.contains(&format!(
+            "Final results announced by the authority — Log index {at}"
+        )),
+        "{contest}"
+    );
+    assert!(!contest.contains("no official announcement"), "{contest}");
 }
 
 /// A Majlis contest with 3,500 candidates renders as a page of ordinary

@@ -190,3 +190,139 @@ fn checkpoints_are_published_only_with_a_quorum_of_cosignatures() {
     assert!(verdict.quorum_met);
     drop(guardian);
 }
+
+/// The log's entries below `size`, read from its tlog-tiles bundles.
+fn entries(s: &Server, size: u64) -> Vec<Vec<u8>> {
+    let src = tallyboard_verify::HttpSource::new(&s.url);
+    let mut out = Vec::new();
+    for n in 0..tallyboard_verify::tiles::bundle_count(size) {
+        let (_, es) = tallyboard_verify::tiles::fetch_bundle(&src, n, size).expect("bundle");
+        out.extend(es);
+    }
+    out
+}
+
+fn log_key() -> tallyboard_verify::LogKey {
+    tallyboard_verify::LogKey::load(
+        &keys::role_key("log")
+            .expect("log")
+            .verifier()
+            .to_vkey_string(),
+        None,
+    )
+    .expect("log key")
+}
+
+/// Cosignatures are stored with their checkpoint: after the board is
+/// restarted, `export` writes the cosigned checkpoint and the checkpoint an
+/// announcement rests on, and `tallyboard-verify audit --policy` finds the
+/// quorum met on both. A policy the cosignatures do not meet fails the
+/// audit at the checkpoint and at the announcement's size.
+#[test]
+fn cosignatures_survive_a_restart_and_the_audit_checks_the_quorum() {
+    use tallyboard_core::entry::AnnouncementStatus;
+    let guardian = witness("witness-guardian");
+    let observer = witness("witness-observer");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy_path = dir.path().join("policy.txt");
+    let text = policy_text(&guardian.url, &observer.url, None);
+    std::fs::write(&policy_path, &text).expect("policy");
+    let policy = Policy::parse(text.as_bytes()).expect("policy");
+    let mut s = Server::start(
+        12,
+        &["--witness-policy", policy_path.to_str().expect("utf-8")],
+    );
+    s.setup(0..12);
+    for i in 0..12 {
+        s.append(&s.e.signed_tally(i));
+    }
+    // The authority announces at a size its witnesses cosigned.
+    let at = tree_size(&s);
+    assert_eq!(witnessed_at(&s, at)["quorum_met"], true);
+    let manifest = std::sync::Arc::new(s.e.manifest().clone());
+    let replayed = tallyboard_verify::replay::replay(&entries(&s, at), &manifest);
+    assert!(replayed.findings.is_empty(), "{:?}", replayed.findings);
+    let statement = replayed
+        .state
+        .statement("president", at)
+        .expect("statement");
+    s.append(&s.e.announcement_entry(&statement, AnnouncementStatus::Partial));
+    let end = tree_size(&s);
+    assert_eq!(witnessed_at(&s, end)["quorum_met"], true);
+
+    // Restart, then export: the stored checkpoints carry the cosignatures.
+    s.terminate();
+    let out = dir.path().join("export");
+    let (ok, _, err) = harness::run_cli(
+        &[
+            "export".as_ref(),
+            "--data".as_ref(),
+            s.path("data").as_os_str(),
+            "--log-key".as_ref(),
+            s.path("log.key").as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{err}");
+    let src = tallyboard_verify::DirSource::new(out.clone());
+    let opts = tallyboard_verify::audit::AuditOptions {
+        policy: Some(policy.clone()),
+        measure_baseline: false,
+    };
+    let r = tallyboard_verify::audit::run_with(&src, &log_key(), &opts).expect("audit runs");
+    use tallyboard_verify::Report as _;
+    assert!(r.verified, "{}", r.human());
+    assert!(r.witness_quorum.starts_with("MET"), "{}", r.witness_quorum);
+    assert!(r.witness_quorum.contains("1 of 1"), "{}", r.witness_quorum);
+    assert!(out.join(format!("api/v1/checkpoints/{at}")).is_file());
+    // Without a policy the audit says how to give one.
+    let r = tallyboard_verify::audit::run(&src, &log_key()).expect("audit runs");
+    assert!(
+        r.witness_quorum.contains("--policy"),
+        "{}",
+        r.witness_quorum
+    );
+
+    // A policy that also wants a third witness: not met, on the audited
+    // checkpoint and on the one the announcement rests on.
+    let third =
+        tallyboard_core::cosignature::CosignerKey::from_seed("third.example/witness", [9; 32])
+            .expect("key")
+            .verifier()
+            .to_vkey_string();
+    let strict = Policy::parse(policy_text(&guardian.url, &observer.url, Some(&third)).as_bytes())
+        .expect("policy");
+    let opts = tallyboard_verify::audit::AuditOptions {
+        policy: Some(strict),
+        measure_baseline: false,
+    };
+    let r = tallyboard_verify::audit::run_with(&src, &log_key(), &opts).expect("audit runs");
+    assert!(!r.verified);
+    let paths: Vec<&str> = r
+        .findings
+        .iter()
+        .filter(|f| f.code == "policy.quorum-not-met")
+        .filter_map(|f| f.path.as_deref())
+        .collect();
+    assert!(paths.contains(&"checkpoint"), "{paths:?}");
+    assert!(
+        paths.contains(&format!("api/v1/checkpoints/{at}").as_str()),
+        "{paths:?}"
+    );
+
+    // Restarted, the board serves the cosigned checkpoint before any push.
+    s.spawn();
+    let served = s.get("/checkpoint").body;
+    let (cp, verdict) = policy
+        .verify_checkpoint(&served, s.origin())
+        .expect("verifies");
+    assert_eq!(cp.size, end);
+    assert!(verdict.quorum_met, "{verdict}");
+    let stored = s.get(&format!("/api/v1/checkpoints/{at}")).body;
+    assert!(policy
+        .verify_checkpoint(&stored, s.origin())
+        .is_ok_and(|(_, v)| v.quorum_met));
+    drop((guardian, observer));
+}

@@ -10,7 +10,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard};
 use tallyboard_core::aggregate::{election_kind, AggregateError, Aggregator, ShareBase};
 use tallyboard_core::manifest::{Contest, ValidatedManifest};
 use tallyboard_core::rules::Decision;
-use tallyboard_core::state::LogState;
+use tallyboard_core::state::{AnnouncementRecord, LogState};
 use tokio::sync::{broadcast, Mutex};
 
 /// How many recent checkpoints the checkpoints page lists.
@@ -103,6 +103,16 @@ impl Snapshot {
     /// Region totals (`tallyboard_core::aggregate`) at [`Snapshot::size`].
     pub fn tallies(&self) -> &Aggregator {
         self.log.state.aggregator()
+    }
+
+    /// The authority's latest announcement of `contest` (partial or final).
+    pub fn latest_announcement(&self, contest: &str) -> Option<&AnnouncementRecord> {
+        self.state()
+            .supervision()
+            .announcements()
+            .iter()
+            .rev()
+            .find(|r| r.announcement.statement.contest == contest)
     }
 
     /// The contest's rules applied to its standing sum, with the lots

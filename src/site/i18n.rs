@@ -170,6 +170,10 @@ labels! {
     NotReported => "هنوز گزارش نشده", "Not reported yet";
     Revised => "اصلاح شده", "Revised";
     StatusPartial => "نتایج ناقص: همه شعبه‌ها گزارش نداده‌اند", "Partial results: not every station has reported";
+    AnnouncedFinal => "نتایج نهایی را مرجع برگزاری اعلام کرده است", "Final results announced by the authority";
+    AnnouncedPartial => "نتایج موقت را مرجع برگزاری اعلام کرده است", "Partial results announced by the authority";
+    AtSize => "بر پایهٔ نقطهٔ وارسی به اندازهٔ", "resting on the checkpoint of size";
+    AnnulledBoxes => "صندوق‌های باطل‌شده", "Annulled boxes";
     StatusAllReported => "همه شعبه‌ها گزارش داده‌اند (اعلام رسمی هنوز ثبت نشده است)", "Every station has reported (no official announcement logged yet)";
     Outcome => "نتیجه بر پایه قانون", "Outcome under the rules";
     OutcomeProvisional => "اگر شمارش در همین نقطه وارسی متوقف شود:", "If counting stopped at this checkpoint:";

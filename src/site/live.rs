@@ -68,6 +68,7 @@ pub fn event_json(site: &Site) -> String {
             };
             put("reported", lang.num(t.stations_reported));
             put("revised", lang.num(t.stations_revised));
+            put("annulled", lang.num(t.stations_annulled));
             put("valid", lang.num(s.valid));
             put("votes_taken", lang.num(s.votes_taken));
             put("void_taken", lang.num(s.void_taken));

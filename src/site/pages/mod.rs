@@ -20,8 +20,10 @@ use maud::{html, Markup};
 use std::convert::Infallible;
 use std::sync::Arc;
 use tallyboard_core::aggregate::{RegionTotals, Sums};
+use tallyboard_core::entry::AnnouncementStatus;
 use tallyboard_core::manifest::Contest;
 use tallyboard_core::rules::{Decision, Status};
+use tallyboard_core::state::AnnouncementRecord;
 
 /// Cache-Control of every page: short, since figures move with each
 /// checkpoint; the ETag (keyed by the checkpoint size) makes revalidation
@@ -207,6 +209,7 @@ pub fn figures(
     id: &str,
     live: Option<&str>,
     decided: Option<&Decision>,
+    official: Option<&AnnouncementRecord>,
 ) -> Markup {
     let s = &t.standing;
     let base = share_base(c, s);
@@ -244,11 +247,33 @@ pub fn figures(
     } else {
         L::StatusPartial
     };
+    // The authority's latest announcement of the contest, from the log
+    // state: what the status line says first when there is one.
+    let announced = official.map(|r| {
+        let final_ = r.announcement.status == AnnouncementStatus::Final;
+        (
+            if final_ {
+                L::AnnouncedFinal
+            } else {
+                L::AnnouncedPartial
+            },
+            r.index,
+            r.announcement.statement.size,
+        )
+    });
     let row = |label: L, v: u64, k: &str| {
         html! { tr { th scope="row" { (lang.t(label)) } td class="num" data-live=[key(live, k)] { (lang.num(v)) } } }
     };
     html! {
-        p class="status" { (lang.t(status)) }
+        @match announced {
+            Some((label, index, size)) => {
+                p class="status official" {
+                    (lang.t(label)) " — " (lang.t(L::Index)) " " (lang.num(index)) (lang.pick("، ", ", ")) (lang.t(L::AtSize)) " " (lang.num(size))
+                }
+                @if status == L::StatusPartial { p class="status" { (lang.t(status)) } }
+            }
+            None => { p class="status" { (lang.t(status)) } }
+        }
         div class="progress-wrap" {
             p {
                 (lang.t(L::StationsReported)) ": "
@@ -290,6 +315,7 @@ pub fn figures(
                 (row(L::BallotsInBox, s.ballots_in_box, "ballots_in_box"))
                 (row(L::Counterfoils, s.counterfoils, "counterfoils"))
                 (row(L::Revised, t.stations_revised, "revised"))
+                (row(L::AnnulledBoxes, t.stations_annulled, "annulled"))
             }
         }
         @if c.candidates.len() > order.len() {
