@@ -43,6 +43,43 @@ pub struct WitnessEndpoint {
     pub key: VerifierKey,
 }
 
+/// A witness holds more of this log than the checkpoint pushed to it: it
+/// cosigned a larger tree (409 naming a larger size), or a tree the pushed
+/// checkpoint does not extend (422, `witness.inconsistent`). Either way the
+/// log is serving an older or another history than the one its witnesses
+/// vouched for: a board restored from an old copy, or a fork
+/// (`spec/operations.md` §"A board behind its witnesses").
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct WitnessAhead {
+    /// The witness's name in the policy.
+    pub witness: String,
+    /// The size the witness says it cosigned, when it said (409).
+    pub witness_size: Option<u64>,
+    /// The size of the checkpoint pushed.
+    pub our_size: u64,
+    /// The witness's answer.
+    pub detail: String,
+}
+
+impl std::fmt::Display for WitnessAhead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.witness_size {
+            Some(n) => write!(
+                f,
+                "witness {} has cosigned size {n} of this log, larger than this board's {}",
+                self.witness, self.our_size
+            ),
+            None => write!(
+                f,
+                "witness {} holds a tree this board's checkpoint of size {} does not extend: {}",
+                self.witness, self.our_size, self.detail
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WitnessAhead {}
+
 /// A verified cosignature and the size the witness now holds.
 #[derive(Clone, Debug)]
 pub struct Cosignature {
@@ -61,6 +98,9 @@ pub struct CosignedCheckpoint {
     pub cosigned_by: Vec<(String, u64)>,
     /// Witnesses that did not, and why.
     pub failures: Vec<(String, String)>,
+    /// Witnesses among those that hold more of this log than the
+    /// checkpoint pushed ([`WitnessAhead`]).
+    pub ahead: Vec<WitnessAhead>,
 }
 
 /// A ureq agent with the given timeout for connecting, reading and writing.
@@ -130,15 +170,27 @@ pub fn cosign_one(
                     .filter(|_| ct.starts_with(SIZE_CONTENT_TYPE))
                     .ok_or_else(|| anyhow!("409 without a {SIZE_CONTENT_TYPE} size body"))?;
                 if size > cp.size {
-                    bail!(
-                        "the witness has cosigned size {size}, larger than this checkpoint ({})",
-                        cp.size
-                    );
+                    return Err(WitnessAhead {
+                        witness: witness.name.clone(),
+                        witness_size: Some(size),
+                        our_size: cp.size,
+                        detail: format!("409 naming size {size}"),
+                    }
+                    .into());
                 }
                 if size == old {
                     bail!("the witness answered 409 naming the size we sent ({size})");
                 }
                 old = size;
+            }
+            422 if resp.starts_with(b"witness.inconsistent") => {
+                return Err(WitnessAhead {
+                    witness: witness.name.clone(),
+                    witness_size: None,
+                    our_size: cp.size,
+                    detail: String::from_utf8_lossy(&resp).trim_end().to_owned(),
+                }
+                .into())
             }
             _ => bail!("{status}: {}", String::from_utf8_lossy(&resp).trim_end()),
         }
@@ -275,6 +327,7 @@ impl WitnessPool {
         let mut sigs = Vec::new();
         let mut cosigned_by = Vec::new();
         let mut failures = Vec::new();
+        let mut ahead = Vec::new();
         let mut sizes = self.sizes.lock().unwrap_or_else(|e| e.into_inner());
         for (i, (w, r)) in self.witnesses.iter().zip(results).enumerate() {
             match r {
@@ -285,7 +338,12 @@ impl WitnessPool {
                         *slot = (*slot).max(s);
                     }
                 }
-                Err(e) => failures.push((w.name.clone(), format!("{e:#}"))),
+                Err(e) => {
+                    if let Some(a) = e.downcast_ref::<WitnessAhead>() {
+                        ahead.push(a.clone());
+                    }
+                    failures.push((w.name.clone(), format!("{e:#}")));
+                }
             }
         }
         drop(sizes);
@@ -294,6 +352,7 @@ impl WitnessPool {
             note,
             cosigned_by,
             failures,
+            ahead,
         }
     }
 }

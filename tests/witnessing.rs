@@ -326,3 +326,69 @@ fn cosignatures_survive_a_restart_and_the_audit_checks_the_quorum() {
         .is_ok_and(|(_, v)| v.quorum_met));
     drop((guardian, observer));
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let target = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// A board restored from an older copy of its store notices, before it
+/// takes a submission, that its witnesses cosigned more of its log: it
+/// refuses every submission with `board.behind-witnesses` and `/healthz`
+/// says so with the evidence.
+#[test]
+fn a_board_restored_from_an_older_copy_fails_closed() {
+    let guardian = witness("witness-guardian");
+    let observer = witness("witness-observer");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy_path = dir.path().join("policy.txt");
+    std::fs::write(
+        &policy_path,
+        policy_text(&guardian.url, &observer.url, None),
+    )
+    .expect("policy");
+    let mut s = Server::start(
+        10,
+        &["--witness-policy", policy_path.to_str().expect("utf-8")],
+    );
+    s.setup(0..10);
+    let old = tree_size(&s);
+    assert_eq!(witnessed_at(&s, old)["quorum_met"], true);
+    s.terminate();
+    let backup = dir.path().join("backup");
+    copy_dir(&s.path("data"), &backup);
+    s.spawn();
+    assert_eq!(s.get("/healthz").status, 200);
+    for i in 0..5 {
+        s.append(&s.e.signed_tally(i));
+    }
+    let newer = tree_size(&s);
+    assert_eq!(witnessed_at(&s, newer)["quorum_met"], true);
+    s.terminate();
+
+    // The operator restores the old copy and starts the board again.
+    std::fs::remove_dir_all(s.path("data")).expect("rm");
+    copy_dir(&backup, &s.path("data"));
+    s.spawn();
+    let health = s.get("/healthz");
+    assert_eq!(health.status, 503, "{}", health.text());
+    let text = health.text();
+    assert!(
+        text.starts_with(&format!("behind-witnesses {old} ")),
+        "{text}"
+    );
+    assert!(text.contains(&newer.to_string()), "{text}");
+    let r = s.submit(&s.e.signed_tally(7));
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert_eq!(r.code(), "board.behind-witnesses");
+    assert_eq!(tree_size(&s), old, "nothing was appended");
+    drop((guardian, observer));
+}

@@ -122,13 +122,27 @@ pub async fn healthz(State(st): State<AppState>) -> Response {
     // A mirror that refused its upstream keeps serving its last verified
     // state, but is not healthy: it no longer follows (spec/mirror.md).
     let refused = st.mirror.as_ref().and_then(|m| m.refusal());
-    let mut r = match refused {
-        Some(code) => (
+    // A board behind its witnesses is not healthy either: it refuses every
+    // submission, and the evidence says which witness holds what.
+    let behind = st.witnessing.as_ref().and_then(|w| w.behind());
+    let mut r = match (refused, behind) {
+        (Some(code), _) => (
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             format!("refused {code} {size}\n"),
         )
             .into_response(),
-        None => format!("ok {size}\n").into_response(),
+        (None, Some(ahead)) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "behind-witnesses {size} {} {}\n{ahead}\n",
+                ahead.witness,
+                ahead
+                    .witness_size
+                    .map_or_else(|| "inconsistent".to_owned(), |n| n.to_string())
+            ),
+        )
+            .into_response(),
+        (None, None) => format!("ok {size}\n").into_response(),
     };
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -17,7 +17,7 @@
 
 use crate::log::Published;
 use crate::store::Store;
-use crate::witness_client::WitnessPool;
+use crate::witness_client::{WitnessAhead, WitnessPool};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -84,6 +84,9 @@ pub struct Witnessing {
     latest: RwLock<Option<Arc<Witnessed>>>,
     /// The newest checkpoint whose cosignatures meet the quorum (note bytes, size).
     quorate: RwLock<Option<(Vec<u8>, u64)>>,
+    /// Set, for good, when a witness holds more of this log than the board:
+    /// the board then refuses submissions (`board.behind-witnesses`).
+    behind: RwLock<Option<WitnessAhead>>,
     stop: AtomicBool,
 }
 
@@ -94,6 +97,7 @@ impl Witnessing {
             policy,
             latest: RwLock::new(None),
             quorate: RwLock::new(None),
+            behind: RwLock::new(None),
             stop: AtomicBool::new(false),
         }
     }
@@ -112,6 +116,30 @@ impl Witnessing {
             .read()
             .map(|g| g.clone())
             .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// The evidence that a witness holds more of this log than the board,
+    /// once a push has found it.
+    pub fn behind(&self) -> Option<WitnessAhead> {
+        self.behind
+            .read()
+            .map(|g| g.clone())
+            .unwrap_or_else(|e| e.into_inner().clone())
+    }
+
+    /// Records the first evidence of a witness ahead of the board, with one
+    /// clear line for the operator.
+    fn fell_behind(&self, ahead: &[WitnessAhead]) {
+        let Some(first) = ahead.first() else { return };
+        let mut b = self.behind.write().unwrap_or_else(|e| e.into_inner());
+        if b.is_none() {
+            tracing::error!(
+                code = "board.behind-witnesses",
+                evidence = %first,
+                "A WITNESS HOLDS MORE OF THIS LOG THAN THE BOARD: refusing every submission; see spec/operations.md, 'A board behind its witnesses'"
+            );
+            *b = Some(first.clone());
+        }
     }
 
     /// Asks the thread to stop after its current push.
@@ -141,76 +169,119 @@ pub fn spawn(
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let pool = WitnessPool::from_policy(&witnessing.policy, Duration::from_secs(5));
     restore_quorate(&witnessing, &store, &origin);
-    std::thread::Builder::new().name("tallyboard-witnessing".into()).spawn(move || {
-        let mut pushed: Option<u64> = None;
-        while !witnessing.stop.load(Ordering::Relaxed) {
-            let latest = published.checkpoint();
-            let size = latest.checkpoint.size;
-            if pushed == Some(size) {
-                std::thread::sleep(POLL);
-                continue;
-            }
-            let started = Instant::now();
-            let cosigned = pool.push(&latest.bytes, |old, new| {
-                merkle::prove_consistency(old, new, &store).unwrap_or_default()
-            });
-            let (quorum_met, groups) = match witnessing.policy.verify_checkpoint(&cosigned.note, &origin) {
-                Ok((_, verdict)) => (
-                    verdict.quorum_met,
-                    verdict
-                        .groups
-                        .iter()
-                        .map(|g| GroupState { name: g.group.clone(), satisfied: g.satisfied })
-                        .collect(),
-                ),
-                Err(e) => {
-                    tracing::warn!(error = %e, "cosigned checkpoint does not verify under the policy");
-                    (false, Vec::new())
+    // Before the board takes any submission (this runs before it listens):
+    // do its witnesses hold more of this log than it does, as a board
+    // restored from an old copy would find? The first push answers.
+    let first = published.checkpoint();
+    push(
+        &witnessing,
+        &pool,
+        &store,
+        &origin,
+        &first.bytes,
+        first.checkpoint.size,
+    );
+    let mut pushed = Some(first.checkpoint.size);
+    std::thread::Builder::new()
+        .name("tallyboard-witnessing".into())
+        .spawn(move || {
+            while !witnessing.stop.load(Ordering::Relaxed) {
+                let latest = published.checkpoint();
+                let size = latest.checkpoint.size;
+                if pushed == Some(size) {
+                    std::thread::sleep(POLL);
+                    continue;
                 }
-            };
-            for (name, reason) in &cosigned.failures {
-                tracing::warn!(witness = %name, %reason, size, "witness did not cosign");
+                push(&witnessing, &pool, &store, &origin, &latest.bytes, size);
+                pushed = Some(size);
             }
-            let w = Witnessed {
-                size,
-                checkpoint: String::from_utf8_lossy(&cosigned.note).into_owned(),
-                cosigned_by: cosigned
-                    .cosigned_by
-                    .iter()
-                    .map(|(name, timestamp)| Cosigner { name: name.clone(), timestamp: *timestamp })
-                    .collect(),
-                quorum_met,
-                groups,
-                failures: cosigned
-                    .failures
-                    .iter()
-                    .map(|(name, reason)| Failure { name: name.clone(), reason: reason.clone() })
-                    .collect(),
-                latency_ms: started.elapsed().as_millis() as u64,
-            };
-            if !cosigned.cosigned_by.is_empty() {
-                // Durable before it is served as cosigned: the store keeps
-                // the note with every verified cosignature in place of the
-                // log-signed one (the same checkpoint, more signatures).
-                let stored = store
-                    .put_checkpoint(size, &cosigned.note)
-                    .and_then(|()| store.sync());
-                if let Err(e) = stored {
-                    tracing::error!(error = %format!("{e:#}"), size, "could not store the cosigned checkpoint");
-                }
-            }
-            if quorum_met {
-                if let Ok(mut q) = witnessing.quorate.write() {
-                    *q = Some((cosigned.note.clone(), size));
-                }
-            }
-            tracing::debug!(size, quorum_met, cosigners = w.cosigned_by.len(), "witnessed");
-            if let Ok(mut l) = witnessing.latest.write() {
-                *l = Some(Arc::new(w));
-            }
-            pushed = Some(size);
+        })
+}
+
+/// Pushes one checkpoint to the witnesses and records the outcome: the
+/// cosignatures stored with the checkpoint, the quorate checkpoint, the
+/// evidence of a witness ahead of the board, and `GET /api/v1/witnessed`.
+fn push(
+    witnessing: &Witnessing,
+    pool: &WitnessPool,
+    store: &Store,
+    origin: &str,
+    checkpoint: &[u8],
+    size: u64,
+) {
+    let started = Instant::now();
+    let cosigned = pool.push(checkpoint, |old, new| {
+        merkle::prove_consistency(old, new, store).unwrap_or_default()
+    });
+    let (quorum_met, groups) = match witnessing.policy.verify_checkpoint(&cosigned.note, origin) {
+        Ok((_, verdict)) => (
+            verdict.quorum_met,
+            verdict
+                .groups
+                .iter()
+                .map(|g| GroupState {
+                    name: g.group.clone(),
+                    satisfied: g.satisfied,
+                })
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "cosigned checkpoint does not verify under the policy");
+            (false, Vec::new())
         }
-    })
+    };
+    witnessing.fell_behind(&cosigned.ahead);
+    for (name, reason) in &cosigned.failures {
+        tracing::warn!(witness = %name, %reason, size, "witness did not cosign");
+    }
+    let w = Witnessed {
+        size,
+        checkpoint: String::from_utf8_lossy(&cosigned.note).into_owned(),
+        cosigned_by: cosigned
+            .cosigned_by
+            .iter()
+            .map(|(name, timestamp)| Cosigner {
+                name: name.clone(),
+                timestamp: *timestamp,
+            })
+            .collect(),
+        quorum_met,
+        groups,
+        failures: cosigned
+            .failures
+            .iter()
+            .map(|(name, reason)| Failure {
+                name: name.clone(),
+                reason: reason.clone(),
+            })
+            .collect(),
+        latency_ms: started.elapsed().as_millis() as u64,
+    };
+    if !cosigned.cosigned_by.is_empty() {
+        // Durable before it is served as cosigned: the store keeps the note
+        // with every verified cosignature in place of the log-signed one
+        // (the same checkpoint, more signatures).
+        let stored = store
+            .put_checkpoint(size, &cosigned.note)
+            .and_then(|()| store.sync());
+        if let Err(e) = stored {
+            tracing::error!(error = %format!("{e:#}"), size, "could not store the cosigned checkpoint");
+        }
+    }
+    if quorum_met {
+        if let Ok(mut q) = witnessing.quorate.write() {
+            *q = Some((cosigned.note.clone(), size));
+        }
+    }
+    tracing::debug!(
+        size,
+        quorum_met,
+        cosigners = w.cosigned_by.len(),
+        "witnessed"
+    );
+    if let Ok(mut l) = witnessing.latest.write() {
+        *l = Some(Arc::new(w));
+    }
 }
 
 /// Sets the newest stored checkpoint whose stored cosignatures meet the

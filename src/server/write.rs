@@ -231,16 +231,25 @@ pub async fn submit_entry(
 /// A mirror accepts no writes (`spec/mirror.md`): it names the board to
 /// send them to instead.
 fn refuse_on_mirror(st: &AppState) -> Result<(), ApiError> {
-    match &st.mirror {
-        Some(m) => Err(ApiError::new(
+    if let Some(m) = &st.mirror {
+        return Err(ApiError::new(
             ErrorCode::MirrorReadOnly,
             format!(
                 "this server is a read-only mirror of {}; submit to that board",
                 m.upstream()
             ),
-        )),
-        None => Ok(()),
+        ));
     }
+    // A board whose witnesses hold more of its log than it does serves an
+    // older or another history: nothing may be appended to it
+    // (spec/operations.md, "A board behind its witnesses").
+    if let Some(ahead) = st.witnessing.as_ref().and_then(|w| w.behind()) {
+        return Err(ApiError::new(
+            ErrorCode::BehindWitnesses,
+            format!("{ahead}; this board takes no submission until its operator restores the log the witnesses cosigned"),
+        ));
+    }
+    Ok(())
 }
 
 /// Parses and signature-checks a submission against the published log

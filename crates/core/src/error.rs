@@ -169,6 +169,11 @@ error_codes! {
     Storage => "board.storage",
     /// The stored log disagrees with its latest signed checkpoint.
     StoreInconsistent => "board.store-inconsistent",
+    /// A witness of the board's policy has cosigned more of this log than
+    /// the board holds, or a tree it does not extend: the board is serving
+    /// an older or another history (restored from an old copy, or forked)
+    /// and takes no submission until its operator acts.
+    BehindWitnesses => "board.behind-witnesses",
     /// The HTTP method is not allowed on this resource.
     MethodNotAllowed => "request.method-not-allowed",
     /// The client sent more requests than its per-address rate allows; retry later.
