@@ -6,7 +6,7 @@
 
 use crate::procedure::checkpoint::POLICY_LOG_NOT_LISTED;
 use crate::procedure::facts::{
-    EntryFact, EntryFacts, Facts, ManifestFacts, TileFacts, WitnessFacts,
+    EntryFact, EntryFacts, Facts, ManifestFacts, RequiredKey, TileFacts, WitnessFacts,
 };
 use crate::procedure::station::{StationEntry, NO_TALLY, OTHER_STATION};
 use crate::procedure::tiles::{PARENT_MISMATCH, ROOT_MISMATCH};
@@ -287,17 +287,9 @@ fn entry(id: CheckId, f: &EntryFact, station: &str) -> String {
             "proof.inclusion-failed" => {
                 format!("entry {}{leaf} is not in the signed tree", f.index)
             }
-            _ => match (&f.signer, f.role) {
-                (Some(signer), Some(role)) => {
-                    format!(
-                        "entry {}: not validly signed by the {role} key {signer} ({code})",
-                        f.index
-                    )
-                }
-                (None, Some(role)) => {
-                    format!("entry {}: no {role} key to check it with ({code})", f.index)
-                }
-                _ => format!("entry {}{leaf}: {code}", f.index),
+            _ => match &f.required {
+                Some(k) => format!("entry {}: {} ({code})", f.index, key_phrase(k)),
+                None => format!("entry {}{leaf}: {code}", f.index),
             },
         };
     }
@@ -308,23 +300,15 @@ fn entry(id: CheckId, f: &EntryFact, station: &str) -> String {
             f.size.unwrap_or(0),
             f.proof_hashes.unwrap_or(0)
         ),
-        CheckId::RegistrationSignature | CheckId::EntrySignature => match f.key_index {
-            Some(k) => format!(
-                "entry {} signed by {} with the key registered at index {k}",
-                f.index,
-                f.signer.as_deref().unwrap_or("?")
-            ),
-            None => format!(
-                "entry {} signed by the {} key {}",
-                f.index,
-                f.role.unwrap_or("?"),
-                f.signer.as_deref().unwrap_or("?")
-            ),
-        },
-        CheckId::Arithmetic => match &f.figures {
+        CheckId::RegistrationSignature | CheckId::EntrySignature => format!(
+            "entry {} signed by {}",
+            f.index,
+            f.required.as_ref().map(key_phrase).unwrap_or_default()
+        ),
+        CheckId::Arithmetic => match &f.fields {
             Some(x) => format!(
                 "entry {}: votes taken {} + void not taken {} = ballots in box {}; valid {}",
-                f.index, x.votes_taken, x.void_not_taken, x.ballots_in_box, x.valid
+                f.index, x["votes_taken"], x["void_not_taken"], x["ballots_in_box"], x["valid"]
             ),
             None => format!(
                 "entry {} is a {}, not a tally",
@@ -333,6 +317,16 @@ fn entry(id: CheckId, f: &EntryFact, station: &str) -> String {
             ),
         },
         _ => format!("entry {}", f.index),
+    }
+}
+
+/// The key an entry requires, in words: "the station key K registered at
+/// index 5", "the supervisor key S", "no station key in force".
+fn key_phrase(k: &RequiredKey) -> String {
+    match (&k.signer, k.key_index) {
+        (Some(name), Some(i)) => format!("the {} key {name} registered at index {i}", k.role),
+        (Some(name), None) => format!("the {} key {name}", k.role),
+        (None, _) => format!("no {} key", k.role),
     }
 }
 
@@ -363,17 +357,13 @@ const FIELD_ORDER: &[&str] = &[
 /// One of a station's entries as verified, with its fields, for the
 /// `inclusion` report.
 pub fn station_entry(e: &StationEntry) -> String {
-    let signature = match (e.signature, &e.signer, e.role) {
-        ("valid", Some(signer), Some(role)) => match e.key_index {
-            Some(k) => format!("valid ({role} key {signer}, registered at index {k})"),
-            None => format!("valid ({role} key {signer})"),
-        },
-        ("unchecked", _, _) => "not checked".to_string(),
-        (_, _, role) => format!(
-            "INVALID ({}{})",
-            e.code.as_deref().unwrap_or("?"),
-            role.map(|r| format!(", needs the {r}'s key"))
-                .unwrap_or_default()
+    let key = e.required.as_ref().map(key_phrase).unwrap_or_default();
+    let signature = match e.signature {
+        "valid" => format!("valid ({key})"),
+        "unchecked" => "not checked".to_string(),
+        _ => format!(
+            "INVALID ({}; required: {key})",
+            e.code.as_deref().unwrap_or("?")
         ),
     };
     let mut s = format!(

@@ -17,6 +17,28 @@ fn export(root: &Path) -> String {
     log.vkey()
 }
 
+/// Makes a receipt for entry `index` with `prove` into `dir`; returns the
+/// paths of the receipt and of the entry.
+fn prove(dir: &Path, src: &str, vkey: &str, index: u64) -> (String, String) {
+    let r = dir.join("r.tlog-proof").display().to_string();
+    let e = dir.join("entry").display().to_string();
+    let index = index.to_string();
+    let (code, out) = verify(&[
+        "prove",
+        &index,
+        "--source",
+        src,
+        "--log-vkey",
+        vkey,
+        "--out",
+        &r,
+        "--entry-out",
+        &e,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    (r, e)
+}
+
 fn verify(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tallyboard-verify"))
         .args(args)
@@ -72,25 +94,10 @@ fn exit_codes_and_json() {
     assert!(out.contains("checkpoint.wrong-origin"), "{out}");
 
     // Receipt made by `prove`, verified by `receipt`; a different entry fails.
-    let r = dir.path().join("r.tlog-proof");
-    let en = dir.path().join("entry");
-    let (code, _) = verify(&[
-        "prove",
-        "40",
-        "--source",
-        &src,
-        "--log-vkey",
-        &vkey,
-        "--out",
-        &r.display().to_string(),
-        "--entry-out",
-        &en.display().to_string(),
-    ]);
-    assert_eq!(code, 0);
-    let (rs, es) = (r.display().to_string(), en.display().to_string());
+    let (rs, es) = prove(dir.path(), &src, &vkey, 40);
     let (code, out) = verify(&["receipt", "--log-vkey", &vkey, &es, &rs]);
     assert_eq!(code, 0, "{out}");
-    std::fs::write(&en, b"another entry").unwrap();
+    std::fs::write(&es, b"another entry").unwrap();
     let (code, _) = verify(&["receipt", "--log-vkey", &vkey, &es, &rs]);
     assert_eq!(code, 1);
 
@@ -295,22 +302,7 @@ fn the_witness_policy_is_checked_by_every_command() {
         assert_eq!(code, want, "{out}");
     }
 
-    let r = dir.path().join("r.tlog-proof");
-    let en = dir.path().join("entry");
-    let (rs, es) = (r.display().to_string(), en.display().to_string());
-    let (code, _) = verify(&[
-        "prove",
-        "40",
-        "--source",
-        &src,
-        "--log-vkey",
-        &vkey,
-        "--out",
-        &rs,
-        "--entry-out",
-        &es,
-    ]);
-    assert_eq!(code, 0);
+    let (rs, es) = prove(dir.path(), &src, &vkey, 40);
     let (code, out) = verify(&["receipt", "--log-vkey", &vkey, "--policy", &none, &es, &rs]);
     assert_eq!(code, 0, "{out}");
     let (code, out) = verify(&[

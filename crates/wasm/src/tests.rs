@@ -109,7 +109,7 @@ fn the_station_report_is_the_json_the_page_reads() {
     let sig = &check(&r, "entry-signature")["data"]["entries"][0];
     assert_eq!(sig["role"], "station");
     assert_eq!(sig["key_index"], reg(3));
-    let fig = &check(&r, "arithmetic")["data"]["entries"][0]["figures"];
+    let fig = &check(&r, "arithmetic")["data"]["entries"][0]["fields"];
     assert_eq!(fig["valid"], f.e.tally(3).valid);
     assert_eq!(
         check(&r, "witness-cosignatures")["data"]["cosigned"],

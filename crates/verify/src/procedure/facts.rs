@@ -173,7 +173,7 @@ pub struct EntryFacts {
 
 /// One entry as one check saw it. Which fields are set depends on the
 /// check: inclusion gives the leaf and the proof's length, a signature
-/// the signer, the arithmetic the figures.
+/// the key required, the arithmetic the tally's fields.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct EntryFact {
     /// The entry's index.
@@ -196,36 +196,25 @@ pub struct EntryFact {
     /// The station the entry names, when it is not the one verified.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub station: Option<String>,
-    /// The role whose key must sign it (`authority`, `supervisor`, `station`).
+    /// The key the entry must be signed with.
+    #[serde(flatten)]
+    pub required: Option<RequiredKey>,
+    /// For a tally: its fields (the figures its arithmetic relates), as
+    /// [`crate::entry_fields::entry_fields`] gives them.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<&'static str>,
-    /// The signing key's name.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signer: Option<String>,
-    /// For a station's signature: the index of the key's registration.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_index: Option<u64>,
-    /// For a tally: its contest.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub contest: Option<String>,
-    /// For a tally: the figures the arithmetic relates.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub figures: Option<Figures>,
+    pub fields: Option<serde_json::Value>,
 }
 
-/// The figures of a tally's arithmetic (spec/entries.md §4).
+/// The key an entry must be signed with (spec/validation.md §1 step 6).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Figures {
-    /// Ballots issued (counterfoils).
-    pub counterfoils: u64,
-    /// Ballots in the box.
-    pub ballots_in_box: u64,
-    /// Votes taken.
-    pub votes_taken: u64,
-    /// Void ballots taken.
-    pub void_taken: u64,
-    /// Void ballots not taken.
-    pub void_not_taken: u64,
-    /// Valid ballots.
-    pub valid: u64,
+pub struct RequiredKey {
+    /// The role that signs the entry's kind: `authority`, `supervisor` or
+    /// `station`.
+    pub role: &'static str,
+    /// The key's name, when there is a key (a station may have none in force).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
+    /// For a station's key: the index of its registration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_index: Option<u64>,
 }

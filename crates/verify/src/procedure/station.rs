@@ -11,7 +11,7 @@
 //! station page claims the entry it shows and the key entries the board
 //! lists before it. The checks are the same.
 
-use super::facts::{EntryFact, EntryFacts, Facts, Figures};
+use super::facts::{EntryFact, EntryFacts, Facts, RequiredKey};
 use super::key_history::{KeyHistory, KeyInForce};
 use super::{CheckId, Verification};
 use crate::entry_fields::{entry_fields, station_of};
@@ -23,6 +23,7 @@ use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{prove_inclusion, verify_inclusion};
+use tallyboard_core::note::VerifierKey;
 use tallyboard_core::tile::TileHashReader;
 use tallyboard_core::validate::{role_signer, verify_signature};
 
@@ -73,15 +74,9 @@ pub struct StationEntry {
     pub included: bool,
     /// `valid`, `invalid`, or `unchecked` (not included, or not parsed).
     pub signature: &'static str,
-    /// The role whose key must sign it (`authority`, `supervisor`, `station`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role: Option<&'static str>,
-    /// The name of the key that must sign it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signer: Option<String>,
-    /// For a station's signature: the index of the key's registration.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key_index: Option<u64>,
+    /// The key it must be signed with (once it is included and parses).
+    #[serde(flatten)]
+    pub required: Option<RequiredKey>,
     /// The stable code of the first thing that does not hold for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
@@ -147,9 +142,7 @@ fn include(
         kind: String::new(),
         included: false,
         signature: "unchecked",
-        role: None,
-        signer: None,
-        key_index: None,
+        required: None,
         code: None,
         entry: serde_json::Value::Null,
     };
@@ -187,49 +180,202 @@ fn include(
 }
 
 /// Checks the signature of an included entry with the key its kind
-/// requires, filling the row's signature fields. Returns the fact.
+/// requires (`validate::role_signer`; for a tally, the station's key in
+/// force before it), filling the row. Returns the fact.
 fn sign_check(inc: &mut Included, manifest: &ValidatedManifest, history: &KeyHistory) -> EntryFact {
     let row = &mut inc.row;
-    let mut fact = row.fact();
-    let key = match role_signer(&inc.signed, manifest) {
+    let required = |role, key: Option<&VerifierKey>, key_index| RequiredKey {
+        role,
+        signer: key.map(|k| k.name().to_string()),
+        key_index,
+    };
+    let (key, refusal) = match role_signer(&inc.signed, manifest) {
         Ok(Some(k)) => {
-            row.role = Some(if k == *manifest.authority() {
+            let role = if k == *manifest.authority() {
                 "authority"
             } else {
                 "supervisor"
-            });
-            Ok(k)
+            };
+            row.required = Some(required(role, Some(&k), None));
+            (Some(k), None)
         }
-        Ok(None) => {
-            row.role = Some("station");
-            match history.in_force(row.index) {
-                KeyInForce::Key { registered, key } => {
-                    row.key_index = Some(registered);
-                    Ok(key.clone())
-                }
-                other => Err(other.refusal().unwrap_or("station.key-not-registered")),
+        Ok(None) => match history.in_force(row.index) {
+            KeyInForce::Key { registered, key } => {
+                row.required = Some(required("station", Some(key), Some(registered)));
+                (Some(key.clone()), None)
             }
-        }
+            other => {
+                row.required = Some(required("station", None, None));
+                (None, other.refusal())
+            }
+        },
         // Only supervisor entries have no signer: none of the manifest's
         // supervisors has a signature line on them.
         Err(e) => {
-            row.role = Some("supervisor");
-            Err(e.code().as_str())
+            row.required = Some(required("supervisor", None, None));
+            (None, Some(e.code().as_str()))
         }
     };
-    let verdict = key.and_then(|k| {
-        row.signer = Some(k.name().to_string());
-        verify_signature(&inc.signed, &k).map_err(|e| e.code().as_str())
-    });
+    let verdict = match (key, refusal) {
+        (Some(k), _) => verify_signature(&inc.signed, &k).map_err(|e| e.code().as_str()),
+        (None, code) => Err(code.unwrap_or("station.key-not-registered")),
+    };
+    let mut fact = row.fact();
+    fact.required = row.required.clone();
     row.signature = if verdict.is_ok() { "valid" } else { "invalid" };
     if let Err(code) = verdict {
         row.failed(code);
         fact.code = Some(code.to_string());
     }
-    fact.role = row.role;
-    fact.signer = row.signer.clone();
-    fact.key_index = row.key_index;
     fact
+}
+
+/// What became of a claimed entry: admitted to the signature checks with
+/// the fact of its inclusion, or refused with its row and the fact of why.
+enum Admission {
+    /// Boxed: an included entry holds its parsed note.
+    Admitted(Box<Included>, EntryFact),
+    Refused(StationEntry, EntryFact),
+}
+
+/// Reads, proves and parses a claimed entry, and checks that it is the
+/// station's (and, where a key entry was claimed, a key entry:
+/// `station.other-station` otherwise).
+fn admit(
+    reader: &TileHashReader,
+    cp: &Checkpoint,
+    served: &ServedEntry,
+    station: &str,
+    key_entry: bool,
+) -> Admission {
+    let mut inc = match include(reader, cp, served) {
+        Ok(inc) => inc,
+        Err(row) => {
+            let fact = code_fact(&row);
+            return Admission::Refused(*row, fact);
+        }
+    };
+    let named = station_of(&inc.signed.entry);
+    let is_key_entry = matches!(
+        inc.signed.entry,
+        Entry::StationKey(_) | Entry::StationKeyRevocation(_)
+    );
+    let theirs = if key_entry {
+        is_key_entry && named == Some(station)
+    } else {
+        station.is_empty() || named == Some(station)
+    };
+    if !theirs {
+        inc.row.failed(OTHER_STATION);
+        let fact = EntryFact {
+            station: named.map(str::to_string),
+            ..code_fact(&inc.row)
+        };
+        return Admission::Refused(inc.row, fact);
+    }
+    let fact = EntryFact {
+        proof_hashes: Some(inc.proof_hashes),
+        size: Some(cp.size),
+        ..inc.row.fact()
+    };
+    Admission::Admitted(Box::new(inc), fact)
+}
+
+/// The key entries as checked: the station's key history (from those
+/// that pass), and the facts of each check.
+#[derive(Default)]
+struct KeyEntries {
+    history: KeyHistory,
+    included: Vec<EntryFact>,
+    refused: Vec<EntryFact>,
+    signatures: Vec<EntryFact>,
+    registered: bool,
+}
+
+/// The key entries claimed: included, the station's key entries, signed by
+/// the authority. Those that pass make the key history.
+fn key_entries(
+    reader: &TileHashReader,
+    cp: &Checkpoint,
+    manifest: &ValidatedManifest,
+    station: &str,
+    claimed: &[ServedEntry],
+    rows: &mut Vec<StationEntry>,
+) -> KeyEntries {
+    let mut out = KeyEntries::default();
+    for served in claimed {
+        let (mut inc, fact) = match admit(reader, cp, served, station, true) {
+            Admission::Admitted(inc, fact) => (*inc, fact),
+            Admission::Refused(row, fact) => {
+                out.refused.push(fact);
+                rows.push(row);
+                continue;
+            }
+        };
+        out.registered |= matches!(inc.signed.entry, Entry::StationKey(_));
+        out.included.push(fact);
+        let fact = sign_check(&mut inc, manifest, &out.history);
+        if fact.code.is_none() {
+            out.history.record(inc.row.index, &inc.signed.entry);
+        }
+        out.signatures.push(fact);
+        rows.push(inc.row);
+    }
+    out
+}
+
+/// The other entries as checked: the facts of each check, and how many
+/// tallies there are.
+#[derive(Default)]
+struct OtherEntries {
+    included: Vec<EntryFact>,
+    refused: Vec<EntryFact>,
+    signatures: Vec<EntryFact>,
+    arithmetic: Vec<EntryFact>,
+    tallies: usize,
+}
+
+/// The other entries claimed: included, the station's, signed by the key
+/// their kind requires (the history's key in force for tallies), tallies
+/// adding up.
+fn other_entries(
+    reader: &TileHashReader,
+    cp: &Checkpoint,
+    manifest: &ValidatedManifest,
+    station: &str,
+    history: &KeyHistory,
+    claimed: &[ServedEntry],
+    rows: &mut Vec<StationEntry>,
+) -> OtherEntries {
+    let mut out = OtherEntries::default();
+    for served in claimed {
+        let (mut inc, fact) = match admit(reader, cp, served, station, false) {
+            Admission::Admitted(inc, fact) => (*inc, fact),
+            Admission::Refused(row, fact) => {
+                out.refused.push(fact);
+                rows.push(row);
+                continue;
+            }
+        };
+        out.included.push(fact);
+        out.signatures.push(sign_check(&mut inc, manifest, history));
+        let mut fact = inc.row.fact();
+        if let Entry::Tally(t) = &inc.signed.entry {
+            out.tallies += 1;
+            fact.fields = Some(inc.row.entry.clone());
+            let verdict = match manifest.contest(&t.contest) {
+                None => Err("contest.unknown"),
+                Some(c) => t.check_arithmetic(c.seats).map_err(|e| e.code().as_str()),
+            };
+            if let Err(code) = verdict {
+                inc.row.failed(code);
+                fact.code = Some(code.to_string());
+            }
+        }
+        out.arithmetic.push(fact);
+        rows.push(inc.row);
+    }
+    out
 }
 
 /// Runs the station's checks over `claims` and records them; returns the
@@ -248,144 +394,69 @@ pub fn station(
             entries,
         })
     };
-    let mut key_entries = claims.key_entries.clone();
-    key_entries.sort_by_key(|e| e.index);
-    let mut entries = claims.entries.clone();
-    entries.sort_by_key(|e| e.index);
+    let by_index = |claimed: &[ServedEntry]| {
+        let mut sorted = claimed.to_vec();
+        sorted.sort_by_key(|e| e.index);
+        sorted
+    };
     let mut rows = Vec::new();
-
-    // a. The key entries: included, the station's, signed by the authority.
-    let mut history = KeyHistory::new();
-    let (mut incl_ok, mut incl_bad, mut sig_facts) = (vec![], vec![], vec![]);
-    let mut registered = false;
-    for served in &key_entries {
-        let mut inc = match include(reader, cp, served) {
-            Ok(inc) => inc,
-            Err(row) => {
-                incl_bad.push(code_fact(&row));
-                rows.push(*row);
-                continue;
-            }
-        };
-        let is_key_entry = matches!(
-            inc.signed.entry,
-            Entry::StationKey(_) | Entry::StationKeyRevocation(_)
-        );
-        let named = station_of(&inc.signed.entry);
-        if !is_key_entry || named != Some(station) {
-            inc.row.failed(OTHER_STATION);
-            let mut f = code_fact(&inc.row);
-            f.station = named.map(str::to_string);
-            incl_bad.push(f);
-            rows.push(inc.row);
-            continue;
-        }
-        registered |= matches!(inc.signed.entry, Entry::StationKey(_));
-        let mut fact = inc.row.fact();
-        fact.proof_hashes = Some(inc.proof_hashes);
-        fact.size = Some(cp.size);
-        incl_ok.push(fact);
-        let fact = sign_check(&mut inc, manifest, &history);
-        if fact.code.is_none() {
-            history.record(inc.row.index, &inc.signed.entry);
-        }
-        sig_facts.push(fact);
-        rows.push(inc.row);
-    }
-
-    // b. The other entries: included, the station's, signed by their role.
-    let (mut e_ok, mut e_bad, mut e_sig, mut arith) = (vec![], vec![], vec![], vec![]);
-    let mut tallies = 0;
-    for served in &entries {
-        let mut inc = match include(reader, cp, served) {
-            Ok(inc) => inc,
-            Err(row) => {
-                e_bad.push(code_fact(&row));
-                rows.push(*row);
-                continue;
-            }
-        };
-        let named = station_of(&inc.signed.entry);
-        if !station.is_empty() && named != Some(station) {
-            inc.row.failed(OTHER_STATION);
-            let mut f = code_fact(&inc.row);
-            f.station = named.map(str::to_string);
-            e_bad.push(f);
-            rows.push(inc.row);
-            continue;
-        }
-        let mut fact = inc.row.fact();
-        fact.proof_hashes = Some(inc.proof_hashes);
-        fact.size = Some(cp.size);
-        e_ok.push(fact);
-        e_sig.push(sign_check(&mut inc, manifest, &history));
-        if let Entry::Tally(t) = &inc.signed.entry {
-            tallies += 1;
-            let mut fact = inc.row.fact();
-            fact.contest = Some(t.contest.clone());
-            fact.figures = Some(Figures {
-                counterfoils: t.counterfoils,
-                ballots_in_box: t.ballots_in_box,
-                votes_taken: t.votes_taken,
-                void_taken: t.void_taken,
-                void_not_taken: t.void_not_taken,
-                valid: t.valid,
-            });
-            let seats = manifest.contest(&t.contest).map(|c| c.seats);
-            let verdict = match seats {
-                None => Err("contest.unknown"),
-                Some(seats) => t.check_arithmetic(seats).map_err(|e| e.code().as_str()),
-            };
-            if let Err(code) = verdict {
-                inc.row.failed(code);
-                fact.code = Some(code.to_string());
-            }
-            arith.push(fact);
-        } else {
-            arith.push(inc.row.fact());
-        }
-        rows.push(inc.row);
-    }
+    let keys = key_entries(
+        reader,
+        cp,
+        manifest,
+        station,
+        &by_index(&claims.key_entries),
+        &mut rows,
+    );
+    let mut others = other_entries(
+        reader,
+        cp,
+        manifest,
+        station,
+        &keys.history,
+        &by_index(&claims.entries),
+        &mut rows,
+    );
     rows.sort_by_key(|r| r.index);
 
-    // c. The checks.
     use CheckId::*;
-    let needs_key = tallies > 0 || !key_entries.is_empty();
-    if let Some(code) = first_code(&incl_bad) {
-        v.fail(RegistrationInclusion, code, facts(incl_bad));
+    let needs_key = others.tallies > 0 || !claims.key_entries.is_empty();
+    if let Some(code) = first_code(&keys.refused) {
+        v.fail(RegistrationInclusion, code, facts(keys.refused));
         v.skip(&[RegistrationSignature], RegistrationInclusion);
-    } else if needs_key && !registered {
-        v.fail(
-            RegistrationInclusion,
-            "station.key-not-registered",
-            facts(vec![]),
-        );
+    } else if needs_key && !keys.registered {
+        let code = "station.key-not-registered";
+        v.fail(RegistrationInclusion, code, facts(vec![]));
         v.skip(&[RegistrationSignature], RegistrationInclusion);
-    } else if key_entries.is_empty() {
+    } else if claims.key_entries.is_empty() {
+        // Nothing claimed and nothing needs a station key (an approval
+        // or annulment shown on its own).
         v.info(RegistrationInclusion, facts(vec![]));
         v.info(RegistrationSignature, facts(vec![]));
     } else {
-        v.pass(RegistrationInclusion, facts(incl_ok));
-        record_all(v, RegistrationSignature, sig_facts, facts);
+        v.pass(RegistrationInclusion, facts(keys.included));
+        record_all(v, RegistrationSignature, keys.signatures, facts);
     }
-    if claims.focus.is_none() && e_bad.is_empty() && tallies == 0 {
-        e_bad.push(EntryFact {
+    // The whole log was scanned: a station without a tally has nothing to
+    // show a citizen.
+    if claims.focus.is_none() && others.refused.is_empty() && others.tallies == 0 {
+        others.refused.push(EntryFact {
             code: Some(NO_TALLY.into()),
             ..EntryFact::default()
         });
     }
-    if let Some(code) = first_code(&e_bad) {
-        v.fail(EntryInclusion, code, facts(e_bad));
+    if let Some(code) = first_code(&others.refused) {
+        v.fail(EntryInclusion, code, facts(others.refused));
         v.skip(&[EntrySignature, Arithmetic], EntryInclusion);
         return rows;
     }
-    v.pass(EntryInclusion, facts(e_ok));
-    record_all(v, EntrySignature, e_sig, facts);
-    if tallies == 0 {
-        v.info(Arithmetic, facts(arith));
+    v.pass(EntryInclusion, facts(others.included));
+    record_all(v, EntrySignature, others.signatures, facts);
+    if others.tallies == 0 {
+        v.info(Arithmetic, facts(others.arithmetic));
     } else {
-        arith.retain(|f| f.figures.is_some());
-        record_all(v, Arithmetic, arith, facts);
+        others.arithmetic.retain(|f| f.fields.is_some());
+        record_all(v, Arithmetic, others.arithmetic, facts);
     }
     rows
 }
