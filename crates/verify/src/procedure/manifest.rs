@@ -14,7 +14,7 @@ use tallyboard_core::checkpoint::Checkpoint;
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::error::Coded;
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::tile::TileHashReader;
+use tallyboard_core::merkle::HashReader;
 use tallyboard_core::Hash;
 
 /// Where an export publishes the manifest, relative to the log's prefix.
@@ -34,15 +34,22 @@ pub fn fetch_manifest(src: &dyn Source, committed: &Hash) -> Result<Option<Vec<u
 }
 
 /// Checks entry 0 (as served, in `entry0`) and the manifest, and records
-/// `manifest`. Returns the validated manifest, or `None` (the check failed).
-pub fn manifest(
+/// `manifest`. Entry 0's inclusion is proven with `hashes`: the
+/// authenticated tiles, or any stored hashes the caller rebuilt and tied
+/// to the signed root (the audit's tree of every entry). Returns the
+/// validated manifest, or `None` (the check failed).
+pub fn manifest<R>(
     v: &mut Verification,
     src: &dyn Source,
-    reader: &TileHashReader,
+    hashes: &R,
     cp: &Checkpoint,
     log: &LogKey,
     entry0: &[ServedEntry],
-) -> Result<Option<ValidatedManifest>> {
+) -> Result<Option<ValidatedManifest>>
+where
+    R: HashReader + ?Sized,
+    R::Error: Coded,
+{
     let mut facts = ManifestFacts {
         index: Some(0),
         ..ManifestFacts::default()
@@ -61,7 +68,7 @@ pub fn manifest(
         // An empty log, or entry 0 not read: nothing is committed.
         _ => return fail("manifest.not-committed", facts),
     };
-    if let Err(code) = prove(reader, bytes, 0, cp) {
+    if let Err(code) = prove(hashes, bytes, 0, cp) {
         return fail(code, facts);
     }
     let commitment = match SignedEntry::parse(bytes).map(|s| s.entry) {

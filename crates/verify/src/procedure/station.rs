@@ -22,7 +22,7 @@ use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::merkle::{prove_inclusion, verify_inclusion};
+use tallyboard_core::merkle::{prove_inclusion, verify_inclusion, HashReader};
 use tallyboard_core::note::VerifierKey;
 use tallyboard_core::tile::TileHashReader;
 use tallyboard_core::validate::{role_signer, verify_signature};
@@ -110,14 +110,19 @@ impl StationEntry {
 }
 
 /// Proves `bytes` included at `index` in the signed tree, with a proof
-/// computed from the tiles. Returns the proof's length, or the code.
-pub fn prove(
-    reader: &TileHashReader,
+/// computed from `hashes` (the authenticated tiles, or any other stored
+/// hashes). Returns the proof's length, or the code.
+pub fn prove<R>(
+    hashes: &R,
     bytes: &[u8],
     index: u64,
     cp: &Checkpoint,
-) -> Result<usize, &'static str> {
-    let proof = prove_inclusion(index, cp.size, reader).map_err(|e| e.code().as_str())?;
+) -> Result<usize, &'static str>
+where
+    R: HashReader + ?Sized,
+    R::Error: Coded,
+{
+    let proof = prove_inclusion(index, cp.size, hashes).map_err(|e| e.code().as_str())?;
     verify_inclusion(&leaf_hash(bytes), index, cp.size, &proof, &cp.root)
         .map_err(|e| e.code().as_str())?;
     Ok(proof.len())
