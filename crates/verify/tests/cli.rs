@@ -39,6 +39,15 @@ fn prove(dir: &Path, src: &str, vkey: &str, index: u64) -> (String, String) {
     (r, e)
 }
 
+/// A temporary directory holding the 30-station export in `out/`: the
+/// directory, the export's path and the log vkey.
+fn exported() -> (tempfile::TempDir, std::path::PathBuf, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("out");
+    let vkey = export(&root);
+    (dir, root, vkey)
+}
+
 fn verify(args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_tallyboard-verify"))
         .args(args)
@@ -52,9 +61,7 @@ fn verify(args: &[&str]) -> (i32, String) {
 
 #[test]
 fn exit_codes_and_json() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("out");
-    let vkey = export(&root);
+    let (dir, root, vkey) = exported();
     let src = root.display().to_string();
 
     let (code, out) = verify(&["audit", "--source", &src, "--log-vkey", &vkey, "--json"]);
@@ -240,9 +247,7 @@ fn inclusion_checks_supervisor_entries_with_the_supervisors_key() {
 /// quorum is required on the checkpoint each of them opens.
 #[test]
 fn the_witness_policy_is_checked_by_every_command() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("out");
-    let vkey = export(&root);
+    let (dir, root, vkey) = exported();
     let src = root.display().to_string();
     let guardian = tallyboard_synth::witness_vkey("witness-guardian")
         .unwrap()
