@@ -5,6 +5,10 @@
 # The WebAssembly is a build product, never committed: the board serves
 # whatever this script last wrote (src/server/static_wasm.rs).
 #
+# crates/wasm binds crates/verify's procedure, built without its `net`
+# feature: this build is also the check that the verifier's procedure
+# builds for wasm32-unknown-unknown.
+#
 #   scripts/build-wasm.sh              # web build -> src/site/static/wasm/
 #   scripts/build-wasm.sh --node DIR   # also a --target nodejs build in DIR
 #

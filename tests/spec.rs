@@ -217,15 +217,26 @@ fn shipped_features_are_not_described_as_future_work() {
     }
 }
 
-/// The codes `tallyboard-verify` passes to `Finding::new` as literals.
+/// Every Rust file under `dir`, recursively.
+fn rust_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).expect("read_dir") {
+        let path = e.expect("entry").path();
+        if path.is_dir() {
+            out.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The codes `tallyboard-verify` reports: the literals it passes to
+/// `Finding::new`, and the code constants of its checks
+/// (`const …: &str = "a.b";`), in every file of the crate.
 fn verifier_finding_codes() -> Vec<String> {
     let mut codes = Vec::new();
-    let dir = repo().join("crates/verify/src");
-    for e in std::fs::read_dir(&dir).expect("crates/verify/src") {
-        let path = e.expect("entry").path();
-        if path.extension().is_none_or(|x| x != "rs") {
-            continue;
-        }
+    for path in rust_files(&repo().join("crates/verify/src")) {
         let src = std::fs::read_to_string(&path).expect("read");
         for (i, _) in src.match_indices("Finding::new(") {
             let rest = src[i + "Finding::new(".len()..].trim_start();
@@ -233,6 +244,28 @@ fn verifier_finding_codes() -> Vec<String> {
                 if let Some(end) = lit.find('"') {
                     codes.push(lit[..end].to_owned());
                 }
+            }
+        }
+        for line in src.lines() {
+            let line = line.trim_start();
+            let Some(rest) = line
+                .strip_prefix("pub const ")
+                .or_else(|| line.strip_prefix("const "))
+            else {
+                continue;
+            };
+            let Some((_, lit)) = rest.split_once(": &str = \"") else {
+                continue;
+            };
+            let Some(code) = lit.strip_suffix("\";") else {
+                continue;
+            };
+            let looks_like_code = code.contains('.')
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '.' || c == '-');
+            if looks_like_code {
+                codes.push(code.to_owned());
             }
         }
     }
@@ -258,10 +291,9 @@ fn the_verifiers_finding_codes_are_documented() {
         );
     }
     // Every verifier-only code the spec lists is one the verifier can report.
-    let sources: String = std::fs::read_dir(repo().join("crates/verify/src"))
-        .expect("crates/verify/src")
-        .filter_map(|e| e.ok())
-        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+    let sources: String = rust_files(&repo().join("crates/verify/src"))
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap_or_default())
         .collect();
     for line in own.lines() {
         if let Some((code, _)) = line.strip_prefix("| `").and_then(|l| l.split_once('`')) {

@@ -74,6 +74,7 @@ export async function runVerify(page) {
     lis.map((li) => ({
       id: li.getAttribute('data-check'),
       status: li.getAttribute('data-status'),
+      code: li.getAttribute('data-code'),
       mark: li.querySelector('.verify-mark').textContent,
       text: li.textContent,
     }))

@@ -52,6 +52,9 @@ test('verify here: every check of a logged tally succeeds (English)', async () =
   assert.ok(w && (w.status === 'pass' || (w.status === 'info' && /no witness cosignatures/.test(w.text))), w?.text);
   assert.match(r.verdict, /^Verified/);
   assert.match(r.checks.find((x) => x.id === 'entry-inclusion').text, new RegExp(`entry ${target.index} `));
+  // The texts are made in the page from the WebAssembly's data.
+  assert.match(r.checks.find((x) => x.id === 'entry-signature').text, /with the key registered at index \d+/);
+  assert.ok(r.checks.every((c) => c.code === null), 'no check failed');
   assert.deepEqual(browser.errors, []);
   await page.close();
 });
@@ -65,6 +68,10 @@ test('verify here in Persian: labels, verdict and a language switch without relo
   assert.equal(r.state, 'verified');
   assert.match(r.verdict, /^تأیید شد/);
   assert.match(r.checks.find((x) => x.id === 'entry-signature').text, /امضای شعبه/);
+  // Persian digits in the Persian texts.
+  const inc = r.checks.find((x) => x.id === 'entry-inclusion').text;
+  assert.match(inc, /[۰-۹]/);
+  assert.ok(inc.includes([...String(target.index)].map((d) => '۰۱۲۳۴۵۶۷۸۹'[d]).join('')), inc);
   // The page switches language: the report follows.
   await page.evaluate(() => document.documentElement.setAttribute('lang', 'en'));
   await page.waitForFunction(() => /^Verified/.test(document.querySelector('.verify-verdict').textContent));
@@ -83,6 +90,7 @@ test('an entry altered in transit fails verification, with its inclusion marked 
     assert.equal(r.state, 'failed', JSON.stringify(r, null, 1));
     const inc = r.checks.find((x) => x.id === 'entry-inclusion');
     assert.equal(inc.status, 'fail');
+    assert.equal(inc.code, 'proof.inclusion-failed');
     assert.equal(inc.mark, '✗');
     assert.match(inc.text, /not in the signed tree/);
     // What did not change still checks out: the failure is pinned down.

@@ -1,7 +1,9 @@
-// The WebAssembly verifier (Node build of crates/wasm) on the spec vectors:
-// the 13-entry log of spec/vectors/merkle.json with the manifest of
-// spec/vectors/log.json, under a checkpoint signed here with the demo log
-// key (keys/demo/log.key: demo only, public by construction).
+// The WebAssembly verifier (Node build of crates/wasm, the binding of
+// crates/verify's procedure) on the spec vectors: the 13-entry log of
+// spec/vectors/merkle.json with the manifest of spec/vectors/log.json,
+// under a checkpoint signed here with the demo log key (keys/demo/log.key:
+// demo only, public by construction). The JSON is the procedure's
+// structured result: checks with ids, statuses, codes and data.
 //
 // Run: node --test tests/browser/wasm-vectors.test.mjs, with WASM_NODE_DIR
 // pointing at `scripts/build-wasm.sh --node DIR` output (run.sh does this).
@@ -20,6 +22,7 @@ const wasm = createRequire(import.meta.url)(path.join(dir, 'tallyboard_wasm.js')
 const merkle = JSON.parse(readFileSync(path.join(ROOT, 'spec/vectors/merkle.json'), 'utf8'));
 const logv = JSON.parse(readFileSync(path.join(ROOT, 'spec/vectors/log.json'), 'utf8'));
 const vkey = readFileSync(path.join(ROOT, 'keys/log.vkey'), 'utf8').trim();
+const demoPolicy = readFileSync(path.join(ROOT, 'keys/policy.txt'), 'utf8');
 const skey = readFileSync(path.join(ROOT, 'keys/demo/log.key'), 'utf8').trim();
 
 const size = merkle.entries.length;
@@ -57,12 +60,14 @@ merkle.entries.forEach((e, i) => {
   if (e.startsWith('tallyboard/tally')) tallies.push({ i, station });
 });
 
-function run(ev, t) {
+function run(ev, t, policy) {
   return JSON.parse(
-    wasm.verify_station_entry(ev, vkey, 'page', '', t.station, t.i, Float64Array.from([regs.get(t.station)]))
+    wasm.verify_station_entry(ev, vkey, 'page', '', t.station, t.i, Float64Array.from([regs.get(t.station)]), policy)
   );
 }
-const status = (r, id) => r.checks.find((c) => c.id === id)?.status;
+const check = (r, id) => r.checks.find((c) => c.id === id);
+const status = (r, id) => check(r, id)?.status;
+const code = (r, id) => check(r, id)?.code;
 
 test('the fetch plan names the tile and bundle of the 13-entry log', () => {
   const plan = JSON.parse(wasm.fetch_plan(size, Float64Array.from([7])));
@@ -89,15 +94,36 @@ test('every tally of the vector log verifies in WebAssembly', () => {
       assert.equal(status(r, id), 'pass', id);
     }
     assert.equal(status(r, 'witness-cosignatures'), 'info');
+    assert.deepEqual(check(r, 'witness-cosignatures').data.cosigned, []);
+    assert.equal(check(r, 'entry-inclusion').data.entries[0].index, t.i);
+    assert.equal(check(r, 'entry-signature').data.entries[0].key_index, regs.get(t.station));
     assert.equal(r.entry.station, t.station);
     assert.equal(r.entry.index, t.i);
   }
 });
 
+test('a witness policy is required when given: the demo policy is not met without cosignatures', () => {
+  const t = tallies[0];
+  const r = run(evidence(), t, demoPolicy);
+  assert.equal(r.verified, false);
+  assert.equal(status(r, 'witness-cosignatures'), 'fail');
+  assert.equal(code(r, 'witness-cosignatures'), 'policy.quorum-not-met');
+  assert.equal(check(r, 'witness-cosignatures').data.quorum, 'guardian-and-observers');
+  // Everything else still holds.
+  assert.equal(status(r, 'entry-signature'), 'pass');
+  const none = run(evidence(), t, `log ${vkey}\nquorum none\n`);
+  assert.equal(none.verified, true);
+  assert.equal(status(none, 'witness-cosignatures'), 'pass');
+  const bad = run(evidence(), t, 'quorum\n');
+  assert.equal(bad.verified, false);
+  assert.equal(bad.error, 'policy.malformed');
+});
+
 test('the checkpoint page verification passes on the vectors', () => {
   const r = JSON.parse(wasm.verify_log(evidence(), vkey, 'board', ''));
   assert.equal(r.verified, true);
-  assert.match(r.checks[0].detail.en, /trust on first use/);
+  assert.deepEqual(r.checks.map((c) => c.id), ['log-key', 'checkpoint-signature', 'tiles-root', 'manifest', 'witness-cosignatures']);
+  assert.equal(r.checks[0].data.source, 'board');
 });
 
 test('a flipped byte in the entry fails its inclusion', () => {
@@ -112,6 +138,7 @@ test('a flipped byte in the entry fails its inclusion', () => {
   const r = run(evidence({ bundle }), t);
   assert.equal(r.verified, false);
   assert.equal(status(r, 'entry-inclusion'), 'fail', JSON.stringify(r.checks));
+  assert.equal(code(r, 'entry-inclusion'), 'proof.inclusion-failed');
 });
 
 test('a flipped byte in a tile fails the root', () => {
@@ -120,6 +147,7 @@ test('a flipped byte in a tile fails the root', () => {
   const r = run(evidence({ tile }), tallies[0]);
   assert.equal(r.verified, false);
   assert.equal(status(r, 'tiles-root'), 'fail');
+  assert.equal(code(r, 'tiles-root'), 'tile.root-mismatch');
 });
 
 test('a checkpoint for another root fails its signature check', () => {
@@ -134,4 +162,5 @@ test('another manifest fails the commitment check', () => {
   const manifest = Buffer.from(logv.manifest.replace('"seats":1', '"seats":2'), 'utf8');
   const r = run(evidence({ manifest }), tallies[0]);
   assert.equal(status(r, 'manifest'), 'fail');
+  assert.equal(code(r, 'manifest'), 'manifest.digest-mismatch');
 });

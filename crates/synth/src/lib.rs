@@ -16,10 +16,12 @@ mod geography;
 pub mod keys;
 mod majlis;
 mod names;
+pub mod read_path;
 mod rng;
 pub mod vectors;
 
 pub use majlis::TEHRAN_CONTEST;
+pub use read_path::SyntheticLog;
 
 use rng::Rng;
 use std::collections::HashMap;

@@ -1,12 +1,14 @@
 //! `checkpoint`: fetch the log's current checkpoint, verify the log's
 //! signature and, given a witness policy (C2SP tlog-policy, spec/policy.md),
 //! that its witnesses' cosignatures meet the policy's quorum
-//! (spec/verification.md §2).
+//! (spec/verification.md §2). The checks are the procedure's checkpoint
+//! step ([`crate::procedure::checkpoint`]).
 
-use crate::tiles::fetch_checkpoint;
-use crate::{Error, Finding, LogKey, Report, Result, Source};
+use crate::procedure::checkpoint::{fetch, witnesses};
+use crate::procedure::facts::Facts;
+use crate::procedure::{Check, CheckId, Status, Trust, Verification};
+use crate::{english, Finding, LogKey, Report, Result, Source};
 use serde::Serialize;
-use tallyboard_core::error::Coded;
 use tallyboard_core::policy::Policy;
 
 /// The report of `checkpoint`.
@@ -14,7 +16,7 @@ use tallyboard_core::policy::Policy;
 pub struct CheckpointReport {
     /// Always `checkpoint`.
     pub command: &'static str,
-    /// Whether the checkpoint verified.
+    /// Whether the checkpoint verified (and met the policy's quorum, if given).
     pub verified: bool,
     /// The source read.
     pub source: String,
@@ -24,14 +26,17 @@ pub struct CheckpointReport {
     pub size: u64,
     /// The root hash (base64, as in the checkpoint).
     pub root: String,
-    /// Other signature lines (cosignatures), not verified.
+    /// Signature lines other than the log's (`name+keyid`).
     pub other_signatures: Vec<String>,
-    /// Witness quorum status under the policy given (or "not checked").
-    pub witness_quorum: String,
+    /// The witness quorum: `met`, `not-met` (a policy was given) or
+    /// `not-checked` (no policy given).
+    pub witness_quorum: &'static str,
     /// Witnesses whose cosignature verified under the policy: (name, timestamp).
     pub cosigned_by: Vec<(String, u64)>,
     /// The signed checkpoint, verbatim.
     pub checkpoint: String,
+    /// The procedure's checks.
+    pub checks: Vec<Check>,
     /// Discrepancies.
     pub findings: Vec<Finding>,
 }
@@ -41,23 +46,13 @@ impl Report for CheckpointReport {
         self.verified
     }
     fn human(&self) -> String {
-        if !self.verified {
-            let mut s = format!("checkpoint from {}: FAILED\n", self.source);
-            for f in &self.findings {
-                s.push_str(&format!("  {f}\n"));
-            }
-            s.push_str(&format!("  witness quorum: {}\n", self.witness_quorum));
-            return s;
-        }
-        format!(
-            "checkpoint from {}: VERIFIED (log signature)\n  origin {}\n  size   {}\n  root   {}\n  other signatures (not checked): {}\n  witness quorum: {}\n",
+        let mut s = format!(
+            "checkpoint from {}: {}\n",
             self.source,
-            self.origin,
-            self.size,
-            self.root,
-            if self.other_signatures.is_empty() { "none".to_string() } else { self.other_signatures.join(", ") },
-            self.witness_quorum
-        )
+            if self.verified { "VERIFIED" } else { "FAILED" }
+        );
+        s.push_str(&english::lines(&self.checks));
+        s
     }
 }
 
@@ -73,65 +68,51 @@ pub fn run_with_policy(
     log: &LogKey,
     policy: Option<&Policy>,
 ) -> Result<CheckpointReport> {
-    let mut report = CheckpointReport {
+    let trust = Trust {
+        log,
+        policy,
+        key_source: None,
+    };
+    let mut v = Verification::planned(vec![
+        CheckId::CheckpointSignature,
+        CheckId::WitnessCosignatures,
+    ]);
+    let cp = fetch(&mut v, src, log)?;
+    if let Some(cp) = &cp {
+        witnesses(&mut v, cp, &trust, &[]);
+    }
+    let v = v.finish();
+    let witness = v.check(CheckId::WitnessCosignatures);
+    let cosigned_by = match witness.map(|c| &c.data) {
+        Some(Facts::Witnesses(w)) => w
+            .cosigned
+            .iter()
+            .map(|c| (c.witness.clone(), c.timestamp))
+            .collect(),
+        _ => vec![],
+    };
+    let witness_quorum = match (policy, witness.map(|c| c.status)) {
+        (Some(_), Some(Status::Pass)) => "met",
+        (Some(_), _) => "not-met",
+        (None, _) => "not-checked",
+    };
+    Ok(CheckpointReport {
         command: "checkpoint",
-        verified: false,
+        verified: v.verified,
         source: src.describe(),
         origin: log.origin.clone(),
-        size: 0,
-        root: String::new(),
-        other_signatures: vec![],
-        witness_quorum: "not checked (no --policy given)".into(),
-        cosigned_by: vec![],
-        checkpoint: String::new(),
-        findings: vec![],
-    };
-    match fetch_checkpoint(src, log) {
-        Ok(cp) => {
-            report.verified = true;
-            report.size = cp.checkpoint.size;
-            report.root = cp.checkpoint.root.to_base64();
-            report.other_signatures = cp.other_signatures;
-            report.checkpoint = String::from_utf8_lossy(&cp.bytes).into_owned();
-            if let Some(p) = policy {
-                match p.verify_checkpoint(&cp.bytes, &log.origin) {
-                    Ok((_, verdict)) => {
-                        report.cosigned_by = verdict
-                            .cosigned
-                            .iter()
-                            .map(|c| (c.witness.clone(), c.timestamp))
-                            .collect();
-                        let names: Vec<String> = report
-                            .cosigned_by
-                            .iter()
-                            .map(|(n, t)| format!("{n} (time {t})"))
-                            .collect();
-                        if verdict.quorum_met {
-                            report.witness_quorum =
-                                format!("MET, cosigned by {}", names.join(", "));
-                        } else {
-                            report.verified = false;
-                            report.witness_quorum = format!("NOT MET: {verdict}");
-                            if let Err(e) = verdict.check() {
-                                report.findings.push(
-                                    Finding::new(e.code().as_str(), e.to_string())
-                                        .at_path("checkpoint"),
-                                );
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        report.verified = false;
-                        report.witness_quorum = format!("not met: {e}");
-                        report.findings.push(
-                            Finding::new(e.code().as_str(), e.to_string()).at_path("checkpoint"),
-                        );
-                    }
-                }
-            }
-        }
-        Err(Error::Failed(f)) => report.findings.push(f),
-        Err(e) => return Err(e),
-    }
-    Ok(report)
+        size: v.size,
+        root: v.root.clone(),
+        other_signatures: cp
+            .as_ref()
+            .map(|c| c.other_signatures.clone())
+            .unwrap_or_default(),
+        witness_quorum,
+        cosigned_by,
+        checkpoint: cp
+            .map(|c| String::from_utf8_lossy(&c.bytes).into_owned())
+            .unwrap_or_default(),
+        findings: english::findings(&v.checks),
+        checks: v.checks,
+    })
 }

@@ -5,12 +5,20 @@
 //! log's public key, and depends on `tallyboard-core` for the formats, never
 //! on the board. The procedures are specified in `spec/verification.md`.
 //!
+//! The checks themselves live once, in [`procedure`]: I/O-free steps over a
+//! [`Source`] that return structured results (a stable check id, a status
+//! and the data), never sentences. The commands below and the browser's
+//! "Verify here" (`crates/wasm`, which builds this crate without its `net`
+//! feature) run them; the words are added afterwards, in English for the
+//! command line by [`english`], in Persian and English for the browser by
+//! the site's JavaScript.
+//!
 //! | command | module |
 //! |---|---|
 //! | `checkpoint` | [`checkpoint`] |
 //! | `receipt` | [`receipt`] |
 //! | `inclusion` | [`inclusion`] |
-//! | `consistency` | [`consistency`] |
+//! | `consistency` | `consistency` (`net` feature: it keeps a state file) |
 //! | `audit` | [`audit`] |
 //! | `prove` | [`receipt::prove`] |
 //!
@@ -20,8 +28,13 @@
 
 pub mod audit;
 pub mod checkpoint;
+#[cfg(feature = "net")]
 pub mod consistency;
+pub mod english;
+pub mod entry_fields;
 pub mod inclusion;
+pub mod plan;
+pub mod procedure;
 pub mod receipt;
 pub mod replay;
 pub mod source;
@@ -29,9 +42,12 @@ pub mod tiles;
 
 use serde::Serialize;
 use std::fmt;
+use tallyboard_core::error::Coded;
 use tallyboard_core::note::{VerifierKey, Verifiers};
 
-pub use source::{open_source, DirSource, HttpSource, Source};
+#[cfg(feature = "net")]
+pub use source::{open_source, DirSource, HttpSource};
+pub use source::{Evidence, Source};
 
 /// One discrepancy found by a verification, with its evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -119,6 +135,9 @@ pub trait Report: Serialize {
     fn human(&self) -> String;
 }
 
+/// The refusal code of a log key that is not an Ed25519 (type 0x01) key.
+pub const WRONG_KEY_TYPE: &str = "key.wrong-type";
+
 /// The log's identity as the verifier trusts it: its verifier key and
 /// origin line.
 #[derive(Clone, Debug)]
@@ -131,8 +150,27 @@ pub struct LogKey {
 }
 
 impl LogKey {
+    /// Parses a verifier key string (`name+id+base64`); `origin` defaults
+    /// to the key name. The key must be an Ed25519 (type 0x01) key.
+    ///
+    /// # Errors
+    /// The stable code of the refusal: the core's `key.*` code for a
+    /// malformed key, `key.wrong-type` for a key of another type.
+    pub fn parse(vkey: &str, origin: Option<&str>) -> Result<LogKey, &'static str> {
+        let key = VerifierKey::parse(vkey.trim()).map_err(|e| e.code().as_str())?;
+        if key.sig_type() != tallyboard_core::note::SIG_ED25519 {
+            return Err(WRONG_KEY_TYPE);
+        }
+        let origin = origin
+            .filter(|o| !o.is_empty())
+            .unwrap_or(key.name())
+            .to_string();
+        Ok(LogKey { key, origin })
+    }
+
     /// Parses a vkey string, or reads it from a file if `vkey` is a path.
     /// `origin` defaults to the key name.
+    #[cfg(feature = "net")]
     pub fn load(vkey: &str, origin: Option<&str>) -> Result<LogKey> {
         let text = match VerifierKey::parse(vkey.trim()) {
             Ok(_) => vkey.trim().to_string(),
@@ -145,15 +183,11 @@ impl LogKey {
                 .trim()
                 .to_string(),
         };
-        let key = VerifierKey::parse(&text)
+        VerifierKey::parse(&text)
             .map_err(|e| Error::CouldNotRun(format!("log verifier key: {e}")))?;
-        if key.sig_type() != tallyboard_core::note::SIG_ED25519 {
-            return Err(Error::CouldNotRun(
-                "the log verifier key must be an Ed25519 (type 0x01) key".into(),
-            ));
-        }
-        let origin = origin.unwrap_or(key.name()).to_string();
-        Ok(LogKey { key, origin })
+        LogKey::parse(&text, origin).map_err(|_| {
+            Error::CouldNotRun("the log verifier key must be an Ed25519 (type 0x01) key".into())
+        })
     }
 
     /// A verifier set holding only the log key.

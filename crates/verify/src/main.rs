@@ -5,6 +5,7 @@
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use tallyboard_core::policy::Policy;
 use tallyboard_verify::{
     audit, checkpoint, consistency, inclusion, open_source, receipt, Error, FailedReport, LogKey,
     Report,
@@ -35,6 +36,15 @@ struct LogArgs {
 }
 
 #[derive(clap::Args, Clone)]
+struct PolicyArgs {
+    /// A witness policy (C2SP tlog-policy, e.g. keys/policy.txt): the
+    /// checkpoint must carry cosignatures meeting its quorum. Without it the
+    /// cosignatures are reported, not required.
+    #[arg(long)]
+    policy: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Clone)]
 struct SourceArgs {
     /// The read path: a base URL (http://, https://) or an export directory.
     #[arg(long)]
@@ -49,15 +59,15 @@ enum Command {
         src: SourceArgs,
         #[command(flatten)]
         log: LogArgs,
-        /// A witness policy (C2SP tlog-policy, e.g. keys/policy.txt): the
-        /// checkpoint must carry cosignatures meeting its quorum.
-        #[arg(long)]
-        policy: Option<PathBuf>,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Verify a receipt (C2SP tlog-proof) for an entry, offline.
     Receipt {
         #[command(flatten)]
         log: LogArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
         /// The entry (signed note bytes).
         entry: PathBuf,
         /// The receipt (tlog-proof).
@@ -71,6 +81,8 @@ enum Command {
         src: SourceArgs,
         #[command(flatten)]
         log: LogArgs,
+        #[command(flatten)]
+        policy: PolicyArgs,
     },
     /// Accept the current checkpoint only if it extends the one in the state file.
     Consistency {
@@ -88,11 +100,10 @@ enum Command {
         src: SourceArgs,
         #[command(flatten)]
         log: LogArgs,
-        /// The election's witness policy (C2SP tlog-policy, e.g.
-        /// keys/policy.txt): the audited checkpoint and the checkpoint of
-        /// every announcement's size must meet its quorum.
-        #[arg(long, value_name = "FILE")]
-        policy: Option<PathBuf>,
+        /// With a witness policy, the audited checkpoint and the
+        /// checkpoint of every announcement's size must meet its quorum.
+        #[command(flatten)]
+        policy: PolicyArgs,
         /// Also time raw verify_strict of the same signatures (benchmark).
         #[arg(long)]
         baseline: bool,
@@ -133,26 +144,29 @@ fn emit<R: Report>(report: &R, json: bool) -> i32 {
     }
 }
 
-/// Reads and parses a witness policy file (C2SP tlog-policy).
-fn load_policy(path: Option<&PathBuf>) -> Result<Option<tallyboard_core::policy::Policy>, Error> {
-    let Some(p) = path else { return Ok(None) };
-    let bytes = std::fs::read(p)
-        .map_err(|e| Error::CouldNotRun(format!("reading {}: {e}", p.display())))?;
-    tallyboard_core::policy::Policy::parse(&bytes)
+fn read_file(p: &PathBuf) -> Result<Vec<u8>, Error> {
+    std::fs::read(p).map_err(|e| Error::CouldNotRun(format!("reading {}: {e}", p.display())))
+}
+
+/// Reads and parses `--policy FILE`, if given; a malformed policy is a
+/// failure to run (`policy.malformed`, naming the line).
+fn load_policy(args: &PolicyArgs) -> Result<Option<Policy>, Error> {
+    let Some(path) = &args.policy else {
+        return Ok(None);
+    };
+    Policy::parse(&read_file(path)?)
         .map(Some)
-        .map_err(|e| Error::CouldNotRun(format!("{}: {e}", p.display())))
+        .map_err(|e| Error::CouldNotRun(format!("{}: {e}", path.display())))
 }
 
 fn run(cli: Cli) -> Result<i32, Error> {
     let json = cli.json;
     let key = |l: &LogArgs| LogKey::load(&l.log_vkey, l.origin.as_deref());
-    let read = |p: &PathBuf| {
-        std::fs::read(p).map_err(|e| Error::CouldNotRun(format!("reading {}: {e}", p.display())))
-    };
+    let read = read_file;
     Ok(match cli.command {
         Command::Checkpoint { src, log, policy } => {
             let s = open_source(&src.source)?;
-            let policy = load_policy(policy.as_ref())?;
+            let policy = load_policy(&policy)?;
             emit(
                 &checkpoint::run_with_policy(s.as_ref(), &key(&log)?, policy.as_ref())?,
                 json,
@@ -160,15 +174,33 @@ fn run(cli: Cli) -> Result<i32, Error> {
         }
         Command::Receipt {
             log,
+            policy,
             entry,
             receipt: r,
-        } => emit(
-            &receipt::verify(&key(&log)?, &read(&entry)?, &read(&r)?)?,
-            json,
-        ),
-        Command::Inclusion { station, src, log } => {
+        } => {
+            let policy = load_policy(&policy)?;
+            emit(
+                &receipt::verify_with_policy(
+                    &key(&log)?,
+                    policy.as_ref(),
+                    &read(&entry)?,
+                    &read(&r)?,
+                )?,
+                json,
+            )
+        }
+        Command::Inclusion {
+            station,
+            src,
+            log,
+            policy,
+        } => {
             let s = open_source(&src.source)?;
-            emit(&inclusion::run(s.as_ref(), &key(&log)?, &station)?, json)
+            let policy = load_policy(&policy)?;
+            emit(
+                &inclusion::run_with_policy(s.as_ref(), &key(&log)?, policy.as_ref(), &station)?,
+                json,
+            )
         }
         Command::Consistency { src, log, state } => {
             let s = open_source(&src.source)?;
@@ -182,7 +214,7 @@ fn run(cli: Cli) -> Result<i32, Error> {
         } => {
             let s = open_source(&src.source)?;
             let opts = audit::AuditOptions {
-                policy: load_policy(policy.as_ref())?,
+                policy: load_policy(&policy)?,
                 measure_baseline: baseline,
             };
             emit(&audit::run_with(s.as_ref(), &key(&log)?, &opts)?, json)

@@ -1,14 +1,20 @@
 //! `receipt`: offline verification of a station's receipt (a C2SP
 //! tlog-proof) for an entry; and `prove`: making such a receipt from the
-//! read path (spec/verification.md §3).
+//! read path (spec/verification.md §3). The receipt's checkpoint is opened
+//! by the procedure's checkpoint step, with the witness policy if given.
 
-use crate::tiles::{fetch_bundle, fetch_checkpoint, merkle_err, TileFetcher};
-use crate::{Error, Finding, LogKey, Report, Result, Source};
+use crate::entry_fields::{entry_fields, station_of};
+use crate::procedure::checkpoint::{fetch_checkpoint, open, witnesses};
+use crate::procedure::facts::{EntryFact, EntryFacts, Facts};
+use crate::procedure::{Check, CheckId, Trust, Verification};
+use crate::tiles::{fetch_bundle, merkle_err, TileFetcher};
+use crate::{english, Error, Finding, LogKey, Report, Result, Source};
 use serde::Serialize;
-use tallyboard_core::entry::{Entry, SignedEntry};
+use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::merkle;
+use tallyboard_core::policy::Policy;
 use tallyboard_core::tile::TILE_WIDTH;
 use tallyboard_core::tlog_proof::TlogProof;
 
@@ -27,8 +33,10 @@ pub struct ReceiptReport {
     pub root: String,
     /// The entry's leaf hash (hex).
     pub leaf: String,
-    /// What the entry is (type line and station, if it parses).
-    pub entry: String,
+    /// The entry's fields, if it parses as a tallyboard entry (else null).
+    pub entry: serde_json::Value,
+    /// The procedure's checks.
+    pub checks: Vec<Check>,
     /// Discrepancies.
     pub findings: Vec<Finding>,
 }
@@ -38,10 +46,21 @@ impl Report for ReceiptReport {
         self.verified
     }
     fn human(&self) -> String {
+        let field = |k: &str| self.entry.get(k).map(ToString::to_string);
+        let what = match field("type") {
+            Some(t) => [
+                ("station", field("station")),
+                ("contest", field("contest")),
+                ("revision", field("revision")),
+            ]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| format!(" {k} {v}")))
+            .fold(t, |s, part| s + &part),
+            None => "(not a tallyboard entry)".into(),
+        };
         let mut s = format!(
-            "receipt: {}\n  entry  {}\n  leaf   {}\n  index  {}\n",
+            "receipt: {}\n  entry  {what}\n  leaf   {}\n  index  {}\n",
             if self.verified { "VERIFIED" } else { "FAILED" },
-            self.entry,
             self.leaf,
             self.index
         );
@@ -51,106 +70,101 @@ impl Report for ReceiptReport {
                 self.size, self.root
             ));
         }
-        for f in &self.findings {
-            s.push_str(&format!("  {f}\n"));
-        }
+        s.push_str(&english::lines(&self.checks));
         s
     }
 }
 
-/// A one-line description of an entry for reports.
-pub fn describe_entry(bytes: &[u8]) -> String {
-    match SignedEntry::parse(bytes) {
-        Ok(e) => match &e.entry {
-            Entry::Tally(t) => format!(
-                "{} station {} contest {} revision {}",
-                e.entry.kind().type_line(),
-                t.station,
-                t.contest,
-                t.revision
-            ),
-            Entry::StationKey(k) => format!("{} station {}", e.entry.kind().type_line(), k.station),
-            Entry::StationKeyRevocation(k) => {
-                format!("{} station {}", e.entry.kind().type_line(), k.station)
-            }
-            Entry::ManifestCommitment(m) => format!(
-                "{} election {} manifest {}",
-                e.entry.kind().type_line(),
-                m.election,
-                m.manifest_sha256
-            ),
-            Entry::Approval(a) => format!(
-                "{} station {} contest {} index {}",
-                e.entry.kind().type_line(),
-                a.station,
-                a.contest,
-                a.index
-            ),
-            Entry::Annulment(a) => format!(
-                "{} station {} contest {} ({})",
-                e.entry.kind().type_line(),
-                a.station,
-                a.contest,
-                a.reason_code
-            ),
-            Entry::ContestApproval(c) => format!(
-                "{} contest {} size {}",
-                e.entry.kind().type_line(),
-                c.contest,
-                c.size
-            ),
-            Entry::Announcement(a) => format!(
-                "{} contest {} size {} status {}",
-                e.entry.kind().type_line(),
-                a.statement.contest,
-                a.statement.size,
-                a.status.as_str()
-            ),
-            Entry::LotDraw(l) => format!(
-                "{} contest {} among {:?}",
-                e.entry.kind().type_line(),
-                l.contest,
-                l.among
-            ),
-        },
-        Err(e) => format!("(not a tallyboard entry: {e})"),
-    }
+/// Verifies `receipt` for `entry` offline, without a witness policy.
+pub fn verify(log: &LogKey, entry: &[u8], receipt: &[u8]) -> Result<ReceiptReport> {
+    verify_with_policy(log, None, entry, receipt)
 }
 
 /// Verifies `receipt` for `entry` offline (tlog-proof §"Verification"):
-/// leaf hash, checkpoint signature and origin, inclusion proof.
-pub fn verify(log: &LogKey, entry: &[u8], receipt: &[u8]) -> Result<ReceiptReport> {
-    let mut report = ReceiptReport {
-        command: "receipt",
-        verified: false,
-        index: 0,
-        size: 0,
-        root: String::new(),
-        leaf: leaf_hash(entry).to_hex(),
-        entry: describe_entry(entry),
-        findings: vec![],
+/// the checkpoint's log signature and origin, with a policy the witness
+/// quorum on it, then the inclusion proof of the entry's leaf hash.
+pub fn verify_with_policy(
+    log: &LogKey,
+    policy: Option<&Policy>,
+    entry: &[u8],
+    receipt: &[u8],
+) -> Result<ReceiptReport> {
+    let parsed = SignedEntry::parse(entry).ok();
+    let leaf = leaf_hash(entry);
+    let mut fact = EntryFact {
+        leaf: Some(leaf.to_hex()),
+        kind: parsed
+            .as_ref()
+            .map(|p| p.entry.kind().type_line().to_string()),
+        ..EntryFact::default()
     };
-    let proof = match TlogProof::parse(receipt) {
-        Ok(p) => p,
+    let station = parsed
+        .as_ref()
+        .and_then(|p| station_of(&p.entry))
+        .unwrap_or_default()
+        .to_string();
+    let mut v = Verification::planned(vec![
+        CheckId::CheckpointSignature,
+        CheckId::WitnessCosignatures,
+        CheckId::EntryInclusion,
+    ]);
+    let facts = |fact: EntryFact| {
+        Facts::Entries(EntryFacts {
+            station: station.clone(),
+            entries: vec![fact],
+        })
+    };
+    let trust = Trust {
+        log,
+        policy,
+        key_source: None,
+    };
+    match TlogProof::parse(receipt) {
         Err(e) => {
-            report
-                .findings
-                .push(Finding::new(e.code().as_str(), format!("receipt: {e}")));
-            return Ok(report);
+            v.fail(
+                CheckId::EntryInclusion,
+                e.code().as_str(),
+                facts(fact.clone()),
+            );
+            v.skip_rest(CheckId::EntryInclusion);
         }
-    };
-    report.index = proof.index;
-    match proof.verify(entry, &log.origin, &log.verifiers()) {
-        Ok(cp) => {
-            report.verified = true;
-            report.size = cp.size;
-            report.root = cp.root.to_base64();
+        Ok(proof) => {
+            fact.index = proof.index;
+            if let Some(cp) = open(&mut v, &proof.checkpoint, log, "receipt") {
+                witnesses(&mut v, &cp, &trust, &[]);
+                let (size, root) = (cp.checkpoint.size, &cp.checkpoint.root);
+                fact.size = Some(size);
+                fact.proof_hashes = Some(proof.proof.len());
+                let verdict = if proof.index >= size {
+                    Err("proof.out-of-range")
+                } else {
+                    merkle::verify_inclusion(&leaf, proof.index, size, &proof.proof, root)
+                        .map_err(|e| e.code().as_str())
+                };
+                match verdict {
+                    Ok(()) => v.pass(CheckId::EntryInclusion, facts(fact.clone())),
+                    Err(code) => {
+                        fact.code = Some(code.to_string());
+                        v.fail(CheckId::EntryInclusion, code, facts(fact.clone()));
+                    }
+                }
+            }
         }
-        Err(e) => report
-            .findings
-            .push(Finding::new(e.code().as_str(), format!("receipt: {e}")).at_entry(proof.index)),
     }
-    Ok(report)
+    let v = v.finish();
+    Ok(ReceiptReport {
+        command: "receipt",
+        verified: v.verified,
+        index: fact.index,
+        size: v.size,
+        root: v.root.clone(),
+        leaf: leaf.to_hex(),
+        entry: parsed
+            .map(|p| entry_fields(&p.entry))
+            .unwrap_or(serde_json::Value::Null),
+        findings: english::findings(&v.checks),
+        checks: v.checks,
+    })
 }
 
 /// Makes a receipt for the entry at `index` from the read path: verifies

@@ -1,76 +1,29 @@
-//! Fetching and checking the read path: the signed checkpoint, hash tiles
-//! (through a lazily filled [`TileFetcher`]) and entry bundles.
+//! Fetching the read path's tiles: hash tiles (one at a time, or through a
+//! lazily filled [`TileFetcher`]) and entry bundles, each at the width a
+//! tree size needs, with the full-tile fallback tlog-tiles allows. Nothing
+//! fetched here is trusted: the procedure ([`crate::procedure`]) checks it
+//! against a verified checkpoint.
 
-use crate::{Error, Finding, LogKey, Result, Source};
+use crate::{Error, Finding, Result, Source};
 use std::cell::RefCell;
-use tallyboard_core::checkpoint::{open_checkpoint, Checkpoint};
+use std::collections::{btree_map, BTreeMap};
 use tallyboard_core::error::Coded;
 use tallyboard_core::merkle::HashReader;
-use tallyboard_core::note::VerifiedNote;
 use tallyboard_core::tile::{
-    decode_entry_bundle, TileHashReader, TileId, TilePath, TileReaderError, TILE_WIDTH,
+    decode_entry_bundle, TileHashReader, TileId, TilePath, TileReaderError, TILE_HEIGHT, TILE_WIDTH,
 };
 use tallyboard_core::Hash;
 
-/// A checkpoint whose log signature verified.
-#[derive(Clone, Debug)]
-pub struct SignedCheckpoint {
-    /// The parsed checkpoint.
-    pub checkpoint: Checkpoint,
-    /// The signed note, byte for byte as served.
-    pub bytes: Vec<u8>,
-    /// Signature lines present other than the log's (cosignatures), not
-    /// verified: see [`check_witness_policy`].
-    pub other_signatures: Vec<String>,
-}
+// Opening the checkpoint is the procedure's first step; these names stay
+// here for the callers that fetch through this module (audit, mirror).
+pub use crate::procedure::checkpoint::{fetch_checkpoint, open_signed, SignedCheckpoint};
 
-/// Opens signed checkpoint bytes with the log key: signature (Ed25519,
-/// `verify_strict`), checkpoint syntax and origin.
-pub fn open_signed(bytes: &[u8], log: &LogKey, what: &str) -> Result<SignedCheckpoint> {
-    let (checkpoint, verified) =
-        open_checkpoint(bytes, &log.origin, &log.verifiers()).map_err(|e| {
-            Error::Failed(
-                Finding::new(e.code().as_str(), format!("{what}: {e}")).at_path("checkpoint"),
-            )
-        })?;
-    let other_signatures = other_signatures(&verified);
-    let cp = SignedCheckpoint {
-        checkpoint,
-        bytes: bytes.to_vec(),
-        other_signatures,
-    };
-    check_witness_policy(&cp)?;
-    Ok(cp)
-}
-
-fn other_signatures(v: &VerifiedNote) -> Vec<String> {
-    v.note
-        .signatures
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| !v.verified.contains(i))
-        .map(|(_, s)| format!("{}+{:08x}", s.name, s.key_id))
-        .collect()
-}
-
-/// The hook for witness cosignatures (issue 4: a C2SP tlog-policy file, k-of-n
-/// groups, a quorum). Until the policy lands, no quorum is required and none
-/// is claimed: reports say "witness quorum: not checked".
-pub fn check_witness_policy(_cp: &SignedCheckpoint) -> Result<()> {
-    Ok(())
-}
-
-/// Fetches `checkpoint` from the source and opens it.
-pub fn fetch_checkpoint(src: &dyn Source, log: &LogKey) -> Result<SignedCheckpoint> {
-    let bytes = src
-        .fetch("checkpoint")?
-        .ok_or_else(|| Error::CouldNotRun(format!("{} serves no checkpoint", src.describe())))?;
-    open_signed(&bytes, log, "checkpoint")
-}
-
-/// The width a tree of `size` needs of tile (`level`, `index`).
+/// The width a tree of `size` needs of tile (`level`, `index`): 256 for a
+/// full tile, less for the partial right-edge tile, 0 if outside the tree.
 pub fn needed_width(level: u8, index: u64, size: u64) -> u16 {
-    let available = size.checked_shr(8 * u32::from(level)).unwrap_or(0);
+    let available = size
+        .checked_shr(u32::from(TILE_HEIGHT) * u32::from(level))
+        .unwrap_or(0);
     let start = index.saturating_mul(u64::from(TILE_WIDTH));
     available.saturating_sub(start).min(u64::from(TILE_WIDTH)) as u16
 }
@@ -253,4 +206,57 @@ pub fn fetch_bundle(src: &dyn Source, n: u64, size: u64) -> Result<(String, Vec<
         .map(<[u8]>::to_vec)
         .collect();
     Ok((path, entries))
+}
+
+/// An entry as the read path served it, by index: its bytes, or why they
+/// could not be read (the bundle is missing or malformed). Untrusted until
+/// its inclusion is proven.
+#[derive(Clone, Debug)]
+pub struct ServedEntry {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// The bytes, or the finding that names the bundle at fault.
+    pub bytes: Result<Vec<u8>, Finding>,
+}
+
+/// Reads the entries at `indexes` of a tree of `size` from their bundles,
+/// each bundle fetched once. An index at or beyond `size` is served as
+/// missing (`proof.out-of-range`). Only a transport failure is an error.
+pub fn read_entries(src: &dyn Source, size: u64, indexes: &[u64]) -> Result<Vec<ServedEntry>> {
+    let width = u64::from(TILE_WIDTH);
+    let mut bundles: BTreeMap<u64, Result<Vec<Vec<u8>>, Finding>> = BTreeMap::new();
+    let mut out = Vec::with_capacity(indexes.len());
+    for &index in indexes {
+        if index >= size {
+            out.push(ServedEntry {
+                index,
+                bytes: Err(Finding::new(
+                    "proof.out-of-range",
+                    format!("entry {index} is not below the tree size {size}"),
+                )
+                .at_entry(index)),
+            });
+            continue;
+        }
+        let read = match bundles.entry(index / width) {
+            btree_map::Entry::Occupied(o) => o.into_mut(),
+            btree_map::Entry::Vacant(slot) => {
+                slot.insert(match fetch_bundle(src, index / width, size) {
+                    Ok((_, entries)) => Ok(entries),
+                    Err(Error::Failed(f)) => Err(f),
+                    Err(e) => return Err(e),
+                })
+            }
+        };
+        // fetch_bundle returns exactly the entries the tree has there.
+        let bytes = match read {
+            Ok(entries) => entries
+                .get((index % width) as usize)
+                .cloned()
+                .ok_or_else(|| Finding::new("tile.malformed", "short bundle").at_entry(index)),
+            Err(f) => Err(f.clone()),
+        };
+        out.push(ServedEntry { index, bytes });
+    }
+    Ok(out)
 }

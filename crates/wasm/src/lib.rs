@@ -1,30 +1,34 @@
-//! tallyboard-wasm: the browser's "Verify here", the same checks as
-//! `tallyboard-verify` (spec/verification.md §2 and §4), with the same
-//! `tallyboard-core` code compiled to WebAssembly.
+//! tallyboard-wasm: the browser's "Verify here", a thin wasm-bindgen
+//! binding of the verification procedure of `tallyboard-verify`
+//! (`tallyboard_verify::procedure`, spec/browser-verification.md), which
+//! is compiled into it without its I/O (`default-features = false`).
 //!
-//! The module does no I/O. The page's JavaScript (`src/site/static/verify.js`)
-//! fetches, in this order:
+//! Each export parses its JavaScript arguments, calls the procedure and
+//! returns its structured result as JSON: every check with a stable id, a
+//! status (`pass`, `fail`, `info`, `skip`), a code when it fails and its
+//! data, and the verdict. There is no check and no sentence here: the
+//! page's JavaScript (`src/site/static/verify.js`) fetches, in this order,
 //!
 //! 1. the log key (from the page, or `/api/v1/log`) and `/checkpoint`;
 //!    [`verify_checkpoint`] opens it and gives the size;
 //! 2. `/api/v1/stations/<id>` for the indexes of the station's key entries
-//!    (untrusted: each is proven below);
+//!    (untrusted: each is proven);
 //! 3. the tiles and bundles [`fetch_plan`] names for that size and those
 //!    indexes, and `/api/v1/manifest`, each added to an [`Evidence`];
 //!
 //! then calls [`verify_station_entry`] (station page) or [`verify_log`]
-//! (checkpoint page), which return a JSON [`report::Report`]: every check
-//! with a stable id, a status (`pass`, `fail`, `info`, `skip`) and Persian
-//! and English texts, and the verdict.
+//! (checkpoint page), and writes the texts for the result.
 //!
 //! Numbers cross the boundary as JavaScript numbers (`f64`): indexes and
-//! sizes must be integers in `0 ..= 2^53 − 1`.
+//! sizes must be integers in `0 ..= 2^53 − 1`. A witness policy (C2SP
+//! tlog-policy text) may be passed to every verification; without one the
+//! cosignatures are reported, not required.
 
-pub mod plan;
-pub mod report;
-pub mod verify;
-
-use tallyboard_core::tile::TilePath;
+use serde::Serialize;
+use tallyboard_core::error::Coded;
+use tallyboard_core::policy::Policy;
+use tallyboard_verify::procedure::{self, checkpoint, StationPage, Trust, Verification};
+use tallyboard_verify::{plan, Error, LogKey};
 use wasm_bindgen::prelude::*;
 
 /// Largest integer a JavaScript number holds exactly.
@@ -38,15 +42,108 @@ fn to_u64s(xs: &[f64]) -> Vec<u64> {
     xs.iter().filter_map(|&x| to_u64(x)).collect()
 }
 
-fn empty_origin(origin: &str) -> Option<&str> {
-    (!origin.is_empty()).then_some(origin)
+fn to_json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value)
+        .unwrap_or_else(|_| r#"{"verified":false,"error":"verify.json"}"#.into())
+}
+
+/// A verification that could not run: the page shows it as an error, not
+/// as a failed check.
+#[derive(Serialize)]
+struct NotRun<'a> {
+    verified: bool,
+    /// A stable code.
+    error: &'a str,
+    /// The line of a malformed policy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    /// The library's diagnostic, for the page's error line.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+/// The policy text, parsed; `Err` holds the JSON to return.
+fn parse_policy(text: Option<String>) -> Result<Option<Policy>, String> {
+    match text.filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => Policy::parse(t.as_bytes()).map(Some).map_err(|e| {
+            to_json(&NotRun {
+                verified: false,
+                error: e.code().as_str(),
+                line: Some(e.line),
+                reason: None,
+            })
+        }),
+    }
+}
+
+/// Runs `run` with the trust the arguments describe: a log key that does
+/// not parse is a failed `log-key` check (with `plan`'s other checks
+/// skipped), a malformed policy or a missing checkpoint an error.
+fn with_trust(
+    log_vkey: &str,
+    origin: &str,
+    key_source: Option<&str>,
+    policy: Option<String>,
+    plan: Verification,
+    run: impl FnOnce(&Trust<'_>) -> Result<Verification, Error>,
+) -> String {
+    let policy = match parse_policy(policy) {
+        Ok(p) => p,
+        Err(json) => return json,
+    };
+    let log = match LogKey::parse(log_vkey, Some(origin)) {
+        Ok(log) => log,
+        Err(code) => {
+            return to_json(&checkpoint::key_refused(
+                plan,
+                code,
+                key_source.unwrap_or("page"),
+            ))
+        }
+    };
+    let trust = Trust {
+        log: &log,
+        policy: policy.as_ref(),
+        key_source,
+    };
+    match run(&trust) {
+        Ok(v) => to_json(&v),
+        Err(e) => to_json(&NotRun {
+            verified: false,
+            error: "verify.could-not-run",
+            line: None,
+            reason: Some(e.to_string()),
+        }),
+    }
 }
 
 /// Opens a signed checkpoint with the log key (`origin`: "" for the key
-/// name). Returns a JSON report with `size` and `root` when it verifies.
+/// name) and reports its cosignatures (with `policy`, checks its quorum).
+/// The JSON has `size` and `root` when it verifies. `key_source` (where
+/// the page got the key) adds the `log-key` check.
 #[wasm_bindgen]
-pub fn verify_checkpoint(checkpoint_text: &str, log_vkey: &str, origin: &str) -> String {
-    verify::checkpoint_only(checkpoint_text.as_bytes(), log_vkey, empty_origin(origin)).to_json()
+pub fn verify_checkpoint(
+    checkpoint_text: &str,
+    log_vkey: &str,
+    origin: &str,
+    key_source: Option<String>,
+    policy: Option<String>,
+) -> String {
+    let plan = Verification::for_checkpoint(key_source.is_some());
+    with_trust(
+        log_vkey,
+        origin,
+        key_source.as_deref(),
+        policy,
+        plan,
+        |trust| {
+            Ok(procedure::verify_checkpoint(
+                checkpoint_text.as_bytes(),
+                trust,
+            ))
+        },
+    )
 }
 
 /// The hash tile paths needed to rebuild the root of a tree of `size` and
@@ -64,32 +161,23 @@ pub fn tiles_needed(index: f64, size: f64) -> Vec<String> {
 }
 
 /// Everything to fetch for a verification at `size` of the entries at
-/// `indexes` (entry 0, the manifest commitment, is always included):
-/// `{"tiles": [path...], "bundles": [path...]}`. Each path is at the width
-/// the tree needs; if the board answers 404 for a partial (`.p/W`), fetch
-/// the full one and add it under its own path.
+/// `indexes` (entry 0 is always included): `{"tiles": [path...],
+/// "bundles": [path...]}`, each at the width the tree needs. If the board
+/// answers 404 for a partial (`.p/W`), fetch the full one and add it under
+/// its own path.
 #[wasm_bindgen]
 pub fn fetch_plan(size: f64, indexes: &[f64]) -> String {
-    let Some(size) = to_u64(size) else {
-        return r#"{"tiles":[],"bundles":[]}"#.into();
+    let plan = match to_u64(size) {
+        Some(size) => plan::fetch_plan(size, &to_u64s(indexes)),
+        None => plan::FetchPlan::default(),
     };
-    let mut idx = to_u64s(indexes);
-    idx.push(0);
-    let tiles: Vec<String> = plan::hash_tiles(size, &idx)
-        .iter()
-        .map(|t| t.path())
-        .collect();
-    let bundles: Vec<String> = plan::bundles(size, &idx)
-        .iter()
-        .map(TilePath::to_path)
-        .collect();
-    serde_json::json!({"tiles": tiles, "bundles": bundles}).to_string()
+    to_json(&plan)
 }
 
-/// The fetched resources of one verification (see [`verify::Evidence`]).
+/// The fetched resources of one verification.
 #[wasm_bindgen]
 #[derive(Default)]
-pub struct Evidence(verify::Evidence);
+pub struct Evidence(tallyboard_verify::Evidence);
 
 #[wasm_bindgen]
 impl Evidence {
@@ -107,12 +195,12 @@ impl Evidence {
     }
 }
 
-/// Verifies a station's entry `index` (a tally) against the checkpoint in
-/// `evidence`: log signature, witnesses, tiles, manifest, the station's
-/// key entries at `key_indexes` (inclusion and authority signature), the
-/// entry's inclusion (proof computed from the tiles), its station
-/// signature and its arithmetic. `key_source` is `page` or `board` (where
-/// the log key came from, for the report). Returns the JSON report.
+/// Verifies a station's entry `index` against the checkpoint in
+/// `evidence`: the log's checks, the station's key entries at
+/// `key_indexes` (those before `index`), and the entry itself (inclusion
+/// from the tiles, the signature its kind requires, a tally's arithmetic).
+/// `key_source` is where the page got the log key (`page`, `board`).
+#[allow(clippy::too_many_arguments)]
 #[wasm_bindgen]
 pub fn verify_station_entry(
     evidence: &Evidence,
@@ -122,32 +210,44 @@ pub fn verify_station_entry(
     station: &str,
     index: f64,
     key_indexes: &[f64],
+    policy: Option<String>,
 ) -> String {
-    let req = verify::Request {
-        log_vkey,
-        key_source,
-        origin: empty_origin(origin),
-        station: (!station.is_empty()).then_some(station),
-        index: Some(to_u64(index).unwrap_or(u64::MAX)),
-        key_indexes: to_u64s(key_indexes),
+    let key_indexes = to_u64s(key_indexes);
+    let page = StationPage {
+        station,
+        // Not an index: no entry is there, and the inclusion check says so.
+        index: to_u64(index).unwrap_or(u64::MAX),
+        key_indexes: &key_indexes,
     };
-    verify::verify(&evidence.0, &req).to_json()
+    with_trust(
+        log_vkey,
+        origin,
+        Some(key_source),
+        policy,
+        Verification::for_station(true),
+        |trust| procedure::verify_station(&evidence.0, trust, &page),
+    )
 }
 
 /// Verifies the log as of the checkpoint in `evidence` (checkpoint page):
-/// log signature, witnesses, the tiles against the signed root, and entry 0
-/// against the manifest.
+/// log signature, the tiles against the signed root, entry 0 and the
+/// manifest, the witnesses.
 #[wasm_bindgen]
-pub fn verify_log(evidence: &Evidence, log_vkey: &str, key_source: &str, origin: &str) -> String {
-    let req = verify::Request {
+pub fn verify_log(
+    evidence: &Evidence,
+    log_vkey: &str,
+    key_source: &str,
+    origin: &str,
+    policy: Option<String>,
+) -> String {
+    with_trust(
         log_vkey,
-        key_source,
-        origin: empty_origin(origin),
-        station: None,
-        index: None,
-        key_indexes: vec![],
-    };
-    verify::verify(&evidence.0, &req).to_json()
+        origin,
+        Some(key_source),
+        policy,
+        Verification::for_log(true),
+        |trust| procedure::verify_log(&evidence.0, trust),
+    )
 }
 
 #[cfg(test)]

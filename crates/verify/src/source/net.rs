@@ -1,26 +1,11 @@
-//! Where the read path comes from: a base URL (`http://`, `https://`) or a
-//! local directory holding an export (`tallyboard export`). Both are
-//! untrusted: everything fetched is checked against a verified checkpoint.
+//! The sources that do I/O (the `net` feature): a directory holding an
+//! export (`tallyboard export`) and a log served over HTTP(S).
 
+use super::{check_path, Source, MAX_FETCH};
 use crate::{Error, Result};
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// The largest resource the verifier reads (the manifest may be tens of
-/// MiB; tiles are 8 KiB, bundles at most 256 × 65,537 bytes).
-pub const MAX_FETCH: u64 = 64 << 20;
-
-/// A read-only view of the log's read path, addressed by the paths of C2SP
-/// tlog-tiles (`checkpoint`, `tile/0/000`, `tile/entries/000.p/5`) and
-/// tallyboard's `api/v1/...`.
-pub trait Source: Sync {
-    /// The resource at `path`: `Ok(None)` if it does not exist (HTTP 404,
-    /// no such file), [`Error::CouldNotRun`] on a transport failure.
-    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>>;
-    /// A short description for reports.
-    fn describe(&self) -> String;
-}
 
 /// Opens a source: a URL if `s` starts with `http://` or `https://`,
 /// otherwise a directory.
@@ -36,20 +21,6 @@ pub fn open_source(s: &str) -> Result<Box<dyn Source>> {
         }
         Ok(Box::new(DirSource::new(dir)))
     }
-}
-
-fn check_path(path: &str) -> Result<()> {
-    if path.is_empty()
-        || path.starts_with('/')
-        || path
-            .split('/')
-            .any(|p| p.is_empty() || p == "." || p == "..")
-    {
-        return Err(Error::CouldNotRun(format!(
-            "refusing to fetch path {path:?}"
-        )));
-    }
-    Ok(())
 }
 
 /// A directory holding the read path (an export).

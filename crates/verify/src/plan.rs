@@ -1,5 +1,8 @@
-//! Which read-path resources a verification needs, so that JavaScript can
-//! fetch them before calling the verifier (the verifier itself does no I/O).
+//! Which read-path resources a verification needs: the browser's
+//! JavaScript fetches them before calling the procedure (which then reads
+//! them through [`crate::Evidence`]), and the procedure's tiles step
+//! ([`crate::procedure::tiles`]) loads exactly these tiles, from any
+//! source, so that what is fetched and what is checked cannot drift apart.
 //!
 //! The hash tiles are found by running the very computations the verifier
 //! will run ([`tree_hash`] of the checkpoint size and [`prove_inclusion`] of
@@ -7,22 +10,14 @@
 //! from instead of returning it: the plan can never miss a tile the
 //! verification reads.
 
+use crate::tiles::needed_width;
+use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::convert::Infallible;
 use tallyboard_core::merkle::{prove_inclusion, stored_hash_coords, tree_hash, HashReader};
 use tallyboard_core::tile::{TileId, TilePath, TILE_HEIGHT, TILE_WIDTH};
 use tallyboard_core::Hash;
-
-/// The width a tree of `size` needs of tile (`level`, `index`): 256 for a
-/// full tile, less for the partial right-edge tile, 0 if outside the tree.
-pub fn needed_width(level: u8, index: u64, size: u64) -> u16 {
-    let available = size
-        .checked_shr(u32::from(TILE_HEIGHT) * u32::from(level))
-        .unwrap_or(0);
-    let start = index.saturating_mul(u64::from(TILE_WIDTH));
-    available.saturating_sub(start).min(u64::from(TILE_WIDTH)) as u16
-}
 
 /// Records the (tile level, tile index) of every stored hash read.
 struct Recorder {
@@ -97,6 +92,37 @@ pub fn bundles(size: u64, indexes: &[u64]) -> Vec<TilePath> {
         .collect()
 }
 
+/// Everything a verification at one size reads, by read-path name.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FetchPlan {
+    /// Hash tiles (`tile/<L>/<N>[.p/<W>]`).
+    pub tiles: Vec<String>,
+    /// Entry bundles (`tile/entries/<N>[.p/<W>]`).
+    pub bundles: Vec<String>,
+}
+
+/// `indexes` with entry 0 added: every verification reads the manifest
+/// commitment, which anchors the manifest and so every role key.
+pub fn with_manifest_entry(indexes: &[u64]) -> Vec<u64> {
+    let mut all = indexes.to_vec();
+    all.push(0);
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// The hash tiles and entry bundles a verification at `size` of the
+/// entries at `indexes` (and entry 0) reads, each at the width the tree
+/// needs: if the log answers 404 for a partial (`.p/W`), fetch the full
+/// one instead and keep it under its own path.
+pub fn fetch_plan(size: u64, indexes: &[u64]) -> FetchPlan {
+    let all = with_manifest_entry(indexes);
+    FetchPlan {
+        tiles: hash_tiles(size, &all).iter().map(TileId::path).collect(),
+        bundles: bundles(size, &all).iter().map(TilePath::to_path).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +156,14 @@ mod tests {
         assert!(p.contains(&"tile/1/000".to_string()), "{p:?}");
         assert!(p.contains(&"tile/2/000.p/1".to_string()), "{p:?}");
         assert_eq!(p.len(), 5, "{p:?}");
+    }
+
+    #[test]
+    fn the_plan_always_reads_entry_zero() {
+        let p = fetch_plan(300, &[299]);
+        assert_eq!(p.bundles, ["tile/entries/000", "tile/entries/001.p/44"]);
+        assert_eq!(p.tiles, ["tile/0/000", "tile/0/001.p/44", "tile/1/000.p/1"]);
+        assert_eq!(fetch_plan(0, &[0]), FetchPlan::default());
     }
 
     #[test]

@@ -1,0 +1,81 @@
+//! Resources fetched beforehand, served to the procedure as a [`Source`]:
+//! the browser's JavaScript fetches what the fetch plan
+//! ([`crate::plan`]) names and hands the bytes over, so that the checks
+//! that run in WebAssembly are the very ones the command line runs over
+//! HTTP.
+
+use super::{check_path, Source};
+use crate::procedure::manifest::MANIFEST_PATH;
+use crate::Result;
+use std::collections::BTreeMap;
+use tallyboard_core::tile::parse_tile_path;
+
+/// Fetched resources by read-path name. A name the procedure never asks
+/// for is refused when added, so that a typo in the caller shows up as a
+/// refused resource rather than as silently ignored data.
+#[derive(Clone, Debug, Default)]
+pub struct Evidence {
+    resources: BTreeMap<String, Vec<u8>>,
+}
+
+impl Evidence {
+    /// No resources yet.
+    pub fn new() -> Evidence {
+        Evidence::default()
+    }
+
+    /// Adds a fetched resource under its read-path name: `checkpoint`, the
+    /// manifest (`manifest`, `api/v1/manifest` or `api/v1/manifest.json`),
+    /// a hash tile `tile/<L>/<N>[.p/<W>]` or an entry bundle
+    /// `tile/entries/<N>[.p/<W>]`. A tile or bundle is kept under the path
+    /// it was fetched from: a full one fetched in place of a missing
+    /// partial (tlog-tiles allows logs to drop partials) is found by the
+    /// same fallback the other sources use. Returns false, keeping nothing,
+    /// for any other name.
+    pub fn add(&mut self, path: &str, bytes: Vec<u8>) -> bool {
+        let name = match path {
+            "checkpoint" => path.to_string(),
+            "manifest" | "api/v1/manifest" | "api/v1/manifest.json" => MANIFEST_PATH.to_string(),
+            _ => match parse_tile_path(path) {
+                Ok(tile) => tile.to_path(),
+                Err(_) => return false,
+            },
+        };
+        self.resources.insert(name, bytes);
+        true
+    }
+}
+
+impl Source for Evidence {
+    fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        check_path(path)?;
+        Ok(self.resources.get(path).cloned())
+    }
+
+    fn describe(&self) -> String {
+        format!("{} resources fetched beforehand", self.resources.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_read_path_names_are_kept() {
+        let mut ev = Evidence::new();
+        assert!(ev.add("checkpoint", b"cp".to_vec()));
+        assert!(ev.add("manifest", b"{}".to_vec()));
+        assert!(ev.add("tile/0/000.p/5", vec![0; 160]));
+        assert!(ev.add("tile/entries/001", vec![1]));
+        assert!(!ev.add("../etc/passwd", b"x".to_vec()));
+        assert!(!ev.add("tile/0/x", b"x".to_vec()));
+        assert_eq!(ev.fetch(MANIFEST_PATH).unwrap(), Some(b"{}".to_vec()));
+        assert_eq!(
+            ev.fetch("tile/0/000.p/5").unwrap().map(|b| b.len()),
+            Some(160)
+        );
+        assert_eq!(ev.fetch("tile/0/000").unwrap(), None);
+        assert!(ev.fetch("/etc/passwd").is_err());
+    }
+}
