@@ -2,9 +2,11 @@
 //! (spec/verification.md §6): checkpoint, every entry, every tile, the
 //! manifest, every signature and rule, and the totals.
 
+use crate::procedure::checkpoint::SignedCheckpoint;
+use crate::procedure::{self, CheckId, Status, Trust, Verification};
 use crate::replay::{self, AnnouncementCheck};
-use crate::tiles::{bundle_count, fetch_bundle, fetch_checkpoint, fetch_tile, needed_width};
-use crate::{Error, Finding, LogKey, Report, Result, Source};
+use crate::tiles::{bundle_count, fetch_bundle, fetch_tile, needed_width, ServedEntry};
+use crate::{english, Error, Finding, LogKey, Report, Result, Source};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
@@ -19,10 +21,9 @@ use tallyboard_core::merkle::{self, MemoryLog};
 use tallyboard_core::policy::Policy;
 use tallyboard_core::tile::{read_tile, tiles_for_size, TileHashReader, TileId, HASH_SIZE};
 use tallyboard_core::validate;
-use tallyboard_core::{ErrorCode, Hash};
 
 /// Where the tallyboard manifest is published, relative to the log prefix.
-pub const MANIFEST_PATH: &str = "api/v1/manifest.json";
+pub use crate::procedure::manifest::MANIFEST_PATH;
 
 /// At most this many findings are listed (the total is always given).
 pub const MAX_LISTED_FINDINGS: usize = 1000;
@@ -381,15 +382,14 @@ pub fn run_with(src: &dyn Source, log: &LogKey, opts: &AuditOptions) -> Result<A
         timings: Timings::default(),
     };
 
-    // 1. The checkpoint.
-    let cp = match fetch_checkpoint(src, log) {
-        Ok(cp) => cp,
-        Err(Error::Failed(f)) => {
+    // 1. The checkpoint, by the one procedure's step (spec/verification.md §2).
+    let mut steps = Verification::for_log(false);
+    let Some(cp) = procedure::checkpoint::fetch(&mut steps, src, log)? else {
+        for f in english::findings(&steps.checks) {
             r.push(f);
-            r.timings.total = t0.elapsed().as_secs_f64();
-            return Ok(r);
         }
-        Err(e) => return Err(e),
+        r.timings.total = t0.elapsed().as_secs_f64();
+        return Ok(r);
     };
     let size = cp.checkpoint.size;
     r.size = size;
@@ -544,12 +544,39 @@ pub fn run_with(src: &dyn Source, log: &LogKey, opts: &AuditOptions) -> Result<A
     }
     r.timings.tiles = t.elapsed().as_secs_f64();
 
-    // 5. The manifest, committed to by entry 0.
+    // 5. The manifest, committed to by entry 0, by the procedure's manifest
+    //    step. Entry 0 is proven from whichever tree reproduces the signed
+    //    root: the tiles' when an entry was tampered with (so the replay
+    //    still names it), else the one the entries rebuild.
     let t = Instant::now();
-    let manifest = if complete {
-        check_manifest(src, log, &entries, &mut r)?
-    } else {
-        None
+    let manifest = match entries.first().filter(|_| complete) {
+        Some(first) => {
+            let entry0 = [ServedEntry {
+                index: 0,
+                bytes: Ok(first.clone()),
+            }];
+            let m = if tiles_root_ok && !entries_root_ok {
+                procedure::manifest::manifest(
+                    &mut steps,
+                    src,
+                    &from_tiles,
+                    &cp.checkpoint,
+                    log,
+                    &entry0,
+                )?
+            } else {
+                procedure::manifest::manifest(&mut steps, src, &mem, &cp.checkpoint, log, &entry0)?
+            };
+            for f in english::findings(&steps.checks) {
+                r.push(f);
+            }
+            m.map(|m| {
+                r.manifest_sha256 = Some(m.digest().to_hex());
+                r.election = Some(m.election_id().to_owned());
+                Arc::new(m)
+            })
+        }
+        None => None,
     };
 
     // 6. Replay every entry into the log state, which then holds the
@@ -613,7 +640,7 @@ pub fn run_with(src: &dyn Source, log: &LogKey, opts: &AuditOptions) -> Result<A
     //    election's witnesses cosigned (spec/verification.md §6).
     if let Some(policy) = &opts.policy {
         let complete = manifest.is_some();
-        r.witness_quorum = check_quorum(src, log, policy, &cp.bytes, &mem, complete, &mut r);
+        r.witness_quorum = check_quorum(src, log, policy, &cp, &mem, complete, &mut r)?;
     }
     r.timings.total = t0.elapsed().as_secs_f64();
     if let (true, Some(m)) = (opts.measure_baseline, &manifest) {
@@ -628,32 +655,30 @@ pub fn run_with(src: &dyn Source, log: &LogKey, opts: &AuditOptions) -> Result<A
 /// Checks the quorum on the audited checkpoint `latest` and on the
 /// checkpoint of each announcement's size (`api/v1/checkpoints/<size>`,
 /// which must be the log's, of that size, with the root the audited
-/// entries give). Returns the summary line; findings go into `r`.
+/// entries give), with the procedure's checkpoint and witness steps.
+/// Returns the summary line; findings go into `r`.
 fn check_quorum(
     src: &dyn Source,
     log: &LogKey,
     policy: &Policy,
-    latest: &[u8],
+    latest: &SignedCheckpoint,
     mem: &MemoryLog,
     entries_complete: bool,
     r: &mut AuditReport,
-) -> String {
-    let quorum = |bytes: &[u8], path: &str, r: &mut AuditReport| -> bool {
-        match policy.verify_checkpoint(bytes, &log.origin) {
-            Ok((_, verdict)) if verdict.quorum_met => true,
-            Ok((_, verdict)) => {
-                let why = verdict
-                    .check()
-                    .err()
-                    .map_or_else(String::new, |e| e.to_string());
-                r.push(Finding::new(ErrorCode::PolicyQuorumNotMet.as_str(), why).at_path(path));
-                false
-            }
-            Err(e) => {
-                r.push(Finding::new(e.code().as_str(), e.to_string()).at_path(path));
-                false
-            }
+) -> Result<String> {
+    let trust = Trust {
+        log,
+        policy: Some(policy),
+        key_source: None,
+    };
+    // Runs the witness step on one opened checkpoint; its findings name `path`.
+    let quorum = |cp: &SignedCheckpoint, path: &str, r: &mut AuditReport| -> bool {
+        let mut v = Verification::for_checkpoint(false);
+        procedure::checkpoint::witnesses(&mut v, cp, &trust, &[]);
+        for f in english::findings(&v.checks) {
+            r.push(f.at_path(path));
         }
+        v.status(CheckId::WitnessCosignatures) == Some(Status::Pass)
     };
     let latest_ok = quorum(latest, "checkpoint", r);
     let mut sizes: Vec<u64> = r.announcements.iter().map(|a| a.size).collect();
@@ -662,33 +687,22 @@ fn check_quorum(
     let mut witnessed = 0;
     for size in &sizes {
         let path = format!("api/v1/checkpoints/{size}");
-        let bytes = match src.fetch(&path) {
-            Ok(Some(b)) => b,
-            Ok(None) => {
-                r.push(
-                    Finding::new(
-                        "audit.announcement-not-witnessed",
-                        format!("no checkpoint of size {size} is published: the announcements at that size rest on no cosigned checkpoint"),
-                    )
-                    .at_path(&path),
-                );
-                continue;
-            }
-            Err(e) => {
-                r.push(Finding::new("source.unavailable", e.to_string()).at_path(&path));
-                continue;
-            }
+        let Some(bytes) = src.fetch(&path)? else {
+            r.push(
+                Finding::new(
+                    "audit.announcement-not-witnessed",
+                    format!("no checkpoint of size {size} is published: the announcements at that size rest on no cosigned checkpoint"),
+                )
+                .at_path(&path),
+            );
+            continue;
         };
-        let opened = match crate::tiles::open_signed(&bytes, log, &path) {
-            Ok(c) => c,
-            Err(Error::Failed(f)) => {
-                r.push(f);
-                continue;
+        let mut v = Verification::for_checkpoint(false);
+        let Some(opened) = procedure::checkpoint::open(&mut v, &bytes, log, &path) else {
+            for f in english::findings(&v.checks) {
+                r.push(f.at_path(&path));
             }
-            Err(Error::CouldNotRun(m)) => {
-                r.push(Finding::new("source.unavailable", m).at_path(&path));
-                continue;
-            }
+            continue;
         };
         let root_ok = !entries_complete
             || merkle::tree_hash(opened.checkpoint.size, mem)
@@ -707,122 +721,13 @@ fn check_quorum(
             );
             continue;
         }
-        if quorum(&bytes, &path, r) {
+        if quorum(&opened, &path, r) {
             witnessed += 1;
         }
     }
-    format!(
+    Ok(format!(
         "{} on the audited checkpoint; {witnessed} of {} announcement size(s) rest on a checkpoint whose cosignatures meet it",
         if latest_ok { "MET" } else { "NOT MET" },
         sizes.len()
-    )
-}
-
-/// Checks `api/v1/manifest.json` against entry 0's commitment and the log
-/// key; returns the validated manifest if the replay can use it.
-fn check_manifest(
-    src: &dyn Source,
-    log: &LogKey,
-    entries: &[Vec<u8>],
-    r: &mut AuditReport,
-) -> Result<Option<Arc<ValidatedManifest>>> {
-    let Some(first) = entries.first() else {
-        return Ok(None);
-    };
-    let committed = match SignedEntry::parse(first) {
-        Ok(SignedEntry {
-            entry: Entry::ManifestCommitment(c),
-            ..
-        }) => c,
-        Ok(other) => {
-            r.push(
-                Finding::new(
-                    "manifest.not-committed",
-                    format!(
-                        "entry 0 is a {}, not the manifest commitment",
-                        other.entry.kind().type_line()
-                    ),
-                )
-                .at_entry(0),
-            );
-            return Ok(None);
-        }
-        Err(e) => {
-            r.push(Finding::new(e.code().as_str(), format!("entry 0: {e}")).at_entry(0));
-            return Ok(None);
-        }
-    };
-    r.manifest_sha256 = Some(committed.manifest_sha256.to_hex());
-    r.election = Some(committed.election.clone());
-    // A static export publishes api/v1/manifest.json; a live board serves the
-    // same bytes at api/v1/manifest and as the blob named by the commitment.
-    let blob = format!("api/v1/blobs/{}", committed.manifest_sha256.to_hex());
-    let mut fetched = src.fetch(MANIFEST_PATH)?;
-    for alt in ["api/v1/manifest", blob.as_str()] {
-        if fetched.is_none() {
-            fetched = src.fetch(alt)?;
-        }
-    }
-    let Some(bytes) = fetched else {
-        r.push(
-            Finding::new(
-                "source.missing",
-                format!("the log does not publish {MANIFEST_PATH}; signatures and rules cannot be rechecked"),
-            )
-            .at_path(MANIFEST_PATH),
-        );
-        return Ok(None);
-    };
-    let digest = Hash::sha256(&bytes);
-    if digest != committed.manifest_sha256 {
-        r.push(
-            Finding::new(
-                "manifest.digest-mismatch",
-                format!(
-                    "{MANIFEST_PATH} has SHA-256 {digest}, but entry 0 commits to {}",
-                    committed.manifest_sha256
-                ),
-            )
-            .at_path(MANIFEST_PATH)
-            .at_entry(0),
-        );
-        return Ok(None);
-    }
-    let m = match ValidatedManifest::from_bytes(&bytes) {
-        Ok(m) => m,
-        Err(e) => {
-            r.push(
-                Finding::new(e.code().as_str(), format!("{MANIFEST_PATH}: {e}"))
-                    .at_path(MANIFEST_PATH),
-            );
-            return Ok(None);
-        }
-    };
-    if m.log_key().to_vkey_string() != log.key.to_vkey_string() {
-        r.push(
-            Finding::new(
-                "manifest.invalid",
-                format!(
-                    "the manifest names log key {}, but the checkpoint was verified with {}",
-                    m.log_key(),
-                    log.key
-                ),
-            )
-            .at_path(MANIFEST_PATH),
-        );
-    }
-    if m.manifest().log.origin != log.origin {
-        r.push(
-            Finding::new(
-                "checkpoint.wrong-origin",
-                format!(
-                    "the manifest names origin {}, the checkpoint {}",
-                    m.manifest().log.origin,
-                    log.origin
-                ),
-            )
-            .at_path(MANIFEST_PATH),
-        );
-    }
-    Ok(Some(Arc::new(m)))
+    ))
 }
