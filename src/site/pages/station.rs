@@ -160,7 +160,7 @@ fn revision(lang: Lang, c: &Contest, r: &Logged, latest: bool, size: u64) -> Mar
             dl {
                 @if let Some(corr) = &t.correction {
                     dt { (lang.t(L::Reason)) }
-                    dd { (corr.reason) }
+                    dd { bdi dir="auto" { (corr.reason) } }
                     dt { (lang.t(L::Supersedes)) }
                     dd { code dir="ltr" { (corr.supersedes.to_hex()) } }
                 }
