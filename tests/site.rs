@@ -214,7 +214,13 @@ impl Board {
                 .apply(i as u64, signed.leaf_hash(), &signed.entry)
                 .unwrap();
         }
-        state.statement(contest, state.size()).unwrap()
+        state
+            .statement(
+                contest,
+                state.size(),
+                &tallyboard_core::aggregate::NoTallies,
+            )
+            .unwrap()
     }
 
     /// Registers and tallies stations `range`; returns the tallies' bytes.

@@ -244,7 +244,7 @@ fn cosignatures_survive_a_restart_and_the_audit_checks_the_quorum() {
     assert!(replayed.findings.is_empty(), "{:?}", replayed.findings);
     let statement = replayed
         .state
-        .statement("president", at)
+        .statement("president", at, &tallyboard_core::aggregate::NoTallies)
         .expect("statement");
     s.append(&s.e.announcement_entry(&statement, AnnouncementStatus::Partial));
     let end = tree_size(&s);

@@ -286,3 +286,80 @@ fn announcements_are_checked_within_a_batch_and_across_batches() {
     assert_eq!(b.state().supervision().annulled_count(), 1);
     assert_eq!(b.state().supervision().decisions().len(), 4);
 }
+
+/// An announcement at a size before a later revision of some box: the log
+/// state keeps only a box's first and latest figures, so the revision in
+/// force at that size is read back, from the store when it was written
+/// in an earlier batch, from the batch being appended when it is in it.
+#[test]
+fn announcements_at_an_earlier_size_read_the_revision_then_in_force() {
+    use tallyboard_core::entry::announcement;
+    use tallyboard_core::entry::{AnnouncementStatus, SignedEntry};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = election(4);
+    let mut b = Board::create(dir.path(), e.manifest_bytes(), log_key()).expect("create");
+    let mut log = setup(&e);
+    b.append_bytes(&log).expect("setup");
+    // Station 0 reports, then revises twice; revision 2 is in force between
+    // its index and revision 3's.
+    let r1 = e.signed_tally(0);
+    let r2 = e.signed_revision(0, 2, tallyboard_core::hash::leaf_hash(&r1));
+    let r3 = e.signed_revision(0, 3, tallyboard_core::hash::leaf_hash(&r2));
+    let at = |log: &[Vec<u8>]| {
+        let parsed: Vec<_> = log
+            .iter()
+            .map(|x| SignedEntry::parse(x).expect("parses").entry)
+            .collect();
+        announcement::expected(
+            e.manifest(),
+            parsed.iter().enumerate().map(|(i, x)| (i as u64, x)),
+            "president",
+            parsed.len() as u64,
+        )
+        .expect("recomputes")
+    };
+    for t in [&r1, &r2] {
+        log.push(t.to_vec());
+        assert_eq!(appended(&b.append_bytes(&[t.to_vec()]).expect("t")), 1);
+    }
+    let with_r2 = at(&log);
+    // Revision 3 and the announcement at the earlier size in one batch: r2
+    // comes from the store.
+    let out = b
+        .append_bytes(&[
+            r3.clone(),
+            e.announcement_entry(&with_r2, AnnouncementStatus::Partial),
+        ])
+        .expect("batch");
+    assert_eq!(appended(&out), 2, "{out:?}");
+    // Station 1's three revisions and an announcement at the size where
+    // its revision 2 was in force, all in one batch: r2 comes from the
+    // entries being appended.
+    log.push(r3.clone());
+    log.push(e.announcement_entry(&with_r2, AnnouncementStatus::Partial));
+    let s1 = e.signed_tally(1);
+    let s2 = e.signed_revision(1, 2, tallyboard_core::hash::leaf_hash(&s1));
+    let s3 = e.signed_revision(1, 3, tallyboard_core::hash::leaf_hash(&s2));
+    log.push(s1.clone());
+    log.push(s2.clone());
+    let with_s2 = at(&log);
+    let out = b
+        .append_bytes(&[
+            s1,
+            s2,
+            s3,
+            e.announcement_entry(&with_s2, AnnouncementStatus::Partial),
+        ])
+        .expect("batch");
+    assert_eq!(appended(&out), 4, "{out:?}");
+    // A wrong figure at that size is still refused, naming the mismatch.
+    let mut wrong = with_s2.clone();
+    wrong.valid += 1;
+    let out = b
+        .append_bytes(&[e.announcement_entry(&wrong, AnnouncementStatus::Partial)])
+        .expect("batch");
+    assert!(
+        matches!(&out[0], Outcome::Rejected(err) if err.code() == ErrorCode::AnnouncementMismatch),
+        "{out:?}"
+    );
+}

@@ -14,6 +14,7 @@ use anyhow::{anyhow, Context, Result};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use tallyboard_core::aggregate::NoTallies;
 use tallyboard_core::entry::announcement::{standing_at, AnnouncementStatus, Statement};
 use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::rules::Status;
@@ -118,7 +119,10 @@ pub(crate) fn announce(
                 .filter(|(lc, _)| lc == c)
                 .map(|(_, l)| l.clone())
                 .collect();
-            Statement::from_aggregator(&agg, c, size, &lots).map_err(|err| anyhow!("{c}: {err}"))
+            // Aggregated from the entries below `size` only: the revision
+            // in force of every box is its latest, so no tally is re-read.
+            Statement::from_aggregator(&agg, c, size, &lots, &NoTallies)
+                .map_err(|err| anyhow!("{c}: {err}"))
         })
         .collect::<Result<Vec<_>>>()?;
     let read_secs = t_read.elapsed().as_secs_f64();

@@ -31,7 +31,9 @@ use anyhow::{anyhow, bail, Context, Result};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
+use tallyboard_core::aggregate::{AggregateError, TallySource};
 use tallyboard_core::checkpoint::{self, Checkpoint};
+use tallyboard_core::entry::Tally;
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::merkle::{self, HashReader};
 use tallyboard_core::note::{SignerKey, VerifierKey};
@@ -336,7 +338,11 @@ impl Log {
         if let Some(index) = existing {
             return Ok(Outcome::Duplicate { index, leaf });
         }
-        if let Err(e) = check_prepared(&p, &self.working) {
+        let tallies = Tallies {
+            store: &self.store,
+            pending: &pending.applied,
+        };
+        if let Err(e) = check_prepared(&p, &self.working, &tallies) {
             return Ok(Outcome::Rejected(e));
         }
         let index = self.working.size();
@@ -507,13 +513,53 @@ pub fn sign_checkpoint(
 /// `state`: the required signer (reusing the signature verdict computed
 /// off the writer thread when it was checked against that same key), then
 /// the state rules.
-pub fn check_prepared(p: &Prepared, state: &LogState) -> Result<(), ValidationError> {
+pub fn check_prepared(
+    p: &Prepared,
+    state: &LogState,
+    tallies: &dyn TallySource,
+) -> Result<(), ValidationError> {
     let key = state.required_signer(&p.signed)?;
     match &p.verdict {
         Some((k, verdict)) if k == &key => verdict.clone()?,
         _ => validate::verify_signature(&p.signed, &key)?,
     }
-    state.check(&p.signed)
+    state.check(&p.signed, tallies)
+}
+
+/// The log as the writer's tally source (what a statement at an earlier
+/// size reads an intermediate revision from): the entries of the call
+/// being appended, then the store (which also holds a mirror's
+/// extension written with its size held back).
+struct Tallies<'a> {
+    store: &'a Store,
+    pending: &'a [(u64, Hash, Entry)],
+}
+
+impl TallySource for Tallies<'_> {
+    fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
+        let entry = match self.pending.binary_search_by_key(&index, |(i, _, _)| *i) {
+            Ok(at) => self.pending[at].2.clone(),
+            Err(_) => {
+                let bytes = self
+                    .store
+                    .entry(index)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| not_a_tally(index, "cannot be read"))?;
+                SignedEntry::parse(&bytes)
+                    .map_err(|_| not_a_tally(index, "does not parse"))?
+                    .entry
+            }
+        };
+        match entry {
+            Entry::Tally(t) => Ok(t),
+            _ => Err(not_a_tally(index, "is not a tally")),
+        }
+    }
+}
+
+fn not_a_tally(index: u64, why: &str) -> AggregateError {
+    AggregateError::store(format!("stored entry {index} {why}"))
 }
 
 /// The refusal a mirror reports for an entry its upstream logged twice.

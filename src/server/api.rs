@@ -816,7 +816,12 @@ fn final_stands(v: &crate::log::Snapshot, contest: &str) -> bool {
         return false;
     };
     let announced = &last.announcement.statement;
-    match v.state.statement(contest, v.size()) {
+    // At the state's own size every box's revision in force is its latest:
+    // nothing is re-read.
+    match v
+        .state
+        .statement(contest, v.size(), &tallyboard_core::aggregate::NoTallies)
+    {
         Ok(mut now) => {
             now.size = announced.size;
             now == *announced

@@ -230,6 +230,16 @@ pub struct AggregateError {
 }
 
 impl AggregateError {
+    /// A storage failure of a [`TallySource`] (`board.storage`).
+    pub fn store(message: impl Into<String>) -> Self {
+        AggregateError::new(ErrorCode::Storage, message)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn for_tests(code: ErrorCode, message: impl Into<String>) -> Self {
+        AggregateError::new(code, message)
+    }
+
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         AggregateError {
             code,
@@ -273,11 +283,14 @@ struct BoxFigures {
 
 /// One station's box for one contest.
 ///
-/// Every revision's figures are kept, with its log index, and so is the
-/// index of the annulment: the box can say what it stood at for any log
-/// size, which is what a statement at an earlier size is computed from
-/// ([`Aggregator::contest_at`]). A box has one tally and rarely a revision
-/// or two, so this costs little more than keeping the first and the latest.
+/// The figures of the first tally (the counted sum) and of the latest
+/// revision (the standing sum) are kept, and the log index of every
+/// revision and of the annulment: with these the box can say what it
+/// stood at for any log size ([`Aggregator::contest_at`]), reading an
+/// intermediate revision's figures back from the log ([`TallySource`]) in
+/// the rare case a statement at an earlier size needs them. Keeping every
+/// revision's figures instead would grow with the log (a box revised
+/// sixteen times would hold sixteen copies).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct BoxState {
     station: String,
@@ -285,29 +298,29 @@ struct BoxState {
     /// Region indices this box contributes to: county, province, nation and
     /// (if any) constituency.
     chain: Vec<usize>,
-    /// Revisions 1, 2, …, in revision (and so log) order.
-    revisions: Vec<BoxFigures>,
+    /// Log indexes of revisions 1, 2, …, in order.
+    indexes: Vec<u64>,
+    /// Revision 1's figures.
+    first: Option<BoxFigures>,
+    /// The latest revision's figures, when it is not revision 1.
+    revised: Option<BoxFigures>,
     /// The log index of the annulment, if the box is annulled.
     annulled_at: Option<u64>,
 }
 
 impl BoxState {
     fn latest(&self) -> Option<&BoxFigures> {
-        self.revisions.last()
+        self.revised.as_ref().or(self.first.as_ref())
     }
 
     fn annulled(&self) -> bool {
         self.annulled_at.is_some()
     }
 
-    /// The box as it stood after the entries below `size` (all entries
-    /// applied so far when `size` is `None`).
-    fn totals_at(&self, candidates: usize, size: Option<u64>) -> RegionTotals {
-        let below = |i: u64| size.is_none_or(|n| i < n);
-        let upto = self.revisions.partition_point(|r| below(r.index));
-        let first = self.revisions[..upto].first();
-        let latest = self.revisions[..upto].last();
-        let annulled = self.annulled_at.is_some_and(below);
+    fn totals(&self, candidates: usize) -> RegionTotals {
+        let first = self.first.as_ref();
+        let latest = self.latest();
+        let annulled = self.annulled();
         RegionTotals {
             level: Level::Station,
             id: self.station.clone(),
@@ -321,9 +334,52 @@ impl BoxState {
             standing: Sums::from_box(latest.filter(|_| !annulled), candidates),
         }
     }
+}
 
-    fn totals(&self, candidates: usize) -> RegionTotals {
-        self.totals_at(candidates, None)
+/// Where the figures of a logged tally come from when the totals no longer
+/// keep them: an intermediate revision, needed only for a statement at a
+/// size before a later revision of the same box. The board reads its
+/// store, the verifier the entries it fetched; the core does no I/O.
+pub trait TallySource {
+    /// The tally logged at `index`.
+    ///
+    /// # Errors
+    /// The entry cannot be read, or is not a tally.
+    fn tally(&self, index: u64) -> Result<Tally, AggregateError>;
+}
+
+/// A log given as its entries' bytes, in index order (what an auditor
+/// fetched).
+pub struct EntryBytes<'a>(pub &'a [Vec<u8>]);
+
+impl TallySource for EntryBytes<'_> {
+    fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
+        let bytes = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.0.get(i))
+            .ok_or_else(|| {
+                AggregateError::new(ErrorCode::Storage, format!("entry {index} is not at hand"))
+            })?;
+        match crate::entry::SignedEntry::parse(bytes).map(|s| s.entry) {
+            Ok(crate::entry::Entry::Tally(t)) => Ok(t),
+            _ => Err(AggregateError::new(
+                ErrorCode::StoreInconsistent,
+                format!("entry {index} is not a tally"),
+            )),
+        }
+    }
+}
+
+/// No log at hand: a statement that needs an intermediate revision fails
+/// (`board.storage`). For callers that ask only for the current figures.
+pub struct NoTallies;
+
+impl TallySource for NoTallies {
+    fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
+        Err(AggregateError::new(
+            ErrorCode::Storage,
+            format!("the figures of entry {index} are needed and no log is at hand"),
+        ))
     }
 }
 
@@ -557,7 +613,9 @@ impl Aggregator {
                 station: s.id.clone(),
                 county: s.county.clone(),
                 chain,
-                revisions: Vec::new(),
+                indexes: Vec::new(),
+                first: None,
+                revised: None,
                 annulled_at: None,
             });
         }
@@ -693,14 +751,12 @@ impl Aggregator {
                 ),
             ));
         }
-        if b.revisions.last().is_some_and(|l| l.index >= index) {
+        if let Some(&last) = b.indexes.last().filter(|&&l| l >= index) {
             return Err(AggregateError::new(
                 ErrorCode::StoreInconsistent,
                 format!(
-                    "station {} contest {}: entry {index} arrives after entry {}",
-                    b.station,
-                    c.id,
-                    b.revisions.last().map_or(0, |l| l.index)
+                    "station {} contest {}: entry {index} arrives after entry {last}",
+                    b.station, c.id
                 ),
             ));
         }
@@ -724,7 +780,12 @@ impl Aggregator {
                 reg.standing.add_box(&p.figures);
             }
         }
-        b.revisions.push(p.figures);
+        b.indexes.push(index);
+        if b.first.is_none() {
+            b.first = Some(p.figures);
+        } else {
+            b.revised = Some(p.figures);
+        }
         Ok(())
     }
 
@@ -752,7 +813,7 @@ impl Aggregator {
         for &r in &b.chain {
             let reg = &mut c.regions[r];
             reg.stations_annulled += 1;
-            if let Some(l) = b.revisions.last() {
+            if let Some(l) = b.revised.as_ref().or(b.first.as_ref()) {
                 reg.stations_counted -= 1;
                 reg.standing.sub_box(l);
             }
@@ -806,7 +867,10 @@ impl Aggregator {
                     ));
                 }
             }
-            b.revisions = list;
+            b.indexes = list.iter().map(|f| f.index).collect();
+            let mut list = list.into_iter();
+            b.first = list.next();
+            b.revised = list.next_back();
         }
         for ((station, contest), &index) in annulled {
             if upto.is_some_and(|n| index >= n) {
@@ -962,29 +1026,66 @@ impl Aggregator {
     /// standing sum. One pass over the contest's boxes, O(boxes × votes on a
     /// tally), whatever the size: this is how the statement an announcement
     /// is checked against is computed at any size (`spec/announcements.md`
-    /// §4), with no second copy of the log.
-    pub fn contest_at(&self, contest: &str, size: u64) -> Option<ContestAt<'_>> {
-        let c = &self.contests[*self.contest_index.get(contest)?];
-        let t = c.regions.get(c.top)?;
+    /// §4), with no second copy of the log. A box whose revision in force at
+    /// `size` is neither its first nor its latest has that revision read
+    /// from `tallies`.
+    ///
+    /// # Errors
+    /// `contest.unknown`; `tallies` cannot give a revision, or gives one
+    /// that is not this box's (`board.store-inconsistent`).
+    pub fn contest_at(
+        &self,
+        contest: &str,
+        size: u64,
+        tallies: &dyn TallySource,
+    ) -> Result<ContestAt<'_>, AggregateError> {
+        let unknown = || {
+            AggregateError::new(
+                ErrorCode::UnknownContest,
+                format!("contest {contest} is not in the manifest"),
+            )
+        };
+        let ci = *self.contest_index.get(contest).ok_or_else(unknown)?;
+        let c = &self.contests[ci];
+        let t = c.regions.get(c.top).ok_or_else(unknown)?;
         let mut top = RegionTotals::new(t.level, &t.id, t.parent.as_deref(), c.codes.len());
-        for b in &c.boxes {
-            let upto = b.revisions.partition_point(|r| r.index < size);
+        for (bi, b) in c.boxes.iter().enumerate() {
+            let upto = b.indexes.partition_point(|&i| i < size);
             let annulled = b.annulled_at.is_some_and(|i| i < size);
             top.stations_expected += 1;
             top.stations_annulled += u64::from(annulled);
-            let (Some(first), Some(latest)) = (b.revisions.first(), upto.checked_sub(1)) else {
+            let (Some(first), Some(at)) = (b.first.as_ref(), upto.checked_sub(1)) else {
                 continue;
             };
-            let latest = &b.revisions[latest];
+            let read;
+            let in_force = if at + 1 == b.indexes.len() {
+                b.latest().unwrap_or(first)
+            } else if at == 0 {
+                first
+            } else {
+                let index = b.indexes[at];
+                let p = self.prepare(index, &tallies.tally(index)?)?;
+                if (p.contest, p.boxi) != (ci, bi) {
+                    return Err(AggregateError::new(
+                        ErrorCode::StoreInconsistent,
+                        format!(
+                            "entry {index} is not a tally of station {} for contest {contest}",
+                            b.station
+                        ),
+                    ));
+                }
+                read = p.figures;
+                &read
+            };
             top.stations_reported += 1;
-            top.stations_revised += u64::from(latest.revision > 1);
+            top.stations_revised += u64::from(in_force.revision > 1);
             top.counted.add_box(first);
             if !annulled {
-                top.standing.add_box(latest);
+                top.standing.add_box(in_force);
                 top.stations_counted += 1;
             }
         }
-        Some(ContestAt {
+        Ok(ContestAt {
             top,
             codes: &c.codes,
             rules: &c.rules,

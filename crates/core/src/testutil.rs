@@ -177,3 +177,19 @@ pub(crate) fn tally(station: &str) -> Tally {
         minutes_sha256: None,
     }
 }
+
+/// A log of unsigned entries, in index order, as the tally source a
+/// statement at an earlier size reads an intermediate revision from.
+pub(crate) struct Entries<'a>(pub &'a [Entry]);
+
+impl crate::aggregate::TallySource for Entries<'_> {
+    fn tally(&self, index: u64) -> Result<Tally, crate::aggregate::AggregateError> {
+        match usize::try_from(index).ok().and_then(|i| self.0.get(i)) {
+            Some(Entry::Tally(t)) => Ok(t.clone()),
+            _ => Err(crate::aggregate::AggregateError::for_tests(
+                crate::ErrorCode::StoreInconsistent,
+                format!("entry {index} is not a tally"),
+            )),
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //! [`required_signer`] + [`verify_signature`] may run on any thread against
 //! a snapshot, [`check_entry`] runs in the writer against the latest state.
 
+use crate::aggregate::TallySource;
 use crate::entry::announcement::AnnouncementStatus;
 use crate::entry::{
     Announcement, Annulment, Approval, ContestApproval, Entry, Lot, SignedEntry, Tally,
@@ -199,7 +200,11 @@ fn unknown_station(s: &str) -> ValidationError {
 ///
 /// # Errors
 /// The first failed check, with its stable code.
-pub fn check_entry(signed: &SignedEntry, state: &LogState) -> Result<(), ValidationError> {
+pub fn check_entry(
+    signed: &SignedEntry,
+    state: &LogState,
+    tallies: &dyn TallySource,
+) -> Result<(), ValidationError> {
     let manifest = state.manifest();
     let entry = &signed.entry;
     if entry.election() != manifest.election_id() {
@@ -290,9 +295,9 @@ pub fn check_entry(signed: &SignedEntry, state: &LogState) -> Result<(), Validat
         Entry::Tally(t) => check_tally(t, signed.leaf_hash(), state),
         Entry::Approval(a) => check_approval(a, state),
         Entry::Annulment(a) => check_annulment(a, state),
-        Entry::ContestApproval(c) => check_contest_approval(c, state),
+        Entry::ContestApproval(c) => check_contest_approval(c, state, tallies),
         Entry::LotDraw(l) => check_lot(l, state),
-        Entry::Announcement(a) => check_announcement(a, state),
+        Entry::Announcement(a) => check_announcement(a, state, tallies),
     }
 }
 
@@ -416,7 +421,11 @@ fn check_size(size: u64, state: &LogState) -> Result<(), ValidationError> {
     Ok(())
 }
 
-fn check_contest_approval(c: &ContestApproval, state: &LogState) -> Result<(), ValidationError> {
+fn check_contest_approval(
+    c: &ContestApproval,
+    state: &LogState,
+    tallies: &dyn TallySource,
+) -> Result<(), ValidationError> {
     if state.manifest().contest(&c.contest).is_none() {
         return Err(unknown_contest(&c.contest));
     }
@@ -432,7 +441,7 @@ fn check_contest_approval(c: &ContestApproval, state: &LogState) -> Result<(), V
         e.conflicting_index = Some(at.index);
         return Err(e);
     }
-    let statement = state.statement(&c.contest, c.size)?;
+    let statement = state.statement(&c.contest, c.size, tallies)?;
     let want = statement.sha256();
     if want != c.results_sha256 {
         return Err(ValidationError::new(
@@ -473,7 +482,11 @@ fn check_lot(l: &Lot, state: &LogState) -> Result<(), ValidationError> {
     Ok(())
 }
 
-fn check_announcement(a: &Announcement, state: &LogState) -> Result<(), ValidationError> {
+fn check_announcement(
+    a: &Announcement,
+    state: &LogState,
+    tallies: &dyn TallySource,
+) -> Result<(), ValidationError> {
     let s = &a.statement;
     if state.manifest().contest(&s.contest).is_none() {
         return Err(unknown_contest(&s.contest));
@@ -489,7 +502,7 @@ fn check_announcement(a: &Announcement, state: &LogState) -> Result<(), Validati
             ),
         ));
     }
-    let expected = state.statement(&s.contest, s.size)?;
+    let expected = state.statement(&s.contest, s.size, tallies)?;
     let diffs = s.differences(&expected);
     if let Some(first) = diffs.first() {
         return Err(ValidationError::new(
@@ -584,10 +597,14 @@ fn check_tally(t: &Tally, leaf: Hash, state: &LogState) -> Result<(), Validation
 ///
 /// # Errors
 /// The first failed check.
-pub fn validate(signed: &SignedEntry, state: &LogState) -> Result<(), ValidationError> {
+pub fn validate(
+    signed: &SignedEntry,
+    state: &LogState,
+    tallies: &dyn TallySource,
+) -> Result<(), ValidationError> {
     let key = required_signer(signed, state)?;
     verify_signature(signed, &key)?;
-    check_entry(signed, state)
+    check_entry(signed, state, tallies)
 }
 
 #[cfg(test)]

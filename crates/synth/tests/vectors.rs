@@ -78,6 +78,7 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
     );
     let mut state = LogState::new(Arc::new(manifest));
     let mut log = MemoryLog::new();
+    let mut logged: Vec<Vec<u8>> = Vec::new();
     let mut leaves: HashMap<Hash, u64> = HashMap::new();
     for case in v["entries"].as_array().expect("entries") {
         let bytes = bytes_of(case);
@@ -87,10 +88,11 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
             "duplicate".to_owned()
         } else {
             let signed = SignedEntry::parse(&bytes).expect("log vectors are well-formed");
-            match state.validate(&signed) {
+            match state.validate(&signed, &tallyboard_core::aggregate::EntryBytes(&logged)) {
                 Err(e) => e.code().as_str().to_owned(),
                 Ok(()) => {
                     let index = log.append_entry(&bytes).expect("append");
+                    logged.push(bytes.clone());
                     leaves.insert(leaf, index);
                     state
                         .apply(index, leaf, &signed.entry)

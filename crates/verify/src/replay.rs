@@ -22,6 +22,7 @@ use crate::Finding;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
+use tallyboard_core::aggregate::EntryBytes;
 use tallyboard_core::entry::{Entry, EntryError, SignedEntry};
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
@@ -91,11 +92,21 @@ impl ReplayOutcome {
 
     /// Records the verdict on the entry at the state's size and moves the
     /// state on: applied if accepted, passed over if refused.
-    fn settle(&mut self, signed: Option<&SignedEntry>, verdict: Result<(), (String, String)>) {
+    fn settle(
+        &mut self,
+        signed: Option<&SignedEntry>,
+        verdict: Result<(), (String, String)>,
+        log: &[Vec<u8>],
+    ) {
         let index = self.state.size();
         if let Some(Entry::Announcement(a)) = signed.map(|s| &s.entry) {
-            self.announcements
-                .push(check_announcement(&self.state, index, a, verdict.is_ok()));
+            self.announcements.push(check_announcement(
+                &self.state,
+                index,
+                a,
+                verdict.is_ok(),
+                log,
+            ));
         }
         match (signed, verdict) {
             (Some(s), Ok(())) => match self.state.apply(index, s.leaf_hash(), &s.entry) {
@@ -134,11 +145,12 @@ fn check_announcement(
     index: u64,
     a: &tallyboard_core::entry::Announcement,
     valid: bool,
+    log: &[Vec<u8>],
 ) -> AnnouncementCheck {
     let s = &a.statement;
     let differences = if (1..=index).contains(&s.size) {
         state
-            .statement(&s.contest, s.size)
+            .statement(&s.contest, s.size, &EntryBytes(log))
             .map(|want| {
                 s.differences(&want)
                     .into_iter()
@@ -188,7 +200,7 @@ fn replay_fast(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> Option
     for chunk in entries.chunks(CHUNK) {
         let parsed: Vec<_> = chunk.par_iter().map(|b| SignedEntry::parse(b)).collect();
         let (jobs, good) = rayon::join(
-            || state_pass(&parsed, &mut out),
+            || state_pass(&parsed, &mut out, entries),
             || pending.as_ref().is_none_or(signatures_ok),
         );
         if !good {
@@ -215,26 +227,27 @@ fn signatures_ok((parsed, jobs): &Batch) -> bool {
 fn state_pass(
     parsed: &[Result<SignedEntry, EntryError>],
     out: &mut ReplayOutcome,
+    log: &[Vec<u8>],
 ) -> Vec<(usize, VerifierKey)> {
     let mut jobs = Vec::with_capacity(parsed.len());
     for (i, p) in parsed.iter().enumerate() {
         let signed = match p {
             Ok(s) => s,
             Err(e) => {
-                out.settle(None, Err(parse_refusal(e)));
+                out.settle(None, Err(parse_refusal(e)), log);
                 continue;
             }
         };
         let checked = out.state.required_signer(signed).and_then(|key| {
-            out.state.check(signed)?;
+            out.state.check(signed, &EntryBytes(log))?;
             Ok(key)
         });
         match checked {
             Ok(key) => {
-                out.settle(Some(signed), Ok(()));
+                out.settle(Some(signed), Ok(()), log);
                 jobs.push((i, key));
             }
-            Err(e) => out.settle(Some(signed), Err(refusal(&e))),
+            Err(e) => out.settle(Some(signed), Err(refusal(&e)), log),
         }
     }
     out.signatures += jobs.len() as u64;
@@ -248,15 +261,18 @@ fn replay_exact(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> Repla
         let signed = match SignedEntry::parse(bytes) {
             Ok(s) => s,
             Err(e) => {
-                out.settle(None, Err(parse_refusal(&e)));
+                out.settle(None, Err(parse_refusal(&e)), entries);
                 continue;
             }
         };
         if out.state.required_signer(&signed).is_ok() {
             out.signatures += 1;
         }
-        let verdict = out.state.validate(&signed).map_err(|e| refusal(&e));
-        out.settle(Some(&signed), verdict);
+        let verdict = out
+            .state
+            .validate(&signed, &EntryBytes(entries))
+            .map_err(|e| refusal(&e));
+        out.settle(Some(&signed), verdict, entries);
     }
     out
 }

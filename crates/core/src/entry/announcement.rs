@@ -12,7 +12,7 @@
 use super::authority::push;
 use super::grammar::{self, FieldReader};
 use super::{Entry, EntryError};
-use crate::aggregate::Aggregator;
+use crate::aggregate::{Aggregator, NoTallies, TallySource};
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
 use crate::rules::{LotDraw, Status};
@@ -285,22 +285,21 @@ impl Statement {
     /// The statement of one contest after the log's first `size` entries,
     /// from an aggregator fed (at least) those entries in index order, and
     /// the lots logged below `size`
-    /// ([`crate::aggregate::Aggregator::contest_at`]).
+    /// ([`crate::aggregate::Aggregator::contest_at`], which reads from
+    /// `tallies` a revision in force at `size` that it no longer keeps).
     ///
     /// # Errors
-    /// `contest.unknown`, or the rules' refusal.
+    /// `contest.unknown`, the rules' refusal, or `tallies`' failure.
     pub fn from_aggregator(
         agg: &Aggregator,
         contest: &str,
         size: u64,
         lots: &[LotDraw],
+        tallies: &dyn TallySource,
     ) -> Result<Statement, EntryError> {
-        let Some(at) = agg.contest_at(contest, size) else {
-            return Err(EntryError::new(
-                ErrorCode::UnknownContest,
-                format!("contest {contest} is not in the manifest"),
-            ));
-        };
+        let at = agg
+            .contest_at(contest, size, tallies)
+            .map_err(|e| EntryError::new(e.code(), e.message().to_owned()))?;
         let s = &at.top.standing;
         let mut votes: Vec<(u32, u64)> = at
             .codes
@@ -391,7 +390,9 @@ pub fn expected<'a>(
         .filter(|(c, _)| c == contest)
         .map(|(_, l)| l)
         .collect();
-    Statement::from_aggregator(&agg, contest, size, &lots)
+    // Built from the entries below `size` only: every box's revision in
+    // force is its latest, so no other tally is read.
+    Statement::from_aggregator(&agg, contest, size, &lots, &NoTallies)
 }
 
 fn parse_outcome((v, lineno): (&str, usize)) -> Result<Status, EntryError> {

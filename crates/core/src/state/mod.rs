@@ -25,7 +25,7 @@ pub use supervision::{
     AnnouncementRecord, ContestApprovalRef, DecisionRef, LotRecord, Supervision,
 };
 
-use crate::aggregate::Aggregator;
+use crate::aggregate::{Aggregator, TallySource};
 use crate::entry::{Entry, EntryError, SignedEntry, Statement};
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
@@ -121,12 +121,20 @@ impl LogState {
     /// The statement the log's entries below `size` give for `contest`
     /// (`spec/announcements.md` §4): what a contest approval's hash and an
     /// announcement's figures are checked against. `size` may be any size
-    /// up to [`LogState::size`].
+    /// up to [`LogState::size`]; a box whose revision in force at `size` is
+    /// neither its first nor its latest has it read from `tallies` (the
+    /// state keeps only those two, so its memory does not grow with
+    /// revisions).
     ///
     /// # Errors
     /// `results.size-out-of-range` beyond the state's size;
-    /// `contest.unknown`; the rules' refusal.
-    pub fn statement(&self, contest: &str, size: u64) -> Result<Statement, ValidationError> {
+    /// `contest.unknown`; the rules' refusal; `tallies`' failure.
+    pub fn statement(
+        &self,
+        contest: &str,
+        size: u64,
+        tallies: &dyn TallySource,
+    ) -> Result<Statement, ValidationError> {
         if size > self.size {
             return Err(ValidationError::new(
                 ErrorCode::ResultsSizeOutOfRange,
@@ -137,7 +145,7 @@ impl LogState {
             ));
         }
         let lots = self.supervision.lots_below(contest, size);
-        Statement::from_aggregator(&self.aggregator, contest, size, &lots)
+        Statement::from_aggregator(&self.aggregator, contest, size, &lots, tallies)
             .map_err(ValidationError::from)
     }
 
@@ -150,20 +158,31 @@ impl LogState {
     }
 
     /// Every rule but the signature: the entry fits the manifest and is the
-    /// next step from this state (`spec/validation.md` §1.8).
+    /// next step from this state (`spec/validation.md` §1.8). `tallies` is
+    /// the log so far, read only if a contest approval or announcement
+    /// names a size before a later revision of some box ([`Self::statement`]).
     ///
     /// # Errors
     /// The first failed check, with its stable code.
-    pub fn check(&self, signed: &SignedEntry) -> Result<(), ValidationError> {
-        validate::check_entry(signed, self)
+    pub fn check(
+        &self,
+        signed: &SignedEntry,
+        tallies: &dyn TallySource,
+    ) -> Result<(), ValidationError> {
+        validate::check_entry(signed, self, tallies)
     }
 
-    /// The whole check: signer, signature and state.
+    /// The whole check: signer, signature and state (`tallies` as for
+    /// [`Self::check`]).
     ///
     /// # Errors
     /// The first failed check.
-    pub fn validate(&self, signed: &SignedEntry) -> Result<(), ValidationError> {
-        validate::validate(signed, self)
+    pub fn validate(
+        &self,
+        signed: &SignedEntry,
+        tallies: &dyn TallySource,
+    ) -> Result<(), ValidationError> {
+        validate::validate(signed, self, tallies)
     }
 
     /// Applies an entry accepted at `index`, which must be the next index

@@ -3,6 +3,7 @@
 //! state must refuse to apply an entry out of order without changing.
 
 use super::*;
+use crate::aggregate::NoTallies;
 use crate::entry::announcement;
 use crate::entry::{Annulment, Lot, Tally};
 use crate::manifest::ValidatedManifest;
@@ -136,7 +137,7 @@ proptest! {
             for size in 1..=now {
                 for contest in ["president", "council"] {
                     prop_assert_eq!(
-                        st.statement(contest, size).expect("statement"),
+                        st.statement(contest, size, &testutil::Entries(&entries)).expect("statement"),
                         reference(st.manifest(), &entries, contest, size)
                     );
                 }
@@ -151,11 +152,13 @@ fn a_statement_beyond_the_state_is_refused() {
     st.apply(0, leaf(0), &pres(STATIONS[0], 1, [1, 2, 3]))
         .expect("applies");
     assert_eq!(
-        st.statement("president", 2).expect_err("beyond").code(),
+        st.statement("president", 2, &NoTallies)
+            .expect_err("beyond")
+            .code(),
         crate::ErrorCode::ResultsSizeOutOfRange
     );
     assert_eq!(
-        st.statement("mayor", 1)
+        st.statement("mayor", 1, &NoTallies)
             .expect_err("no such contest")
             .code(),
         crate::ErrorCode::UnknownContest
@@ -191,8 +194,14 @@ fn skipped_entries_keep_the_indexes_of_those_after_them() {
     assert_eq!((t.index, t.revision), (1, 1));
     assert_eq!(st.size(), 2);
     // The statement at size 1 is before the tally; at 2 it counts it.
-    assert_eq!(st.statement("president", 1).expect("s").valid, 0);
-    assert_eq!(st.statement("president", 2).expect("s").valid, 15);
+    assert_eq!(
+        st.statement("president", 1, &NoTallies).expect("s").valid,
+        0
+    );
+    assert_eq!(
+        st.statement("president", 2, &NoTallies).expect("s").valid,
+        15
+    );
 }
 
 #[test]

@@ -40,7 +40,8 @@ impl Log {
 
     fn submit(&mut self, bytes: &[u8]) -> Result<(), ValidationError> {
         let signed = SignedEntry::parse(bytes).map_err(ValidationError::from)?;
-        self.state.validate(&signed)?;
+        self.state
+            .validate(&signed, &testutil::Entries(&self.entries))?;
         let leaf = signed.leaf_hash();
         self.state
             .apply(self.state.size(), leaf, &signed.entry)
@@ -82,7 +83,10 @@ fn a_good_tally_is_accepted_once_and_revisions_chain() {
     let mut other = t.clone();
     other.votes = vec![(1, 151), (2, 99), (3, 20)];
     let signed = SignedEntry::parse(&station_signed(&other)).expect("parses");
-    let err = log.state.validate(&signed).expect_err("equivocation");
+    let err = log
+        .state
+        .validate(&signed, &testutil::Entries(&log.entries))
+        .expect_err("equivocation");
     assert_eq!(err.code(), ErrorCode::Equivocation);
     assert_eq!(err.conflicting_index, Some(5));
     assert!(err.message().contains("index 5"), "{}", err.message());
@@ -315,7 +319,9 @@ fn nothing_but_the_commitment_before_the_commitment() {
     let reg = SignedEntry::parse(&testutil::sign(&testutil::registration("01-001-0001"), &a))
         .expect("parses");
     assert_eq!(
-        view.validate(&reg).unwrap_err().code(),
+        view.validate(&reg, &crate::aggregate::NoTallies)
+            .unwrap_err()
+            .code(),
         ErrorCode::ManifestNotCommitted
     );
     // A commitment to another digest is refused.
@@ -325,7 +331,9 @@ fn nothing_but_the_commitment_before_the_commitment() {
     }
     let c = SignedEntry::parse(&testutil::sign(&c, &a)).expect("parses");
     assert_eq!(
-        view.validate(&c).unwrap_err().code(),
+        view.validate(&c, &crate::aggregate::NoTallies)
+            .unwrap_err()
+            .code(),
         ErrorCode::ManifestDigestMismatch
     );
 }
@@ -649,7 +657,9 @@ mod supervision {
             )
             .expect("sign");
             let signed = SignedEntry::parse(&bytes).expect("parses");
-            log.state.validate(&signed).unwrap_err()
+            log.state
+                .validate(&signed, &testutil::Entries(&log.entries))
+                .unwrap_err()
         };
         assert_eq!(err.code(), ErrorCode::SupervisionAlreadyAnnulled);
         assert_eq!(err.conflicting_index, Some(8));
@@ -786,7 +796,10 @@ mod supervision {
             f(&mut bad);
             let bytes = auth(&announce(bad, AnnouncementStatus::Partial));
             let signed = SignedEntry::parse(&bytes).expect("parses");
-            let err = log.state.validate(&signed).unwrap_err();
+            let err = log
+                .state
+                .validate(&signed, &testutil::Entries(&log.entries))
+                .unwrap_err();
             assert_eq!(err.code(), ErrorCode::AnnouncementMismatch, "{figure}");
             assert!(
                 err.message().contains(&format!("first: {figure}:")),
