@@ -4,34 +4,33 @@
 //! Contract:
 //! * [`Board::append`] takes a batch of submissions and appends them with
 //!   [`Log::append`]: each is validated against the one log state left by
-//!   everything before it, the accepted ones are written in one atomic
-//!   batch made durable (flush + fsync), then one checkpoint covering them
-//!   is signed and durably stored. Only then does it return, so a caller
-//!   may acknowledge every `Appended` outcome.
+//!   everything before it, one checkpoint of the new tree is signed, and
+//!   the accepted entries and that checkpoint are made durable in one
+//!   commit of the store. Only then does it return, so a caller may
+//!   acknowledge every `Appended` outcome.
 //! * A storage error leaves the state ahead of the disk; the board then
-//!   refuses further appends until it is reopened, which rebuilds
-//!   everything from disk.
-//! * [`Board::open`] recomputes every stored hash from the entries, checks
-//!   every stored checkpoint's signature and root against the tree, and
-//!   refuses to open on any disagreement.
+//!   refuses further appends until it is reopened.
+//! * [`Board::open`] opens the store (its journal, the latest checkpoint's
+//!   signature and its root against the stored tree, `spec/storage.md`
+//!   §5), rebuilds the log state from the stored entries, and refuses to
+//!   open on any disagreement; [`Board::verify_full`] re-verifies
+//!   everything (`tallyboard verify-store`).
 
 pub use crate::log::{parse, verify_with, Outcome, Prepared, SignedCheckpoint};
 
 use crate::log::{self, Log, Published};
+use crate::store::blobs::Blobs;
+use crate::store::file::{self, FileStore};
 use crate::store::Store;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use std::path::Path;
 use std::sync::Arc;
-use tallyboard_core::checkpoint::{self, Checkpoint};
 use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle;
 use tallyboard_core::note::{SignerKey, VerifierKey, Verifiers};
 use tallyboard_core::state::LogState;
 use tallyboard_core::tlog_proof::TlogProof;
-
-/// sled page cache: bounded so the board's memory stays flat as the log grows.
-pub(crate) const CACHE_BYTES: u64 = 32 << 20;
 
 /// The board's log.
 pub struct Board {
@@ -46,65 +45,83 @@ impl Board {
     pub fn create(dir: &Path, manifest_bytes: &[u8], log_key: SignerKey) -> Result<Board> {
         let manifest = ValidatedManifest::from_bytes(manifest_bytes).map_err(|e| anyhow!("{e}"))?;
         check_log_key(&manifest, &log_key)?;
-        let store = Store::open(dir, CACHE_BYTES)?;
-        if store.size()? != 0 || store.latest_checkpoint()?.is_some() {
-            bail!(
-                "{} already holds a board; refusing to overwrite it",
-                dir.display()
-            );
-        }
-        store.put_blob(manifest_bytes)?;
-        store.put_meta("manifest", &manifest.digest().0)?;
-        let cp = Checkpoint {
-            origin: manifest.manifest().log.origin.clone(),
-            size: 0,
-            root: tallyboard_core::hash::EMPTY_ROOT,
-            extensions: vec![],
-        };
-        let bytes = checkpoint::sign_checkpoint(&cp, &log_key);
-        store.put_checkpoint(0, &bytes)?;
-        store.sync()?;
+        let empty = log::sign_checkpoint(&manifest, 0, tallyboard_core::hash::EMPTY_ROOT, &log_key);
+        let store = FileStore::create(
+            dir,
+            &manifest.manifest().log.origin,
+            manifest_bytes,
+            Some(&empty.bytes),
+        )?;
         let verifiers = verifiers_for(&log_key);
         let state = LogState::new(Arc::new(manifest));
         Ok(Board {
-            log: Log::new(
-                store,
-                state,
-                SignedCheckpoint {
-                    checkpoint: cp,
-                    bytes,
-                },
-            ),
+            log: Log::new(Box::new(store), state, empty)?,
             log_key,
             verifiers,
         })
     }
 
-    /// Opens an existing board, verifying it end to end (fail closed).
+    /// Opens an existing board, failing closed (`spec/storage.md` §5).
     pub fn open(dir: &Path, log_key: SignerKey) -> Result<Board> {
-        if !dir.join("db").exists() {
-            bail!(
-                "{} holds no board (run `tallyboard init` first)",
-                dir.display()
-            );
-        }
-        let store = Store::open(dir, CACHE_BYTES)?;
-        let manifest = log::stored_manifest(&store)?.context("store has no manifest digest")?;
-        check_log_key(&manifest, &log_key)?;
-        let verifiers = verifiers_for(&log_key);
-        let v = log::verify_store(&store, Arc::new(manifest), &verifiers)?;
-        let mut latest = v.latest.context("store has no signed checkpoint")?;
-        // Entries made durable but not yet checkpointed when the board
-        // stopped were never acknowledged; they were validated, so cover
-        // them now.
-        if latest.checkpoint.size < v.state.size() {
-            latest = log::sign_checkpoint(&store, v.state.manifest(), v.state.size(), &log_key)?;
-        }
+        let (manifest, verifiers) = Board::manifest_for(dir, &log_key)?;
+        let (store, opened) = FileStore::open(dir, &verifiers)?;
+        let reader = crate::store::LogWriter::reader(&store);
+        let state = log::rebuild_state(&reader, LogState::new(Arc::new(manifest)), opened.size)?;
+        let origin = state.manifest().manifest().log.origin.clone();
+        // The latest checkpoint with the cosignatures stored for it, if any.
+        let note = reader
+            .checkpoint(opened.size)?
+            .unwrap_or_else(|| opened.latest.clone());
+        let latest = log::check_checkpoint(&reader, &note, opened.size, &origin, &verifiers)?;
         Ok(Board {
-            log: Log::new(store, v.state, latest),
+            log: Log::new(Box::new(store), state, latest)?,
             log_key,
             verifiers,
         })
+    }
+
+    /// The manifest a store in `dir` names (checked against the store's
+    /// format file), if `log_key` is its log key, and verifiers holding it.
+    fn manifest_for(dir: &Path, log_key: &SignerKey) -> Result<(ValidatedManifest, Verifiers)> {
+        let meta = file::read_meta(dir)?;
+        let bytes = Blobs::open(&dir.join("blobs"))?
+            .get(&meta.manifest)?
+            .ok_or_else(|| {
+                crate::store::StoreError::corrupt(format!(
+                    "the manifest blob {} is missing",
+                    meta.manifest
+                ))
+            })?;
+        let manifest = ValidatedManifest::from_bytes(&bytes)
+            .map_err(|e| crate::store::StoreError::corrupt(format!("the stored manifest: {e}")))?;
+        check_log_key(&manifest, log_key)?;
+        if manifest.manifest().log.origin != meta.origin {
+            bail!(crate::store::StoreError::corrupt(format!(
+                "the store's origin {} is not its manifest's {}",
+                meta.origin,
+                manifest.manifest().log.origin
+            )));
+        }
+        Ok((manifest, verifiers_for(log_key)))
+    }
+
+    /// The full re-verification of the board's store: every stored hash
+    /// recomputed from the entries, every stored checkpoint verified, the
+    /// state rebuilt from scratch and compared with the open one. Returns
+    /// the number of checkpoints checked.
+    pub fn verify_full(&self) -> Result<u64> {
+        let v = log::verify_full(
+            self.store(),
+            self.log.state().manifest_arc().clone(),
+            &self.verifiers,
+            self.size(),
+        )?;
+        if v.state.size() != self.size() {
+            bail!(crate::store::StoreError::corrupt(
+                "the rebuilt state's size differs"
+            ));
+        }
+        Ok(v.checkpoints)
     }
 
     /// Validates and appends a batch (see the module contract).

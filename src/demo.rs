@@ -84,7 +84,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let log_key = keys::role_key("log").context("demo log key")?;
 
     // --- 1. the board, with every station's key registered before the day ----
-    let mut board = if board_dir.join("db").exists() {
+    let mut board = if crate::store::exists(&board_dir) {
         let b = Board::open(&board_dir, log_key.clone())?;
         if b.manifest().digest() != e.manifest().digest() {
             bail!(

@@ -287,7 +287,7 @@ pub fn demo(stations: usize, seed: u64, data: Option<PathBuf>, majlis: bool) -> 
         setup.len() + tallies.len(),
         t0.elapsed().as_secs_f64()
     );
-    let mut b = if dir.join("db").exists() {
+    let mut b = if crate::store::exists(&dir) {
         Board::open(&dir, log_key)?
     } else {
         Board::create(&dir, e.manifest_bytes(), log_key)?

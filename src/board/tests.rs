@@ -1,8 +1,9 @@
-//! The board's log contract, on a real sled store in a temporary directory.
+//! The board's log contract, on a real store in a temporary directory.
 
 use super::*;
-use crate::log::Overlay;
-use crate::store::Batch;
+use crate::store::file::FileStore;
+use crate::store::{Commit, LogWriter};
+use tallyboard_core::checkpoint;
 use tallyboard_core::entry::Entry;
 use tallyboard_core::error::Coded;
 use tallyboard_core::merkle::{prove_consistency, verify_consistency};
@@ -67,7 +68,7 @@ fn appends_are_durable_verifiable_and_idempotent() {
     }
 
     // Resubmitting the same bytes appends nothing and names the first index.
-    let checkpoints_before = b.store().checkpoint_sizes().expect("sizes");
+    let checkpoints_before = b.store().all_checkpoint_sizes(u64::MAX).expect("sizes");
     let out = b.append_bytes(&tallies[3..4]).expect("append");
     assert!(matches!(out[0], Outcome::Duplicate { index, .. } if index == 44));
     // A refusal changes nothing: no entry, no checkpoint.
@@ -78,13 +79,13 @@ fn appends_are_durable_verifiable_and_idempotent() {
     assert!(matches!(&out[0], Outcome::Rejected(_)));
     assert_eq!(b.size(), 81);
     assert_eq!(
-        b.store().checkpoint_sizes().expect("sizes"),
+        b.store().all_checkpoint_sizes(u64::MAX).expect("sizes"),
         checkpoints_before
     );
 
     // rs_merkle rebuilds the whole tree from the leaves: an independent
     // cross-check of the stored-hash root (this is where rs_merkle fits; the
-    // log itself cannot use it, see src/store.rs and crates/core/src/merkle.rs).
+    // log itself cannot use it, see crates/core/src/merkle.rs).
     let leaves: Vec<[u8; 32]> = setup
         .iter()
         .chain(tallies.iter())
@@ -144,7 +145,7 @@ fn reopening_rebuilds_state_and_every_checkpoint_stays_consistent() {
     assert_eq!(appended(&b.append_bytes(&[rev]).expect("append")), 1);
     // Every checkpoint ever issued verifies and is consistent with the latest.
     let latest = b.latest().checkpoint.clone();
-    for size in b.store().checkpoint_sizes().expect("sizes") {
+    for size in b.store().all_checkpoint_sizes(u64::MAX).expect("sizes") {
         let bytes = b.store().checkpoint(size).expect("read").expect("present");
         let (cp, _) =
             checkpoint::open_checkpoint(&bytes, &latest.origin, b.verifiers()).expect("verifies");
@@ -152,6 +153,15 @@ fn reopening_rebuilds_state_and_every_checkpoint_stays_consistent() {
         verify_consistency(cp.size, latest.size, &cp.root, &latest.root, &proof)
             .expect("consistent");
     }
+}
+
+fn verifiers() -> Verifiers {
+    verifiers_for(&log_key())
+}
+
+fn code_of(e: &anyhow::Error) -> Option<ErrorCode> {
+    e.downcast_ref::<crate::store::StoreError>()
+        .map(Coded::code)
 }
 
 #[test]
@@ -167,53 +177,60 @@ fn open_fails_closed_on_tampering_or_the_wrong_key() {
         Board::open(dir.path(), other).is_err(),
         "a key that is not the manifest's log key"
     );
-    // Rewrite entry 3 behind the board's back.
+    // Settle, so that the packs are what the store relies on, then rewrite
+    // entry 3 in them behind the board's back.
     {
-        let store = Store::open(dir.path(), 1 << 20).expect("store");
-        let mut forged = e.registration_entry(9);
-        forged.push(b'\n');
-        store
-            .write_raw_entry_for_tests(3, &forged)
-            .expect("raw write");
-        store.sync().expect("sync");
+        let (mut s, _) = FileStore::open(dir.path(), &verifiers()).expect("open");
+        s.settle_now().expect("settle");
     }
+    let entries = dir.path().join("packs/entries");
+    let mut bytes = std::fs::read(&entries).expect("read");
+    let good = bytes.clone();
+    let at = bytes.len() / 3;
+    bytes[at] ^= 1;
+    std::fs::write(&entries, &bytes).expect("write");
     let err = Board::open(dir.path(), log_key())
         .err()
-        .expect("must refuse")
-        .to_string();
-    assert!(err.contains("inconsistent"), "{err}");
+        .expect("must refuse");
+    assert_eq!(code_of(&err), Some(ErrorCode::StoreCorrupt), "{err:#}");
+    std::fs::write(&entries, &good).expect("write");
+    Board::open(dir.path(), log_key()).expect("opens again");
+    // A pack cut below what was settled.
+    std::fs::write(&entries, &good[..good.len() - 1]).expect("write");
+    let err = Board::open(dir.path(), log_key())
+        .err()
+        .expect("must refuse");
+    assert_eq!(code_of(&err), Some(ErrorCode::StoreTruncated), "{err:#}");
 }
 
 #[test]
-fn entries_durable_before_their_checkpoint_are_covered_on_open() {
+fn a_held_extension_without_its_checkpoint_is_not_part_of_the_log() {
     let dir = tempfile::tempdir().expect("tempdir");
     let e = election(5);
     let setup = setup(&e);
+    drop(Board::create(dir.path(), e.manifest_bytes(), log_key()).expect("create"));
     {
-        let b = Board::create(dir.path(), e.manifest_bytes(), log_key()).expect("create");
-        // Simulate a crash after the durable entry write, before the checkpoint.
-        let mut batch = Batch::default();
-        let mut pending: Vec<Hash> = Vec::new();
-        for (i, bytes) in setup.iter().enumerate() {
-            let leaf = tallyboard_core::hash::leaf_hash(bytes);
-            let reader = Overlay::new(b.store(), 0, &pending);
-            let hashes = merkle::stored_hashes(i as u64, leaf, &reader).expect("hashes");
-            batch.push(
-                i as u64,
-                bytes.clone(),
-                leaf,
-                merkle::stored_hash_count(i as u64),
-                &hashes,
-            );
-            pending.extend_from_slice(&hashes);
-        }
-        b.store().write(batch).expect("write");
-        b.store().sync().expect("sync");
+        // A mirror's extension written in part, its checkpoint never.
+        let (mut s, _) = FileStore::open(dir.path(), &verifiers()).expect("open");
+        let leaves: Vec<Hash> = setup
+            .iter()
+            .map(|b| tallyboard_core::hash::leaf_hash(b))
+            .collect();
+        s.commit(&Commit {
+            first: 0,
+            entries: &setup,
+            leaves: &leaves,
+            checkpoint: None,
+        })
+        .expect("commit");
     }
     let b = Board::open(dir.path(), log_key()).expect("open");
-    assert_eq!(b.size(), 6);
-    assert_eq!(b.latest().checkpoint.size, 6);
-    assert_eq!(b.store().checkpoint_sizes().expect("sizes"), vec![0, 6]);
+    assert_eq!(b.size(), 0);
+    assert_eq!(b.latest().checkpoint.size, 0);
+    assert_eq!(
+        b.store().all_checkpoint_sizes(u64::MAX).expect("sizes"),
+        vec![0]
+    );
 }
 
 /// Announcements and contest approvals are recomputed from the stored

@@ -6,11 +6,11 @@
 //!   (earlier items of the same call included): the required signer (the
 //!   signature verdict computed off the writer thread is reused when it was
 //!   checked against that same key), then the state rules;
-//! * the accepted items are written in one atomic batch (a mirror's long
-//!   extension in several, the size held back until the last) made durable
-//!   (flush + fsync) together with, or before, the checkpoint that covers
-//!   them: one the board signs ([`Log::append`]) or the log's own that a
-//!   mirror verified ([`Log::adopt`]);
+//! * the accepted items and the checkpoint that covers them (one the board
+//!   signs over the new root, [`Log::append`], or the log's own that a
+//!   mirror verified, [`Log::adopt`]) are made durable in one commit of
+//!   the store (`crate::store::LogWriter::commit`; a mirror's long
+//!   extension in several, only the last carrying the checkpoint);
 //! * only then is the new state published ([`snapshot`]) and the call
 //!   returns, so a caller may acknowledge every `Appended` outcome.
 //!
@@ -23,10 +23,11 @@
 mod open;
 pub mod snapshot;
 
-pub use open::{stored_manifest, verify_store};
+pub use open::{check_checkpoint, rebuild_state, verify_full};
 pub use snapshot::{Published, Snapshot};
 
-use crate::store::{Batch, Store};
+use crate::store::frontier::Frontier;
+use crate::store::{CheckpointNote, Commit, LogWriter, Store};
 use anyhow::{anyhow, bail, Context, Result};
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -35,7 +36,6 @@ use tallyboard_core::aggregate::{AggregateError, TallySource};
 use tallyboard_core::checkpoint::{self, Checkpoint};
 use tallyboard_core::entry::Tally;
 use tallyboard_core::entry::{Entry, SignedEntry};
-use tallyboard_core::merkle::{self, HashReader};
 use tallyboard_core::note::{SignerKey, VerifierKey};
 use tallyboard_core::state::LogState;
 use tallyboard_core::validate::{self, ValidationError};
@@ -98,56 +98,25 @@ pub enum Outcome {
 
 /// Who vouches for the new entries.
 enum Seal<'a> {
-    /// The board signs a checkpoint covering them, after they are durable.
+    /// The board signs a checkpoint of the new tree, stored in the same
+    /// durable commit.
     Sign(&'a SignerKey),
     /// A mirror stores the log's own checkpoint, verified by the caller,
-    /// in the same atomic write: its tree must be exactly the new one.
+    /// in the same durable commit: its tree must be exactly the new one.
     Adopt(SignedCheckpoint),
 }
 
-/// Entries per sled batch when a long extension is written in several
-/// (a mirror's catch-up): sled 0.34 keeps memory in proportion to the
-/// size of the batches written (a first sync of 40,001 entries peaked at
-/// 591 MiB RSS in batches of 4,096 and 139 MiB in 256).
-const CHUNK: usize = 256;
-
-/// Reads stored hashes from the store, or from entries not yet written.
-pub(crate) struct Overlay<'a> {
-    store: &'a Store,
-    base: u64,
-    pending: &'a [Hash],
-}
-
-impl<'a> Overlay<'a> {
-    /// Stored hashes below `base` come from `store`, the rest from `pending`
-    /// (stored hash `base + i` is `pending[i]`).
-    pub(crate) fn new(store: &'a Store, base: u64, pending: &'a [Hash]) -> Overlay<'a> {
-        Overlay {
-            store,
-            base,
-            pending,
-        }
-    }
-}
-
-impl HashReader for Overlay<'_> {
-    type Error = anyhow::Error;
-    fn read_hash(&self, index: u64) -> Result<Hash> {
-        if index >= self.base {
-            let i = usize::try_from(index - self.base)?;
-            self.pending
-                .get(i)
-                .copied()
-                .ok_or_else(|| anyhow!("stored hash {index} not yet computed"))
-        } else {
-            self.store.stored_hash(index)
-        }
-    }
-}
+/// Entries per commit when a mirror's long extension is written in
+/// several (only the last carries the checkpoint), so that no single
+/// journal record grows with it.
+const CHUNK: usize = 4096;
 
 /// The log: its store, the writer's state and the published snapshot.
 pub struct Log {
+    writer: Box<dyn LogWriter>,
     store: Store,
+    /// The right edge of the writer's tree (entries durable or being appended).
+    frontier: Frontier,
     /// The writer's copy of the state: unshared between commits, so it is
     /// updated in place (`Arc::make_mut` clones only if a reader kept it).
     working: Arc<LogState>,
@@ -157,35 +126,42 @@ pub struct Log {
 
 /// Accepted items of one call, not yet durable.
 struct Pending {
-    /// Index of the first.
+    /// Index of the first entry not yet written.
     first: u64,
-    /// The stored hashes they add, from stored-hash index
-    /// `merkle::stored_hash_count(first)` on.
-    hashes: Vec<Hash>,
     /// Leaf hash → index, for duplicates within the call.
     leaves: HashMap<Hash, u64>,
     /// What to apply to the readers' copy once published.
     applied: Vec<(u64, Hash, Entry)>,
-    /// Not yet written.
-    batch: Batch,
+    /// Not yet written: the entries' bytes and leaf hashes.
+    entries: Vec<Vec<u8>>,
+    hashes: Vec<Hash>,
 }
 
 impl Pending {
     fn new(first: u64, capacity: usize) -> Pending {
         Pending {
             first,
-            hashes: Vec::new(),
             leaves: HashMap::new(),
             applied: Vec::with_capacity(capacity),
-            batch: Batch::default(),
+            entries: Vec::with_capacity(capacity),
+            hashes: Vec::with_capacity(capacity),
         }
     }
 }
 
 impl Log {
-    /// A log over `store`, whose entries `state` holds and whose latest
-    /// checkpoint is `latest` (both verified by the caller).
-    pub fn new(store: Store, state: LogState, latest: SignedCheckpoint) -> Log {
+    /// A log over the store `writer`, whose entries `state` holds and whose
+    /// latest checkpoint is `latest` (both verified by the caller).
+    ///
+    /// # Errors
+    /// The store cannot give the right edge of its tree.
+    pub fn new(
+        writer: Box<dyn LogWriter>,
+        state: LogState,
+        latest: SignedCheckpoint,
+    ) -> Result<Log> {
+        let store = writer.reader();
+        let frontier = Frontier::load(state.size(), &store).map_err(|e| anyhow!("{e}"))?;
         let state = Arc::new(state);
         let published = Arc::new(Published::new(Snapshot {
             state: state.clone(),
@@ -194,12 +170,14 @@ impl Log {
         // The writer gets its own copy so that its first commit does not
         // have to clone the published one.
         let working = Arc::new((*state).clone());
-        Log {
+        Ok(Log {
+            writer,
             store,
+            frontier,
             working,
             published,
             poisoned: false,
-        }
+        })
     }
 
     /// The writer's state (entries durable or being appended).
@@ -212,7 +190,7 @@ impl Log {
         self.working.size()
     }
 
-    /// The store.
+    /// A reader handle on the store.
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -331,11 +309,7 @@ impl Log {
     /// Checks one item and, if accepted, applies it and adds it to the batch.
     fn stage(&mut self, p: Prepared, pending: &mut Pending) -> Result<Outcome> {
         let leaf = p.signed.leaf_hash();
-        let existing = match pending.leaves.get(&leaf) {
-            Some(&i) => Some(i),
-            None => self.store.index_of_leaf(&leaf)?,
-        };
-        if let Some(index) = existing {
+        if let Some(index) = self.logged(&p.signed, &leaf, pending)? {
             return Ok(Outcome::Duplicate { index, leaf });
         }
         let tallies = Tallies {
@@ -346,53 +320,68 @@ impl Log {
             return Ok(Outcome::Rejected(e));
         }
         let index = self.working.size();
-        let base = merkle::stored_hash_count(pending.first);
-        let reader = Overlay::new(&self.store, base, &pending.hashes);
-        let hashes = merkle::stored_hashes(index, leaf, &reader).map_err(|e| anyhow!("{e}"))?;
         if let Err(e) = Arc::make_mut(&mut self.working).apply(index, leaf, &p.signed.entry) {
             // The rules accepted it, so the state cannot refuse it; if it
             // does, the state may be ahead of the store.
             self.poisoned = true;
             bail!("the log state refused accepted entry {index}: {e}");
         }
-        pending.batch.push(
-            index,
-            p.signed.bytes,
-            leaf,
-            merkle::stored_hash_count(index),
-            &hashes,
-        );
-        pending.hashes.extend_from_slice(&hashes);
+        self.frontier.append(leaf, |_, _, _| {});
+        pending.entries.push(p.signed.bytes);
+        pending.hashes.push(leaf);
         pending.leaves.insert(leaf, index);
         pending.applied.push((index, leaf, p.signed.entry));
         Ok(Outcome::Appended { index, leaf })
     }
 
-    /// Writes the batch so far with the stored size held back, durably, so
-    /// that no single sled batch grows with a long extension.
+    /// The index of the logged entry with these exact bytes, if any: for a
+    /// tally, the station's standing revision in the state says it (a
+    /// revision beyond the latest cannot be logged; the latest's leaf is
+    /// kept); anything else, and an earlier revision, is looked up by leaf
+    /// hash in the store.
+    fn logged(&self, signed: &SignedEntry, leaf: &Hash, pending: &Pending) -> Result<Option<u64>> {
+        if let Some(&i) = pending.leaves.get(leaf) {
+            return Ok(Some(i));
+        }
+        if let Entry::Tally(t) = &signed.entry {
+            match self.working.tally_at(&t.station, &t.contest, t.revision) {
+                Some(r) if r.leaf == *leaf => return Ok(Some(r.index)),
+                // That revision is logged with other bytes, or not at all.
+                _ => return Ok(None),
+            }
+        }
+        Ok(self.store.index_of_leaf(leaf)?)
+    }
+
+    /// Writes the entries staged so far with no checkpoint (a mirror's long
+    /// extension: not part of the log until a later commit's checkpoint
+    /// covers them).
     fn write_held(&mut self, pending: &mut Pending) -> Result<()> {
-        let mut batch = std::mem::take(&mut pending.batch);
-        if batch.is_empty() {
+        if pending.entries.is_empty() {
             return Ok(());
         }
-        batch.hold_size();
-        let written = self.store.write(batch).and_then(|()| self.store.sync());
+        let written = self.writer.commit(&Commit {
+            first: pending.first,
+            entries: &pending.entries,
+            leaves: &pending.hashes,
+            checkpoint: None,
+        });
         if written.is_err() {
             self.poisoned = true;
         }
-        written.context("writing a verified extension")
+        written.context("writing a verified extension")?;
+        pending.first += pending.entries.len() as u64;
+        pending.entries.clear();
+        pending.hashes.clear();
+        Ok(())
     }
 
     /// Makes the accepted items durable under a checkpoint; returns it.
     fn seal(&mut self, pending: &mut Pending, seal: Seal<'_>) -> Result<SignedCheckpoint> {
         let size = self.working.size();
-        let base = merkle::stored_hash_count(pending.first);
-        let mut batch = std::mem::take(&mut pending.batch);
-        match seal {
+        let root = self.frontier.root();
+        let cp = match seal {
             Seal::Adopt(cp) => {
-                let root =
-                    merkle::tree_hash(size, &Overlay::new(&self.store, base, &pending.hashes))
-                        .map_err(|e| anyhow!("{e}"))?;
                 if cp.checkpoint.size != size || cp.checkpoint.root != root {
                     bail!(
                         "refusing to store entries under a checkpoint that does not cover them (size {} root {}, the entries make size {size} root {})",
@@ -401,32 +390,31 @@ impl Log {
                         root.to_base64()
                     );
                 }
-                batch.with_checkpoint(size, cp.bytes.clone());
-                self.store.write(batch)?;
-                self.store
-                    .sync()
-                    .context("making the entries and their checkpoint durable")?;
-                Ok(cp)
+                cp
             }
-            Seal::Sign(key) => {
-                let t0 = std::time::Instant::now();
-                self.store
-                    .write(batch)
-                    .and_then(|()| self.store.sync())
-                    .context("writing the batch; nothing in it was acknowledged")?;
-                let t1 = std::time::Instant::now();
-                let cp = sign_checkpoint(&self.store, self.working.manifest(), size, key)
-                    .context("signing the checkpoint")?;
-                if std::env::var_os("TALLYBOARD_TRACE_BATCHES").is_some() {
-                    eprintln!(
-                        "  write+sync {:.1} ms, checkpoint {:.1} ms",
-                        (t1 - t0).as_secs_f64() * 1e3,
-                        t1.elapsed().as_secs_f64() * 1e3
-                    );
-                }
-                Ok(cp)
-            }
+            Seal::Sign(key) => sign_checkpoint(self.working.manifest(), size, root, key),
+        };
+        let t0 = std::time::Instant::now();
+        self.writer
+            .commit(&Commit {
+                first: pending.first,
+                entries: &pending.entries,
+                leaves: &pending.hashes,
+                checkpoint: Some(CheckpointNote {
+                    size,
+                    root,
+                    note: &cp.bytes,
+                }),
+            })
+            .context("writing the batch and its checkpoint; nothing in it was acknowledged")?;
+        if std::env::var_os("TALLYBOARD_TRACE_BATCHES").is_some() {
+            eprintln!(
+                "  commit of {} entries: {:.1} ms",
+                pending.entries.len(),
+                t0.elapsed().as_secs_f64() * 1e3
+            );
         }
+        Ok(cp)
     }
 
     /// Publishes the writer's state at `latest`, and takes back the copy
@@ -475,8 +463,7 @@ impl Log {
         {
             bail!("refusing to replace a checkpoint by one of another tree");
         }
-        self.store.put_checkpoint(cp.checkpoint.size, &cp.bytes)?;
-        self.store.sync()?;
+        self.store.put_cosigned(cp.checkpoint.size, &cp.bytes)?;
         let state = self.published.get().state.clone();
         self.published.replace(Snapshot {
             state,
@@ -486,14 +473,13 @@ impl Log {
     }
 }
 
-/// Signs and durably stores the checkpoint of the first `size` entries.
+/// Signs the checkpoint of the first `size` entries, whose tree has `root`.
 pub fn sign_checkpoint(
-    store: &Store,
     manifest: &tallyboard_core::manifest::ValidatedManifest,
     size: u64,
+    root: Hash,
     key: &SignerKey,
-) -> Result<SignedCheckpoint> {
-    let root = merkle::tree_hash(size, store).map_err(|e| anyhow!("{e}"))?;
+) -> SignedCheckpoint {
     let cp = Checkpoint {
         origin: manifest.manifest().log.origin.clone(),
         size,
@@ -501,12 +487,10 @@ pub fn sign_checkpoint(
         extensions: vec![],
     };
     let bytes = checkpoint::sign_checkpoint(&cp, key);
-    store.put_checkpoint(size, &bytes)?;
-    store.sync()?;
-    Ok(SignedCheckpoint {
+    SignedCheckpoint {
         checkpoint: cp,
         bytes,
-    })
+    }
 }
 
 /// Every rule of `spec/validation.md` for one prepared entry against

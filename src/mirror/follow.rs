@@ -77,7 +77,7 @@ pub struct Paths {
 }
 
 impl Paths {
-    /// The sled store.
+    /// The verified copy's store.
     pub fn store(&self) -> PathBuf {
         self.data.join("store")
     }

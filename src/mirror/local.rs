@@ -1,17 +1,19 @@
 //! The mirror's verified copy of the log (`spec/mirror.md` §3): the board's
-//! own log ([`crate::log`]) over the board's sled store, so the board's
-//! read handlers serve it unchanged, and entries are validated and stored
-//! by the same append path as the board's.
+//! own log ([`crate::log`]) over the board's store, so the board's read
+//! handlers serve it unchanged, and entries are validated and stored by the
+//! same append path as the board's.
 //!
 //! Entries are written only together with the log's signed checkpoint that
 //! covers them, made durable before the published state moves on: the
 //! store never holds a visible entry that is not under a verified
-//! checkpoint. Opening re-verifies everything, as the board does
-//! (`log::verify_store`), with the log's verifier key named by the stored
-//! manifest.
+//! checkpoint. Opening re-verifies everything (`log::verify_full`), with
+//! the log's verifier key named by the stored manifest.
 
-use crate::board::{self, SignedCheckpoint};
-use crate::log::{self, Log, Overlay, Published};
+use crate::board::SignedCheckpoint;
+use crate::log::{self, Log, Published};
+use crate::store::blobs::Blobs;
+use crate::store::file::{self, FileStore};
+use crate::store::frontier::Frontier;
 use crate::store::Store;
 use anyhow::{anyhow, bail, Result};
 use rayon::prelude::*;
@@ -19,7 +21,6 @@ use std::path::Path;
 use std::sync::Arc;
 use tallyboard_core::checkpoint::Checkpoint;
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::merkle;
 use tallyboard_core::note::{VerifierKey, Verifiers};
 use tallyboard_core::state::LogState;
 use tallyboard_core::validate::ValidationError;
@@ -44,26 +45,42 @@ impl Local {
     /// Opens the copy in `dir`, verifying it end to end; `None` if `dir`
     /// holds none yet. A `pinned` log key must be the manifest's.
     pub fn open(dir: &Path, pinned: Option<&VerifierKey>) -> Result<Option<Local>> {
-        if !dir.join("db").exists() {
+        if !crate::store::exists(dir) {
             return Ok(None);
         }
-        let store = Store::open(dir, board::CACHE_BYTES)?;
-        let Some(manifest) = log::stored_manifest(&store)? else {
-            return Ok(None);
-        };
+        let meta = file::read_meta(dir)?;
+        let bytes = Blobs::open(&dir.join("blobs"))?
+            .get(&meta.manifest)?
+            .ok_or_else(|| {
+                crate::store::StoreError::corrupt(format!(
+                    "the manifest blob {} is missing",
+                    meta.manifest
+                ))
+            })?;
+        let manifest = ValidatedManifest::from_bytes(&bytes).map_err(|e| anyhow!("{e}"))?;
         check_pinned(&manifest, pinned)?;
         let verifiers = log_verifiers(&manifest);
-        let v = log::verify_store(&store, Arc::new(manifest), &verifiers)?;
-        let covered = v.latest.as_ref().map_or(0, |c| c.checkpoint.size);
-        if covered != v.state.size() {
+        let (store, opened) = FileStore::open(dir, &verifiers)?;
+        let reader = crate::store::LogWriter::reader(&store);
+        let v = log::verify_full(&reader, Arc::new(manifest), &verifiers, opened.size)?;
+        let latest = if opened.latest.is_empty() {
+            none_yet(v.state.manifest())
+        } else {
+            let origin = v.state.manifest().manifest().log.origin.clone();
+            let note = reader
+                .checkpoint(opened.size)?
+                .unwrap_or_else(|| opened.latest.clone());
+            log::check_checkpoint(&reader, &note, opened.size, &origin, &verifiers)?
+        };
+        if latest.checkpoint.size != v.state.size() {
             bail!(
-                "mirror store inconsistent: {} entries stored, but the latest verified checkpoint covers {covered}",
-                v.state.size()
+                "mirror store inconsistent: {} entries stored, but the latest verified checkpoint covers {}",
+                v.state.size(),
+                latest.checkpoint.size
             );
         }
-        let latest = v.latest.unwrap_or_else(|| none_yet(v.state.manifest()));
         Ok(Some(Local {
-            log: Log::new(store, v.state, latest),
+            log: Log::new(Box::new(store), v.state, latest)?,
         }))
     }
 
@@ -71,16 +88,10 @@ impl Local {
     /// caller has checked), durably.
     pub fn create(dir: &Path, manifest_bytes: &[u8]) -> Result<Local> {
         let manifest = ValidatedManifest::from_bytes(manifest_bytes).map_err(|e| anyhow!("{e}"))?;
-        let store = Store::open(dir, board::CACHE_BYTES)?;
-        if store.size()? != 0 || store.latest_checkpoint()?.is_some() {
-            bail!("{} already holds a log; refusing to mix", dir.display());
-        }
-        store.put_blob(manifest_bytes)?;
-        store.put_meta("manifest", &manifest.digest().0)?;
-        store.sync()?;
+        let store = FileStore::create(dir, &manifest.manifest().log.origin, manifest_bytes, None)?;
         let latest = none_yet(&manifest);
         Ok(Local {
-            log: Log::new(store, LogState::new(Arc::new(manifest)), latest),
+            log: Log::new(Box::new(store), LogState::new(Arc::new(manifest)), latest)?,
         })
     }
 
@@ -114,22 +125,15 @@ impl Local {
     /// (nothing is written): what the log's signed checkpoint must say
     /// before anything is validated.
     pub fn root_after(&self, entries: &[Vec<u8>]) -> Result<Hash> {
-        let first = self.log.size();
-        let base = merkle::stored_hash_count(first);
         let leaves: Vec<Hash> = entries
             .par_iter()
             .map(|e| tallyboard_core::hash::leaf_hash(e))
             .collect();
-        let mut hashes: Vec<Hash> = Vec::new();
-        for (i, leaf) in leaves.iter().enumerate() {
-            let reader = Overlay::new(self.store(), base, &hashes);
-            let add = merkle::stored_hashes(first + i as u64, *leaf, &reader)
-                .map_err(|e| anyhow!("{e}"))?;
-            hashes.extend(add);
+        let mut f = Frontier::load(self.log.size(), self.store()).map_err(|e| anyhow!("{e}"))?;
+        for leaf in leaves {
+            f.append(leaf, |_, _, _| {});
         }
-        let size = first + entries.len() as u64;
-        merkle::tree_hash(size, &Overlay::new(self.store(), base, &hashes))
-            .map_err(|e| anyhow!("{e}"))
+        Ok(f.root())
     }
 
     /// Validates every new entry in order under the board's rules

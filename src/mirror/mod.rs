@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `mod.rs` | options, the first sync, the follower thread, serving |
 //! | `follow.rs` | one poll: verify the checkpoint, its consistency and every entry, then store |
-//! | `local.rs` | the verified copy in the board's sled store |
+//! | `local.rs` | the verified copy in the board's store |
 //! | `evidence.rs` | the evidence of a refusal |
 //! | `status.rs` | `GET /api/v1/mirror` and the refusal `/healthz` reports |
 //!

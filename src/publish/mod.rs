@@ -497,8 +497,24 @@ impl<'s> Publisher<'s> {
         if self.scanned >= snap.size {
             return Ok(());
         }
-        for item in snap.store.entries(self.scanned, snap.size) {
-            let (_, bytes) = item.map_err(storage)?;
+        let mut chunk = Vec::new();
+        let mut next = self.scanned;
+        let items = std::iter::from_fn(|| {
+            if chunk.is_empty() && next < snap.size {
+                let end = (next + 4096).min(snap.size);
+                match snap.store.entries(next, end) {
+                    Ok(list) => {
+                        chunk = list;
+                        chunk.reverse();
+                        next = end;
+                    }
+                    Err(e) => return Some(Err(e)),
+                }
+            }
+            chunk.pop().map(Ok)
+        });
+        for item in items {
+            let bytes = item.map_err(storage)?;
             // Most entries name no blob and announce nothing: skip the
             // parse for them.
             let names_blob = bytes.windows(FIELD.len()).any(|w| w == FIELD);
@@ -619,23 +635,9 @@ impl<'s> Publisher<'s> {
                 batch.stats.bundles_skipped += 1;
                 continue;
             }
-            let start = n * width;
-            let entries = snap
+            let bytes = snap
                 .store
-                .entries(start, start + u64::from(w))
-                .map(|r| r.map(|(_, b)| b))
-                .collect::<Result<Vec<_>>>()
-                .map_err(storage)?;
-            if entries.len() != usize::from(w) {
-                return Err(PublishError::new(
-                    ErrorCode::StoreInconsistent,
-                    format!(
-                        "bundle {n} has {} entries in the store, expected {w}",
-                        entries.len()
-                    ),
-                ));
-            }
-            let bytes = tile::encode_entry_bundle(entries.iter().map(Vec::as_slice))
+                .bundle(n, w)
                 .map_err(|e| storage(format!("{path}: {e}")))?;
             batch.stats.bundles_written += 1;
             batch.add(Object {

@@ -51,7 +51,7 @@ fn out_of_range(message: String) -> ApiError {
     ApiError::new(ErrorCode::ProofOutOfRange, message)
 }
 
-fn merkle_err(e: MerkleError<anyhow::Error>) -> ApiError {
+fn merkle_err(e: MerkleError<crate::store::StoreError>) -> ApiError {
     match e {
         MerkleError::OutOfRange { .. } => out_of_range(e.to_string()),
         MerkleError::Read(e) => ApiError::storage(e),

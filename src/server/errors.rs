@@ -155,7 +155,16 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::Overloaded | C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-        C::Storage | C::StoreInconsistent | C::BehindWitnesses => StatusCode::SERVICE_UNAVAILABLE,
+        C::Storage
+        | C::StoreInconsistent
+        | C::BehindWitnesses
+        | C::StoreMissing
+        | C::StoreVersion
+        | C::StoreLocked
+        | C::StoreTornWrite
+        | C::StoreCorrupt
+        | C::StoreTruncated
+        | C::StoreCheckpointMismatch => StatusCode::SERVICE_UNAVAILABLE,
         // Syntax of notes, entries, keys, parameters and blobs.
         _ => StatusCode::BAD_REQUEST,
     }

@@ -261,9 +261,7 @@ fn push(
         // Durable before it is served as cosigned: the store keeps the note
         // with every verified cosignature in place of the log-signed one
         // (the same checkpoint, more signatures).
-        let stored = store
-            .put_checkpoint(size, &cosigned.note)
-            .and_then(|()| store.sync());
+        let stored = store.put_cosigned(size, &cosigned.note);
         if let Err(e) = stored {
             tracing::error!(error = %format!("{e:#}"), size, "could not store the cosigned checkpoint");
         }
@@ -288,26 +286,16 @@ fn push(
 /// policy's quorum as the one `GET /checkpoint` serves, so that a restarted
 /// board serves what its witnesses cosigned before it stopped.
 fn restore_quorate(witnessing: &Witnessing, store: &Store, origin: &str) {
-    let sizes = match store.checkpoint_sizes() {
-        Ok(s) => s,
+    // The newest cosigned notes first; a few are enough (the witnesses
+    // cosign as the board goes, so the newest one nearly always meets it).
+    let notes = match store.cosigned(RESTORE_LOOKBACK) {
+        Ok(n) => n,
         Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"), "reading the stored checkpoints");
+            tracing::warn!(error = %format!("{e:#}"), "reading the stored cosigned checkpoints");
             return;
         }
     };
-    for size in sizes.into_iter().rev() {
-        let Ok(Some(note)) = store.checkpoint(size) else {
-            continue;
-        };
-        // Only the log's own signature: nothing to verify (most stored
-        // checkpoints, on a board whose witnesses skip busy sizes).
-        let signature_lines = note
-            .windows(5)
-            .filter(|w| *w == "\n\u{2014} ".as_bytes())
-            .count();
-        if signature_lines < 2 {
-            continue;
-        }
+    for (size, note) in notes {
         let met = witnessing
             .policy
             .verify_checkpoint(&note, origin)
@@ -324,6 +312,10 @@ fn restore_quorate(witnessing: &Witnessing, store: &Store, origin: &str) {
         }
     }
 }
+
+/// Cosigned checkpoints a restarted board looks back through for one that
+/// meets its quorum.
+const RESTORE_LOOKBACK: usize = 64;
 
 /// `GET /api/v1/witnessed`.
 #[utoipa::path(get, path = "/api/v1/witnessed", tag = "tiles",

@@ -363,7 +363,6 @@ pub async fn put_blob(
             return Ok(true);
         }
         store.put_blob(&bytes)?;
-        store.sync()?;
         Ok(false)
     })
     .await?

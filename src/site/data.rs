@@ -193,8 +193,8 @@ impl Site {
             let store = self.app.store.handle();
             let read = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let mut recent = Vec::new();
-                let sizes = store.checkpoint_sizes()?;
-                for &s in sizes.iter().rev().take(RECENT_CHECKPOINTS) {
+                let sizes = store.checkpoint_sizes(to, RECENT_CHECKPOINTS)?;
+                for &s in &sizes {
                     if let Some(b) = store.checkpoint(s)? {
                         recent.push((s, b));
                     }

@@ -5,7 +5,7 @@
 //! SIGKILL (`Child::kill` sends SIGKILL on Unix).
 //!
 //! The board runs exactly as in production: no test-only flags, so every
-//! acknowledgement goes through `Store::sync` (sled flush + fsync).
+//! acknowledgement follows the store's durable commit (spec/storage.md §3).
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;

@@ -180,6 +180,25 @@ error_codes! {
     RateLimited => "request.rate-limited",
     /// The client did not send the whole request body in time.
     RequestTimeout => "request.timeout",
+    // --- the board's store (`spec/storage.md`): opening refuses, fail closed ---
+    /// The data directory holds no board store.
+    StoreMissing => "store.missing",
+    /// The data directory holds a store of another format or version (the
+    /// sled layout of earlier versions included); nothing is migrated.
+    StoreVersion => "store.version",
+    /// Another process holds the store's writer lock: exactly one writer.
+    StoreLocked => "store.locked",
+    /// A record ends before its header says (a write cut off, or a file
+    /// truncated): nothing is guessed, the operator decides (`spec/storage.md` §5).
+    StoreTornWrite => "store.torn-write",
+    /// A record, pack, index, snapshot or blob fails its checksum, MAC or parse.
+    StoreCorrupt => "store.corrupt",
+    /// A file is shorter than what was made durable, or the journal lost
+    /// commits the files derived from it still hold.
+    StoreTruncated => "store.truncated",
+    /// A stored checkpoint does not verify under the log key, or its root is
+    /// not the root of the stored tree of its size.
+    StoreCheckpointMismatch => "store.checkpoint-mismatch",
     // --- witnesses (C2SP tlog-witness) and witness policies (tlog-policy) ---
     /// An add-checkpoint request body is malformed (HTTP 400).
     WitnessRequestMalformed => "witness.request-malformed",
