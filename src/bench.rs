@@ -412,8 +412,16 @@ fn scale_rows(
         ratio: String::new(),
     });
     drop(board);
-    std::fs::remove_dir_all(&dir).ok();
-    std::fs::remove_dir_all(&files).ok();
+    if std::env::var_os("TALLYBOARD_BENCH_KEEP").is_some() {
+        eprintln!(
+            "scale: kept the store in {} and the bundles in {}",
+            dir.display(),
+            files.display()
+        );
+    } else {
+        std::fs::remove_dir_all(&dir).ok();
+        std::fs::remove_dir_all(&files).ok();
+    }
     Ok(())
 }
 

@@ -63,18 +63,26 @@ impl Board {
 
     /// Opens an existing board, failing closed (`spec/storage.md` §5).
     pub fn open(dir: &Path, log_key: SignerKey) -> Result<Board> {
+        let trace = Trace::new();
         let (manifest, verifiers) = Board::manifest_for(dir, &log_key)?;
+        trace.step("manifest read and validated");
         let (store, opened) = FileStore::open(dir, &verifiers)?;
+        trace.step("store opened and checked");
         let reader = crate::store::LogWriter::reader(&store);
-        let state = log::rebuild_state(&reader, LogState::new(Arc::new(manifest)), opened.size)?;
+        let state = LogState::new(Arc::new(manifest));
+        trace.step("empty log state");
+        let state = log::rebuild_state(&reader, state, opened.size)?;
+        trace.step("log state rebuilt");
         let origin = state.manifest().manifest().log.origin.clone();
         // The latest checkpoint with the cosignatures stored for it, if any.
         let note = reader
             .checkpoint(opened.size)?
             .unwrap_or_else(|| opened.latest.clone());
         let latest = log::check_checkpoint(&reader, &note, opened.size, &origin, &verifiers)?;
+        let log = Log::new(Box::new(store), state, latest)?;
+        trace.step("log ready (two copies of the state)");
         Ok(Board {
-            log: Log::new(Box::new(store), state, latest)?,
+            log,
             log_key,
             verifiers,
         })
@@ -205,6 +213,25 @@ impl Board {
     /// Verifiers holding the log key.
     pub fn verifiers(&self) -> &Verifiers {
         &self.verifiers
+    }
+}
+
+/// `TALLYBOARD_TRACE_OPEN`: the time and resident memory after each step
+/// of an open, on stderr (the benchmark's profile of a restart).
+struct Trace(Option<std::time::Instant>);
+
+impl Trace {
+    fn new() -> Trace {
+        Trace(std::env::var_os("TALLYBOARD_TRACE_OPEN").map(|_| std::time::Instant::now()))
+    }
+    fn step(&self, what: &str) {
+        if let Some(t) = self.0 {
+            let (_, rss) = crate::bench::rss_mib();
+            eprintln!(
+                "open: {:>7.1} ms  rss {rss:>6.1} MiB  {what}",
+                t.elapsed().as_secs_f64() * 1e3
+            );
+        }
     }
 }
 

@@ -37,7 +37,7 @@ use tallyboard_core::checkpoint::{self, Checkpoint};
 use tallyboard_core::entry::Tally;
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::note::{SignerKey, VerifierKey};
-use tallyboard_core::state::LogState;
+use tallyboard_core::state::{ContestTallies, LogState, TallyRef};
 use tallyboard_core::validate::{self, ValidationError};
 use tallyboard_core::{ErrorCode, Hash};
 
@@ -344,10 +344,17 @@ impl Log {
             return Ok(Some(i));
         }
         if let Entry::Tally(t) = &signed.entry {
-            match self.working.tally_at(&t.station, &t.contest, t.revision) {
-                Some(r) if r.leaf == *leaf => return Ok(Some(r.index)),
-                // That revision is logged with other bytes, or not at all.
-                _ => return Ok(None),
+            let first = self.working.first_tally(&t.station, &t.contest);
+            let latest = self.working.latest_tally(&t.station, &t.contest);
+            for r in [first, latest].into_iter().flatten() {
+                if r.revision == t.revision {
+                    // That revision is logged: with these bytes, or others.
+                    return Ok((r.leaf == *leaf).then_some(r.index));
+                }
+            }
+            if latest.is_none_or(|l| t.revision > l.revision) {
+                // Not logged yet, so not with these bytes either.
+                return Ok(None);
             }
         }
         Ok(self.store.index_of_leaf(leaf)?)
@@ -520,6 +527,21 @@ struct Tallies<'a> {
 }
 
 impl TallySource for Tallies<'_> {
+    fn index_of_leaf(&self, leaf: &Hash, before: u64) -> Result<Option<u64>, AggregateError> {
+        if let Some((i, _, _)) = self
+            .pending
+            .iter()
+            .rev()
+            .find(|(i, l, _)| *i < before && l == leaf)
+        {
+            return Ok(Some(*i));
+        }
+        self.store
+            .index_of_leaf(leaf)
+            .map(|i| i.filter(|&i| i < before))
+            .map_err(|e| AggregateError::store(e.to_string()))
+    }
+
     fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
         let entry = match self.pending.binary_search_by_key(&index, |(i, _, _)| *i) {
             Ok(at) => self.pending[at].2.clone(),
@@ -544,6 +566,40 @@ impl TallySource for Tallies<'_> {
 
 fn not_a_tally(index: u64, why: &str) -> AggregateError {
     AggregateError::store(format!("stored entry {index} {why}"))
+}
+
+/// Every revision of a box, revision 1 first: the first and the latest are
+/// in the log state, those in between are read back from the store along
+/// the revisions' `supersedes`.
+pub fn box_revisions(store: &Store, t: &ContestTallies) -> Result<Vec<TallyRef>> {
+    let src = Tallies {
+        store,
+        pending: &[],
+    };
+    let mut out = vec![t.latest];
+    let mut at = t.latest;
+    while at.revision > 2 {
+        let (index, leaf) = tallyboard_core::aggregate::superseded(&src, at.index)
+            .map_err(|e| anyhow!("{e}"))?
+            .ok_or_else(|| {
+                anyhow!(
+                    "revision {} at entry {} supersedes nothing",
+                    at.revision,
+                    at.index
+                )
+            })?;
+        at = TallyRef {
+            index,
+            leaf,
+            revision: at.revision - 1,
+        };
+        out.push(at);
+    }
+    if t.latest.revision > 1 {
+        out.push(t.first);
+    }
+    out.reverse();
+    Ok(out)
 }
 
 /// The refusal a mirror reports for an entry its upstream logged twice.

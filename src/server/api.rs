@@ -523,8 +523,8 @@ pub async fn station(
         contests.sort_by(|a, b| a.contest.cmp(&b.contest));
         let mut tallies = Vec::new();
         for c in contests {
-            let revisions = c
-                .revisions
+            let revisions = crate::log::box_revisions(&store, c)
+                .map_err(ApiError::storage)?
                 .iter()
                 .map(|t| entry_ref(&store, t.index))
                 .collect::<Result<Vec<_>, _>>()?;

@@ -266,6 +266,12 @@ impl fmt::Display for AggregateError {
 
 impl std::error::Error for AggregateError {}
 
+impl From<AggregateError> for crate::validate::ValidationError {
+    fn from(e: AggregateError) -> Self {
+        crate::validate::ValidationError::new(e.code, e.message)
+    }
+}
+
 /// One tally's figures, candidates by position in the contest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct BoxFigures {
@@ -283,14 +289,14 @@ struct BoxFigures {
 
 /// One station's box for one contest.
 ///
-/// The figures of the first tally (the counted sum) and of the latest
-/// revision (the standing sum) are kept, and the log index of every
-/// revision and of the annulment: with these the box can say what it
-/// stood at for any log size ([`Aggregator::contest_at`]), reading an
-/// intermediate revision's figures back from the log ([`TallySource`]) in
-/// the rare case a statement at an earlier size needs them. Keeping every
-/// revision's figures instead would grow with the log (a box revised
-/// sixteen times would hold sixteen copies).
+/// The figures (and log indexes) of the first tally (the counted sum) and
+/// of the latest revision (the standing sum) are kept, and the log index of
+/// the annulment: with these the box can say what it stood at for any log
+/// size ([`Aggregator::contest_at`]), following the revisions' `supersedes`
+/// back from the latest through the log ([`TallySource`], [`revision_in_force`])
+/// in the rare case a statement at an earlier size needs an intermediate
+/// revision. Nothing is kept per revision, so the box's memory does not
+/// grow with the log (a box revised sixteen times holds two figures).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct BoxState {
     station: String,
@@ -298,8 +304,6 @@ struct BoxState {
     /// Region indices this box contributes to: county, province, nation and
     /// (if any) constituency.
     chain: Vec<usize>,
-    /// Log indexes of revisions 1, 2, …, in order.
-    indexes: Vec<u64>,
     /// Revision 1's figures.
     first: Option<BoxFigures>,
     /// The latest revision's figures, when it is not revision 1.
@@ -346,6 +350,68 @@ pub trait TallySource {
     /// # Errors
     /// The entry cannot be read, or is not a tally.
     fn tally(&self, index: u64) -> Result<Tally, AggregateError>;
+
+    /// The index of the first entry before `before` whose leaf hash is
+    /// `leaf` (the revision a later one `supersedes`), if any.
+    ///
+    /// # Errors
+    /// The log cannot be read.
+    fn index_of_leaf(&self, leaf: &Hash, before: u64) -> Result<Option<u64>, AggregateError>;
+}
+
+/// One step back along a box's revisions: the revision the tally logged at
+/// `index` supersedes (its index, and its leaf hash, which the later one
+/// names), or `None` for a first tally.
+///
+/// # Errors
+/// `tallies` cannot read the entry, it is not a tally, or the leaf it
+/// supersedes is not logged before it (`board.store-inconsistent`).
+pub fn superseded(
+    tallies: &dyn TallySource,
+    index: u64,
+) -> Result<Option<(u64, Hash)>, AggregateError> {
+    let t = tallies.tally(index)?;
+    let Some(c) = t.correction else {
+        return Ok(None);
+    };
+    match tallies.index_of_leaf(&c.supersedes, index)? {
+        Some(prev) => Ok(Some((prev, c.supersedes))),
+        None => Err(AggregateError::new(
+            ErrorCode::StoreInconsistent,
+            format!(
+                "entry {index} supersedes {}, which is not logged before it",
+                c.supersedes
+            ),
+        )),
+    }
+}
+
+/// The revision of a box in force at log size `size`, found by following
+/// `supersedes` back from its revision logged at `latest` (which is at or
+/// after `size`): the first one logged before `size`, with its tally.
+///
+/// # Errors
+/// As [`superseded`]; a chain that ends before reaching below `size`.
+pub fn revision_in_force(
+    tallies: &dyn TallySource,
+    latest: u64,
+    size: u64,
+) -> Result<(u64, Tally), AggregateError> {
+    let mut at = latest;
+    loop {
+        if at < size {
+            return Ok((at, tallies.tally(at)?));
+        }
+        match superseded(tallies, at)? {
+            Some((prev, _)) => at = prev,
+            None => {
+                return Err(AggregateError::new(
+                    ErrorCode::StoreInconsistent,
+                    format!("no revision before size {size} precedes entry {latest}"),
+                ))
+            }
+        }
+    }
 }
 
 /// A log given as its entries' bytes, in index order (what an auditor
@@ -353,6 +419,17 @@ pub trait TallySource {
 pub struct EntryBytes<'a>(pub &'a [Vec<u8>]);
 
 impl TallySource for EntryBytes<'_> {
+    fn index_of_leaf(&self, leaf: &Hash, before: u64) -> Result<Option<u64>, AggregateError> {
+        // Backwards from `before`: the superseded revision is usually near.
+        let end = usize::try_from(before)
+            .unwrap_or(usize::MAX)
+            .min(self.0.len());
+        Ok((0..end)
+            .rev()
+            .find(|&i| crate::hash::leaf_hash(&self.0[i]) == *leaf)
+            .map(|i| i as u64))
+    }
+
     fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
         let bytes = usize::try_from(index)
             .ok()
@@ -375,6 +452,13 @@ impl TallySource for EntryBytes<'_> {
 pub struct NoTallies;
 
 impl TallySource for NoTallies {
+    fn index_of_leaf(&self, leaf: &Hash, _before: u64) -> Result<Option<u64>, AggregateError> {
+        Err(AggregateError::new(
+            ErrorCode::Storage,
+            format!("the index of leaf {leaf} is needed and no log is at hand"),
+        ))
+    }
+
     fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
         Err(AggregateError::new(
             ErrorCode::Storage,
@@ -613,7 +697,6 @@ impl Aggregator {
                 station: s.id.clone(),
                 county: s.county.clone(),
                 chain,
-                indexes: Vec::new(),
                 first: None,
                 revised: None,
                 annulled_at: None,
@@ -751,7 +834,7 @@ impl Aggregator {
                 ),
             ));
         }
-        if let Some(&last) = b.indexes.last().filter(|&&l| l >= index) {
+        if let Some(last) = b.latest().map(|l| l.index).filter(|&l| l >= index) {
             return Err(AggregateError::new(
                 ErrorCode::StoreInconsistent,
                 format!(
@@ -780,7 +863,6 @@ impl Aggregator {
                 reg.standing.add_box(&p.figures);
             }
         }
-        b.indexes.push(index);
         if b.first.is_none() {
             b.first = Some(p.figures);
         } else {
@@ -867,7 +949,6 @@ impl Aggregator {
                     ));
                 }
             }
-            b.indexes = list.iter().map(|f| f.index).collect();
             let mut list = list.into_iter();
             b.first = list.next();
             b.revised = list.next_back();
@@ -1050,21 +1131,21 @@ impl Aggregator {
         let t = c.regions.get(c.top).ok_or_else(unknown)?;
         let mut top = RegionTotals::new(t.level, &t.id, t.parent.as_deref(), c.codes.len());
         for (bi, b) in c.boxes.iter().enumerate() {
-            let upto = b.indexes.partition_point(|&i| i < size);
             let annulled = b.annulled_at.is_some_and(|i| i < size);
             top.stations_expected += 1;
             top.stations_annulled += u64::from(annulled);
-            let (Some(first), Some(at)) = (b.first.as_ref(), upto.checked_sub(1)) else {
+            let Some(first) = b.first.as_ref().filter(|f| f.index < size) else {
                 continue;
             };
+            let latest = b.latest().unwrap_or(first);
             let read;
-            let in_force = if at + 1 == b.indexes.len() {
-                b.latest().unwrap_or(first)
-            } else if at == 0 {
-                first
+            let in_force = if latest.index < size {
+                latest
             } else {
-                let index = b.indexes[at];
-                let p = self.prepare(index, &tallies.tally(index)?)?;
+                // Revised at or after `size`: the revision in force then
+                // is read back along the chain of `supersedes`.
+                let (index, t) = revision_in_force(tallies, latest.index, size)?;
+                let p = self.prepare(index, &t)?;
                 if (p.contest, p.boxi) != (ci, bi) {
                     return Err(AggregateError::new(
                         ErrorCode::StoreInconsistent,

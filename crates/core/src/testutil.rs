@@ -178,11 +178,28 @@ pub(crate) fn tally(station: &str) -> Tally {
     }
 }
 
+/// The leaf hash tests give the unsigned entry at index `i`.
+pub(crate) fn leaf(i: usize) -> crate::Hash {
+    crate::Hash::sha256(&i.to_be_bytes())
+}
+
 /// A log of unsigned entries, in index order, as the tally source a
-/// statement at an earlier size reads an intermediate revision from.
+/// statement at an earlier size reads an intermediate revision from; entry
+/// `i` has leaf hash [`leaf`]`(i)`.
 pub(crate) struct Entries<'a>(pub &'a [Entry]);
 
 impl crate::aggregate::TallySource for Entries<'_> {
+    fn index_of_leaf(
+        &self,
+        l: &crate::Hash,
+        before: u64,
+    ) -> Result<Option<u64>, crate::aggregate::AggregateError> {
+        let end = usize::try_from(before)
+            .unwrap_or(usize::MAX)
+            .min(self.0.len());
+        Ok((0..end).find(|&i| leaf(i) == *l).map(|i| i as u64))
+    }
+
     fn tally(&self, index: u64) -> Result<Tally, crate::aggregate::AggregateError> {
         match usize::try_from(index).ok().and_then(|i| self.0.get(i)) {
             Some(Entry::Tally(t)) => Ok(t.clone()),
@@ -191,5 +208,26 @@ impl crate::aggregate::TallySource for Entries<'_> {
                 format!("entry {index} is not a tally"),
             )),
         }
+    }
+}
+
+/// A log of unsigned entries with their leaf hashes (those of the signed
+/// bytes that were logged), as a tally source.
+pub(crate) struct Logged<'a>(pub &'a [Entry], pub &'a [crate::Hash]);
+
+impl crate::aggregate::TallySource for Logged<'_> {
+    fn index_of_leaf(
+        &self,
+        l: &crate::Hash,
+        before: u64,
+    ) -> Result<Option<u64>, crate::aggregate::AggregateError> {
+        let end = usize::try_from(before)
+            .unwrap_or(usize::MAX)
+            .min(self.1.len());
+        Ok(self.1[..end].iter().position(|x| x == l).map(|i| i as u64))
+    }
+
+    fn tally(&self, index: u64) -> Result<Tally, crate::aggregate::AggregateError> {
+        Entries(self.0).tally(index)
     }
 }

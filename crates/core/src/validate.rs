@@ -292,8 +292,8 @@ pub fn check_entry(
                 )),
             }
         }
-        Entry::Tally(t) => check_tally(t, signed.leaf_hash(), state),
-        Entry::Approval(a) => check_approval(a, state),
+        Entry::Tally(t) => check_tally(t, signed.leaf_hash(), state, tallies),
+        Entry::Approval(a) => check_approval(a, state, tallies),
         Entry::Annulment(a) => check_annulment(a, state),
         Entry::ContestApproval(c) => check_contest_approval(c, state, tallies),
         Entry::LotDraw(l) => check_lot(l, state),
@@ -329,7 +329,11 @@ fn unknown_contest(c: &str) -> ValidationError {
     )
 }
 
-fn check_approval(a: &Approval, state: &LogState) -> Result<(), ValidationError> {
+fn check_approval(
+    a: &Approval,
+    state: &LogState,
+    tallies: &dyn TallySource,
+) -> Result<(), ValidationError> {
     check_box(&a.station, &a.contest, state.manifest())?;
     let size = state.size();
     if a.index >= size {
@@ -342,12 +346,10 @@ fn check_approval(a: &Approval, state: &LogState) -> Result<(), ValidationError>
         ));
     }
     // The entry at `index` must be one of this box's tallies: the state
-    // keeps their leaf hashes (and no other entry's), which is all the
-    // check needs.
-    let revisions = state
-        .station(&a.station)
-        .map_or(&[][..], |r| r.revisions(&a.contest));
-    let Some(named) = revisions.iter().find(|t| t.index == a.index) else {
+    // keeps the first and latest, an earlier revision is found along the
+    // revisions' `supersedes` (no other entry's leaf hash is ever read).
+    let named = state.tally_logged_at(&a.station, &a.contest, a.index, tallies)?;
+    let Some(named) = named else {
         return Err(ValidationError::new(
             ErrorCode::SupervisionNotATally,
             format!(
@@ -365,7 +367,10 @@ fn check_approval(a: &Approval, state: &LogState) -> Result<(), ValidationError>
             ),
         ));
     }
-    if let Some(latest) = revisions.last().filter(|l| l.index != a.index) {
+    if let Some(latest) = state
+        .latest_tally(&a.station, &a.contest)
+        .filter(|l| l.index != a.index)
+    {
         return Err(ValidationError::new(
             ErrorCode::SupervisionNotLatest,
             format!(
@@ -529,7 +534,12 @@ fn check_announcement(
     Ok(())
 }
 
-fn check_tally(t: &Tally, leaf: Hash, state: &LogState) -> Result<(), ValidationError> {
+fn check_tally(
+    t: &Tally,
+    leaf: Hash,
+    state: &LogState,
+    tallies: &dyn TallySource,
+) -> Result<(), ValidationError> {
     let manifest = state.manifest();
     let Some(station) = manifest.station(&t.station) else {
         return Err(unknown_station(&t.station));
@@ -555,7 +565,7 @@ fn check_tally(t: &Tally, leaf: Hash, state: &LogState) -> Result<(), Validation
         }
     }
     t.check_arithmetic(contest.seats)?;
-    if let Some(existing) = state.tally_at(&t.station, &t.contest, t.revision) {
+    if let Some(existing) = state.tally_at(&t.station, &t.contest, t.revision, tallies)? {
         if existing.leaf != leaf {
             let mut e = ValidationError::new(
                 ErrorCode::Equivocation,

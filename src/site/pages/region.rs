@@ -116,13 +116,7 @@ pub async fn county(
             let revs: Vec<u32> = snap
                 .state()
                 .station(&m.stations[si].id)
-                .map(|r| {
-                    r.contests()
-                        .iter()
-                        .flat_map(|c| &c.revisions)
-                        .map(|t| t.revision)
-                        .collect()
-                })
+                .map(|r| r.contests().iter().map(|c| c.latest.revision).collect())
                 .unwrap_or_default();
             (!revs.is_empty(), revs.iter().any(|&r| r > 1))
         })

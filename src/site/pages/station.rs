@@ -208,10 +208,12 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
             .map(|c| Supervised {
                 contest: c.clone(),
                 annulled_at: state.supervision().annulled(&id, c),
-                approved: rec
-                    .revisions(c)
-                    .last()
-                    .and_then(|t| Some((t.index, state.supervision().approval_of(t.index)?))),
+                approved: rec.tallies(c).and_then(|t| {
+                    Some((
+                        t.latest.index,
+                        state.supervision().approval_of(t.latest.index)?,
+                    ))
+                }),
             })
             .collect();
         (s.size, s.checkpoint.bytes.clone(), rec, actions)
@@ -223,7 +225,17 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
     let mut per_contest: Vec<(&Contest, Vec<u64>)> = Vec::new();
     for cid in &info.contests {
         if let Some(&ci) = site.geo.contest_idx.get(cid) {
-            let idx: Vec<u64> = rec.revisions(cid).iter().map(|t| t.index).collect();
+            let idx: Vec<u64> = match rec.tallies(cid) {
+                Some(t) => match crate::log::box_revisions(&site.app.store, t) {
+                    Ok(list) => list.iter().map(|t| t.index).collect(),
+                    Err(_) => {
+                        let mut r = ctx.not_found(size);
+                        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+                        return r;
+                    }
+                },
+                None => Vec::new(),
+            };
             per_contest.push((&m.contests[ci], idx));
         }
     }

@@ -11,8 +11,10 @@
 //! A rule written here is the same rule everywhere.
 //!
 //! It is I/O-free and its size is bounded by the manifest (stations ×
-//! contests × revisions, plus the decisions), never by the length of the
-//! log: no per-entry leaf hash is kept. A statement at an earlier size
+//! contests, plus the decisions), never by the length of the log: per box
+//! only the first and the standing revision are kept, and no per-entry
+//! leaf hash; an earlier revision is read back from the log along the
+//! revisions' `supersedes` ([`LogState::tally_at`]). A statement at an earlier size
 //! (what a contest approval or an announcement is checked against) is
 //! computed from the boxes' revision histories
 //! ([`crate::aggregate::Aggregator::contest_at`]), not by re-reading the log.
@@ -25,7 +27,7 @@ pub use supervision::{
     AnnouncementRecord, ContestApprovalRef, DecisionRef, LotRecord, Supervision,
 };
 
-use crate::aggregate::{Aggregator, TallySource};
+use crate::aggregate::{AggregateError, Aggregator, TallySource};
 use crate::entry::{Entry, EntryError, SignedEntry, Statement};
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
@@ -97,14 +99,85 @@ impl LogState {
 
     /// The station's latest tally for a contest.
     pub fn latest_tally(&self, station: &str, contest: &str) -> Option<TallyRef> {
-        self.station(station)?.revisions(contest).last().copied()
+        Some(self.station(station)?.tallies(contest)?.latest)
     }
 
-    /// The station's tally for a contest at a given revision.
-    pub fn tally_at(&self, station: &str, contest: &str, revision: u32) -> Option<TallyRef> {
-        let list = self.station(station)?.revisions(contest);
-        let i = usize::try_from(revision.checked_sub(1)?).ok()?;
-        list.get(i).copied()
+    /// The station's first tally for a contest.
+    pub fn first_tally(&self, station: &str, contest: &str) -> Option<TallyRef> {
+        Some(self.station(station)?.tallies(contest)?.first)
+    }
+
+    /// The station's tally for a contest at a given revision: the first and
+    /// the latest are in the state; one in between is found by following
+    /// the revisions' `supersedes` back from the latest, reading the log
+    /// through `tallies` (a rare case: an old revision resubmitted).
+    ///
+    /// # Errors
+    /// `tallies` cannot give a revision on the way.
+    pub fn tally_at(
+        &self,
+        station: &str,
+        contest: &str,
+        revision: u32,
+        tallies: &dyn TallySource,
+    ) -> Result<Option<TallyRef>, AggregateError> {
+        self.box_tally(station, contest, tallies, |t| t.revision <= revision)
+            .map(|t| t.filter(|t| t.revision == revision))
+    }
+
+    /// The station's tally for a contest logged at `index`, if the entry
+    /// there is one of the box's tallies (any revision), read as
+    /// [`LogState::tally_at`] does.
+    ///
+    /// # Errors
+    /// `tallies` cannot give a revision on the way.
+    pub fn tally_logged_at(
+        &self,
+        station: &str,
+        contest: &str,
+        index: u64,
+        tallies: &dyn TallySource,
+    ) -> Result<Option<TallyRef>, AggregateError> {
+        self.box_tally(station, contest, tallies, |t| t.index <= index)
+            .map(|t| t.filter(|t| t.index == index))
+    }
+
+    /// Follows a box's revisions back from the latest to the first for
+    /// which `stop` holds.
+    fn box_tally(
+        &self,
+        station: &str,
+        contest: &str,
+        tallies: &dyn TallySource,
+        stop: impl Fn(&TallyRef) -> bool,
+    ) -> Result<Option<TallyRef>, AggregateError> {
+        let Some(t) = self.station(station).and_then(|r| r.tallies(contest)) else {
+            return Ok(None);
+        };
+        if stop(&t.latest) {
+            return Ok(Some(t.latest));
+        }
+        if !stop(&t.first) {
+            return Ok(None);
+        }
+        let mut at = t.latest;
+        while at.revision > 2 {
+            let Some((index, leaf)) = crate::aggregate::superseded(tallies, at.index)? else {
+                return Err(AggregateError::store(format!(
+                    "revision {} of station {station} for contest {contest} at entry {} supersedes nothing",
+                    at.revision, at.index
+                )));
+            };
+            at = TallyRef {
+                index,
+                leaf,
+                revision: at.revision - 1,
+            };
+            if stop(&at) {
+                return Ok(Some(at));
+            }
+        }
+        Ok(Some(t.first))
     }
 
     /// Annulments, approvals, contest approvals, lots and announcements.

@@ -30,13 +30,19 @@ pub struct TallyRef {
     pub revision: u32,
 }
 
-/// A station's tallies for one contest, revision 1 first.
+/// A station's tallies for one contest: the first and the latest (the
+/// standing one). Revisions in between are not kept: each revision names
+/// the leaf hash of the one it supersedes, so they are found by following
+/// that chain back through the log (`LogState::tally_at`), which keeps the
+/// state's memory independent of the number of revisions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContestTallies {
     /// The contest.
     pub contest: String,
-    /// By revision (position 0 = revision 1).
-    pub revisions: Vec<TallyRef>,
+    /// Revision 1.
+    pub first: TallyRef,
+    /// The latest revision (`first` until a revision is logged).
+    pub latest: TallyRef,
 }
 
 /// Everything logged about one station.
@@ -86,12 +92,9 @@ impl StationRecord {
         v
     }
 
-    /// The station's tallies for `contest`, by revision (empty if none).
-    pub fn revisions(&self, contest: &str) -> &[TallyRef] {
-        self.tallies
-            .iter()
-            .find(|t| t.contest == contest)
-            .map_or(&[], |t| t.revisions.as_slice())
+    /// The station's first and latest tallies for `contest`, if it reported it.
+    pub fn tallies(&self, contest: &str) -> Option<&ContestTallies> {
+        self.tallies.iter().find(|t| t.contest == contest)
     }
 
     /// Every contest the station has reported, with its tallies.
@@ -117,10 +120,11 @@ impl StationRecord {
 
     pub(super) fn add_tally(&mut self, contest: &str, at: TallyRef) {
         match self.tallies.iter_mut().find(|c| c.contest == contest) {
-            Some(c) => c.revisions.push(at),
+            Some(c) => c.latest = at,
             None => self.tallies.push(ContestTallies {
                 contest: contest.to_owned(),
-                revisions: vec![at],
+                first: at,
+                latest: at,
             }),
         }
     }

@@ -78,20 +78,42 @@ fn log() -> impl Strategy<Value = Vec<Entry>> {
         |steps| {
             let mut revisions = std::collections::HashMap::new();
             let mut annulled = std::collections::HashSet::new();
-            let mut out = Vec::new();
+            let mut out: Vec<Entry> = Vec::new();
+            // Each revision supersedes the leaf of the box's entry before it.
+            let mut last: std::collections::HashMap<(&str, &str), usize> =
+                std::collections::HashMap::new();
+            let mut chain =
+                |out: &Vec<Entry>, st: &'static str, contest: &'static str, mut e: Entry| {
+                    if let Entry::Tally(t) = &mut e {
+                        if let (Some(c), Some(&prev)) =
+                            (t.correction.as_mut(), last.get(&(st, contest)))
+                        {
+                            c.supersedes = leaf(prev);
+                        }
+                    }
+                    last.insert((st, contest), out.len());
+                    e
+                };
             for (kind, s, votes) in steps {
                 let st = STATIONS[s];
                 match kind {
                     0 => {
                         let r = revisions.entry((st, "president")).or_insert(0u32);
                         *r += 1;
-                        out.push(pres(st, *r, votes));
+                        let e = chain(&out, st, "president", pres(st, *r, votes));
+                        out.push(e);
                     }
                     1 => {
                         let st = STATIONS[s % 2];
                         let r = revisions.entry((st, "council")).or_insert(0u32);
                         *r += 1;
-                        out.push(council(st, *r, &[(1, votes[0] + 1), (5, votes[1] + 1)]));
+                        let e = chain(
+                            &out,
+                            st,
+                            "council",
+                            council(st, *r, &[(1, votes[0] + 1), (5, votes[1] + 1)]),
+                        );
+                        out.push(e);
                     }
                     2 => {
                         if annulled.insert(st) {
@@ -122,7 +144,7 @@ fn state() -> LogState {
 }
 
 fn leaf(i: usize) -> Hash {
-    Hash::sha256(&i.to_be_bytes())
+    testutil::leaf(i)
 }
 
 proptest! {

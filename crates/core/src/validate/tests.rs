@@ -41,7 +41,7 @@ impl Log {
     fn submit(&mut self, bytes: &[u8]) -> Result<(), ValidationError> {
         let signed = SignedEntry::parse(bytes).map_err(ValidationError::from)?;
         self.state
-            .validate(&signed, &testutil::Entries(&self.entries))?;
+            .validate(&signed, &testutil::Logged(&self.entries, &self.leaves))?;
         let leaf = signed.leaf_hash();
         self.state
             .apply(self.state.size(), leaf, &signed.entry)
@@ -879,4 +879,70 @@ mod supervision {
         log.must_accept(&auth(&announce(s, AnnouncementStatus::Partial)));
         log.must_accept(&auth(&announce(after, AnnouncementStatus::Partial)));
     }
+}
+
+/// The state keeps a box's first and latest tally only: an earlier revision
+/// is found along the `supersedes` chain, and the rules mean the same.
+#[test]
+fn earlier_revisions_are_read_back_along_the_chain() {
+    let mut log = Log::new();
+    let mut t = testutil::tally("01-001-0001");
+    let mut bytes = vec![station_signed(&t)];
+    log.must_accept(&bytes[0]);
+    for r in 2..=4u32 {
+        // Another station's tally between the revisions.
+        if r == 3 {
+            log.must_accept(&station_signed(&testutil::tally("01-002-0001")));
+        }
+        t.revision = r;
+        t.votes = vec![(1, 150 - u64::from(r)), (2, 100 + u64::from(r)), (3, 20)];
+        t.correction = Some(Correction {
+            supersedes: crate::hash::leaf_hash(bytes.last().expect("a revision")),
+            reason: format!("recount {r}"),
+        });
+        bytes.push(station_signed(&t));
+        log.must_accept(bytes.last().expect("just pushed"));
+    }
+    // Revisions 1, 2, 3, 4 at 5, 6, 8, 9; the other station's at 7.
+    let idx = |r: usize| [5u64, 6, 8, 9][r - 1];
+    // Revision 2 again with other figures: equivocation naming its index.
+    let mut r2 = t.clone();
+    r2.revision = 2;
+    r2.votes = vec![(1, 140), (2, 110), (3, 20)];
+    r2.correction = Some(Correction {
+        supersedes: crate::hash::leaf_hash(&bytes[0]),
+        reason: "other".into(),
+    });
+    let signed = SignedEntry::parse(&station_signed(&r2)).expect("parses");
+    let err = log
+        .state
+        .validate(&signed, &testutil::Logged(&log.entries, &log.leaves))
+        .expect_err("equivocation");
+    assert_eq!(err.code(), ErrorCode::Equivocation);
+    assert_eq!(err.conflicting_index, Some(idx(2)));
+    let sup = |e: &Entry| testutil::sign(e, &testutil::supervisor());
+    let approval = |index: u64, leaf: crate::Hash| {
+        Entry::Approval(crate::entry::Approval {
+            election: "e1".into(),
+            station: "01-001-0001".into(),
+            contest: "president".into(),
+            index,
+            leaf_sha256: leaf,
+        })
+    };
+    let leaf = |r: usize| crate::hash::leaf_hash(&bytes[r - 1]);
+    // Revision 3 is the box's, superseded; entry 7 is another box's.
+    assert_eq!(
+        log.code(&sup(&approval(idx(3), leaf(3)))),
+        ErrorCode::SupervisionNotLatest
+    );
+    assert_eq!(
+        log.code(&sup(&approval(idx(3), leaf(2)))),
+        ErrorCode::SupervisionLeafMismatch
+    );
+    assert_eq!(
+        log.code(&sup(&approval(7, log.leaves[7]))),
+        ErrorCode::SupervisionNotATally
+    );
+    log.must_accept(&sup(&approval(idx(4), leaf(4))));
 }
