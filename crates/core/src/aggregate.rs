@@ -299,36 +299,33 @@ struct BoxFigures {
 /// grow with the log (a box revised sixteen times holds two figures).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct BoxState {
-    station: String,
-    county: String,
-    /// Region indices this box contributes to: county, province, nation and
-    /// (if any) constituency.
-    chain: Vec<usize>,
-    /// Revision 1's figures.
-    first: Option<BoxFigures>,
-    /// The latest revision's figures, when it is not revision 1.
-    revised: Option<BoxFigures>,
+    /// Revision 1's figures (never changed once set, so shared by the
+    /// copies of the state).
+    first: Option<std::sync::Arc<BoxFigures>>,
+    /// The latest revision's figures, when it is not revision 1 (replaced,
+    /// never changed).
+    revised: Option<std::sync::Arc<BoxFigures>>,
     /// The log index of the annulment, if the box is annulled.
     annulled_at: Option<u64>,
 }
 
 impl BoxState {
     fn latest(&self) -> Option<&BoxFigures> {
-        self.revised.as_ref().or(self.first.as_ref())
+        self.revised.as_deref().or(self.first.as_deref())
     }
 
     fn annulled(&self) -> bool {
         self.annulled_at.is_some()
     }
 
-    fn totals(&self, candidates: usize) -> RegionTotals {
-        let first = self.first.as_ref();
+    fn totals(&self, at: &BoxLayout, candidates: usize) -> RegionTotals {
+        let first = self.first.as_deref();
         let latest = self.latest();
         let annulled = self.annulled();
         RegionTotals {
             level: Level::Station,
-            id: self.station.clone(),
-            parent: Some(self.county.clone()),
+            id: at.station.clone(),
+            parent: Some(at.county.clone()),
             stations_expected: 1,
             stations_reported: u64::from(first.is_some()),
             stations_revised: u64::from(latest.is_some_and(|l| l.revision > 1)),
@@ -419,13 +416,13 @@ pub fn revision_in_force(
 pub struct EntryBytes<'a>(pub &'a [Vec<u8>]);
 
 impl TallySource for EntryBytes<'_> {
+    /// Hashes the entries from the start (an auditor holding a whole log
+    /// uses [`IndexedEntries`] instead).
     fn index_of_leaf(&self, leaf: &Hash, before: u64) -> Result<Option<u64>, AggregateError> {
-        // Backwards from `before`: the superseded revision is usually near.
         let end = usize::try_from(before)
             .unwrap_or(usize::MAX)
             .min(self.0.len());
         Ok((0..end)
-            .rev()
             .find(|&i| crate::hash::leaf_hash(&self.0[i]) == *leaf)
             .map(|i| i as u64))
     }
@@ -444,6 +441,35 @@ impl TallySource for EntryBytes<'_> {
                 format!("entry {index} is not a tally"),
             )),
         }
+    }
+}
+
+/// A log given as its entries' bytes and their leaf hashes, with the index
+/// of the first entry of each leaf hash: what an auditor replaying a whole
+/// log reads back from, each look-up one map access.
+pub struct IndexedEntries<'a> {
+    entries: &'a [Vec<u8>],
+    first: HashMap<Hash, u64>,
+}
+
+impl<'a> IndexedEntries<'a> {
+    /// Indexes `entries`, whose leaf hashes are `leaves` (same order).
+    pub fn new(entries: &'a [Vec<u8>], leaves: &[Hash]) -> IndexedEntries<'a> {
+        let mut first = HashMap::with_capacity(leaves.len());
+        for (i, l) in leaves.iter().enumerate() {
+            first.entry(*l).or_insert(i as u64);
+        }
+        IndexedEntries { entries, first }
+    }
+}
+
+impl TallySource for IndexedEntries<'_> {
+    fn index_of_leaf(&self, leaf: &Hash, before: u64) -> Result<Option<u64>, AggregateError> {
+        Ok(self.first.get(leaf).copied().filter(|&i| i < before))
+    }
+
+    fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
+        EntryBytes(self.entries).tally(index)
     }
 }
 
@@ -468,8 +494,21 @@ impl TallySource for NoTallies {
 }
 
 /// One contest's state.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct ContestState {
+/// Where a box sits: fixed by the manifest.
+#[derive(Debug, PartialEq, Eq)]
+struct BoxLayout {
+    station: String,
+    county: String,
+    /// Region indices this box contributes to: county, province, nation and
+    /// (if any) constituency.
+    chain: Vec<usize>,
+}
+
+/// What the manifest fixes about one contest: shared (`Arc`) by every copy
+/// of the aggregator, so that a second copy (the writer keeps two, the
+/// published one and its own) costs only the figures.
+#[derive(Debug, PartialEq, Eq)]
+struct ContestLayout {
     id: String,
     kind: String,
     seats: u32,
@@ -479,15 +518,30 @@ struct ContestState {
     /// Candidate codes in manifest order.
     codes: Vec<u32>,
     positions: HashMap<u32, usize>,
-    /// Regions: nation first, then the constituency (if any), provinces and
-    /// counties in manifest order; only those with at least one expected station.
-    regions: Vec<RegionTotals>,
     region_index: HashMap<(Level, String), usize>,
     /// The region that decides the contest: the constituency, or the nation.
     top: usize,
     /// Boxes in manifest station order.
-    boxes: Vec<BoxState>,
+    boxes: Vec<BoxLayout>,
     box_index: HashMap<String, usize>,
+}
+
+/// One contest's state: its layout and its figures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct ContestState {
+    layout: std::sync::Arc<ContestLayout>,
+    /// Regions: nation first, then the constituency (if any), provinces and
+    /// counties in manifest order; only those with at least one expected station.
+    regions: Vec<RegionTotals>,
+    /// Boxes in manifest station order (`layout.boxes`).
+    boxes: Vec<BoxState>,
+}
+
+impl std::ops::Deref for ContestState {
+    type Target = ContestLayout;
+    fn deref(&self) -> &ContestLayout {
+        &self.layout
+    }
 }
 
 /// Aggregated counted and standing figures of every contest at every level,
@@ -497,8 +551,8 @@ pub struct Aggregator {
     election: String,
     manifest_sha256: Hash,
     contests: Vec<ContestState>,
-    contest_index: HashMap<String, usize>,
-    stations: HashSet<String>,
+    contest_index: std::sync::Arc<HashMap<String, usize>>,
+    stations: std::sync::Arc<HashSet<String>>,
 }
 
 /// Maps a manifest kind string to the rules' [`ElectionKind`].
@@ -613,8 +667,8 @@ impl Aggregator {
             election: m.election.id.clone(),
             manifest_sha256: manifest.digest(),
             contests,
-            contest_index,
-            stations: m.stations.iter().map(|s| s.id.clone()).collect(),
+            contest_index: std::sync::Arc::new(contest_index),
+            stations: std::sync::Arc::new(m.stations.iter().map(|s| s.id.clone()).collect()),
         }
     }
 
@@ -675,7 +729,7 @@ impl Aggregator {
             .constituency
             .as_ref()
             .and_then(|k| region_index.get(&(Level::Constituency, k.clone())).copied());
-        let mut boxes = Vec::new();
+        let mut layouts = Vec::new();
         let mut box_index = HashMap::new();
         for s in stations.iter().map(|&si| &m.stations[si]) {
             let county = region_index
@@ -692,30 +746,38 @@ impl Aggregator {
             for &r in &chain {
                 regions[r].stations_expected += 1;
             }
-            box_index.insert(s.id.clone(), boxes.len());
-            boxes.push(BoxState {
+            box_index.insert(s.id.clone(), layouts.len());
+            layouts.push(BoxLayout {
                 station: s.id.clone(),
                 county: s.county.clone(),
                 chain,
+            });
+        }
+        let boxes = vec![
+            BoxState {
                 first: None,
                 revised: None,
                 annulled_at: None,
-            });
-        }
+            };
+            layouts.len()
+        ];
         ContestState {
-            id: c.id.clone(),
-            kind: c.kind.clone(),
-            seats: c.seats,
-            round: c.round.unwrap_or(1),
-            constituency: c.constituency.clone(),
-            rules: rules_for(c),
-            codes,
-            positions,
+            layout: std::sync::Arc::new(ContestLayout {
+                id: c.id.clone(),
+                kind: c.kind.clone(),
+                seats: c.seats,
+                round: c.round.unwrap_or(1),
+                constituency: c.constituency.clone(),
+                rules: rules_for(c),
+                codes,
+                positions,
+                region_index,
+                top: constituency.unwrap_or(0),
+                boxes: layouts,
+                box_index,
+            }),
             regions,
-            region_index,
-            top: constituency.unwrap_or(0),
             boxes,
-            box_index,
         }
     }
 
@@ -823,6 +885,8 @@ impl Aggregator {
     pub fn apply(&mut self, index: u64, tally: &Tally) -> Result<(), AggregateError> {
         let p = self.prepare(index, tally)?;
         let c = &mut self.contests[p.contest];
+        let layout = c.layout.clone();
+        let at = &layout.boxes[p.boxi];
         let b = &mut c.boxes[p.boxi];
         let expected = b.latest().map_or(1, |l| l.revision.saturating_add(1));
         if p.figures.revision != expected {
@@ -830,7 +894,7 @@ impl Aggregator {
                 ErrorCode::RevisionNotNext,
                 format!(
                     "station {} contest {}: revision {} is not the next one ({expected})",
-                    b.station, c.id, p.figures.revision
+                    at.station, layout.id, p.figures.revision
                 ),
             ));
         }
@@ -839,14 +903,14 @@ impl Aggregator {
                 ErrorCode::StoreInconsistent,
                 format!(
                     "station {} contest {}: entry {index} arrives after entry {last}",
-                    b.station, c.id
+                    at.station, layout.id
                 ),
             ));
         }
         let was_revised = b.latest().is_some_and(|l| l.revision > 1);
         let annulled = b.annulled();
         let old = b.latest();
-        for &r in &b.chain {
+        for &r in &at.chain {
             let reg = &mut c.regions[r];
             if old.is_none() {
                 reg.stations_reported += 1;
@@ -864,9 +928,9 @@ impl Aggregator {
             }
         }
         if b.first.is_none() {
-            b.first = Some(p.figures);
+            b.first = Some(std::sync::Arc::new(p.figures));
         } else {
-            b.revised = Some(p.figures);
+            b.revised = Some(std::sync::Arc::new(p.figures));
         }
         Ok(())
     }
@@ -887,15 +951,16 @@ impl Aggregator {
     ) -> Result<bool, AggregateError> {
         let (ci, bi) = self.locate(station, contest)?;
         let c = &mut self.contests[ci];
+        let layout = c.layout.clone();
         let b = &mut c.boxes[bi];
         if b.annulled() {
             return Ok(false);
         }
         b.annulled_at = Some(index);
-        for &r in &b.chain {
+        for &r in &layout.boxes[bi].chain {
             let reg = &mut c.regions[r];
             reg.stations_annulled += 1;
-            if let Some(l) = b.revised.as_ref().or(b.first.as_ref()) {
+            if let Some(l) = b.revised.as_deref().or(b.first.as_deref()) {
                 reg.stations_counted -= 1;
                 reg.standing.sub_box(l);
             }
@@ -934,6 +999,7 @@ impl Aggregator {
         for ((ci, bi), mut list) in per_box {
             list.sort_by_key(|f| f.revision);
             let c = &mut agg.contests[ci];
+            let station = c.layout.boxes[bi].station.clone();
             let b = &mut c.boxes[bi];
             for (i, f) in list.iter().enumerate() {
                 if u64::from(f.revision) != i as u64 + 1 {
@@ -941,7 +1007,7 @@ impl Aggregator {
                         ErrorCode::RevisionNotNext,
                         format!(
                             "station {} contest {}: revisions are not 1, 2, …, n (found {} at place {})",
-                            b.station,
+                            station,
                             c.id,
                             f.revision,
                             i + 1
@@ -950,8 +1016,8 @@ impl Aggregator {
                 }
             }
             let mut list = list.into_iter();
-            b.first = list.next();
-            b.revised = list.next_back();
+            b.first = list.next().map(std::sync::Arc::new);
+            b.revised = list.next_back().map(std::sync::Arc::new);
         }
         for ((station, contest), &index) in annulled {
             if upto.is_some_and(|n| index >= n) {
@@ -976,9 +1042,10 @@ impl Aggregator {
             .collect();
         c.regions = fresh;
         // Boxes into counties.
-        for b in &c.boxes {
-            let t = b.totals(n);
-            let county = c.region_index[&(Level::County, b.county.clone())];
+        let layout = c.layout.clone();
+        for (b, at) in c.boxes.iter().zip(&layout.boxes) {
+            let t = b.totals(at, n);
+            let county = layout.region_index[&(Level::County, at.county.clone())];
             c.regions[county].add_region(&t);
         }
         // Counties into provinces and into the constituency; provinces into the nation.
@@ -1068,7 +1135,7 @@ impl Aggregator {
         let c = &self.contests[*self.contest_index.get(contest)?];
         if level == Level::Station {
             let bi = *c.box_index.get(id)?;
-            return Some(c.boxes[bi].totals(c.codes.len()));
+            return Some(c.boxes[bi].totals(&c.layout.boxes[bi], c.codes.len()));
         }
         let ri = *c.region_index.get(&(level, id.to_owned()))?;
         Some(c.regions[ri].clone())
@@ -1084,7 +1151,13 @@ impl Aggregator {
     /// Every station box of a contest, in manifest order.
     pub fn stations(&self, contest: &str) -> Option<Vec<RegionTotals>> {
         let c = &self.contests[*self.contest_index.get(contest)?];
-        Some(c.boxes.iter().map(|b| b.totals(c.codes.len())).collect())
+        Some(
+            c.boxes
+                .iter()
+                .zip(&c.layout.boxes)
+                .map(|(b, at)| b.totals(at, c.codes.len()))
+                .collect(),
+        )
     }
 
     /// The number of a contest's boxes that count in the standing sum: with
@@ -1134,7 +1207,7 @@ impl Aggregator {
             let annulled = b.annulled_at.is_some_and(|i| i < size);
             top.stations_expected += 1;
             top.stations_annulled += u64::from(annulled);
-            let Some(first) = b.first.as_ref().filter(|f| f.index < size) else {
+            let Some(first) = b.first.as_deref().filter(|f| f.index < size) else {
                 continue;
             };
             let latest = b.latest().unwrap_or(first);
@@ -1151,7 +1224,7 @@ impl Aggregator {
                         ErrorCode::StoreInconsistent,
                         format!(
                             "entry {index} is not a tally of station {} for contest {contest}",
-                            b.station
+                            c.layout.boxes[bi].station
                         ),
                     ));
                 }

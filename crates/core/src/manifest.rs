@@ -577,6 +577,10 @@ impl ValidatedManifest {
     pub fn witnesses(&self) -> &[VerifierKey] {
         &self.witnesses
     }
+    /// The position of a station in the manifest's list, by id.
+    pub fn station_index(&self, id: &str) -> Option<usize> {
+        self.stations.get(id).copied()
+    }
     /// A station by id.
     pub fn station(&self, id: &str) -> Option<&Station> {
         self.stations

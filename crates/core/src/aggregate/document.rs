@@ -287,9 +287,12 @@ impl Aggregator {
                     .map(|r| RegionResults::from_totals(r, &c.codes, base))
                     .collect();
                 if opts.stations {
-                    for b in &c.boxes {
-                        let mut r =
-                            RegionResults::from_totals(&b.totals(c.codes.len()), &c.codes, base);
+                    for (b, at) in c.boxes.iter().zip(&c.layout.boxes) {
+                        let mut r = RegionResults::from_totals(
+                            &b.totals(at, c.codes.len()),
+                            &c.codes,
+                            base,
+                        );
                         r.latest_index = b.latest().map(|l| l.index);
                         r.revision = b.latest().map(|l| l.revision);
                         regions.push(r);

@@ -45,8 +45,12 @@ pub struct LogState {
     size: u64,
     /// Index of the manifest commitment, once logged.
     commitment: Option<u64>,
-    /// Per station id.
-    stations: HashMap<String, StationRecord>,
+    /// Per station, by its position in the manifest (compact keys: the ids
+    /// are the manifest's); a record is empty until the log mentions it.
+    stations: Vec<StationRecord>,
+    /// Stations the manifest does not list (never, for entries the rules
+    /// accepted; kept so that applying one cannot fail).
+    unlisted: HashMap<String, StationRecord>,
     /// Annulments, approvals, contest approvals, lots, announcements.
     supervision: Supervision,
     /// Counted and standing totals of every contest at every level.
@@ -57,11 +61,13 @@ impl LogState {
     /// The state of an empty log of the election `manifest` describes.
     pub fn new(manifest: Arc<ValidatedManifest>) -> LogState {
         let aggregator = Aggregator::new(&manifest);
+        let stations = vec![StationRecord::default(); manifest.manifest().stations.len()];
         LogState {
             manifest,
             size: 0,
             commitment: None,
-            stations: HashMap::new(),
+            stations,
+            unlisted: HashMap::new(),
             supervision: Supervision::default(),
             aggregator,
         }
@@ -89,12 +95,28 @@ impl LogState {
 
     /// What the log says about a station, if it says anything.
     pub fn station(&self, station: &str) -> Option<&StationRecord> {
-        self.stations.get(station)
+        match self.manifest.station_index(station) {
+            Some(i) => self.stations.get(i).filter(|r| !r.is_empty()),
+            None => self.unlisted.get(station),
+        }
+    }
+
+    fn station_mut(&mut self, station: &str) -> &mut StationRecord {
+        match self.manifest.station_index(station) {
+            Some(i) if i < self.stations.len() => &mut self.stations[i],
+            _ => self.unlisted.entry(station.to_owned()).or_default(),
+        }
     }
 
     /// Every station the log mentions, in no particular order.
     pub fn stations(&self) -> impl Iterator<Item = (&str, &StationRecord)> {
-        self.stations.iter().map(|(k, v)| (k.as_str(), v))
+        let listed = &self.manifest.manifest().stations;
+        self.stations
+            .iter()
+            .zip(listed)
+            .filter(|(r, _)| !r.is_empty())
+            .map(|(r, s)| (s.id.as_str(), r))
+            .chain(self.unlisted.iter().map(|(k, v)| (k.as_str(), v)))
     }
 
     /// The station's latest tally for a contest.
@@ -302,28 +324,16 @@ impl LogState {
             Entry::ManifestCommitment(_) => {
                 self.commitment.get_or_insert(index);
             }
-            Entry::StationKey(k) => self
-                .stations
-                .entry(k.station.clone())
-                .or_default()
-                .register(index, &k.key),
-            Entry::StationKeyRevocation(r) => self
-                .stations
-                .entry(r.station.clone())
-                .or_default()
-                .revoke(index),
-            Entry::Tally(t) => self
-                .stations
-                .entry(t.station.clone())
-                .or_default()
-                .add_tally(
-                    &t.contest,
-                    TallyRef {
-                        index,
-                        leaf,
-                        revision: t.revision,
-                    },
-                ),
+            Entry::StationKey(k) => self.station_mut(&k.station).register(index, &k.key),
+            Entry::StationKeyRevocation(r) => self.station_mut(&r.station).revoke(index),
+            Entry::Tally(t) => self.station_mut(&t.station).add_tally(
+                &t.contest,
+                TallyRef {
+                    index,
+                    leaf,
+                    revision: t.revision,
+                },
+            ),
             Entry::Approval(_)
             | Entry::Annulment(_)
             | Entry::ContestApproval(_)

@@ -2,7 +2,7 @@
 //! history, and its tallies per contest (`spec/validation.md` §2).
 //!
 //! Kept small, since a national log has one per station: the parsed active
-//! key is boxed (most of a record's size is the decompressed public key),
+//! key is shared (`Arc`) between the writer's and the readers' copies (most of a record's size is the decompressed public key),
 //! and a station's few contests are a short list rather than a map.
 
 use crate::note::VerifierKey;
@@ -54,12 +54,17 @@ pub struct StationRecord {
     /// checking a tally does not decompress the public key again. `None`
     /// if the key string does not parse (a registration the rules accepted
     /// always does).
-    active: Option<Box<VerifierKey>>,
+    active: Option<std::sync::Arc<VerifierKey>>,
     /// Tallies per contest, in the order the contests were first reported.
     tallies: Vec<ContestTallies>,
 }
 
 impl StationRecord {
+    /// Whether the log says nothing about the station yet.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty() && self.tallies.is_empty()
+    }
+
     /// Every key the station has had, in log order.
     pub fn keys(&self) -> &[KeyRecord] {
         &self.keys
@@ -103,12 +108,15 @@ impl StationRecord {
     }
 
     pub(super) fn register(&mut self, index: u64, key: &str) {
+        // One at a time: a station has one key, rarely two (a Vec would
+        // reserve four, and there is one record per station).
+        self.keys.reserve_exact(1);
         self.keys.push(KeyRecord {
             key: key.to_owned(),
             registered_at: index,
             revoked_at: None,
         });
-        self.active = VerifierKey::parse(key).ok().map(Box::new);
+        self.active = VerifierKey::parse(key).ok().map(std::sync::Arc::new);
     }
 
     pub(super) fn revoke(&mut self, index: u64) {
@@ -121,11 +129,14 @@ impl StationRecord {
     pub(super) fn add_tally(&mut self, contest: &str, at: TallyRef) {
         match self.tallies.iter_mut().find(|c| c.contest == contest) {
             Some(c) => c.latest = at,
-            None => self.tallies.push(ContestTallies {
-                contest: contest.to_owned(),
-                first: at,
-                latest: at,
-            }),
+            None => {
+                self.tallies.reserve_exact(1);
+                self.tallies.push(ContestTallies {
+                    contest: contest.to_owned(),
+                    first: at,
+                    latest: at,
+                })
+            }
         }
     }
 }
