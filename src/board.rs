@@ -54,8 +54,10 @@ impl Board {
         )?;
         let verifiers = verifiers_for(&log_key);
         let state = LogState::new(Arc::new(manifest));
+        let mut log = Log::new(Box::new(store), state, empty)?;
+        log.keep_snapshots(Arc::new(log::resume::Sealer::new(&log_key)), 0)?;
         Ok(Board {
-            log: Log::new(Box::new(store), state, empty)?,
+            log,
             log_key,
             verifiers,
         })
@@ -69,17 +71,29 @@ impl Board {
         let (store, opened) = FileStore::open(dir, &verifiers)?;
         trace.step("store opened and checked");
         let reader = crate::store::LogWriter::reader(&store);
-        let state = LogState::new(Arc::new(manifest));
-        trace.step("empty log state");
+        let origin = manifest.manifest().log.origin.clone();
+        let sealer = Arc::new(log::resume::Sealer::new(&log_key));
+        let manifest = Arc::new(manifest);
+        let resumed = resume(
+            &reader,
+            &manifest,
+            &sealer,
+            opened.size,
+            &origin,
+            &verifiers,
+        )?;
+        trace.step("state snapshot checked and decoded");
+        let snapshot_at = resumed.as_ref().map_or(0, LogState::size);
+        let state = resumed.unwrap_or_else(|| LogState::new(manifest));
         let state = log::rebuild_state(&reader, state, opened.size)?;
-        trace.step("log state rebuilt");
-        let origin = state.manifest().manifest().log.origin.clone();
+        trace.step("log state brought to the latest checkpoint");
         // The latest checkpoint with the cosignatures stored for it, if any.
         let note = reader
             .checkpoint(opened.size)?
             .unwrap_or_else(|| opened.latest.clone());
         let latest = log::check_checkpoint(&reader, &note, opened.size, &origin, &verifiers)?;
-        let log = Log::new(Box::new(store), state, latest)?;
+        let mut log = Log::new(Box::new(store), state, latest)?;
+        log.keep_snapshots(sealer, snapshot_at)?;
         trace.step("log ready (two copies of the state)");
         Ok(Board {
             log,
@@ -206,6 +220,11 @@ impl Board {
     pub fn published(&self) -> Arc<Published> {
         self.log.published()
     }
+    /// Snapshots the state every `n` entries (tests).
+    #[cfg(test)]
+    pub fn snapshot_every(&mut self, n: u64) {
+        self.log.snapshot_every(n);
+    }
     /// The store.
     pub fn store(&self) -> &Store {
         self.log.store()
@@ -214,6 +233,73 @@ impl Board {
     pub fn verifiers(&self) -> &Verifiers {
         &self.verifiers
     }
+}
+
+/// The log state from the newest sealed snapshot in the store, checked
+/// (`spec/storage.md` §5): the seal under the key derived from the log key,
+/// a stored checkpoint of its size that verifies under the log key and
+/// names its root, the stored tree's root of that size, and a clean decode
+/// (each decision re-read from the store, checked against its leaf hash).
+/// `None` when the store keeps no snapshot.
+fn resume(
+    store: &Store,
+    manifest: &Arc<ValidatedManifest>,
+    sealer: &log::resume::Sealer,
+    size: u64,
+    origin: &str,
+    verifiers: &Verifiers,
+) -> Result<Option<LogState>> {
+    use crate::store::StoreError;
+    let Some((at, bytes)) = store.state()? else {
+        return Ok(None);
+    };
+    if at > size {
+        bail!(StoreError::truncated(format!(
+            "the store keeps a state snapshot at size {at}, but holds only {size} entries"
+        )));
+    }
+    let sealed = sealer.open(&bytes)?;
+    if sealed.size != at {
+        bail!(StoreError::corrupt(format!(
+            "the state snapshot stored for size {at} says size {}",
+            sealed.size
+        )));
+    }
+    let note = store.checkpoint(at)?.ok_or_else(|| {
+        StoreError::corrupt(format!(
+            "no checkpoint of size {at} is stored for the state snapshot"
+        ))
+    })?;
+    let cp = log::check_checkpoint(store, &note, at, origin, verifiers)?;
+    if cp.checkpoint.root != sealed.root {
+        bail!(StoreError::new(
+            tallyboard_core::ErrorCode::StoreCheckpointMismatch,
+            format!("the state snapshot at size {at} is of another tree than its checkpoint")
+        ));
+    }
+    let mut decision = |i: u64| -> std::result::Result<
+        (tallyboard_core::Hash, tallyboard_core::entry::Entry),
+        String,
+    > {
+        let bytes = store
+            .entry(i)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("entry {i} is not stored"))?;
+        let signed = SignedEntry::parse(&bytes).map_err(|e| format!("entry {i}: {e}"))?;
+        Ok((signed.leaf_hash(), signed.entry))
+    };
+    let state = LogState::decode(manifest.clone(), sealed.body, &mut decision).map_err(|e| {
+        StoreError::corrupt(format!(
+            "the state snapshot at size {at} does not decode: {e}"
+        ))
+    })?;
+    if state.size() != at {
+        bail!(StoreError::corrupt(format!(
+            "the state snapshot stored for size {at} is of size {}",
+            state.size()
+        )));
+    }
+    Ok(Some(state))
 }
 
 /// `TALLYBOARD_TRACE_OPEN`: the time and resident memory after each step

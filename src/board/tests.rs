@@ -380,3 +380,49 @@ fn announcements_at_an_earlier_size_read_the_revision_then_in_force() {
         "{out:?}"
     );
 }
+
+/// A board resumes from its sealed snapshot and the entries after it, and
+/// refuses a snapshot that is damaged, sealed under another key, or of
+/// another tree (`spec/storage.md` §5).
+#[test]
+fn a_board_resumes_from_its_sealed_snapshot_and_refuses_a_bad_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let e = election(12);
+    {
+        let mut b = Board::create(dir.path(), e.manifest_bytes(), log_key()).expect("create");
+        b.snapshot_every(8);
+        b.append_bytes(&setup(&e)).expect("setup");
+        let tallies: Vec<Vec<u8>> = (0..12).map(|i| e.signed_tally(i)).collect();
+        b.append_bytes(&tallies[..5]).expect("tallies");
+        // A revision, so the state holds a box with two figures.
+        let rev = e.revised_tally(0, &tallies[0]);
+        b.append_bytes(&[rev]).expect("revision");
+        b.append_bytes(&tallies[5..]).expect("tallies");
+    }
+    let states = dir.path().join("state");
+    let newest = std::fs::read_dir(&states)
+        .expect("a state directory")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .max()
+        .expect("a snapshot");
+    let b = Board::open(dir.path(), log_key()).expect("resumes");
+    assert_eq!(b.size(), 26);
+    // verify-store: the resumed state is the state the entries give.
+    assert!(b.verify_full().expect("verifies") >= 1);
+    drop(b);
+    let good = std::fs::read(&newest).expect("read");
+    for at in [0, good.len() / 2, good.len() - 1] {
+        let mut bad = good.clone();
+        bad[at] ^= 1;
+        std::fs::write(&newest, &bad).expect("write");
+        let err = Board::open(dir.path(), log_key()).err().expect("refused");
+        assert_eq!(code_of(&err), Some(ErrorCode::StoreCorrupt), "{err:#}");
+    }
+    std::fs::write(&newest, &good).expect("write");
+    // Without any snapshot the board replays every entry.
+    std::fs::remove_dir_all(&states).expect("remove");
+    assert_eq!(
+        Board::open(dir.path(), log_key()).expect("opens").size(),
+        26
+    );
+}

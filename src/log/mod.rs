@@ -21,6 +21,7 @@
 //! published snapshot only ever moves to a durable checkpoint.
 
 mod open;
+pub mod resume;
 pub mod snapshot;
 
 pub use open::{check_checkpoint, rebuild_state, verify_full};
@@ -122,6 +123,12 @@ pub struct Log {
     working: Arc<LogState>,
     published: Arc<Published>,
     poisoned: bool,
+    /// Writes a sealed state snapshot every `resume::SNAPSHOT_EVERY` entries.
+    snapshotter: Option<resume::Snapshotter>,
+    /// The size of the last snapshot offered.
+    snapshot_at: u64,
+    /// Entries between snapshots (`resume::SNAPSHOT_EVERY`; tests use fewer).
+    snapshot_every: u64,
 }
 
 /// Accepted items of one call, not yet durable.
@@ -177,7 +184,36 @@ impl Log {
             working,
             published,
             poisoned: false,
+            snapshotter: None,
+            snapshot_at: 0,
+            snapshot_every: resume::SNAPSHOT_EVERY,
         })
+    }
+
+    /// Snapshots every `n` entries instead (tests).
+    #[cfg(test)]
+    pub fn snapshot_every(&mut self, n: u64) {
+        self.snapshot_every = n.max(1);
+    }
+
+    /// Keeps a sealed snapshot of the state every `resume::SNAPSHOT_EVERY`
+    /// entries (`spec/storage.md` §5), written off the writer's thread.
+    ///
+    /// # Errors
+    /// The thread cannot be started.
+    pub fn keep_snapshots(&mut self, sealer: Arc<resume::Sealer>, last: u64) -> Result<()> {
+        let s = resume::Snapshotter::spawn(self.store.clone(), sealer)?;
+        // Resumed from far behind (a long replay): snapshot now, so the
+        // next open does not replay it again.
+        let size = self.size();
+        if size / self.snapshot_every > last / self.snapshot_every && s.offer(self.published.get())
+        {
+            self.snapshot_at = size;
+        } else {
+            self.snapshot_at = last;
+        }
+        self.snapshotter = Some(s);
+        Ok(())
     }
 
     /// The writer's state (entries durable or being appended).
@@ -432,6 +468,14 @@ impl Log {
             state: self.working.clone(),
             checkpoint: Arc::new(latest),
         });
+        let size = self.working.size();
+        if let Some(s) = &self.snapshotter {
+            if size / self.snapshot_every > self.snapshot_at / self.snapshot_every
+                && s.offer(self.published.get())
+            {
+                self.snapshot_at = size;
+            }
+        }
         // Readers hold a snapshot for the length of one request; give them
         // a moment to let the old one go before settling for a clone.
         for _ in 0..64 {

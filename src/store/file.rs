@@ -688,9 +688,35 @@ impl LogReader for Shared {
         self.blobs.put(bytes)
     }
 
+    fn put_state(&self, size: u64, sealed: &[u8]) -> StoreResult<()> {
+        let dir = self.dir.join("state");
+        fs::create_dir_all(&dir).map_err(io_err("creating", &dir))?;
+        write_atomic(&dir.join(segment_name(size)), sealed)?;
+        // The newest two are kept.
+        let mut sizes = state_sizes(&dir)?;
+        sizes.sort_unstable();
+        for old in sizes.iter().rev().skip(2) {
+            let _ = fs::remove_file(dir.join(segment_name(*old)));
+        }
+        Ok(())
+    }
+
+    fn state(&self) -> StoreResult<Option<(u64, Vec<u8>)>> {
+        let dir = self.dir.join("state");
+        if !dir.exists() {
+            return Ok(None);
+        }
+        let Some(newest) = state_sizes(&dir)?.into_iter().max() else {
+            return Ok(None);
+        };
+        let p = dir.join(segment_name(newest));
+        let bytes = fs::read(&p).map_err(io_err("reading", &p))?;
+        Ok(Some((newest, bytes)))
+    }
+
     fn size_on_disk(&self) -> StoreResult<u64> {
         let mut n = 0;
-        for sub in ["", "packs", "journal", "leaves", "blobs"] {
+        for sub in ["", "packs", "journal", "leaves", "blobs", "state"] {
             n += dir_bytes(&self.dir.join(sub))?;
         }
         Ok(n)
@@ -719,6 +745,19 @@ pub struct FileStore {
 
 fn segment_name(size: u64) -> String {
     format!("{size:020}")
+}
+
+/// The sizes of the state snapshots in `dir` (temporary files aside).
+fn state_sizes(dir: &Path) -> StoreResult<Vec<u64>> {
+    let mut out = Vec::new();
+    for e in fs::read_dir(dir).map_err(io_err("listing", dir))? {
+        let e = e.map_err(io_err("listing", dir))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if let (20, Ok(n)) = (name.len(), name.parse::<u64>()) {
+            out.push(n);
+        }
+    }
+    Ok(out)
 }
 
 fn lock(dir: &Path) -> StoreResult<File> {

@@ -159,6 +159,12 @@ pub trait LogReader: Send + Sync {
     fn blob(&self, h: &Hash) -> StoreResult<Option<Vec<u8>>>;
     /// Stores a blob under its SHA-256, durably (idempotent).
     fn put_blob(&self, bytes: &[u8]) -> StoreResult<Hash>;
+    /// Keeps, durably, the board's sealed snapshot of its log state at the
+    /// committed checkpoint of `size` (opaque to the store: `crate::log`
+    /// seals and checks it); older ones may be dropped.
+    fn put_state(&self, size: u64, sealed: &[u8]) -> StoreResult<()>;
+    /// The newest snapshot kept, with its size.
+    fn state(&self) -> StoreResult<Option<(u64, Vec<u8>)>>;
     /// Bytes the store occupies on disk.
     fn size_on_disk(&self) -> StoreResult<u64>;
 }

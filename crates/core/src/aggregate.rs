@@ -36,6 +36,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 mod document;
+mod snapshot;
 
 pub use document::{
     CandidateVotes, CheckpointRef, ContestResults, DocumentOptions, Figures, RegionResults,

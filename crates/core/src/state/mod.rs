@@ -19,6 +19,7 @@
 //! computed from the boxes' revision histories
 //! ([`crate::aggregate::Aggregator::contest_at`]), not by re-reading the log.
 
+pub(crate) mod snapshot;
 mod station;
 mod supervision;
 

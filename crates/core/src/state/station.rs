@@ -1,9 +1,10 @@
 //! What the log says about one polling station: its keys, with their whole
 //! history, and its tallies per contest (`spec/validation.md` §2).
 //!
-//! Kept small, since a national log has one per station: the parsed active
-//! key is shared (`Arc`) between the writer's and the readers' copies (most of a record's size is the decompressed public key),
-//! and a station's few contests are a short list rather than a map.
+//! Kept small, since a national log has one per station: the active key
+//! (most of a record's size is the decompressed public key) is parsed when
+//! first needed and shared (`Arc`) by the copies of the state, and a
+//! station's few contests are a short list rather than a map.
 
 use crate::note::VerifierKey;
 use crate::Hash;
@@ -46,18 +47,29 @@ pub struct ContestTallies {
 }
 
 /// Everything logged about one station.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct StationRecord {
     /// Every key registered, in log order; only the last can be active.
     keys: Vec<KeyRecord>,
-    /// The last registered key, parsed once when it was applied, so that
-    /// checking a tally does not decompress the public key again. `None`
-    /// if the key string does not parse (a registration the rules accepted
-    /// always does).
-    active: Option<std::sync::Arc<VerifierKey>>,
+    /// The last registered key, parsed the first time it is needed, then
+    /// kept, so that checking a tally does not decompress the public key
+    /// again (and restoring a state does not decompress 59,000 keys).
+    /// Empty inside if the key string does not parse (a registration the
+    /// rules accepted always does).
+    active: std::sync::OnceLock<Option<std::sync::Arc<VerifierKey>>>,
     /// Tallies per contest, in the order the contests were first reported.
     tallies: Vec<ContestTallies>,
 }
+
+/// Records are equal when the log says the same of them (whether the
+/// active key has been parsed yet does not matter).
+impl PartialEq for StationRecord {
+    fn eq(&self, other: &StationRecord) -> bool {
+        self.keys == other.keys && self.tallies == other.tallies
+    }
+}
+
+impl Eq for StationRecord {}
 
 impl StationRecord {
     /// Whether the log says nothing about the station yet.
@@ -73,7 +85,10 @@ impl StationRecord {
     /// The station's active key: registered and not revoked.
     pub fn active_key(&self) -> Option<(&KeyRecord, &VerifierKey)> {
         let last = self.keys.last().filter(|k| k.revoked_at.is_none())?;
-        Some((last, self.active.as_deref()?))
+        let parsed = self
+            .active
+            .get_or_init(|| VerifierKey::parse(&last.key).ok().map(std::sync::Arc::new));
+        Some((last, parsed.as_deref()?))
     }
 
     /// The last key registered, revoked or not.
@@ -116,14 +131,14 @@ impl StationRecord {
             registered_at: index,
             revoked_at: None,
         });
-        self.active = VerifierKey::parse(key).ok().map(std::sync::Arc::new);
+        self.active = std::sync::OnceLock::new();
     }
 
     pub(super) fn revoke(&mut self, index: u64) {
         if let Some(k) = self.keys.last_mut() {
             k.revoked_at.get_or_insert(index);
         }
-        self.active = None;
+        self.active = std::sync::OnceLock::new();
     }
 
     pub(super) fn add_tally(&mut self, contest: &str, at: TallyRef) {

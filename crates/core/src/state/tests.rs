@@ -168,6 +168,41 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A state decoded from its snapshot is the state: stations, decisions,
+    /// every box and region sum (recomputed bottom-up from the boxes).
+    #[test]
+    fn a_snapshot_decodes_to_the_same_state(entries in log()) {
+        let mut st = state();
+        for (k, e) in entries.iter().enumerate() {
+            st.apply(k as u64, leaf(k), e).expect("valid entry");
+        }
+        let bytes = st.encode();
+        let back = LogState::decode(st.manifest_arc().clone(), &bytes, &mut |i| {
+            Ok((leaf(i as usize), entries[i as usize].clone()))
+        })
+        .expect("decodes");
+        prop_assert_eq!(back.size(), st.size());
+        prop_assert_eq!(back.manifest_committed(), st.manifest_committed());
+        prop_assert_eq!(back.supervision(), st.supervision());
+        prop_assert!(back.aggregator() == st.aggregator());
+        let mut a: Vec<_> = back.stations().collect();
+        let mut b: Vec<_> = st.stations().collect();
+        a.sort_by_key(|(id, _)| *id);
+        b.sort_by_key(|(id, _)| *id);
+        prop_assert_eq!(a, b);
+        // Damaged bytes are refused with a message, never a panic.
+        for cut in [0, bytes.len() / 3, bytes.len() - 1] {
+            let short = LogState::decode(st.manifest_arc().clone(), &bytes[..cut], &mut |i| {
+                Ok((leaf(i as usize), entries[i as usize].clone()))
+            });
+            prop_assert!(short.is_err(), "cut at {}", cut);
+        }
+    }
+}
+
 #[test]
 fn a_statement_beyond_the_state_is_refused() {
     let mut st = state();
