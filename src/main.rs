@@ -197,8 +197,10 @@ enum Command {
         /// Most submissions per group commit.
         #[arg(long, env = "TALLYBOARD_MAX_BATCH", default_value_t = 1024)]
         max_batch: usize,
-        /// Longest wait for more submissions once a batch has one, in milliseconds.
-        #[arg(long, env = "TALLYBOARD_BATCH_WAIT_MS", default_value_t = 2)]
+        /// Longest wait for more submissions once a batch has one, in
+        /// milliseconds (0: a batch is what is queued; what arrives while it
+        /// is made durable makes the next one).
+        #[arg(long, env = "TALLYBOARD_BATCH_WAIT_MS", default_value_t = 0)]
         batch_wait_ms: u64,
         /// Submissions admitted at once; beyond it the board answers 429.
         #[arg(long, env = "TALLYBOARD_QUEUE", default_value_t = 4096)]

@@ -615,7 +615,9 @@ impl<'s> Publisher<'s> {
                 batch.stats.tiles_skipped += 1;
                 continue;
             }
-            let bytes = tile::read_tile(&t, snap.size, snap.store)
+            let bytes = snap
+                .store
+                .tile(&t)
                 .map_err(|e| storage(format!("{path}: {e}")))?;
             batch.stats.tiles_written += 1;
             batch.add(Object {

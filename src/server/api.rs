@@ -156,8 +156,9 @@ pub async fn inclusion(
                 }
             },
         };
-        let proof = merkle::prove_inclusion(index, size, &store).map_err(merkle_err)?;
-        let root = merkle::tree_hash(size, &store).map_err(merkle_err)?;
+        let cache = crate::store::cache::TreeCache::new(&store, size);
+        let proof = merkle::prove_inclusion(index, size, &cache).map_err(merkle_err)?;
+        let root = merkle::tree_hash(size, &cache).map_err(merkle_err)?;
         let checkpoint = store
             .checkpoint(size)
             .map_err(ApiError::storage)?
@@ -226,9 +227,10 @@ pub async fn consistency(
     }
     let store = st.store.handle();
     blocking(move || -> Result<ConsistencyProof, ApiError> {
-        let proof = merkle::prove_consistency(old, new, &store).map_err(merkle_err)?;
-        let old_root = merkle::tree_hash(old, &store).map_err(merkle_err)?;
-        let new_root = merkle::tree_hash(new, &store).map_err(merkle_err)?;
+        let cache = crate::store::cache::TreeCache::new(&store, new);
+        let proof = merkle::prove_consistency(old, new, &cache).map_err(merkle_err)?;
+        let old_root = merkle::tree_hash(old, &cache).map_err(merkle_err)?;
+        let new_root = merkle::tree_hash(new, &cache).map_err(merkle_err)?;
         Ok(ConsistencyProof {
             old_size: old,
             new_size: new,

@@ -78,7 +78,7 @@ pub struct Config {
 
 impl Config {
     /// A board run inside another command (the demo, the benchmark): the
-    /// `serve` defaults (batches of 1,024 or 2 ms, a queue of 4,096), the
+    /// `serve` defaults (batches of up to 1,024, no wait, a queue of 4,096), the
     /// given witness policy, and no per-address rate limit, since all its
     /// station clients come from one address.
     pub fn in_process(listen: SocketAddr, policy: tallyboard_core::policy::Policy) -> Config {
@@ -86,7 +86,7 @@ impl Config {
             listen,
             limits: BatchLimits {
                 max_batch: 1024,
-                max_wait: std::time::Duration::from_millis(2),
+                max_wait: std::time::Duration::ZERO,
             },
             queue: 4096,
             policy: Some(policy),
@@ -414,18 +414,6 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown signal received");
-}
-
-/// Runs CPU-bound work on the rayon pool (all cores) and awaits it.
-pub(crate) async fn on_pool<R: Send + 'static>(
-    f: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, errors::ApiError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    rayon::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.await
-        .map_err(|_| errors::ApiError::storage("a worker task failed"))
 }
 
 /// Runs blocking storage reads off the async workers and awaits them.

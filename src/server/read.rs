@@ -2,10 +2,10 @@
 //! `/tile/<L>/<N>[.p/<W>]` and `/tile/entries/<N>[.p/<W>]`
 //! (`spec/tiles.md`), plus `/healthz`.
 //!
-//! Tiles are read straight from the stored hashes and checked against the
-//! latest signed checkpoint: a tile (full or partial) is served when the
-//! tree of that size holds every hash (or entry) it names, so older,
-//! narrower partial tiles stay available; anything beyond is 404. The path
+//! Tiles and entry bundles are served as stored (one read each), when the
+//! tree of the latest signed checkpoint holds every hash (or entry) they
+//! name, so older, narrower partial tiles stay available; anything beyond
+//! is 404. The path
 //! is matched after percent-decoding and a query component is ignored, as
 //! a static server of a published copy does (`spec/http-api.md` §1.1).
 //! Responses are not compressed: hash tiles do not compress, and gzip of
@@ -16,7 +16,6 @@ use super::{blocking, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use tallyboard_core::merkle::MerkleError;
 use tallyboard_core::tile::{self, TilePath, TILE_WIDTH};
 
 // The same headers as a published copy (`spec/publishing.md` §4), so a CDN
@@ -67,12 +66,20 @@ pub async fn tile(
     };
     match parsed {
         TilePath::Hashes(t) => {
-            let body = blocking(move || tile::read_tile(&t, size, &store)).await?;
-            let body = match body {
-                Ok(b) => b,
-                Err(MerkleError::OutOfRange { .. }) => return Err(beyond(&parsed)),
-                Err(MerkleError::Read(e)) => return Err(ApiError::storage(e)),
-            };
+            // Served as stored, when the tree of the checkpoint holds it.
+            let count = size
+                .checked_shr(u32::from(t.level) * u32::from(tile::TILE_HEIGHT))
+                .unwrap_or(0);
+            let end = t
+                .index
+                .checked_mul(u64::from(TILE_WIDTH))
+                .and_then(|s| s.checked_add(u64::from(t.width)));
+            if t.level >= 8 || end.is_none_or(|e| e > count) {
+                return Err(beyond(&parsed));
+            }
+            let body = blocking(move || store.tile(&t))
+                .await?
+                .map_err(ApiError::storage)?;
             let cache = if t.is_full() {
                 FULL_TILE_CACHE
             } else {

@@ -1,28 +1,51 @@
 //! The sequencer: one OS thread owns the [`Board`] and is the only writer.
 //!
-//! Submissions arrive already parsed and signature-checked (on the rayon
-//! pool, against the published view; see `write.rs`). The writer drains its
-//! queue into a batch of at most `max_batch` items, waiting at most
-//! `max_wait` for more once it has one, and hands the batch to
+//! Submissions arrive already parsed and signature-checked by their HTTP
+//! handler, against the published view (`write.rs`). The writer takes
+//! everything queued, up to `max_batch` items (waiting at most `max_wait`
+//! for more, 0 by default: what arrives while a batch is being made
+//! durable makes the next batch), and hands the batch to
 //! [`Board::append`], which re-validates each item against the latest state
-//! (re-verifying a signature only if the required signer changed), writes
-//! the accepted ones in one atomic batch, fsyncs, and signs one checkpoint.
-//! The board publishes its log state with the checkpoint (`crate::log`),
-//! then the submitters are answered: nothing is acknowledged before it is
-//! durable under a signed checkpoint.
+//! (re-verifying a signature only if the required signer changed), signs
+//! one checkpoint and commits the accepted entries with it in one durable
+//! write. The board publishes its log state with the checkpoint
+//! (`crate::log`); the writer then builds every receipt of the batch (one
+//! tile cache for all their proofs) and answers each submitter with its
+//! own: nothing is acknowledged before it is durable under a signed
+//! checkpoint, and a submission crosses one thread boundary each way.
 //!
 //! Shutdown: [`Msg::Stop`] is sent after the HTTP server has stopped, so
 //! every submission queued before it is committed and answered first.
 
 use super::metrics::Metrics;
-use crate::board::{Board, Outcome, Prepared, SignedCheckpoint};
+use crate::board::{Board, Outcome, Prepared};
+use crate::store::cache::TreeCache;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tallyboard_core::merkle;
+use tallyboard_core::tlog_proof::TlogProof;
+use tallyboard_core::validate::ValidationError;
+use tallyboard_core::Hash;
 use tokio::sync::oneshot;
 
-/// What the writer answers a submission with.
-pub type Reply = Result<(Outcome, Arc<SignedCheckpoint>), String>;
+/// A receipt the writer built.
+pub struct Receipt {
+    /// The entry's index.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf: Hash,
+    /// Whether the same bytes were already logged.
+    pub duplicate: bool,
+    /// The size of the checkpoint the receipt proves inclusion in.
+    pub checkpoint_size: u64,
+    /// The C2SP tlog-proof text.
+    pub tlog_proof: String,
+}
+
+/// What the writer answers a submission with: a receipt, the rules'
+/// refusal, or a storage failure.
+pub type Reply = Result<Result<Receipt, ValidationError>, String>;
 
 /// One queued submission.
 pub struct Job {
@@ -129,23 +152,53 @@ fn commit(board: &mut Board, jobs: Vec<Job>, metrics: &Metrics) {
             return;
         }
     };
-    let took = started.elapsed();
     let latest = board.latest();
-    let appended = outcomes
+    let size = latest.checkpoint.size;
+    // Every receipt of the batch, through one tile cache.
+    let cache = TreeCache::new(board.store(), size);
+    let answers: Vec<Reply> = outcomes
+        .into_iter()
+        .map(|o| {
+            let (index, leaf, duplicate) = match o {
+                Outcome::Appended { index, leaf } => (index, leaf, false),
+                Outcome::Duplicate { index, leaf } => (index, leaf, true),
+                Outcome::Rejected(e) => return Ok(Err(e)),
+            };
+            let proof = merkle::prove_inclusion(index, size, &cache)
+                .map_err(|e| format!("building the receipt of entry {index}: {e}"))?;
+            let text = TlogProof {
+                extra: None,
+                index,
+                proof,
+                checkpoint: latest.bytes.clone(),
+            }
+            .to_bytes();
+            Ok(Ok(Receipt {
+                index,
+                leaf,
+                duplicate,
+                checkpoint_size: size,
+                tlog_proof: String::from_utf8(text)
+                    .map_err(|_| "a tlog-proof is not UTF-8".to_owned())?,
+            }))
+        })
+        .collect();
+    let took = started.elapsed();
+    let appended = answers
         .iter()
-        .filter(|o| matches!(o, Outcome::Appended { .. }))
+        .filter(|a| matches!(a, Ok(Ok(r)) if !r.duplicate))
         .count() as u64;
     metrics.batch(n, appended, took);
     if appended > 0 {
         tracing::debug!(
             items = n,
             appended,
-            size = latest.checkpoint.size,
+            size,
             micros = took.as_micros() as u64,
             "batch committed"
         );
     }
-    for (o, r) in outcomes.into_iter().zip(replies) {
-        let _ = r.send(Ok((o, latest.clone())));
+    for (a, r) in answers.into_iter().zip(replies) {
+        let _ = r.send(a);
     }
 }

@@ -211,7 +211,8 @@ fn push(
 ) {
     let started = Instant::now();
     let cosigned = pool.push(checkpoint, |old, new| {
-        merkle::prove_consistency(old, new, store).unwrap_or_default()
+        let cache = crate::store::cache::TreeCache::new(store, new);
+        merkle::prove_consistency(old, new, &cache).unwrap_or_default()
     });
     let (quorum_met, groups) = match witnessing.policy.verify_checkpoint(&cosigned.note, origin) {
         Ok((_, verdict)) => (

@@ -2,14 +2,15 @@
 //! content-addressed blobs.
 //!
 //! A submission goes: content type and size checks → admission (a bounded
-//! number in flight, else 429) → parse and signature check on the rayon
-//! pool against the published view → the writer's queue → group commit →
-//! receipt built against the batch's signed checkpoint.
+//! number in flight, else 429) → parse and signature check in the handler,
+//! against the published view → the writer's queue → group commit → the
+//! receipt, built by the writer against the batch's signed checkpoint.
+//! One hop to the writer and back; no task is spawned per request.
 
 use super::errors::ApiError;
 use super::sequencer::{Job, Msg};
-use super::{blocking, on_pool, AppState, MAX_BLOB_BODY, MAX_ENTRY_BODY};
-use crate::board::{self, Outcome, Prepared, SignedCheckpoint};
+use super::{blocking, AppState, MAX_BLOB_BODY, MAX_ENTRY_BODY};
+use crate::board;
 use crate::http_limits::{read_limited, BodyError};
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
@@ -19,10 +20,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::TrySendError;
-use std::sync::Arc;
 use tallyboard_core::error::ErrorCode;
-use tallyboard_core::merkle;
-use tallyboard_core::tlog_proof::TlogProof;
 use tallyboard_core::Hash;
 use utoipa::{IntoParams, ToSchema};
 
@@ -94,15 +92,6 @@ impl Drop for InFlight<'_> {
     }
 }
 
-enum Pre {
-    Known {
-        index: u64,
-        leaf: Hash,
-        latest: Arc<SignedCheckpoint>,
-    },
-    Ready(Box<Prepared>),
-}
-
 /// `POST /api/v1/entries`.
 #[utoipa::path(post, path = "/api/v1/entries", tag = "write",
     request_body(content = String, description = "One signed entry: the exact bytes of a C2SP signed note (at most 65,536 bytes).",
@@ -151,56 +140,34 @@ pub async fn submit_entry(
         _permit: permit,
     };
 
-    let st2 = st.clone();
-    let pre = on_pool(move || prepare(&st2, &bytes)).await??;
-    let (outcome, latest) = match pre {
-        Pre::Known {
-            index,
-            leaf,
-            latest,
-        } => (Outcome::Duplicate { index, leaf }, latest),
-        Pre::Ready(prepared) => {
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            let Some(queue) = &st.queue else {
-                return Err(ApiError::storage("this server has no writer"));
-            };
-            match queue.try_send(Msg::Job(Box::new(Job {
-                prepared: *prepared,
-                reply: tx,
-            }))) {
-                Ok(()) => {}
-                Err(TrySendError::Full(_)) => return Err(ApiError::overloaded(1)),
-                Err(TrySendError::Disconnected(_)) => {
-                    return Err(ApiError::storage("the writer has stopped"))
-                }
-            }
-            match rx.await {
-                Ok(Ok(r)) => r,
-                Ok(Err(e)) => return Err(ApiError::storage(e)),
-                Err(_) => return Err(ApiError::storage("the writer dropped the submission")),
-            }
+    let prepared = prepare(&st, &bytes)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let Some(queue) = &st.queue else {
+        return Err(ApiError::storage("this server has no writer"));
+    };
+    match queue.try_send(Msg::Job(Box::new(Job {
+        prepared,
+        reply: tx,
+    }))) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => return Err(ApiError::overloaded(1)),
+        Err(TrySendError::Disconnected(_)) => {
+            return Err(ApiError::storage("the writer has stopped"))
         }
+    }
+    let receipt = match rx.await {
+        Ok(Ok(Ok(r))) => r,
+        Ok(Ok(Err(refused))) => return Err(refused.into()),
+        Ok(Err(e)) => return Err(ApiError::storage(e)),
+        Err(_) => return Err(ApiError::storage("the writer dropped the submission")),
     };
-    let (index, leaf, status) = match outcome {
-        Outcome::Appended { index, leaf } => (index, leaf, StatusCode::CREATED),
-        Outcome::Duplicate { index, leaf } => {
-            st.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
-            (index, leaf, StatusCode::OK)
-        }
-        Outcome::Rejected(e) => return Err(e.into()),
+    let status = if receipt.duplicate {
+        st.metrics.duplicates.fetch_add(1, Ordering::Relaxed);
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
     };
-    let store = st.store.handle();
-    let cp = latest.clone();
-    let proof = blocking(move || merkle::prove_inclusion(index, cp.checkpoint.size, &store))
-        .await?
-        .map_err(ApiError::storage)?;
-    let tlog = TlogProof {
-        extra: None,
-        index,
-        proof,
-        checkpoint: latest.bytes.clone(),
-    };
-    let text = String::from_utf8(tlog.to_bytes()).map_err(ApiError::storage)?;
+    let (index, leaf, text) = (receipt.index, receipt.leaf, receipt.tlog_proof);
     let mut resp = if wants_text(&headers) {
         let mut r = (status, text).into_response();
         r.headers_mut().insert(
@@ -214,7 +181,7 @@ pub async fn submit_entry(
             Json(Receipt {
                 index,
                 leaf_hash: leaf.to_hex(),
-                checkpoint_size: latest.checkpoint.size,
+                checkpoint_size: receipt.checkpoint_size,
                 duplicate: status == StatusCode::OK,
                 receipt: text,
             }),
@@ -253,24 +220,32 @@ fn refuse_on_mirror(st: &AppState) -> Result<(), ApiError> {
 }
 
 /// Parses and signature-checks a submission against the published log
-/// state; answers bytes already covered by a published checkpoint directly.
-fn prepare(st: &AppState, bytes: &[u8]) -> Result<Pre, ApiError> {
+/// state, here in the handler (the writer re-checks only if the required
+/// signer changed since). A tally the published state already holds with
+/// these exact bytes is not verified again: the writer answers it as a
+/// duplicate with its index.
+fn prepare(st: &AppState, bytes: &[u8]) -> Result<board::Prepared, ApiError> {
     let signed = board::parse(bytes)?;
-    let leaf = signed.leaf_hash();
     let snapshot = st.snapshot();
-    let key = snapshot.state.required_signer(&signed).ok();
-    let latest = snapshot.checkpoint.clone();
-    drop(snapshot);
-    if let Some(index) = st.store.index_of_leaf(&leaf).map_err(ApiError::storage)? {
-        if index < latest.checkpoint.size {
-            return Ok(Pre::Known {
-                index,
-                leaf,
-                latest,
+    if let tallyboard_core::entry::Entry::Tally(t) = &signed.entry {
+        let logged = [
+            snapshot.state.first_tally(&t.station, &t.contest),
+            snapshot.state.latest_tally(&t.station, &t.contest),
+        ];
+        if logged
+            .iter()
+            .flatten()
+            .any(|r| r.revision == t.revision && r.leaf == signed.leaf_hash())
+        {
+            return Ok(board::Prepared {
+                signed,
+                verdict: None,
             });
         }
     }
-    Ok(Pre::Ready(Box::new(board::verify_with(signed, key))))
+    let key = snapshot.state.required_signer(&signed).ok();
+    drop(snapshot);
+    Ok(board::verify_with(signed, key))
 }
 
 /// Where the expected digest of a blob may be given.

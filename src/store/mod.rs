@@ -18,6 +18,7 @@
 //! transaction, the writer lock a lease with fencing.
 
 pub mod blobs;
+pub mod cache;
 pub mod file;
 pub mod framed;
 pub mod frontier;

@@ -64,6 +64,7 @@ fn read_revisions(
     checkpoint: &[u8],
 ) -> anyhow::Result<Vec<Logged>> {
     let mut out = Vec::new();
+    let cache = crate::store::cache::TreeCache::new(store, size);
     for &index in indexes {
         let bytes = store
             .entry(index)?
@@ -74,7 +75,7 @@ fn read_revisions(
             continue;
         };
         let proof =
-            merkle::prove_inclusion(index, size, store).map_err(|e| anyhow::anyhow!("{e}"))?;
+            merkle::prove_inclusion(index, size, &cache).map_err(|e| anyhow::anyhow!("{e}"))?;
         let receipt = TlogProof {
             extra: None,
             index,
