@@ -228,7 +228,7 @@ fn read_station(d: &mut Dec<'_>, size: u64) -> DecResult<StationRecord> {
         if at >= size || revoked.is_some_and(|x| x >= size || x <= at) {
             return Err(format!("a key record at {at} is out of range"));
         }
-        r.register(at, &key);
+        r.register_unparsed(at, &key);
         if let Some(x) = revoked {
             r.revoke(x);
         }

@@ -51,7 +51,8 @@ pub struct ContestTallies {
 pub struct StationRecord {
     /// Every key registered, in log order; only the last can be active.
     keys: Vec<KeyRecord>,
-    /// The last registered key, parsed the first time it is needed, then
+    /// The last registered key, parsed when it is registered (or, in a
+    /// state decoded from a snapshot, the first time it is needed), then
     /// kept, so that checking a tally does not decompress the public key
     /// again (and restoring a state does not decompress 59,000 keys).
     /// Empty inside if the key string does not parse (a registration the
@@ -125,6 +126,18 @@ impl StationRecord {
     pub(super) fn register(&mut self, index: u64, key: &str) {
         // One at a time: a station has one key, rarely two (a Vec would
         // reserve four, and there is one record per station).
+        self.keys.reserve_exact(1);
+        self.keys.push(KeyRecord {
+            key: key.to_owned(),
+            registered_at: index,
+            revoked_at: None,
+        });
+        self.active =
+            std::sync::OnceLock::from(VerifierKey::parse(key).ok().map(std::sync::Arc::new));
+    }
+
+    /// As [`StationRecord::register`], the key parsed when first needed.
+    pub(super) fn register_unparsed(&mut self, index: u64, key: &str) {
         self.keys.reserve_exact(1);
         self.keys.push(KeyRecord {
             key: key.to_owned(),
