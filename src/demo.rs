@@ -202,6 +202,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let t_day = Instant::now();
     let attack_at = reports.len() / 2;
     let contests = announce::announced_contests(&e);
+    // The authority keeps its recomputation between its announcements.
+    let authority = Mutex::new(announce::Authority::new(&e));
+    let finished = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..args.clients.max(1) {
             s.spawn(|| {
@@ -213,8 +216,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
                     let Some(r) = reports.get(i) else { break };
                     if i == attack_at {
                         run_attacks(&agent, &url, &attacks);
-                        let partial = announce::served_size(&agent, &url).and_then(|size| {
+                        // The authority's lock first: the size to announce
+                        // is then at or beyond what it has read.
+                        let locked = authority
+                            .lock()
+                            .map_err(|_| anyhow!("the authority's state is poisoned"));
+                        let partial = locked.and_then(|mut authority| {
+                            let size = announce::served_size(&agent, &url)?;
                             announce::announce(
+                                &mut authority,
                                 &e,
                                 &agent,
                                 &url,
@@ -225,8 +235,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
                         });
                         match partial {
                             Ok(round) => eprintln!(
-                                "authority: partial results of {} contest(s) recomputed from the read path in {:.1} s, announced at size {} in {:.1} s ({})",
+                                "authority: partial results of {} contest(s) recomputed from the read path ({} entries read) in {:.1} s, announced at size {} in {:.1} s ({})",
                                 round.statements.len(),
+                                round.read_entries,
                                 round.read_secs,
                                 round.size,
                                 round.append_secs,
@@ -267,8 +278,29 @@ pub fn run(args: DemoArgs) -> Result<()> {
                         *t = Instant::now();
                     }
                 }
+                finished.fetch_add(1, Ordering::Relaxed);
             });
         }
+        // The authority follows the log through the day, as an observer
+        // would, so that its final recomputation reads only the last
+        // entries.
+        s.spawn(|| {
+            let agent = ureq::AgentBuilder::new()
+                .timeout(Duration::from_secs(30))
+                .build();
+            while finished.load(Ordering::Relaxed) < args.clients.max(1) {
+                let caught = announce::served_size(&agent, &url).and_then(|size| {
+                    let mut a = authority
+                        .lock()
+                        .map_err(|_| anyhow!("the authority's state is poisoned"))?;
+                    a.catch_up(&agent, &url, size)
+                });
+                if let Err(err) = caught {
+                    eprintln!("authority: following the log: {err:#}");
+                }
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        });
     });
     pb.finish_and_clear();
     let day_secs = t_day.elapsed().as_secs_f64();
@@ -297,7 +329,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
     // The final results rest on a checkpoint the witnesses cosigned that
     // covers every tally and the supervisor's decisions.
     let (witnessed, _, _) = wait_for_cosigned(&agent, &url, Instant::now())?;
+    let mut authority = authority
+        .into_inner()
+        .map_err(|_| anyhow!("the authority's state is poisoned"))?;
     let round = announce::announce(
+        &mut authority,
         &e,
         &agent,
         &url,
@@ -306,9 +342,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
         witnessed,
     )?;
     let (final_size, outcome) = (round.size, announce::presidential_outcome(&round));
+    drop(authority);
     eprintln!(
-        "authority: final results of {} contest(s) recomputed from the read path in {:.1} s, approved by the supervisor and announced at size {final_size} in {:.1} s ({outcome})",
+        "authority: final results of {} contest(s) recomputed from the read path ({} new entries read) in {:.1} s, approved by the supervisor and announced at size {final_size} in {:.1} s ({outcome})",
         round.statements.len(),
+        round.read_entries,
         round.read_secs,
         round.append_secs
     );

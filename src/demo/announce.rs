@@ -4,20 +4,26 @@
 //! (`spec/announcements.md`); and the short account of the outcomes the
 //! summary prints.
 //!
-//! All statements of one announcement round are computed from one pass over
-//! the log at one size, whatever the number of contests (about 214 with the
-//! Majlis): the aggregation is per log, not per contest.
+//! The authority keeps its own log state ([`Authority`]) from one round to
+//! the next and reads only the entries logged since the last one (entry
+//! bundles from the read path, the partial bundle it stopped in read
+//! again), so that the final announcement costs what the board and the
+//! witnesses cost, not a re-read of the whole log. All statements of a
+//! round come from that one state at one size, whatever the number of
+//! contests (about 214 with the Majlis).
 
 use super::post_entry;
 use crate::import::progress_bar;
 use anyhow::{anyhow, Context, Result};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tallyboard_core::aggregate::NoTallies;
-use tallyboard_core::entry::announcement::{standing_at, AnnouncementStatus, Statement};
+use tallyboard_core::entry::announcement::{AnnouncementStatus, Statement};
 use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::rules::Status;
+use tallyboard_core::state::LogState;
 use tallyboard_synth::{SyntheticElection, PRESIDENT, TEHRAN_CONTEST};
 
 /// One announcement round: every statement, at one log size.
@@ -28,31 +34,59 @@ pub(crate) struct Round {
     pub statements: Vec<Statement>,
     /// The largest announcement entry, in bytes (the limit is 65,535).
     pub largest_entry: usize,
-    /// Seconds spent reading the log and recomputing every statement.
+    /// Seconds spent reading the new entries and recomputing every statement.
     pub read_secs: f64,
+    /// Entries read this round (only those logged since the last one).
+    pub read_entries: u64,
     /// Seconds spent appending the approvals and announcements.
     pub append_secs: f64,
 }
 
-/// The log's entries below `size`, read back from the tlog-tiles entry
-/// bundles over HTTP, as any observer would read them.
-fn fetch_entries(agent: &ureq::Agent, url: &str, size: u64) -> Result<Vec<Vec<u8>>> {
-    let mut out = Vec::with_capacity(size as usize);
-    let mut n = 0u64;
-    while n * 256 < size {
-        let width = (size - n * 256).min(256) as u16;
-        let path = tallyboard_core::tile::TilePath::Entries { index: n, width }.to_path();
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(
-            &mut agent.get(&format!("{url}/{path}")).call()?.into_reader(),
-            &mut body,
-        )?;
-        let list = tallyboard_core::tile::decode_entry_bundle(&body)
-            .map_err(|e| anyhow!("{path}: {e}"))?;
-        out.extend(list.into_iter().map(<[u8]>::to_vec));
-        n += 1;
+/// The authority's view of the log: the log state after the entries it
+/// has read, kept between announcement rounds.
+pub(crate) struct Authority {
+    state: LogState,
+}
+
+impl Authority {
+    /// An authority that has read nothing yet.
+    pub(crate) fn new(e: &SyntheticElection) -> Authority {
+        Authority {
+            state: LogState::new(Arc::new(e.manifest().clone())),
+        }
     }
-    Ok(out)
+
+    /// Reads the entries from where it stopped up to `size` from the
+    /// tlog-tiles entry bundles over HTTP, as any observer would, and
+    /// applies them (the totals the statements come from).
+    pub(crate) fn catch_up(&mut self, agent: &ureq::Agent, url: &str, size: u64) -> Result<u64> {
+        let mut read = 0u64;
+        let size = size.max(self.state.size());
+        while self.state.size() < size {
+            let at = self.state.size();
+            let n = at / 256;
+            let width = (size - n * 256).min(256) as u16;
+            let path = tallyboard_core::tile::TilePath::Entries { index: n, width }.to_path();
+            let mut body = Vec::new();
+            std::io::Read::read_to_end(
+                &mut agent.get(&format!("{url}/{path}")).call()?.into_reader(),
+                &mut body,
+            )?;
+            let list = tallyboard_core::tile::decode_entry_bundle(&body)
+                .map_err(|e| anyhow!("{path}: {e}"))?;
+            // The part of a partial bundle read last round is skipped.
+            for bytes in list.into_iter().skip((at - n * 256) as usize) {
+                let index = self.state.size();
+                let signed =
+                    SignedEntry::parse(bytes).map_err(|e| anyhow!("entry {index}: {e}"))?;
+                self.state
+                    .apply(index, signed.leaf_hash(), &signed.entry)
+                    .map_err(|e| anyhow!("entry {index}: {e}"))?;
+                read += 1;
+            }
+        }
+        Ok(read)
+    }
 }
 
 /// The size of the checkpoint the board serves at `/checkpoint`: under a
@@ -91,6 +125,7 @@ pub(crate) fn announced_contests(e: &SyntheticElection) -> Vec<String> {
 /// supervisor's contest approval (final round only) and the authority's
 /// announcement.
 pub(crate) fn announce(
+    authority: &mut Authority,
     e: &SyntheticElection,
     agent: &ureq::Agent,
     url: &str,
@@ -99,29 +134,21 @@ pub(crate) fn announce(
     size: u64,
 ) -> Result<Round> {
     let t_read = Instant::now();
-    let raw = fetch_entries(agent, url, size)?;
-    let parsed: Vec<SignedEntry> = raw
-        .iter()
-        .map(|b| SignedEntry::parse(b))
-        .collect::<Result<_, _>>()
-        .map_err(|e| anyhow!("{e}"))?;
-    let (agg, lots) = standing_at(
-        e.manifest(),
-        parsed.iter().enumerate().map(|(i, s)| (i as u64, &s.entry)),
-        size,
-    )
-    .map_err(|err| anyhow!("{err}"))?;
+    if authority.state.size() > size {
+        return Err(anyhow!(
+            "the authority has read {} entries, beyond the size {size} to announce",
+            authority.state.size()
+        ));
+    }
+    let read_entries = authority.catch_up(agent, url, size)?;
     let statements = contests
         .iter()
         .map(|c| {
-            let lots: Vec<_> = lots
-                .iter()
-                .filter(|(lc, _)| lc == c)
-                .map(|(_, l)| l.clone())
-                .collect();
-            // Aggregated from the entries below `size` only: the revision
-            // in force of every box is its latest, so no tally is re-read.
-            Statement::from_aggregator(&agg, c, size, &lots, &NoTallies)
+            // At the state's own size: every box's revision in force is its
+            // latest, so nothing is read back.
+            authority
+                .state
+                .statement(c, size, &NoTallies)
                 .map_err(|err| anyhow!("{c}: {err}"))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -146,6 +173,7 @@ pub(crate) fn announce(
         statements,
         largest_entry,
         read_secs,
+        read_entries,
         append_secs: t.elapsed().as_secs_f64(),
     })
 }
