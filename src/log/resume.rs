@@ -28,7 +28,7 @@ const MAGIC: &[u8] = b"tallyboard-sealed-state 1\n";
 const LABEL: &[u8] = b"tallyboard state snapshot MAC key v1\n";
 
 /// Entries between two snapshots: the most an open replays.
-pub const SNAPSHOT_EVERY: u64 = 32_768;
+pub const SNAPSHOT_EVERY: u64 = 65_536;
 
 /// Seals and opens state snapshots with the key derived from the log key.
 pub struct Sealer {

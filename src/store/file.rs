@@ -692,10 +692,10 @@ impl LogReader for Shared {
         let dir = self.dir.join("state");
         fs::create_dir_all(&dir).map_err(io_err("creating", &dir))?;
         write_atomic(&dir.join(segment_name(size)), sealed)?;
-        // The newest two are kept.
+        // The newest one is kept (it was renamed into place whole).
         let mut sizes = state_sizes(&dir)?;
         sizes.sort_unstable();
-        for old in sizes.iter().rev().skip(2) {
+        for old in sizes.iter().rev().skip(1) {
             let _ = fs::remove_file(dir.join(segment_name(*old)));
         }
         Ok(())
