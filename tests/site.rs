@@ -139,7 +139,7 @@ impl Board {
         let vm = ValidatedManifest::from_bytes(&bytes).unwrap();
         let c = Entry::ManifestCommitment(ManifestCommitment {
             election: vm.election_id().to_owned(),
-            kind: m.election.kind.clone(),
+            kind: m.election.kind,
             manifest_sha256: vm.digest(),
         });
         b.append(&tallyboard_synth::sign(
@@ -790,7 +790,7 @@ fn a_majlis_contest_with_thousands_of_candidates_is_paginated() {
         .manifest()
         .contests
         .iter()
-        .filter(|c| c.kind == "majlis")
+        .filter(|c| c.kind == tallyboard_core::rules::ElectionKind::Majlis)
         .count();
     let listed = links(&home)
         .iter()

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tallyboard_core::entry::announcement::{standing_at, AnnouncementStatus, Statement};
 use tallyboard_core::entry::SignedEntry;
-use tallyboard_core::rules::Status;
+use tallyboard_core::rules::{ElectionKind, Status};
 use tallyboard_synth::{SyntheticElection, PRESIDENT, TEHRAN_CONTEST};
 
 /// One announcement round: every statement, at one log size.
@@ -214,7 +214,10 @@ pub(crate) fn majlis_summary(e: &SyntheticElection, round: &Round) -> Vec<String
     let majlis: Vec<&Statement> = round
         .statements
         .iter()
-        .filter(|s| m.contest(&s.contest).is_some_and(|c| c.kind == "majlis"))
+        .filter(|s| {
+            m.contest(&s.contest)
+                .is_some_and(|c| c.kind == ElectionKind::Majlis)
+        })
         .collect();
     if majlis.is_empty() {
         return Vec::new();

@@ -331,11 +331,11 @@ impl BoxState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct ContestState {
     id: String,
-    kind: String,
+    kind: ElectionKind,
     seats: u32,
     round: u8,
     constituency: Option<String>,
-    rules: Result<ContestRules, AggregateError>,
+    rules: ContestRules,
     /// Candidate codes in manifest order.
     codes: Vec<u32>,
     positions: HashMap<u32, usize>,
@@ -361,33 +361,12 @@ pub struct Aggregator {
     stations: HashSet<String>,
 }
 
-/// Maps a manifest kind string to the rules' [`ElectionKind`].
-pub fn election_kind(kind: &str) -> Option<ElectionKind> {
-    match kind {
-        "presidential" => Some(ElectionKind::Presidential),
-        "majlis" => Some(ElectionKind::Majlis),
-        "assembly-of-experts" => Some(ElectionKind::AssemblyOfExperts),
-        "city-council" => Some(ElectionKind::CityCouncil),
-        "village-council" => Some(ElectionKind::VillageCouncil),
-        _ => None,
-    }
-}
-
 /// The rules of a manifest contest: its kind, seats and round, and the
 /// threshold, runoff factor and reserves exactly as the manifest states them
 /// (absent stays absent, so [`rules::decide`] applies the law's default).
-///
-/// # Errors
-/// `manifest.invalid` for an unknown kind (a validated manifest has none).
-pub fn rules_for(contest: &Contest) -> Result<ContestRules, AggregateError> {
-    let kind = election_kind(&contest.kind).ok_or_else(|| {
-        AggregateError::new(
-            ErrorCode::ManifestInvalid,
-            format!("contest {}: unknown kind {:?}", contest.id, contest.kind),
-        )
-    })?;
-    Ok(ContestRules {
-        kind,
+pub fn rules_for(contest: &Contest) -> ContestRules {
+    ContestRules {
+        kind: contest.kind,
         seats: contest.seats,
         round: contest.round.unwrap_or(1),
         threshold: contest.threshold.map(|r| rules::Ratio {
@@ -396,7 +375,7 @@ pub fn rules_for(contest: &Contest) -> Result<ContestRules, AggregateError> {
         }),
         runoff_factor: contest.runoff_factor,
         reserves: contest.reserves,
-    })
+    }
 }
 
 /// A contest's deciding figures at one log size ([`Aggregator::contest_at`]).
@@ -407,7 +386,7 @@ pub struct ContestAt<'a> {
     pub top: RegionTotals,
     /// Candidate codes in manifest order (the order of [`Sums::votes`]).
     pub codes: &'a [u32],
-    rules: &'a Result<ContestRules, AggregateError>,
+    rules: &'a ContestRules,
 }
 
 impl ContestAt<'_> {
@@ -433,8 +412,7 @@ impl ContestAt<'_> {
     /// # Errors
     /// The rules' refusal.
     pub fn decide(&self, lots: &[LotDraw]) -> Result<Decision, AggregateError> {
-        let rules = self.rules.clone()?;
-        rules::decide(&rules, &self.counts(Sum::Standing), lots)
+        rules::decide(self.rules, &self.counts(Sum::Standing), lots)
             .map_err(|e| AggregateError::new(e.code(), e.to_string()))
     }
 }
@@ -563,7 +541,7 @@ impl Aggregator {
         }
         ContestState {
             id: c.id.clone(),
-            kind: c.kind.clone(),
+            kind: c.kind,
             seats: c.seats,
             round: c.round.unwrap_or(1),
             constituency: c.constituency.clone(),
@@ -1021,11 +999,10 @@ impl Aggregator {
                 format!("contest {contest} is not in the manifest"),
             ));
         };
-        let rules = self.contests[ci].rules.clone()?;
         let counts = self
             .contest_counts(contest, Sum::Standing)
             .unwrap_or_default();
-        rules::decide(&rules, &counts, lots)
+        rules::decide(&self.contests[ci].rules, &counts, lots)
             .map_err(|e| AggregateError::new(e.code(), e.to_string()))
     }
 }

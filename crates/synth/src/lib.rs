@@ -32,6 +32,7 @@ use tallyboard_core::manifest::{
     ValidatedManifest, Witness, MANIFEST_FORMAT,
 };
 use tallyboard_core::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
+use tallyboard_core::rules::ElectionKind;
 use tallyboard_core::Hash;
 
 /// The election id of the synthetic presidential election.
@@ -103,7 +104,7 @@ impl SyntheticElection {
             .manifest()
             .contests
             .iter()
-            .filter(|c| c.kind == "majlis")
+            .filter(|c| c.kind == ElectionKind::Majlis)
             .map(|c| (c.id.clone(), ballots::VoteModel::new(config.seed, c)))
             .collect();
         SyntheticElection {
@@ -140,7 +141,7 @@ impl SyntheticElection {
         let m = self.manifest.manifest();
         let e = Entry::ManifestCommitment(ManifestCommitment {
             election: m.election.id.clone(),
-            kind: m.election.kind.clone(),
+            kind: m.election.kind,
             manifest_sha256: self.manifest.digest(),
         });
         sign(&e, &self.authority)
@@ -511,7 +512,7 @@ fn build_manifest(config: &Config) -> Manifest {
             .collect(),
         constituency: None,
         id: "president".into(),
-        kind: "presidential".into(),
+        kind: ElectionKind::Presidential,
         name_en: "President of the Islamic Republic".into(),
         name_fa: "ریاست جمهوری".into(),
         reserves: None,
@@ -528,7 +529,7 @@ fn build_manifest(config: &Config) -> Manifest {
         election: Election {
             date: "2025-06-27".into(),
             id: ELECTION_ID.into(),
-            kind: "presidential".into(),
+            kind: ElectionKind::Presidential,
             name_en: name_en.into(),
             name_fa: name_fa.into(),
         },

@@ -350,7 +350,7 @@ fn log(e: &SyntheticElection) -> Value {
                 let m = e.manifest();
                 let c = Entry::ManifestCommitment(tallyboard_core::entry::ManifestCommitment {
                     election: crate::ELECTION_ID.into(),
-                    kind: m.manifest().election.kind.clone(),
+                    kind: m.manifest().election.kind,
                     manifest_sha256: m.digest(),
                 });
                 let witness = keys::role_key("supervisor").expect("role");

@@ -46,11 +46,15 @@ pub enum ShareBase {
 }
 
 impl ShareBase {
-    /// The base the rules use for a contest kind.
-    pub fn for_kind(kind: Option<ElectionKind>) -> ShareBase {
+    /// The base the rules use for a contest kind (`spec/aggregation.md`
+    /// §4): the one place this is decided.
+    pub fn for_kind(kind: ElectionKind) -> ShareBase {
         match kind {
-            Some(ElectionKind::Presidential) => ShareBase::VotesTaken,
-            _ => ShareBase::Valid,
+            ElectionKind::Presidential => ShareBase::VotesTaken,
+            ElectionKind::Majlis
+            | ElectionKind::AssemblyOfExperts
+            | ElectionKind::CityCouncil
+            | ElectionKind::VillageCouncil => ShareBase::Valid,
         }
     }
     fn of(self, s: &Sums) -> u64 {
@@ -201,7 +205,7 @@ pub struct ContestResults {
     /// The contest id.
     pub id: String,
     /// The election kind (rules) of the contest.
-    pub kind: String,
+    pub kind: ElectionKind,
     /// Regions: nation, constituency (if any), provinces, counties (manifest
     /// order, only those with expected stations), then stations if asked
     /// for (manifest order).
@@ -280,7 +284,7 @@ impl Aggregator {
             .contests
             .iter()
             .map(|c| {
-                let base = ShareBase::for_kind(c.rules.as_ref().ok().map(|r| r.kind));
+                let base = ShareBase::for_kind(c.kind);
                 let mut regions: Vec<RegionResults> = c
                     .regions
                     .iter()
@@ -310,7 +314,7 @@ impl Aggregator {
                     decision,
                     decision_error,
                     id: c.id.clone(),
-                    kind: c.kind.clone(),
+                    kind: c.kind,
                     regions,
                     round: c.round,
                     seats: c.seats,

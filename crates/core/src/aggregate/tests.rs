@@ -277,32 +277,37 @@ fn build_agrees_with_incremental_and_cuts_at_the_checkpoint() {
 fn rules_bridge_maps_manifest_parameters() {
     let m = testutil::manifest();
     let mut c = m.contests[1].clone();
-    let r = rules_for(&c).expect("rules");
+    let r = rules_for(&c);
     assert_eq!(r.kind, ElectionKind::VillageCouncil);
     assert_eq!((r.seats, r.round), (3, 1));
     assert_eq!(
         (r.threshold, r.runoff_factor, r.reserves),
         (None, None, None)
     );
-    c.kind = "majlis".into();
+    c.kind = ElectionKind::Majlis;
     c.round = Some(2);
     c.threshold = Some(crate::manifest::Ratio { den: 4, num: 1 });
     c.runoff_factor = Some(3);
     c.reserves = Some(1);
-    let r = rules_for(&c).expect("rules");
+    let r = rules_for(&c);
     assert_eq!(r.kind, ElectionKind::Majlis);
     assert_eq!(r.round, 2);
     assert_eq!(r.threshold, Some(rules::Ratio { num: 1, den: 4 }));
     assert_eq!((r.runoff_factor, r.reserves), (Some(3), Some(1)));
-    for k in crate::manifest::ELECTION_KINDS {
-        assert!(election_kind(k).is_some(), "{k}");
+    for k in ElectionKind::ALL {
         // The serde spelling of the rules' kind is the manifest's.
-        let json = serde_json::to_string(&election_kind(k)).expect("json");
-        assert_eq!(json, format!("\"{k}\""));
+        let json = serde_json::to_string(&k).expect("json");
+        assert_eq!(json, format!("\"{}\"", k.as_str()));
     }
-    c.kind = "senate".into();
+    // An unknown kind no longer reaches the rules: the manifest that names
+    // it is refused where it is parsed.
+    let text = String::from_utf8(m.to_canonical_bytes()).expect("utf8");
+    let senate = text.replacen("\"kind\":\"village-council\"", "\"kind\":\"senate\"", 1);
+    assert_ne!(senate, text);
     assert_eq!(
-        rules_for(&c).expect_err("unknown").code(),
+        crate::manifest::ValidatedManifest::from_bytes(senate.as_bytes())
+            .expect_err("unknown")
+            .code(),
         ErrorCode::ManifestInvalid
     );
 }
@@ -325,7 +330,7 @@ fn presidential_decision_from_aggregated_figures() {
     // The counted sum still says runoff.
     let counts = a.contest_counts("president", Sum::Counted).expect("c");
     let d = rules::decide(
-        &rules_for(m.contest("president").expect("contest")).expect("rules"),
+        &rules_for(m.contest("president").expect("contest")),
         &counts,
         &[],
     )

@@ -1,4 +1,5 @@
 use super::*;
+use crate::rules::ElectionKind;
 use crate::Hash;
 use proptest::prelude::*;
 
@@ -208,7 +209,7 @@ fn arithmetic_rules_each_have_a_code() {
 fn authority_entries_round_trip() {
     let c = Entry::ManifestCommitment(ManifestCommitment {
         election: "1404-presidential".into(),
-        kind: "presidential".into(),
+        kind: ElectionKind::Presidential,
         manifest_sha256: Hash::sha256(b"m"),
     });
     assert_eq!(Entry::parse_text(&c.to_text()), Ok(c));

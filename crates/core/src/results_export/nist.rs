@@ -10,6 +10,7 @@ use crate::aggregate::{
     CheckpointRef, ContestResults, Figures, Level, RegionResults, ResultsDocument,
 };
 use crate::manifest::{Contest, ValidatedManifest};
+use crate::rules::ElectionKind;
 use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -248,12 +249,14 @@ fn gpunits(manifest: &ValidatedManifest, detail: NistDetail) -> Vec<Value> {
     }
     out
 }
+/// The NIST `VoteVariation` of a contest (`spec/exports.md` §4.4): the one
+/// place it is decided from the contest's kind and round.
 
 fn vote_variation(contest: &Contest) -> (&'static str, Option<&'static str>) {
     let round = contest.round.unwrap_or(1);
-    match (contest.kind.as_str(), round) {
-        ("presidential", 1) => ("majority", None),
-        ("majlis", 1) => (
+    match (contest.kind, round) {
+        (ElectionKind::Presidential, 1) => ("majority", None),
+        (ElectionKind::Majlis, 1) => (
             "other",
             Some("elected with at least the threshold share of valid ballots (default 20%), then a runoff by plurality"),
         ),
