@@ -708,8 +708,8 @@ fn annulled_boxes_leave_the_standing_figures() {
             Err(_) => {}
         }
     }
-    let standing = b.e.tally(1).valid;
-    let both = b.e.tally(0).valid + standing;
+    let standing = b.e.tally(1).figures.valid;
+    let both = b.e.tally(0).figures.valid + standing;
     assert!(
         seen.contains(&format!("\"president/valid\":\"{standing}\"")),
         "standing valid votes must be station 1's alone ({standing}, not {both}): {seen}"

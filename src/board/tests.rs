@@ -250,7 +250,7 @@ fn announcements_are_checked_within_a_batch_and_across_batches() {
     .expect("recomputes");
     assert_eq!(st.stations_counted, 5);
     let mut wrong = st.clone();
-    wrong.valid -= 1;
+    wrong.figures.valid -= 1;
     batch.push(e.announcement_entry(&wrong, AnnouncementStatus::Partial));
     batch.push(e.announcement_entry(&st, AnnouncementStatus::Final));
     batch.push(e.contest_approval_entry(&st));

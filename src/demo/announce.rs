@@ -258,7 +258,7 @@ pub(crate) fn majlis_summary(e: &SyntheticElection, round: &Round) -> Vec<String
         out.push(format!(
             "Tehran: {} candidates, {} valid ballots; {} of 30 elected in round one (first: {top_name}, {} votes), {} seats to a runoff among {}",
             c.map_or(0, |c| c.candidates.len()),
-            t.valid,
+            t.figures.valid,
             t.elected.len(),
             top.map_or(0, |v| v.1),
             30 - t.elected.len().min(30),

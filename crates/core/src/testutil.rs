@@ -1,7 +1,7 @@
 //! Shared fixtures for the core's unit tests: a small election with real
 //! keys, built in code so each test can mutate it.
 
-use crate::entry::{Entry, ManifestCommitment, StationKey, Tally};
+use crate::entry::{BallotFigures, Entry, ManifestCommitment, StationKey, Tally};
 use crate::manifest::*;
 use crate::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
 use crate::rules::ElectionKind;
@@ -168,12 +168,14 @@ pub(crate) fn tally(station: &str) -> Tally {
         station: station.into(),
         revision: 1,
         correction: None,
-        counterfoils: 300,
-        ballots_in_box: 290,
-        votes_taken: 285,
-        void_taken: 15,
-        void_not_taken: 5,
-        valid: 270,
+        figures: BallotFigures {
+            counterfoils: 300,
+            ballots_in_box: 290,
+            votes_taken: 285,
+            void_taken: 15,
+            void_not_taken: 5,
+            valid: 270,
+        },
         votes: vec![(1, 150), (2, 100), (3, 20)],
         minutes_sha256: None,
     }

@@ -24,8 +24,8 @@ pub use majlis::TEHRAN_CONTEST;
 use rng::Rng;
 use std::collections::HashMap;
 use tallyboard_core::entry::{
-    Announcement, AnnouncementStatus, Annulment, Approval, ContestApproval, Correction, Entry, Lot,
-    ManifestCommitment, Statement, StationKey, Tally,
+    Announcement, AnnouncementStatus, Annulment, Approval, BallotFigures, ContestApproval,
+    Correction, Entry, Lot, ManifestCommitment, Statement, StationKey, Tally,
 };
 use tallyboard_core::manifest::{
     Candidate, Contest, County, Election, Keys, LogParams, Manifest, Province, Station,
@@ -210,12 +210,14 @@ impl SyntheticElection {
             station: station.id.clone(),
             revision: 1,
             correction: None,
-            counterfoils,
-            ballots_in_box,
-            votes_taken,
-            void_taken,
-            void_not_taken,
-            valid,
+            figures: BallotFigures {
+                counterfoils,
+                ballots_in_box,
+                votes_taken,
+                void_taken,
+                void_not_taken,
+                valid,
+            },
             votes,
             minutes_sha256: Some(minutes_digest(&station.id, 1)),
         }
@@ -240,7 +242,7 @@ impl SyntheticElection {
         // The same voters cast both ballots: the Majlis box holds about as
         // many ballots as the presidential one (a few voters take only one),
         // and more of them are void (up to `seats` names to write).
-        let ballots = self.tally(i).ballots_in_box;
+        let ballots = self.tally(i).figures.ballots_in_box;
         let mut rng = Rng::for_stream(self.config.seed, &format!("majlis/{}", station.id));
         let ballots_in_box = ballots - rng.range(0, ballots / 60);
         let void_not_taken = rng.range(0, ballots_in_box / 60);
@@ -261,12 +263,14 @@ impl SyntheticElection {
             station: station.id.clone(),
             revision: 1,
             correction: None,
-            counterfoils,
-            ballots_in_box,
-            votes_taken,
-            void_taken,
-            void_not_taken,
-            valid,
+            figures: BallotFigures {
+                counterfoils,
+                ballots_in_box,
+                votes_taken,
+                void_taken,
+                void_not_taken,
+                valid,
+            },
             votes,
             minutes_sha256: Some(Hash::sha256(
                 format!("minutes scan of {} {contest} revision 1", station.id).as_bytes(),

@@ -164,7 +164,7 @@ fn a_logged_tally_verifies_end_to_end() {
         assert!(r.to_json().contains("no witness cosignatures"));
         let e = r.entry.as_ref().unwrap();
         assert_eq!(e["station"], f.station(i));
-        assert_eq!(e["valid"], f.election.tally(i).valid);
+        assert_eq!(e["valid"], f.election.tally(i).figures.valid);
     }
 }
 
@@ -333,7 +333,7 @@ fn bad_arithmetic_is_reported() {
     let mut f = Fixture::new();
     let i = 9;
     let mut t = f.election.tally(i);
-    t.ballots_in_box += 1; // signed by the station, so only the arithmetic is wrong
+    t.figures.ballots_in_box += 1; // signed by the station, so only the arithmetic is wrong
     t.revision = 2;
     t.correction = Some(tallyboard_core::entry::Correction {
         supersedes: tallyboard_core::hash::leaf_hash(&f.entries[tally_index(i) as usize]),

@@ -8,13 +8,16 @@
 
 pub mod announcement;
 mod authority;
+pub mod figures;
 pub mod grammar;
 mod lot;
 mod supervision;
 mod tally;
 
+pub mod votes;
 pub use announcement::{Announcement, AnnouncementStatus, Statement};
 pub use authority::{ManifestCommitment, StationKey, StationKeyRevocation};
+pub use figures::BallotFigures;
 pub use lot::Lot;
 pub use supervision::{Annulment, Approval, ContestApproval};
 pub use tally::{Correction, Tally};
