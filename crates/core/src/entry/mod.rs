@@ -10,11 +10,12 @@ pub mod announcement;
 mod authority;
 pub mod figures;
 pub mod grammar;
+pub mod json;
 mod lot;
 mod supervision;
 mod tally;
-
 pub mod votes;
+
 pub use announcement::{Announcement, AnnouncementStatus, Statement};
 pub use authority::{ManifestCommitment, StationKey, StationKeyRevocation};
 pub use figures::BallotFigures;
