@@ -92,6 +92,29 @@ pub fn witness_vkey(role: &str) -> Option<VerifierKey> {
     VerifierKey::new(k.name(), SIG_COSIGNATURE_V1, *k.verifier().public_key()).ok()
 }
 
+/// The ballot figures of a box holding `ballots_in_box` ballots: up to
+/// 1/`not_taken` of them void and not taken, between 1/`taken.0` and
+/// 1/`taken.1` of the votes taken void but taken, and up to three ballots
+/// issued but not cast. Draws from `rng` in that order.
+fn box_figures(
+    rng: &mut Rng,
+    ballots_in_box: u64,
+    not_taken: u64,
+    taken: (u64, u64),
+) -> BallotFigures {
+    let void_not_taken = rng.range(0, ballots_in_box / not_taken);
+    let votes_taken = ballots_in_box - void_not_taken;
+    let void_taken = rng.range(votes_taken / taken.0, votes_taken / taken.1);
+    BallotFigures {
+        counterfoils: ballots_in_box + rng.range(0, 3),
+        ballots_in_box,
+        votes_taken,
+        void_taken,
+        void_not_taken,
+        valid: votes_taken - void_taken,
+    }
+}
+
 impl SyntheticElection {
     /// Generates the election for a configuration.
     pub fn generate(config: Config) -> SyntheticElection {
@@ -170,11 +193,8 @@ impl SyntheticElection {
         } else {
             rng.range(220, 720)
         };
-        let void_not_taken = rng.range(0, ballots_in_box / 80);
-        let votes_taken = ballots_in_box - void_not_taken;
-        let void_taken = rng.range(votes_taken / 40, votes_taken / 8);
-        let valid = votes_taken - void_taken;
-        let counterfoils = ballots_in_box + rng.range(0, 3);
+        let figures = box_figures(&mut rng, ballots_in_box, 80, (40, 8));
+        let valid = figures.valid;
         // Province leaning: shift a few points between the two leaders.
         let lean = ((province as f64 * 7.3).sin()) * 6.0;
         let mut weights: Vec<f64> = SHARES
@@ -210,14 +230,7 @@ impl SyntheticElection {
             station: station.id.clone(),
             revision: 1,
             correction: None,
-            figures: BallotFigures {
-                counterfoils,
-                ballots_in_box,
-                votes_taken,
-                void_taken,
-                void_not_taken,
-                valid,
-            },
+            figures,
             votes,
             minutes_sha256: Some(minutes_digest(&station.id, 1)),
         }
@@ -245,13 +258,9 @@ impl SyntheticElection {
         let ballots = self.tally(i).figures.ballots_in_box;
         let mut rng = Rng::for_stream(self.config.seed, &format!("majlis/{}", station.id));
         let ballots_in_box = ballots - rng.range(0, ballots / 60);
-        let void_not_taken = rng.range(0, ballots_in_box / 60);
-        let votes_taken = ballots_in_box - void_not_taken;
-        let void_taken = rng.range(votes_taken / 25, votes_taken / 6);
-        let valid = votes_taken - void_taken;
-        let counterfoils = ballots_in_box + rng.range(0, 3);
+        let figures = box_figures(&mut rng, ballots_in_box, 60, (25, 6));
         let votes = voters
-            .station_votes(&mut rng, valid)
+            .station_votes(&mut rng, figures.valid)
             .into_iter()
             .zip(codes)
             .filter(|&(n, _)| n > 0)
@@ -263,14 +272,7 @@ impl SyntheticElection {
             station: station.id.clone(),
             revision: 1,
             correction: None,
-            figures: BallotFigures {
-                counterfoils,
-                ballots_in_box,
-                votes_taken,
-                void_taken,
-                void_not_taken,
-                valid,
-            },
+            figures,
             votes,
             minutes_sha256: Some(Hash::sha256(
                 format!("minutes scan of {} {contest} revision 1", station.id).as_bytes(),
