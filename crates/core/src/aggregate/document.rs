@@ -113,22 +113,14 @@ pub struct Figures {
 impl Figures {
     /// The document's figures of `ballots` with `votes`.
     pub fn new(ballots: &BallotFigures, votes: Vec<CandidateVotes>) -> Figures {
-        let BallotFigures {
-            counterfoils,
-            ballots_in_box,
-            votes_taken,
-            void_taken,
-            void_not_taken,
-            valid,
-        } = *ballots;
         Figures {
-            ballots_in_box,
-            counterfoils,
-            valid,
-            void_not_taken,
-            void_taken,
+            ballots_in_box: ballots.ballots_in_box,
+            counterfoils: ballots.counterfoils,
+            valid: ballots.valid,
+            void_not_taken: ballots.void_not_taken,
+            void_taken: ballots.void_taken,
             votes,
-            votes_taken,
+            votes_taken: ballots.votes_taken,
         }
     }
 

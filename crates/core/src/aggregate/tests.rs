@@ -596,3 +596,21 @@ fn national_synthetic_election_sums_at_every_level() {
     assert_eq!(d.status, rules::Status::Runoff);
     assert_eq!(d.runoff.len(), 2);
 }
+
+#[test]
+fn document_figures_convert_both_ways_with_the_ballot_figures() {
+    let ballots = BallotFigures {
+        counterfoils: 6,
+        ballots_in_box: 5,
+        votes_taken: 4,
+        void_taken: 1,
+        void_not_taken: 1,
+        valid: 3,
+    };
+    let f = Figures::new(&ballots, Vec::new());
+    assert_eq!(f.ballots(), ballots);
+    assert_eq!(
+        serde_json::to_string(&f).expect("json"),
+        r#"{"ballots_in_box":5,"counterfoils":6,"valid":3,"void_not_taken":1,"void_taken":1,"votes":[],"votes_taken":4}"#
+    );
+}
