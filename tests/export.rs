@@ -245,7 +245,9 @@ fn export_audit_inclusion_consistency_receipt_and_tampering() {
         president.standing.votes_of(22) + 6,
         president.counted.votes_of(22)
     );
-    let expected_valid: u64 = (0..STATIONS).map(|i| f.election.tally(i).valid).sum();
+    let expected_valid: u64 = (0..STATIONS)
+        .map(|i| f.election.tally(i).figures.valid)
+        .sum();
     assert_eq!(president.counted.valid, expected_valid);
 
     // Inclusion of station 0: key registration, tally, revision.

@@ -733,7 +733,7 @@ fn a_long_extension_is_checked_in_chunks_and_visible_only_when_complete() {
     let mut bad = good.clone();
     good.push(e.announcement_entry(&st, AnnouncementStatus::Final));
     let mut wrong = st.clone();
-    wrong.valid -= 1;
+    wrong.figures.valid -= 1;
     bad.push(e.announcement_entry(&wrong, AnnouncementStatus::Final));
 
     let root = tempfile::tempdir().unwrap();

@@ -142,7 +142,7 @@ impl Board {
         let vm = ValidatedManifest::from_bytes(&bytes).unwrap();
         let c = Entry::ManifestCommitment(ManifestCommitment {
             election: vm.election_id().to_owned(),
-            kind: m.election.kind.clone(),
+            kind: m.election.kind,
             manifest_sha256: vm.digest(),
         });
         b.append(&tallyboard_synth::sign(
@@ -754,8 +754,8 @@ fn annulled_boxes_leave_the_standing_figures() {
             Err(_) => {}
         }
     }
-    let standing = b.e.tally(1).valid;
-    let both = b.e.tally(0).valid + standing;
+    let standing = b.e.tally(1).figures.valid;
+    let both = b.e.tally(0).figures.valid + standing;
     assert!(
         seen.contains(&format!("\"president/valid\":\"{standing}\"")),
         "standing valid votes must be station 1's alone ({standing}, not {both}): {seen}"
@@ -885,7 +885,7 @@ fn a_majlis_contest_with_thousands_of_candidates_is_paginated() {
         .manifest()
         .contests
         .iter()
-        .filter(|c| c.kind == "majlis")
+        .filter(|c| c.kind == tallyboard_core::rules::ElectionKind::Majlis)
         .count();
     let listed = links(&home)
         .iter()

@@ -110,7 +110,7 @@ fn supervisor_and_authority_entries_end_to_end() {
         let index = s.append(&bytes);
         tallies.push((index, bytes));
     }
-    let valid_all: u64 = (0..STATIONS).map(|i| s.e.tally(i).valid).sum();
+    let valid_all: u64 = (0..STATIONS).map(|i| s.e.tally(i).figures.valid).sum();
 
     // The supervisor approves station 0's tally; a wrong leaf is refused.
     let (i0, t0) = &tallies[0];
@@ -160,7 +160,7 @@ fn supervisor_and_authority_entries_end_to_end() {
     let totals = s.get("/api/v1/totals").json();
     let p = &totals["contests"][0];
     assert_eq!(p["contest"], PRESIDENT);
-    let v1 = s.e.tally(1).valid;
+    let v1 = s.e.tally(1).figures.valid;
     assert_eq!(p["counted"]["valid"].as_u64(), Some(valid_all));
     assert_eq!(p["standing"]["valid"].as_u64(), Some(valid_all - v1));
     assert_eq!(p["stations_counted"].as_u64(), Some(STATIONS as u64 - 1));
@@ -170,7 +170,7 @@ fn supervisor_and_authority_entries_end_to_end() {
     // A statement recomputed by this client from the served entries.
     let size = s.size();
     let st = statement(&s, size);
-    assert_eq!(st.valid, valid_all - v1);
+    assert_eq!(st.figures.valid, valid_all - v1);
     assert_eq!(st.stations_counted, STATIONS as u64 - 1);
     assert_eq!(st.stations_annulled, 1);
 
@@ -211,7 +211,7 @@ fn supervisor_and_authority_entries_end_to_end() {
     assert_eq!(f["size"].as_u64(), Some(size));
     assert_eq!(f["status"], "final");
     assert_eq!(f["results_sha256"], st.sha256().to_hex());
-    assert_eq!(f["fields"]["valid"].as_u64(), Some(st.valid));
+    assert_eq!(f["fields"]["valid"].as_u64(), Some(st.figures.valid));
     // Field names as spec/http-api.md §1.4 lists them.
     let fields = f["fields"].as_object().unwrap();
     for name in [
@@ -255,7 +255,7 @@ fn supervisor_and_authority_entries_end_to_end() {
     assert_eq!(c["id"], PRESIDENT);
     assert_eq!(
         c["regions"][0]["standing"]["valid"].as_u64(),
-        Some(st.valid)
+        Some(st.figures.valid)
     );
     assert_eq!(c["regions"][0]["stations_annulled"].as_u64(), Some(1));
     assert!(c["decision"].is_object(), "{c}");
@@ -330,7 +330,7 @@ fn supervisor_and_authority_entries_end_to_end() {
     let forged_dir = s.dir.path().join("forged");
     copy_dir(&out, &forged_dir);
     let mut forged = st.clone();
-    forged.valid += 1000;
+    forged.figures.valid += 1000;
     forged.votes[0].1 += 1000;
     replace_entry(
         &forged_dir,
@@ -356,12 +356,12 @@ fn supervisor_and_authority_entries_end_to_end() {
         .iter()
         .find(|d| d.figure == "valid")
         .unwrap();
-    assert_eq!(valid.announced, (st.valid + 1000).to_string());
-    assert_eq!(valid.expected, st.valid.to_string());
+    assert_eq!(valid.announced, (st.figures.valid + 1000).to_string());
+    assert_eq!(valid.expected, st.figures.valid.to_string());
     assert!(r.human().contains(&format!(
         "valid: announced {}, recomputed {}",
-        st.valid + 1000,
-        st.valid
+        st.figures.valid + 1000,
+        st.figures.valid
     )));
     // The replaced bytes also break the tree, and the audit says so.
     assert!(r.findings.iter().any(|f| f.code == "audit.root-mismatch"));

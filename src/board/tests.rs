@@ -250,7 +250,7 @@ fn announcements_are_checked_within_a_batch_and_across_batches() {
     .expect("recomputes");
     assert_eq!(st.stations_counted, 5);
     let mut wrong = st.clone();
-    wrong.valid -= 1;
+    wrong.figures.valid -= 1;
     batch.push(e.announcement_entry(&wrong, AnnouncementStatus::Partial));
     batch.push(e.announcement_entry(&st, AnnouncementStatus::Final));
     batch.push(e.contest_approval_entry(&st));
@@ -354,7 +354,7 @@ fn announcements_at_an_earlier_size_read_the_revision_then_in_force() {
     assert_eq!(appended(&out), 4, "{out:?}");
     // A wrong figure at that size is still refused, naming the mismatch.
     let mut wrong = with_s2.clone();
-    wrong.valid += 1;
+    wrong.figures.valid += 1;
     let out = b
         .append_bytes(&[e.announcement_entry(&wrong, AnnouncementStatus::Partial)])
         .expect("batch");

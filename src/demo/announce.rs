@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use tallyboard_core::aggregate::NoTallies;
 use tallyboard_core::entry::announcement::{standing_at, AnnouncementStatus, Statement};
 use tallyboard_core::entry::SignedEntry;
-use tallyboard_core::rules::Status;
+use tallyboard_core::rules::{ElectionKind, Status};
 use tallyboard_synth::{SyntheticElection, PRESIDENT, TEHRAN_CONTEST};
 
 /// One announcement round: every statement, at one log size.
@@ -218,7 +218,10 @@ pub(crate) fn majlis_summary(e: &SyntheticElection, round: &Round) -> Vec<String
     let majlis: Vec<&Statement> = round
         .statements
         .iter()
-        .filter(|s| m.contest(&s.contest).is_some_and(|c| c.kind == "majlis"))
+        .filter(|s| {
+            m.contest(&s.contest)
+                .is_some_and(|c| c.kind == ElectionKind::Majlis)
+        })
         .collect();
     if majlis.is_empty() {
         return Vec::new();
@@ -259,7 +262,7 @@ pub(crate) fn majlis_summary(e: &SyntheticElection, round: &Round) -> Vec<String
         out.push(format!(
             "Tehran: {} candidates, {} valid ballots; {} of 30 elected in round one (first: {top_name}, {} votes), {} seats to a runoff among {}",
             c.map_or(0, |c| c.candidates.len()),
-            t.valid,
+            t.figures.valid,
             t.elected.len(),
             top.map_or(0, |v| v.1),
             30 - t.elected.len().min(30),

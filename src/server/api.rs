@@ -11,10 +11,10 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use tallyboard_core::aggregate::{CheckpointRef, DocumentOptions, Figures, ResultsDocument};
-use tallyboard_core::entry::{AnnouncementStatus, Entry, SignedEntry};
+use tallyboard_core::entry::{self, AnnouncementStatus, Entry, SignedEntry};
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::merkle::{self, MerkleError};
 use tallyboard_core::results_export::{self, NistDetail, NistOptions, ReportStatus};
@@ -292,85 +292,6 @@ pub struct EntryJson {
     pub fields: Value,
 }
 
-/// The fields of an entry as JSON.
-pub fn entry_fields(e: &Entry) -> Value {
-    match e {
-        Entry::ManifestCommitment(c) => json!({
-            "election": c.election, "kind": c.kind, "manifest_sha256": c.manifest_sha256.to_hex(),
-        }),
-        Entry::StationKey(k) => json!({
-            "election": k.election, "station": k.station, "key": k.key,
-        }),
-        Entry::StationKeyRevocation(r) => json!({
-            "election": r.election, "station": r.station, "key": r.key, "reason": r.reason,
-        }),
-        Entry::Tally(t) => json!({
-            "election": t.election,
-            "contest": t.contest,
-            "station": t.station,
-            "revision": t.revision,
-            "supersedes": t.correction.as_ref().map(|c| c.supersedes.to_hex()),
-            "reason": t.correction.as_ref().map(|c| c.reason.clone()),
-            "counterfoils": t.counterfoils,
-            "ballots_in_box": t.ballots_in_box,
-            "votes_taken": t.votes_taken,
-            "void_taken": t.void_taken,
-            "void_not_taken": t.void_not_taken,
-            "valid": t.valid,
-            "votes": t.votes.iter().map(|(c, v)| json!({"candidate": c, "votes": v})).collect::<Vec<_>>(),
-            "minutes_sha256": t.minutes_sha256.map(|h| h.to_hex()),
-        }),
-        Entry::Approval(a) => json!({
-            "election": a.election,
-            "station": a.station,
-            "contest": a.contest,
-            "index": a.index,
-            "leaf_sha256": a.leaf_sha256.to_hex(),
-        }),
-        Entry::Annulment(a) => json!({
-            "election": a.election,
-            "station": a.station,
-            "contest": a.contest,
-            "reason_code": a.reason_code,
-            "reason": a.reason,
-        }),
-        Entry::ContestApproval(c) => json!({
-            "election": c.election,
-            "contest": c.contest,
-            "size": c.size,
-            "results_sha256": c.results_sha256.to_hex(),
-        }),
-        Entry::LotDraw(l) => json!({
-            "election": l.election, "contest": l.contest, "among": l.among, "order": l.order,
-        }),
-        Entry::Announcement(a) => {
-            let s = &a.statement;
-            json!({
-                "election": s.election,
-                "contest": s.contest,
-                "size": s.size,
-                "status": a.status.as_str(),
-                "stations_counted": s.stations_counted,
-                "stations_expected": s.stations_expected,
-                "stations_annulled": s.stations_annulled,
-                "counterfoils": s.counterfoils,
-                "ballots_in_box": s.ballots_in_box,
-                "votes_taken": s.votes_taken,
-                "void_taken": s.void_taken,
-                "void_not_taken": s.void_not_taken,
-                "valid": s.valid,
-                "votes": s.votes.iter().map(|(c, v)| json!({"candidate": c, "votes": v})).collect::<Vec<_>>(),
-                "outcome": s.outcome,
-                "elected": s.elected,
-                "runoff": s.runoff,
-                "reserves": s.reserves,
-                "lot_needed": s.lot_needed,
-                "results_sha256": s.sha256().to_hex(),
-            })
-        }
-    }
-}
-
 fn entry_json(index: u64, bytes: Vec<u8>) -> Result<EntryJson, ApiError> {
     let leaf = tallyboard_core::hash::leaf_hash(&bytes);
     let signed = SignedEntry::parse(&bytes)
@@ -385,7 +306,7 @@ fn entry_json(index: u64, bytes: Vec<u8>) -> Result<EntryJson, ApiError> {
             .iter()
             .map(|s| s.name.clone())
             .collect(),
-        fields: entry_fields(&signed.entry),
+        fields: entry::json::fields(&signed.entry),
         note: String::from_utf8(bytes).map_err(ApiError::storage)?,
     })
 }
@@ -678,7 +599,7 @@ fn announcement_json(r: &tallyboard_core::state::AnnouncementRecord) -> Announce
         size: a.statement.size,
         status: a.status.as_str().to_owned(),
         results_sha256: a.statement.sha256().to_hex(),
-        fields: entry_fields(&Entry::Announcement(a.clone())),
+        fields: entry::json::fields(&Entry::Announcement(a.clone())),
     }
 }
 

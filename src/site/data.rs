@@ -7,7 +7,7 @@ use crate::board::SignedCheckpoint;
 use crate::server::AppState;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
-use tallyboard_core::aggregate::{election_kind, AggregateError, Aggregator, ShareBase};
+use tallyboard_core::aggregate::{AggregateError, Aggregator, ShareBase};
 use tallyboard_core::manifest::{Contest, ValidatedManifest};
 use tallyboard_core::rules::Decision;
 use tallyboard_core::state::{AnnouncementRecord, LogState};
@@ -242,5 +242,5 @@ pub use tallyboard_core::aggregate::share_bp;
 /// Whether shares of this contest are of votes taken (presidential) rather
 /// than of valid votes: the base its rule uses.
 pub fn share_of_taken(c: &Contest) -> bool {
-    ShareBase::for_kind(election_kind(&c.kind)) == ShareBase::VotesTaken
+    ShareBase::for_kind(c.kind) == ShareBase::VotesTaken
 }

@@ -26,7 +26,7 @@
 //! published figure) and, for display, basis points computed with integer
 //! arithmetic ([`share_bp`]).
 
-use crate::entry::Tally;
+use crate::entry::{BallotFigures, Tally};
 use crate::error::Coded;
 use crate::manifest::{Contest, ValidatedManifest};
 use crate::rules::{self, ContestCounts, ContestRules, Decision, ElectionKind, LotDraw, MAX_COUNT};
@@ -74,18 +74,8 @@ pub enum Sum {
 /// The figures of one box or one region for one contest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sums {
-    /// Ballots issued (counterfoils).
-    pub counterfoils: u64,
-    /// Ballots found in the box.
-    pub ballots_in_box: u64,
-    /// Votes taken: valid + void taken.
-    pub votes_taken: u64,
-    /// Void ballots counted as taken.
-    pub void_taken: u64,
-    /// Void ballots not taken.
-    pub void_not_taken: u64,
-    /// Valid ballots.
-    pub valid: u64,
+    /// The ballot figures.
+    pub figures: BallotFigures,
     /// Votes per candidate, in the order of the contest's `candidates` in
     /// the manifest ([`Aggregator::candidates`]).
     pub votes: Vec<u64>,
@@ -99,40 +89,33 @@ impl Sums {
         }
     }
 
+    // Every sum here is bounded (module documentation: below 2 × 10^18) and
+    // a box is only subtracted after it was added, so these never saturate;
+    // were that reasoning ever broken, a figure pinned at 0 or u64::MAX is
+    // visibly absurd where a wrapped one could look plausible, and
+    // `check_sums` would disagree with the rebuild.
     fn add_box(&mut self, b: &BoxFigures) {
-        self.counterfoils += b.counterfoils;
-        self.ballots_in_box += b.ballots_in_box;
-        self.votes_taken += b.votes_taken;
-        self.void_taken += b.void_taken;
-        self.void_not_taken += b.void_not_taken;
-        self.valid += b.valid;
+        self.figures = self.figures.saturating_add(&b.figures);
         for &(pos, n) in &b.votes {
-            self.votes[pos] += n;
+            if let Some(v) = self.votes.get_mut(pos) {
+                *v = v.saturating_add(n);
+            }
         }
     }
 
-    // Only ever subtracts a box that was added before, so it cannot underflow.
     fn sub_box(&mut self, b: &BoxFigures) {
-        self.counterfoils -= b.counterfoils;
-        self.ballots_in_box -= b.ballots_in_box;
-        self.votes_taken -= b.votes_taken;
-        self.void_taken -= b.void_taken;
-        self.void_not_taken -= b.void_not_taken;
-        self.valid -= b.valid;
+        self.figures = self.figures.saturating_sub(&b.figures);
         for &(pos, n) in &b.votes {
-            self.votes[pos] -= n;
+            if let Some(v) = self.votes.get_mut(pos) {
+                *v = v.saturating_sub(n);
+            }
         }
     }
 
     fn add(&mut self, o: &Sums) {
-        self.counterfoils += o.counterfoils;
-        self.ballots_in_box += o.ballots_in_box;
-        self.votes_taken += o.votes_taken;
-        self.void_taken += o.void_taken;
-        self.void_not_taken += o.void_not_taken;
-        self.valid += o.valid;
+        self.figures = self.figures.saturating_add(&o.figures);
         for (a, b) in self.votes.iter_mut().zip(&o.votes) {
-            *a += *b;
+            *a = a.saturating_add(*b);
         }
     }
 
@@ -142,6 +125,36 @@ impl Sums {
             s.add_box(b);
         }
         s
+    }
+
+    /// The candidates with at least one vote as `(code, votes)`, ascending
+    /// code: the entry grammar's spelling of a list of votes. `codes` are
+    /// the contest's candidates in manifest order (the order of
+    /// [`Sums::votes`]).
+    pub fn nonzero_votes(&self, codes: &[u32]) -> Vec<(u32, u64)> {
+        let mut votes: Vec<(u32, u64)> = codes
+            .iter()
+            .copied()
+            .zip(self.votes.iter().copied())
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        votes.sort_unstable();
+        votes
+    }
+
+    /// The rules' input from these sums: every candidate, every
+    /// candidate's votes (zeros included), valid and void-taken ballots.
+    fn counts(&self, codes: &[u32]) -> ContestCounts {
+        ContestCounts {
+            candidates: codes.to_vec(),
+            votes: codes
+                .iter()
+                .copied()
+                .zip(self.votes.iter().copied())
+                .collect(),
+            valid: self.figures.valid,
+            void_taken: self.figures.void_taken,
+        }
     }
 }
 
@@ -271,12 +284,7 @@ impl std::error::Error for AggregateError {}
 struct BoxFigures {
     revision: u32,
     index: u64,
-    counterfoils: u64,
-    ballots_in_box: u64,
-    votes_taken: u64,
-    void_taken: u64,
-    void_not_taken: u64,
-    valid: u64,
+    figures: BallotFigures,
     /// (candidate position, votes), non-zero only.
     votes: Vec<(usize, u64)>,
 }
@@ -387,11 +395,11 @@ impl TallySource for NoTallies {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct ContestState {
     id: String,
-    kind: String,
+    kind: ElectionKind,
     seats: u32,
     round: u8,
     constituency: Option<String>,
-    rules: Result<ContestRules, AggregateError>,
+    rules: ContestRules,
     /// Candidate codes in manifest order.
     codes: Vec<u32>,
     positions: HashMap<u32, usize>,
@@ -417,33 +425,12 @@ pub struct Aggregator {
     stations: HashSet<String>,
 }
 
-/// Maps a manifest kind string to the rules' [`ElectionKind`].
-pub fn election_kind(kind: &str) -> Option<ElectionKind> {
-    match kind {
-        "presidential" => Some(ElectionKind::Presidential),
-        "majlis" => Some(ElectionKind::Majlis),
-        "assembly-of-experts" => Some(ElectionKind::AssemblyOfExperts),
-        "city-council" => Some(ElectionKind::CityCouncil),
-        "village-council" => Some(ElectionKind::VillageCouncil),
-        _ => None,
-    }
-}
-
 /// The rules of a manifest contest: its kind, seats and round, and the
 /// threshold, runoff factor and reserves exactly as the manifest states them
 /// (absent stays absent, so [`rules::decide`] applies the law's default).
-///
-/// # Errors
-/// `manifest.invalid` for an unknown kind (a validated manifest has none).
-pub fn rules_for(contest: &Contest) -> Result<ContestRules, AggregateError> {
-    let kind = election_kind(&contest.kind).ok_or_else(|| {
-        AggregateError::new(
-            ErrorCode::ManifestInvalid,
-            format!("contest {}: unknown kind {:?}", contest.id, contest.kind),
-        )
-    })?;
-    Ok(ContestRules {
-        kind,
+pub fn rules_for(contest: &Contest) -> ContestRules {
+    ContestRules {
+        kind: contest.kind,
         seats: contest.seats,
         round: contest.round.unwrap_or(1),
         threshold: contest.threshold.map(|r| rules::Ratio {
@@ -452,7 +439,7 @@ pub fn rules_for(contest: &Contest) -> Result<ContestRules, AggregateError> {
         }),
         runoff_factor: contest.runoff_factor,
         reserves: contest.reserves,
-    })
+    }
 }
 
 /// A contest's deciding figures at one log size ([`Aggregator::contest_at`]).
@@ -463,25 +450,14 @@ pub struct ContestAt<'a> {
     pub top: RegionTotals,
     /// Candidate codes in manifest order (the order of [`Sums::votes`]).
     pub codes: &'a [u32],
-    rules: &'a Result<ContestRules, AggregateError>,
+    rules: &'a ContestRules,
 }
 
 impl ContestAt<'_> {
     /// The rules' input from one of the two sums: every candidate (zeros
     /// included), valid and void-taken ballots.
     pub fn counts(&self, sum: Sum) -> ContestCounts {
-        let s = self.top.sums(sum);
-        ContestCounts {
-            candidates: self.codes.to_vec(),
-            votes: self
-                .codes
-                .iter()
-                .copied()
-                .zip(s.votes.iter().copied())
-                .collect(),
-            valid: s.valid,
-            void_taken: s.void_taken,
-        }
+        self.top.sums(sum).counts(self.codes)
     }
 
     /// The contest's rules applied to the standing sum with `lots`.
@@ -489,8 +465,7 @@ impl ContestAt<'_> {
     /// # Errors
     /// The rules' refusal.
     pub fn decide(&self, lots: &[LotDraw]) -> Result<Decision, AggregateError> {
-        let rules = self.rules.clone()?;
-        rules::decide(&rules, &self.counts(Sum::Standing), lots)
+        rules::decide(self.rules, &self.counts(Sum::Standing), lots)
             .map_err(|e| AggregateError::new(e.code(), e.to_string()))
     }
 }
@@ -621,7 +596,7 @@ impl Aggregator {
         }
         ContestState {
             id: c.id.clone(),
-            kind: c.kind.clone(),
+            kind: c.kind,
             seats: c.seats,
             round: c.round.unwrap_or(1),
             constituency: c.constituency.clone(),
@@ -666,16 +641,10 @@ impl Aggregator {
         }
         let (ci, bi) = self.locate(&t.station, &t.contest)?;
         let c = &self.contests[ci];
-        let figures = [
-            t.counterfoils,
-            t.ballots_in_box,
-            t.votes_taken,
-            t.void_taken,
-            t.void_not_taken,
-            t.valid,
-        ];
-        if figures
+        if t.figures
+            .named()
             .iter()
+            .map(|(_, n)| n)
             .chain(t.votes.iter().map(|(_, n)| n))
             .any(|&n| n > MAX_COUNT)
         {
@@ -718,12 +687,7 @@ impl Aggregator {
             figures: BoxFigures {
                 revision: t.revision,
                 index,
-                counterfoils: t.counterfoils,
-                ballots_in_box: t.ballots_in_box,
-                votes_taken: t.votes_taken,
-                void_taken: t.void_taken,
-                void_not_taken: t.void_not_taken,
-                valid: t.valid,
+                figures: t.figures,
                 votes,
             },
         })
@@ -1097,18 +1061,7 @@ impl Aggregator {
     /// included), valid and void-taken ballots.
     pub fn contest_counts(&self, contest: &str, sum: Sum) -> Option<ContestCounts> {
         let c = &self.contests[*self.contest_index.get(contest)?];
-        let s = c.regions.get(c.top)?.sums(sum);
-        Some(ContestCounts {
-            candidates: c.codes.clone(),
-            votes: c
-                .codes
-                .iter()
-                .copied()
-                .zip(s.votes.iter().copied())
-                .collect(),
-            valid: s.valid,
-            void_taken: s.void_taken,
-        })
+        Some(c.regions.get(c.top)?.sums(sum).counts(&c.codes))
     }
 
     /// Applies the contest's rules ([`rules_for`]) to the standing sum.
@@ -1122,11 +1075,10 @@ impl Aggregator {
                 format!("contest {contest} is not in the manifest"),
             ));
         };
-        let rules = self.contests[ci].rules.clone()?;
         let counts = self
             .contest_counts(contest, Sum::Standing)
             .unwrap_or_default();
-        rules::decide(&rules, &counts, lots)
+        rules::decide(&self.contests[ci].rules, &counts, lots)
             .map_err(|e| AggregateError::new(e.code(), e.to_string()))
     }
 }

@@ -1,9 +1,10 @@
 //! Shared fixtures for the core's unit tests: a small election with real
 //! keys, built in code so each test can mutate it.
 
-use crate::entry::{Entry, ManifestCommitment, StationKey, Tally};
+use crate::entry::{BallotFigures, Entry, ManifestCommitment, StationKey, Tally};
 use crate::manifest::*;
 use crate::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
+use crate::rules::ElectionKind;
 
 pub(crate) fn key(label: &str) -> SignerKey {
     let seed: [u8; 32] = crate::Hash::sha256(label.as_bytes()).0;
@@ -76,7 +77,7 @@ pub(crate) fn manifest() -> Manifest {
                 candidates: vec![cand(1), cand(2), cand(3)],
                 constituency: None,
                 id: "president".into(),
-                kind: "presidential".into(),
+                kind: ElectionKind::Presidential,
                 name_en: "President".into(),
                 name_fa: "ریاست جمهوری".into(),
                 reserves: None,
@@ -89,7 +90,7 @@ pub(crate) fn manifest() -> Manifest {
                 candidates: (1..=8).map(cand).collect(),
                 constituency: Some("k1".into()),
                 id: "council".into(),
-                kind: "village-council".into(),
+                kind: ElectionKind::VillageCouncil,
                 name_en: "Council".into(),
                 name_fa: "شورا".into(),
                 reserves: None,
@@ -107,7 +108,7 @@ pub(crate) fn manifest() -> Manifest {
         election: Election {
             date: "2025-06-27".into(),
             id: "e1".into(),
-            kind: "presidential".into(),
+            kind: ElectionKind::Presidential,
             name_en: "Test election".into(),
             name_fa: "انتخابات آزمایشی".into(),
         },
@@ -147,7 +148,7 @@ pub(crate) fn sign(e: &Entry, k: &SignerKey) -> Vec<u8> {
 pub(crate) fn commitment(m: &ValidatedManifest) -> Entry {
     Entry::ManifestCommitment(ManifestCommitment {
         election: "e1".into(),
-        kind: "presidential".into(),
+        kind: ElectionKind::Presidential,
         manifest_sha256: m.digest(),
     })
 }
@@ -167,12 +168,14 @@ pub(crate) fn tally(station: &str) -> Tally {
         station: station.into(),
         revision: 1,
         correction: None,
-        counterfoils: 300,
-        ballots_in_box: 290,
-        votes_taken: 285,
-        void_taken: 15,
-        void_not_taken: 5,
-        valid: 270,
+        figures: BallotFigures {
+            counterfoils: 300,
+            ballots_in_box: 290,
+            votes_taken: 285,
+            void_taken: 15,
+            void_not_taken: 5,
+            valid: 270,
+        },
         votes: vec![(1, 150), (2, 100), (3, 20)],
         minutes_sha256: None,
     }

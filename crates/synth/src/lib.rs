@@ -26,14 +26,15 @@ pub use read_path::SyntheticLog;
 use rng::Rng;
 use std::collections::HashMap;
 use tallyboard_core::entry::{
-    Announcement, AnnouncementStatus, Annulment, Approval, ContestApproval, Correction, Entry, Lot,
-    ManifestCommitment, Statement, StationKey, Tally,
+    Announcement, AnnouncementStatus, Annulment, Approval, BallotFigures, ContestApproval,
+    Correction, Entry, Lot, ManifestCommitment, Statement, StationKey, Tally,
 };
 use tallyboard_core::manifest::{
     Candidate, Contest, County, Election, Keys, LogParams, Manifest, Province, Station,
     ValidatedManifest, Witness, MANIFEST_FORMAT,
 };
 use tallyboard_core::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
+use tallyboard_core::rules::ElectionKind;
 use tallyboard_core::Hash;
 
 /// The election id of the synthetic presidential election.
@@ -93,6 +94,29 @@ pub fn witness_vkey(role: &str) -> Option<VerifierKey> {
     VerifierKey::new(k.name(), SIG_COSIGNATURE_V1, *k.verifier().public_key()).ok()
 }
 
+/// The ballot figures of a box holding `ballots_in_box` ballots: up to
+/// 1/`not_taken` of them void and not taken, between 1/`taken.0` and
+/// 1/`taken.1` of the votes taken void but taken, and up to three ballots
+/// issued but not cast. Draws from `rng` in that order.
+fn box_figures(
+    rng: &mut Rng,
+    ballots_in_box: u64,
+    not_taken: u64,
+    taken: (u64, u64),
+) -> BallotFigures {
+    let void_not_taken = rng.range(0, ballots_in_box / not_taken);
+    let votes_taken = ballots_in_box - void_not_taken;
+    let void_taken = rng.range(votes_taken / taken.0, votes_taken / taken.1);
+    BallotFigures {
+        counterfoils: ballots_in_box + rng.range(0, 3),
+        ballots_in_box,
+        votes_taken,
+        void_taken,
+        void_not_taken,
+        valid: votes_taken - void_taken,
+    }
+}
+
 impl SyntheticElection {
     /// Generates the election for a configuration.
     pub fn generate(config: Config) -> SyntheticElection {
@@ -105,7 +129,7 @@ impl SyntheticElection {
             .manifest()
             .contests
             .iter()
-            .filter(|c| c.kind == "majlis")
+            .filter(|c| c.kind == ElectionKind::Majlis)
             .map(|c| (c.id.clone(), ballots::VoteModel::new(config.seed, c)))
             .collect();
         SyntheticElection {
@@ -142,7 +166,7 @@ impl SyntheticElection {
         let m = self.manifest.manifest();
         let e = Entry::ManifestCommitment(ManifestCommitment {
             election: m.election.id.clone(),
-            kind: m.election.kind.clone(),
+            kind: m.election.kind,
             manifest_sha256: self.manifest.digest(),
         });
         sign(&e, &self.authority)
@@ -171,11 +195,8 @@ impl SyntheticElection {
         } else {
             rng.range(220, 720)
         };
-        let void_not_taken = rng.range(0, ballots_in_box / 80);
-        let votes_taken = ballots_in_box - void_not_taken;
-        let void_taken = rng.range(votes_taken / 40, votes_taken / 8);
-        let valid = votes_taken - void_taken;
-        let counterfoils = ballots_in_box + rng.range(0, 3);
+        let figures = box_figures(&mut rng, ballots_in_box, 80, (40, 8));
+        let valid = figures.valid;
         // Province leaning: shift a few points between the two leaders.
         let lean = ((province as f64 * 7.3).sin()) * 6.0;
         let mut weights: Vec<f64> = SHARES
@@ -211,12 +232,7 @@ impl SyntheticElection {
             station: station.id.clone(),
             revision: 1,
             correction: None,
-            counterfoils,
-            ballots_in_box,
-            votes_taken,
-            void_taken,
-            void_not_taken,
-            valid,
+            figures,
             votes,
             minutes_sha256: Some(minutes_digest(&station.id, 1)),
         }
@@ -241,16 +257,12 @@ impl SyntheticElection {
         // The same voters cast both ballots: the Majlis box holds about as
         // many ballots as the presidential one (a few voters take only one),
         // and more of them are void (up to `seats` names to write).
-        let ballots = self.tally(i).ballots_in_box;
+        let ballots = self.tally(i).figures.ballots_in_box;
         let mut rng = Rng::for_stream(self.config.seed, &format!("majlis/{}", station.id));
         let ballots_in_box = ballots - rng.range(0, ballots / 60);
-        let void_not_taken = rng.range(0, ballots_in_box / 60);
-        let votes_taken = ballots_in_box - void_not_taken;
-        let void_taken = rng.range(votes_taken / 25, votes_taken / 6);
-        let valid = votes_taken - void_taken;
-        let counterfoils = ballots_in_box + rng.range(0, 3);
+        let figures = box_figures(&mut rng, ballots_in_box, 60, (25, 6));
         let votes = voters
-            .station_votes(&mut rng, valid)
+            .station_votes(&mut rng, figures.valid)
             .into_iter()
             .zip(codes)
             .filter(|&(n, _)| n > 0)
@@ -262,12 +274,7 @@ impl SyntheticElection {
             station: station.id.clone(),
             revision: 1,
             correction: None,
-            counterfoils,
-            ballots_in_box,
-            votes_taken,
-            void_taken,
-            void_not_taken,
-            valid,
+            figures,
             votes,
             minutes_sha256: Some(Hash::sha256(
                 format!("minutes scan of {} {contest} revision 1", station.id).as_bytes(),
@@ -513,7 +520,7 @@ fn build_manifest(config: &Config) -> Manifest {
             .collect(),
         constituency: None,
         id: "president".into(),
-        kind: "presidential".into(),
+        kind: ElectionKind::Presidential,
         name_en: "President of the Islamic Republic".into(),
         name_fa: "ریاست جمهوری".into(),
         reserves: None,
@@ -530,7 +537,7 @@ fn build_manifest(config: &Config) -> Manifest {
         election: Election {
             date: "2025-06-27".into(),
             id: ELECTION_ID.into(),
-            kind: "presidential".into(),
+            kind: ElectionKind::Presidential,
             name_en: name_en.into(),
             name_fa: name_fa.into(),
         },

@@ -279,7 +279,7 @@ fn supervision_vectors(e: &SyntheticElection, entries: &mut Vec<(String, Vec<u8>
     ));
     let st = statement_so_far(e, entries);
     let mut wrong = st.clone();
-    wrong.valid += 1;
+    wrong.figures.valid += 1;
     entries.push((
         "announcement with valid one too many".into(),
         e.announcement_entry(&wrong, AnnouncementStatus::Partial),
@@ -350,7 +350,7 @@ fn log(e: &SyntheticElection) -> Value {
                 let m = e.manifest();
                 let c = Entry::ManifestCommitment(tallyboard_core::entry::ManifestCommitment {
                     election: crate::ELECTION_ID.into(),
-                    kind: m.manifest().election.kind.clone(),
+                    kind: m.manifest().election.kind,
                     manifest_sha256: m.digest(),
                 });
                 let witness = keys::role_key("supervisor").expect("role");
@@ -368,7 +368,7 @@ fn log(e: &SyntheticElection) -> Value {
         Some("tally.equivocation"),
     ));
     let mut t = e.tally(1);
-    t.valid += 1;
+    t.figures.valid += 1;
     entries.push((
         "votes-taken != valid + void-taken".into(),
         e.sign_as_station(1, &Entry::Tally(t)),

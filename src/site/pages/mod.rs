@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use std::convert::Infallible;
 use std::sync::Arc;
-use tallyboard_core::aggregate::{RegionTotals, Sums};
+use tallyboard_core::aggregate::{RegionTotals, ShareBase, Sums};
 use tallyboard_core::entry::AnnouncementStatus;
 use tallyboard_core::manifest::Contest;
 use tallyboard_core::rules::{Decision, Status};
@@ -159,11 +159,7 @@ pub fn contest_name(lang: Lang, c: &Contest) -> &str {
 
 /// The share base figure of a contest's sums.
 pub fn share_base(c: &Contest, s: &Sums) -> u64 {
-    if data::share_of_taken(c) {
-        s.votes_taken
-    } else {
-        s.valid
-    }
+    ShareBase::for_kind(c.kind).of(&s.figures)
 }
 
 /// A `data-live` key, when the block is patched live.
@@ -308,12 +304,12 @@ pub fn figures(
         table class="figures" {
             caption { (lang.t(L::Figures)) }
             tbody {
-                (row(L::VotesTaken, s.votes_taken, "votes_taken"))
-                (row(L::Valid, s.valid, "valid"))
-                (row(L::VoidTaken, s.void_taken, "void_taken"))
-                (row(L::VoidNotTaken, s.void_not_taken, "void_not_taken"))
-                (row(L::BallotsInBox, s.ballots_in_box, "ballots_in_box"))
-                (row(L::Counterfoils, s.counterfoils, "counterfoils"))
+                (row(L::VotesTaken, s.figures.votes_taken, "votes_taken"))
+                (row(L::Valid, s.figures.valid, "valid"))
+                (row(L::VoidTaken, s.figures.void_taken, "void_taken"))
+                (row(L::VoidNotTaken, s.figures.void_not_taken, "void_not_taken"))
+                (row(L::BallotsInBox, s.figures.ballots_in_box, "ballots_in_box"))
+                (row(L::Counterfoils, s.figures.counterfoils, "counterfoils"))
                 (row(L::Revised, t.stations_revised, "revised"))
                 (row(L::AnnulledBoxes, t.stations_annulled, "annulled"))
             }
@@ -327,7 +323,7 @@ pub fn figures(
             }
         }
         @if t.counted != t.standing {
-            p class="note" { (lang.t(L::ExplainCounted)) " " (lang.t(L::FirstCount)) ", " (lang.t(L::Valid)) ": " (lang.num(t.counted.valid)) }
+            p class="note" { (lang.t(L::ExplainCounted)) " " (lang.t(L::FirstCount)) ", " (lang.t(L::Valid)) ": " (lang.num(t.counted.figures.valid)) }
         }
     }
 }
@@ -410,7 +406,7 @@ pub fn region_rows(
                     tr {
                         td { a href=(lang.url(path)) { (name) } }
                         td class="num" { (lang.num(t.stations_reported)) " / " (lang.num(t.stations_expected)) }
-                        td class="num" { (lang.num(s.valid)) }
+                        td class="num" { (lang.num(s.figures.valid)) }
                         td {
                             @if let Some(i) = lead.filter(|&i| s.votes[i] > 0) {
                                 (lang.pick(&c.candidates[i].name_fa, &c.candidates[i].name_en))

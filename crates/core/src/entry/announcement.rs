@@ -10,8 +10,9 @@
 //! ([`Statement::sha256`]), and a final announcement needs one at the same size.
 
 use super::authority::push;
+use super::figures::{self, BallotFigures};
 use super::grammar::{self, FieldReader};
-use super::{Entry, EntryError};
+use super::{votes, Entry, EntryError};
 use crate::aggregate::{Aggregator, NoTallies, TallySource};
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
@@ -58,18 +59,8 @@ pub struct Statement {
     pub stations_expected: u64,
     /// Stations whose box is annulled below `size` (reported or not).
     pub stations_annulled: u64,
-    /// Standing sum of counterfoils.
-    pub counterfoils: u64,
-    /// Standing sum of ballots in box.
-    pub ballots_in_box: u64,
-    /// Standing sum of votes taken.
-    pub votes_taken: u64,
-    /// Standing sum of void ballots taken.
-    pub void_taken: u64,
-    /// Standing sum of void ballots not taken.
-    pub void_not_taken: u64,
-    /// Standing sum of valid ballots.
-    pub valid: u64,
+    /// The standing sums of the ballot figures.
+    pub figures: BallotFigures,
     /// Standing votes per candidate: non-zero only, ascending code.
     pub votes: Vec<(u32, u64)>,
     /// The rules' overall status.
@@ -93,27 +84,26 @@ pub struct Announcement {
     pub statement: Statement,
 }
 
-const ANNOUNCEMENT_FIELDS: &[&str] = &[
-    "election",
-    "contest",
-    "size",
-    "status",
-    "stations-counted",
-    "stations-expected",
-    "stations-annulled",
-    "counterfoils",
-    "ballots-in-box",
-    "votes-taken",
-    "void-taken",
-    "void-not-taken",
-    "valid",
-    "vote",
-    "outcome",
-    "elected",
-    "runoff",
-    "reserve",
-    "lot-needed",
-];
+pub(super) const ANNOUNCEMENT_FIELDS: &[&str] = &grammar::field_list::<19>(&[
+    &[
+        "election",
+        "contest",
+        "size",
+        "status",
+        "stations-counted",
+        "stations-expected",
+        "stations-annulled",
+    ],
+    &figures::FIELDS,
+    &[
+        votes::FIELD,
+        "outcome",
+        "elected",
+        "runoff",
+        "reserve",
+        "lot-needed",
+    ],
+]);
 
 fn outcome_str(s: Status) -> &'static str {
     match s {
@@ -163,15 +153,8 @@ impl Statement {
             "stations-annulled",
             &self.stations_annulled.to_string(),
         );
-        push(out, "counterfoils", &self.counterfoils.to_string());
-        push(out, "ballots-in-box", &self.ballots_in_box.to_string());
-        push(out, "votes-taken", &self.votes_taken.to_string());
-        push(out, "void-taken", &self.void_taken.to_string());
-        push(out, "void-not-taken", &self.void_not_taken.to_string());
-        push(out, "valid", &self.valid.to_string());
-        for (code, n) in &self.votes {
-            push(out, "vote", &format!("{code} {n}"));
-        }
+        self.figures.write(out);
+        votes::write(out, &self.votes);
         push(out, "outcome", outcome_str(self.outcome));
         for c in &self.elected {
             push(out, "elected", &c.to_string());
@@ -222,13 +205,10 @@ impl Statement {
                 "stations-annulled".into(),
                 self.stations_annulled.to_string(),
             ),
-            ("counterfoils".into(), self.counterfoils.to_string()),
-            ("ballots-in-box".into(), self.ballots_in_box.to_string()),
-            ("votes-taken".into(), self.votes_taken.to_string()),
-            ("void-taken".into(), self.void_taken.to_string()),
-            ("void-not-taken".into(), self.void_not_taken.to_string()),
-            ("valid".into(), self.valid.to_string()),
         ];
+        for (name, n) in self.figures.named() {
+            v.push((name.into(), n.to_string()));
+        }
         for (c, n) in &self.votes {
             v.push((format!("vote {c}"), n.to_string()));
         }
@@ -301,14 +281,6 @@ impl Statement {
             .contest_at(contest, size, tallies)
             .map_err(|e| EntryError::new(e.code(), e.message().to_owned()))?;
         let s = &at.top.standing;
-        let mut votes: Vec<(u32, u64)> = at
-            .codes
-            .iter()
-            .copied()
-            .zip(s.votes.iter().copied())
-            .filter(|&(_, n)| n > 0)
-            .collect();
-        votes.sort_unstable();
         let d = at
             .decide(lots)
             .map_err(|e| EntryError::new(e.code(), e.message().to_owned()))?;
@@ -321,13 +293,8 @@ impl Statement {
             stations_counted: at.top.stations_counted,
             stations_expected: at.top.stations_expected,
             stations_annulled: at.top.stations_annulled,
-            counterfoils: s.counterfoils,
-            ballots_in_box: s.ballots_in_box,
-            votes_taken: s.votes_taken,
-            void_taken: s.void_taken,
-            void_not_taken: s.void_not_taken,
-            valid: s.valid,
-            votes,
+            figures: s.figures,
+            votes: s.nonzero_votes(at.codes),
             outcome: d.status,
             elected: d.elected,
             runoff: d.runoff,
@@ -433,32 +400,9 @@ impl Announcement {
         let stations_counted = count("stations-counted")?;
         let stations_expected = count("stations-expected")?;
         let stations_annulled = count("stations-annulled")?;
-        let counterfoils = count("counterfoils")?;
-        let ballots_in_box = count("ballots-in-box")?;
-        let votes_taken = count("votes-taken")?;
-        let void_taken = count("void-taken")?;
-        let void_not_taken = count("void-not-taken")?;
-        let valid = count("valid")?;
-        let mut votes: Vec<(u32, u64)> = Vec::new();
-        for (value, lineno) in r.repeated("vote") {
-            let Some((code, n)) = value.split_once(' ') else {
-                return Err(EntryError::new(
-                    ErrorCode::EntryLineMalformed,
-                    format!("line {lineno}: expected 'vote <candidate code> <votes>'"),
-                ));
-            };
-            let code = grammar::parse_u32("vote", (code, lineno))?;
-            let n = grammar::parse_u64("vote", (n, lineno))?;
-            if n == 0 || votes.last().is_some_and(|&(p, _)| code <= p) {
-                return Err(EntryError::new(
-                    ErrorCode::EntryVotesOrder,
-                    format!(
-                        "line {lineno}: vote lines are non-zero and in strictly ascending candidate order"
-                    ),
-                ));
-            }
-            votes.push((code, n));
-        }
+        // Standing sums over many boxes: any u64, not only a count's 10^12.
+        let figures = BallotFigures::parse(&mut r, grammar::parse_u64)?;
+        let votes = votes::parse(&mut r, grammar::parse_u64)?;
         let outcome = parse_outcome(r.required("outcome")?)?;
         let codes = |list: Vec<(&str, usize)>, name: &str| -> Result<Vec<u32>, EntryError> {
             list.into_iter()
@@ -500,12 +444,7 @@ impl Announcement {
                 stations_counted,
                 stations_expected,
                 stations_annulled,
-                counterfoils,
-                ballots_in_box,
-                votes_taken,
-                void_taken,
-                void_not_taken,
-                valid,
+                figures,
                 votes,
                 outcome,
                 elected,

@@ -20,6 +20,27 @@ pub const MAX_TEXT: usize = 512;
 /// Longest identifier (election, contest, station), in bytes.
 pub const MAX_ID: usize = 64;
 
+/// An entry type's complete field list, joined from its parts when the
+/// crate is compiled, so that a block of fields several types share (the
+/// ballot figures, `super::figures::FIELDS`) is named once. `N` is the
+/// number of fields; a wrong `N` fails the build, not a run.
+pub(crate) const fn field_list<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut n = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        let mut i = 0;
+        while i < parts[p].len() {
+            out[n] = parts[p][i];
+            n += 1;
+            i += 1;
+        }
+        p += 1;
+    }
+    assert!(n == N, "the field list is shorter than N");
+    out
+}
+
 /// A cursor over the field lines of one entry, enforcing order, uniqueness
 /// and the absence of unknown fields.
 pub(crate) struct FieldReader<'a> {

@@ -8,13 +8,17 @@
 
 pub mod announcement;
 mod authority;
+pub mod figures;
 pub mod grammar;
+pub mod json;
 mod lot;
 mod supervision;
 mod tally;
+pub mod votes;
 
 pub use announcement::{Announcement, AnnouncementStatus, Statement};
 pub use authority::{ManifestCommitment, StationKey, StationKeyRevocation};
+pub use figures::BallotFigures;
 pub use lot::Lot;
 pub use supervision::{Annulment, Approval, ContestApproval};
 pub use tally::{Correction, Tally};
@@ -277,6 +281,24 @@ impl Entry {
             Entry::ContestApproval(e) => &e.election,
             Entry::Announcement(e) => &e.statement.election,
             Entry::LotDraw(e) => &e.election,
+        }
+    }
+
+    /// The station the entry concerns, for the kinds that name one (a
+    /// tally, a station key's registration or revocation, an approval, an
+    /// annulment): what a station's page and `tallyboard-verify inclusion`
+    /// list.
+    pub fn station(&self) -> Option<&str> {
+        match self {
+            Entry::Tally(t) => Some(&t.station),
+            Entry::StationKey(k) => Some(&k.station),
+            Entry::StationKeyRevocation(k) => Some(&k.station),
+            Entry::Approval(a) => Some(&a.station),
+            Entry::Annulment(a) => Some(&a.station),
+            Entry::ManifestCommitment(_)
+            | Entry::ContestApproval(_)
+            | Entry::Announcement(_)
+            | Entry::LotDraw(_) => None,
         }
     }
 }

@@ -20,12 +20,12 @@ fn pres(station: &str, revision: u32, votes: [u64; 3]) -> Entry {
         supersedes: crate::Hash([7; 32]),
         reason: "recount".into(),
     });
-    t.valid = valid;
-    t.void_taken = 3;
-    t.void_not_taken = 1;
-    t.votes_taken = valid + 3;
-    t.ballots_in_box = valid + 4;
-    t.counterfoils = valid + 4;
+    t.figures.valid = valid;
+    t.figures.void_taken = 3;
+    t.figures.void_not_taken = 1;
+    t.figures.votes_taken = valid + 3;
+    t.figures.ballots_in_box = valid + 4;
+    t.figures.counterfoils = valid + 4;
     t.votes = (1u32..)
         .zip(votes)
         .filter(|&(_, n)| n > 0)
@@ -195,11 +195,17 @@ fn skipped_entries_keep_the_indexes_of_those_after_them() {
     assert_eq!(st.size(), 2);
     // The statement at size 1 is before the tally; at 2 it counts it.
     assert_eq!(
-        st.statement("president", 1, &NoTallies).expect("s").valid,
+        st.statement("president", 1, &NoTallies)
+            .expect("s")
+            .figures
+            .valid,
         0
     );
     assert_eq!(
-        st.statement("president", 2, &NoTallies).expect("s").valid,
+        st.statement("president", 2, &NoTallies)
+            .expect("s")
+            .figures
+            .valid,
         15
     );
 }

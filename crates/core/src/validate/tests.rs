@@ -174,17 +174,17 @@ fn each_rule_has_its_code_and_changes_nothing() {
         ),
         (
             "ballots in box",
-            station_signed(&mutate(&|t| t.ballots_in_box = 291)),
+            station_signed(&mutate(&|t| t.figures.ballots_in_box = 291)),
             ErrorCode::TallyBallotsInBox,
         ),
         (
             "votes taken",
-            station_signed(&mutate(&|t| t.void_taken = 14)),
+            station_signed(&mutate(&|t| t.figures.void_taken = 14)),
             ErrorCode::TallyVotesTaken,
         ),
         (
             "counterfoils",
-            station_signed(&mutate(&|t| t.counterfoils = 289)),
+            station_signed(&mutate(&|t| t.figures.counterfoils = 289)),
             ErrorCode::TallyCounterfoils,
         ),
         (
@@ -674,10 +674,10 @@ mod supervision {
         // The annulled box counts zero in the standing figures from then on.
         let s = statement(&log, "president", 9);
         assert_eq!((s.stations_counted, s.stations_annulled), (1, 2));
-        assert_eq!(s.valid, 270);
+        assert_eq!(s.figures.valid, 270);
         assert_eq!(s.votes, vec![(1, 100), (2, 150), (3, 20)]);
         let before = statement(&log, "president", 7);
-        assert_eq!((before.stations_counted, before.valid), (2, 540));
+        assert_eq!((before.stations_counted, before.figures.valid), (2, 540));
     }
 
     #[test]
@@ -776,12 +776,12 @@ mod supervision {
         // Every figure off by one is refused, naming the figure.
         type Mutation = fn(&mut Statement);
         let mutations: Vec<(&str, Mutation)> = vec![
-            ("valid", |s| s.valid += 1),
-            ("void-taken", |s| s.void_taken -= 1),
-            ("counterfoils", |s| s.counterfoils += 1),
-            ("ballots-in-box", |s| s.ballots_in_box += 1),
-            ("votes-taken", |s| s.votes_taken += 1),
-            ("void-not-taken", |s| s.void_not_taken += 1),
+            ("valid", |s| s.figures.valid += 1),
+            ("void-taken", |s| s.figures.void_taken -= 1),
+            ("counterfoils", |s| s.figures.counterfoils += 1),
+            ("ballots-in-box", |s| s.figures.ballots_in_box += 1),
+            ("votes-taken", |s| s.figures.votes_taken += 1),
+            ("void-not-taken", |s| s.figures.void_not_taken += 1),
             ("stations-counted", |s| s.stations_counted = 3),
             ("stations-expected", |s| s.stations_expected = 5),
             ("stations-annulled", |s| s.stations_annulled = 1),
@@ -847,7 +847,7 @@ mod supervision {
         // A later announcement counts the earlier ones as nothing: the
         // figures at size 11 are those at 7.
         let later = statement(&log, "president", 11);
-        assert_eq!(later.valid, 540);
+        assert_eq!(later.figures.valid, 540);
         log.must_accept(&auth(&announce(later, AnnouncementStatus::Partial)));
     }
 
