@@ -151,7 +151,12 @@ pub struct Log {
     /// The writer's copy of the state: unshared between commits, so it is
     /// updated in place (`Arc::make_mut` clones only if a reader kept it).
     working: Arc<LogState>,
-    published: Arc<Published>,
+    /// The latest signed checkpoint.
+    latest: Arc<SignedCheckpoint>,
+    /// The snapshot readers share, from the first time anyone asks for it
+    /// (the server, a mirror): a log nobody reads (an offline import, the
+    /// benchmark's writer) keeps a single copy of the state.
+    published: std::sync::OnceLock<Arc<Published>>,
     poisoned: bool,
 }
 
@@ -186,18 +191,11 @@ impl Log {
     /// A log over `store`, whose entries `state` holds and whose latest
     /// checkpoint is `latest` (both verified by the caller).
     pub fn new(store: Store, state: LogState, latest: SignedCheckpoint) -> Log {
-        let state = Arc::new(state);
-        let published = Arc::new(Published::new(Snapshot {
-            state: state.clone(),
-            checkpoint: Arc::new(latest),
-        }));
-        // The writer gets its own copy so that its first commit does not
-        // have to clone the published one.
-        let working = Arc::new((*state).clone());
         Log {
             store,
-            working,
-            published,
+            working: Arc::new(state),
+            latest: Arc::new(latest),
+            published: std::sync::OnceLock::new(),
             poisoned: false,
         }
     }
@@ -219,12 +217,22 @@ impl Log {
 
     /// The latest signed checkpoint.
     pub fn latest(&self) -> Arc<SignedCheckpoint> {
-        self.published.checkpoint()
+        self.latest.clone()
     }
 
-    /// The published snapshot, shared with readers.
+    /// The published snapshot, shared with readers. The first call shares
+    /// the writer's state as it is; the writer's next commit then takes a
+    /// copy of its own (`Arc::make_mut`), and from there the two copies
+    /// are swapped at every commit ([`snapshot`]).
     pub fn published(&self) -> Arc<Published> {
-        self.published.clone()
+        self.published
+            .get_or_init(|| {
+                Arc::new(Published::new(Snapshot {
+                    state: self.working.clone(),
+                    checkpoint: self.latest.clone(),
+                }))
+            })
+            .clone()
     }
 
     /// The key that must have signed `signed` given the state now, if it can
@@ -433,9 +441,13 @@ impl Log {
     /// readers held, bringing it up to date with `applied` (see
     /// [`snapshot`]).
     fn publish(&mut self, applied: Vec<(u64, Hash, Entry)>, latest: SignedCheckpoint) {
-        let mut old = self.published.replace(Snapshot {
+        self.latest = Arc::new(latest);
+        let Some(published) = self.published.get().cloned() else {
+            return;
+        };
+        let mut old = published.replace(Snapshot {
             state: self.working.clone(),
-            checkpoint: Arc::new(latest),
+            checkpoint: self.latest.clone(),
         });
         // Readers hold a snapshot for the length of one request; give them
         // a moment to let the old one go before settling for a clone.
@@ -477,11 +489,14 @@ impl Log {
         }
         self.store.put_checkpoint(cp.checkpoint.size, &cp.bytes)?;
         self.store.sync()?;
-        let state = self.published.get().state.clone();
-        self.published.replace(Snapshot {
-            state,
-            checkpoint: Arc::new(cp),
-        });
+        self.latest = Arc::new(cp);
+        if let Some(published) = self.published.get() {
+            let state = published.get().state.clone();
+            published.replace(Snapshot {
+                state,
+                checkpoint: self.latest.clone(),
+            });
+        }
         Ok(())
     }
 }

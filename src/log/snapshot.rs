@@ -1,8 +1,10 @@
 //! What readers see of the log: the writer's [`LogState`] at one signed
 //! checkpoint, published after every durable commit.
 //!
-//! The writer keeps two copies of the state and swaps them (the left-right
-//! pattern): after a commit it publishes its own copy, takes back the copy
+//! Once anything reads the log (the server, a mirror; an offline import
+//! keeps a single copy), the writer keeps two copies of the state and
+//! swaps them (the left-right pattern): after a commit it publishes its
+//! own copy, takes back the copy
 //! readers held before, and brings it up to date by applying the same
 //! entries again. Applying an accepted entry costs a few microseconds, so
 //! the state is never rebuilt and never re-read from the store; readers
