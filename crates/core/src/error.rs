@@ -104,6 +104,10 @@ error_codes! {
     EntryTrailingData => "entry.trailing-data",
     /// Vote lines are not in strictly ascending candidate order, or a count is zero.
     EntryVotesOrder => "entry.votes-order",
+    /// A free-text field holds a character that is not safe to display:
+    /// invisible, direction-changing, a separator or a control character
+    /// (`spec/entries.md` §2.2).
+    EntryUnsafeCharacter => "entry.unsafe-character",
     // --- manifest ---
     /// The manifest is not canonical JSON or does not parse.
     ManifestMalformed => "manifest.malformed",

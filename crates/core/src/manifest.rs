@@ -282,6 +282,15 @@ fn check_names(what: &str, id: &str, fa: &str, en: &str) -> Result<(), ManifestE
     if fa.trim().is_empty() || en.trim().is_empty() {
         return Err(ManifestError::invalid(format!("{what} {id}: empty name")));
     }
+    // The site and every report show these names: they must be what they
+    // look like (spec/manifest.md, spec/entries.md §2.2).
+    for (lang, name) in [("name_fa", fa), ("name_en", en)] {
+        if let Some(u) = crate::text::first_unsafe(name) {
+            return Err(ManifestError::invalid(format!(
+                "{what} {id}: {lang} holds {u}, which is not safe to display"
+            )));
+        }
+    }
     Ok(())
 }
 

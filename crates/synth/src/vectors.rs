@@ -93,6 +93,25 @@ fn entries(e: &SyntheticElection) -> Value {
         })
         .collect();
     let base = Entry::Tally(tally.clone()).to_text();
+    // A revision's text, whose `reason` line the text vectors replace.
+    let revision =
+        tallyboard_core::entry::SignedEntry::parse(&e.revised_tally(0, &e.signed_tally(0)))
+            .expect("own revision parses")
+            .entry
+            .to_text();
+    let with_reason = |text: &str, reason: &str| -> String {
+        text.lines()
+            .map(|l| {
+                if l.starts_with("reason ") {
+                    format!("reason {reason}")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
     let mutate = |from: &str, to: &str| base.replacen(from, to, 1);
     let statements: Vec<(&str, String)> = vec![
         (
@@ -145,6 +164,22 @@ fn entries(e: &SyntheticElection) -> Value {
         ("zero vote written", mutate("\nvote ", "\nvote 1 0\nvote ")),
         ("no final newline", base.trim_end_matches('\n').to_owned()),
         ("blank line inside", mutate("\nvalid ", "\n\nvalid ")),
+        (
+            "right-to-left override in a revision's reason",
+            with_reason(&revision, "recount \u{202E}11 ot 22 morf"),
+        ),
+        (
+            "zero-width space in a revision's reason",
+            with_reason(&revision, "re\u{200B}count"),
+        ),
+        (
+            "line separator in a revision's reason",
+            with_reason(&revision, "recount\u{2028}again"),
+        ),
+        (
+            "zero-width non-joiner not between letters",
+            with_reason(&revision, "\u{200C}بازشماری"),
+        ),
     ];
     let mut invalid: Vec<Value> = statements
         .into_iter()

@@ -302,12 +302,12 @@ pub(crate) fn parse_text(field: &str, (v, lineno): (&str, usize)) -> Result<Stri
             "stray spaces",
         ));
     }
-    if v.chars().any(|c| c.is_control()) {
+    if let Some(u) = crate::text::first_unsafe(v) {
         return Err(bad(
-            ErrorCode::EntryBadValue,
+            ErrorCode::EntryUnsafeCharacter,
             field,
             lineno,
-            "control character",
+            &format!("{u}: free text must be safe to display"),
         ));
     }
     Ok(v.to_owned())
