@@ -307,7 +307,7 @@ pub(crate) fn parse_text(field: &str, (v, lineno): (&str, usize)) -> Result<Stri
             ErrorCode::EntryUnsafeCharacter,
             field,
             lineno,
-            &format!("{u}: free text must be safe to display"),
+            format!("{u}: free text must be safe to display"),
         ));
     }
     Ok(v.to_owned())
