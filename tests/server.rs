@@ -384,11 +384,25 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
             Req::Entry({
                 let text = String::from_utf8(s.e.commitment_entry()).unwrap();
                 let body = text.split("\n\n").next().unwrap().to_owned() + "\n";
-                // Different bytes (two signatures) so it is not a duplicate.
-                note::sign(&body, &[&authority(), &rogue]).unwrap()
+                // To another digest, so that it is not a duplicate.
+                let other = body.replace(
+                    &s.e.manifest().digest().to_hex(),
+                    &tallyboard_core::Hash::sha256(b"another manifest").to_hex(),
+                );
+                note::sign(&other, &[&authority()]).unwrap()
             }),
             409,
             "manifest.already-committed",
+        ),
+        (
+            "an authority entry countersigned by another key",
+            Req::Entry({
+                let text = String::from_utf8(s.e.commitment_entry()).unwrap();
+                let body = text.split("\n\n").next().unwrap().to_owned() + "\n";
+                note::sign(&body, &[&authority(), &rogue]).unwrap()
+            }),
+            400,
+            "entry.signature-lines",
         ),
         (
             "second key for a station",

@@ -108,6 +108,9 @@ error_codes! {
     /// invisible, direction-changing, a separator or a control character
     /// (`spec/entries.md` §2.2).
     EntryUnsafeCharacter => "entry.unsafe-character",
+    /// The note carries another number of signature lines than its kind
+    /// allows (one: the signer the rules require), `spec/entries.md` §2.
+    EntrySignatureLines => "entry.signature-lines",
     // --- manifest ---
     /// The manifest is not canonical JSON or does not parse.
     ManifestMalformed => "manifest.malformed",

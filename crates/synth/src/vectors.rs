@@ -217,6 +217,20 @@ fn entries(e: &SyntheticElection) -> Value {
             "signature line without em dash",
             text(&good).replacen("\u{2014} ", "- ", 1).into_bytes(),
         ),
+        (
+            "a second signature line (an observer's, or a relay's junk)",
+            {
+                let mut n = tallyboard_core::note::Note::parse(&good, 65_535).expect("own note");
+                let observer = crate::keys::station_key("vectors", "observer-at-the-station");
+                n.signatures.push(observer.sign_text(&n.text));
+                n.to_bytes()
+            },
+        ),
+        ("the station's own signature line twice", {
+            let mut n = tallyboard_core::note::Note::parse(&good, 65_535).expect("own note");
+            n.signatures.push(n.signatures[0].clone());
+            n.to_bytes()
+        }),
     ];
     for (what, bytes) in note_cases {
         let code = tallyboard_core::entry::SignedEntry::parse(&bytes)
@@ -380,18 +394,36 @@ fn log(e: &SyntheticElection) -> Value {
             Some("station.key-not-registered"),
         ),
         (
-            "second commitment (same statement, countersigned, so different bytes)".into(),
+            "second commitment (to another manifest digest)".into(),
             {
                 let m = e.manifest();
                 let c = Entry::ManifestCommitment(tallyboard_core::entry::ManifestCommitment {
                     election: crate::ELECTION_ID.into(),
                     kind: m.manifest().election.kind,
-                    manifest_sha256: m.digest(),
+                    manifest_sha256: tallyboard_core::Hash::sha256(b"another manifest"),
                 });
-                let witness = keys::role_key("supervisor").expect("role");
-                tallyboard_core::note::sign(&c.to_text(), &[&authority, &witness]).expect("sign")
+                tallyboard_core::note::sign(&c.to_text(), &[&authority]).expect("sign")
             },
             Some("manifest.already-committed"),
+        ),
+        (
+            "a tally countersigned by an observer: refused as a note, never logged".into(),
+            {
+                let observer = keys::station_key("vectors", "observer-at-the-station");
+                let mut t = e.tally(1);
+                t.figures.counterfoils += 1;
+                t.figures.ballots_in_box += 1;
+                t.figures.void_not_taken += 1;
+                tallyboard_core::note::sign(
+                    &Entry::Tally(t).to_text(),
+                    &[
+                        &keys::station_key(crate::ELECTION_ID, e.station_id(1)),
+                        &observer,
+                    ],
+                )
+                .expect("sign")
+            },
+            Some("entry.signature-lines"),
         ),
     ];
     let mut t = e.tally(1);

@@ -87,10 +87,17 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
         let verdict = if leaves.contains_key(&leaf) {
             "duplicate".to_owned()
         } else {
-            let signed = SignedEntry::parse(&bytes).expect("log vectors are well-formed");
-            match state.validate(&signed, &tallyboard_core::aggregate::EntryBytes(&logged)) {
-                Err(e) => e.code().as_str().to_owned(),
-                Ok(()) => {
+            let checked = SignedEntry::parse(&bytes)
+                .map_err(|e| e.code())
+                .and_then(|signed| {
+                    state
+                        .validate(&signed, &tallyboard_core::aggregate::EntryBytes(&logged))
+                        .map(|()| signed)
+                        .map_err(|e| e.code())
+                });
+            match checked {
+                Err(code) => code.as_str().to_owned(),
+                Ok(signed) => {
                     let index = log.append_entry(&bytes).expect("append");
                     logged.push(bytes.clone());
                     leaves.insert(leaf, index);

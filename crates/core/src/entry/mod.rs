@@ -160,6 +160,12 @@ impl EntryKind {
                 | EntryKind::LotDraw
         )
     }
+
+    /// How many signature lines an entry of this kind carries: one, its
+    /// required signer's ([`crate::validate::required_signer`]).
+    pub fn signature_lines(self) -> usize {
+        1
+    }
 }
 
 /// A parsed entry body.
@@ -333,6 +339,24 @@ impl SignedEntry {
         }
         let note = Note::parse(bytes, MAX_ENTRY_SIZE)?;
         let entry = Entry::parse_text(&note.text)?;
+        // Exactly the signature the rules require, nothing else: a line a
+        // relay adds would change the leaf (and so could log a copy of a
+        // station's tally before the station's own, which would then be an
+        // equivocation), would put an unchecked name on every page that
+        // shows the entry, and many lines would cost a verification each.
+        // Refused here, before any state is looked up or any signature
+        // verified (spec/entries.md §2).
+        let allowed = entry.kind().signature_lines();
+        if note.signatures.len() != allowed {
+            return Err(EntryError::new(
+                ErrorCode::EntrySignatureLines,
+                format!(
+                    "a {} entry carries exactly {allowed} signature line(s), its required signer's; this note has {}",
+                    entry.kind().type_line(),
+                    note.signatures.len()
+                ),
+            ));
+        }
         Ok(SignedEntry {
             bytes: bytes.to_vec(),
             note,

@@ -338,17 +338,33 @@ fn nothing_but_the_commitment_before_the_commitment() {
     );
 }
 
+/// Only the required signature: a tally with an extra line (an observer's,
+/// or a relay's junk) is refused before any lookup, so it never reaches
+/// the log and cannot lock the station's own tally out as an equivocation.
 #[test]
-fn extra_signatures_by_observers_are_allowed() {
+fn a_note_carries_only_the_required_signature() {
     let mut log = Log::new();
     let t = testutil::tally("01-002-0001");
+    let station = testutil::station_key(&t.station);
     let observer = testutil::key("observer at the station");
-    let bytes = crate::note::sign(
-        &Entry::Tally(t.clone()).to_text(),
-        &[&testutil::station_key(&t.station), &observer],
-    )
-    .expect("sign");
-    log.must_accept(&bytes);
+    let text = Entry::Tally(t.clone()).to_text();
+    let extra = crate::note::sign(&text, &[&station, &observer]).expect("sign");
+    assert_eq!(log.code(&extra), ErrorCode::EntrySignatureLines);
+    // A hundred copies of the station's own line: refused the same way,
+    // before a single verification.
+    let one = crate::note::sign(&text, &[&station]).expect("sign");
+    let note = crate::note::Note::parse(&one, 65_535).expect("note");
+    let many = crate::note::Note {
+        text: note.text.clone(),
+        signatures: vec![note.signatures[0].clone(); 100],
+    }
+    .to_bytes();
+    assert_eq!(log.code(&many), ErrorCode::EntrySignatureLines);
+    // The station's own tally still goes in.
+    log.must_accept(&one);
+    // Only an observer's line: the right count, the wrong signer.
+    let other = crate::note::sign(&text, &[&observer]).expect("sign");
+    assert_eq!(log.code(&other), ErrorCode::WrongSigner);
 }
 
 // ------------------------------------------------------------ supervision
@@ -600,18 +616,13 @@ mod supervision {
         }
         let ok = approval("01-001-0001", "president", 5, la);
         log.must_accept(&sup(&ok));
-        // A second supervisor's approval of the same tally (different bytes
-        // from another key would be needed; here the same key re-signs after
-        // a revision attempt) is refused as already approved.
+        // The same approval again is refused as already approved (the board
+        // would answer these very bytes as a duplicate before the rules).
         let mut again = ok.clone();
         if let Entry::Approval(x) = &mut again {
             x.station = "01-001-0001".into();
         }
-        let bytes = crate::note::sign(
-            &again.to_text(),
-            &[&testutil::supervisor(), &testutil::key("observer")],
-        )
-        .expect("sign");
+        let bytes = sup(&again);
         assert_eq!(log.code(&bytes), ErrorCode::SupervisionAlreadyApproved);
         // After a revision the old tally can no longer be approved.
         let mut rev = testutil::tally("01-001-0001");
@@ -651,11 +662,7 @@ mod supervision {
         log.must_accept(&sup(&annulment("02-001-0001", "president")));
         log.must_accept(&sup(&annulment("01-001-0001", "president")));
         let err = {
-            let bytes = crate::note::sign(
-                &annulment("01-001-0001", "president").to_text(),
-                &[&testutil::supervisor(), &testutil::key("observer")],
-            )
-            .expect("sign");
+            let bytes = sup(&annulment("01-001-0001", "president"));
             let signed = SignedEntry::parse(&bytes).expect("parses");
             log.state
                 .validate(&signed, &testutil::Entries(&log.entries))
@@ -735,11 +742,7 @@ mod supervision {
             ErrorCode::WrongSigner
         );
         log.must_accept(&sup(&contest_approval("president", 7, good)));
-        let bytes = crate::note::sign(
-            &contest_approval("president", 7, good).to_text(),
-            &[&testutil::supervisor(), &testutil::key("observer")],
-        )
-        .expect("sign");
+        let bytes = sup(&contest_approval("president", 7, good));
         assert_eq!(log.code(&bytes), ErrorCode::SupervisionAlreadyApproved);
     }
 
