@@ -213,16 +213,17 @@ pub fn run(args: DemoArgs) -> Result<()> {
                     let Some(r) = reports.get(i) else { break };
                     if i == attack_at {
                         run_attacks(&agent, &url, &attacks);
-                        let partial = announce::served_size(&agent, &url).and_then(|size| {
-                            announce::announce(
-                                &e,
-                                &agent,
-                                &url,
-                                tallyboard_core::entry::announcement::AnnouncementStatus::Partial,
-                                &contests,
-                                size,
-                            )
-                        });
+                        let partial =
+                            announce::served_checkpoint(&e, &agent, &url).and_then(|served| {
+                                announce::announce(
+                                    &e,
+                                    &agent,
+                                    &url,
+                                    tallyboard_core::entry::announcement::AnnouncementStatus::Partial,
+                                    &contests,
+                                    &served,
+                                )
+                            });
                         match partial {
                             Ok(round) => eprintln!(
                                 "authority: partial results of {} contest(s) recomputed from the read path in {:.1} s, announced at size {} in {:.1} s ({})",
@@ -296,14 +297,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
     eprintln!("supervisor: {supervision}");
     // The final results rest on a checkpoint the witnesses cosigned that
     // covers every tally and the supervisor's decisions.
-    let (witnessed, _, _) = wait_for_cosigned(&agent, &url, Instant::now())?;
+    wait_for_cosigned(&agent, &url, Instant::now())?;
+    let served = announce::served_checkpoint(&e, &agent, &url)?;
     let round = announce::announce(
         &e,
         &agent,
         &url,
         tallyboard_core::entry::announcement::AnnouncementStatus::Final,
         &contests,
-        witnessed,
+        &served,
     )?;
     let (final_size, outcome) = (round.size, announce::presidential_outcome(&round));
     eprintln!(

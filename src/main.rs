@@ -466,6 +466,24 @@ fn read_policy(
             path.display()
         );
     }
+    // The board pushes checkpoints to these witnesses and serves the ones
+    // they cosign; an announcement must carry the cosignatures the
+    // election's committed policy asks for (spec/announcements.md §5), so
+    // a policy that leaves out one of its witnesses serves checkpoints no
+    // announcement could rest on.
+    for w in &manifest.witness_policy().witnesses {
+        let vkey = w.key.to_vkey_string();
+        if !policy
+            .witnesses
+            .iter()
+            .any(|p| p.key.to_vkey_string() == vkey)
+        {
+            bail!(
+                "{} leaves out witness {vkey}, which the election's manifest requires (its witness_policy): announcements need its cosignature",
+                path.display()
+            );
+        }
+    }
     Ok(policy)
 }
 

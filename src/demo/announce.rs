@@ -10,14 +10,16 @@
 
 use super::post_entry;
 use crate::import::progress_bar;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tallyboard_core::aggregate::NoTallies;
-use tallyboard_core::entry::announcement::{standing_at, AnnouncementStatus, Statement};
+use tallyboard_core::entry::announcement::{
+    standing_at, AnnouncementStatus, Statement, WitnessedCheckpoint,
+};
 use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::rules::{ElectionKind, Status};
+use tallyboard_core::state::NoLog;
 use tallyboard_synth::{SyntheticElection, PRESIDENT, TEHRAN_CONTEST};
 
 /// One announcement round: every statement, at one log size.
@@ -55,19 +57,28 @@ fn fetch_entries(agent: &ureq::Agent, url: &str, size: u64) -> Result<Vec<Vec<u8
     Ok(out)
 }
 
-/// The size of the checkpoint the board serves at `/checkpoint`: under a
-/// witness policy, the newest one its witnesses' cosignatures meet the
-/// quorum of, which is what an announcement must rest on
-/// (`spec/announcements.md`).
-pub(crate) fn served_size(agent: &ureq::Agent, url: &str) -> Result<u64> {
-    let text = agent
-        .get(&format!("{url}/checkpoint"))
-        .call()?
-        .into_string()?;
-    text.lines()
-        .nth(1)
-        .and_then(|l| l.parse().ok())
-        .context("the served checkpoint has no size line")
+/// The checkpoint the board serves at `/checkpoint`: under a witness
+/// policy, the newest one its witnesses' cosignatures meet the quorum of,
+/// which is what an announcement must rest on and carry
+/// (`spec/announcements.md` §5). Returns its size and what the
+/// announcement copies from it: the root and the election's witnesses'
+/// cosignature lines.
+pub(crate) fn served_checkpoint(
+    e: &SyntheticElection,
+    agent: &ureq::Agent,
+    url: &str,
+) -> Result<(u64, WitnessedCheckpoint)> {
+    let mut note = Vec::new();
+    std::io::Read::read_to_end(
+        &mut agent
+            .get(&format!("{url}/checkpoint"))
+            .call()?
+            .into_reader(),
+        &mut note,
+    )?;
+    let (cp, witnessed) = WitnessedCheckpoint::from_note(&note, e.manifest().witness_policy())
+        .map_err(|err| anyhow!("the served checkpoint: {err}"))?;
+    Ok((cp.size, witnessed))
 }
 
 /// The contests worth announcing: those with at least one station (a
@@ -86,8 +97,8 @@ pub(crate) fn announced_contests(e: &SyntheticElection) -> Vec<String> {
         .collect()
 }
 
-/// Recomputes the statements of `contests` at `size` (a checkpoint the
-/// witnesses cosigned) from the read path and appends, for each, the
+/// Recomputes the statements of `contests` at the size of `witnessed`
+/// (a checkpoint the witnesses cosigned, [`served_checkpoint`]) from the read path and appends, for each, the
 /// supervisor's contest approval (final round only) and the authority's
 /// announcement.
 pub(crate) fn announce(
@@ -96,8 +107,9 @@ pub(crate) fn announce(
     url: &str,
     status: AnnouncementStatus,
     contests: &[String],
-    size: u64,
+    (size, witnessed): &(u64, WitnessedCheckpoint),
 ) -> Result<Round> {
+    let size = *size;
     let t_read = Instant::now();
     let raw = fetch_entries(agent, url, size)?;
     let parsed: Vec<SignedEntry> = raw
@@ -121,7 +133,7 @@ pub(crate) fn announce(
                 .collect();
             // Aggregated from the entries below `size` only: the revision
             // in force of every box is its latest, so no tally is re-read.
-            Statement::from_aggregator(&agg, c, size, &lots, &NoTallies)
+            Statement::from_aggregator(&agg, c, size, &lots, &NoLog)
                 .map_err(|err| anyhow!("{c}: {err}"))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -137,7 +149,7 @@ pub(crate) fn announce(
     }
     let announcements: Vec<Vec<u8>> = statements
         .iter()
-        .map(|s| e.announcement_entry(s, status))
+        .map(|s| e.announcement_entry(s, status, witnessed))
         .collect();
     let largest_entry = announcements.iter().map(Vec::len).max().unwrap_or(0);
     post_all(url, &announcements, status.as_str())?;

@@ -31,12 +31,13 @@ use anyhow::{anyhow, bail, Context, Result};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tallyboard_core::aggregate::{AggregateError, TallySource};
+use tallyboard_core::aggregate::AggregateError;
 use tallyboard_core::checkpoint::{self, Checkpoint};
 use tallyboard_core::entry::Tally;
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::merkle::{self, HashReader};
 use tallyboard_core::note::{SignerKey, VerifierKey};
+use tallyboard_core::state::LogReader;
 use tallyboard_core::state::LogState;
 use tallyboard_core::validate::{self, ValidationError};
 use tallyboard_core::{ErrorCode, Hash};
@@ -346,16 +347,16 @@ impl Log {
         if let Some(index) = existing {
             return Ok(Outcome::Duplicate { index, leaf });
         }
-        let tallies = Tallies {
-            store: &self.store,
+        let base = merkle::stored_hash_count(pending.first);
+        let reader = Overlay::new(&self.store, base, &pending.hashes);
+        let log = StoredLog {
+            tree: &reader,
             pending: &pending.applied,
         };
-        if let Err(e) = check_prepared(&p, &self.working, &tallies) {
+        if let Err(e) = check_prepared(&p, &self.working, &log) {
             return Ok(Outcome::Rejected(e));
         }
         let index = self.working.size();
-        let base = merkle::stored_hash_count(pending.first);
-        let reader = Overlay::new(&self.store, base, &pending.hashes);
         let hashes = merkle::stored_hashes(index, leaf, &reader).map_err(|e| anyhow!("{e}"))?;
         if let Err(e) = Arc::make_mut(&mut self.working).apply(index, leaf, &p.signed.entry) {
             // The rules accepted it, so the state cannot refuse it; if it
@@ -531,7 +532,7 @@ pub fn sign_checkpoint(
 pub fn check_prepared(
     p: &Prepared,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     let key = state.required_signer(&p.signed)?;
     match &p.verdict {
@@ -545,17 +546,20 @@ pub fn check_prepared(
 /// size reads an intermediate revision from): the entries of the call
 /// being appended, then the store (which also holds a mirror's
 /// extension written with its size held back).
-struct Tallies<'a> {
-    store: &'a Store,
+/// The log as the rules read it while a batch is staged: the store, the
+/// entries applied but not yet written, and the tree over both.
+struct StoredLog<'a> {
+    tree: &'a Overlay<'a>,
     pending: &'a [(u64, Hash, Entry)],
 }
 
-impl TallySource for Tallies<'_> {
+impl LogReader for StoredLog<'_> {
     fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
         let entry = match self.pending.binary_search_by_key(&index, |(i, _, _)| *i) {
             Ok(at) => self.pending[at].2.clone(),
             Err(_) => {
                 let bytes = self
+                    .tree
                     .store
                     .entry(index)
                     .ok()
@@ -570,6 +574,11 @@ impl TallySource for Tallies<'_> {
             Entry::Tally(t) => Ok(t),
             _ => Err(not_a_tally(index, "is not a tally")),
         }
+    }
+
+    fn root(&self, size: u64) -> Result<Hash, AggregateError> {
+        merkle::tree_hash(size, self.tree)
+            .map_err(|e| AggregateError::store(format!("the tree of size {size}: {e}")))
     }
 }
 

@@ -572,6 +572,9 @@ pub struct AnnouncementJson {
     pub status: String,
     /// SHA-256 of its results statement (what a contest approval names).
     pub results_sha256: String,
+    /// True for the contest's final announcement in force: the latest
+    /// final, not reopened (`spec/announcements.md` §6).
+    pub final_in_force: bool,
     /// Every field of the entry (see `spec/announcements.md`).
     #[schema(value_type = Object)]
     pub fields: Value,
@@ -590,8 +593,14 @@ pub struct AnnouncementsJson {
     pub latest_final: BTreeMap<String, AnnouncementJson>,
 }
 
-fn announcement_json(r: &tallyboard_core::state::AnnouncementRecord) -> AnnouncementJson {
+fn announcement_json(
+    r: &tallyboard_core::state::AnnouncementRecord,
+    supervision: &tallyboard_core::state::Supervision,
+) -> AnnouncementJson {
     let a = &r.announcement;
+    let final_in_force = supervision
+        .final_in_force(&a.statement.contest)
+        .is_some_and(|f| f.index == r.index);
     AnnouncementJson {
         index: r.index,
         leaf_hash: r.leaf.to_hex(),
@@ -599,6 +608,7 @@ fn announcement_json(r: &tallyboard_core::state::AnnouncementRecord) -> Announce
         size: a.statement.size,
         status: a.status.as_str().to_owned(),
         results_sha256: a.statement.sha256().to_hex(),
+        final_in_force,
         fields: entry::json::fields(&Entry::Announcement(a.clone())),
     }
 }
@@ -608,19 +618,23 @@ fn announcement_json(r: &tallyboard_core::state::AnnouncementRecord) -> Announce
     responses((status = 200, body = AnnouncementsJson)))]
 pub async fn announcements(State(st): State<AppState>) -> Json<AnnouncementsJson> {
     let snapshot = st.snapshot();
-    let all = snapshot.state.supervision().announcements();
+    let supervision = snapshot.state.supervision();
+    let all = supervision.announcements();
     let mut latest = BTreeMap::new();
     let mut latest_final = BTreeMap::new();
     for r in all {
         let c = r.announcement.statement.contest.clone();
         if r.announcement.status == AnnouncementStatus::Final {
-            latest_final.insert(c.clone(), announcement_json(r));
+            latest_final.insert(c.clone(), announcement_json(r, supervision));
         }
-        latest.insert(c, announcement_json(r));
+        latest.insert(c, announcement_json(r, supervision));
     }
     Json(AnnouncementsJson {
         checkpoint_size: snapshot.size(),
-        announcements: all.iter().map(announcement_json).collect(),
+        announcements: all
+            .iter()
+            .map(|r| announcement_json(r, supervision))
+            .collect(),
         latest,
         latest_final,
     })
@@ -716,44 +730,11 @@ fn utc_now() -> String {
     )
 }
 
-/// Whether the latest final announcement of `contest` still stands at the
-/// snapshot's checkpoint: its statement equals, apart from `size`, the one
-/// the log state gives at that checkpoint (`spec/exports.md` §4.1). A final
-/// announcement is always logged after the size it names, so comparing
-/// sizes would never match; comparing statements asks whether anything
-/// logged since changed the contest's figures or outcome.
-fn final_stands(v: &crate::log::Snapshot, contest: &str) -> bool {
-    let Some(last) = v
-        .state
-        .supervision()
-        .announcements()
-        .iter()
-        .rev()
-        .find(|r| {
-            r.announcement.status == AnnouncementStatus::Final
-                && r.announcement.statement.contest == contest
-        })
-    else {
-        return false;
-    };
-    let announced = &last.announcement.statement;
-    // At the state's own size every box's revision in force is its latest:
-    // nothing is re-read.
-    match v
-        .state
-        .statement(contest, v.size(), &tallyboard_core::aggregate::NoTallies)
-    {
-        Ok(mut now) => {
-            now.size = announced.size;
-            now == *announced
-        }
-        Err(_) => false,
-    }
-}
-
 /// The NIST report's status at a snapshot (`spec/exports.md` §4.1):
-/// `certified` when the latest final announcement of every contest with
-/// stations still stands, `unofficial-complete` when every expected
+/// `certified` when every contest with stations has a final announcement
+/// in force (logged and not reopened: while it is, nothing that changes
+/// the contest's figures is accepted, `spec/announcements.md` §6),
+/// `unofficial-complete` when every expected
 /// station has reported every contest, else `unofficial-partial`.
 pub(crate) fn report_status(v: &crate::log::Snapshot, doc: &ResultsDocument) -> ReportStatus {
     let contests: Vec<_> = doc
@@ -761,7 +742,11 @@ pub(crate) fn report_status(v: &crate::log::Snapshot, doc: &ResultsDocument) -> 
         .iter()
         .filter(|c| c.top().is_some_and(|t| t.stations_expected > 0))
         .collect();
-    if !contests.is_empty() && contests.iter().all(|c| final_stands(v, &c.id)) {
+    if !contests.is_empty()
+        && contests
+            .iter()
+            .all(|c| v.state.supervision().final_in_force(&c.id).is_some())
+    {
         return ReportStatus::Certified;
     }
     let complete = contests.iter().all(|c| {

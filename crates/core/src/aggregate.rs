@@ -30,6 +30,7 @@ use crate::entry::{BallotFigures, Tally};
 use crate::error::Coded;
 use crate::manifest::{Contest, ValidatedManifest};
 use crate::rules::{self, ContestCounts, ContestRules, Decision, ElectionKind, LotDraw, MAX_COUNT};
+use crate::state::LogReader;
 use crate::{ErrorCode, Hash};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -243,14 +244,14 @@ pub struct AggregateError {
 }
 
 impl AggregateError {
-    /// A storage failure of a [`TallySource`] (`board.storage`).
+    /// A storage failure of a [`LogReader`] (`board.storage`).
     pub fn store(message: impl Into<String>) -> Self {
         AggregateError::new(ErrorCode::Storage, message)
     }
 
-    #[cfg(test)]
-    pub(crate) fn for_tests(code: ErrorCode, message: impl Into<String>) -> Self {
-        AggregateError::new(code, message)
+    /// The log read back disagrees with the state (`board.store-inconsistent`).
+    pub fn inconsistent(message: impl Into<String>) -> Self {
+        AggregateError::new(ErrorCode::StoreInconsistent, message)
     }
 
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -295,7 +296,7 @@ struct BoxFigures {
 /// revision (the standing sum) are kept, and the log index of every
 /// revision and of the annulment: with these the box can say what it
 /// stood at for any log size ([`Aggregator::contest_at`]), reading an
-/// intermediate revision's figures back from the log ([`TallySource`]) in
+/// intermediate revision's figures back from the log ([`LogReader`]) in
 /// the rare case a statement at an earlier size needs them. Keeping every
 /// revision's figures instead would grow with the log (a box revised
 /// sixteen times would hold sixteen copies).
@@ -341,53 +342,6 @@ impl BoxState {
             counted: Sums::from_box(first, candidates),
             standing: Sums::from_box(latest.filter(|_| !annulled), candidates),
         }
-    }
-}
-
-/// Where the figures of a logged tally come from when the totals no longer
-/// keep them: an intermediate revision, needed only for a statement at a
-/// size before a later revision of the same box. The board reads its
-/// store, the verifier the entries it fetched; the core does no I/O.
-pub trait TallySource {
-    /// The tally logged at `index`.
-    ///
-    /// # Errors
-    /// The entry cannot be read, or is not a tally.
-    fn tally(&self, index: u64) -> Result<Tally, AggregateError>;
-}
-
-/// A log given as its entries' bytes, in index order (what an auditor
-/// fetched).
-pub struct EntryBytes<'a>(pub &'a [Vec<u8>]);
-
-impl TallySource for EntryBytes<'_> {
-    fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
-        let bytes = usize::try_from(index)
-            .ok()
-            .and_then(|i| self.0.get(i))
-            .ok_or_else(|| {
-                AggregateError::new(ErrorCode::Storage, format!("entry {index} is not at hand"))
-            })?;
-        match crate::entry::SignedEntry::parse(bytes).map(|s| s.entry) {
-            Ok(crate::entry::Entry::Tally(t)) => Ok(t),
-            _ => Err(AggregateError::new(
-                ErrorCode::StoreInconsistent,
-                format!("entry {index} is not a tally"),
-            )),
-        }
-    }
-}
-
-/// No log at hand: a statement that needs an intermediate revision fails
-/// (`board.storage`). For callers that ask only for the current figures.
-pub struct NoTallies;
-
-impl TallySource for NoTallies {
-    fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
-        Err(AggregateError::new(
-            ErrorCode::Storage,
-            format!("the figures of entry {index} are needed and no log is at hand"),
-        ))
     }
 }
 
@@ -992,16 +946,16 @@ impl Aggregator {
     /// is checked against is computed at any size (`spec/announcements.md`
     /// §4), with no second copy of the log. A box whose revision in force at
     /// `size` is neither its first nor its latest has that revision read
-    /// from `tallies`.
+    /// from `log`.
     ///
     /// # Errors
-    /// `contest.unknown`; `tallies` cannot give a revision, or gives one
+    /// `contest.unknown`; `log` cannot give a revision, or gives one
     /// that is not this box's (`board.store-inconsistent`).
     pub fn contest_at(
         &self,
         contest: &str,
         size: u64,
-        tallies: &dyn TallySource,
+        log: &dyn LogReader,
     ) -> Result<ContestAt<'_>, AggregateError> {
         let unknown = || {
             AggregateError::new(
@@ -1028,7 +982,7 @@ impl Aggregator {
                 first
             } else {
                 let index = b.indexes[at];
-                let p = self.prepare(index, &tallies.tally(index)?)?;
+                let p = self.prepare(index, &log.tally(index)?)?;
                 if (p.contest, p.boxi) != (ci, bi) {
                     return Err(AggregateError::new(
                         ErrorCode::StoreInconsistent,

@@ -237,6 +237,19 @@ error_codes! {
     AnnouncementMismatch => "announcement.mismatch",
     /// A final announcement without a supervisor's contest approval at the same size.
     AnnouncementNotApproved => "announcement.not-approved",
+    /// The announcement's checkpoint root is not the log's root at its size.
+    AnnouncementRootMismatch => "announcement.root-mismatch",
+    /// The announcement's cosignatures do not meet the manifest's witness
+    /// policy: it does not rest on a checkpoint the witnesses cosigned.
+    AnnouncementNotWitnessed => "announcement.not-witnessed",
+    /// A final announcement after a reopened final does not name it in
+    /// `replaces` (or a first final names one).
+    AnnouncementReplacesMismatch => "announcement.replaces-mismatch",
+    /// The contest's results were declared final and not reopened: nothing
+    /// that would change them is accepted.
+    ContestFinal => "contest.final",
+    /// A reopening names no final announcement in force for its contest.
+    ReopeningNotFinal => "reopening.not-final",
     /// A lot for the same contest and tied candidates is already logged.
     LotAlreadyDrawn => "lot.already-drawn",
     // --- mirrors (spec/mirror.md) ---

@@ -17,6 +17,7 @@
 use crate::entry::grammar::is_valid_id;
 use crate::error::Coded;
 use crate::note::{VerifierKey, SIG_COSIGNATURE_V1, SIG_ED25519};
+use crate::policy::Policy;
 use crate::rules::ElectionKind;
 use crate::{ErrorCode, Hash};
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,12 @@ pub struct Manifest {
     pub provinces: Vec<Province>,
     /// Polling stations (شعبه اخذ رأی).
     pub stations: Vec<Station>,
+    /// The election's witness policy, C2SP tlog-policy text
+    /// (`spec/policy.md`): which cosignatures of `keys.witnesses` a
+    /// checkpoint needs before an announcement may rest on it
+    /// (`spec/announcements.md`). Committed with the manifest, so the
+    /// board, the mirror and every verifier hold the same quorum.
+    pub witness_policy: String,
 }
 
 /// The election.
@@ -273,6 +280,7 @@ pub struct ValidatedManifest {
     log_key: VerifierKey,
     supervisors: Vec<VerifierKey>,
     witnesses: Vec<VerifierKey>,
+    policy: Policy,
     stations: HashMap<String, usize>,
     contests: HashMap<String, (usize, HashSet<u32>)>,
     county_province: HashMap<String, String>,
@@ -292,6 +300,44 @@ fn check_names(what: &str, id: &str, fa: &str, en: &str) -> Result<(), ManifestE
         }
     }
     Ok(())
+}
+
+/// The committed witness policy: it parses (C2SP tlog-policy), names the
+/// manifest's log key, uses only the manifest's witness keys, and requires
+/// a quorum (an election's announcements need witnesses).
+fn check_policy(
+    text: &str,
+    log_key: &VerifierKey,
+    witnesses: &[VerifierKey],
+) -> Result<Policy, ManifestError> {
+    let policy = Policy::parse(text.as_bytes())
+        .map_err(|e| ManifestError::invalid(format!("witness_policy: {e}")))?;
+    if !policy
+        .logs
+        .iter()
+        .any(|l| l.key.to_vkey_string() == log_key.to_vkey_string())
+    {
+        return Err(ManifestError::invalid(
+            "witness_policy does not name the manifest's log key",
+        ));
+    }
+    for w in &policy.witnesses {
+        if !witnesses
+            .iter()
+            .any(|k| k.to_vkey_string() == w.key.to_vkey_string())
+        {
+            return Err(ManifestError::invalid(format!(
+                "witness_policy: witness {} is not one of keys.witnesses",
+                w.name
+            )));
+        }
+    }
+    if policy.quorum.is_none() {
+        return Err(ManifestError::invalid(
+            "witness_policy: the quorum must not be none",
+        ));
+    }
+    Ok(policy)
 }
 
 fn check_id(what: &str, id: &str, seen: &mut HashSet<String>) -> Result<(), ManifestError> {
@@ -411,6 +457,7 @@ impl ValidatedManifest {
             }
             witnesses.push(parse_key("witness", &w.vkey, SIG_COSIGNATURE_V1)?);
         }
+        let policy = check_policy(&m.witness_policy, &log_key, &witnesses)?;
 
         let mut seen = HashSet::new();
         for p in &m.provinces {
@@ -562,6 +609,7 @@ impl ValidatedManifest {
             log_key,
             supervisors,
             witnesses,
+            policy,
             stations,
             contests,
             county_province,
@@ -595,6 +643,11 @@ impl ValidatedManifest {
     /// Witness cosigner keys, in manifest order.
     pub fn witnesses(&self) -> &[VerifierKey] {
         &self.witnesses
+    }
+    /// The committed witness policy: the quorum an announcement's
+    /// checkpoint must meet.
+    pub fn witness_policy(&self) -> &Policy {
+        &self.policy
     }
     /// A station by id.
     pub fn station(&self, id: &str) -> Option<&Station> {

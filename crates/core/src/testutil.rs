@@ -134,6 +134,11 @@ pub(crate) fn manifest() -> Manifest {
             station("02-001-0001", "02-001", &["president"]),
             station("02-001-0002", "02-001", &["president"]),
         ],
+        witness_policy: format!(
+            "log {}\nwitness w {}\nquorum w\n",
+            key("log").verifier().to_vkey_string(),
+            wv.to_vkey_string()
+        ),
     }
 }
 
@@ -181,18 +186,50 @@ pub(crate) fn tally(station: &str) -> Tally {
     }
 }
 
-/// A log of unsigned entries, in index order, as the tally source a
-/// statement at an earlier size reads an intermediate revision from.
-pub(crate) struct Entries<'a>(pub &'a [Entry]);
+/// A log of unsigned entries and their leaf hashes, in index order, as the
+/// log a statement at an earlier size reads an intermediate revision from
+/// and an announcement's checkpoint root is checked against.
+pub(crate) struct Entries<'a> {
+    pub entries: &'a [Entry],
+    pub leaves: &'a [crate::Hash],
+}
 
-impl crate::aggregate::TallySource for Entries<'_> {
+impl crate::state::LogReader for Entries<'_> {
     fn tally(&self, index: u64) -> Result<Tally, crate::aggregate::AggregateError> {
-        match usize::try_from(index).ok().and_then(|i| self.0.get(i)) {
+        match usize::try_from(index)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+        {
             Some(Entry::Tally(t)) => Ok(t.clone()),
-            _ => Err(crate::aggregate::AggregateError::for_tests(
-                crate::ErrorCode::StoreInconsistent,
-                format!("entry {index} is not a tally"),
-            )),
+            _ => Err(crate::aggregate::AggregateError::inconsistent(format!(
+                "entry {index} is not a tally"
+            ))),
         }
     }
+
+    fn root(&self, size: u64) -> Result<crate::Hash, crate::aggregate::AggregateError> {
+        let n = usize::try_from(size).unwrap_or(usize::MAX);
+        let leaves = self.leaves.get(..n).ok_or_else(|| {
+            crate::aggregate::AggregateError::store(format!("no tree of size {size} at hand"))
+        })?;
+        let mut tree = crate::merkle::MemoryLog::new();
+        for l in leaves {
+            let _ = tree.append(*l);
+        }
+        Ok(tree.root())
+    }
+}
+
+/// The fixture witness's cosignature on the checkpoint of `size` entries
+/// with `root` (the fixture policy's quorum is that one witness).
+pub(crate) fn witnessed(size: u64, root: crate::Hash) -> crate::entry::WitnessedCheckpoint {
+    let mut w = crate::entry::WitnessedCheckpoint {
+        root,
+        cosignatures: vec![],
+    };
+    let text = w.checkpoint_text(key("log").name(), size);
+    let k = crate::cosignature::CosignerKey::from_signer_key(&key("witness"));
+    w.cosignatures
+        .push(crate::cosignature::cosign(&text, 1_796_000_000, &k).expect("cosign"));
+    w
 }

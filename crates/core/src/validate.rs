@@ -8,14 +8,14 @@
 //! [`required_signer`] + [`verify_signature`] may run on any thread against
 //! a snapshot, [`check_entry`] runs in the writer against the latest state.
 
-use crate::aggregate::TallySource;
 use crate::entry::announcement::AnnouncementStatus;
 use crate::entry::{
-    Announcement, Annulment, Approval, ContestApproval, Entry, Lot, SignedEntry, Tally,
+    Announcement, Annulment, Approval, ContestApproval, Entry, Lot, Reopening, SignedEntry, Tally,
 };
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
 use crate::note::{self, VerifierKey, Verifiers};
+use crate::state::LogReader;
 use crate::state::LogState;
 use crate::{ErrorCode, Hash};
 use std::fmt;
@@ -140,7 +140,10 @@ pub fn role_signer(
         | Entry::StationKeyRevocation(_)
         | Entry::Announcement(_)
         | Entry::LotDraw(_) => Ok(Some(manifest.authority().clone())),
-        Entry::Approval(_) | Entry::Annulment(_) | Entry::ContestApproval(_) => manifest
+        Entry::Approval(_)
+        | Entry::Annulment(_)
+        | Entry::ContestApproval(_)
+        | Entry::Reopening(_) => manifest
             .supervisors()
             .iter()
             .find(|k| {
@@ -203,7 +206,7 @@ fn unknown_station(s: &str) -> ValidationError {
 pub fn check_entry(
     signed: &SignedEntry,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     let manifest = state.manifest();
     let entry = &signed.entry;
@@ -292,11 +295,21 @@ pub fn check_entry(
                 )),
             }
         }
-        Entry::Tally(t) => check_tally(t, signed.leaf_hash(), state),
+        Entry::Tally(t) => {
+            not_final(state, &t.contest)?;
+            check_tally(t, signed.leaf_hash(), state)
+        }
         Entry::Approval(a) => check_approval(a, state),
         Entry::Annulment(a) => check_annulment(a, state),
-        Entry::ContestApproval(c) => check_contest_approval(c, state, tallies),
-        Entry::LotDraw(l) => check_lot(l, state),
+        Entry::ContestApproval(c) => {
+            not_final(state, &c.contest)?;
+            check_contest_approval(c, state, tallies)
+        }
+        Entry::LotDraw(l) => {
+            not_final(state, &l.contest)?;
+            check_lot(l, state)
+        }
+        Entry::Reopening(r) => check_reopening(r, state),
         Entry::Announcement(a) => check_announcement(a, state, tallies),
     }
 }
@@ -396,6 +409,7 @@ fn check_approval(a: &Approval, state: &LogState) -> Result<(), ValidationError>
 
 fn check_annulment(a: &Annulment, state: &LogState) -> Result<(), ValidationError> {
     check_box(&a.station, &a.contest, state.manifest())?;
+    not_final(state, &a.contest)?;
     if let Some(at) = state.supervision().annulled(&a.station, &a.contest) {
         let mut e = ValidationError::new(
             ErrorCode::SupervisionAlreadyAnnulled,
@@ -424,7 +438,7 @@ fn check_size(size: u64, state: &LogState) -> Result<(), ValidationError> {
 fn check_contest_approval(
     c: &ContestApproval,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     if state.manifest().contest(&c.contest).is_none() {
         return Err(unknown_contest(&c.contest));
@@ -482,16 +496,132 @@ fn check_lot(l: &Lot, state: &LogState) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Final is final (`spec/announcements.md` §6): while a contest's final
+/// announcement is in force (not reopened), nothing that would change the
+/// contest's results is accepted.
+fn not_final(state: &LogState, contest: &str) -> Result<(), ValidationError> {
+    match state.supervision().final_in_force(contest) {
+        Some(f) => {
+            let mut e = ValidationError::new(
+                ErrorCode::ContestFinal,
+                format!(
+                    "contest {contest}'s results were declared final at index {}; a supervisor's reopening must be logged before anything changes them",
+                    f.index
+                ),
+            );
+            e.conflicting_index = Some(f.index);
+            Err(e)
+        }
+        None => Ok(()),
+    }
+}
+
+fn check_reopening(r: &Reopening, state: &LogState) -> Result<(), ValidationError> {
+    if state.manifest().contest(&r.contest).is_none() {
+        return Err(unknown_contest(&r.contest));
+    }
+    match state.supervision().final_in_force(&r.contest) {
+        Some(f) if f.leaf == r.final_leaf => Ok(()),
+        Some(f) => Err(ValidationError::new(
+            ErrorCode::ReopeningNotFinal,
+            format!(
+                "contest {}'s final in force is the announcement at index {} with leaf {}, not {}",
+                r.contest, f.index, f.leaf, r.final_leaf
+            ),
+        )),
+        None => Err(ValidationError::new(
+            ErrorCode::ReopeningNotFinal,
+            format!(
+                "contest {} has no final announcement in force to reopen",
+                r.contest
+            ),
+        )),
+    }
+}
+
+/// The announcement rests on a checkpoint its witnesses cosigned
+/// (`spec/announcements.md` §5): its root is the log's root at its size,
+/// and its cosignatures on that checkpoint meet the manifest's witness
+/// policy.
+fn check_witnessed(
+    a: &Announcement,
+    state: &LogState,
+    log: &dyn LogReader,
+) -> Result<(), ValidationError> {
+    let s = &a.statement;
+    let root = log
+        .root(s.size)
+        .map_err(|e| ValidationError::new(e.code(), e.message().to_owned()))?;
+    if root != a.witnessed.root {
+        return Err(ValidationError::new(
+            ErrorCode::AnnouncementRootMismatch,
+            format!(
+                "the announcement names root {} for size {}, the log's tree of that size has root {}",
+                a.witnessed.root.to_base64(),
+                s.size,
+                root.to_base64()
+            ),
+        ));
+    }
+    let manifest = state.manifest();
+    let text = a
+        .witnessed
+        .checkpoint_text(&manifest.manifest().log.origin, s.size);
+    let verdict = manifest
+        .witness_policy()
+        .evaluate(&text, &a.witnessed.cosignatures);
+    if !verdict.quorum_met {
+        return Err(ValidationError::new(
+            ErrorCode::AnnouncementNotWitnessed,
+            format!(
+                "the checkpoint of size {} it rests on is not cosigned by the election's witness quorum: {verdict}",
+                s.size
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A final after a reopened final names it; a first final names none.
+fn check_replaces(a: &Announcement, state: &LogState) -> Result<(), ValidationError> {
+    if a.status != AnnouncementStatus::Final {
+        return Ok(());
+    }
+    let contest = &a.statement.contest;
+    let earlier = state.supervision().latest_final(contest);
+    match (earlier, &a.replaces) {
+        (None, None) => Ok(()),
+        (Some(f), Some(r)) if f.leaf == r.final_leaf => Ok(()),
+        (Some(f), _) => Err(ValidationError::new(
+            ErrorCode::AnnouncementReplacesMismatch,
+            format!(
+                "contest {contest}'s final at index {} was reopened; a new final must name it (replaces {}) and say why",
+                f.index, f.leaf
+            ),
+        )),
+        (None, Some(r)) => Err(ValidationError::new(
+            ErrorCode::AnnouncementReplacesMismatch,
+            format!(
+                "contest {contest} has no earlier final, but this one says it replaces {}",
+                r.final_leaf
+            ),
+        )),
+    }
+}
+
 fn check_announcement(
     a: &Announcement,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     let s = &a.statement;
     if state.manifest().contest(&s.contest).is_none() {
         return Err(unknown_contest(&s.contest));
     }
     check_size(s.size, state)?;
+    not_final(state, &s.contest)?;
+    check_replaces(a, state)?;
+    check_witnessed(a, state, tallies)?;
     let approval = state.supervision().contest_approval(&s.contest, s.size);
     if a.status == AnnouncementStatus::Final && approval.is_none() {
         return Err(ValidationError::new(
@@ -600,7 +730,7 @@ fn check_tally(t: &Tally, leaf: Hash, state: &LogState) -> Result<(), Validation
 pub fn validate(
     signed: &SignedEntry,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     let key = required_signer(signed, state)?;
     verify_signature(signed, &key)?;

@@ -27,7 +27,8 @@ use rng::Rng;
 use std::collections::HashMap;
 use tallyboard_core::entry::{
     Announcement, AnnouncementStatus, Annulment, Approval, BallotFigures, ContestApproval,
-    Correction, Entry, Lot, ManifestCommitment, Statement, StationKey, Tally,
+    Correction, Entry, Lot, ManifestCommitment, Reopening, Replacement, Statement, StationKey,
+    Tally, WitnessedCheckpoint,
 };
 use tallyboard_core::manifest::{
     Candidate, Contest, County, Election, Keys, LogParams, Manifest, Province, Station,
@@ -376,11 +377,84 @@ impl SyntheticElection {
         }))
     }
 
-    /// The authority's signed announcement of a results statement.
-    pub fn announcement_entry(&self, statement: &Statement, status: AnnouncementStatus) -> Vec<u8> {
+    /// The demo witnesses' cosignatures (the Guardian Council's and the
+    /// observer's: the committed policy's quorum) on the checkpoint of the
+    /// log's first `size` entries with `root`, at a fixed time: what an
+    /// announcement that rests on that checkpoint carries
+    /// (`spec/announcements.md` §5). A board's witnesses would give the
+    /// same lines with their own timestamps.
+    pub fn witnessed(&self, size: u64, root: Hash) -> WitnessedCheckpoint {
+        let mut w = WitnessedCheckpoint {
+            root,
+            cosignatures: Vec::new(),
+        };
+        let text = w.checkpoint_text(keys::role_name("log").unwrap_or(""), size);
+        for role in ["witness-guardian", "witness-observer"] {
+            if let Some(k) = keys::role_key(role) {
+                let key = tallyboard_core::cosignature::CosignerKey::from_signer_key(&k);
+                if let Ok(sig) = tallyboard_core::cosignature::cosign(&text, 1_796_000_000, &key) {
+                    w.cosignatures.push(sig);
+                }
+            }
+        }
+        w
+    }
+
+    /// [`SyntheticElection::witnessed`] on the checkpoint of a log whose
+    /// entries are `entries`, all of them (tests that keep the log's bytes).
+    pub fn witnessed_log<B: AsRef<[u8]>>(&self, entries: &[B]) -> WitnessedCheckpoint {
+        let mut log = tallyboard_core::merkle::MemoryLog::new();
+        for bytes in entries {
+            // A MemoryLog grows in memory; an append cannot fail short of
+            // 2^64 entries.
+            let _ = log.append_entry(bytes.as_ref());
+        }
+        self.witnessed(log.size(), log.root())
+    }
+
+    /// The authority's signed announcement of a results statement, resting
+    /// on the `witnessed` checkpoint of its size.
+    pub fn announcement_entry(
+        &self,
+        statement: &Statement,
+        status: AnnouncementStatus,
+        witnessed: &WitnessedCheckpoint,
+    ) -> Vec<u8> {
         self.sign_as_authority(&Entry::Announcement(Announcement {
             status,
             statement: statement.clone(),
+            replaces: None,
+            witnessed: witnessed.clone(),
+        }))
+    }
+
+    /// The authority's corrected final: it replaces the reopened final with
+    /// leaf `replaces`, for `reason`.
+    pub fn corrected_final_entry(
+        &self,
+        statement: &Statement,
+        witnessed: &WitnessedCheckpoint,
+        replaces: Hash,
+        reason: &str,
+    ) -> Vec<u8> {
+        self.sign_as_authority(&Entry::Announcement(Announcement {
+            status: AnnouncementStatus::Final,
+            statement: statement.clone(),
+            replaces: Some(Replacement {
+                final_leaf: replaces,
+                reason: reason.into(),
+            }),
+            witnessed: witnessed.clone(),
+        }))
+    }
+
+    /// A supervisor reopens `contest`'s final announcement (leaf `final_leaf`).
+    pub fn reopening_entry(&self, contest: &str, final_leaf: Hash, reason: &str) -> Vec<u8> {
+        self.sign_as_supervisor(&Entry::Reopening(Reopening {
+            election: ELECTION_ID.into(),
+            contest: contest.into(),
+            final_leaf,
+            reason: reason.into(),
         }))
     }
 
@@ -553,7 +627,27 @@ fn build_manifest(config: &Config) -> Manifest {
         },
         provinces,
         stations,
+        witness_policy: witness_policy_text(),
     }
+}
+
+/// The demo election's committed witness policy (C2SP tlog-policy): the
+/// Guardian Council's witness and at least one observer, as
+/// `keys/policy.txt` says (which adds the witnesses' URLs for the board).
+pub fn witness_policy_text() -> String {
+    let log = keys::role_key("log")
+        .map(|k| k.verifier().to_vkey_string())
+        .unwrap_or_default();
+    let w = |role: &str| {
+        witness_vkey(role)
+            .map(|k| k.to_vkey_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "log {log}\nwitness guardian {}\nwitness observer {}\ngroup observers any observer\ngroup guardian-and-observers all guardian observers\nquorum guardian-and-observers\n",
+        w("witness-guardian"),
+        w("witness-observer")
+    )
 }
 
 impl SyntheticElection {

@@ -326,18 +326,43 @@ fn supervision_vectors(e: &SyntheticElection, entries: &mut Vec<(String, Vec<u8>
         e.annulment_entry(1, "ballot-stuffing", "observers, again"),
         Some("supervision.already-annulled"),
     ));
+    entries.push((
+        "lot between candidates 11 and 22".into(),
+        e.lot_entry(&[11, 22], &[22, 11]),
+        None,
+    ));
+    entries.push((
+        "second lot between the same candidates".into(),
+        e.lot_entry(&[11, 22], &[11, 22]),
+        Some("lot.already-drawn"),
+    ));
     let st = statement_so_far(e, entries);
+    let seen = witnessed_so_far(e, entries);
     let mut wrong = st.clone();
     wrong.figures.valid += 1;
     entries.push((
         "announcement with valid one too many".into(),
-        e.announcement_entry(&wrong, AnnouncementStatus::Partial),
+        e.announcement_entry(&wrong, AnnouncementStatus::Partial, &seen),
         Some("announcement.mismatch"),
     ));
     entries.push((
         "final announcement without a contest approval".into(),
-        e.announcement_entry(&st, AnnouncementStatus::Final),
+        e.announcement_entry(&st, AnnouncementStatus::Final, &seen),
         Some("announcement.not-approved"),
+    ));
+    let mut other_root = seen.clone();
+    other_root.root = tallyboard_core::Hash::sha256(b"another tree");
+    entries.push((
+        "announcement naming another root for its size".into(),
+        e.announcement_entry(&st, AnnouncementStatus::Partial, &other_root),
+        Some("announcement.root-mismatch"),
+    ));
+    let mut guardian_only = seen.clone();
+    guardian_only.cosignatures.truncate(1);
+    entries.push((
+        "announcement cosigned by the Guardian Council's witness alone (the quorum wants an observer too)".into(),
+        e.announcement_entry(&st, AnnouncementStatus::Partial, &guardian_only),
+        Some("announcement.not-witnessed"),
     ));
     entries.push((
         "contest approval of other results".into(),
@@ -349,21 +374,85 @@ fn supervision_vectors(e: &SyntheticElection, entries: &mut Vec<(String, Vec<u8>
         e.contest_approval_entry(&st),
         None,
     ));
+    let final_bytes = e.announcement_entry(&st, AnnouncementStatus::Final, &seen);
     entries.push((
         "final announcement of the approved results".into(),
-        e.announcement_entry(&st, AnnouncementStatus::Final),
+        final_bytes.clone(),
+        None,
+    ));
+    let final_leaf = leaf_hash(&final_bytes);
+    let t0 = e.signed_tally(0);
+    let revision = e.signed_revision(0, 2, leaf_hash(&t0));
+    entries.push((
+        "a revision after the final announcement".into(),
+        revision.clone(),
+        Some("contest.final"),
+    ));
+    entries.push((
+        "a lot after the final announcement".into(),
+        e.lot_entry(&[33, 44], &[44, 33]),
+        Some("contest.final"),
+    ));
+    entries.push((
+        "a partial announcement after the final".into(),
+        e.announcement_entry(&st, AnnouncementStatus::Partial, &seen),
+        Some("contest.final"),
+    ));
+    entries.push((
+        "a reopening naming another announcement".into(),
+        e.reopening_entry(crate::PRESIDENT, leaf_hash(b"not the final"), "complaints"),
+        Some("reopening.not-final"),
+    ));
+    entries.push((
+        "the supervisor reopens the final".into(),
+        e.reopening_entry(
+            crate::PRESIDENT,
+            final_leaf,
+            "the Guardian Council upheld a complaint about station 0",
+        ),
         None,
     ));
     entries.push((
-        "lot between candidates 11 and 22".into(),
-        e.lot_entry(&[11, 22], &[22, 11]),
+        "the revision, once the contest is reopened".into(),
+        revision,
+        None,
+    ));
+    let st2 = statement_so_far(e, entries);
+    let seen2 = witnessed_so_far(e, entries);
+    entries.push((
+        "contest approval of the corrected results".into(),
+        e.contest_approval_entry(&st2),
         None,
     ));
     entries.push((
-        "second lot between the same candidates".into(),
-        e.lot_entry(&[11, 22], &[11, 22]),
-        Some("lot.already-drawn"),
+        "a new final that does not name the one it replaces".into(),
+        e.announcement_entry(&st2, AnnouncementStatus::Final, &seen2),
+        Some("announcement.replaces-mismatch"),
     ));
+    entries.push((
+        "the corrected final, naming the final it replaces and why".into(),
+        e.corrected_final_entry(
+            &st2,
+            &seen2,
+            final_leaf,
+            "station 0 recounted after the complaint",
+        ),
+        None,
+    ));
+}
+
+/// The demo witnesses' cosignatures on the checkpoint of the accepted
+/// entries so far (their root and count).
+fn witnessed_so_far(
+    e: &SyntheticElection,
+    entries: &[(String, Vec<u8>, Option<&str>)],
+) -> tallyboard_core::entry::WitnessedCheckpoint {
+    let accepted: Vec<&[u8]> = entries
+        .iter()
+        .filter(|(_, _, expect)| expect.is_none())
+        .map(|(_, bytes, _)| bytes.as_slice())
+        .collect();
+    e.witnessed_log(&accepted)
 }
 
 fn log(e: &SyntheticElection) -> Value {

@@ -91,7 +91,13 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
                 .map_err(|e| e.code())
                 .and_then(|signed| {
                     state
-                        .validate(&signed, &tallyboard_core::aggregate::EntryBytes(&logged))
+                        .validate(
+                            &signed,
+                            &tallyboard_core::state::EntryBytes {
+                                entries: &logged,
+                                tree: &log,
+                            },
+                        )
                         .map(|()| signed)
                         .map_err(|e| e.code())
                 });

@@ -22,12 +22,13 @@ use crate::Finding;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
-use tallyboard_core::aggregate::EntryBytes;
 use tallyboard_core::entry::{Entry, EntryError, SignedEntry};
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
+use tallyboard_core::merkle::MemoryLog;
 use tallyboard_core::note::VerifierKey;
+use tallyboard_core::state::EntryBytes;
 use tallyboard_core::state::LogState;
 use tallyboard_core::validate;
 use tallyboard_core::Hash;
@@ -96,7 +97,7 @@ impl ReplayOutcome {
         &mut self,
         signed: Option<&SignedEntry>,
         verdict: Result<(), (String, String)>,
-        log: &[Vec<u8>],
+        log: &EntryBytes<'_>,
     ) {
         let index = self.state.size();
         if let Some(Entry::Announcement(a)) = signed.map(|s| &s.entry) {
@@ -145,12 +146,12 @@ fn check_announcement(
     index: u64,
     a: &tallyboard_core::entry::Announcement,
     valid: bool,
-    log: &[Vec<u8>],
+    log: &EntryBytes<'_>,
 ) -> AnnouncementCheck {
     let s = &a.statement;
     let differences = if (1..=index).contains(&s.size) {
         state
-            .statement(&s.contest, s.size, &EntryBytes(log))
+            .statement(&s.contest, s.size, log)
             .map(|want| {
                 s.differences(&want)
                     .into_iter()
@@ -177,9 +178,20 @@ fn check_announcement(
 
 /// Replays `entries` (the whole log, in order) against `manifest`.
 pub fn replay(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> ReplayOutcome {
-    match replay_fast(entries, manifest) {
+    // The tree the entries make: an announcement's checkpoint root is
+    // checked against it (spec/announcements.md §5).
+    let mut tree = MemoryLog::new();
+    for leaf in leaf_hashes(entries) {
+        // Appending to a fresh in-memory tree cannot fail below 2^63 leaves.
+        let _ = tree.append(leaf);
+    }
+    let log = EntryBytes {
+        entries,
+        tree: &tree,
+    };
+    match replay_fast(entries, manifest, &log) {
         Some(out) => out,
-        None => replay_exact(entries, manifest),
+        None => replay_exact(entries, manifest, &log),
     }
 }
 
@@ -194,13 +206,17 @@ type Batch = (
 /// Pipelined: while the sequential state pass runs over chunk `k + 1` on
 /// one thread, chunk `k`'s signatures are checked on the others, so no core
 /// idles during the sequential pass.
-fn replay_fast(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> Option<ReplayOutcome> {
+fn replay_fast(
+    entries: &[Vec<u8>],
+    manifest: &Arc<ValidatedManifest>,
+    log: &EntryBytes<'_>,
+) -> Option<ReplayOutcome> {
     let mut out = ReplayOutcome::new(manifest);
     let mut pending: Option<Batch> = None;
     for chunk in entries.chunks(CHUNK) {
         let parsed: Vec<_> = chunk.par_iter().map(|b| SignedEntry::parse(b)).collect();
         let (jobs, good) = rayon::join(
-            || state_pass(&parsed, &mut out, entries),
+            || state_pass(&parsed, &mut out, log),
             || pending.as_ref().is_none_or(signatures_ok),
         );
         if !good {
@@ -227,7 +243,7 @@ fn signatures_ok((parsed, jobs): &Batch) -> bool {
 fn state_pass(
     parsed: &[Result<SignedEntry, EntryError>],
     out: &mut ReplayOutcome,
-    log: &[Vec<u8>],
+    log: &EntryBytes<'_>,
 ) -> Vec<(usize, VerifierKey)> {
     let mut jobs = Vec::with_capacity(parsed.len());
     for (i, p) in parsed.iter().enumerate() {
@@ -239,7 +255,7 @@ fn state_pass(
             }
         };
         let checked = out.state.required_signer(signed).and_then(|key| {
-            out.state.check(signed, &EntryBytes(log))?;
+            out.state.check(signed, log)?;
             Ok(key)
         });
         match checked {
@@ -255,24 +271,25 @@ fn state_pass(
 }
 
 /// The sequential replay with [`LogState::validate`] for every entry.
-fn replay_exact(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> ReplayOutcome {
+fn replay_exact(
+    entries: &[Vec<u8>],
+    manifest: &Arc<ValidatedManifest>,
+    log: &EntryBytes<'_>,
+) -> ReplayOutcome {
     let mut out = ReplayOutcome::new(manifest);
     for bytes in entries {
         let signed = match SignedEntry::parse(bytes) {
             Ok(s) => s,
             Err(e) => {
-                out.settle(None, Err(parse_refusal(&e)), entries);
+                out.settle(None, Err(parse_refusal(&e)), log);
                 continue;
             }
         };
         if out.state.required_signer(&signed).is_ok() {
             out.signatures += 1;
         }
-        let verdict = out
-            .state
-            .validate(&signed, &EntryBytes(entries))
-            .map_err(|e| refusal(&e));
-        out.settle(Some(&signed), verdict, entries);
+        let verdict = out.state.validate(&signed, log).map_err(|e| refusal(&e));
+        out.settle(Some(&signed), verdict, log);
     }
     out
 }

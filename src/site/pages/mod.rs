@@ -9,7 +9,7 @@ pub mod search;
 pub mod station;
 
 use super::charts::{self, Bar};
-use super::data::{self, Site, Snapshot};
+use super::data::{self, Official, Site, Snapshot};
 use super::i18n::{Lang, L};
 use super::layout::{self, Page};
 use axum::extract::FromRequestParts;
@@ -23,7 +23,6 @@ use tallyboard_core::aggregate::{RegionTotals, ShareBase, Sums};
 use tallyboard_core::entry::AnnouncementStatus;
 use tallyboard_core::manifest::Contest;
 use tallyboard_core::rules::{Decision, Status};
-use tallyboard_core::state::AnnouncementRecord;
 
 /// Cache-Control of every page: short, since figures move with each
 /// checkpoint; the ETag (keyed by the checkpoint size) makes revalidation
@@ -205,7 +204,7 @@ pub fn figures(
     id: &str,
     live: Option<&str>,
     decided: Option<&Decision>,
-    official: Option<&AnnouncementRecord>,
+    official: Option<Official<'_>>,
 ) -> Markup {
     let s = &t.standing;
     let base = share_base(c, s);
@@ -243,28 +242,33 @@ pub fn figures(
     } else {
         L::StatusPartial
     };
-    // The authority's latest announcement of the contest, from the log
-    // state: what the status line says first when there is one.
-    let announced = official.map(|r| {
-        let final_ = r.announcement.status == AnnouncementStatus::Final;
-        (
-            if final_ {
-                L::AnnouncedFinal
-            } else {
-                L::AnnouncedPartial
-            },
-            r.index,
-            r.announcement.statement.size,
-        )
+    // The authority's word on the contest, from the log state: what the
+    // status line says first when there is one.
+    let announced = official.map(|o| match o {
+        Official::Announced(r) => {
+            let a = &r.announcement;
+            let label = match (a.status, &a.replaces) {
+                (AnnouncementStatus::Final, Some(_)) => L::AnnouncedCorrectedFinal,
+                (AnnouncementStatus::Final, None) => L::AnnouncedFinal,
+                (AnnouncementStatus::Partial, _) => L::AnnouncedPartial,
+            };
+            let reason = a.replaces.as_ref().map(|x| x.reason.as_str());
+            (label, r.index, Some(a.statement.size), reason)
+        }
+        Official::Reopened { at } => (L::FinalReopened, at, None, None),
     });
     let row = |label: L, v: u64, k: &str| {
         html! { tr { th scope="row" { (lang.t(label)) } td class="num" data-live=[key(live, k)] { (lang.num(v)) } } }
     };
     html! {
         @match announced {
-            Some((label, index, size)) => {
+            Some((label, index, size, reason)) => {
                 p class="status official" {
-                    (lang.t(label)) " — " (lang.t(L::Index)) " " (lang.num(index)) (lang.pick("، ", ", ")) (lang.t(L::AtSize)) " " (lang.num(size))
+                    (lang.t(label)) " — " (lang.t(L::Index)) " " (lang.num(index))
+                    @if let Some(size) = size { (lang.pick("، ", ", ")) (lang.t(L::AtSize)) " " (lang.num(size)) }
+                }
+                @if let Some(reason) = reason {
+                    p class="status" { (lang.t(L::CorrectionReason)) ": " bdi { (reason) } }
                 }
                 @if status == L::StatusPartial { p class="status" { (lang.t(status)) } }
             }

@@ -13,10 +13,11 @@ use super::authority::push;
 use super::figures::{self, BallotFigures};
 use super::grammar::{self, FieldReader};
 use super::{votes, Entry, EntryError};
-use crate::aggregate::{Aggregator, NoTallies, TallySource};
+use crate::aggregate::Aggregator;
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
 use crate::rules::{LotDraw, Status};
+use crate::state::{LogReader, NoLog};
 use crate::{ErrorCode, Hash};
 use std::collections::BTreeMap;
 
@@ -82,9 +83,91 @@ pub struct Announcement {
     pub status: AnnouncementStatus,
     /// The results announced.
     pub statement: Statement,
+    /// A final announcement made after its contest's earlier final was
+    /// reopened: that final, and why the results changed.
+    pub replaces: Option<Replacement>,
+    /// The checkpoint of `statement.size` entries the announcement rests
+    /// on: its root, and the witnesses' cosignatures on it, which must
+    /// meet the manifest's witness policy (`spec/announcements.md` §5).
+    pub witnessed: WitnessedCheckpoint,
 }
 
-pub(super) const ANNOUNCEMENT_FIELDS: &[&str] = &grammar::field_list::<19>(&[
+/// What a corrected final replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replacement {
+    /// The leaf hash of the final announcement it replaces (reopened).
+    pub final_leaf: Hash,
+    /// Why the results changed, for people.
+    pub reason: String,
+}
+
+/// The most cosignature lines an announcement may carry: enough for any
+/// sensible witness policy, few enough that checking them costs little.
+pub const MAX_COSIGNATURES: usize = 16;
+
+/// A checkpoint an announcement names: the root of the log's first `size`
+/// entries (the statement's size), and the witnesses' cosignatures (C2SP
+/// tlog-cosignature) on the checkpoint text `origin\nsize\nroot\n`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessedCheckpoint {
+    /// The tree's root.
+    pub root: Hash,
+    /// The cosignatures, as signed-note signature lines.
+    pub cosignatures: Vec<crate::note::NoteSignature>,
+}
+
+impl WitnessedCheckpoint {
+    /// The C2SP tlog-checkpoint text the cosignatures sign: the log's
+    /// origin, the size and the root, with no extension lines.
+    pub fn checkpoint_text(&self, origin: &str, size: u64) -> String {
+        crate::checkpoint::Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root: self.root,
+            extensions: vec![],
+        }
+        .to_text()
+    }
+
+    /// What an authority copies into an announcement from a cosigned
+    /// checkpoint note (as `/checkpoint` or `/api/v1/checkpoints/<size>`
+    /// serve it): the checkpoint, its root, and the signature lines of the
+    /// `policy`'s witnesses, at most [`MAX_COSIGNATURES`]. The log's own
+    /// signature and other keys' lines are left out; whether the lines
+    /// verify and meet the quorum is the validation rule's to say
+    /// (`spec/announcements.md` §5).
+    ///
+    /// # Errors
+    /// The note or its checkpoint text does not parse.
+    pub fn from_note(
+        note_bytes: &[u8],
+        policy: &crate::policy::Policy,
+    ) -> Result<
+        (crate::checkpoint::Checkpoint, WitnessedCheckpoint),
+        crate::checkpoint::CheckpointError,
+    > {
+        let note = crate::note::Note::parse(note_bytes, crate::checkpoint::MAX_CHECKPOINT_SIZE)?;
+        let cp = crate::checkpoint::Checkpoint::parse(&note.text)?;
+        let cosignatures = note
+            .signatures
+            .into_iter()
+            .filter(|s| {
+                policy
+                    .witnesses
+                    .iter()
+                    .any(|w| w.key.name() == s.name && w.key.key_id() == s.key_id)
+            })
+            .take(MAX_COSIGNATURES)
+            .collect();
+        let witnessed = WitnessedCheckpoint {
+            root: cp.root,
+            cosignatures,
+        };
+        Ok((cp, witnessed))
+    }
+}
+
+pub(super) const ANNOUNCEMENT_FIELDS: &[&str] = &grammar::field_list::<23>(&[
     &[
         "election",
         "contest",
@@ -102,6 +185,10 @@ pub(super) const ANNOUNCEMENT_FIELDS: &[&str] = &grammar::field_list::<19>(&[
         "runoff",
         "reserve",
         "lot-needed",
+        "replaces",
+        "reason",
+        "root",
+        "cosignature",
     ],
 ]);
 
@@ -275,7 +362,7 @@ impl Statement {
         contest: &str,
         size: u64,
         lots: &[LotDraw],
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<Statement, EntryError> {
         let at = agg
             .contest_at(contest, size, tallies)
@@ -359,7 +446,7 @@ pub fn expected<'a>(
         .collect();
     // Built from the entries below `size` only: every box's revision in
     // force is its latest, so no other tally is read.
-    Statement::from_aggregator(&agg, contest, size, &lots, &NoTallies)
+    Statement::from_aggregator(&agg, contest, size, &lots, &NoLog)
 }
 
 fn parse_outcome((v, lineno): (&str, usize)) -> Result<Status, EntryError> {
@@ -434,9 +521,48 @@ impl Announcement {
             }
             lot_needed.push(tie);
         }
+        let replaces = match (r.optional("replaces")?, r.optional("reason")?) {
+            (None, None) => None,
+            (Some(h), Some(why)) if status == AnnouncementStatus::Final => Some(Replacement {
+                final_leaf: grammar::parse_hex_hash("replaces", h)?,
+                reason: grammar::parse_text("reason", why)?,
+            }),
+            (Some((_, lineno)), _) | (None, Some((_, lineno))) => {
+                return Err(EntryError::new(
+                    ErrorCode::EntryBadValue,
+                    format!(
+                        "line {lineno}: 'replaces' and 'reason' go together, and only in a final announcement"
+                    ),
+                ))
+            }
+        };
+        let root = grammar::parse_base64_hash("root", r.required("root")?)?;
+        let lines = r.repeated("cosignature");
+        if lines.is_empty() || lines.len() > MAX_COSIGNATURES {
+            return Err(EntryError::new(
+                ErrorCode::EntryBadValue,
+                format!(
+                    "an announcement carries 1 to {MAX_COSIGNATURES} cosignature lines, not {}",
+                    lines.len()
+                ),
+            ));
+        }
+        let mut cosignatures = Vec::with_capacity(lines.len());
+        for (value, lineno) in lines {
+            let line = format!("\u{2014} {value}");
+            let sig = crate::note::NoteSignature::parse_line(&line, lineno).map_err(|e| {
+                EntryError::new(
+                    ErrorCode::EntryBadValue,
+                    format!("line {lineno}: field 'cosignature': {e}"),
+                )
+            })?;
+            cosignatures.push(sig);
+        }
         r.finish()?;
         Ok(Announcement {
             status,
+            replaces,
+            witnessed: WitnessedCheckpoint { root, cosignatures },
             statement: Statement {
                 election,
                 contest,
@@ -462,5 +588,19 @@ impl Announcement {
         push(out, "size", &s.size.to_string());
         push(out, "status", self.status.as_str());
         s.write_figures(out);
+        if let Some(r) = &self.replaces {
+            push(out, "replaces", &r.final_leaf.to_hex());
+            push(out, "reason", &r.reason);
+        }
+        push(out, "root", &self.witnessed.root.to_base64());
+        for c in &self.witnessed.cosignatures {
+            let line = c.to_line();
+            // The signature line without its em dash and space.
+            push(
+                out,
+                "cosignature",
+                line.split_once(' ').map_or("", |(_, v)| v),
+            );
+        }
     }
 }

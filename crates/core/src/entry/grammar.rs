@@ -283,6 +283,21 @@ pub(crate) fn parse_hex_hash(field: &str, (v, lineno): (&str, usize)) -> Result<
     Err(bad(code, field, lineno, "expected 64 lowercase hex digits"))
 }
 
+/// A SHA-256 hash in canonical base64 (as a checkpoint's root line).
+pub(crate) fn parse_base64_hash(
+    field: &str,
+    (v, lineno): (&str, usize),
+) -> Result<Hash, EntryError> {
+    Hash::from_base64(v).ok_or_else(|| {
+        bad(
+            ErrorCode::EntryBadValue,
+            field,
+            lineno,
+            "expected the canonical base64 of 32 bytes",
+        )
+    })
+}
+
 /// Free text: 1..=512 bytes, no leading, trailing or doubled spaces (the
 /// note layer already refuses control characters).
 pub(crate) fn parse_text(field: &str, (v, lineno): (&str, usize)) -> Result<String, EntryError> {

@@ -95,11 +95,26 @@ pub fn fields(e: &Entry) -> Value {
                 "runoff": s.runoff,
                 "reserves": s.reserves,
                 "lot_needed": s.lot_needed,
+                "replaces": a.replaces.as_ref().map(|r| r.final_leaf.to_hex()),
+                "reason": a.replaces.as_ref().map(|r| r.reason.clone()),
+                "root": a.witnessed.root.to_base64(),
+                "cosigned_by": a
+                    .witnessed
+                    .cosignatures
+                    .iter()
+                    .map(|c| c.name.clone())
+                    .collect::<Vec<_>>(),
                 "results_sha256": s.sha256().to_hex(),
             }));
             m.extend(rest);
             Value::Object(m)
         }
+        Entry::Reopening(r) => json!({
+            "election": r.election,
+            "contest": r.contest,
+            "final": r.final_leaf.to_hex(),
+            "reason": r.reason,
+        }),
     }
 }
 
@@ -191,6 +206,11 @@ mod tests {
         let a = Announcement {
             status: AnnouncementStatus::Partial,
             statement: s.clone(),
+            replaces: None,
+            witnessed: super::super::WitnessedCheckpoint {
+                root: crate::Hash([3; 32]),
+                cosignatures: vec![],
+            },
         };
         let v = fields(&Entry::Announcement(a));
         assert_eq!(v["status"], "partial");

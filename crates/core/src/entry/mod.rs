@@ -16,11 +16,13 @@ mod supervision;
 mod tally;
 pub mod votes;
 
-pub use announcement::{Announcement, AnnouncementStatus, Statement};
+pub use announcement::{
+    Announcement, AnnouncementStatus, Replacement, Statement, WitnessedCheckpoint,
+};
 pub use authority::{ManifestCommitment, StationKey, StationKeyRevocation};
 pub use figures::BallotFigures;
 pub use lot::Lot;
-pub use supervision::{Annulment, Approval, ContestApproval};
+pub use supervision::{Annulment, Approval, ContestApproval, Reopening};
 pub use tally::{Correction, Tally};
 
 use crate::error::Coded;
@@ -99,6 +101,8 @@ pub enum EntryKind {
     Announcement,
     /// The authority records the outcome of drawing lots between tied candidates.
     LotDraw,
+    /// A supervisor reopens a contest whose results were declared final.
+    Reopening,
     /// Reserved: evidence of log or witness misbehaviour.
     WitnessEvidence,
 }
@@ -116,6 +120,7 @@ impl EntryKind {
         EntryKind::ContestApproval,
         EntryKind::Announcement,
         EntryKind::LotDraw,
+        EntryKind::Reopening,
         EntryKind::WitnessEvidence,
     ];
 
@@ -132,6 +137,7 @@ impl EntryKind {
             EntryKind::ContestApproval => "tallyboard/contest-approval/v1",
             EntryKind::Announcement => "tallyboard/announcement/v1",
             EntryKind::LotDraw => "tallyboard/lot-draw/v1",
+            EntryKind::Reopening => "tallyboard/reopening/v1",
             EntryKind::WitnessEvidence => "tallyboard/witness-evidence/v1",
         }
     }
@@ -158,6 +164,7 @@ impl EntryKind {
                 | EntryKind::ContestApproval
                 | EntryKind::Announcement
                 | EntryKind::LotDraw
+                | EntryKind::Reopening
         )
     }
 
@@ -189,6 +196,8 @@ pub enum Entry {
     Announcement(Announcement),
     /// See [`Lot`].
     LotDraw(Lot),
+    /// See [`Reopening`].
+    Reopening(Reopening),
 }
 
 impl Entry {
@@ -230,6 +239,7 @@ impl Entry {
             }
             EntryKind::Announcement => Announcement::parse_body(body).map(Entry::Announcement),
             EntryKind::LotDraw => Lot::parse_body(body).map(Entry::LotDraw),
+            EntryKind::Reopening => Reopening::parse_body(body).map(Entry::Reopening),
             other => Err(EntryError::new(
                 ErrorCode::EntryTypeNotAccepted,
                 format!(
@@ -253,6 +263,7 @@ impl Entry {
             Entry::ContestApproval(_) => EntryKind::ContestApproval,
             Entry::Announcement(_) => EntryKind::Announcement,
             Entry::LotDraw(_) => EntryKind::LotDraw,
+            Entry::Reopening(_) => EntryKind::Reopening,
         }
     }
 
@@ -271,6 +282,7 @@ impl Entry {
             Entry::ContestApproval(e) => e.write_body(&mut out),
             Entry::Announcement(e) => e.write_body(&mut out),
             Entry::LotDraw(e) => e.write_body(&mut out),
+            Entry::Reopening(e) => e.write_body(&mut out),
         }
         out
     }
@@ -287,6 +299,7 @@ impl Entry {
             Entry::ContestApproval(e) => &e.election,
             Entry::Announcement(e) => &e.statement.election,
             Entry::LotDraw(e) => &e.election,
+            Entry::Reopening(e) => &e.election,
         }
     }
 
@@ -304,7 +317,8 @@ impl Entry {
             Entry::ManifestCommitment(_)
             | Entry::ContestApproval(_)
             | Entry::Announcement(_)
-            | Entry::LotDraw(_) => None,
+            | Entry::LotDraw(_)
+            | Entry::Reopening(_) => None,
         }
     }
 }

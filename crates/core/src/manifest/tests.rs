@@ -118,6 +118,30 @@ fn inconsistencies_are_refused_with_manifest_invalid() {
             "wrong format",
             Box::new(|m| m.format = "tallyboard/manifest/v2".into()),
         ),
+        (
+            "witness policy that does not parse",
+            Box::new(|m| m.witness_policy = "quorum\n".into()),
+        ),
+        (
+            "witness policy naming another log",
+            Box::new(|m| {
+                m.witness_policy = m.witness_policy.replace(&m.keys.log, &m.keys.authority)
+            }),
+        ),
+        (
+            "witness policy with a witness not in keys.witnesses",
+            Box::new(|m| {
+                let other = crate::cosignature::CosignerKey::from_seed("other", [9; 32])
+                    .expect("key")
+                    .verifier()
+                    .to_vkey_string();
+                m.witness_policy = m.witness_policy.replace(&m.keys.witnesses[0].vkey, &other)
+            }),
+        ),
+        (
+            "witness policy with no quorum",
+            Box::new(|m| m.witness_policy = m.witness_policy.replace("quorum w", "quorum none")),
+        ),
     ];
     for (what, mutate) in cases {
         let mut m = testutil::manifest();

@@ -17,15 +17,17 @@
 //! computed from the boxes' revision histories
 //! ([`crate::aggregate::Aggregator::contest_at`]), not by re-reading the log.
 
+mod reader;
 mod station;
 mod supervision;
 
+pub use reader::{EntryBytes, LogReader, NoLog};
 pub use station::{ContestTallies, KeyRecord, StationRecord, TallyRef};
 pub use supervision::{
-    AnnouncementRecord, ContestApprovalRef, DecisionRef, LotRecord, Supervision,
+    AnnouncementRecord, ContestApprovalRef, DecisionRef, FinalRef, LotRecord, Supervision,
 };
 
-use crate::aggregate::{Aggregator, TallySource};
+use crate::aggregate::Aggregator;
 use crate::entry::{Entry, EntryError, SignedEntry, Statement};
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
@@ -133,7 +135,7 @@ impl LogState {
         &self,
         contest: &str,
         size: u64,
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<Statement, ValidationError> {
         if size > self.size {
             return Err(ValidationError::new(
@@ -167,7 +169,7 @@ impl LogState {
     pub fn check(
         &self,
         signed: &SignedEntry,
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<(), ValidationError> {
         validate::check_entry(signed, self, tallies)
     }
@@ -180,7 +182,7 @@ impl LogState {
     pub fn validate(
         &self,
         signed: &SignedEntry,
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<(), ValidationError> {
         validate::validate(signed, self, tallies)
     }
@@ -255,7 +257,8 @@ impl LogState {
             | Entry::Annulment(_)
             | Entry::ContestApproval(_)
             | Entry::LotDraw(_)
-            | Entry::Announcement(_) => {}
+            | Entry::Announcement(_)
+            | Entry::Reopening(_) => {}
         }
         self.size = index + 1;
         Ok(())

@@ -3,10 +3,10 @@
 //! state must refuse to apply an entry out of order without changing.
 
 use super::*;
-use crate::aggregate::NoTallies;
 use crate::entry::announcement;
 use crate::entry::{Annulment, Lot, Tally};
 use crate::manifest::ValidatedManifest;
+use crate::state::NoLog;
 use crate::testutil;
 use proptest::prelude::*;
 
@@ -137,7 +137,10 @@ proptest! {
             for size in 1..=now {
                 for contest in ["president", "council"] {
                     prop_assert_eq!(
-                        st.statement(contest, size, &testutil::Entries(&entries)).expect("statement"),
+                        st.statement(contest, size, &testutil::Entries {
+                            entries: &entries,
+                            leaves: &[],
+                        }).expect("statement"),
                         reference(st.manifest(), &entries, contest, size)
                     );
                 }
@@ -152,13 +155,13 @@ fn a_statement_beyond_the_state_is_refused() {
     st.apply(0, leaf(0), &pres(STATIONS[0], 1, [1, 2, 3]))
         .expect("applies");
     assert_eq!(
-        st.statement("president", 2, &NoTallies)
+        st.statement("president", 2, &NoLog)
             .expect_err("beyond")
             .code(),
         crate::ErrorCode::ResultsSizeOutOfRange
     );
     assert_eq!(
-        st.statement("mayor", 1, &NoTallies)
+        st.statement("mayor", 1, &NoLog)
             .expect_err("no such contest")
             .code(),
         crate::ErrorCode::UnknownContest
@@ -195,14 +198,14 @@ fn skipped_entries_keep_the_indexes_of_those_after_them() {
     assert_eq!(st.size(), 2);
     // The statement at size 1 is before the tally; at 2 it counts it.
     assert_eq!(
-        st.statement("president", 1, &NoTallies)
+        st.statement("president", 1, &NoLog)
             .expect("s")
             .figures
             .valid,
         0
     );
     assert_eq!(
-        st.statement("president", 2, &NoTallies)
+        st.statement("president", 2, &NoLog)
             .expect("s")
             .figures
             .valid,

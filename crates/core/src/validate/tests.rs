@@ -40,8 +40,13 @@ impl Log {
 
     fn submit(&mut self, bytes: &[u8]) -> Result<(), ValidationError> {
         let signed = SignedEntry::parse(bytes).map_err(ValidationError::from)?;
-        self.state
-            .validate(&signed, &testutil::Entries(&self.entries))?;
+        self.state.validate(
+            &signed,
+            &testutil::Entries {
+                entries: &self.entries,
+                leaves: &self.leaves,
+            },
+        )?;
         let leaf = signed.leaf_hash();
         self.state
             .apply(self.state.size(), leaf, &signed.entry)
@@ -85,7 +90,13 @@ fn a_good_tally_is_accepted_once_and_revisions_chain() {
     let signed = SignedEntry::parse(&station_signed(&other)).expect("parses");
     let err = log
         .state
-        .validate(&signed, &testutil::Entries(&log.entries))
+        .validate(
+            &signed,
+            &testutil::Entries {
+                entries: &log.entries,
+                leaves: &log.leaves,
+            },
+        )
         .expect_err("equivocation");
     assert_eq!(err.code(), ErrorCode::Equivocation);
     assert_eq!(err.conflicting_index, Some(5));
@@ -319,7 +330,7 @@ fn nothing_but_the_commitment_before_the_commitment() {
     let reg = SignedEntry::parse(&testutil::sign(&testutil::registration("01-001-0001"), &a))
         .expect("parses");
     assert_eq!(
-        view.validate(&reg, &crate::aggregate::NoTallies)
+        view.validate(&reg, &crate::state::NoLog)
             .unwrap_err()
             .code(),
         ErrorCode::ManifestNotCommitted
@@ -331,9 +342,7 @@ fn nothing_but_the_commitment_before_the_commitment() {
     }
     let c = SignedEntry::parse(&testutil::sign(&c, &a)).expect("parses");
     assert_eq!(
-        view.validate(&c, &crate::aggregate::NoTallies)
-            .unwrap_err()
-            .code(),
+        view.validate(&c, &crate::state::NoLog).unwrap_err().code(),
         ErrorCode::ManifestDigestMismatch
     );
 }
@@ -419,9 +428,19 @@ mod supervision {
         announcement::expected(log.manifest(), entries, contest, size).expect("recomputes")
     }
 
-    fn announce(s: Statement, status: AnnouncementStatus) -> Entry {
+    /// An announcement of `s`, resting on the fixture witness's
+    /// cosignature of the log's checkpoint at `s.size`.
+    fn announce(log: &Log, s: Statement, status: AnnouncementStatus) -> Entry {
+        // A size beyond the log (a test of that refusal) gets any root.
+        let n = usize::try_from(s.size).expect("size").min(log.leaves.len());
+        let mut tree = crate::merkle::MemoryLog::new();
+        for l in &log.leaves[..n] {
+            tree.append(*l).expect("append");
+        }
         Entry::Announcement(Announcement {
             status,
+            witnessed: testutil::witnessed(s.size, tree.root()),
+            replaces: None,
             statement: s,
         })
     }
@@ -455,7 +474,11 @@ mod supervision {
             annulment("01-001-0001", "president"),
             contest_approval("president", 7, crate::Hash::sha256(b"x")),
             lot(&[2, 3], &[3, 2]),
-            announce(statement(&log, "president", 7), AnnouncementStatus::Final),
+            announce(
+                &log,
+                statement(&log, "president", 7),
+                AnnouncementStatus::Final,
+            ),
         ];
         for e in entries {
             let text = e.to_text();
@@ -496,7 +519,12 @@ mod supervision {
         }
         // An announcement with an unknown status, and with vote lines out of order.
         let (log, _, _) = with_tallies();
-        let good = announce(statement(&log, "president", 7), AnnouncementStatus::Partial).to_text();
+        let good = announce(
+            &log,
+            statement(&log, "president", 7),
+            AnnouncementStatus::Partial,
+        )
+        .to_text();
         let bad = good.replace("status partial", "status provisional");
         assert_eq!(
             Entry::parse_text(&bad).unwrap_err().code(),
@@ -665,7 +693,13 @@ mod supervision {
             let bytes = sup(&annulment("01-001-0001", "president"));
             let signed = SignedEntry::parse(&bytes).expect("parses");
             log.state
-                .validate(&signed, &testutil::Entries(&log.entries))
+                .validate(
+                    &signed,
+                    &testutil::Entries {
+                        entries: &log.entries,
+                        leaves: &log.leaves,
+                    },
+                )
                 .unwrap_err()
         };
         assert_eq!(err.code(), ErrorCode::SupervisionAlreadyAnnulled);
@@ -759,17 +793,25 @@ mod supervision {
              outcome runoff\nrunoff 1\nrunoff 2\n"
         );
         assert_eq!(s.sha256(), crate::Hash::sha256(s.to_text().as_bytes()));
-        // The announcement is the statement with a status line after size.
-        let a = announce(s.clone(), AnnouncementStatus::Final).to_text();
+        // The announcement is the statement with a status line after size,
+        // then the root and cosignatures of the checkpoint it rests on.
+        let a = announce(&log, s.clone(), AnnouncementStatus::Final).to_text();
+        let statement_part: String = a
+            .lines()
+            .filter(|l| !l.starts_with("root ") && !l.starts_with("cosignature "))
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert_eq!(
-            a.replacen(
-                "tallyboard/announcement/v1",
-                "tallyboard/results-statement/v1",
-                1
-            )
-            .replacen("status final\n", "", 1),
+            statement_part
+                .replacen(
+                    "tallyboard/announcement/v1",
+                    "tallyboard/results-statement/v1",
+                    1
+                )
+                .replacen("status final\n", "", 1),
             s.to_text()
         );
+        assert!(a.contains("\nroot ") && a.ends_with('\n'));
     }
 
     #[test]
@@ -797,11 +839,17 @@ mod supervision {
         for (figure, f) in mutations {
             let mut bad = s.clone();
             f(&mut bad);
-            let bytes = auth(&announce(bad, AnnouncementStatus::Partial));
+            let bytes = auth(&announce(&log, bad, AnnouncementStatus::Partial));
             let signed = SignedEntry::parse(&bytes).expect("parses");
             let err = log
                 .state
-                .validate(&signed, &testutil::Entries(&log.entries))
+                .validate(
+                    &signed,
+                    &testutil::Entries {
+                        entries: &log.entries,
+                        leaves: &log.leaves,
+                    },
+                )
                 .unwrap_err();
             assert_eq!(err.code(), ErrorCode::AnnouncementMismatch, "{figure}");
             assert!(
@@ -814,25 +862,33 @@ mod supervision {
         let mut bad = s.clone();
         bad.size = 8;
         assert_eq!(
-            log.code(&auth(&announce(bad, AnnouncementStatus::Partial))),
+            log.code(&auth(&announce(&log, bad, AnnouncementStatus::Partial))),
             ErrorCode::ResultsSizeOutOfRange
         );
         let mut bad = s.clone();
         bad.contest = "mayor".into();
         assert_eq!(
-            log.code(&auth(&announce(bad, AnnouncementStatus::Partial))),
+            log.code(&auth(&announce(&log, bad, AnnouncementStatus::Partial))),
             ErrorCode::UnknownContest
         );
         // Signed by a supervisor instead of the authority.
         assert_eq!(
-            log.code(&sup(&announce(s.clone(), AnnouncementStatus::Partial))),
+            log.code(&sup(&announce(
+                &log,
+                s.clone(),
+                AnnouncementStatus::Partial
+            ))),
             ErrorCode::WrongSigner
         );
         // The right figures are accepted as partial, but not as final
         // without a contest approval at that size.
-        log.must_accept(&auth(&announce(s.clone(), AnnouncementStatus::Partial)));
+        log.must_accept(&auth(&announce(
+            &log,
+            s.clone(),
+            AnnouncementStatus::Partial,
+        )));
         assert_eq!(
-            log.code(&auth(&announce(s.clone(), AnnouncementStatus::Final))),
+            log.code(&auth(&announce(&log, s.clone(), AnnouncementStatus::Final))),
             ErrorCode::AnnouncementNotApproved
         );
         // A contest approval at another size does not count.
@@ -842,16 +898,133 @@ mod supervision {
             statement(&log, "president", 6).sha256(),
         )));
         assert_eq!(
-            log.code(&auth(&announce(s.clone(), AnnouncementStatus::Final))),
+            log.code(&auth(&announce(&log, s.clone(), AnnouncementStatus::Final))),
             ErrorCode::AnnouncementNotApproved
         );
         log.must_accept(&sup(&contest_approval("president", 7, s.sha256())));
-        log.must_accept(&auth(&announce(s, AnnouncementStatus::Final)));
-        // A later announcement counts the earlier ones as nothing: the
-        // figures at size 11 are those at 7.
+        log.must_accept(&auth(&announce(&log, s, AnnouncementStatus::Final)));
+        // Final is final: even an announcement with the same figures (the
+        // figures at size 11 are those at 7) is refused now.
         let later = statement(&log, "president", 11);
         assert_eq!(later.figures.valid, 540);
-        log.must_accept(&auth(&announce(later, AnnouncementStatus::Partial)));
+        assert_eq!(
+            log.code(&auth(&announce(&log, later, AnnouncementStatus::Partial))),
+            ErrorCode::ContestFinal
+        );
+    }
+
+    /// Final is final (spec/announcements.md §6): after a final, what
+    /// would change the contest's results is refused until a supervisor
+    /// reopens it; the next final must name the one it replaces and why;
+    /// and the announcement must rest on a checkpoint the witnesses
+    /// cosigned, of the log's root at its size.
+    #[test]
+    fn a_final_holds_until_reopened_and_a_corrected_final_names_it() {
+        let (mut log, a, _) = with_tallies();
+        let s = statement(&log, "president", 7);
+        log.must_accept(&sup(&contest_approval("president", 7, s.sha256())));
+        // The checkpoint it rests on: another root, or not the quorum.
+        let mut other = announce(&log, s.clone(), AnnouncementStatus::Final);
+        if let Entry::Announcement(x) = &mut other {
+            x.witnessed.root = crate::Hash::sha256(b"another tree");
+        }
+        assert_eq!(log.code(&auth(&other)), ErrorCode::AnnouncementRootMismatch);
+        let mut unwitnessed = announce(&log, s.clone(), AnnouncementStatus::Final);
+        if let Entry::Announcement(x) = &mut unwitnessed {
+            x.witnessed.cosignatures[0] = testutil::key("stranger").sign_text("not a cosignature");
+        }
+        assert_eq!(
+            log.code(&auth(&unwitnessed)),
+            ErrorCode::AnnouncementNotWitnessed
+        );
+        let final_bytes = auth(&announce(&log, s.clone(), AnnouncementStatus::Final));
+        log.must_accept(&final_bytes);
+        let final_leaf = crate::hash::leaf_hash(&final_bytes);
+        // Tallies, revisions, annulments, lots and contest approvals of the
+        // contest are refused, naming the final.
+        let mut rev = testutil::tally("01-001-0001");
+        rev.revision = 2;
+        rev.votes = vec![(1, 149), (2, 101), (3, 20)];
+        rev.correction = Some(Correction {
+            supersedes: crate::hash::leaf_hash(&a),
+            reason: "recount".into(),
+        });
+        let rev_bytes = station_signed(&rev);
+        let signed = SignedEntry::parse(&rev_bytes).expect("parses");
+        let err = log
+            .state
+            .validate(
+                &signed,
+                &testutil::Entries {
+                    entries: &log.entries,
+                    leaves: &log.leaves,
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ContestFinal);
+        assert_eq!(err.conflicting_index, Some(8));
+        for e in [annulment("02-001-0001", "president"), lot(&[1, 2], &[2, 1])] {
+            assert_eq!(log.code(&sup_or_auth(&e)), ErrorCode::ContestFinal);
+        }
+        // Another contest is not held by this final.
+        log.must_accept(&sup(&annulment("01-001-0001", "council")));
+        // A reopening must name the final in force, and be a supervisor's.
+        let reopen = |leaf| {
+            Entry::Reopening(crate::entry::Reopening {
+                election: "e1".into(),
+                contest: "president".into(),
+                final_leaf: leaf,
+                reason: "a complaint was upheld".into(),
+            })
+        };
+        assert_eq!(
+            log.code(&sup(&reopen(crate::Hash::sha256(b"x")))),
+            ErrorCode::ReopeningNotFinal
+        );
+        assert_eq!(log.code(&auth(&reopen(final_leaf))), ErrorCode::WrongSigner);
+        log.must_accept(&sup(&reopen(final_leaf)));
+        assert_eq!(
+            log.code(&sup(&reopen(final_leaf))),
+            ErrorCode::ReopeningNotFinal
+        );
+        // Open again: the revision goes in, and a new final must name the
+        // one it replaces.
+        log.must_accept(&rev_bytes);
+        let size = log.state.size();
+        let s2 = statement(&log, "president", size);
+        log.must_accept(&sup(&contest_approval("president", size, s2.sha256())));
+        assert_eq!(
+            log.code(&auth(&announce(
+                &log,
+                s2.clone(),
+                AnnouncementStatus::Final
+            ))),
+            ErrorCode::AnnouncementReplacesMismatch
+        );
+        let mut corrected = announce(&log, s2, AnnouncementStatus::Final);
+        if let Entry::Announcement(x) = &mut corrected {
+            x.replaces = Some(crate::entry::Replacement {
+                final_leaf,
+                reason: "station 01-001-0001 recounted".into(),
+            });
+        }
+        log.must_accept(&auth(&corrected));
+        assert_eq!(
+            log.state
+                .supervision()
+                .final_in_force("president")
+                .map(|f| f.index),
+            Some(size + 1)
+        );
+    }
+
+    /// The signer of a decision entry: lots are the authority's, the rest
+    /// the supervisor's.
+    fn sup_or_auth(e: &Entry) -> Vec<u8> {
+        match e {
+            Entry::LotDraw(_) => auth(e),
+            _ => sup(e),
+        }
     }
 
     #[test]
@@ -876,10 +1049,10 @@ mod supervision {
         stale.runoff = vec![1];
         stale.lot_needed = vec![vec![2, 3]];
         assert_eq!(
-            log.code(&auth(&announce(stale, AnnouncementStatus::Partial))),
+            log.code(&auth(&announce(&log, stale, AnnouncementStatus::Partial))),
             ErrorCode::AnnouncementMismatch
         );
-        log.must_accept(&auth(&announce(s, AnnouncementStatus::Partial)));
-        log.must_accept(&auth(&announce(after, AnnouncementStatus::Partial)));
+        log.must_accept(&auth(&announce(&log, s, AnnouncementStatus::Partial)));
+        log.must_accept(&auth(&announce(&log, after, AnnouncementStatus::Partial)));
     }
 }
