@@ -26,7 +26,7 @@ use tallyboard_core::checkpoint::{self, Checkpoint};
 use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle;
-use tallyboard_core::note::{SignerKey, VerifierKey, Verifiers};
+use tallyboard_core::note::{SignerKey, Verifiers};
 use tallyboard_core::state::LogState;
 use tallyboard_core::tlog_proof::TlogProof;
 
@@ -114,7 +114,7 @@ impl Board {
 
     /// The key that must have signed `signed` given the state now, if it can
     /// be determined (the writer re-checks if the state moved on).
-    pub fn signer_for(&self, signed: &SignedEntry) -> Option<VerifierKey> {
+    pub fn signer_for(&self, signed: &SignedEntry) -> Option<tallyboard_core::validate::Signers> {
         self.log.signer_for(signed)
     }
 
@@ -173,7 +173,6 @@ impl Board {
         self.log.state().manifest()
     }
     /// The writer's log state.
-    #[cfg(test)]
     pub fn state(&self) -> &LogState {
         self.log.state()
     }

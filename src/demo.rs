@@ -314,6 +314,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         round.read_secs,
         round.append_secs
     );
+    run_attacks(&agent, &url, &after_final_attacks(&e)?);
     let majlis = announce::majlis_summary(&e, &round);
     let (cosigned_size, cosigners, cosign_ms) = wait_for_cosigned(&agent, &url, last_tally)?;
 
@@ -321,9 +322,22 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let t_audit = Instant::now();
     let source = tallyboard_verify::HttpSource::new(&url);
     let log = tallyboard_verify::LogKey::load(&log_key.verifier().to_vkey_string(), None)?;
+    // The auditor pins the roles' keys it was given (the demo's published
+    // ones, keys/*.vkey): the log's manifest must name them.
+    let pinned = |role: &str| {
+        tallyboard_synth::keys::role_key(role)
+            .map(|k| k.verifier())
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
     let opts = tallyboard_verify::audit::AuditOptions {
         policy: Some(policy_for_audit.clone()),
         measure_baseline: false,
+        roles: tallyboard_core::state::PinnedRoles {
+            authority: pinned("authority"),
+            supervisors: pinned("supervisor"),
+            witnesses: Vec::new(),
+        },
     };
     let report = tallyboard_verify::audit::run_with(&source, &log, &opts)?;
     let audit_secs = t_audit.elapsed().as_secs_f64();
@@ -547,6 +561,37 @@ fn attacks(e: &SyntheticElection) -> Result<Vec<(&'static str, Vec<u8>)>> {
         (
             "an equivocation: a second, different revision 1 from one station",
             equivocation,
+        ),
+    ])
+}
+
+/// What the trust rules refuse once results are final (spec/announcements.md
+/// §6, spec/keys.md §3).
+fn after_final_attacks(e: &SyntheticElection) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    use tallyboard_core::entry::{Role, RoleKey};
+    let late = e.revised_tally(0, &e.signed_tally(0));
+    let m = e.manifest();
+    let intruder = SignerKey::from_seed("intruder.example/authority", [8u8; 32])
+        .map_err(|e| anyhow!("{e}"))?;
+    let grab = Entry::RoleKey(RoleKey {
+        election: m.election_id().to_owned(),
+        role: Role::Authority,
+        old: m.authority().clone(),
+        new: Some(intruder.verifier()),
+        reason: "the log operator takes over the authority".into(),
+    });
+    let log_key = tallyboard_synth::keys::role_key("log").context("log key")?;
+    let authority = tallyboard_synth::keys::role_key("authority").context("authority key")?;
+    let grab = tallyboard_core::note::sign(&grab.to_text(), &[&authority, &log_key])
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(vec![
+        (
+            "a station's revision after the final announcement, without a reopening",
+            late,
+        ),
+        (
+            "a role-key change giving the authority's role to a new key, signed with the log key in the supervisor's place",
+            grab,
         ),
     ])
 }

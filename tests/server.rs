@@ -389,7 +389,8 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
                     &s.e.manifest().digest().to_hex(),
                     &tallyboard_core::Hash::sha256(b"another manifest").to_hex(),
                 );
-                note::sign(&other, &[&authority()]).unwrap()
+                let supervisor = tallyboard_synth::keys::role_key("supervisor").unwrap();
+                note::sign(&other, &[&authority(), &supervisor]).unwrap()
             }),
             409,
             "manifest.already-committed",
@@ -397,7 +398,7 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
         (
             "an authority entry countersigned by another key",
             Req::Entry({
-                let text = String::from_utf8(s.e.commitment_entry()).unwrap();
+                let text = String::from_utf8(s.e.registration_entry(0)).unwrap();
                 let body = text.split("\n\n").next().unwrap().to_owned() + "\n";
                 note::sign(&body, &[&authority(), &rogue]).unwrap()
             }),

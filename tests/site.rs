@@ -145,10 +145,7 @@ impl Board {
             kind: m.election.kind,
             manifest_sha256: vm.digest(),
         });
-        b.append(&tallyboard_synth::sign(
-            &c,
-            &keys::role_key("authority").unwrap(),
-        ));
+        b.append(&b.e.sign_as_authority_and_supervisor(&c));
         b
     }
 

@@ -279,6 +279,7 @@ fn cosignatures_survive_a_restart_and_the_audit_checks_the_quorum() {
     let opts = tallyboard_verify::audit::AuditOptions {
         policy: Some(policy.clone()),
         measure_baseline: false,
+        ..Default::default()
     };
     let r = tallyboard_verify::audit::run_with(&src, &log_key(), &opts).expect("audit runs");
     use tallyboard_verify::Report as _;
@@ -306,6 +307,7 @@ fn cosignatures_survive_a_restart_and_the_audit_checks_the_quorum() {
     let opts = tallyboard_verify::audit::AuditOptions {
         policy: Some(strict),
         measure_baseline: false,
+        ..Default::default()
     };
     let r = tallyboard_verify::audit::run_with(&src, &log_key(), &opts).expect("audit runs");
     assert!(!r.verified);

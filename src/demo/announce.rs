@@ -147,6 +147,24 @@ pub(crate) fn announce(
             .collect();
         post_all(url, &approvals, "approvals")?;
     }
+    if status == AnnouncementStatus::Partial && !witnessed.cosignatures.is_empty() {
+        if let Some(s) = statements.first() {
+            // What the rules refuse: the same announcement resting on the
+            // checkpoint without the Guardian Council's cosignature, short
+            // of the election's quorum (spec/announcements.md §5).
+            let mut short = witnessed.clone();
+            short.cosignatures.remove(0);
+            let bytes = e.announcement_entry(s, status, &short);
+            super::run_attacks(
+                agent,
+                url,
+                &[(
+                    "an announcement whose checkpoint lacks a witness the election's policy requires",
+                    bytes,
+                )],
+            );
+        }
+    }
     let announcements: Vec<Vec<u8>> = statements
         .iter()
         .map(|s| e.announcement_entry(s, status, witnessed))

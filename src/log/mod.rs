@@ -36,10 +36,10 @@ use tallyboard_core::checkpoint::{self, Checkpoint};
 use tallyboard_core::entry::Tally;
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::merkle::{self, HashReader};
-use tallyboard_core::note::{SignerKey, VerifierKey};
+use tallyboard_core::note::SignerKey;
 use tallyboard_core::state::LogReader;
 use tallyboard_core::state::LogState;
-use tallyboard_core::validate::{self, ValidationError};
+use tallyboard_core::validate::{Signers, ValidationError};
 use tallyboard_core::{ErrorCode, Hash};
 
 /// A signed checkpoint: parsed, and the note bytes as published (with any
@@ -57,8 +57,8 @@ pub struct SignedCheckpoint {
 pub struct Prepared {
     /// The parsed entry.
     pub signed: SignedEntry,
-    /// The key the signature was checked against, and the verdict.
-    pub verdict: Option<(VerifierKey, Result<(), ValidationError>)>,
+    /// The keys the signatures were checked against, and the verdict.
+    pub verdict: Option<(Signers, Result<(), ValidationError>)>,
 }
 
 /// Parses a submission (no state needed; safe on any thread).
@@ -66,11 +66,11 @@ pub fn parse(bytes: &[u8]) -> Result<SignedEntry, ValidationError> {
     SignedEntry::parse(bytes).map_err(ValidationError::from)
 }
 
-/// Checks a parsed entry's signature against the key looked up for it
+/// Checks a parsed entry's signatures against the keys looked up for it
 /// earlier ([`Log::signer_for`]); safe on any thread, no state needed.
-pub fn verify_with(signed: SignedEntry, key: Option<VerifierKey>) -> Prepared {
-    let verdict = key.map(|k| {
-        let v = validate::verify_signature(&signed, &k);
+pub fn verify_with(signed: SignedEntry, signers: Option<Signers>) -> Prepared {
+    let verdict = signers.map(|k| {
+        let v = k.verify(&signed);
         (k, v)
     });
     Prepared { signed, verdict }
@@ -236,10 +236,10 @@ impl Log {
             .clone()
     }
 
-    /// The key that must have signed `signed` given the state now, if it can
-    /// be determined (the writer re-checks if the state moved on).
-    pub fn signer_for(&self, signed: &SignedEntry) -> Option<VerifierKey> {
-        self.working.required_signer(signed).ok()
+    /// The keys that must have signed `signed` given the state now, if
+    /// they can be determined (the writer re-checks if the state moved on).
+    pub fn signer_for(&self, signed: &SignedEntry) -> Option<Signers> {
+        self.working.required_signers(signed).ok()
     }
 
     /// Validates and appends `items` under a checkpoint the board signs
@@ -291,7 +291,7 @@ impl Log {
                 .par_iter()
                 .map(|b| {
                     let signed = parse(b)?;
-                    let key = state.required_signer(&signed).ok();
+                    let key = state.required_signers(&signed).ok();
                     Ok(verify_with(signed, key))
                 })
                 .collect();
@@ -534,10 +534,10 @@ pub fn check_prepared(
     state: &LogState,
     tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
-    let key = state.required_signer(&p.signed)?;
+    let signers = state.required_signers(&p.signed)?;
     match &p.verdict {
-        Some((k, verdict)) if k == &key => verdict.clone()?,
-        _ => validate::verify_signature(&p.signed, &key)?,
+        Some((k, verdict)) if k == &signers => verdict.clone()?,
+        _ => signers.verify(&p.signed)?,
     }
     state.check(&p.signed, tallies)
 }

@@ -133,6 +133,9 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::AnnouncementReplacesMismatch
         | C::ContestFinal
         | C::ReopeningNotFinal
+        | C::RoleKeyNotCurrent
+        | C::RoleKeyReused
+        | C::RoleLastSupervisor
         | C::LotAlreadyDrawn => StatusCode::CONFLICT,
         // Well-formed, but not consistent with the manifest or the arithmetic rules.
         C::WrongElection

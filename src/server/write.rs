@@ -258,7 +258,7 @@ fn prepare(st: &AppState, bytes: &[u8]) -> Result<Pre, ApiError> {
     let signed = board::parse(bytes)?;
     let leaf = signed.leaf_hash();
     let snapshot = st.snapshot();
-    let key = snapshot.state.required_signer(&signed).ok();
+    let key = snapshot.state.required_signers(&signed).ok();
     let latest = snapshot.checkpoint.clone();
     drop(snapshot);
     if let Some(index) = st.store.index_of_leaf(&leaf).map_err(ApiError::storage)? {

@@ -252,6 +252,17 @@ error_codes! {
     ReopeningNotFinal => "reopening.not-final",
     /// A lot for the same contest and tied candidates is already logged.
     LotAlreadyDrawn => "lot.already-drawn",
+    // --- role keys (spec/keys.md) ---
+    /// A role-key entry's `old` key is not a key of that role in force.
+    RoleKeyNotCurrent => "role.key-not-current",
+    /// A role-key entry's `new` key was already held by some role: a
+    /// replaced key never returns, one key never serves two roles.
+    RoleKeyReused => "role.key-reused",
+    /// A role-key entry would revoke the election's last supervisor key.
+    RoleLastSupervisor => "role.last-supervisor",
+    /// The log's manifest names a role key other than the one the verifier
+    /// pinned: the log's roles are not the ones the verifier trusts.
+    ManifestRoleKeyMismatch => "manifest.role-key-mismatch",
     // --- mirrors (spec/mirror.md) ---
     /// A mirror accepts no writes; submit to the board it follows (HTTP 403).
     MirrorReadOnly => "mirror.read-only",

@@ -458,6 +458,25 @@ impl ValidatedManifest {
             witnesses.push(parse_key("witness", &w.vkey, SIG_COSIGNATURE_V1)?);
         }
         let policy = check_policy(&m.witness_policy, &log_key, &witnesses)?;
+        // One key, one role: the commitment and role-key changes need the
+        // authority's and a supervisor's signatures as two independent
+        // roles, and a log key that also signed for a role could forge it.
+        let mut names = HashSet::new();
+        if supervisors.is_empty() {
+            return Err(ManifestError::invalid("keys.supervisors is empty"));
+        }
+        for k in std::iter::once(&authority)
+            .chain(std::iter::once(&log_key))
+            .chain(&supervisors)
+            .chain(&witnesses)
+        {
+            if !names.insert((k.name().to_owned(), k.key_id())) {
+                return Err(ManifestError::invalid(format!(
+                    "key {} serves more than one role (or is listed twice)",
+                    k.to_vkey_string()
+                )));
+            }
+        }
 
         let mut seen = HashSet::new();
         for p in &m.provinces {

@@ -150,6 +150,17 @@ pub(crate) fn sign(e: &Entry, k: &SignerKey) -> Vec<u8> {
     note::sign(&e.to_text(), &[k]).expect("valid text")
 }
 
+/// Signed by every key given, in order (the manifest commitment and a
+/// role-key change carry the authority's and a supervisor's).
+pub(crate) fn sign_by(e: &Entry, keys: &[&SignerKey]) -> Vec<u8> {
+    note::sign(&e.to_text(), keys).expect("valid text")
+}
+
+/// The manifest commitment, signed by the authority and the supervisor.
+pub(crate) fn signed_commitment(m: &ValidatedManifest) -> Vec<u8> {
+    sign_by(&commitment(m), &[&authority(), &supervisor()])
+}
+
 pub(crate) fn commitment(m: &ValidatedManifest) -> Entry {
     Entry::ManifestCommitment(ManifestCommitment {
         election: "e1".into(),

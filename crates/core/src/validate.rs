@@ -16,7 +16,7 @@ use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
 use crate::note::{self, VerifierKey, Verifiers};
 use crate::state::LogReader;
-use crate::state::LogState;
+use crate::state::{LogState, RoleKeys};
 use crate::{ErrorCode, Hash};
 use std::fmt;
 
@@ -64,21 +64,45 @@ impl From<crate::entry::EntryError> for ValidationError {
     }
 }
 
-/// The key that must have signed `signed`, given the state: the authority
-/// for authority entries (manifest commitment, station keys, lot draws,
-/// announcements), the station's registered, unrevoked key for tallies, and
-/// for supervisor entries (approvals, annulments, contest approvals) the
-/// first supervisor key of the manifest that has a signature line on the
-/// note (matching name and key ID).
+/// The keys that must have signed an entry (`spec/validation.md` §1.6):
+/// one key, or for the manifest commitment and a role-key change the
+/// authority's and a supervisor's together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signers(Vec<VerifierKey>);
+
+impl Signers {
+    /// A single required signer.
+    pub fn one(key: VerifierKey) -> Signers {
+        Signers(vec![key])
+    }
+
+    /// The keys, in the order the rules name them.
+    pub fn keys(&self) -> &[VerifierKey] {
+        &self.0
+    }
+
+    /// Checks that `signed` carries a valid signature by every key
+    /// ([`verify_signature`]).
+    ///
+    /// # Errors
+    /// The first key's failure: `note.bad-signature` or `entry.wrong-signer`.
+    pub fn verify(&self, signed: &SignedEntry) -> Result<(), ValidationError> {
+        self.0.iter().try_for_each(|k| verify_signature(signed, k))
+    }
+}
+
+/// The keys that must have signed `signed`, given the state: the role keys
+/// in force ([`role_signers`]) for every kind a role signs, and the
+/// station's registered, unrevoked key for tallies.
 ///
 /// # Errors
 /// `station.unknown`, `station.key-not-registered`, `station.key-revoked`,
-/// `entry.wrong-election`, `entry.wrong-signer` (a supervisor entry without
-/// a supervisor's signature line).
-pub fn required_signer(
+/// `entry.wrong-election`, `entry.wrong-signer` (a supervisor's entry
+/// without a supervisor's signature line).
+pub fn required_signers(
     signed: &SignedEntry,
     state: &LogState,
-) -> Result<VerifierKey, ValidationError> {
+) -> Result<Signers, ValidationError> {
     let manifest = state.manifest();
     let entry = &signed.entry;
     if entry.election() != manifest.election_id() {
@@ -103,47 +127,41 @@ pub fn required_signer(
                 ));
             };
             match record.active_key() {
-                Some((_, key)) => Ok(key.clone()),
+                Some((_, key)) => Ok(Signers::one(key.clone())),
                 None => Err(ValidationError::new(
                     ErrorCode::StationKeyRevoked,
                     format!("station {}'s key has been revoked", t.station),
                 )),
             }
         }
-        _ => role_signer(signed, manifest)?.ok_or_else(|| {
+        _ => role_signers(signed, state.roles())?.ok_or_else(|| {
             ValidationError::new(ErrorCode::WrongSigner, "no role signs this entry")
         }),
     }
 }
 
-/// The manifest role key that must sign `signed`, for every entry a role
-/// signs (`spec/validation.md` §1): the authority for the manifest
-/// commitment, station keys, lot draws and announcements; for supervisor
-/// entries (approvals, annulments, contest approvals) the first supervisor
-/// key of the manifest that has a signature line on the note (matching name
-/// and key ID). `Ok(None)` for a tally, which its station's key registered
-/// in the log signs. The one place that says which role signs which kind:
-/// the board, the auditor's replay and the per-station checks use it.
+/// The role keys that must sign `signed`, from the keys in force `roles`
+/// (`spec/validation.md` §1.6): the authority for station keys, lot draws
+/// and announcements; a supervisor for approvals, annulments, contest
+/// approvals and reopenings (the first supervisor key in force with a
+/// signature line on the note, matching name and key ID); the authority
+/// and a supervisor together for the manifest commitment and a role-key
+/// change. `Ok(None)` for a tally, which its station's key registered in
+/// the log signs. The one place that says which role signs which kind: the
+/// board, the auditor's replay and the per-station checks use it (the
+/// latter with [`RoleKeys::from_manifest`] when they hold no replayed
+/// state).
 ///
 /// # Errors
-/// `entry.wrong-signer`: a supervisor entry without a supervisor's
+/// `entry.wrong-signer`: a supervisor's entry without a supervisor's
 /// signature line.
-pub fn role_signer(
+pub fn role_signers(
     signed: &SignedEntry,
-    manifest: &ValidatedManifest,
-) -> Result<Option<VerifierKey>, ValidationError> {
+    roles: &RoleKeys,
+) -> Result<Option<Signers>, ValidationError> {
     let entry = &signed.entry;
-    match entry {
-        Entry::Tally(_) => Ok(None),
-        Entry::ManifestCommitment(_)
-        | Entry::StationKey(_)
-        | Entry::StationKeyRevocation(_)
-        | Entry::Announcement(_)
-        | Entry::LotDraw(_) => Ok(Some(manifest.authority().clone())),
-        Entry::Approval(_)
-        | Entry::Annulment(_)
-        | Entry::ContestApproval(_)
-        | Entry::Reopening(_) => manifest
+    let supervisor = || {
+        roles
             .supervisors()
             .iter()
             .find(|k| {
@@ -154,22 +172,37 @@ pub fn role_signer(
                     .any(|s| s.name == k.name() && s.key_id == k.key_id())
             })
             .cloned()
-            .map(Some)
             .ok_or_else(|| {
                 ValidationError::new(
                     ErrorCode::WrongSigner,
                     format!(
-                        "{} entries must be signed by a supervisor key of the manifest",
+                        "{} entries must be signed by a supervisor key in force",
                         entry.kind().type_line()
                     ),
                 )
-            }),
+            })
+    };
+    match entry {
+        Entry::Tally(_) => Ok(None),
+        Entry::StationKey(_)
+        | Entry::StationKeyRevocation(_)
+        | Entry::Announcement(_)
+        | Entry::LotDraw(_) => Ok(Some(Signers::one(roles.authority().clone()))),
+        Entry::Approval(_)
+        | Entry::Annulment(_)
+        | Entry::ContestApproval(_)
+        | Entry::Reopening(_) => Ok(Some(Signers::one(supervisor()?))),
+        Entry::ManifestCommitment(_) | Entry::RoleKey(_) => Ok(Some(Signers(vec![
+            roles.authority().clone(),
+            supervisor()?,
+        ]))),
     }
 }
 
 /// Checks that `signed` carries a valid signature by `key` (Ed25519
-/// `verify_strict`). Signatures by other keys are ignored, as signed-note
-/// requires, so observers may add their own.
+/// `verify_strict`). Other lines are not looked at: the grammar already
+/// bounded their number to the kind's required signers
+/// ([`crate::entry::EntryKind::signature_lines`]).
 ///
 /// # Errors
 /// `note.bad-signature` if `key`'s signature fails, `entry.wrong-signer` if
@@ -310,6 +343,7 @@ pub fn check_entry(
             check_lot(l, state)
         }
         Entry::Reopening(r) => check_reopening(r, state),
+        Entry::RoleKey(r) => state.roles().check(r),
         Entry::Announcement(a) => check_announcement(a, state, tallies),
     }
 }
@@ -567,7 +601,8 @@ fn check_witnessed(
     let text = a
         .witnessed
         .checkpoint_text(&manifest.manifest().log.origin, s.size);
-    let verdict = manifest
+    let verdict = state
+        .roles()
         .witness_policy()
         .evaluate(&text, &a.witnessed.cosignatures);
     if !verdict.quorum_met {
@@ -732,8 +767,7 @@ pub fn validate(
     state: &LogState,
     tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
-    let key = required_signer(signed, state)?;
-    verify_signature(signed, &key)?;
+    required_signers(signed, state)?.verify(signed)?;
     check_entry(signed, state, tallies)
 }
 

@@ -170,7 +170,7 @@ impl SyntheticElection {
             kind: m.election.kind,
             manifest_sha256: self.manifest.digest(),
         });
-        sign(&e, &self.authority)
+        self.sign_as_authority_and_supervisor(&e)
     }
 
     /// The signed registration of station `i`'s demo key.
@@ -321,6 +321,14 @@ impl SyntheticElection {
     /// Signs an entry with the demo election authority's key.
     pub fn sign_as_authority(&self, e: &Entry) -> Vec<u8> {
         sign(e, &self.authority)
+    }
+
+    /// Signs an entry with the demo authority's and supervisor's keys
+    /// together: the manifest commitment and a role-key change.
+    pub fn sign_as_authority_and_supervisor(&self, e: &Entry) -> Vec<u8> {
+        let supervisor = keys::role_key("supervisor").expect("supervisor role exists");
+        note::sign(&e.to_text(), &[&self.authority, &supervisor])
+            .expect("entry text is valid note text")
     }
 
     /// Signs an entry with the demo supervisor's (Guardian Council) key.

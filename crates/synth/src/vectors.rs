@@ -441,6 +441,74 @@ fn supervision_vectors(e: &SyntheticElection, entries: &mut Vec<(String, Vec<u8>
     ));
 }
 
+/// Role-key changes (spec/keys.md): two roles sign, a key never returns,
+/// the last supervisor stays. Last in the log, since a rotation changes
+/// who signs what follows.
+fn role_key_vectors(e: &SyntheticElection, entries: &mut Vec<(String, Vec<u8>, Option<&str>)>) {
+    use tallyboard_core::entry::{Role, RoleKey};
+    let m = e.manifest();
+    let authority = keys::role_key("authority").expect("role");
+    let change = |role: Role,
+                  old: &tallyboard_core::note::VerifierKey,
+                  new: Option<tallyboard_core::note::VerifierKey>| {
+        Entry::RoleKey(RoleKey {
+            election: crate::ELECTION_ID.into(),
+            role,
+            old: old.clone(),
+            new,
+            reason: "the observers' witness moved to a new key".into(),
+        })
+    };
+    let observer = m.witnesses()[1].clone();
+    let replacement = tallyboard_core::cosignature::CosignerKey::from_seed(
+        "observer.tallyboard.example/witness-2",
+        [42; 32],
+    )
+    .expect("key")
+    .verifier();
+    let rotate = change(Role::Witness, &observer, Some(replacement.clone()));
+    let stranger =
+        tallyboard_core::note::SignerKey::from_seed("stranger.example/key", [43; 32]).expect("key");
+    entries.push((
+        "a role-key change signed by the authority alone: refused as a note".into(),
+        tallyboard_core::note::sign(&rotate.to_text(), &[&authority]).expect("sign"),
+        Some("entry.signature-lines"),
+    ));
+    entries.push((
+        "a role-key change signed by the authority and a key that is no supervisor's".into(),
+        tallyboard_core::note::sign(&rotate.to_text(), &[&authority, &stranger]).expect("sign"),
+        Some("entry.wrong-signer"),
+    ));
+    entries.push((
+        "the last supervisor key cannot be revoked".into(),
+        e.sign_as_authority_and_supervisor(&change(Role::Supervisor, &m.supervisors()[0], None)),
+        Some("role.last-supervisor"),
+    ));
+    entries.push((
+        "a supervisor key replaced by the authority's: one key, one role".into(),
+        e.sign_as_authority_and_supervisor(&change(
+            Role::Supervisor,
+            &m.supervisors()[0],
+            Some(m.authority().clone()),
+        )),
+        Some("role.key-reused"),
+    ));
+    entries.push((
+        "the observers' witness key replaced, signed by the authority and a supervisor".into(),
+        e.sign_as_authority_and_supervisor(&rotate),
+        None,
+    ));
+    let mut again = change(Role::Witness, &observer, Some(replacement));
+    if let Entry::RoleKey(r) = &mut again {
+        r.reason = "once more".into();
+    }
+    entries.push((
+        "the replaced witness key is no longer in force".into(),
+        e.sign_as_authority_and_supervisor(&again),
+        Some("role.key-not-current"),
+    ));
+}
+
 /// The demo witnesses' cosignatures on the checkpoint of the accepted
 /// entries so far (their root and count).
 fn witnessed_so_far(
@@ -491,7 +559,7 @@ fn log(e: &SyntheticElection) -> Value {
                     kind: m.manifest().election.kind,
                     manifest_sha256: tallyboard_core::Hash::sha256(b"another manifest"),
                 });
-                tallyboard_core::note::sign(&c.to_text(), &[&authority]).expect("sign")
+                e.sign_as_authority_and_supervisor(&c)
             },
             Some("manifest.already-committed"),
         ),
@@ -580,6 +648,7 @@ fn log(e: &SyntheticElection) -> Value {
         Some("station.key-revoked"),
     ));
     supervision_vectors(e, &mut entries);
+    role_key_vectors(e, &mut entries);
     entries.push((
         "duplicate of an accepted entry (idempotent, appends nothing)".into(),
         e.signed_tally(0),

@@ -19,7 +19,7 @@ use tallyboard_core::error::Coded;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{self, MemoryLog};
 use tallyboard_core::policy::Policy;
-use tallyboard_core::state::AnnouncementRecord;
+use tallyboard_core::state::{AnnouncementRecord, PinnedRoles};
 use tallyboard_core::tile::{read_tile, tiles_for_size, TileHashReader, TileId, HASH_SIZE};
 use tallyboard_core::validate;
 
@@ -71,7 +71,13 @@ pub struct AuditOptions {
     pub policy: Option<Policy>,
     /// Also time raw `verify_strict` of the same signatures ([`baseline`]).
     pub measure_baseline: bool,
+    /// Role keys given out of band ([`crate::pins`]): the manifest must
+    /// name them (`manifest.role-key-mismatch` otherwise).
+    pub roles: PinnedRoles,
 }
+
+/// Said when no role key is pinned.
+pub const ROLES_NOT_PINNED: &str = "NOT PINNED: the manifest's role keys are taken as the log gives them; give the authority's and supervisors' keys with --roles DIR (e.g. keys/)";
 
 /// Said when no policy is given.
 pub const QUORUM_NOT_CHECKED: &str =
@@ -140,6 +146,9 @@ pub struct AuditReport {
     /// and on the checkpoint of every announcement's size; or why it was
     /// not checked.
     pub witness_quorum: String,
+    /// Whether the manifest names the pinned role keys, or that none were
+    /// pinned.
+    pub role_keys: String,
     /// How many findings there were.
     pub findings_total: usize,
     /// The findings (at most [`MAX_LISTED_FINDINGS`]).
@@ -179,8 +188,8 @@ impl Report for AuditReport {
             s.push_str(&format!("  election {e}, manifest sha256 {m}\n"));
         }
         s.push_str(&format!(
-            "  stations reported: {} of {}\n  witness quorum: {}\n",
-            self.stations_reported, self.stations_expected, self.witness_quorum
+            "  stations reported: {} of {}\n  witness quorum: {}\n  role keys: {}\n",
+            self.stations_reported, self.stations_expected, self.witness_quorum, self.role_keys
         ));
         if let Some(doc) = &self.results {
             for (c, names) in doc.contests.iter().zip(&self.names) {
@@ -333,21 +342,26 @@ pub fn baseline(entries: &[Vec<u8>], manifest: &ValidatedManifest) -> (f64, u64)
             }
         }
     }
-    let role_keys: Vec<Option<tallyboard_core::note::VerifierKey>> = parsed
+    // The manifest's role keys: a baseline over a log that rotated one
+    // checks fewer signatures, never a wrong one.
+    let roles = tallyboard_core::state::RoleKeys::from_manifest(manifest);
+    let role_keys: Vec<Option<validate::Signers>> = parsed
         .iter()
-        .map(|p| validate::role_signer(p, manifest).ok().flatten())
+        .map(|p| validate::role_signers(p, &roles).ok().flatten())
         .collect();
     let jobs: Vec<(&tallyboard_core::note::VerifierKey, &[u8], &[u8])> = parsed
         .iter()
         .zip(&role_keys)
-        .filter_map(|(p, role)| {
-            let key = match (&p.entry, role) {
-                (Entry::Tally(t), _) => station_keys.get(&t.station)?,
-                (_, Some(k)) => k,
-                (_, None) => return None,
+        .flat_map(|(p, role)| {
+            let keys: Vec<&tallyboard_core::note::VerifierKey> = match (&p.entry, role) {
+                (Entry::Tally(t), _) => station_keys.get(&t.station).into_iter().collect(),
+                (_, Some(s)) => s.keys().iter().collect(),
+                (_, None) => Vec::new(),
             };
-            let sig = p.note.signatures.iter().find(|s| s.name == key.name())?;
-            Some((key, p.note.text.as_bytes(), sig.signature.as_slice()))
+            keys.into_iter().filter_map(move |key| {
+                let sig = p.note.signatures.iter().find(|s| s.name == key.name())?;
+                Some((key, p.note.text.as_bytes(), sig.signature.as_slice()))
+            })
         })
         .collect();
     let t = Instant::now();
@@ -381,6 +395,7 @@ pub fn run_with(src: &dyn Source, log: &LogKey, opts: &AuditOptions) -> Result<A
         decisions: DecisionCounts::default(),
         announcements: vec![],
         witness_quorum: QUORUM_NOT_CHECKED.into(),
+        role_keys: ROLES_NOT_PINNED.into(),
         findings_total: 0,
         findings: vec![],
         timings: Timings::default(),
@@ -639,6 +654,15 @@ pub fn run_with(src: &dyn Source, log: &LogKey, opts: &AuditOptions) -> Result<A
             .count() as u64;
         r.announcements = out.announcements;
         announced = state.supervision().announcements().to_vec();
+        if !opts.roles.is_empty() {
+            r.role_keys = match state.roles().check_pinned(&opts.roles) {
+                Ok(()) => "pinned: the manifest names the keys you gave".into(),
+                Err(e) => {
+                    r.push(Finding::new(e.code().as_str(), e.message()).at_entry(0));
+                    "MISMATCH: the manifest names other role keys than the ones you gave".into()
+                }
+            };
+        }
     }
     r.timings.replay = t.elapsed().as_secs_f64();
 

@@ -27,10 +27,9 @@ use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::MemoryLog;
-use tallyboard_core::note::VerifierKey;
 use tallyboard_core::state::EntryBytes;
 use tallyboard_core::state::LogState;
-use tallyboard_core::validate;
+use tallyboard_core::validate::{self, Signers};
 use tallyboard_core::Hash;
 
 /// How many entries are parsed and signature-checked together.
@@ -196,10 +195,7 @@ pub fn replay(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> ReplayO
 }
 
 /// A parsed chunk and the signatures it still needs checked.
-type Batch = (
-    Vec<Result<SignedEntry, EntryError>>,
-    Vec<(usize, VerifierKey)>,
-);
+type Batch = (Vec<Result<SignedEntry, EntryError>>, Vec<(usize, Signers)>);
 
 /// The parallel replay; `None` if a signature failed (see the module docs).
 ///
@@ -232,8 +228,8 @@ fn replay_fast(
 
 /// Checks a chunk's signatures on all cores.
 fn signatures_ok((parsed, jobs): &Batch) -> bool {
-    jobs.par_iter().all(|(i, key)| match &parsed[*i] {
-        Ok(s) => validate::verify_signature(s, key).is_ok(),
+    jobs.par_iter().all(|(i, signers)| match &parsed[*i] {
+        Ok(s) => signers.verify(s).is_ok(),
         Err(_) => false,
     })
 }
@@ -244,7 +240,7 @@ fn state_pass(
     parsed: &[Result<SignedEntry, EntryError>],
     out: &mut ReplayOutcome,
     log: &EntryBytes<'_>,
-) -> Vec<(usize, VerifierKey)> {
+) -> Vec<(usize, Signers)> {
     let mut jobs = Vec::with_capacity(parsed.len());
     for (i, p) in parsed.iter().enumerate() {
         let signed = match p {
@@ -254,7 +250,7 @@ fn state_pass(
                 continue;
             }
         };
-        let checked = out.state.required_signer(signed).and_then(|key| {
+        let checked = out.state.required_signers(signed).and_then(|key| {
             out.state.check(signed, log)?;
             Ok(key)
         });
@@ -266,7 +262,7 @@ fn state_pass(
             Err(e) => out.settle(Some(signed), Err(refusal(&e)), log),
         }
     }
-    out.signatures += jobs.len() as u64;
+    out.signatures += jobs.iter().map(|(_, s)| s.keys().len() as u64).sum::<u64>();
     jobs
 }
 
@@ -285,8 +281,8 @@ fn replay_exact(
                 continue;
             }
         };
-        if out.state.required_signer(&signed).is_ok() {
-            out.signatures += 1;
+        if let Ok(signers) = out.state.required_signers(&signed) {
+            out.signatures += signers.keys().len() as u64;
         }
         let verdict = out.state.validate(&signed, log).map_err(|e| refusal(&e));
         out.settle(Some(&signed), verdict, log);
@@ -333,7 +329,8 @@ mod tests {
         let (e, v) = election();
         let out = replay(&v, &manifest(&e));
         assert!(out.findings.is_empty(), "{:?}", out.findings);
-        assert_eq!((out.accepted, out.signatures), (42, 42));
+        // One signature per entry, two on the commitment (spec/keys.md §1).
+        assert_eq!((out.accepted, out.signatures), (42, 43));
         let t = president(&out);
         assert_eq!((t.stations_expected, t.stations_reported), (20, 20));
         assert_eq!(t.stations_revised, 1);

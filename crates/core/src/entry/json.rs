@@ -109,6 +109,13 @@ pub fn fields(e: &Entry) -> Value {
             m.extend(rest);
             Value::Object(m)
         }
+        Entry::RoleKey(k) => json!({
+            "election": k.election,
+            "role": k.role.as_str(),
+            "old": k.old.to_vkey_string(),
+            "new": k.new.as_ref().map(crate::note::VerifierKey::to_vkey_string),
+            "reason": k.reason,
+        }),
         Entry::Reopening(r) => json!({
             "election": r.election,
             "contest": r.contest,

@@ -12,6 +12,7 @@ pub mod figures;
 pub mod grammar;
 pub mod json;
 mod lot;
+mod role_key;
 mod supervision;
 mod tally;
 pub mod votes;
@@ -22,6 +23,7 @@ pub use announcement::{
 pub use authority::{ManifestCommitment, StationKey, StationKeyRevocation};
 pub use figures::BallotFigures;
 pub use lot::Lot;
+pub use role_key::{Role, RoleKey};
 pub use supervision::{Annulment, Approval, ContestApproval, Reopening};
 pub use tally::{Correction, Tally};
 
@@ -103,6 +105,8 @@ pub enum EntryKind {
     LotDraw,
     /// A supervisor reopens a contest whose results were declared final.
     Reopening,
+    /// The authority and a supervisor replace (or revoke) a role's key.
+    RoleKey,
     /// Reserved: evidence of log or witness misbehaviour.
     WitnessEvidence,
 }
@@ -121,6 +125,7 @@ impl EntryKind {
         EntryKind::Announcement,
         EntryKind::LotDraw,
         EntryKind::Reopening,
+        EntryKind::RoleKey,
         EntryKind::WitnessEvidence,
     ];
 
@@ -138,6 +143,7 @@ impl EntryKind {
             EntryKind::Announcement => "tallyboard/announcement/v1",
             EntryKind::LotDraw => "tallyboard/lot-draw/v1",
             EntryKind::Reopening => "tallyboard/reopening/v1",
+            EntryKind::RoleKey => "tallyboard/role-key/v1",
             EntryKind::WitnessEvidence => "tallyboard/witness-evidence/v1",
         }
     }
@@ -165,13 +171,19 @@ impl EntryKind {
                 | EntryKind::Announcement
                 | EntryKind::LotDraw
                 | EntryKind::Reopening
+                | EntryKind::RoleKey
         )
     }
 
-    /// How many signature lines an entry of this kind carries: one, its
-    /// required signer's ([`crate::validate::required_signer`]).
+    /// How many signature lines an entry of this kind carries: its required
+    /// signers' ([`crate::validate::required_signers`]): two for the
+    /// manifest commitment and a role key change, which the authority and
+    /// a supervisor sign together; one for every other kind.
     pub fn signature_lines(self) -> usize {
-        1
+        match self {
+            EntryKind::ManifestCommitment | EntryKind::RoleKey => 2,
+            _ => 1,
+        }
     }
 }
 
@@ -198,6 +210,8 @@ pub enum Entry {
     LotDraw(Lot),
     /// See [`Reopening`].
     Reopening(Reopening),
+    /// See [`RoleKey`].
+    RoleKey(RoleKey),
 }
 
 impl Entry {
@@ -240,6 +254,7 @@ impl Entry {
             EntryKind::Announcement => Announcement::parse_body(body).map(Entry::Announcement),
             EntryKind::LotDraw => Lot::parse_body(body).map(Entry::LotDraw),
             EntryKind::Reopening => Reopening::parse_body(body).map(Entry::Reopening),
+            EntryKind::RoleKey => RoleKey::parse_body(body).map(Entry::RoleKey),
             other => Err(EntryError::new(
                 ErrorCode::EntryTypeNotAccepted,
                 format!(
@@ -264,6 +279,7 @@ impl Entry {
             Entry::Announcement(_) => EntryKind::Announcement,
             Entry::LotDraw(_) => EntryKind::LotDraw,
             Entry::Reopening(_) => EntryKind::Reopening,
+            Entry::RoleKey(_) => EntryKind::RoleKey,
         }
     }
 
@@ -283,6 +299,7 @@ impl Entry {
             Entry::Announcement(e) => e.write_body(&mut out),
             Entry::LotDraw(e) => e.write_body(&mut out),
             Entry::Reopening(e) => e.write_body(&mut out),
+            Entry::RoleKey(e) => e.write_body(&mut out),
         }
         out
     }
@@ -300,6 +317,7 @@ impl Entry {
             Entry::Announcement(e) => &e.statement.election,
             Entry::LotDraw(e) => &e.election,
             Entry::Reopening(e) => &e.election,
+            Entry::RoleKey(e) => &e.election,
         }
     }
 
@@ -318,7 +336,8 @@ impl Entry {
             | Entry::ContestApproval(_)
             | Entry::Announcement(_)
             | Entry::LotDraw(_)
-            | Entry::Reopening(_) => None,
+            | Entry::Reopening(_)
+            | Entry::RoleKey(_) => None,
         }
     }
 }
@@ -365,7 +384,7 @@ impl SignedEntry {
             return Err(EntryError::new(
                 ErrorCode::EntrySignatureLines,
                 format!(
-                    "a {} entry carries exactly {allowed} signature line(s), its required signer's; this note has {}",
+                    "a {} entry carries exactly {allowed} signature line(s), its required signers'; this note has {}",
                     entry.kind().type_line(),
                     note.signatures.len()
                 ),

@@ -119,6 +119,14 @@ fn inconsistencies_are_refused_with_manifest_invalid() {
             Box::new(|m| m.format = "tallyboard/manifest/v2".into()),
         ),
         (
+            "authority key also a supervisor key",
+            Box::new(|m| m.keys.supervisors[0] = m.keys.authority.clone()),
+        ),
+        (
+            "no supervisor key",
+            Box::new(|m| m.keys.supervisors.clear()),
+        ),
+        (
             "witness policy that does not parse",
             Box::new(|m| m.witness_policy = "quorum\n".into()),
         ),

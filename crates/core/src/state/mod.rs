@@ -18,10 +18,12 @@
 //! ([`crate::aggregate::Aggregator::contest_at`]), not by re-reading the log.
 
 mod reader;
+mod roles;
 mod station;
 mod supervision;
 
 pub use reader::{EntryBytes, LogReader, NoLog};
+pub use roles::{HeldKey, PinnedRoles, RoleKeys};
 pub use station::{ContestTallies, KeyRecord, StationRecord, TallyRef};
 pub use supervision::{
     AnnouncementRecord, ContestApprovalRef, DecisionRef, FinalRef, LotRecord, Supervision,
@@ -31,7 +33,6 @@ use crate::aggregate::Aggregator;
 use crate::entry::{Entry, EntryError, SignedEntry, Statement};
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
-use crate::note::VerifierKey;
 use crate::validate::{self, ValidationError};
 use crate::{ErrorCode, Hash};
 use std::collections::HashMap;
@@ -49,6 +50,8 @@ pub struct LogState {
     stations: HashMap<String, StationRecord>,
     /// Annulments, approvals, contest approvals, lots, announcements.
     supervision: Supervision,
+    /// The role keys in force, and every key each role held.
+    roles: RoleKeys,
     /// Counted and standing totals of every contest at every level.
     aggregator: Aggregator,
 }
@@ -57,7 +60,9 @@ impl LogState {
     /// The state of an empty log of the election `manifest` describes.
     pub fn new(manifest: Arc<ValidatedManifest>) -> LogState {
         let aggregator = Aggregator::new(&manifest);
+        let roles = RoleKeys::from_manifest(&manifest);
         LogState {
+            roles,
             manifest,
             size: 0,
             commitment: None,
@@ -114,6 +119,12 @@ impl LogState {
         &self.supervision
     }
 
+    /// The authority's, supervisors' and witnesses' keys in force
+    /// (`spec/keys.md`).
+    pub fn roles(&self) -> &RoleKeys {
+        &self.roles
+    }
+
     /// The counted and standing totals of every contest at every level,
     /// as of [`LogState::size`].
     pub fn aggregator(&self) -> &Aggregator {
@@ -151,12 +162,15 @@ impl LogState {
             .map_err(ValidationError::from)
     }
 
-    /// The key that must have signed `signed` (`spec/validation.md` §1.6).
+    /// The keys that must have signed `signed` (`spec/validation.md` §1.6).
     ///
     /// # Errors
-    /// See [`validate::required_signer`].
-    pub fn required_signer(&self, signed: &SignedEntry) -> Result<VerifierKey, ValidationError> {
-        validate::required_signer(signed, self)
+    /// See [`validate::required_signers`].
+    pub fn required_signers(
+        &self,
+        signed: &SignedEntry,
+    ) -> Result<validate::Signers, ValidationError> {
+        validate::required_signers(signed, self)
     }
 
     /// Every rule but the signature: the entry fits the manifest and is the
@@ -259,6 +273,7 @@ impl LogState {
             | Entry::LotDraw(_)
             | Entry::Announcement(_)
             | Entry::Reopening(_) => {}
+            Entry::RoleKey(r) => self.roles.apply(index, r),
         }
         self.size = index + 1;
         Ok(())

@@ -133,6 +133,8 @@ impl Supervision {
                     f.reopened_at.get_or_insert(index);
                 }
             }
+            // A decision of two roles; its effect is in `RoleKeys`.
+            Entry::RoleKey(_) => {}
             Entry::ManifestCommitment(_)
             | Entry::StationKey(_)
             | Entry::StationKeyRevocation(_)

@@ -30,8 +30,7 @@ impl Log {
     fn new() -> Log {
         let mut log = Log::with(testutil::validated());
         let a = testutil::authority();
-        let c = testutil::commitment(log.manifest());
-        log.must_accept(&testutil::sign(&c, &a));
+        log.must_accept(&testutil::signed_commitment(log.manifest()));
         for s in ["01-001-0001", "01-002-0001", "02-001-0001", "02-001-0002"] {
             log.must_accept(&testutil::sign(&testutil::registration(s), &a));
         }
@@ -216,7 +215,7 @@ fn each_rule_has_its_code_and_changes_nothing() {
         ),
         (
             "second manifest commitment",
-            testutil::sign(&testutil::commitment(log.manifest()), &a),
+            testutil::signed_commitment(log.manifest()),
             ErrorCode::ManifestAlreadyCommitted,
         ),
         (
@@ -340,7 +339,8 @@ fn nothing_but_the_commitment_before_the_commitment() {
     if let Entry::ManifestCommitment(m) = &mut c {
         m.manifest_sha256 = crate::Hash::sha256(b"another manifest");
     }
-    let c = SignedEntry::parse(&testutil::sign(&c, &a)).expect("parses");
+    let c =
+        SignedEntry::parse(&testutil::sign_by(&c, &[&a, &testutil::supervisor()])).expect("parses");
     assert_eq!(
         view.validate(&c, &crate::state::NoLog).unwrap_err().code(),
         ErrorCode::ManifestDigestMismatch
@@ -576,8 +576,7 @@ mod supervision {
         m.keys.supervisors.push(second.verifier().to_vkey_string());
         let manifest = ValidatedManifest::from_manifest(m).expect("valid");
         let mut log = Log::with(manifest);
-        let a = testutil::authority();
-        log.must_accept(&testutil::sign(&testutil::commitment(log.manifest()), &a));
+        log.must_accept(&testutil::signed_commitment(log.manifest()));
         log.must_accept(&testutil::sign(
             &annulment("01-001-0001", "president"),
             &second,
@@ -1054,5 +1053,230 @@ mod supervision {
         );
         log.must_accept(&auth(&announce(&log, s, AnnouncementStatus::Partial)));
         log.must_accept(&auth(&announce(&log, after, AnnouncementStatus::Partial)));
+    }
+}
+
+/// Role keys (`spec/keys.md`): the commitment and every role-key change
+/// need the authority and a supervisor; a rotated key signs from the
+/// change on, the old one no longer; a key never returns; pinned keys are
+/// the manifest's.
+mod roles {
+    use super::*;
+    use crate::entry::{Role, RoleKey};
+    use crate::note::SignerKey;
+    use crate::state::PinnedRoles;
+
+    fn change(role: Role, old: &VerifierKey, new: Option<&VerifierKey>) -> Entry {
+        Entry::RoleKey(RoleKey {
+            election: "e1".into(),
+            role,
+            old: old.clone(),
+            new: new.cloned(),
+            reason: "the device holding it was lost".into(),
+        })
+    }
+
+    fn both(e: &Entry, authority: &SignerKey) -> Vec<u8> {
+        testutil::sign_by(e, &[authority, &testutil::supervisor()])
+    }
+
+    #[test]
+    fn the_commitment_needs_the_authority_and_a_supervisor() {
+        let mut log = Log::with(testutil::validated());
+        let c = testutil::commitment(log.manifest());
+        let a = testutil::authority();
+        // The authority alone: one line short.
+        assert_eq!(
+            log.code(&testutil::sign(&c, &a)),
+            ErrorCode::EntrySignatureLines
+        );
+        // The authority and a key that is no supervisor's.
+        let stranger = testutil::key("not a supervisor");
+        assert_eq!(
+            log.code(&testutil::sign_by(&c, &[&a, &stranger])),
+            ErrorCode::WrongSigner
+        );
+        // A supervisor and a key that is not the authority's.
+        assert_eq!(
+            log.code(&testutil::sign_by(
+                &c,
+                &[&stranger, &testutil::supervisor()]
+            )),
+            ErrorCode::WrongSigner
+        );
+        log.must_accept(&testutil::signed_commitment(log.manifest()));
+    }
+
+    #[test]
+    fn a_rotated_authority_key_signs_from_the_change_on() {
+        let mut log = Log::new();
+        let a = testutil::authority();
+        let a2 = testutil::key("authority, second key");
+        let rotate = change(Role::Authority, &a.verifier(), Some(&a2.verifier()));
+        // Two roles must sign: the authority alone (with a second line of
+        // its own) is not a supervisor.
+        assert_eq!(
+            log.code(&testutil::sign_by(&rotate, &[&a, &a2])),
+            ErrorCode::WrongSigner
+        );
+        log.must_accept(&both(&rotate, &a));
+        assert_eq!(log.state.roles().authority(), &a2.verifier());
+        let revoke = Entry::StationKeyRevocation(StationKeyRevocation {
+            election: "e1".into(),
+            station: "01-001-0001".into(),
+            key: testutil::station_key("01-001-0001")
+                .verifier()
+                .to_vkey_string(),
+            reason: "lost".into(),
+        });
+        assert_eq!(
+            log.code(&testutil::sign(&revoke, &a)),
+            ErrorCode::WrongSigner
+        );
+        log.must_accept(&testutil::sign(&revoke, &a2));
+        // The old key is no longer the authority's, and never returns.
+        assert_eq!(
+            log.code(&both(
+                &change(
+                    Role::Authority,
+                    &a.verifier(),
+                    Some(&testutil::key("x").verifier())
+                ),
+                &a2
+            )),
+            ErrorCode::RoleKeyNotCurrent
+        );
+        assert_eq!(
+            log.code(&both(
+                &change(Role::Authority, &a2.verifier(), Some(&a.verifier())),
+                &a2
+            )),
+            ErrorCode::RoleKeyReused
+        );
+        // Nor does a key serve two roles.
+        assert_eq!(
+            log.code(&both(
+                &change(
+                    Role::Authority,
+                    &a2.verifier(),
+                    Some(&testutil::supervisor().verifier())
+                ),
+                &a2
+            )),
+            ErrorCode::RoleKeyReused
+        );
+        // Nor does the log key ever sign for a role.
+        assert_eq!(
+            log.code(&both(
+                &change(
+                    Role::Authority,
+                    &a2.verifier(),
+                    Some(&testutil::key("log").verifier())
+                ),
+                &a2
+            )),
+            ErrorCode::RoleKeyReused
+        );
+        // The history keeps both, with the change's index.
+        let held: Vec<_> = log
+            .state
+            .roles()
+            .held()
+            .iter()
+            .filter(|h| h.role == Role::Authority)
+            .map(|h| (h.since, h.until))
+            .collect();
+        assert_eq!(held, vec![(None, Some(5)), (Some(5), None)]);
+    }
+
+    #[test]
+    fn supervisors_rotate_and_the_last_one_is_never_revoked() {
+        let mut log = Log::new();
+        let a = testutil::authority();
+        let s = testutil::supervisor();
+        assert_eq!(
+            log.code(&both(&change(Role::Supervisor, &s.verifier(), None), &a)),
+            ErrorCode::RoleLastSupervisor
+        );
+        let s2 = testutil::key("supervisor, second key");
+        log.must_accept(&both(
+            &change(Role::Supervisor, &s.verifier(), Some(&s2.verifier())),
+            &a,
+        ));
+        assert_eq!(log.state.roles().supervisors(), &[s2.verifier()]);
+        // From now on the new supervisor key signs with the authority.
+        let w = log.manifest().witnesses()[0].clone();
+        let w2 = crate::cosignature::CosignerKey::from_seed("w2.example/witness", [7; 32])
+            .expect("key")
+            .verifier();
+        let rotate_witness = change(Role::Witness, &w, Some(&w2));
+        assert_eq!(log.code(&both(&rotate_witness, &a)), ErrorCode::WrongSigner);
+        log.must_accept(&testutil::sign_by(&rotate_witness, &[&a, &s2]));
+        // The policy counts the new witness key under the old name.
+        let policy = log.state.roles().witness_policy();
+        assert_eq!(policy.witnesses[0].key, w2);
+    }
+
+    #[test]
+    fn a_witness_key_is_replaced_not_revoked_and_keys_have_their_role_type() {
+        let w = testutil::validated().witnesses()[0].to_vkey_string();
+        let a = testutil::authority().verifier().to_vkey_string();
+        let text = |role: &str, old: &str, new: Option<&str>| {
+            let mut t = format!("tallyboard/role-key/v1\nelection e1\nrole {role}\nold {old}\n");
+            if let Some(n) = new {
+                t.push_str(&format!("new {n}\n"));
+            }
+            t.push_str("reason r\n");
+            t
+        };
+        let code = |t: String| Entry::parse_text(&t).expect_err("refused").code();
+        assert_eq!(
+            code(text("witness", &w, None)),
+            ErrorCode::EntryMissingField
+        );
+        assert_eq!(
+            code(text("authority", &a, None)),
+            ErrorCode::EntryMissingField
+        );
+        assert_eq!(
+            code(text("authority", &w, Some(&a))),
+            ErrorCode::KeyMalformed
+        );
+        assert_eq!(
+            code(text("auditor", &a, Some(&w))),
+            ErrorCode::EntryBadValue
+        );
+        assert_eq!(
+            code(text("authority", &a, Some(&a))),
+            ErrorCode::EntryBadValue
+        );
+    }
+
+    #[test]
+    fn pinned_keys_must_be_the_manifests() {
+        let mut log = Log::new();
+        let a = testutil::authority();
+        let roles = log.state.roles().clone();
+        let mut pins = PinnedRoles {
+            authority: vec![a.verifier()],
+            supervisors: vec![testutil::supervisor().verifier()],
+            witnesses: vec![],
+        };
+        assert!(roles.check_pinned(&pins).is_ok());
+        // A log whose manifest names another authority fails.
+        let mine = testutil::key("the log operator's own authority");
+        pins.authority = vec![mine.verifier()];
+        let err = roles.check_pinned(&pins).expect_err("mismatch");
+        assert_eq!(err.code(), ErrorCode::ManifestRoleKeyMismatch);
+        // A key rotated in later is not a pin's anchor: the chain starts at
+        // the manifest's keys.
+        log.must_accept(&both(
+            &change(Role::Authority, &a.verifier(), Some(&mine.verifier())),
+            &a,
+        ));
+        assert_eq!(
+            log.state.roles().check_pinned(&pins).unwrap_err().code(),
+            ErrorCode::ManifestRoleKeyMismatch
+        );
     }
 }
