@@ -84,6 +84,32 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let log_key = keys::role_key("log").context("demo log key")?;
 
     // --- 1. the board, with every station's key registered before the day ----
+    // A store whose election day ended (a final announcement is logged)
+    // cannot hold another: its finals stand until reopened
+    // (spec/announcements.md §6). The default store is the demo's own and
+    // starts over; one given with --data is left alone.
+    if board_dir.join("db").exists() {
+        let b = Board::open(&board_dir, log_key.clone())?;
+        let finished =
+            b.state().supervision().announcements().iter().any(|a| {
+                a.announcement.status == tallyboard_core::entry::AnnouncementStatus::Final
+            });
+        drop(b);
+        if finished {
+            if args.data.is_some() {
+                bail!(
+                    "{} holds an election day that is over (its results were announced final); pass another --data",
+                    dir.display()
+                );
+            }
+            eprintln!(
+                "the demo store {} holds a finished election day: starting a new one",
+                dir.display()
+            );
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)?;
+        }
+    }
     let mut board = if board_dir.join("db").exists() {
         let b = Board::open(&board_dir, log_key.clone())?;
         if b.manifest().digest() != e.manifest().digest() {
@@ -367,7 +393,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     println!(
         "entries             {} before election day, {accepted} on the day, {} refused attacks",
         size_before_day,
-        attacks.len()
+        REFUSED_ATTACKS.load(Ordering::Relaxed)
     );
     println!("tree size           {}", report.size);
     println!("ingest              {day_secs:.1} s for {accepted} entries over HTTP ({:.0}/s, {} clients)", accepted as f64 / day_secs, args.clients);
@@ -596,6 +622,10 @@ fn after_final_attacks(e: &SyntheticElection) -> Result<Vec<(&'static str, Vec<u
     ])
 }
 
+/// Attacks the board refused, for the summary (the day's, the
+/// announcement's and those after the final).
+static REFUSED_ATTACKS: AtomicUsize = AtomicUsize::new(0);
+
 fn run_attacks(agent: &ureq::Agent, url: &str, attacks: &[(&'static str, Vec<u8>)]) {
     for (what, bytes) in attacks {
         let r = agent
@@ -605,6 +635,7 @@ fn run_attacks(agent: &ureq::Agent, url: &str, attacks: &[(&'static str, Vec<u8>
         let answer = match r {
             Ok(resp) => format!("ACCEPTED?! HTTP {}", resp.status()),
             Err(ureq::Error::Status(code, resp)) => {
+                REFUSED_ATTACKS.fetch_add(1, Ordering::Relaxed);
                 let body: serde_json::Value =
                     serde_json::from_reader(resp.into_reader()).unwrap_or_default();
                 format!(
