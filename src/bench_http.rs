@@ -420,7 +420,7 @@ pub fn actasum_seconds(e: &SyntheticElection) -> Result<Option<f64>> {
         let doc = serde_json::json!({
             "spec": "actasum/statement/v0.1", "profile": "generic", "election": t.election,
             "station": t.station, "constituency": "nation",
-            "counts": {"candidatures": candidatures, "blank": 0, "null": t.void_taken},
+            "counts": {"candidatures": candidatures, "blank": 0, "null": t.figures.void_taken},
         });
         writeln!(f, "{doc}")?;
     }

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle;
-use tallyboard_core::note::{SignerKey, VerifierKey, Verifiers};
+use tallyboard_core::note::{SignerKey, Verifiers};
 use tallyboard_core::state::LogState;
 use tallyboard_core::tlog_proof::TlogProof;
 
@@ -153,7 +153,7 @@ impl Board {
 
     /// The key that must have signed `signed` given the state now, if it can
     /// be determined (the writer re-checks if the state moved on).
-    pub fn signer_for(&self, signed: &SignedEntry) -> Option<VerifierKey> {
+    pub fn signer_for(&self, signed: &SignedEntry) -> Option<tallyboard_core::validate::Signers> {
         self.log.signer_for(signed)
     }
 
@@ -212,7 +212,6 @@ impl Board {
         self.log.state().manifest()
     }
     /// The writer's log state.
-    #[cfg(test)]
     pub fn state(&self) -> &LogState {
         self.log.state()
     }

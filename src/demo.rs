@@ -84,6 +84,32 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let log_key = keys::role_key("log").context("demo log key")?;
 
     // --- 1. the board, with every station's key registered before the day ----
+    // A store whose election day ended (a final announcement is logged)
+    // cannot hold another: its finals stand until reopened
+    // (spec/announcements.md §6). The default store is the demo's own and
+    // starts over; one given with --data is left alone.
+    if crate::store::exists(&board_dir) {
+        let b = Board::open(&board_dir, log_key.clone())?;
+        let finished =
+            b.state().supervision().announcements().iter().any(|a| {
+                a.announcement.status == tallyboard_core::entry::AnnouncementStatus::Final
+            });
+        drop(b);
+        if finished {
+            if args.data.is_some() {
+                bail!(
+                    "{} holds an election day that is over (its results were announced final); pass another --data",
+                    dir.display()
+                );
+            }
+            eprintln!(
+                "the demo store {} holds a finished election day: starting a new one",
+                dir.display()
+            );
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)?;
+        }
+    }
     let mut board = if crate::store::exists(&board_dir) {
         let b = Board::open(&board_dir, log_key.clone())?;
         if b.manifest().digest() != e.manifest().digest() {
@@ -222,7 +248,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                             .lock()
                             .map_err(|_| anyhow!("the authority's state is poisoned"));
                         let partial = locked.and_then(|mut authority| {
-                            let size = announce::served_size(&agent, &url)?;
+                            let served = announce::served_checkpoint(&e, &agent, &url)?;
                             announce::announce(
                                 &mut authority,
                                 &e,
@@ -230,7 +256,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                                 &url,
                                 tallyboard_core::entry::announcement::AnnouncementStatus::Partial,
                                 &contests,
-                                size,
+                                &served,
                             )
                         });
                         match partial {
@@ -289,7 +315,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 .timeout(Duration::from_secs(30))
                 .build();
             while finished.load(Ordering::Relaxed) < args.clients.max(1) {
-                let caught = announce::served_size(&agent, &url).and_then(|size| {
+                let caught = announce::served_checkpoint(&e, &agent, &url).and_then(|(size, _)| {
                     let mut a = authority
                         .lock()
                         .map_err(|_| anyhow!("the authority's state is poisoned"))?;
@@ -328,7 +354,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
     eprintln!("supervisor: {supervision}");
     // The final results rest on a checkpoint the witnesses cosigned that
     // covers every tally and the supervisor's decisions.
-    let (witnessed, _, _) = wait_for_cosigned(&agent, &url, Instant::now())?;
+    wait_for_cosigned(&agent, &url, Instant::now())?;
+    let served = announce::served_checkpoint(&e, &agent, &url)?;
     let mut authority = authority
         .into_inner()
         .map_err(|_| anyhow!("the authority's state is poisoned"))?;
@@ -339,7 +366,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         &url,
         tallyboard_core::entry::announcement::AnnouncementStatus::Final,
         &contests,
-        witnessed,
+        &served,
     )?;
     let (final_size, outcome) = (round.size, announce::presidential_outcome(&round));
     drop(authority);
@@ -350,6 +377,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         round.read_secs,
         round.append_secs
     );
+    run_attacks(&agent, &url, &after_final_attacks(&e)?);
     let majlis = announce::majlis_summary(&e, &round);
     let (cosigned_size, cosigners, cosign_ms) = wait_for_cosigned(&agent, &url, last_tally)?;
 
@@ -357,9 +385,22 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let t_audit = Instant::now();
     let source = tallyboard_verify::HttpSource::new(&url);
     let log = tallyboard_verify::LogKey::load(&log_key.verifier().to_vkey_string(), None)?;
+    // The auditor pins the roles' keys it was given (the demo's published
+    // ones, keys/*.vkey): the log's manifest must name them.
+    let pinned = |role: &str| {
+        tallyboard_synth::keys::role_key(role)
+            .map(|k| k.verifier())
+            .into_iter()
+            .collect::<Vec<_>>()
+    };
     let opts = tallyboard_verify::audit::AuditOptions {
         policy: Some(policy_for_audit.clone()),
         measure_baseline: false,
+        roles: tallyboard_core::state::PinnedRoles {
+            authority: pinned("authority"),
+            supervisors: pinned("supervisor"),
+            witnesses: Vec::new(),
+        },
     };
     let report = tallyboard_verify::audit::run_with(&source, &log, &opts)?;
     let audit_secs = t_audit.elapsed().as_secs_f64();
@@ -389,7 +430,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     println!(
         "entries             {} before election day, {accepted} on the day, {} refused attacks",
         size_before_day,
-        attacks.len()
+        REFUSED_ATTACKS.load(Ordering::Relaxed)
     );
     println!("tree size           {}", report.size);
     println!("ingest              {day_secs:.1} s for {accepted} entries over HTTP ({:.0}/s, {} clients)", accepted as f64 / day_secs, args.clients);
@@ -587,6 +628,41 @@ fn attacks(e: &SyntheticElection) -> Result<Vec<(&'static str, Vec<u8>)>> {
     ])
 }
 
+/// What the trust rules refuse once results are final (spec/announcements.md
+/// §6, spec/keys.md §3).
+fn after_final_attacks(e: &SyntheticElection) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    use tallyboard_core::entry::{Role, RoleKey};
+    let late = e.revised_tally(0, &e.signed_tally(0));
+    let m = e.manifest();
+    let intruder = SignerKey::from_seed("intruder.example/authority", [8u8; 32])
+        .map_err(|e| anyhow!("{e}"))?;
+    let grab = Entry::RoleKey(RoleKey {
+        election: m.election_id().to_owned(),
+        role: Role::Authority,
+        old: m.authority().clone(),
+        new: Some(intruder.verifier()),
+        reason: "the log operator takes over the authority".into(),
+    });
+    let log_key = tallyboard_synth::keys::role_key("log").context("log key")?;
+    let authority = tallyboard_synth::keys::role_key("authority").context("authority key")?;
+    let grab = tallyboard_core::note::sign(&grab.to_text(), &[&authority, &log_key])
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok(vec![
+        (
+            "a station's revision after the final announcement, without a reopening",
+            late,
+        ),
+        (
+            "a role-key change giving the authority's role to a new key, signed with the log key in the supervisor's place",
+            grab,
+        ),
+    ])
+}
+
+/// Attacks the board refused, for the summary (the day's, the
+/// announcement's and those after the final).
+static REFUSED_ATTACKS: AtomicUsize = AtomicUsize::new(0);
+
 fn run_attacks(agent: &ureq::Agent, url: &str, attacks: &[(&'static str, Vec<u8>)]) {
     for (what, bytes) in attacks {
         let r = agent
@@ -596,6 +672,7 @@ fn run_attacks(agent: &ureq::Agent, url: &str, attacks: &[(&'static str, Vec<u8>
         let answer = match r {
             Ok(resp) => format!("ACCEPTED?! HTTP {}", resp.status()),
             Err(ureq::Error::Status(code, resp)) => {
+                REFUSED_ATTACKS.fetch_add(1, Ordering::Relaxed);
                 let body: serde_json::Value =
                     serde_json::from_reader(resp.into_reader()).unwrap_or_default();
                 format!(

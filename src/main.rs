@@ -9,6 +9,7 @@ mod board;
 mod demo;
 mod http_limits;
 mod import;
+mod key_entries;
 mod keyfile;
 mod loadtest;
 mod log;
@@ -47,6 +48,12 @@ enum Command {
         /// Where to write the private key (refuses to overwrite).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Write a signed station-key registration or revocation, or a role-key
+    /// change (spec/keys.md §4), ready for `tallyboard submit`.
+    Key {
+        #[command(subcommand)]
+        entry: key_entries::KeyEntry,
     },
     /// Create a new board for a manifest.
     Init {
@@ -464,8 +471,9 @@ fn init_tracing() {
 /// Reads a witness policy and checks that it names this board's log key.
 fn read_policy(
     path: &Path,
-    manifest: &tallyboard_core::manifest::ValidatedManifest,
+    state: &tallyboard_core::state::LogState,
 ) -> Result<tallyboard_core::policy::Policy> {
+    let manifest = state.manifest();
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let policy = tallyboard_core::policy::Policy::parse(text.as_bytes())
@@ -476,6 +484,25 @@ fn read_policy(
             "{} does not name this board's log key {log}",
             path.display()
         );
+    }
+    // The board pushes checkpoints to these witnesses and serves the ones
+    // they cosign; an announcement must carry the cosignatures the
+    // election's committed policy asks for (spec/announcements.md §5), so
+    // a policy that leaves out one of its witnesses serves checkpoints no
+    // announcement could rest on.
+    // The election's policy with the witness keys in force (spec/keys.md).
+    for w in &state.roles().witness_policy().witnesses {
+        let vkey = w.key.to_vkey_string();
+        if !policy
+            .witnesses
+            .iter()
+            .any(|p| p.key.to_vkey_string() == vkey)
+        {
+            bail!(
+                "{} leaves out witness {vkey}, which the election's manifest requires (its witness_policy): announcements need its cosignature",
+                path.display()
+            );
+        }
     }
     Ok(policy)
 }
@@ -490,6 +517,7 @@ fn run(cli: Cli) -> Result<()> {
             let key = keyfile::generate(&name, &out)?;
             println!("{}", key.verifier().to_vkey_string());
         }
+        Command::Key { entry } => key_entries::run(entry)?,
         Command::Init {
             data,
             manifest,
@@ -713,7 +741,7 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 queue,
                 policy: match &witness_policy {
-                    Some(p) => Some(read_policy(p, b.manifest())?),
+                    Some(p) => Some(read_policy(p, b.state())?),
                     None => None,
                 },
                 slow_clients,

@@ -140,7 +140,7 @@ fn majlis_demo_announces_every_contest_as_recomputed_with_tehran_in_a_runoff() {
     let elected = tehran.elected.len();
     assert!(elected > 0 && elected < 30, "{elected} elected");
     assert_eq!(tehran.runoff.len(), 2 * (30 - elected));
-    let fifth = tehran.valid.div_ceil(5);
+    let fifth = tehran.figures.valid.div_ceil(5);
     let votes = |code: u32| tehran.votes.iter().find(|v| v.0 == code).map_or(0, |v| v.1);
     assert!(tehran.elected.iter().all(|&c| votes(c) >= fifth));
     assert!(tehran.runoff.iter().all(|&c| votes(c) < fifth));

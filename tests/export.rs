@@ -230,7 +230,9 @@ fn export_audit_inclusion_consistency_receipt_and_tampering() {
     assert!(r.verified(), "{}", r.human());
     assert_eq!(r.size, size1 + 3);
     assert_eq!(r.entries_valid, size1 + 3);
-    assert_eq!(r.signatures_checked, size1 + 3);
+    // One per entry, and the commitment's second: the authority's and a
+    // supervisor's (spec/keys.md §1).
+    assert_eq!(r.signatures_checked, size1 + 3 + 1);
     assert_eq!((r.stations_reported, r.stations_expected), (200, 200));
     let results = r.results.as_ref().expect("the results document");
     let president = results.contests[0].top().expect("nation");
@@ -245,7 +247,9 @@ fn export_audit_inclusion_consistency_receipt_and_tampering() {
         president.standing.votes_of(22) + 6,
         president.counted.votes_of(22)
     );
-    let expected_valid: u64 = (0..STATIONS).map(|i| f.election.tally(i).valid).sum();
+    let expected_valid: u64 = (0..STATIONS)
+        .map(|i| f.election.tally(i).figures.valid)
+        .sum();
     assert_eq!(president.counted.valid, expected_valid);
 
     // Inclusion of station 0: key registration, tally, revision.

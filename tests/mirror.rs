@@ -729,12 +729,13 @@ fn a_long_extension_is_checked_in_chunks_and_visible_only_when_complete() {
         size,
     )
     .unwrap();
+    let seen = e.witnessed_log(&good);
     good.push(e.contest_approval_entry(&st));
     let mut bad = good.clone();
-    good.push(e.announcement_entry(&st, AnnouncementStatus::Final));
+    good.push(e.announcement_entry(&st, AnnouncementStatus::Final, &seen));
     let mut wrong = st.clone();
-    wrong.valid -= 1;
-    bad.push(e.announcement_entry(&wrong, AnnouncementStatus::Final));
+    wrong.figures.valid -= 1;
+    bad.push(e.announcement_entry(&wrong, AnnouncementStatus::Final, &seen));
 
     let root = tempfile::tempdir().unwrap();
     let (g, b, data) = (

@@ -91,7 +91,7 @@ fn concurrent_submitters_get_receipts_that_verify_offline() {
     assert_eq!(totals["checkpoint_size"].as_u64(), Some(end));
     let pres = &totals["contests"][0];
     assert_eq!(pres["contest"], "president");
-    let valid: u64 = (0..REGISTERED).map(|i| s.e.tally(i).valid).sum();
+    let valid: u64 = (0..REGISTERED).map(|i| s.e.tally(i).figures.valid).sum();
     assert_eq!(pres["standing"]["valid"].as_u64(), Some(valid));
     assert_eq!(pres["counted"]["valid"].as_u64(), Some(valid));
     assert_eq!(pres["stations_counted"].as_u64(), Some(REGISTERED as u64));
@@ -339,8 +339,8 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
         (
             "ballots-in-box rule",
             Req::Entry(tweaked(&s, 2, |t| {
-                t.ballots_in_box += 1;
-                t.counterfoils += 1;
+                t.figures.ballots_in_box += 1;
+                t.figures.counterfoils += 1;
             })),
             422,
             "tally.arithmetic.ballots-in-box",
@@ -348,14 +348,16 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
         (
             "votes-taken rule",
             Req::Entry(tweaked(&s, 2, |t| {
-                t.void_taken += 1;
+                t.figures.void_taken += 1;
             })),
             422,
             "tally.arithmetic.votes-taken",
         ),
         (
             "counterfoils rule",
-            Req::Entry(tweaked(&s, 2, |t| t.counterfoils = t.ballots_in_box - 1)),
+            Req::Entry(tweaked(&s, 2, |t| {
+                t.figures.counterfoils = t.figures.ballots_in_box - 1
+            })),
             422,
             "tally.arithmetic.counterfoils",
         ),
@@ -368,7 +370,7 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
         (
             "count too large",
             Req::Entry(edited(&s, 2, |t| {
-                let c = s.e.tally(2).counterfoils;
+                let c = s.e.tally(2).figures.counterfoils;
                 t.replace(
                     &format!("counterfoils {c}\n"),
                     "counterfoils 1000000000001\n",
@@ -382,11 +384,26 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
             Req::Entry({
                 let text = String::from_utf8(s.e.commitment_entry()).unwrap();
                 let body = text.split("\n\n").next().unwrap().to_owned() + "\n";
-                // Different bytes (two signatures) so it is not a duplicate.
-                note::sign(&body, &[&authority(), &rogue]).unwrap()
+                // To another digest, so that it is not a duplicate.
+                let other = body.replace(
+                    &s.e.manifest().digest().to_hex(),
+                    &tallyboard_core::Hash::sha256(b"another manifest").to_hex(),
+                );
+                let supervisor = tallyboard_synth::keys::role_key("supervisor").unwrap();
+                note::sign(&other, &[&authority(), &supervisor]).unwrap()
             }),
             409,
             "manifest.already-committed",
+        ),
+        (
+            "an authority entry countersigned by another key",
+            Req::Entry({
+                let text = String::from_utf8(s.e.registration_entry(0)).unwrap();
+                let body = text.split("\n\n").next().unwrap().to_owned() + "\n";
+                note::sign(&body, &[&authority(), &rogue]).unwrap()
+            }),
+            400,
+            "entry.signature-lines",
         ),
         (
             "second key for a station",
@@ -426,7 +443,7 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
         (
             "number overflow",
             Req::Entry(edited(&s, 2, |t| {
-                let c = s.e.tally(2).counterfoils;
+                let c = s.e.tally(2).figures.counterfoils;
                 t.replace(
                     &format!("counterfoils {c}\n"),
                     "counterfoils 99999999999999999999999\n",
@@ -487,7 +504,7 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
         (
             "missing field",
             Req::Entry(edited(&s, 2, |t| {
-                let v = s.e.tally(2).valid;
+                let v = s.e.tally(2).figures.valid;
                 t.replace(&format!("\nvalid {v}\n"), "\n")
             })),
             400,
@@ -1105,7 +1122,7 @@ fn station_client_signs_submits_verifies_and_saves_the_receipt() {
     // A refused tally fails with the code, and saves nothing.
     let file3 = s.path("bad.txt");
     let mut t = s.e.tally(8);
-    t.valid += 1;
+    t.figures.valid += 1;
     std::fs::write(&file3, Entry::Tally(t).to_text()).unwrap();
     let key8 = s.path("station8.key");
     std::fs::write(&key8, format!("{}\n", station_key(&s, 8).to_skey_string())).unwrap();

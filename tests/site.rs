@@ -142,13 +142,10 @@ impl Board {
         let vm = ValidatedManifest::from_bytes(&bytes).unwrap();
         let c = Entry::ManifestCommitment(ManifestCommitment {
             election: vm.election_id().to_owned(),
-            kind: m.election.kind.clone(),
+            kind: m.election.kind,
             manifest_sha256: vm.digest(),
         });
-        b.append(&tallyboard_synth::sign(
-            &c,
-            &keys::role_key("authority").unwrap(),
-        ));
+        b.append(&b.e.sign_as_authority_and_supervisor(&c));
         b
     }
 
@@ -205,6 +202,11 @@ impl Board {
 
     /// The statement the entries appended so far give for `contest` at
     /// their size, from the core's log state.
+    /// The demo witnesses' cosignatures on the checkpoint of the whole log.
+    fn witnessed(&self) -> tallyboard_core::entry::WitnessedCheckpoint {
+        self.e.witnessed_log(&self.log.borrow())
+    }
+
     fn statement(&self, contest: &str) -> tallyboard_core::entry::Statement {
         let mut state =
             tallyboard_core::state::LogState::new(std::sync::Arc::new(self.e.manifest().clone()));
@@ -215,11 +217,7 @@ impl Board {
                 .unwrap();
         }
         state
-            .statement(
-                contest,
-                state.size(),
-                &tallyboard_core::aggregate::NoTallies,
-            )
+            .statement(contest, state.size(), &tallyboard_core::state::NoLog)
             .unwrap()
     }
 
@@ -754,8 +752,8 @@ fn annulled_boxes_leave_the_standing_figures() {
             Err(_) => {}
         }
     }
-    let standing = b.e.tally(1).valid;
-    let both = b.e.tally(0).valid + standing;
+    let standing = b.e.tally(1).figures.valid;
+    let both = b.e.tally(0).figures.valid + standing;
     assert!(
         seen.contains(&format!("\"president/valid\":\"{standing}\"")),
         "standing valid votes must be station 1's alone ({standing}, not {both}): {seen}"
@@ -790,7 +788,8 @@ fn supervision_and_announcements_show_on_the_pages() {
     assert!(!home.contains("announced by the authority"), "{home}");
 
     let partial = b.statement("president");
-    let at = b.append(&b.e.announcement_entry(&partial, AnnouncementStatus::Partial));
+    let at =
+        b.append(&b.e.announcement_entry(&partial, AnnouncementStatus::Partial, &b.witnessed()));
     let contest = words(&b.page("/en/contest/president"));
     assert!(
         contest.contains(&format!(
@@ -799,8 +798,11 @@ fn supervision_and_announcements_show_on_the_pages() {
         "{contest}"
     );
     let last = b.statement("president");
+    let seen = b.witnessed();
     b.append(&b.e.contest_approval_entry(&last));
-    let at = b.append(&b.e.announcement_entry(&last, AnnouncementStatus::Final));
+    let fin =
+        b.e.announcement_entry(&last, AnnouncementStatus::Final, &seen);
+    let at = b.append(&fin);
     let contest = words(&b.page("/en/contest/president"));
     assert!(
         contest.contains(&format!(
@@ -809,6 +811,41 @@ fn supervision_and_announcements_show_on_the_pages() {
         "{contest}"
     );
     assert!(!contest.contains("no official announcement"), "{contest}");
+
+    // Reopened by the supervisor, then corrected by the authority: the
+    // status line follows (spec/announcements.md §6).
+    let reopened = b.append(&b.e.reopening_entry(
+        "president",
+        tallyboard_core::hash::leaf_hash(&fin),
+        "complaints about station 1",
+    ));
+    let contest = words(&b.page("/en/contest/president"));
+    assert!(
+        contest.contains(&format!(
+            "Final results reopened by the supervisor; corrected results not yet announced — Log index {reopened}"
+        )),
+        "{contest}"
+    );
+    let again = b.statement("president");
+    let seen = b.witnessed();
+    b.append(&b.e.contest_approval_entry(&again));
+    let corrected = b.append(&b.e.corrected_final_entry(
+        &again,
+        &seen,
+        tallyboard_core::hash::leaf_hash(&fin),
+        "station 1 recounted",
+    ));
+    let contest = words(&b.page("/en/contest/president"));
+    assert!(
+        contest.contains(&format!(
+            "Corrected final results announced by the authority — Log index {corrected}"
+        )),
+        "{contest}"
+    );
+    assert!(
+        contest.contains("Reason for the correction: station 1 recounted"),
+        "{contest}"
+    );
 }
 
 /// A Majlis contest with 3,500 candidates renders as a page of ordinary
@@ -885,7 +922,7 @@ fn a_majlis_contest_with_thousands_of_candidates_is_paginated() {
         .manifest()
         .contests
         .iter()
-        .filter(|c| c.kind == "majlis")
+        .filter(|c| c.kind == tallyboard_core::rules::ElectionKind::Majlis)
         .count();
     let listed = links(&home)
         .iter()

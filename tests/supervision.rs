@@ -13,7 +13,8 @@ use harness::Server;
 use std::path::Path;
 use std::process::Command;
 use tallyboard_core::entry::announcement::{self, Statement};
-use tallyboard_core::entry::{AnnouncementStatus, Entry, SignedEntry};
+use tallyboard_core::entry::{AnnouncementStatus, Entry, SignedEntry, WitnessedCheckpoint};
+use tallyboard_core::hash;
 use tallyboard_synth::PRESIDENT;
 use tallyboard_verify::{audit, DirSource, HttpSource, LogKey, Report};
 
@@ -36,6 +37,18 @@ fn entries(s: &Server, size: u64) -> Vec<(u64, Entry)> {
             (i, SignedEntry::parse(note.as_bytes()).unwrap().entry)
         })
         .collect()
+}
+
+/// The demo witnesses' cosignatures on the served log's checkpoint of
+/// `size`: what an announcement at that size carries.
+fn witnessed(s: &Server, size: u64) -> WitnessedCheckpoint {
+    let bytes: Vec<Vec<u8>> = (0..size)
+        .map(|i| {
+            let r = s.get(&format!("/api/v1/entries/{i}"));
+            r.json()["note"].as_str().unwrap().as_bytes().to_vec()
+        })
+        .collect();
+    s.e.witnessed_log(&bytes)
 }
 
 fn statement(s: &Server, size: u64) -> Statement {
@@ -110,7 +123,7 @@ fn supervisor_and_authority_entries_end_to_end() {
         let index = s.append(&bytes);
         tallies.push((index, bytes));
     }
-    let valid_all: u64 = (0..STATIONS).map(|i| s.e.tally(i).valid).sum();
+    let valid_all: u64 = (0..STATIONS).map(|i| s.e.tally(i).figures.valid).sum();
 
     // The supervisor approves station 0's tally; a wrong leaf is refused.
     let (i0, t0) = &tallies[0];
@@ -160,7 +173,7 @@ fn supervisor_and_authority_entries_end_to_end() {
     let totals = s.get("/api/v1/totals").json();
     let p = &totals["contests"][0];
     assert_eq!(p["contest"], PRESIDENT);
-    let v1 = s.e.tally(1).valid;
+    let v1 = s.e.tally(1).figures.valid;
     assert_eq!(p["counted"]["valid"].as_u64(), Some(valid_all));
     assert_eq!(p["standing"]["valid"].as_u64(), Some(valid_all - v1));
     assert_eq!(p["stations_counted"].as_u64(), Some(STATIONS as u64 - 1));
@@ -170,18 +183,19 @@ fn supervisor_and_authority_entries_end_to_end() {
     // A statement recomputed by this client from the served entries.
     let size = s.size();
     let st = statement(&s, size);
-    assert_eq!(st.valid, valid_all - v1);
+    let seen = witnessed(&s, size);
+    assert_eq!(st.figures.valid, valid_all - v1);
     assert_eq!(st.stations_counted, STATIONS as u64 - 1);
     assert_eq!(st.stations_annulled, 1);
 
     // One figure off: refused with its code, naming the figure.
     let mut wrong = st.clone();
     wrong.votes[0].1 += 1;
-    let r = s.submit(&s.e.announcement_entry(&wrong, AnnouncementStatus::Partial));
+    let r = s.submit(&s.e.announcement_entry(&wrong, AnnouncementStatus::Partial, &seen));
     assert_eq!((r.status, r.code()), (422, "announcement.mismatch".into()));
     assert!(r.text().contains("vote "), "{}", r.text());
     // Final without the supervisor's contest approval: refused.
-    let r = s.submit(&s.e.announcement_entry(&st, AnnouncementStatus::Final));
+    let r = s.submit(&s.e.announcement_entry(&st, AnnouncementStatus::Final, &seen));
     assert_eq!(
         (r.status, r.code()),
         (409, "announcement.not-approved".into())
@@ -193,11 +207,13 @@ fn supervisor_and_authority_entries_end_to_end() {
         (422, "supervision.results-mismatch".into())
     );
     // The partial announcement, the approval and the final announcement.
-    s.append(&s.e.announcement_entry(&st, AnnouncementStatus::Partial));
+    s.append(&s.e.announcement_entry(&st, AnnouncementStatus::Partial, &seen));
     s.append(&s.e.contest_approval_entry(&st));
     // Every station has reported, nothing is announced final yet.
     assert_eq!(nist_status(&s), "unofficial-complete");
-    let final_index = s.append(&s.e.announcement_entry(&st, AnnouncementStatus::Final));
+    let final_bytes =
+        s.e.announcement_entry(&st, AnnouncementStatus::Final, &seen);
+    let final_index = s.append(&final_bytes);
     let end = s.size();
     // The final announcement (logged after the size it names) still stands
     // at the latest checkpoint: the report is certified (spec/exports.md §4.1).
@@ -208,10 +224,11 @@ fn supervisor_and_authority_entries_end_to_end() {
     assert_eq!(a["announcements"].as_array().unwrap().len(), 2);
     let f = &a["latest_final"][PRESIDENT];
     assert_eq!(f["index"].as_u64(), Some(final_index));
+    assert_eq!(f["final_in_force"], true);
     assert_eq!(f["size"].as_u64(), Some(size));
     assert_eq!(f["status"], "final");
     assert_eq!(f["results_sha256"], st.sha256().to_hex());
-    assert_eq!(f["fields"]["valid"].as_u64(), Some(st.valid));
+    assert_eq!(f["fields"]["valid"].as_u64(), Some(st.figures.valid));
     // Field names as spec/http-api.md §1.4 lists them.
     let fields = f["fields"].as_object().unwrap();
     for name in [
@@ -234,11 +251,15 @@ fn supervisor_and_authority_entries_end_to_end() {
         "runoff",
         "reserves",
         "lot_needed",
+        "replaces",
+        "reason",
+        "root",
+        "cosigned_by",
         "results_sha256",
     ] {
         assert!(fields.contains_key(name), "{name} missing from {f}");
     }
-    assert_eq!(fields.len(), 20, "{f}");
+    assert_eq!(fields.len(), 24, "{f}");
     assert_eq!(
         fields["votes"][0]["candidate"].as_u64(),
         Some(st.votes[0].0.into())
@@ -255,7 +276,7 @@ fn supervisor_and_authority_entries_end_to_end() {
     assert_eq!(c["id"], PRESIDENT);
     assert_eq!(
         c["regions"][0]["standing"]["valid"].as_u64(),
-        Some(st.valid)
+        Some(st.figures.valid)
     );
     assert_eq!(c["regions"][0]["stations_annulled"].as_u64(), Some(1));
     assert!(c["decision"].is_object(), "{c}");
@@ -303,11 +324,53 @@ fn supervisor_and_authority_entries_end_to_end() {
     assert_eq!(nation.standing.valid, valid_all - v1);
     assert_eq!(nation.stations_annulled, 1);
 
-    // A revision after the final announcement changes the figures: the
-    // final one no longer stands at the latest checkpoint.
+    // Final is final (spec/announcements.md §6): a revision of a box in the
+    // contest is refused while the final stands, and the report stays
+    // certified.
     let (_, t2) = &tallies[2];
-    s.append(&s.e.revised_tally(2, t2));
+    let revision = s.e.revised_tally(2, t2);
+    let r = s.submit(&revision);
+    assert_eq!((r.status, r.code()), (409, "contest.final".into()));
+    assert!(r.text().contains(&final_index.to_string()), "{}", r.text());
+    assert_eq!(nist_status(&s), "certified");
+    // Only a final in force can be reopened.
+    let r = s.submit(&s.e.reopening_entry(PRESIDENT, hash::leaf_hash(b"no such final"), "x"));
+    assert_eq!((r.status, r.code()), (409, "reopening.not-final".into()));
+    // The supervisor reopens the contest; the revision is then logged and
+    // nothing is certified until a corrected final is announced.
+    let final_leaf = hash::leaf_hash(&final_bytes);
+    s.append(&s.e.reopening_entry(
+        PRESIDENT,
+        final_leaf,
+        "the county board ordered a recount of station 2",
+    ));
+    s.append(&revision);
     assert_eq!(nist_status(&s), "unofficial-complete");
+    let a = s.get("/api/v1/announcements").json();
+    assert_eq!(a["latest_final"][PRESIDENT]["final_in_force"], false);
+    let size2 = s.size();
+    let st2 = statement(&s, size2);
+    let seen2 = witnessed(&s, size2);
+    s.append(&s.e.contest_approval_entry(&st2));
+    // A final that does not name the reopened one is refused.
+    let r = s.submit(&s.e.announcement_entry(&st2, AnnouncementStatus::Final, &seen2));
+    assert_eq!(
+        (r.status, r.code()),
+        (409, "announcement.replaces-mismatch".into())
+    );
+    let corrected =
+        s.append(&s.e.corrected_final_entry(&st2, &seen2, final_leaf, "station 2 recounted"));
+    assert_eq!(nist_status(&s), "certified");
+    let a = s.get("/api/v1/announcements").json();
+    let f = &a["latest_final"][PRESIDENT];
+    assert_eq!(f["index"].as_u64(), Some(corrected));
+    assert_eq!(f["final_in_force"], true);
+    assert_eq!(f["fields"]["replaces"], final_leaf.to_hex());
+    // The audit replays the reopening and the corrected final.
+    let r = audit::run(&HttpSource::new(&s.url), &log_key()).unwrap();
+    assert!(r.verified(), "{}", r.human());
+    assert_eq!(r.decisions.reopenings, 1);
+    assert_eq!(r.decisions.announcements, 3);
 
     // A served copy (the static export) with the final announcement
     // replaced by a forged one, signed by the authority, claiming more
@@ -330,12 +393,12 @@ fn supervisor_and_authority_entries_end_to_end() {
     let forged_dir = s.dir.path().join("forged");
     copy_dir(&out, &forged_dir);
     let mut forged = st.clone();
-    forged.valid += 1000;
+    forged.figures.valid += 1000;
     forged.votes[0].1 += 1000;
     replace_entry(
         &forged_dir,
         final_index,
-        &s.e.announcement_entry(&forged, AnnouncementStatus::Final),
+        &s.e.announcement_entry(&forged, AnnouncementStatus::Final, &seen),
     );
     let r = audit::run(&DirSource::new(&forged_dir), &log_key()).unwrap();
     assert!(!r.verified());
@@ -356,12 +419,12 @@ fn supervisor_and_authority_entries_end_to_end() {
         .iter()
         .find(|d| d.figure == "valid")
         .unwrap();
-    assert_eq!(valid.announced, (st.valid + 1000).to_string());
-    assert_eq!(valid.expected, st.valid.to_string());
+    assert_eq!(valid.announced, (st.figures.valid + 1000).to_string());
+    assert_eq!(valid.expected, st.figures.valid.to_string());
     assert!(r.human().contains(&format!(
         "valid: announced {}, recomputed {}",
-        st.valid + 1000,
-        st.valid
+        st.figures.valid + 1000,
+        st.figures.valid
     )));
     // The replaced bytes also break the tree, and the audit says so.
     assert!(r.findings.iter().any(|f| f.code == "audit.root-mismatch"));

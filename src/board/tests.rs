@@ -266,12 +266,13 @@ fn announcements_are_checked_within_a_batch_and_across_batches() {
     )
     .expect("recomputes");
     assert_eq!(st.stations_counted, 5);
+    let seen = e.witnessed_log(&log);
     let mut wrong = st.clone();
-    wrong.valid -= 1;
-    batch.push(e.announcement_entry(&wrong, AnnouncementStatus::Partial));
-    batch.push(e.announcement_entry(&st, AnnouncementStatus::Final));
+    wrong.figures.valid -= 1;
+    batch.push(e.announcement_entry(&wrong, AnnouncementStatus::Partial, &seen));
+    batch.push(e.announcement_entry(&st, AnnouncementStatus::Final, &seen));
     batch.push(e.contest_approval_entry(&st));
-    batch.push(e.announcement_entry(&st, AnnouncementStatus::Partial));
+    batch.push(e.announcement_entry(&st, AnnouncementStatus::Partial, &seen));
     let out = b.append_bytes(&batch).expect("append");
     let codes: Vec<Option<ErrorCode>> = out
         .iter()
@@ -294,7 +295,7 @@ fn announcements_are_checked_within_a_batch_and_across_batches() {
         ]
     );
     // In a later batch, against the store alone.
-    let fin = e.announcement_entry(&st, AnnouncementStatus::Final);
+    let fin = e.announcement_entry(&st, AnnouncementStatus::Final, &seen);
     assert_eq!(appended(&b.append_bytes(&[fin]).expect("append")), 1);
     let end = b.size();
     drop(b);
@@ -327,13 +328,14 @@ fn announcements_at_an_earlier_size_read_the_revision_then_in_force() {
             .iter()
             .map(|x| SignedEntry::parse(x).expect("parses").entry)
             .collect();
-        announcement::expected(
+        let st = announcement::expected(
             e.manifest(),
             parsed.iter().enumerate().map(|(i, x)| (i as u64, x)),
             "president",
             parsed.len() as u64,
         )
-        .expect("recomputes")
+        .expect("recomputes");
+        (st, e.witnessed_log(log))
     };
     for t in [&r1, &r2] {
         log.push(t.to_vec());
@@ -345,7 +347,7 @@ fn announcements_at_an_earlier_size_read_the_revision_then_in_force() {
     let out = b
         .append_bytes(&[
             r3.clone(),
-            e.announcement_entry(&with_r2, AnnouncementStatus::Partial),
+            e.announcement_entry(&with_r2.0, AnnouncementStatus::Partial, &with_r2.1),
         ])
         .expect("batch");
     assert_eq!(appended(&out), 2, "{out:?}");
@@ -353,7 +355,7 @@ fn announcements_at_an_earlier_size_read_the_revision_then_in_force() {
     // its revision 2 was in force, all in one batch: r2 comes from the
     // entries being appended.
     log.push(r3.clone());
-    log.push(e.announcement_entry(&with_r2, AnnouncementStatus::Partial));
+    log.push(e.announcement_entry(&with_r2.0, AnnouncementStatus::Partial, &with_r2.1));
     let s1 = e.signed_tally(1);
     let s2 = e.signed_revision(1, 2, tallyboard_core::hash::leaf_hash(&s1));
     let s3 = e.signed_revision(1, 3, tallyboard_core::hash::leaf_hash(&s2));
@@ -365,15 +367,15 @@ fn announcements_at_an_earlier_size_read_the_revision_then_in_force() {
             s1,
             s2,
             s3,
-            e.announcement_entry(&with_s2, AnnouncementStatus::Partial),
+            e.announcement_entry(&with_s2.0, AnnouncementStatus::Partial, &with_s2.1),
         ])
         .expect("batch");
     assert_eq!(appended(&out), 4, "{out:?}");
     // A wrong figure at that size is still refused, naming the mismatch.
-    let mut wrong = with_s2.clone();
-    wrong.valid += 1;
+    let mut wrong = with_s2.0.clone();
+    wrong.figures.valid += 1;
     let out = b
-        .append_bytes(&[e.announcement_entry(&wrong, AnnouncementStatus::Partial)])
+        .append_bytes(&[e.announcement_entry(&wrong, AnnouncementStatus::Partial, &with_s2.1)])
         .expect("batch");
     assert!(
         matches!(&out[0], Outcome::Rejected(err) if err.code() == ErrorCode::AnnouncementMismatch),

@@ -14,16 +14,15 @@
 
 use super::post_entry;
 use crate::import::progress_bar;
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use tallyboard_core::aggregate::NoTallies;
-use tallyboard_core::entry::announcement::{AnnouncementStatus, Statement};
+use tallyboard_core::entry::announcement::{AnnouncementStatus, Statement, WitnessedCheckpoint};
 use tallyboard_core::entry::SignedEntry;
-use tallyboard_core::rules::Status;
-use tallyboard_core::state::LogState;
+use tallyboard_core::rules::{ElectionKind, Status};
+use tallyboard_core::state::{LogState, NoLog};
 use tallyboard_synth::{SyntheticElection, PRESIDENT, TEHRAN_CONTEST};
 
 /// One announcement round: every statement, at one log size.
@@ -89,19 +88,28 @@ impl Authority {
     }
 }
 
-/// The size of the checkpoint the board serves at `/checkpoint`: under a
-/// witness policy, the newest one its witnesses' cosignatures meet the
-/// quorum of, which is what an announcement must rest on
-/// (`spec/announcements.md`).
-pub(crate) fn served_size(agent: &ureq::Agent, url: &str) -> Result<u64> {
-    let text = agent
-        .get(&format!("{url}/checkpoint"))
-        .call()?
-        .into_string()?;
-    text.lines()
-        .nth(1)
-        .and_then(|l| l.parse().ok())
-        .context("the served checkpoint has no size line")
+/// The checkpoint the board serves at `/checkpoint`: under a witness
+/// policy, the newest one its witnesses' cosignatures meet the quorum of,
+/// which is what an announcement must rest on and carry
+/// (`spec/announcements.md` §5). Returns its size and what the
+/// announcement copies from it: the root and the election's witnesses'
+/// cosignature lines.
+pub(crate) fn served_checkpoint(
+    e: &SyntheticElection,
+    agent: &ureq::Agent,
+    url: &str,
+) -> Result<(u64, WitnessedCheckpoint)> {
+    let mut note = Vec::new();
+    std::io::Read::read_to_end(
+        &mut agent
+            .get(&format!("{url}/checkpoint"))
+            .call()?
+            .into_reader(),
+        &mut note,
+    )?;
+    let (cp, witnessed) = WitnessedCheckpoint::from_note(&note, e.manifest().witness_policy())
+        .map_err(|err| anyhow!("the served checkpoint: {err}"))?;
+    Ok((cp.size, witnessed))
 }
 
 /// The contests worth announcing: those with at least one station (a
@@ -120,10 +128,10 @@ pub(crate) fn announced_contests(e: &SyntheticElection) -> Vec<String> {
         .collect()
 }
 
-/// Recomputes the statements of `contests` at `size` (a checkpoint the
-/// witnesses cosigned) from the read path and appends, for each, the
-/// supervisor's contest approval (final round only) and the authority's
-/// announcement.
+/// Recomputes the statements of `contests` at the size of `witnessed` (a
+/// checkpoint the witnesses cosigned, [`served_checkpoint`]) from the read
+/// path and appends, for each, the supervisor's contest approval (final
+/// round only) and the authority's announcement.
 pub(crate) fn announce(
     authority: &mut Authority,
     e: &SyntheticElection,
@@ -131,8 +139,9 @@ pub(crate) fn announce(
     url: &str,
     status: AnnouncementStatus,
     contests: &[String],
-    size: u64,
+    (size, witnessed): &(u64, WitnessedCheckpoint),
 ) -> Result<Round> {
+    let size = *size;
     let t_read = Instant::now();
     if authority.state.size() > size {
         return Err(anyhow!(
@@ -148,7 +157,7 @@ pub(crate) fn announce(
             // latest, so nothing is read back.
             authority
                 .state
-                .statement(c, size, &NoTallies)
+                .statement(c, size, &NoLog)
                 .map_err(|err| anyhow!("{c}: {err}"))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -162,9 +171,27 @@ pub(crate) fn announce(
             .collect();
         post_all(url, &approvals, "approvals")?;
     }
+    if status == AnnouncementStatus::Partial && !witnessed.cosignatures.is_empty() {
+        if let Some(s) = statements.first() {
+            // What the rules refuse: the same announcement resting on the
+            // checkpoint without the Guardian Council's cosignature, short
+            // of the election's quorum (spec/announcements.md §5).
+            let mut short = witnessed.clone();
+            short.cosignatures.remove(0);
+            let bytes = e.announcement_entry(s, status, &short);
+            super::run_attacks(
+                agent,
+                url,
+                &[(
+                    "an announcement whose checkpoint lacks a witness the election's policy requires",
+                    bytes,
+                )],
+            );
+        }
+    }
     let announcements: Vec<Vec<u8>> = statements
         .iter()
-        .map(|s| e.announcement_entry(s, status))
+        .map(|s| e.announcement_entry(s, status, witnessed))
         .collect();
     let largest_entry = announcements.iter().map(Vec::len).max().unwrap_or(0);
     post_all(url, &announcements, status.as_str())?;
@@ -246,7 +273,10 @@ pub(crate) fn majlis_summary(e: &SyntheticElection, round: &Round) -> Vec<String
     let majlis: Vec<&Statement> = round
         .statements
         .iter()
-        .filter(|s| m.contest(&s.contest).is_some_and(|c| c.kind == "majlis"))
+        .filter(|s| {
+            m.contest(&s.contest)
+                .is_some_and(|c| c.kind == ElectionKind::Majlis)
+        })
         .collect();
     if majlis.is_empty() {
         return Vec::new();
@@ -287,7 +317,7 @@ pub(crate) fn majlis_summary(e: &SyntheticElection, round: &Round) -> Vec<String
         out.push(format!(
             "Tehran: {} candidates, {} valid ballots; {} of 30 elected in round one (first: {top_name}, {} votes), {} seats to a runoff among {}",
             c.map_or(0, |c| c.candidates.len()),
-            t.valid,
+            t.figures.valid,
             t.elected.len(),
             top.map_or(0, |v| v.1),
             30 - t.elected.len().min(30),

@@ -33,13 +33,14 @@ use anyhow::{anyhow, bail, Context, Result};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tallyboard_core::aggregate::{AggregateError, TallySource};
+use tallyboard_core::aggregate::AggregateError;
 use tallyboard_core::checkpoint::{self, Checkpoint};
 use tallyboard_core::entry::Tally;
 use tallyboard_core::entry::{Entry, SignedEntry};
-use tallyboard_core::note::{SignerKey, VerifierKey};
-use tallyboard_core::state::{ContestTallies, LogState, TallyRef};
-use tallyboard_core::validate::{self, ValidationError};
+use tallyboard_core::merkle;
+use tallyboard_core::note::SignerKey;
+use tallyboard_core::state::{ContestTallies, LogReader, LogState, TallyRef};
+use tallyboard_core::validate::{Signers, ValidationError};
 use tallyboard_core::{ErrorCode, Hash};
 
 /// A signed checkpoint: parsed, and the note bytes as published (with any
@@ -57,8 +58,8 @@ pub struct SignedCheckpoint {
 pub struct Prepared {
     /// The parsed entry.
     pub signed: SignedEntry,
-    /// The key the signature was checked against, and the verdict.
-    pub verdict: Option<(VerifierKey, Result<(), ValidationError>)>,
+    /// The keys the signatures were checked against, and the verdict.
+    pub verdict: Option<(Signers, Result<(), ValidationError>)>,
 }
 
 /// Parses a submission (no state needed; safe on any thread).
@@ -66,11 +67,11 @@ pub fn parse(bytes: &[u8]) -> Result<SignedEntry, ValidationError> {
     SignedEntry::parse(bytes).map_err(ValidationError::from)
 }
 
-/// Checks a parsed entry's signature against the key looked up for it
+/// Checks a parsed entry's signatures against the keys looked up for it
 /// earlier ([`Log::signer_for`]); safe on any thread, no state needed.
-pub fn verify_with(signed: SignedEntry, key: Option<VerifierKey>) -> Prepared {
-    let verdict = key.map(|k| {
-        let v = validate::verify_signature(&signed, &k);
+pub fn verify_with(signed: SignedEntry, signers: Option<Signers>) -> Prepared {
+    let verdict = signers.map(|k| {
+        let v = k.verify(&signed);
         (k, v)
     });
     Prepared { signed, verdict }
@@ -241,10 +242,10 @@ impl Log {
         self.published.clone()
     }
 
-    /// The key that must have signed `signed` given the state now, if it can
-    /// be determined (the writer re-checks if the state moved on).
-    pub fn signer_for(&self, signed: &SignedEntry) -> Option<VerifierKey> {
-        self.working.required_signer(signed).ok()
+    /// The keys that must have signed `signed` given the state now, if
+    /// they can be determined (the writer re-checks if the state moved on).
+    pub fn signer_for(&self, signed: &SignedEntry) -> Option<Signers> {
+        self.working.required_signers(signed).ok()
     }
 
     /// Validates and appends `items` under a checkpoint the board signs
@@ -296,7 +297,7 @@ impl Log {
                 .par_iter()
                 .map(|b| {
                     let signed = parse(b)?;
-                    let key = state.required_signer(&signed).ok();
+                    let key = state.required_signers(&signed).ok();
                     Ok(verify_with(signed, key))
                 })
                 .collect();
@@ -348,11 +349,13 @@ impl Log {
         if let Some(index) = self.logged(&p.signed, &leaf, pending)? {
             return Ok(Outcome::Duplicate { index, leaf });
         }
-        let tallies = Tallies {
+        let log = StoredLog {
             store: &self.store,
+            first: pending.first,
+            leaves: &pending.hashes,
             pending: &pending.applied,
         };
-        if let Err(e) = check_prepared(&p, &self.working, &tallies) {
+        if let Err(e) = check_prepared(&p, &self.working, &log) {
             return Ok(Outcome::Rejected(e));
         }
         let index = self.working.size();
@@ -551,26 +554,32 @@ pub fn sign_checkpoint(
 pub fn check_prepared(
     p: &Prepared,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
-    let key = state.required_signer(&p.signed)?;
+    let signers = state.required_signers(&p.signed)?;
     match &p.verdict {
-        Some((k, verdict)) if k == &key => verdict.clone()?,
-        _ => validate::verify_signature(&p.signed, &key)?,
+        Some((k, verdict)) if k == &signers => verdict.clone()?,
+        _ => signers.verify(&p.signed)?,
     }
     state.check(&p.signed, tallies)
 }
 
-/// The log as the writer's tally source (what a statement at an earlier
-/// size reads an intermediate revision from): the entries of the call
-/// being appended, then the store (which also holds a mirror's
-/// extension written with its size held back).
-struct Tallies<'a> {
+/// The log as the rules read it while a batch is staged (an intermediate
+/// revision a statement at an earlier size needs, the root an
+/// announcement's checkpoint names): the entries of the call being
+/// appended, then the store (which also holds a mirror's extension written
+/// with its size held back).
+struct StoredLog<'a> {
     store: &'a Store,
+    /// Index of the first entry not yet written.
+    first: u64,
+    /// Leaf hashes of the entries not yet written, from `first` on.
+    leaves: &'a [Hash],
+    /// The entries applied but not yet written.
     pending: &'a [(u64, Hash, Entry)],
 }
 
-impl TallySource for Tallies<'_> {
+impl LogReader for StoredLog<'_> {
     fn index_of_leaf(&self, leaf: &Hash, before: u64) -> Result<Option<u64>, AggregateError> {
         if let Some((i, _, _)) = self
             .pending
@@ -606,6 +615,27 @@ impl TallySource for Tallies<'_> {
             _ => Err(not_a_tally(index, "is not a tally")),
         }
     }
+
+    fn root(&self, size: u64) -> Result<Hash, AggregateError> {
+        let failed = |e: &dyn std::fmt::Display| {
+            AggregateError::store(format!("the tree of size {size}: {e}"))
+        };
+        if size <= self.first {
+            return merkle::tree_hash(size, &**self.store).map_err(|e| failed(&e));
+        }
+        // A size inside the batch being staged (rare: an announcement of a
+        // checkpoint not yet written cannot be witnessed): the stored edge,
+        // then the staged leaves up to `size`.
+        let staged = usize::try_from(size - self.first)
+            .ok()
+            .and_then(|n| self.leaves.get(..n))
+            .ok_or_else(|| failed(&"beyond the log"))?;
+        let mut edge = Frontier::load(self.first, &**self.store).map_err(|e| failed(&e))?;
+        for l in staged {
+            edge.append(*l, |_, _, _| {});
+        }
+        Ok(edge.root())
+    }
 }
 
 fn not_a_tally(index: u64, why: &str) -> AggregateError {
@@ -616,14 +646,16 @@ fn not_a_tally(index: u64, why: &str) -> AggregateError {
 /// in the log state, those in between are read back from the store along
 /// the revisions' `supersedes`.
 pub fn box_revisions(store: &Store, t: &ContestTallies) -> Result<Vec<TallyRef>> {
-    let src = Tallies {
+    let src = StoredLog {
         store,
+        first: store.stored_size(),
+        leaves: &[],
         pending: &[],
     };
     let mut out = vec![t.latest];
     let mut at = t.latest;
     while at.revision > 2 {
-        let (index, leaf) = tallyboard_core::aggregate::superseded(&src, at.index)
+        let (index, leaf) = tallyboard_core::state::superseded(&src, at.index)
             .map_err(|e| anyhow!("{e}"))?
             .ok_or_else(|| {
                 anyhow!(

@@ -11,10 +11,10 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use tallyboard_core::aggregate::{CheckpointRef, DocumentOptions, Figures, ResultsDocument};
-use tallyboard_core::entry::{AnnouncementStatus, Entry, SignedEntry};
+use tallyboard_core::entry::{self, AnnouncementStatus, Entry, SignedEntry};
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::merkle::{self, MerkleError};
 use tallyboard_core::results_export::{self, NistDetail, NistOptions, ReportStatus};
@@ -294,85 +294,6 @@ pub struct EntryJson {
     pub fields: Value,
 }
 
-/// The fields of an entry as JSON.
-pub fn entry_fields(e: &Entry) -> Value {
-    match e {
-        Entry::ManifestCommitment(c) => json!({
-            "election": c.election, "kind": c.kind, "manifest_sha256": c.manifest_sha256.to_hex(),
-        }),
-        Entry::StationKey(k) => json!({
-            "election": k.election, "station": k.station, "key": k.key,
-        }),
-        Entry::StationKeyRevocation(r) => json!({
-            "election": r.election, "station": r.station, "key": r.key, "reason": r.reason,
-        }),
-        Entry::Tally(t) => json!({
-            "election": t.election,
-            "contest": t.contest,
-            "station": t.station,
-            "revision": t.revision,
-            "supersedes": t.correction.as_ref().map(|c| c.supersedes.to_hex()),
-            "reason": t.correction.as_ref().map(|c| c.reason.clone()),
-            "counterfoils": t.counterfoils,
-            "ballots_in_box": t.ballots_in_box,
-            "votes_taken": t.votes_taken,
-            "void_taken": t.void_taken,
-            "void_not_taken": t.void_not_taken,
-            "valid": t.valid,
-            "votes": t.votes.iter().map(|(c, v)| json!({"candidate": c, "votes": v})).collect::<Vec<_>>(),
-            "minutes_sha256": t.minutes_sha256.map(|h| h.to_hex()),
-        }),
-        Entry::Approval(a) => json!({
-            "election": a.election,
-            "station": a.station,
-            "contest": a.contest,
-            "index": a.index,
-            "leaf_sha256": a.leaf_sha256.to_hex(),
-        }),
-        Entry::Annulment(a) => json!({
-            "election": a.election,
-            "station": a.station,
-            "contest": a.contest,
-            "reason_code": a.reason_code,
-            "reason": a.reason,
-        }),
-        Entry::ContestApproval(c) => json!({
-            "election": c.election,
-            "contest": c.contest,
-            "size": c.size,
-            "results_sha256": c.results_sha256.to_hex(),
-        }),
-        Entry::LotDraw(l) => json!({
-            "election": l.election, "contest": l.contest, "among": l.among, "order": l.order,
-        }),
-        Entry::Announcement(a) => {
-            let s = &a.statement;
-            json!({
-                "election": s.election,
-                "contest": s.contest,
-                "size": s.size,
-                "status": a.status.as_str(),
-                "stations_counted": s.stations_counted,
-                "stations_expected": s.stations_expected,
-                "stations_annulled": s.stations_annulled,
-                "counterfoils": s.counterfoils,
-                "ballots_in_box": s.ballots_in_box,
-                "votes_taken": s.votes_taken,
-                "void_taken": s.void_taken,
-                "void_not_taken": s.void_not_taken,
-                "valid": s.valid,
-                "votes": s.votes.iter().map(|(c, v)| json!({"candidate": c, "votes": v})).collect::<Vec<_>>(),
-                "outcome": s.outcome,
-                "elected": s.elected,
-                "runoff": s.runoff,
-                "reserves": s.reserves,
-                "lot_needed": s.lot_needed,
-                "results_sha256": s.sha256().to_hex(),
-            })
-        }
-    }
-}
-
 fn entry_json(index: u64, bytes: Vec<u8>) -> Result<EntryJson, ApiError> {
     let leaf = tallyboard_core::hash::leaf_hash(&bytes);
     let signed = SignedEntry::parse(&bytes)
@@ -387,7 +308,7 @@ fn entry_json(index: u64, bytes: Vec<u8>) -> Result<EntryJson, ApiError> {
             .iter()
             .map(|s| s.name.clone())
             .collect(),
-        fields: entry_fields(&signed.entry),
+        fields: entry::json::fields(&signed.entry),
         note: String::from_utf8(bytes).map_err(ApiError::storage)?,
     })
 }
@@ -653,6 +574,9 @@ pub struct AnnouncementJson {
     pub status: String,
     /// SHA-256 of its results statement (what a contest approval names).
     pub results_sha256: String,
+    /// True for the contest's final announcement in force: the latest
+    /// final, not reopened (`spec/announcements.md` §6).
+    pub final_in_force: bool,
     /// Every field of the entry (see `spec/announcements.md`).
     #[schema(value_type = Object)]
     pub fields: Value,
@@ -671,8 +595,14 @@ pub struct AnnouncementsJson {
     pub latest_final: BTreeMap<String, AnnouncementJson>,
 }
 
-fn announcement_json(r: &tallyboard_core::state::AnnouncementRecord) -> AnnouncementJson {
+fn announcement_json(
+    r: &tallyboard_core::state::AnnouncementRecord,
+    supervision: &tallyboard_core::state::Supervision,
+) -> AnnouncementJson {
     let a = &r.announcement;
+    let final_in_force = supervision
+        .final_in_force(&a.statement.contest)
+        .is_some_and(|f| f.index == r.index);
     AnnouncementJson {
         index: r.index,
         leaf_hash: r.leaf.to_hex(),
@@ -680,7 +610,8 @@ fn announcement_json(r: &tallyboard_core::state::AnnouncementRecord) -> Announce
         size: a.statement.size,
         status: a.status.as_str().to_owned(),
         results_sha256: a.statement.sha256().to_hex(),
-        fields: entry_fields(&Entry::Announcement(a.clone())),
+        final_in_force,
+        fields: entry::json::fields(&Entry::Announcement(a.clone())),
     }
 }
 
@@ -689,19 +620,23 @@ fn announcement_json(r: &tallyboard_core::state::AnnouncementRecord) -> Announce
     responses((status = 200, body = AnnouncementsJson)))]
 pub async fn announcements(State(st): State<AppState>) -> Json<AnnouncementsJson> {
     let snapshot = st.snapshot();
-    let all = snapshot.state.supervision().announcements();
+    let supervision = snapshot.state.supervision();
+    let all = supervision.announcements();
     let mut latest = BTreeMap::new();
     let mut latest_final = BTreeMap::new();
     for r in all {
         let c = r.announcement.statement.contest.clone();
         if r.announcement.status == AnnouncementStatus::Final {
-            latest_final.insert(c.clone(), announcement_json(r));
+            latest_final.insert(c.clone(), announcement_json(r, supervision));
         }
-        latest.insert(c, announcement_json(r));
+        latest.insert(c, announcement_json(r, supervision));
     }
     Json(AnnouncementsJson {
         checkpoint_size: snapshot.size(),
-        announcements: all.iter().map(announcement_json).collect(),
+        announcements: all
+            .iter()
+            .map(|r| announcement_json(r, supervision))
+            .collect(),
         latest,
         latest_final,
     })
@@ -797,44 +732,11 @@ fn utc_now() -> String {
     )
 }
 
-/// Whether the latest final announcement of `contest` still stands at the
-/// snapshot's checkpoint: its statement equals, apart from `size`, the one
-/// the log state gives at that checkpoint (`spec/exports.md` §4.1). A final
-/// announcement is always logged after the size it names, so comparing
-/// sizes would never match; comparing statements asks whether anything
-/// logged since changed the contest's figures or outcome.
-fn final_stands(v: &crate::log::Snapshot, contest: &str) -> bool {
-    let Some(last) = v
-        .state
-        .supervision()
-        .announcements()
-        .iter()
-        .rev()
-        .find(|r| {
-            r.announcement.status == AnnouncementStatus::Final
-                && r.announcement.statement.contest == contest
-        })
-    else {
-        return false;
-    };
-    let announced = &last.announcement.statement;
-    // At the state's own size every box's revision in force is its latest:
-    // nothing is re-read.
-    match v
-        .state
-        .statement(contest, v.size(), &tallyboard_core::aggregate::NoTallies)
-    {
-        Ok(mut now) => {
-            now.size = announced.size;
-            now == *announced
-        }
-        Err(_) => false,
-    }
-}
-
 /// The NIST report's status at a snapshot (`spec/exports.md` §4.1):
-/// `certified` when the latest final announcement of every contest with
-/// stations still stands, `unofficial-complete` when every expected
+/// `certified` when every contest with stations has a final announcement
+/// in force (logged and not reopened: while it is, nothing that changes
+/// the contest's figures is accepted, `spec/announcements.md` §6),
+/// `unofficial-complete` when every expected
 /// station has reported every contest, else `unofficial-partial`.
 pub(crate) fn report_status(v: &crate::log::Snapshot, doc: &ResultsDocument) -> ReportStatus {
     let contests: Vec<_> = doc
@@ -842,7 +744,11 @@ pub(crate) fn report_status(v: &crate::log::Snapshot, doc: &ResultsDocument) -> 
         .iter()
         .filter(|c| c.top().is_some_and(|t| t.stations_expected > 0))
         .collect();
-    if !contests.is_empty() && contests.iter().all(|c| final_stands(v, &c.id)) {
+    if !contests.is_empty()
+        && contests
+            .iter()
+            .all(|c| v.state.supervision().final_in_force(&c.id).is_some())
+    {
         return ReportStatus::Certified;
     }
     let complete = contests.iter().all(|c| {

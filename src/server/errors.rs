@@ -130,6 +130,12 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::SupervisionAlreadyAnnulled
         | C::SupervisionAlreadyApproved
         | C::AnnouncementNotApproved
+        | C::AnnouncementReplacesMismatch
+        | C::ContestFinal
+        | C::ReopeningNotFinal
+        | C::RoleKeyNotCurrent
+        | C::RoleKeyReused
+        | C::RoleLastSupervisor
         | C::LotAlreadyDrawn => StatusCode::CONFLICT,
         // Well-formed, but not consistent with the manifest or the arithmetic rules.
         C::WrongElection
@@ -148,7 +154,9 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::SupervisionNotATally
         | C::SupervisionResultsMismatch
         | C::ResultsSizeOutOfRange
-        | C::AnnouncementMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::AnnouncementMismatch
+        | C::AnnouncementRootMismatch
+        | C::AnnouncementNotWitnessed => StatusCode::UNPROCESSABLE_ENTITY,
         C::NotFound => StatusCode::NOT_FOUND,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::BodyTooLarge | C::EntryTooLarge | C::NoteTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

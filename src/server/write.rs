@@ -243,7 +243,7 @@ fn prepare(st: &AppState, bytes: &[u8]) -> Result<board::Prepared, ApiError> {
             });
         }
     }
-    let key = snapshot.state.required_signer(&signed).ok();
+    let key = snapshot.state.required_signers(&signed).ok();
     drop(snapshot);
     Ok(board::verify_with(signed, key))
 }

@@ -7,7 +7,7 @@ use crate::board::SignedCheckpoint;
 use crate::server::AppState;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
-use tallyboard_core::aggregate::{election_kind, AggregateError, Aggregator, ShareBase};
+use tallyboard_core::aggregate::{AggregateError, Aggregator, ShareBase};
 use tallyboard_core::manifest::{Contest, ValidatedManifest};
 use tallyboard_core::rules::Decision;
 use tallyboard_core::state::{AnnouncementRecord, LogState};
@@ -94,6 +94,19 @@ pub struct Snapshot {
     loaded: bool,
 }
 
+/// The authority's word on a contest, as the status line says it.
+pub enum Official<'a> {
+    /// Its latest announcement: partial, or a final in force (a corrected
+    /// one names the final it replaces and why).
+    Announced(&'a AnnouncementRecord),
+    /// Its latest announcement is a final the supervisor reopened at index
+    /// `at`: a corrected final is awaited.
+    Reopened {
+        /// The reopening's log index.
+        at: u64,
+    },
+}
+
 impl Snapshot {
     /// The log state at [`Snapshot::size`].
     pub fn state(&self) -> &LogState {
@@ -105,14 +118,23 @@ impl Snapshot {
         self.log.state.aggregator()
     }
 
-    /// The authority's latest announcement of `contest` (partial or final).
-    pub fn latest_announcement(&self, contest: &str) -> Option<&AnnouncementRecord> {
-        self.state()
-            .supervision()
+    /// The authority's word on `contest`, from its latest announcement
+    /// and whether a final one is in force (`spec/announcements.md` §6).
+    pub fn official(&self, contest: &str) -> Option<Official<'_>> {
+        let supervision = self.state().supervision();
+        let latest = supervision
             .announcements()
             .iter()
             .rev()
-            .find(|r| r.announcement.statement.contest == contest)
+            .find(|r| r.announcement.statement.contest == contest)?;
+        let reopened = supervision
+            .latest_final(contest)
+            .filter(|f| f.index == latest.index)
+            .and_then(|f| f.reopened_at);
+        Some(match reopened {
+            Some(at) => Official::Reopened { at },
+            None => Official::Announced(latest),
+        })
     }
 
     /// The contest's rules applied to its standing sum, with the lots
@@ -242,5 +264,5 @@ pub use tallyboard_core::aggregate::share_bp;
 /// Whether shares of this contest are of votes taken (presidential) rather
 /// than of valid votes: the base its rule uses.
 pub fn share_of_taken(c: &Contest) -> bool {
-    ShareBase::for_kind(election_kind(&c.kind)) == ShareBase::VotesTaken
+    ShareBase::for_kind(c.kind) == ShareBase::VotesTaken
 }

@@ -172,6 +172,9 @@ labels! {
     StatusPartial => "نتایج ناقص: همه شعبه‌ها گزارش نداده‌اند", "Partial results: not every station has reported";
     AnnouncedFinal => "نتایج نهایی را مرجع برگزاری اعلام کرده است", "Final results announced by the authority";
     AnnouncedPartial => "نتایج موقت را مرجع برگزاری اعلام کرده است", "Partial results announced by the authority";
+    AnnouncedCorrectedFinal => "نتایج نهایی اصلاح‌شده را مرجع برگزاری اعلام کرده است", "Corrected final results announced by the authority";
+    FinalReopened => "ناظر نتایج نهایی را برای اصلاح بازگشوده است؛ نتایج اصلاح‌شده هنوز اعلام نشده است", "Final results reopened by the supervisor; corrected results not yet announced";
+    CorrectionReason => "دلیل اصلاح", "Reason for the correction";
     AtSize => "بر پایهٔ نقطهٔ وارسی به اندازهٔ", "resting on the checkpoint of size";
     AnnulledBoxes => "صندوق‌های باطل‌شده", "Annulled boxes";
     StatusAllReported => "همه شعبه‌ها گزارش داده‌اند (اعلام رسمی هنوز ثبت نشده است)", "Every station has reported (no official announcement logged yet)";

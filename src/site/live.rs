@@ -69,12 +69,12 @@ pub fn event_json(site: &Site) -> String {
             put("reported", lang.num(t.stations_reported));
             put("revised", lang.num(t.stations_revised));
             put("annulled", lang.num(t.stations_annulled));
-            put("valid", lang.num(s.valid));
-            put("votes_taken", lang.num(s.votes_taken));
-            put("void_taken", lang.num(s.void_taken));
-            put("void_not_taken", lang.num(s.void_not_taken));
-            put("ballots_in_box", lang.num(s.ballots_in_box));
-            put("counterfoils", lang.num(s.counterfoils));
+            put("valid", lang.num(s.figures.valid));
+            put("votes_taken", lang.num(s.figures.votes_taken));
+            put("void_taken", lang.num(s.figures.void_taken));
+            put("void_not_taken", lang.num(s.figures.void_not_taken));
+            put("ballots_in_box", lang.num(s.figures.ballots_in_box));
+            put("counterfoils", lang.num(s.figures.counterfoils));
             for &(k, v) in &shown {
                 put(&format!("c{}/votes", k.code), lang.num(v));
                 put(

@@ -269,10 +269,17 @@ fn private_keys_never_appear_in_output_logs_or_written_files() {
         .and_then(|l| l.strip_prefix("witness "))
         .expect("witness vkey")
         .to_owned();
+    // The election's own witnesses (its manifest's policy) must be listed
+    // too, without a URL here: the board refuses a policy without them.
+    let election_witnesses: String = tallyboard_synth::witness_policy_text()
+        .lines()
+        .filter(|l| l.starts_with("witness "))
+        .map(|l| format!("{l}\n"))
+        .collect();
     std::fs::write(
         p("policy.txt"),
         format!(
-            "log {}\nwitness w {witness_vkey} {witness_url}\nquorum w\n",
+            "log {}\nwitness w {witness_vkey} {witness_url}\n{election_witnesses}quorum w\n",
             log_key.verifier().to_vkey_string()
         ),
     )

@@ -26,10 +26,11 @@
 //! published figure) and, for display, basis points computed with integer
 //! arithmetic ([`share_bp`]).
 
-use crate::entry::Tally;
+use crate::entry::{BallotFigures, Tally};
 use crate::error::Coded;
 use crate::manifest::{Contest, ValidatedManifest};
 use crate::rules::{self, ContestCounts, ContestRules, Decision, ElectionKind, LotDraw, MAX_COUNT};
+use crate::state::LogReader;
 use crate::{ErrorCode, Hash};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -75,18 +76,8 @@ pub enum Sum {
 /// The figures of one box or one region for one contest.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Sums {
-    /// Ballots issued (counterfoils).
-    pub counterfoils: u64,
-    /// Ballots found in the box.
-    pub ballots_in_box: u64,
-    /// Votes taken: valid + void taken.
-    pub votes_taken: u64,
-    /// Void ballots counted as taken.
-    pub void_taken: u64,
-    /// Void ballots not taken.
-    pub void_not_taken: u64,
-    /// Valid ballots.
-    pub valid: u64,
+    /// The ballot figures.
+    pub figures: BallotFigures,
     /// Votes per candidate, in the order of the contest's `candidates` in
     /// the manifest ([`Aggregator::candidates`]).
     pub votes: Vec<u64>,
@@ -100,40 +91,33 @@ impl Sums {
         }
     }
 
+    // Every sum here is bounded (module documentation: below 2 × 10^18) and
+    // a box is only subtracted after it was added, so these never saturate;
+    // were that reasoning ever broken, a figure pinned at 0 or u64::MAX is
+    // visibly absurd where a wrapped one could look plausible, and
+    // `check_sums` would disagree with the rebuild.
     fn add_box(&mut self, b: &BoxFigures) {
-        self.counterfoils += b.counterfoils;
-        self.ballots_in_box += b.ballots_in_box;
-        self.votes_taken += b.votes_taken;
-        self.void_taken += b.void_taken;
-        self.void_not_taken += b.void_not_taken;
-        self.valid += b.valid;
+        self.figures = self.figures.saturating_add(&b.figures);
         for &(pos, n) in &b.votes {
-            self.votes[pos] += n;
+            if let Some(v) = self.votes.get_mut(pos) {
+                *v = v.saturating_add(n);
+            }
         }
     }
 
-    // Only ever subtracts a box that was added before, so it cannot underflow.
     fn sub_box(&mut self, b: &BoxFigures) {
-        self.counterfoils -= b.counterfoils;
-        self.ballots_in_box -= b.ballots_in_box;
-        self.votes_taken -= b.votes_taken;
-        self.void_taken -= b.void_taken;
-        self.void_not_taken -= b.void_not_taken;
-        self.valid -= b.valid;
+        self.figures = self.figures.saturating_sub(&b.figures);
         for &(pos, n) in &b.votes {
-            self.votes[pos] -= n;
+            if let Some(v) = self.votes.get_mut(pos) {
+                *v = v.saturating_sub(n);
+            }
         }
     }
 
     fn add(&mut self, o: &Sums) {
-        self.counterfoils += o.counterfoils;
-        self.ballots_in_box += o.ballots_in_box;
-        self.votes_taken += o.votes_taken;
-        self.void_taken += o.void_taken;
-        self.void_not_taken += o.void_not_taken;
-        self.valid += o.valid;
+        self.figures = self.figures.saturating_add(&o.figures);
         for (a, b) in self.votes.iter_mut().zip(&o.votes) {
-            *a += *b;
+            *a = a.saturating_add(*b);
         }
     }
 
@@ -143,6 +127,36 @@ impl Sums {
             s.add_box(b);
         }
         s
+    }
+
+    /// The candidates with at least one vote as `(code, votes)`, ascending
+    /// code: the entry grammar's spelling of a list of votes. `codes` are
+    /// the contest's candidates in manifest order (the order of
+    /// [`Sums::votes`]).
+    pub fn nonzero_votes(&self, codes: &[u32]) -> Vec<(u32, u64)> {
+        let mut votes: Vec<(u32, u64)> = codes
+            .iter()
+            .copied()
+            .zip(self.votes.iter().copied())
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        votes.sort_unstable();
+        votes
+    }
+
+    /// The rules' input from these sums: every candidate, every
+    /// candidate's votes (zeros included), valid and void-taken ballots.
+    fn counts(&self, codes: &[u32]) -> ContestCounts {
+        ContestCounts {
+            candidates: codes.to_vec(),
+            votes: codes
+                .iter()
+                .copied()
+                .zip(self.votes.iter().copied())
+                .collect(),
+            valid: self.figures.valid,
+            void_taken: self.figures.void_taken,
+        }
     }
 }
 
@@ -231,14 +245,14 @@ pub struct AggregateError {
 }
 
 impl AggregateError {
-    /// A storage failure of a [`TallySource`] (`board.storage`).
+    /// A storage failure of a [`LogReader`] (`board.storage`).
     pub fn store(message: impl Into<String>) -> Self {
         AggregateError::new(ErrorCode::Storage, message)
     }
 
-    #[cfg(test)]
-    pub(crate) fn for_tests(code: ErrorCode, message: impl Into<String>) -> Self {
-        AggregateError::new(code, message)
+    /// The log read back disagrees with the state (`board.store-inconsistent`).
+    pub fn inconsistent(message: impl Into<String>) -> Self {
+        AggregateError::new(ErrorCode::StoreInconsistent, message)
     }
 
     fn new(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -278,12 +292,7 @@ impl From<AggregateError> for crate::validate::ValidationError {
 struct BoxFigures {
     revision: u32,
     index: u64,
-    counterfoils: u64,
-    ballots_in_box: u64,
-    votes_taken: u64,
-    void_taken: u64,
-    void_not_taken: u64,
-    valid: u64,
+    figures: BallotFigures,
     /// (candidate position, votes), non-zero only.
     votes: Vec<(usize, u64)>,
 }
@@ -294,7 +303,7 @@ struct BoxFigures {
 /// of the latest revision (the standing sum) are kept, and the log index of
 /// the annulment: with these the box can say what it stood at for any log
 /// size ([`Aggregator::contest_at`]), following the revisions' `supersedes`
-/// back from the latest through the log ([`TallySource`], [`revision_in_force`])
+/// back from the latest through the log ([`LogReader`], [`crate::state::revision_in_force`])
 /// in the rare case a statement at an earlier size needs an intermediate
 /// revision. Nothing is kept per revision, so the box's memory does not
 /// grow with the log (a box revised sixteen times holds two figures).
@@ -338,162 +347,6 @@ impl BoxState {
     }
 }
 
-/// Where the figures of a logged tally come from when the totals no longer
-/// keep them: an intermediate revision, needed only for a statement at a
-/// size before a later revision of the same box. The board reads its
-/// store, the verifier the entries it fetched; the core does no I/O.
-pub trait TallySource {
-    /// The tally logged at `index`.
-    ///
-    /// # Errors
-    /// The entry cannot be read, or is not a tally.
-    fn tally(&self, index: u64) -> Result<Tally, AggregateError>;
-
-    /// The index of the first entry before `before` whose leaf hash is
-    /// `leaf` (the revision a later one `supersedes`), if any.
-    ///
-    /// # Errors
-    /// The log cannot be read.
-    fn index_of_leaf(&self, leaf: &Hash, before: u64) -> Result<Option<u64>, AggregateError>;
-}
-
-/// One step back along a box's revisions: the revision the tally logged at
-/// `index` supersedes (its index, and its leaf hash, which the later one
-/// names), or `None` for a first tally.
-///
-/// # Errors
-/// `tallies` cannot read the entry, it is not a tally, or the leaf it
-/// supersedes is not logged before it (`board.store-inconsistent`).
-pub fn superseded(
-    tallies: &dyn TallySource,
-    index: u64,
-) -> Result<Option<(u64, Hash)>, AggregateError> {
-    let t = tallies.tally(index)?;
-    let Some(c) = t.correction else {
-        return Ok(None);
-    };
-    match tallies.index_of_leaf(&c.supersedes, index)? {
-        Some(prev) => Ok(Some((prev, c.supersedes))),
-        None => Err(AggregateError::new(
-            ErrorCode::StoreInconsistent,
-            format!(
-                "entry {index} supersedes {}, which is not logged before it",
-                c.supersedes
-            ),
-        )),
-    }
-}
-
-/// The revision of a box in force at log size `size`, found by following
-/// `supersedes` back from its revision logged at `latest` (which is at or
-/// after `size`): the first one logged before `size`, with its tally.
-///
-/// # Errors
-/// As [`superseded`]; a chain that ends before reaching below `size`.
-pub fn revision_in_force(
-    tallies: &dyn TallySource,
-    latest: u64,
-    size: u64,
-) -> Result<(u64, Tally), AggregateError> {
-    let mut at = latest;
-    loop {
-        if at < size {
-            return Ok((at, tallies.tally(at)?));
-        }
-        match superseded(tallies, at)? {
-            Some((prev, _)) => at = prev,
-            None => {
-                return Err(AggregateError::new(
-                    ErrorCode::StoreInconsistent,
-                    format!("no revision before size {size} precedes entry {latest}"),
-                ))
-            }
-        }
-    }
-}
-
-/// A log given as its entries' bytes, in index order (what an auditor
-/// fetched).
-pub struct EntryBytes<'a>(pub &'a [Vec<u8>]);
-
-impl TallySource for EntryBytes<'_> {
-    /// Hashes the entries from the start (an auditor holding a whole log
-    /// uses [`IndexedEntries`] instead).
-    fn index_of_leaf(&self, leaf: &Hash, before: u64) -> Result<Option<u64>, AggregateError> {
-        let end = usize::try_from(before)
-            .unwrap_or(usize::MAX)
-            .min(self.0.len());
-        Ok((0..end)
-            .find(|&i| crate::hash::leaf_hash(&self.0[i]) == *leaf)
-            .map(|i| i as u64))
-    }
-
-    fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
-        let bytes = usize::try_from(index)
-            .ok()
-            .and_then(|i| self.0.get(i))
-            .ok_or_else(|| {
-                AggregateError::new(ErrorCode::Storage, format!("entry {index} is not at hand"))
-            })?;
-        match crate::entry::SignedEntry::parse(bytes).map(|s| s.entry) {
-            Ok(crate::entry::Entry::Tally(t)) => Ok(t),
-            _ => Err(AggregateError::new(
-                ErrorCode::StoreInconsistent,
-                format!("entry {index} is not a tally"),
-            )),
-        }
-    }
-}
-
-/// A log given as its entries' bytes and their leaf hashes, with the index
-/// of the first entry of each leaf hash: what an auditor replaying a whole
-/// log reads back from, each look-up one map access.
-pub struct IndexedEntries<'a> {
-    entries: &'a [Vec<u8>],
-    first: HashMap<Hash, u64>,
-}
-
-impl<'a> IndexedEntries<'a> {
-    /// Indexes `entries`, whose leaf hashes are `leaves` (same order).
-    pub fn new(entries: &'a [Vec<u8>], leaves: &[Hash]) -> IndexedEntries<'a> {
-        let mut first = HashMap::with_capacity(leaves.len());
-        for (i, l) in leaves.iter().enumerate() {
-            first.entry(*l).or_insert(i as u64);
-        }
-        IndexedEntries { entries, first }
-    }
-}
-
-impl TallySource for IndexedEntries<'_> {
-    fn index_of_leaf(&self, leaf: &Hash, before: u64) -> Result<Option<u64>, AggregateError> {
-        Ok(self.first.get(leaf).copied().filter(|&i| i < before))
-    }
-
-    fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
-        EntryBytes(self.entries).tally(index)
-    }
-}
-
-/// No log at hand: a statement that needs an intermediate revision fails
-/// (`board.storage`). For callers that ask only for the current figures.
-pub struct NoTallies;
-
-impl TallySource for NoTallies {
-    fn index_of_leaf(&self, leaf: &Hash, _before: u64) -> Result<Option<u64>, AggregateError> {
-        Err(AggregateError::new(
-            ErrorCode::Storage,
-            format!("the index of leaf {leaf} is needed and no log is at hand"),
-        ))
-    }
-
-    fn tally(&self, index: u64) -> Result<Tally, AggregateError> {
-        Err(AggregateError::new(
-            ErrorCode::Storage,
-            format!("the figures of entry {index} are needed and no log is at hand"),
-        ))
-    }
-}
-
 /// One contest's state.
 /// Where a box sits: fixed by the manifest.
 #[derive(Debug, PartialEq, Eq)]
@@ -511,11 +364,11 @@ struct BoxLayout {
 #[derive(Debug, PartialEq, Eq)]
 struct ContestLayout {
     id: String,
-    kind: String,
+    kind: ElectionKind,
     seats: u32,
     round: u8,
     constituency: Option<String>,
-    rules: Result<ContestRules, AggregateError>,
+    rules: ContestRules,
     /// Candidate codes in manifest order.
     codes: Vec<u32>,
     positions: HashMap<u32, usize>,
@@ -556,33 +409,12 @@ pub struct Aggregator {
     stations: std::sync::Arc<HashSet<String>>,
 }
 
-/// Maps a manifest kind string to the rules' [`ElectionKind`].
-pub fn election_kind(kind: &str) -> Option<ElectionKind> {
-    match kind {
-        "presidential" => Some(ElectionKind::Presidential),
-        "majlis" => Some(ElectionKind::Majlis),
-        "assembly-of-experts" => Some(ElectionKind::AssemblyOfExperts),
-        "city-council" => Some(ElectionKind::CityCouncil),
-        "village-council" => Some(ElectionKind::VillageCouncil),
-        _ => None,
-    }
-}
-
 /// The rules of a manifest contest: its kind, seats and round, and the
 /// threshold, runoff factor and reserves exactly as the manifest states them
 /// (absent stays absent, so [`rules::decide`] applies the law's default).
-///
-/// # Errors
-/// `manifest.invalid` for an unknown kind (a validated manifest has none).
-pub fn rules_for(contest: &Contest) -> Result<ContestRules, AggregateError> {
-    let kind = election_kind(&contest.kind).ok_or_else(|| {
-        AggregateError::new(
-            ErrorCode::ManifestInvalid,
-            format!("contest {}: unknown kind {:?}", contest.id, contest.kind),
-        )
-    })?;
-    Ok(ContestRules {
-        kind,
+pub fn rules_for(contest: &Contest) -> ContestRules {
+    ContestRules {
+        kind: contest.kind,
         seats: contest.seats,
         round: contest.round.unwrap_or(1),
         threshold: contest.threshold.map(|r| rules::Ratio {
@@ -591,7 +423,7 @@ pub fn rules_for(contest: &Contest) -> Result<ContestRules, AggregateError> {
         }),
         runoff_factor: contest.runoff_factor,
         reserves: contest.reserves,
-    })
+    }
 }
 
 /// A contest's deciding figures at one log size ([`Aggregator::contest_at`]).
@@ -602,25 +434,14 @@ pub struct ContestAt<'a> {
     pub top: RegionTotals,
     /// Candidate codes in manifest order (the order of [`Sums::votes`]).
     pub codes: &'a [u32],
-    rules: &'a Result<ContestRules, AggregateError>,
+    rules: &'a ContestRules,
 }
 
 impl ContestAt<'_> {
     /// The rules' input from one of the two sums: every candidate (zeros
     /// included), valid and void-taken ballots.
     pub fn counts(&self, sum: Sum) -> ContestCounts {
-        let s = self.top.sums(sum);
-        ContestCounts {
-            candidates: self.codes.to_vec(),
-            votes: self
-                .codes
-                .iter()
-                .copied()
-                .zip(s.votes.iter().copied())
-                .collect(),
-            valid: s.valid,
-            void_taken: s.void_taken,
-        }
+        self.top.sums(sum).counts(self.codes)
     }
 
     /// The contest's rules applied to the standing sum with `lots`.
@@ -628,8 +449,7 @@ impl ContestAt<'_> {
     /// # Errors
     /// The rules' refusal.
     pub fn decide(&self, lots: &[LotDraw]) -> Result<Decision, AggregateError> {
-        let rules = self.rules.clone()?;
-        rules::decide(&rules, &self.counts(Sum::Standing), lots)
+        rules::decide(self.rules, &self.counts(Sum::Standing), lots)
             .map_err(|e| AggregateError::new(e.code(), e.to_string()))
     }
 }
@@ -765,7 +585,7 @@ impl Aggregator {
         ContestState {
             layout: std::sync::Arc::new(ContestLayout {
                 id: c.id.clone(),
-                kind: c.kind.clone(),
+                kind: c.kind,
                 seats: c.seats,
                 round: c.round.unwrap_or(1),
                 constituency: c.constituency.clone(),
@@ -812,16 +632,10 @@ impl Aggregator {
         }
         let (ci, bi) = self.locate(&t.station, &t.contest)?;
         let c = &self.contests[ci];
-        let figures = [
-            t.counterfoils,
-            t.ballots_in_box,
-            t.votes_taken,
-            t.void_taken,
-            t.void_not_taken,
-            t.valid,
-        ];
-        if figures
+        if t.figures
+            .named()
             .iter()
+            .map(|(_, n)| n)
             .chain(t.votes.iter().map(|(_, n)| n))
             .any(|&n| n > MAX_COUNT)
         {
@@ -864,12 +678,7 @@ impl Aggregator {
             figures: BoxFigures {
                 revision: t.revision,
                 index,
-                counterfoils: t.counterfoils,
-                ballots_in_box: t.ballots_in_box,
-                votes_taken: t.votes_taken,
-                void_taken: t.void_taken,
-                void_not_taken: t.void_not_taken,
-                valid: t.valid,
+                figures: t.figures,
                 votes,
             },
         })
@@ -1183,16 +992,16 @@ impl Aggregator {
     /// is checked against is computed at any size (`spec/announcements.md`
     /// §4), with no second copy of the log. A box whose revision in force at
     /// `size` is neither its first nor its latest has that revision read
-    /// from `tallies`.
+    /// from `log`.
     ///
     /// # Errors
-    /// `contest.unknown`; `tallies` cannot give a revision, or gives one
+    /// `contest.unknown`; `log` cannot give a revision, or gives one
     /// that is not this box's (`board.store-inconsistent`).
     pub fn contest_at(
         &self,
         contest: &str,
         size: u64,
-        tallies: &dyn TallySource,
+        log: &dyn LogReader,
     ) -> Result<ContestAt<'_>, AggregateError> {
         let unknown = || {
             AggregateError::new(
@@ -1218,7 +1027,7 @@ impl Aggregator {
             } else {
                 // Revised at or after `size`: the revision in force then
                 // is read back along the chain of `supersedes`.
-                let (index, t) = revision_in_force(tallies, latest.index, size)?;
+                let (index, t) = crate::state::revision_in_force(log, latest.index, size)?;
                 let p = self.prepare(index, &t)?;
                 if (p.contest, p.boxi) != (ci, bi) {
                     return Err(AggregateError::new(
@@ -1252,18 +1061,7 @@ impl Aggregator {
     /// included), valid and void-taken ballots.
     pub fn contest_counts(&self, contest: &str, sum: Sum) -> Option<ContestCounts> {
         let c = &self.contests[*self.contest_index.get(contest)?];
-        let s = c.regions.get(c.top)?.sums(sum);
-        Some(ContestCounts {
-            candidates: c.codes.clone(),
-            votes: c
-                .codes
-                .iter()
-                .copied()
-                .zip(s.votes.iter().copied())
-                .collect(),
-            valid: s.valid,
-            void_taken: s.void_taken,
-        })
+        Some(c.regions.get(c.top)?.sums(sum).counts(&c.codes))
     }
 
     /// Applies the contest's rules ([`rules_for`]) to the standing sum.
@@ -1277,11 +1075,10 @@ impl Aggregator {
                 format!("contest {contest} is not in the manifest"),
             ));
         };
-        let rules = self.contests[ci].rules.clone()?;
         let counts = self
             .contest_counts(contest, Sum::Standing)
             .unwrap_or_default();
-        rules::decide(&rules, &counts, lots)
+        rules::decide(&self.contests[ci].rules, &counts, lots)
             .map_err(|e| AggregateError::new(e.code(), e.to_string()))
     }
 }

@@ -104,6 +104,13 @@ error_codes! {
     EntryTrailingData => "entry.trailing-data",
     /// Vote lines are not in strictly ascending candidate order, or a count is zero.
     EntryVotesOrder => "entry.votes-order",
+    /// A free-text field holds a character that is not safe to display:
+    /// invisible, direction-changing, a separator or a control character
+    /// (`spec/entries.md` §2.2).
+    EntryUnsafeCharacter => "entry.unsafe-character",
+    /// The note carries another number of signature lines than its kind
+    /// allows (one: the signer the rules require), `spec/entries.md` §2.
+    EntrySignatureLines => "entry.signature-lines",
     // --- manifest ---
     /// The manifest is not canonical JSON or does not parse.
     ManifestMalformed => "manifest.malformed",
@@ -249,8 +256,32 @@ error_codes! {
     AnnouncementMismatch => "announcement.mismatch",
     /// A final announcement without a supervisor's contest approval at the same size.
     AnnouncementNotApproved => "announcement.not-approved",
+    /// The announcement's checkpoint root is not the log's root at its size.
+    AnnouncementRootMismatch => "announcement.root-mismatch",
+    /// The announcement's cosignatures do not meet the manifest's witness
+    /// policy: it does not rest on a checkpoint the witnesses cosigned.
+    AnnouncementNotWitnessed => "announcement.not-witnessed",
+    /// A final announcement after a reopened final does not name it in
+    /// `replaces` (or a first final names one).
+    AnnouncementReplacesMismatch => "announcement.replaces-mismatch",
+    /// The contest's results were declared final and not reopened: nothing
+    /// that would change them is accepted.
+    ContestFinal => "contest.final",
+    /// A reopening names no final announcement in force for its contest.
+    ReopeningNotFinal => "reopening.not-final",
     /// A lot for the same contest and tied candidates is already logged.
     LotAlreadyDrawn => "lot.already-drawn",
+    // --- role keys (spec/keys.md) ---
+    /// A role-key entry's `old` key is not a key of that role in force.
+    RoleKeyNotCurrent => "role.key-not-current",
+    /// A role-key entry's `new` key was already held by some role: a
+    /// replaced key never returns, one key never serves two roles.
+    RoleKeyReused => "role.key-reused",
+    /// A role-key entry would revoke the election's last supervisor key.
+    RoleLastSupervisor => "role.last-supervisor",
+    /// The log's manifest names a role key other than the one the verifier
+    /// pinned: the log's roles are not the ones the verifier trusts.
+    ManifestRoleKeyMismatch => "manifest.role-key-mismatch",
     // --- mirrors (spec/mirror.md) ---
     /// A mirror accepts no writes; submit to the board it follows (HTTP 403).
     MirrorReadOnly => "mirror.read-only",

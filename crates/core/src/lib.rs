@@ -18,6 +18,7 @@
 //! | [`entry`] | tallyboard's log entry types and their strict line grammar |
 //! | [`manifest`] | the election manifest (canonical JSON) |
 //! | [`state`] | the one log state: every entry applied in order; keys, tallies, supervision, totals, statements at any size |
+//! | [`text`] | what free text may hold: no invisible or direction-changing characters |
 //! | [`validate`] | the rules: checking a signed entry against the manifest and the log state |
 //! | [`rules`] | winners, runoffs and reserves by election type |
 //! | [`aggregate`] | counted and standing sums along the region hierarchy |
@@ -41,6 +42,7 @@ pub mod policy;
 pub mod results_export;
 pub mod rules;
 pub mod state;
+pub mod text;
 pub mod tile;
 pub mod tlog_proof;
 pub mod validate;

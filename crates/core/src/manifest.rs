@@ -17,6 +17,8 @@
 use crate::entry::grammar::is_valid_id;
 use crate::error::Coded;
 use crate::note::{VerifierKey, SIG_COSIGNATURE_V1, SIG_ED25519};
+use crate::policy::Policy;
+use crate::rules::ElectionKind;
 use crate::{ErrorCode, Hash};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -27,15 +29,6 @@ pub const MANIFEST_FORMAT: &str = "tallyboard/manifest/v1";
 
 /// The largest manifest accepted, in bytes.
 pub const MAX_MANIFEST_SIZE: usize = 64 << 20;
-
-/// The election kinds the board knows (`spec/rules.md`).
-pub const ELECTION_KINDS: &[&str] = &[
-    "presidential",
-    "majlis",
-    "assembly-of-experts",
-    "city-council",
-    "village-council",
-];
 
 /// The manifest document. Field order is the canonical (alphabetical) order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +52,12 @@ pub struct Manifest {
     pub provinces: Vec<Province>,
     /// Polling stations (شعبه اخذ رأی).
     pub stations: Vec<Station>,
+    /// The election's witness policy, C2SP tlog-policy text
+    /// (`spec/policy.md`): which cosignatures of `keys.witnesses` a
+    /// checkpoint needs before an announcement may rest on it
+    /// (`spec/announcements.md`). Committed with the manifest, so the
+    /// board, the mirror and every verifier hold the same quorum.
+    pub witness_policy: String,
 }
 
 /// The election.
@@ -69,8 +68,8 @@ pub struct Election {
     pub date: String,
     /// Identifier used in every entry's `election` field.
     pub id: String,
-    /// One of [`ELECTION_KINDS`].
-    pub kind: String,
+    /// The kind of election.
+    pub kind: ElectionKind,
     /// Name in Latin script.
     pub name_en: String,
     /// Name in Persian.
@@ -165,8 +164,8 @@ pub struct Contest {
     pub constituency: Option<String>,
     /// Identifier.
     pub id: String,
-    /// One of [`ELECTION_KINDS`]: which rules decide it.
-    pub kind: String,
+    /// Which rules decide it.
+    pub kind: ElectionKind,
     /// Name in Latin script.
     pub name_en: String,
     /// Name in Persian.
@@ -281,6 +280,7 @@ pub struct ValidatedManifest {
     log_key: VerifierKey,
     supervisors: Vec<VerifierKey>,
     witnesses: Vec<VerifierKey>,
+    policy: Policy,
     stations: HashMap<String, usize>,
     contests: HashMap<String, (usize, HashSet<u32>)>,
     county_province: HashMap<String, String>,
@@ -290,7 +290,54 @@ fn check_names(what: &str, id: &str, fa: &str, en: &str) -> Result<(), ManifestE
     if fa.trim().is_empty() || en.trim().is_empty() {
         return Err(ManifestError::invalid(format!("{what} {id}: empty name")));
     }
+    // The site and every report show these names: they must be what they
+    // look like (spec/manifest.md, spec/entries.md §2.2).
+    for (lang, name) in [("name_fa", fa), ("name_en", en)] {
+        if let Some(u) = crate::text::first_unsafe(name) {
+            return Err(ManifestError::invalid(format!(
+                "{what} {id}: {lang} holds {u}, which is not safe to display"
+            )));
+        }
+    }
     Ok(())
+}
+
+/// The committed witness policy: it parses (C2SP tlog-policy), names the
+/// manifest's log key, uses only the manifest's witness keys, and requires
+/// a quorum (an election's announcements need witnesses).
+fn check_policy(
+    text: &str,
+    log_key: &VerifierKey,
+    witnesses: &[VerifierKey],
+) -> Result<Policy, ManifestError> {
+    let policy = Policy::parse(text.as_bytes())
+        .map_err(|e| ManifestError::invalid(format!("witness_policy: {e}")))?;
+    if !policy
+        .logs
+        .iter()
+        .any(|l| l.key.to_vkey_string() == log_key.to_vkey_string())
+    {
+        return Err(ManifestError::invalid(
+            "witness_policy does not name the manifest's log key",
+        ));
+    }
+    for w in &policy.witnesses {
+        if !witnesses
+            .iter()
+            .any(|k| k.to_vkey_string() == w.key.to_vkey_string())
+        {
+            return Err(ManifestError::invalid(format!(
+                "witness_policy: witness {} is not one of keys.witnesses",
+                w.name
+            )));
+        }
+    }
+    if policy.quorum.is_none() {
+        return Err(ManifestError::invalid(
+            "witness_policy: the quorum must not be none",
+        ));
+    }
+    Ok(policy)
 }
 
 fn check_id(what: &str, id: &str, seen: &mut HashSet<String>) -> Result<(), ManifestError> {
@@ -317,6 +364,37 @@ fn parse_key(role: &str, vkey: &str, sig_type: u8) -> Result<VerifierKey, Manife
     Ok(k)
 }
 
+/// Why the bytes do not deserialize as a manifest. [`ElectionKind`]
+/// refuses an unknown kind like any other wrong value, but an unknown kind
+/// breaks a consistency rule (`spec/manifest.md` §3, rule 1:
+/// `manifest.invalid`), not the document's form: so, on this error path
+/// only, the kinds are read again on their own to tell the two apart.
+fn refusal(bytes: &[u8], e: &serde_json::Error) -> ManifestError {
+    #[derive(Deserialize)]
+    struct Kinds {
+        contests: Vec<Kinded>,
+        election: Kinded,
+    }
+    #[derive(Deserialize)]
+    struct Kinded {
+        id: String,
+        kind: String,
+    }
+    if let Ok(k) = serde_json::from_slice::<Kinds>(bytes) {
+        if ElectionKind::from_spelling(&k.election.kind).is_none() {
+            return ManifestError::invalid(format!("unknown election kind {:?}", k.election.kind));
+        }
+        if let Some(c) = k
+            .contests
+            .iter()
+            .find(|c| ElectionKind::from_spelling(&c.kind).is_none())
+        {
+            return ManifestError::invalid(format!("contest {}: unknown kind {:?}", c.id, c.kind));
+        }
+    }
+    ManifestError::malformed(format!("not a manifest: {e}"))
+}
+
 impl ValidatedManifest {
     /// Parses and validates canonical manifest bytes.
     ///
@@ -327,8 +405,7 @@ impl ValidatedManifest {
         if bytes.len() > MAX_MANIFEST_SIZE {
             return Err(ManifestError::malformed("manifest larger than 64 MiB"));
         }
-        let manifest: Manifest = serde_json::from_slice(bytes)
-            .map_err(|e| ManifestError::malformed(format!("not a manifest: {e}")))?;
+        let manifest: Manifest = serde_json::from_slice(bytes).map_err(|e| refusal(bytes, &e))?;
         if manifest.to_canonical_bytes() != bytes {
             return Err(ManifestError::malformed(
                 "not in canonical form (RFC 8785: compact, keys sorted, minimal escaping)",
@@ -350,12 +427,6 @@ impl ValidatedManifest {
         }
         if !is_valid_id(&m.election.id) {
             return Err(ManifestError::invalid("election id is not an identifier"));
-        }
-        if !ELECTION_KINDS.contains(&m.election.kind.as_str()) {
-            return Err(ManifestError::invalid(format!(
-                "unknown election kind {:?}",
-                m.election.kind
-            )));
         }
         check_names(
             "election",
@@ -385,6 +456,26 @@ impl ValidatedManifest {
                 )));
             }
             witnesses.push(parse_key("witness", &w.vkey, SIG_COSIGNATURE_V1)?);
+        }
+        let policy = check_policy(&m.witness_policy, &log_key, &witnesses)?;
+        // One key, one role: the commitment and role-key changes need the
+        // authority's and a supervisor's signatures as two independent
+        // roles, and a log key that also signed for a role could forge it.
+        let mut names = HashSet::new();
+        if supervisors.is_empty() {
+            return Err(ManifestError::invalid("keys.supervisors is empty"));
+        }
+        for k in std::iter::once(&authority)
+            .chain(std::iter::once(&log_key))
+            .chain(&supervisors)
+            .chain(&witnesses)
+        {
+            if !names.insert((k.name().to_owned(), k.key_id())) {
+                return Err(ManifestError::invalid(format!(
+                    "key {} serves more than one role (or is listed twice)",
+                    k.to_vkey_string()
+                )));
+            }
         }
 
         let mut seen = HashSet::new();
@@ -430,12 +521,6 @@ impl ValidatedManifest {
                 )));
             }
             check_names("contest", &c.id, &c.name_fa, &c.name_en)?;
-            if !ELECTION_KINDS.contains(&c.kind.as_str()) {
-                return Err(ManifestError::invalid(format!(
-                    "contest {}: unknown kind {:?}",
-                    c.id, c.kind
-                )));
-            }
             if c.seats == 0 {
                 return Err(ManifestError::invalid(format!(
                     "contest {}: zero seats",
@@ -543,6 +628,7 @@ impl ValidatedManifest {
             log_key,
             supervisors,
             witnesses,
+            policy,
             stations,
             contests,
             county_province,
@@ -580,6 +666,11 @@ impl ValidatedManifest {
     /// The position of a station in the manifest's list, by id.
     pub fn station_index(&self, id: &str) -> Option<usize> {
         self.stations.get(id).copied()
+    }
+    /// The committed witness policy: the quorum an announcement's
+    /// checkpoint must meet.
+    pub fn witness_policy(&self) -> &Policy {
+        &self.policy
     }
     /// A station by id.
     pub fn station(&self, id: &str) -> Option<&Station> {

@@ -252,7 +252,7 @@ impl NoteSignature {
 
     /// Parses one signature line (without its newline). `line` is the
     /// 1-based number used in error messages.
-    fn parse_line(s: &str, line: usize) -> Result<NoteSignature, NoteError> {
+    pub fn parse_line(s: &str, line: usize) -> Result<NoteSignature, NoteError> {
         let bad = |reason: &str| NoteError::SignatureLineMalformed {
             line,
             reason: reason.to_string(),

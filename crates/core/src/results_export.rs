@@ -214,17 +214,14 @@ fn push_row(out: &mut String, cells: &[Cell<'_>]) {
     out.push_str("\r\n");
 }
 
+/// The six ballot figures in entry order (the order of the header), then
+/// the two candidate columns empty.
 fn ballot_cells(f: &Figures) -> [Cell<'static>; 8] {
-    [
-        Cell::Num(f.counterfoils),
-        Cell::Num(f.ballots_in_box),
-        Cell::Num(f.votes_taken),
-        Cell::Num(f.void_taken),
-        Cell::Num(f.void_not_taken),
-        Cell::Num(f.valid),
-        Cell::Empty,
-        Cell::Empty,
-    ]
+    let mut cells = [Cell::Empty; 8];
+    for (cell, (_, n)) in cells.iter_mut().zip(f.ballots().named()) {
+        *cell = Cell::Num(n);
+    }
+    cells
 }
 
 fn candidate_cells(f: &Figures, code: u32) -> [Cell<'static>; 8] {

@@ -49,6 +49,13 @@ mod tests;
 pub use decision::{Decision, Place, Reserve, Status, ThresholdApplied, Tie};
 
 /// The type of election a contest belongs to; it selects the rule.
+///
+/// The one type for the kind wherever it is named: the manifest's election
+/// and contests (`spec/manifest.md` §2, where an unknown kind makes the
+/// manifest invalid), the manifest commitment entry (`spec/entries.md`
+/// §3.1), the rules, the results document and the exports. Its spelling
+/// (serde's kebab-case, and [`ElectionKind::as_str`] for the entry text) is
+/// the manifest's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ElectionKind {
@@ -62,6 +69,39 @@ pub enum ElectionKind {
     CityCouncil,
     /// Village (or bakhsh) Islamic council: multi-seat plurality with reserve members.
     VillageCouncil,
+}
+
+impl ElectionKind {
+    /// Every kind, in the order `spec/manifest.md` lists them.
+    pub const ALL: [ElectionKind; 5] = [
+        ElectionKind::Presidential,
+        ElectionKind::Majlis,
+        ElectionKind::AssemblyOfExperts,
+        ElectionKind::CityCouncil,
+        ElectionKind::VillageCouncil,
+    ];
+
+    /// The kind's spelling, as in the manifest and in entries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ElectionKind::Presidential => "presidential",
+            ElectionKind::Majlis => "majlis",
+            ElectionKind::AssemblyOfExperts => "assembly-of-experts",
+            ElectionKind::CityCouncil => "city-council",
+            ElectionKind::VillageCouncil => "village-council",
+        }
+    }
+
+    /// The kind spelled `s`, if there is one.
+    pub fn from_spelling(s: &str) -> Option<ElectionKind> {
+        ElectionKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for ElectionKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// An exact fraction `num / den`, used for thresholds.

@@ -1,9 +1,10 @@
 //! Shared fixtures for the core's unit tests: a small election with real
 //! keys, built in code so each test can mutate it.
 
-use crate::entry::{Entry, ManifestCommitment, StationKey, Tally};
+use crate::entry::{BallotFigures, Entry, ManifestCommitment, StationKey, Tally};
 use crate::manifest::*;
 use crate::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
+use crate::rules::ElectionKind;
 
 pub(crate) fn key(label: &str) -> SignerKey {
     let seed: [u8; 32] = crate::Hash::sha256(label.as_bytes()).0;
@@ -76,7 +77,7 @@ pub(crate) fn manifest() -> Manifest {
                 candidates: vec![cand(1), cand(2), cand(3)],
                 constituency: None,
                 id: "president".into(),
-                kind: "presidential".into(),
+                kind: ElectionKind::Presidential,
                 name_en: "President".into(),
                 name_fa: "ریاست جمهوری".into(),
                 reserves: None,
@@ -89,7 +90,7 @@ pub(crate) fn manifest() -> Manifest {
                 candidates: (1..=8).map(cand).collect(),
                 constituency: Some("k1".into()),
                 id: "council".into(),
-                kind: "village-council".into(),
+                kind: ElectionKind::VillageCouncil,
                 name_en: "Council".into(),
                 name_fa: "شورا".into(),
                 reserves: None,
@@ -107,7 +108,7 @@ pub(crate) fn manifest() -> Manifest {
         election: Election {
             date: "2025-06-27".into(),
             id: "e1".into(),
-            kind: "presidential".into(),
+            kind: ElectionKind::Presidential,
             name_en: "Test election".into(),
             name_fa: "انتخابات آزمایشی".into(),
         },
@@ -133,6 +134,11 @@ pub(crate) fn manifest() -> Manifest {
             station("02-001-0001", "02-001", &["president"]),
             station("02-001-0002", "02-001", &["president"]),
         ],
+        witness_policy: format!(
+            "log {}\nwitness w {}\nquorum w\n",
+            key("log").verifier().to_vkey_string(),
+            wv.to_vkey_string()
+        ),
     }
 }
 
@@ -144,10 +150,21 @@ pub(crate) fn sign(e: &Entry, k: &SignerKey) -> Vec<u8> {
     note::sign(&e.to_text(), &[k]).expect("valid text")
 }
 
+/// Signed by every key given, in order (the manifest commitment and a
+/// role-key change carry the authority's and a supervisor's).
+pub(crate) fn sign_by(e: &Entry, keys: &[&SignerKey]) -> Vec<u8> {
+    note::sign(&e.to_text(), keys).expect("valid text")
+}
+
+/// The manifest commitment, signed by the authority and the supervisor.
+pub(crate) fn signed_commitment(m: &ValidatedManifest) -> Vec<u8> {
+    sign_by(&commitment(m), &[&authority(), &supervisor()])
+}
+
 pub(crate) fn commitment(m: &ValidatedManifest) -> Entry {
     Entry::ManifestCommitment(ManifestCommitment {
         election: "e1".into(),
-        kind: "presidential".into(),
+        kind: ElectionKind::Presidential,
         manifest_sha256: m.digest(),
     })
 }
@@ -167,12 +184,14 @@ pub(crate) fn tally(station: &str) -> Tally {
         station: station.into(),
         revision: 1,
         correction: None,
-        counterfoils: 300,
-        ballots_in_box: 290,
-        votes_taken: 285,
-        void_taken: 15,
-        void_not_taken: 5,
-        valid: 270,
+        figures: BallotFigures {
+            counterfoils: 300,
+            ballots_in_box: 290,
+            votes_taken: 285,
+            void_taken: 15,
+            void_not_taken: 5,
+            valid: 270,
+        },
         votes: vec![(1, 150), (2, 100), (3, 20)],
         minutes_sha256: None,
     }
@@ -183,12 +202,15 @@ pub(crate) fn leaf(i: usize) -> crate::Hash {
     crate::Hash::sha256(&i.to_be_bytes())
 }
 
-/// A log of unsigned entries, in index order, as the tally source a
-/// statement at an earlier size reads an intermediate revision from; entry
-/// `i` has leaf hash [`leaf`]`(i)`.
-pub(crate) struct Entries<'a>(pub &'a [Entry]);
+/// A log of unsigned entries and their leaf hashes, in index order, as the
+/// log a statement at an earlier size reads an intermediate revision from
+/// and an announcement's checkpoint root is checked against.
+pub(crate) struct Entries<'a> {
+    pub entries: &'a [Entry],
+    pub leaves: &'a [crate::Hash],
+}
 
-impl crate::aggregate::TallySource for Entries<'_> {
+impl crate::state::LogReader for Entries<'_> {
     fn index_of_leaf(
         &self,
         l: &crate::Hash,
@@ -196,38 +218,48 @@ impl crate::aggregate::TallySource for Entries<'_> {
     ) -> Result<Option<u64>, crate::aggregate::AggregateError> {
         let end = usize::try_from(before)
             .unwrap_or(usize::MAX)
-            .min(self.0.len());
-        Ok((0..end).find(|&i| leaf(i) == *l).map(|i| i as u64))
+            .min(self.leaves.len());
+        Ok(self.leaves[..end]
+            .iter()
+            .position(|x| x == l)
+            .map(|i| i as u64))
     }
 
     fn tally(&self, index: u64) -> Result<Tally, crate::aggregate::AggregateError> {
-        match usize::try_from(index).ok().and_then(|i| self.0.get(i)) {
+        match usize::try_from(index)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+        {
             Some(Entry::Tally(t)) => Ok(t.clone()),
-            _ => Err(crate::aggregate::AggregateError::for_tests(
-                crate::ErrorCode::StoreInconsistent,
-                format!("entry {index} is not a tally"),
-            )),
+            _ => Err(crate::aggregate::AggregateError::inconsistent(format!(
+                "entry {index} is not a tally"
+            ))),
         }
+    }
+
+    fn root(&self, size: u64) -> Result<crate::Hash, crate::aggregate::AggregateError> {
+        let n = usize::try_from(size).unwrap_or(usize::MAX);
+        let leaves = self.leaves.get(..n).ok_or_else(|| {
+            crate::aggregate::AggregateError::store(format!("no tree of size {size} at hand"))
+        })?;
+        let mut tree = crate::merkle::MemoryLog::new();
+        for l in leaves {
+            let _ = tree.append(*l);
+        }
+        Ok(tree.root())
     }
 }
 
-/// A log of unsigned entries with their leaf hashes (those of the signed
-/// bytes that were logged), as a tally source.
-pub(crate) struct Logged<'a>(pub &'a [Entry], pub &'a [crate::Hash]);
-
-impl crate::aggregate::TallySource for Logged<'_> {
-    fn index_of_leaf(
-        &self,
-        l: &crate::Hash,
-        before: u64,
-    ) -> Result<Option<u64>, crate::aggregate::AggregateError> {
-        let end = usize::try_from(before)
-            .unwrap_or(usize::MAX)
-            .min(self.1.len());
-        Ok(self.1[..end].iter().position(|x| x == l).map(|i| i as u64))
-    }
-
-    fn tally(&self, index: u64) -> Result<Tally, crate::aggregate::AggregateError> {
-        Entries(self.0).tally(index)
-    }
+/// The fixture witness's cosignature on the checkpoint of `size` entries
+/// with `root` (the fixture policy's quorum is that one witness).
+pub(crate) fn witnessed(size: u64, root: crate::Hash) -> crate::entry::WitnessedCheckpoint {
+    let mut w = crate::entry::WitnessedCheckpoint {
+        root,
+        cosignatures: vec![],
+    };
+    let text = w.checkpoint_text(key("log").name(), size);
+    let k = crate::cosignature::CosignerKey::from_signer_key(&key("witness"));
+    w.cosignatures
+        .push(crate::cosignature::cosign(&text, 1_796_000_000, &k).expect("cosign"));
+    w
 }

@@ -8,15 +8,15 @@
 //! [`required_signer`] + [`verify_signature`] may run on any thread against
 //! a snapshot, [`check_entry`] runs in the writer against the latest state.
 
-use crate::aggregate::TallySource;
 use crate::entry::announcement::AnnouncementStatus;
 use crate::entry::{
-    Announcement, Annulment, Approval, ContestApproval, Entry, Lot, SignedEntry, Tally,
+    Announcement, Annulment, Approval, ContestApproval, Entry, Lot, Reopening, SignedEntry, Tally,
 };
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
 use crate::note::{self, VerifierKey, Verifiers};
-use crate::state::LogState;
+use crate::state::LogReader;
+use crate::state::{LogState, RoleKeys};
 use crate::{ErrorCode, Hash};
 use std::fmt;
 
@@ -64,21 +64,45 @@ impl From<crate::entry::EntryError> for ValidationError {
     }
 }
 
-/// The key that must have signed `signed`, given the state: the authority
-/// for authority entries (manifest commitment, station keys, lot draws,
-/// announcements), the station's registered, unrevoked key for tallies, and
-/// for supervisor entries (approvals, annulments, contest approvals) the
-/// first supervisor key of the manifest that has a signature line on the
-/// note (matching name and key ID).
+/// The keys that must have signed an entry (`spec/validation.md` §1.6):
+/// one key, or for the manifest commitment and a role-key change the
+/// authority's and a supervisor's together.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signers(Vec<VerifierKey>);
+
+impl Signers {
+    /// A single required signer.
+    pub fn one(key: VerifierKey) -> Signers {
+        Signers(vec![key])
+    }
+
+    /// The keys, in the order the rules name them.
+    pub fn keys(&self) -> &[VerifierKey] {
+        &self.0
+    }
+
+    /// Checks that `signed` carries a valid signature by every key
+    /// ([`verify_signature`]).
+    ///
+    /// # Errors
+    /// The first key's failure: `note.bad-signature` or `entry.wrong-signer`.
+    pub fn verify(&self, signed: &SignedEntry) -> Result<(), ValidationError> {
+        self.0.iter().try_for_each(|k| verify_signature(signed, k))
+    }
+}
+
+/// The keys that must have signed `signed`, given the state: the role keys
+/// in force ([`role_signers`]) for every kind a role signs, and the
+/// station's registered, unrevoked key for tallies.
 ///
 /// # Errors
 /// `station.unknown`, `station.key-not-registered`, `station.key-revoked`,
-/// `entry.wrong-election`, `entry.wrong-signer` (a supervisor entry without
-/// a supervisor's signature line).
-pub fn required_signer(
+/// `entry.wrong-election`, `entry.wrong-signer` (a supervisor's entry
+/// without a supervisor's signature line).
+pub fn required_signers(
     signed: &SignedEntry,
     state: &LogState,
-) -> Result<VerifierKey, ValidationError> {
+) -> Result<Signers, ValidationError> {
     let manifest = state.manifest();
     let entry = &signed.entry;
     if entry.election() != manifest.election_id() {
@@ -103,44 +127,41 @@ pub fn required_signer(
                 ));
             };
             match record.active_key() {
-                Some((_, key)) => Ok(key.clone()),
+                Some((_, key)) => Ok(Signers::one(key.clone())),
                 None => Err(ValidationError::new(
                     ErrorCode::StationKeyRevoked,
                     format!("station {}'s key has been revoked", t.station),
                 )),
             }
         }
-        _ => role_signer(signed, manifest)?.ok_or_else(|| {
+        _ => role_signers(signed, state.roles())?.ok_or_else(|| {
             ValidationError::new(ErrorCode::WrongSigner, "no role signs this entry")
         }),
     }
 }
 
-/// The manifest role key that must sign `signed`, for every entry a role
-/// signs (`spec/validation.md` §1): the authority for the manifest
-/// commitment, station keys, lot draws and announcements; for supervisor
-/// entries (approvals, annulments, contest approvals) the first supervisor
-/// key of the manifest that has a signature line on the note (matching name
-/// and key ID). `Ok(None)` for a tally, which its station's key registered
-/// in the log signs. The one place that says which role signs which kind:
-/// the board, the auditor's replay and the per-station checks use it.
+/// The role keys that must sign `signed`, from the keys in force `roles`
+/// (`spec/validation.md` §1.6): the authority for station keys, lot draws
+/// and announcements; a supervisor for approvals, annulments, contest
+/// approvals and reopenings (the first supervisor key in force with a
+/// signature line on the note, matching name and key ID); the authority
+/// and a supervisor together for the manifest commitment and a role-key
+/// change. `Ok(None)` for a tally, which its station's key registered in
+/// the log signs. The one place that says which role signs which kind: the
+/// board, the auditor's replay and the per-station checks use it (the
+/// latter with [`RoleKeys::from_manifest`] when they hold no replayed
+/// state).
 ///
 /// # Errors
-/// `entry.wrong-signer`: a supervisor entry without a supervisor's
+/// `entry.wrong-signer`: a supervisor's entry without a supervisor's
 /// signature line.
-pub fn role_signer(
+pub fn role_signers(
     signed: &SignedEntry,
-    manifest: &ValidatedManifest,
-) -> Result<Option<VerifierKey>, ValidationError> {
+    roles: &RoleKeys,
+) -> Result<Option<Signers>, ValidationError> {
     let entry = &signed.entry;
-    match entry {
-        Entry::Tally(_) => Ok(None),
-        Entry::ManifestCommitment(_)
-        | Entry::StationKey(_)
-        | Entry::StationKeyRevocation(_)
-        | Entry::Announcement(_)
-        | Entry::LotDraw(_) => Ok(Some(manifest.authority().clone())),
-        Entry::Approval(_) | Entry::Annulment(_) | Entry::ContestApproval(_) => manifest
+    let supervisor = || {
+        roles
             .supervisors()
             .iter()
             .find(|k| {
@@ -151,22 +172,37 @@ pub fn role_signer(
                     .any(|s| s.name == k.name() && s.key_id == k.key_id())
             })
             .cloned()
-            .map(Some)
             .ok_or_else(|| {
                 ValidationError::new(
                     ErrorCode::WrongSigner,
                     format!(
-                        "{} entries must be signed by a supervisor key of the manifest",
+                        "{} entries must be signed by a supervisor key in force",
                         entry.kind().type_line()
                     ),
                 )
-            }),
+            })
+    };
+    match entry {
+        Entry::Tally(_) => Ok(None),
+        Entry::StationKey(_)
+        | Entry::StationKeyRevocation(_)
+        | Entry::Announcement(_)
+        | Entry::LotDraw(_) => Ok(Some(Signers::one(roles.authority().clone()))),
+        Entry::Approval(_)
+        | Entry::Annulment(_)
+        | Entry::ContestApproval(_)
+        | Entry::Reopening(_) => Ok(Some(Signers::one(supervisor()?))),
+        Entry::ManifestCommitment(_) | Entry::RoleKey(_) => Ok(Some(Signers(vec![
+            roles.authority().clone(),
+            supervisor()?,
+        ]))),
     }
 }
 
 /// Checks that `signed` carries a valid signature by `key` (Ed25519
-/// `verify_strict`). Signatures by other keys are ignored, as signed-note
-/// requires, so observers may add their own.
+/// `verify_strict`). Other lines are not looked at: the grammar already
+/// bounded their number to the kind's required signers
+/// ([`crate::entry::EntryKind::signature_lines`]).
 ///
 /// # Errors
 /// `note.bad-signature` if `key`'s signature fails, `entry.wrong-signer` if
@@ -203,7 +239,7 @@ fn unknown_station(s: &str) -> ValidationError {
 pub fn check_entry(
     signed: &SignedEntry,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     let manifest = state.manifest();
     let entry = &signed.entry;
@@ -292,11 +328,22 @@ pub fn check_entry(
                 )),
             }
         }
-        Entry::Tally(t) => check_tally(t, signed.leaf_hash(), state, tallies),
+        Entry::Tally(t) => {
+            not_final(state, &t.contest)?;
+            check_tally(t, signed.leaf_hash(), state, tallies)
+        }
         Entry::Approval(a) => check_approval(a, state, tallies),
         Entry::Annulment(a) => check_annulment(a, state),
-        Entry::ContestApproval(c) => check_contest_approval(c, state, tallies),
-        Entry::LotDraw(l) => check_lot(l, state),
+        Entry::ContestApproval(c) => {
+            not_final(state, &c.contest)?;
+            check_contest_approval(c, state, tallies)
+        }
+        Entry::LotDraw(l) => {
+            not_final(state, &l.contest)?;
+            check_lot(l, state)
+        }
+        Entry::Reopening(r) => check_reopening(r, state),
+        Entry::RoleKey(r) => state.roles().check(r),
         Entry::Announcement(a) => check_announcement(a, state, tallies),
     }
 }
@@ -332,7 +379,7 @@ fn unknown_contest(c: &str) -> ValidationError {
 fn check_approval(
     a: &Approval,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     check_box(&a.station, &a.contest, state.manifest())?;
     let size = state.size();
@@ -401,6 +448,7 @@ fn check_approval(
 
 fn check_annulment(a: &Annulment, state: &LogState) -> Result<(), ValidationError> {
     check_box(&a.station, &a.contest, state.manifest())?;
+    not_final(state, &a.contest)?;
     if let Some(at) = state.supervision().annulled(&a.station, &a.contest) {
         let mut e = ValidationError::new(
             ErrorCode::SupervisionAlreadyAnnulled,
@@ -429,7 +477,7 @@ fn check_size(size: u64, state: &LogState) -> Result<(), ValidationError> {
 fn check_contest_approval(
     c: &ContestApproval,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     if state.manifest().contest(&c.contest).is_none() {
         return Err(unknown_contest(&c.contest));
@@ -487,16 +535,133 @@ fn check_lot(l: &Lot, state: &LogState) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Final is final (`spec/announcements.md` §6): while a contest's final
+/// announcement is in force (not reopened), nothing that would change the
+/// contest's results is accepted.
+fn not_final(state: &LogState, contest: &str) -> Result<(), ValidationError> {
+    match state.supervision().final_in_force(contest) {
+        Some(f) => {
+            let mut e = ValidationError::new(
+                ErrorCode::ContestFinal,
+                format!(
+                    "contest {contest}'s results were declared final at index {}; a supervisor's reopening must be logged before anything changes them",
+                    f.index
+                ),
+            );
+            e.conflicting_index = Some(f.index);
+            Err(e)
+        }
+        None => Ok(()),
+    }
+}
+
+fn check_reopening(r: &Reopening, state: &LogState) -> Result<(), ValidationError> {
+    if state.manifest().contest(&r.contest).is_none() {
+        return Err(unknown_contest(&r.contest));
+    }
+    match state.supervision().final_in_force(&r.contest) {
+        Some(f) if f.leaf == r.final_leaf => Ok(()),
+        Some(f) => Err(ValidationError::new(
+            ErrorCode::ReopeningNotFinal,
+            format!(
+                "contest {}'s final in force is the announcement at index {} with leaf {}, not {}",
+                r.contest, f.index, f.leaf, r.final_leaf
+            ),
+        )),
+        None => Err(ValidationError::new(
+            ErrorCode::ReopeningNotFinal,
+            format!(
+                "contest {} has no final announcement in force to reopen",
+                r.contest
+            ),
+        )),
+    }
+}
+
+/// The announcement rests on a checkpoint its witnesses cosigned
+/// (`spec/announcements.md` §5): its root is the log's root at its size,
+/// and its cosignatures on that checkpoint meet the manifest's witness
+/// policy.
+fn check_witnessed(
+    a: &Announcement,
+    state: &LogState,
+    log: &dyn LogReader,
+) -> Result<(), ValidationError> {
+    let s = &a.statement;
+    let root = log
+        .root(s.size)
+        .map_err(|e| ValidationError::new(e.code(), e.message().to_owned()))?;
+    if root != a.witnessed.root {
+        return Err(ValidationError::new(
+            ErrorCode::AnnouncementRootMismatch,
+            format!(
+                "the announcement names root {} for size {}, the log's tree of that size has root {}",
+                a.witnessed.root.to_base64(),
+                s.size,
+                root.to_base64()
+            ),
+        ));
+    }
+    let manifest = state.manifest();
+    let text = a
+        .witnessed
+        .checkpoint_text(&manifest.manifest().log.origin, s.size);
+    let verdict = state
+        .roles()
+        .witness_policy()
+        .evaluate(&text, &a.witnessed.cosignatures);
+    if !verdict.quorum_met {
+        return Err(ValidationError::new(
+            ErrorCode::AnnouncementNotWitnessed,
+            format!(
+                "the checkpoint of size {} it rests on is not cosigned by the election's witness quorum: {verdict}",
+                s.size
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A final after a reopened final names it; a first final names none.
+fn check_replaces(a: &Announcement, state: &LogState) -> Result<(), ValidationError> {
+    if a.status != AnnouncementStatus::Final {
+        return Ok(());
+    }
+    let contest = &a.statement.contest;
+    let earlier = state.supervision().latest_final(contest);
+    match (earlier, &a.replaces) {
+        (None, None) => Ok(()),
+        (Some(f), Some(r)) if f.leaf == r.final_leaf => Ok(()),
+        (Some(f), _) => Err(ValidationError::new(
+            ErrorCode::AnnouncementReplacesMismatch,
+            format!(
+                "contest {contest}'s final at index {} was reopened; a new final must name it (replaces {}) and say why",
+                f.index, f.leaf
+            ),
+        )),
+        (None, Some(r)) => Err(ValidationError::new(
+            ErrorCode::AnnouncementReplacesMismatch,
+            format!(
+                "contest {contest} has no earlier final, but this one says it replaces {}",
+                r.final_leaf
+            ),
+        )),
+    }
+}
+
 fn check_announcement(
     a: &Announcement,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     let s = &a.statement;
     if state.manifest().contest(&s.contest).is_none() {
         return Err(unknown_contest(&s.contest));
     }
     check_size(s.size, state)?;
+    not_final(state, &s.contest)?;
+    check_replaces(a, state)?;
+    check_witnessed(a, state, tallies)?;
     let approval = state.supervision().contest_approval(&s.contest, s.size);
     if a.status == AnnouncementStatus::Final && approval.is_none() {
         return Err(ValidationError::new(
@@ -538,7 +703,7 @@ fn check_tally(
     t: &Tally,
     leaf: Hash,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
     let manifest = state.manifest();
     let Some(station) = manifest.station(&t.station) else {
@@ -610,10 +775,9 @@ fn check_tally(
 pub fn validate(
     signed: &SignedEntry,
     state: &LogState,
-    tallies: &dyn TallySource,
+    tallies: &dyn LogReader,
 ) -> Result<(), ValidationError> {
-    let key = required_signer(signed, state)?;
-    verify_signature(signed, &key)?;
+    required_signers(signed, state)?.verify(signed)?;
     check_entry(signed, state, tallies)
 }
 

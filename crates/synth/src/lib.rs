@@ -26,14 +26,16 @@ pub use read_path::SyntheticLog;
 use rng::Rng;
 use std::collections::HashMap;
 use tallyboard_core::entry::{
-    Announcement, AnnouncementStatus, Annulment, Approval, ContestApproval, Correction, Entry, Lot,
-    ManifestCommitment, Statement, StationKey, Tally,
+    Announcement, AnnouncementStatus, Annulment, Approval, BallotFigures, ContestApproval,
+    Correction, Entry, Lot, ManifestCommitment, Reopening, Replacement, Statement, StationKey,
+    Tally, WitnessedCheckpoint,
 };
 use tallyboard_core::manifest::{
     Candidate, Contest, County, Election, Keys, LogParams, Manifest, Province, Station,
     ValidatedManifest, Witness, MANIFEST_FORMAT,
 };
 use tallyboard_core::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
+use tallyboard_core::rules::ElectionKind;
 use tallyboard_core::Hash;
 
 /// The election id of the synthetic presidential election.
@@ -93,6 +95,29 @@ pub fn witness_vkey(role: &str) -> Option<VerifierKey> {
     VerifierKey::new(k.name(), SIG_COSIGNATURE_V1, *k.verifier().public_key()).ok()
 }
 
+/// The ballot figures of a box holding `ballots_in_box` ballots: up to
+/// 1/`not_taken` of them void and not taken, between 1/`taken.0` and
+/// 1/`taken.1` of the votes taken void but taken, and up to three ballots
+/// issued but not cast. Draws from `rng` in that order.
+fn box_figures(
+    rng: &mut Rng,
+    ballots_in_box: u64,
+    not_taken: u64,
+    taken: (u64, u64),
+) -> BallotFigures {
+    let void_not_taken = rng.range(0, ballots_in_box / not_taken);
+    let votes_taken = ballots_in_box - void_not_taken;
+    let void_taken = rng.range(votes_taken / taken.0, votes_taken / taken.1);
+    BallotFigures {
+        counterfoils: ballots_in_box + rng.range(0, 3),
+        ballots_in_box,
+        votes_taken,
+        void_taken,
+        void_not_taken,
+        valid: votes_taken - void_taken,
+    }
+}
+
 impl SyntheticElection {
     /// Generates the election for a configuration.
     pub fn generate(config: Config) -> SyntheticElection {
@@ -105,7 +130,7 @@ impl SyntheticElection {
             .manifest()
             .contests
             .iter()
-            .filter(|c| c.kind == "majlis")
+            .filter(|c| c.kind == ElectionKind::Majlis)
             .map(|c| (c.id.clone(), ballots::VoteModel::new(config.seed, c)))
             .collect();
         SyntheticElection {
@@ -142,10 +167,10 @@ impl SyntheticElection {
         let m = self.manifest.manifest();
         let e = Entry::ManifestCommitment(ManifestCommitment {
             election: m.election.id.clone(),
-            kind: m.election.kind.clone(),
+            kind: m.election.kind,
             manifest_sha256: self.manifest.digest(),
         });
-        sign(&e, &self.authority)
+        self.sign_as_authority_and_supervisor(&e)
     }
 
     /// The signed registration of station `i`'s demo key.
@@ -171,11 +196,8 @@ impl SyntheticElection {
         } else {
             rng.range(220, 720)
         };
-        let void_not_taken = rng.range(0, ballots_in_box / 80);
-        let votes_taken = ballots_in_box - void_not_taken;
-        let void_taken = rng.range(votes_taken / 40, votes_taken / 8);
-        let valid = votes_taken - void_taken;
-        let counterfoils = ballots_in_box + rng.range(0, 3);
+        let figures = box_figures(&mut rng, ballots_in_box, 80, (40, 8));
+        let valid = figures.valid;
         // Province leaning: shift a few points between the two leaders.
         let lean = ((province as f64 * 7.3).sin()) * 6.0;
         let mut weights: Vec<f64> = SHARES
@@ -211,12 +233,7 @@ impl SyntheticElection {
             station: station.id.clone(),
             revision: 1,
             correction: None,
-            counterfoils,
-            ballots_in_box,
-            votes_taken,
-            void_taken,
-            void_not_taken,
-            valid,
+            figures,
             votes,
             minutes_sha256: Some(minutes_digest(&station.id, 1)),
         }
@@ -241,16 +258,12 @@ impl SyntheticElection {
         // The same voters cast both ballots: the Majlis box holds about as
         // many ballots as the presidential one (a few voters take only one),
         // and more of them are void (up to `seats` names to write).
-        let ballots = self.tally(i).ballots_in_box;
+        let ballots = self.tally(i).figures.ballots_in_box;
         let mut rng = Rng::for_stream(self.config.seed, &format!("majlis/{}", station.id));
         let ballots_in_box = ballots - rng.range(0, ballots / 60);
-        let void_not_taken = rng.range(0, ballots_in_box / 60);
-        let votes_taken = ballots_in_box - void_not_taken;
-        let void_taken = rng.range(votes_taken / 25, votes_taken / 6);
-        let valid = votes_taken - void_taken;
-        let counterfoils = ballots_in_box + rng.range(0, 3);
+        let figures = box_figures(&mut rng, ballots_in_box, 60, (25, 6));
         let votes = voters
-            .station_votes(&mut rng, valid)
+            .station_votes(&mut rng, figures.valid)
             .into_iter()
             .zip(codes)
             .filter(|&(n, _)| n > 0)
@@ -262,12 +275,7 @@ impl SyntheticElection {
             station: station.id.clone(),
             revision: 1,
             correction: None,
-            counterfoils,
-            ballots_in_box,
-            votes_taken,
-            void_taken,
-            void_not_taken,
-            valid,
+            figures,
             votes,
             minutes_sha256: Some(Hash::sha256(
                 format!("minutes scan of {} {contest} revision 1", station.id).as_bytes(),
@@ -313,6 +321,14 @@ impl SyntheticElection {
     /// Signs an entry with the demo election authority's key.
     pub fn sign_as_authority(&self, e: &Entry) -> Vec<u8> {
         sign(e, &self.authority)
+    }
+
+    /// Signs an entry with the demo authority's and supervisor's keys
+    /// together: the manifest commitment and a role-key change.
+    pub fn sign_as_authority_and_supervisor(&self, e: &Entry) -> Vec<u8> {
+        let supervisor = keys::role_key("supervisor").expect("supervisor role exists");
+        note::sign(&e.to_text(), &[&self.authority, &supervisor])
+            .expect("entry text is valid note text")
     }
 
     /// Signs an entry with the demo supervisor's (Guardian Council) key.
@@ -369,11 +385,84 @@ impl SyntheticElection {
         }))
     }
 
-    /// The authority's signed announcement of a results statement.
-    pub fn announcement_entry(&self, statement: &Statement, status: AnnouncementStatus) -> Vec<u8> {
+    /// The demo witnesses' cosignatures (the Guardian Council's and the
+    /// observer's: the committed policy's quorum) on the checkpoint of the
+    /// log's first `size` entries with `root`, at a fixed time: what an
+    /// announcement that rests on that checkpoint carries
+    /// (`spec/announcements.md` §5). A board's witnesses would give the
+    /// same lines with their own timestamps.
+    pub fn witnessed(&self, size: u64, root: Hash) -> WitnessedCheckpoint {
+        let mut w = WitnessedCheckpoint {
+            root,
+            cosignatures: Vec::new(),
+        };
+        let text = w.checkpoint_text(keys::role_name("log").unwrap_or(""), size);
+        for role in ["witness-guardian", "witness-observer"] {
+            if let Some(k) = keys::role_key(role) {
+                let key = tallyboard_core::cosignature::CosignerKey::from_signer_key(&k);
+                if let Ok(sig) = tallyboard_core::cosignature::cosign(&text, 1_796_000_000, &key) {
+                    w.cosignatures.push(sig);
+                }
+            }
+        }
+        w
+    }
+
+    /// [`SyntheticElection::witnessed`] on the checkpoint of a log whose
+    /// entries are `entries`, all of them (tests that keep the log's bytes).
+    pub fn witnessed_log<B: AsRef<[u8]>>(&self, entries: &[B]) -> WitnessedCheckpoint {
+        let mut log = tallyboard_core::merkle::MemoryLog::new();
+        for bytes in entries {
+            // A MemoryLog grows in memory; an append cannot fail short of
+            // 2^64 entries.
+            let _ = log.append_entry(bytes.as_ref());
+        }
+        self.witnessed(log.size(), log.root())
+    }
+
+    /// The authority's signed announcement of a results statement, resting
+    /// on the `witnessed` checkpoint of its size.
+    pub fn announcement_entry(
+        &self,
+        statement: &Statement,
+        status: AnnouncementStatus,
+        witnessed: &WitnessedCheckpoint,
+    ) -> Vec<u8> {
         self.sign_as_authority(&Entry::Announcement(Announcement {
             status,
             statement: statement.clone(),
+            replaces: None,
+            witnessed: witnessed.clone(),
+        }))
+    }
+
+    /// The authority's corrected final: it replaces the reopened final with
+    /// leaf `replaces`, for `reason`.
+    pub fn corrected_final_entry(
+        &self,
+        statement: &Statement,
+        witnessed: &WitnessedCheckpoint,
+        replaces: Hash,
+        reason: &str,
+    ) -> Vec<u8> {
+        self.sign_as_authority(&Entry::Announcement(Announcement {
+            status: AnnouncementStatus::Final,
+            statement: statement.clone(),
+            replaces: Some(Replacement {
+                final_leaf: replaces,
+                reason: reason.into(),
+            }),
+            witnessed: witnessed.clone(),
+        }))
+    }
+
+    /// A supervisor reopens `contest`'s final announcement (leaf `final_leaf`).
+    pub fn reopening_entry(&self, contest: &str, final_leaf: Hash, reason: &str) -> Vec<u8> {
+        self.sign_as_supervisor(&Entry::Reopening(Reopening {
+            election: ELECTION_ID.into(),
+            contest: contest.into(),
+            final_leaf,
+            reason: reason.into(),
         }))
     }
 
@@ -513,7 +602,7 @@ fn build_manifest(config: &Config) -> Manifest {
             .collect(),
         constituency: None,
         id: "president".into(),
-        kind: "presidential".into(),
+        kind: ElectionKind::Presidential,
         name_en: "President of the Islamic Republic".into(),
         name_fa: "ریاست جمهوری".into(),
         reserves: None,
@@ -530,7 +619,7 @@ fn build_manifest(config: &Config) -> Manifest {
         election: Election {
             date: "2025-06-27".into(),
             id: ELECTION_ID.into(),
-            kind: "presidential".into(),
+            kind: ElectionKind::Presidential,
             name_en: name_en.into(),
             name_fa: name_fa.into(),
         },
@@ -546,7 +635,27 @@ fn build_manifest(config: &Config) -> Manifest {
         },
         provinces,
         stations,
+        witness_policy: witness_policy_text(),
     }
+}
+
+/// The demo election's committed witness policy (C2SP tlog-policy): the
+/// Guardian Council's witness and at least one observer, as
+/// `keys/policy.txt` says (which adds the witnesses' URLs for the board).
+pub fn witness_policy_text() -> String {
+    let log = keys::role_key("log")
+        .map(|k| k.verifier().to_vkey_string())
+        .unwrap_or_default();
+    let w = |role: &str| {
+        witness_vkey(role)
+            .map(|k| k.to_vkey_string())
+            .unwrap_or_default()
+    };
+    format!(
+        "log {log}\nwitness guardian {}\nwitness observer {}\ngroup observers any observer\ngroup guardian-and-observers all guardian observers\nquorum guardian-and-observers\n",
+        w("witness-guardian"),
+        w("witness-observer")
+    )
 }
 
 impl SyntheticElection {

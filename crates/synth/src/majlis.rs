@@ -19,6 +19,7 @@ use crate::names;
 use crate::rng::Rng;
 use std::collections::HashMap;
 use tallyboard_core::manifest::{Candidate, Constituency, Contest};
+use tallyboard_core::rules::ElectionKind;
 
 /// The id of the Tehran constituency's contest.
 pub const TEHRAN_CONTEST: &str = "majlis-07-c01";
@@ -278,7 +279,7 @@ fn majlis_contest(
         candidates: candidates(seed, id, n),
         constituency: Some(constituency.into()),
         id: id.into(),
-        kind: "majlis".into(),
+        kind: ElectionKind::Majlis,
         name_en: format!("Majlis: {name_en}"),
         name_fa: format!("مجلس شورای اسلامی: {name_fa}"),
         reserves: None,

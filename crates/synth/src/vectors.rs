@@ -93,6 +93,25 @@ fn entries(e: &SyntheticElection) -> Value {
         })
         .collect();
     let base = Entry::Tally(tally.clone()).to_text();
+    // A revision's text, whose `reason` line the text vectors replace.
+    let revision =
+        tallyboard_core::entry::SignedEntry::parse(&e.revised_tally(0, &e.signed_tally(0)))
+            .expect("own revision parses")
+            .entry
+            .to_text();
+    let with_reason = |text: &str, reason: &str| -> String {
+        text.lines()
+            .map(|l| {
+                if l.starts_with("reason ") {
+                    format!("reason {reason}")
+                } else {
+                    l.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    };
     let mutate = |from: &str, to: &str| base.replacen(from, to, 1);
     let statements: Vec<(&str, String)> = vec![
         (
@@ -145,6 +164,22 @@ fn entries(e: &SyntheticElection) -> Value {
         ("zero vote written", mutate("\nvote ", "\nvote 1 0\nvote ")),
         ("no final newline", base.trim_end_matches('\n').to_owned()),
         ("blank line inside", mutate("\nvalid ", "\n\nvalid ")),
+        (
+            "right-to-left override in a revision's reason",
+            with_reason(&revision, "recount \u{202E}11 ot 22 morf"),
+        ),
+        (
+            "zero-width space in a revision's reason",
+            with_reason(&revision, "re\u{200B}count"),
+        ),
+        (
+            "line separator in a revision's reason",
+            with_reason(&revision, "recount\u{2028}again"),
+        ),
+        (
+            "zero-width non-joiner not between letters",
+            with_reason(&revision, "\u{200C}بازشماری"),
+        ),
     ];
     let mut invalid: Vec<Value> = statements
         .into_iter()
@@ -182,6 +217,20 @@ fn entries(e: &SyntheticElection) -> Value {
             "signature line without em dash",
             text(&good).replacen("\u{2014} ", "- ", 1).into_bytes(),
         ),
+        (
+            "a second signature line (an observer's, or a relay's junk)",
+            {
+                let mut n = tallyboard_core::note::Note::parse(&good, 65_535).expect("own note");
+                let observer = crate::keys::station_key("vectors", "observer-at-the-station");
+                n.signatures.push(observer.sign_text(&n.text));
+                n.to_bytes()
+            },
+        ),
+        ("the station's own signature line twice", {
+            let mut n = tallyboard_core::note::Note::parse(&good, 65_535).expect("own note");
+            n.signatures.push(n.signatures[0].clone());
+            n.to_bytes()
+        }),
     ];
     for (what, bytes) in note_cases {
         let code = tallyboard_core::entry::SignedEntry::parse(&bytes)
@@ -277,18 +326,43 @@ fn supervision_vectors(e: &SyntheticElection, entries: &mut Vec<(String, Vec<u8>
         e.annulment_entry(1, "ballot-stuffing", "observers, again"),
         Some("supervision.already-annulled"),
     ));
+    entries.push((
+        "lot between candidates 11 and 22".into(),
+        e.lot_entry(&[11, 22], &[22, 11]),
+        None,
+    ));
+    entries.push((
+        "second lot between the same candidates".into(),
+        e.lot_entry(&[11, 22], &[11, 22]),
+        Some("lot.already-drawn"),
+    ));
     let st = statement_so_far(e, entries);
+    let seen = witnessed_so_far(e, entries);
     let mut wrong = st.clone();
-    wrong.valid += 1;
+    wrong.figures.valid += 1;
     entries.push((
         "announcement with valid one too many".into(),
-        e.announcement_entry(&wrong, AnnouncementStatus::Partial),
+        e.announcement_entry(&wrong, AnnouncementStatus::Partial, &seen),
         Some("announcement.mismatch"),
     ));
     entries.push((
         "final announcement without a contest approval".into(),
-        e.announcement_entry(&st, AnnouncementStatus::Final),
+        e.announcement_entry(&st, AnnouncementStatus::Final, &seen),
         Some("announcement.not-approved"),
+    ));
+    let mut other_root = seen.clone();
+    other_root.root = tallyboard_core::Hash::sha256(b"another tree");
+    entries.push((
+        "announcement naming another root for its size".into(),
+        e.announcement_entry(&st, AnnouncementStatus::Partial, &other_root),
+        Some("announcement.root-mismatch"),
+    ));
+    let mut guardian_only = seen.clone();
+    guardian_only.cosignatures.truncate(1);
+    entries.push((
+        "announcement cosigned by the Guardian Council's witness alone (the quorum wants an observer too)".into(),
+        e.announcement_entry(&st, AnnouncementStatus::Partial, &guardian_only),
+        Some("announcement.not-witnessed"),
     ));
     entries.push((
         "contest approval of other results".into(),
@@ -300,21 +374,153 @@ fn supervision_vectors(e: &SyntheticElection, entries: &mut Vec<(String, Vec<u8>
         e.contest_approval_entry(&st),
         None,
     ));
+    let final_bytes = e.announcement_entry(&st, AnnouncementStatus::Final, &seen);
     entries.push((
         "final announcement of the approved results".into(),
-        e.announcement_entry(&st, AnnouncementStatus::Final),
+        final_bytes.clone(),
+        None,
+    ));
+    let final_leaf = leaf_hash(&final_bytes);
+    let t0 = e.signed_tally(0);
+    let revision = e.signed_revision(0, 2, leaf_hash(&t0));
+    entries.push((
+        "a revision after the final announcement".into(),
+        revision.clone(),
+        Some("contest.final"),
+    ));
+    entries.push((
+        "a lot after the final announcement".into(),
+        e.lot_entry(&[33, 44], &[44, 33]),
+        Some("contest.final"),
+    ));
+    entries.push((
+        "a partial announcement after the final".into(),
+        e.announcement_entry(&st, AnnouncementStatus::Partial, &seen),
+        Some("contest.final"),
+    ));
+    entries.push((
+        "a reopening naming another announcement".into(),
+        e.reopening_entry(crate::PRESIDENT, leaf_hash(b"not the final"), "complaints"),
+        Some("reopening.not-final"),
+    ));
+    entries.push((
+        "the supervisor reopens the final".into(),
+        e.reopening_entry(
+            crate::PRESIDENT,
+            final_leaf,
+            "the Guardian Council upheld a complaint about station 0",
+        ),
         None,
     ));
     entries.push((
-        "lot between candidates 11 and 22".into(),
-        e.lot_entry(&[11, 22], &[22, 11]),
+        "the revision, once the contest is reopened".into(),
+        revision,
+        None,
+    ));
+    let st2 = statement_so_far(e, entries);
+    let seen2 = witnessed_so_far(e, entries);
+    entries.push((
+        "contest approval of the corrected results".into(),
+        e.contest_approval_entry(&st2),
         None,
     ));
     entries.push((
-        "second lot between the same candidates".into(),
-        e.lot_entry(&[11, 22], &[11, 22]),
-        Some("lot.already-drawn"),
+        "a new final that does not name the one it replaces".into(),
+        e.announcement_entry(&st2, AnnouncementStatus::Final, &seen2),
+        Some("announcement.replaces-mismatch"),
     ));
+    entries.push((
+        "the corrected final, naming the final it replaces and why".into(),
+        e.corrected_final_entry(
+            &st2,
+            &seen2,
+            final_leaf,
+            "station 0 recounted after the complaint",
+        ),
+        None,
+    ));
+}
+
+/// Role-key changes (spec/keys.md): two roles sign, a key never returns,
+/// the last supervisor stays. Last in the log, since a rotation changes
+/// who signs what follows.
+fn role_key_vectors(e: &SyntheticElection, entries: &mut Vec<(String, Vec<u8>, Option<&str>)>) {
+    use tallyboard_core::entry::{Role, RoleKey};
+    let m = e.manifest();
+    let authority = keys::role_key("authority").expect("role");
+    let change = |role: Role,
+                  old: &tallyboard_core::note::VerifierKey,
+                  new: Option<tallyboard_core::note::VerifierKey>| {
+        Entry::RoleKey(RoleKey {
+            election: crate::ELECTION_ID.into(),
+            role,
+            old: old.clone(),
+            new,
+            reason: "the observers' witness moved to a new key".into(),
+        })
+    };
+    let observer = m.witnesses()[1].clone();
+    let replacement = tallyboard_core::cosignature::CosignerKey::from_seed(
+        "observer.tallyboard.example/witness-2",
+        [42; 32],
+    )
+    .expect("key")
+    .verifier();
+    let rotate = change(Role::Witness, &observer, Some(replacement.clone()));
+    let stranger =
+        tallyboard_core::note::SignerKey::from_seed("stranger.example/key", [43; 32]).expect("key");
+    entries.push((
+        "a role-key change signed by the authority alone: refused as a note".into(),
+        tallyboard_core::note::sign(&rotate.to_text(), &[&authority]).expect("sign"),
+        Some("entry.signature-lines"),
+    ));
+    entries.push((
+        "a role-key change signed by the authority and a key that is no supervisor's".into(),
+        tallyboard_core::note::sign(&rotate.to_text(), &[&authority, &stranger]).expect("sign"),
+        Some("entry.wrong-signer"),
+    ));
+    entries.push((
+        "the last supervisor key cannot be revoked".into(),
+        e.sign_as_authority_and_supervisor(&change(Role::Supervisor, &m.supervisors()[0], None)),
+        Some("role.last-supervisor"),
+    ));
+    entries.push((
+        "a supervisor key replaced by the authority's: one key, one role".into(),
+        e.sign_as_authority_and_supervisor(&change(
+            Role::Supervisor,
+            &m.supervisors()[0],
+            Some(m.authority().clone()),
+        )),
+        Some("role.key-reused"),
+    ));
+    entries.push((
+        "the observers' witness key replaced, signed by the authority and a supervisor".into(),
+        e.sign_as_authority_and_supervisor(&rotate),
+        None,
+    ));
+    let mut again = change(Role::Witness, &observer, Some(replacement));
+    if let Entry::RoleKey(r) = &mut again {
+        r.reason = "once more".into();
+    }
+    entries.push((
+        "the replaced witness key is no longer in force".into(),
+        e.sign_as_authority_and_supervisor(&again),
+        Some("role.key-not-current"),
+    ));
+}
+
+/// The demo witnesses' cosignatures on the checkpoint of the accepted
+/// entries so far (their root and count).
+fn witnessed_so_far(
+    e: &SyntheticElection,
+    entries: &[(String, Vec<u8>, Option<&str>)],
+) -> tallyboard_core::entry::WitnessedCheckpoint {
+    let accepted: Vec<&[u8]> = entries
+        .iter()
+        .filter(|(_, _, expect)| expect.is_none())
+        .map(|(_, bytes, _)| bytes.as_slice())
+        .collect();
+    e.witnessed_log(&accepted)
 }
 
 fn log(e: &SyntheticElection) -> Value {
@@ -345,18 +551,36 @@ fn log(e: &SyntheticElection) -> Value {
             Some("station.key-not-registered"),
         ),
         (
-            "second commitment (same statement, countersigned, so different bytes)".into(),
+            "second commitment (to another manifest digest)".into(),
             {
                 let m = e.manifest();
                 let c = Entry::ManifestCommitment(tallyboard_core::entry::ManifestCommitment {
                     election: crate::ELECTION_ID.into(),
-                    kind: m.manifest().election.kind.clone(),
-                    manifest_sha256: m.digest(),
+                    kind: m.manifest().election.kind,
+                    manifest_sha256: tallyboard_core::Hash::sha256(b"another manifest"),
                 });
-                let witness = keys::role_key("supervisor").expect("role");
-                tallyboard_core::note::sign(&c.to_text(), &[&authority, &witness]).expect("sign")
+                e.sign_as_authority_and_supervisor(&c)
             },
             Some("manifest.already-committed"),
+        ),
+        (
+            "a tally countersigned by an observer: refused as a note, never logged".into(),
+            {
+                let observer = keys::station_key("vectors", "observer-at-the-station");
+                let mut t = e.tally(1);
+                t.figures.counterfoils += 1;
+                t.figures.ballots_in_box += 1;
+                t.figures.void_not_taken += 1;
+                tallyboard_core::note::sign(
+                    &Entry::Tally(t).to_text(),
+                    &[
+                        &keys::station_key(crate::ELECTION_ID, e.station_id(1)),
+                        &observer,
+                    ],
+                )
+                .expect("sign")
+            },
+            Some("entry.signature-lines"),
         ),
     ];
     let mut t = e.tally(1);
@@ -368,7 +592,7 @@ fn log(e: &SyntheticElection) -> Value {
         Some("tally.equivocation"),
     ));
     let mut t = e.tally(1);
-    t.valid += 1;
+    t.figures.valid += 1;
     entries.push((
         "votes-taken != valid + void-taken".into(),
         e.sign_as_station(1, &Entry::Tally(t)),
@@ -424,6 +648,7 @@ fn log(e: &SyntheticElection) -> Value {
         Some("station.key-revoked"),
     ));
     supervision_vectors(e, &mut entries);
+    role_key_vectors(e, &mut entries);
     entries.push((
         "duplicate of an accepted entry (idempotent, appends nothing)".into(),
         e.signed_tally(0),

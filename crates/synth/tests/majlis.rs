@@ -5,7 +5,7 @@
 use tallyboard_core::aggregate::Aggregator;
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::rules::Status;
+use tallyboard_core::rules::{ElectionKind, Status};
 use tallyboard_synth::{Config, SyntheticElection, PRESIDENT, TEHRAN_CONTEST};
 
 fn election(stations: usize, majlis: bool) -> SyntheticElection {
@@ -22,7 +22,11 @@ fn the_manifest_holds_the_majlis_with_the_tehran_constituency() {
     // What the board will load: the canonical bytes, re-validated.
     let vm = ValidatedManifest::from_bytes(e.manifest_bytes()).expect("a valid manifest");
     let m = vm.manifest();
-    let majlis: Vec<_> = m.contests.iter().filter(|c| c.kind == "majlis").collect();
+    let majlis: Vec<_> = m
+        .contests
+        .iter()
+        .filter(|c| c.kind == ElectionKind::Majlis)
+        .collect();
     assert!(
         (200..=215).contains(&majlis.len()),
         "{} Majlis contests",
@@ -112,7 +116,12 @@ fn tallies_are_deterministic_valid_and_decide_tehran_by_runoff() {
     // Across the country, some contests are complete in round one and some
     // go to a runoff.
     let (mut complete, mut runoff) = (0, 0);
-    for c in m.manifest().contests.iter().filter(|c| c.kind == "majlis") {
+    for c in m
+        .manifest()
+        .contests
+        .iter()
+        .filter(|c| c.kind == ElectionKind::Majlis)
+    {
         let reported = agg
             .contest_totals(&c.id)
             .is_some_and(|t| t.stations_reported > 0);

@@ -80,6 +80,7 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
     let mut log = MemoryLog::new();
     let mut logged: Vec<Vec<u8>> = Vec::new();
     let mut leaves: HashMap<Hash, u64> = HashMap::new();
+    let mut leaf_order: Vec<Hash> = Vec::new();
     for case in v["entries"].as_array().expect("entries") {
         let bytes = bytes_of(case);
         let expect = case["expect"].as_str().expect("expect");
@@ -87,13 +88,24 @@ fn log_vectors_replay_to_the_stated_verdicts_and_root() {
         let verdict = if leaves.contains_key(&leaf) {
             "duplicate".to_owned()
         } else {
-            let signed = SignedEntry::parse(&bytes).expect("log vectors are well-formed");
-            match state.validate(&signed, &tallyboard_core::aggregate::EntryBytes(&logged)) {
-                Err(e) => e.code().as_str().to_owned(),
-                Ok(()) => {
+            let checked = SignedEntry::parse(&bytes)
+                .map_err(|e| e.code())
+                .and_then(|signed| {
+                    state
+                        .validate(
+                            &signed,
+                            &tallyboard_core::state::EntryBytes::new(&logged, &leaf_order, &log),
+                        )
+                        .map(|()| signed)
+                        .map_err(|e| e.code())
+                });
+            match checked {
+                Err(code) => code.as_str().to_owned(),
+                Ok(signed) => {
                     let index = log.append_entry(&bytes).expect("append");
                     logged.push(bytes.clone());
                     leaves.insert(leaf, index);
+                    leaf_order.push(leaf);
                     state
                         .apply(index, leaf, &signed.entry)
                         .expect("an accepted entry applies");

@@ -33,6 +33,7 @@ pub mod consistency;
 pub mod english;
 pub mod entry_fields;
 pub mod inclusion;
+pub mod pins;
 pub mod plan;
 pub mod procedure;
 pub mod receipt;

@@ -107,6 +107,10 @@ enum Command {
         /// Also time raw verify_strict of the same signatures (benchmark).
         #[arg(long)]
         baseline: bool,
+        /// A directory of role keys to pin (authority.vkey, supervisor*.vkey,
+        /// witness*.vkey, e.g. keys/): the log's manifest must name them.
+        #[arg(long)]
+        roles: Option<PathBuf>,
     },
     /// Make a receipt (tlog-proof) for the entry at INDEX from the read path.
     Prove {
@@ -211,11 +215,16 @@ fn run(cli: Cli) -> Result<i32, Error> {
             log,
             policy,
             baseline,
+            roles,
         } => {
             let s = open_source(&src.source)?;
             let opts = audit::AuditOptions {
                 policy: load_policy(&policy)?,
                 measure_baseline: baseline,
+                roles: match &roles {
+                    Some(dir) => tallyboard_verify::pins::load(dir)?,
+                    None => Default::default(),
+                },
             };
             emit(&audit::run_with(s.as_ref(), &key(&log)?, &opts)?, json)
         }

@@ -22,14 +22,14 @@ use crate::Finding;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::sync::Arc;
-use tallyboard_core::aggregate::IndexedEntries;
 use tallyboard_core::entry::{Entry, EntryError, SignedEntry};
 use tallyboard_core::error::Coded;
 use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::note::VerifierKey;
+use tallyboard_core::merkle::MemoryLog;
+use tallyboard_core::state::EntryBytes;
 use tallyboard_core::state::LogState;
-use tallyboard_core::validate;
+use tallyboard_core::validate::{self, Signers};
 use tallyboard_core::Hash;
 
 /// How many entries are parsed and signature-checked together.
@@ -96,7 +96,7 @@ impl ReplayOutcome {
         &mut self,
         signed: Option<&SignedEntry>,
         verdict: Result<(), (String, String)>,
-        log: &IndexedEntries<'_>,
+        log: &EntryBytes<'_>,
     ) {
         let index = self.state.size();
         if let Some(Entry::Announcement(a)) = signed.map(|s| &s.entry) {
@@ -145,7 +145,7 @@ fn check_announcement(
     index: u64,
     a: &tallyboard_core::entry::Announcement,
     valid: bool,
-    log: &IndexedEntries<'_>,
+    log: &EntryBytes<'_>,
 ) -> AnnouncementCheck {
     let s = &a.statement;
     let differences = if (1..=index).contains(&s.size) {
@@ -177,10 +177,17 @@ fn check_announcement(
 
 /// Replays `entries` (the whole log, in order) against `manifest`.
 pub fn replay(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> ReplayOutcome {
+    // The tree the entries make: an announcement's checkpoint root is
+    // checked against it (spec/announcements.md §5).
     // What an earlier revision is read back from (`LogState::tally_at`):
-    // one map of leaf hashes, so a log of old revisions resubmitted cannot
-    // make the replay quadratic.
-    let log = IndexedEntries::new(entries, &leaf_hashes(entries));
+    // the tree and one map of leaf hashes (`EntryBytes`).
+    let leaves = leaf_hashes(entries);
+    let mut tree = MemoryLog::new();
+    for leaf in &leaves {
+        // Appending to a fresh in-memory tree cannot fail below 2^63 leaves.
+        let _ = tree.append(*leaf);
+    }
+    let log = EntryBytes::new(entries, &leaves, &tree);
     match replay_fast(entries, manifest, &log) {
         Some(out) => out,
         None => replay_exact(entries, manifest, &log),
@@ -188,10 +195,7 @@ pub fn replay(entries: &[Vec<u8>], manifest: &Arc<ValidatedManifest>) -> ReplayO
 }
 
 /// A parsed chunk and the signatures it still needs checked.
-type Batch = (
-    Vec<Result<SignedEntry, EntryError>>,
-    Vec<(usize, VerifierKey)>,
-);
+type Batch = (Vec<Result<SignedEntry, EntryError>>, Vec<(usize, Signers)>);
 
 /// The parallel replay; `None` if a signature failed (see the module docs).
 ///
@@ -201,7 +205,7 @@ type Batch = (
 fn replay_fast(
     entries: &[Vec<u8>],
     manifest: &Arc<ValidatedManifest>,
-    log: &IndexedEntries<'_>,
+    log: &EntryBytes<'_>,
 ) -> Option<ReplayOutcome> {
     let mut out = ReplayOutcome::new(manifest);
     let mut pending: Option<Batch> = None;
@@ -224,8 +228,8 @@ fn replay_fast(
 
 /// Checks a chunk's signatures on all cores.
 fn signatures_ok((parsed, jobs): &Batch) -> bool {
-    jobs.par_iter().all(|(i, key)| match &parsed[*i] {
-        Ok(s) => validate::verify_signature(s, key).is_ok(),
+    jobs.par_iter().all(|(i, signers)| match &parsed[*i] {
+        Ok(s) => signers.verify(s).is_ok(),
         Err(_) => false,
     })
 }
@@ -235,8 +239,8 @@ fn signatures_ok((parsed, jobs): &Batch) -> bool {
 fn state_pass(
     parsed: &[Result<SignedEntry, EntryError>],
     out: &mut ReplayOutcome,
-    log: &IndexedEntries<'_>,
-) -> Vec<(usize, VerifierKey)> {
+    log: &EntryBytes<'_>,
+) -> Vec<(usize, Signers)> {
     let mut jobs = Vec::with_capacity(parsed.len());
     for (i, p) in parsed.iter().enumerate() {
         let signed = match p {
@@ -246,7 +250,7 @@ fn state_pass(
                 continue;
             }
         };
-        let checked = out.state.required_signer(signed).and_then(|key| {
+        let checked = out.state.required_signers(signed).and_then(|key| {
             out.state.check(signed, log)?;
             Ok(key)
         });
@@ -258,7 +262,7 @@ fn state_pass(
             Err(e) => out.settle(Some(signed), Err(refusal(&e)), log),
         }
     }
-    out.signatures += jobs.len() as u64;
+    out.signatures += jobs.iter().map(|(_, s)| s.keys().len() as u64).sum::<u64>();
     jobs
 }
 
@@ -266,7 +270,7 @@ fn state_pass(
 fn replay_exact(
     entries: &[Vec<u8>],
     manifest: &Arc<ValidatedManifest>,
-    log: &IndexedEntries<'_>,
+    log: &EntryBytes<'_>,
 ) -> ReplayOutcome {
     let mut out = ReplayOutcome::new(manifest);
     for bytes in entries {
@@ -277,8 +281,8 @@ fn replay_exact(
                 continue;
             }
         };
-        if out.state.required_signer(&signed).is_ok() {
-            out.signatures += 1;
+        if let Ok(signers) = out.state.required_signers(&signed) {
+            out.signatures += signers.keys().len() as u64;
         }
         let verdict = out.state.validate(&signed, log).map_err(|e| refusal(&e));
         out.settle(Some(&signed), verdict, log);
@@ -325,7 +329,8 @@ mod tests {
         let (e, v) = election();
         let out = replay(&v, &manifest(&e));
         assert!(out.findings.is_empty(), "{:?}", out.findings);
-        assert_eq!((out.accepted, out.signatures), (42, 42));
+        // One signature per entry, two on the commitment (spec/keys.md §1).
+        assert_eq!((out.accepted, out.signatures), (42, 43));
         let t = president(&out);
         assert_eq!((t.stations_expected, t.stations_reported), (20, 20));
         assert_eq!(t.stations_revised, 1);

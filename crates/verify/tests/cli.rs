@@ -347,3 +347,77 @@ fn other_log_vkey() -> String {
         .verifier()
         .to_vkey_string()
 }
+
+/// `audit --roles DIR` pins the role keys: the repository's keys/ match
+/// the demo election's manifest; a directory whose authority key is
+/// another (what a verifier holding the real authority's key sees when a
+/// log operator commits a manifest of its own) fails with
+/// `manifest.role-key-mismatch`, and no pin says so in the report.
+#[test]
+fn audit_pins_the_role_keys_it_is_given() {
+    let (dir, root, vkey) = exported();
+    let src = root.display().to_string();
+    let keys = concat!(env!("CARGO_MANIFEST_DIR"), "/../../keys");
+    let (code, out) = verify(&[
+        "audit",
+        "--source",
+        &src,
+        "--log-vkey",
+        &vkey,
+        "--roles",
+        keys,
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(
+        j["role_keys"].as_str().unwrap().starts_with("pinned"),
+        "{j}"
+    );
+
+    let (code, out) = verify(&["audit", "--source", &src, "--log-vkey", &vkey, "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(j["role_keys"].as_str().unwrap().contains("--roles"), "{j}");
+
+    let other = dir.path().join("other-keys");
+    std::fs::create_dir_all(&other).unwrap();
+    let stranger = tallyboard_core::note::SignerKey::from_seed("moi.example/authority", [5; 32])
+        .unwrap()
+        .verifier()
+        .to_vkey_string();
+    std::fs::write(other.join("authority.vkey"), format!("{stranger}\n")).unwrap();
+    let (code, out) = verify(&[
+        "audit",
+        "--source",
+        &src,
+        "--log-vkey",
+        &vkey,
+        "--roles",
+        other.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 1, "{out}");
+    let j: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let f = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "manifest.role-key-mismatch")
+        .unwrap_or_else(|| panic!("{j}"));
+    assert!(f["message"].as_str().unwrap().contains(&stranger), "{f}");
+
+    // A directory without an authority key pins nothing: could not run.
+    let empty = dir.path().join("no-keys");
+    std::fs::create_dir_all(&empty).unwrap();
+    let (code, _) = verify(&[
+        "audit",
+        "--source",
+        &src,
+        "--log-vkey",
+        &vkey,
+        "--roles",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+}

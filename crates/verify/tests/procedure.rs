@@ -151,7 +151,7 @@ fn a_logged_tally_verifies_end_to_end() {
         );
         let entry = v.entry.as_ref().unwrap();
         assert_eq!(entry["station"], f.station(i));
-        assert_eq!(entry["valid"], f.e.tally(i).valid);
+        assert_eq!(entry["valid"], f.e.tally(i).figures.valid);
         assert_eq!(entry["index"], tally_index(i));
         // The station's signature is checked with the key registered for it.
         let row = v
@@ -456,7 +456,7 @@ fn bad_arithmetic_is_reported() {
     let mut f = Fixture::new();
     let i = 9;
     let mut t = f.e.tally(i);
-    t.ballots_in_box += 1; // signed by the station, so only the arithmetic is wrong
+    t.figures.ballots_in_box += 1; // signed by the station, so only the arithmetic is wrong
     t.revision = 2;
     t.correction = Some(Correction {
         supersedes: tallyboard_core::hash::leaf_hash(&f.tally_bytes(i)),

@@ -110,14 +110,14 @@ fn the_station_report_is_the_json_the_page_reads() {
     assert_eq!(sig["role"], "station");
     assert_eq!(sig["key_index"], reg(3));
     let fig = &check(&r, "arithmetic")["data"]["entries"][0]["fields"];
-    assert_eq!(fig["valid"], f.e.tally(3).valid);
+    assert_eq!(fig["valid"], f.e.tally(3).figures.valid);
     assert_eq!(
         check(&r, "witness-cosignatures")["data"]["cosigned"],
         serde_json::json!([])
     );
     assert_eq!(r["entry"]["station"], f.e.station_id(3));
     assert_eq!(r["entry"]["index"], tally(3));
-    assert_eq!(r["entry"]["valid"], f.e.tally(3).valid);
+    assert_eq!(r["entry"]["valid"], f.e.tally(3).figures.valid);
 }
 
 #[test]

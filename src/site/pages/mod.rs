@@ -9,7 +9,7 @@ pub mod search;
 pub mod station;
 
 use super::charts::{self, Bar};
-use super::data::{self, Site, Snapshot};
+use super::data::{self, Official, Site, Snapshot};
 use super::i18n::{Lang, L};
 use super::layout::{self, Page};
 use axum::extract::FromRequestParts;
@@ -19,11 +19,10 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use std::convert::Infallible;
 use std::sync::Arc;
-use tallyboard_core::aggregate::{RegionTotals, Sums};
+use tallyboard_core::aggregate::{RegionTotals, ShareBase, Sums};
 use tallyboard_core::entry::AnnouncementStatus;
 use tallyboard_core::manifest::Contest;
 use tallyboard_core::rules::{Decision, Status};
-use tallyboard_core::state::AnnouncementRecord;
 
 /// Cache-Control of every page: short, since figures move with each
 /// checkpoint; the ETag (keyed by the checkpoint size) makes revalidation
@@ -159,11 +158,7 @@ pub fn contest_name(lang: Lang, c: &Contest) -> &str {
 
 /// The share base figure of a contest's sums.
 pub fn share_base(c: &Contest, s: &Sums) -> u64 {
-    if data::share_of_taken(c) {
-        s.votes_taken
-    } else {
-        s.valid
-    }
+    ShareBase::for_kind(c.kind).of(&s.figures)
 }
 
 /// A `data-live` key, when the block is patched live.
@@ -209,7 +204,7 @@ pub fn figures(
     id: &str,
     live: Option<&str>,
     decided: Option<&Decision>,
-    official: Option<&AnnouncementRecord>,
+    official: Option<Official<'_>>,
 ) -> Markup {
     let s = &t.standing;
     let base = share_base(c, s);
@@ -247,28 +242,33 @@ pub fn figures(
     } else {
         L::StatusPartial
     };
-    // The authority's latest announcement of the contest, from the log
-    // state: what the status line says first when there is one.
-    let announced = official.map(|r| {
-        let final_ = r.announcement.status == AnnouncementStatus::Final;
-        (
-            if final_ {
-                L::AnnouncedFinal
-            } else {
-                L::AnnouncedPartial
-            },
-            r.index,
-            r.announcement.statement.size,
-        )
+    // The authority's word on the contest, from the log state: what the
+    // status line says first when there is one.
+    let announced = official.map(|o| match o {
+        Official::Announced(r) => {
+            let a = &r.announcement;
+            let label = match (a.status, &a.replaces) {
+                (AnnouncementStatus::Final, Some(_)) => L::AnnouncedCorrectedFinal,
+                (AnnouncementStatus::Final, None) => L::AnnouncedFinal,
+                (AnnouncementStatus::Partial, _) => L::AnnouncedPartial,
+            };
+            let reason = a.replaces.as_ref().map(|x| x.reason.as_str());
+            (label, r.index, Some(a.statement.size), reason)
+        }
+        Official::Reopened { at } => (L::FinalReopened, at, None, None),
     });
     let row = |label: L, v: u64, k: &str| {
         html! { tr { th scope="row" { (lang.t(label)) } td class="num" data-live=[key(live, k)] { (lang.num(v)) } } }
     };
     html! {
         @match announced {
-            Some((label, index, size)) => {
+            Some((label, index, size, reason)) => {
                 p class="status official" {
-                    (lang.t(label)) " — " (lang.t(L::Index)) " " (lang.num(index)) (lang.pick("، ", ", ")) (lang.t(L::AtSize)) " " (lang.num(size))
+                    (lang.t(label)) " — " (lang.t(L::Index)) " " (lang.num(index))
+                    @if let Some(size) = size { (lang.pick("، ", ", ")) (lang.t(L::AtSize)) " " (lang.num(size)) }
+                }
+                @if let Some(reason) = reason {
+                    p class="status" { (lang.t(L::CorrectionReason)) ": " bdi { (reason) } }
                 }
                 @if status == L::StatusPartial { p class="status" { (lang.t(status)) } }
             }
@@ -308,12 +308,12 @@ pub fn figures(
         table class="figures" {
             caption { (lang.t(L::Figures)) }
             tbody {
-                (row(L::VotesTaken, s.votes_taken, "votes_taken"))
-                (row(L::Valid, s.valid, "valid"))
-                (row(L::VoidTaken, s.void_taken, "void_taken"))
-                (row(L::VoidNotTaken, s.void_not_taken, "void_not_taken"))
-                (row(L::BallotsInBox, s.ballots_in_box, "ballots_in_box"))
-                (row(L::Counterfoils, s.counterfoils, "counterfoils"))
+                (row(L::VotesTaken, s.figures.votes_taken, "votes_taken"))
+                (row(L::Valid, s.figures.valid, "valid"))
+                (row(L::VoidTaken, s.figures.void_taken, "void_taken"))
+                (row(L::VoidNotTaken, s.figures.void_not_taken, "void_not_taken"))
+                (row(L::BallotsInBox, s.figures.ballots_in_box, "ballots_in_box"))
+                (row(L::Counterfoils, s.figures.counterfoils, "counterfoils"))
                 (row(L::Revised, t.stations_revised, "revised"))
                 (row(L::AnnulledBoxes, t.stations_annulled, "annulled"))
             }
@@ -327,7 +327,7 @@ pub fn figures(
             }
         }
         @if t.counted != t.standing {
-            p class="note" { (lang.t(L::ExplainCounted)) " " (lang.t(L::FirstCount)) ", " (lang.t(L::Valid)) ": " (lang.num(t.counted.valid)) }
+            p class="note" { (lang.t(L::ExplainCounted)) " " (lang.t(L::FirstCount)) ", " (lang.t(L::Valid)) ": " (lang.num(t.counted.figures.valid)) }
         }
     }
 }
@@ -410,7 +410,7 @@ pub fn region_rows(
                     tr {
                         td { a href=(lang.url(path)) { (name) } }
                         td class="num" { (lang.num(t.stations_reported)) " / " (lang.num(t.stations_expected)) }
-                        td class="num" { (lang.num(s.valid)) }
+                        td class="num" { (lang.num(s.figures.valid)) }
                         td {
                             @if let Some(i) = lead.filter(|&i| s.votes[i] > 0) {
                                 (lang.pick(&c.candidates[i].name_fa, &c.candidates[i].name_en))

@@ -66,7 +66,7 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
     html! {
         section class="contest" id=(format!("contest-{}", c.id)) {
             h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
-            (figures(lang, c, &t, &c.id, Some(&c.id), decided.as_ref(), snap.latest_announcement(&c.id)))
+            (figures(lang, c, &t, &c.id, Some(&c.id), decided.as_ref(), snap.official(&c.id)))
             (outcome(lang, c, snap, &t, Some(&c.id)))
             (region_rows(lang, c, caption, head, &rows))
         }

@@ -38,7 +38,7 @@ pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
             @if let Some(t) = snap.tallies().region(&c.id, Level::Province, &id) {
                 section class="contest" {
                     h2 { (contest_name(lang, c)) }
-                    (figures(lang, c, &t, &format!("{}-p", c.id), None, None, snap.latest_announcement(&c.id)))
+                    (figures(lang, c, &t, &format!("{}-p", c.id), None, None, snap.official(&c.id)))
                     @let rows: Vec<_> = counties.iter().filter_map(|&ci| {
                         let k = &m.counties[ci];
                         let r = snap.tallies().region(&c.id, Level::County, &k.id)?;
@@ -133,7 +133,7 @@ pub async fn county(
             @if let Some(t) = snap.tallies().region(&c.id, Level::County, &id) {
                 section class="contest" {
                     h2 { (contest_name(lang, c)) }
-                    (figures(lang, c, &t, &format!("{}-c", c.id), None, None, snap.latest_announcement(&c.id)))
+                    (figures(lang, c, &t, &format!("{}-c", c.id), None, None, snap.official(&c.id)))
                 }
             }
         }
@@ -211,7 +211,7 @@ pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
             @if let Some(t) = snap.tallies().region(&c.id, Level::Constituency, &id) {
                 section class="contest" {
                     h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
-                    (figures(lang, c, &t, &format!("{}-k", c.id), None, snap.decide(&c.id).ok().as_ref(), snap.latest_announcement(&c.id)))
+                    (figures(lang, c, &t, &format!("{}-k", c.id), None, snap.decide(&c.id).ok().as_ref(), snap.official(&c.id)))
                     (outcome(lang, c, &snap, &t, None))
                     @let rows: Vec<_> = k.counties.iter().filter_map(|cid| {
                         let county = &m.counties[*site.geo.county_idx.get(cid)?];

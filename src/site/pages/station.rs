@@ -109,7 +109,7 @@ fn tally_table(lang: Lang, c: &Contest, t: &Tally) -> Markup {
     let rows: Vec<(&Candidate, u64)> = if c.candidates.len() <= super::shown_candidates(c) {
         c.candidates
             .iter()
-            .map(|k| (k, t.votes.iter().find(|v| v.0 == k.code).map_or(0, |v| v.1)))
+            .map(|k| (k, t.votes_of(k.code)))
             .collect()
     } else {
         let by_code: std::collections::HashMap<u32, &Candidate> =
@@ -137,12 +137,12 @@ fn tally_table(lang: Lang, c: &Contest, t: &Tally) -> Markup {
             table class="figures" {
                 caption { (lang.t(L::Figures)) }
                 tbody {
-                    (row(L::Counterfoils, t.counterfoils))
-                    (row(L::BallotsInBox, t.ballots_in_box))
-                    (row(L::VotesTaken, t.votes_taken))
-                    (row(L::Valid, t.valid))
-                    (row(L::VoidTaken, t.void_taken))
-                    (row(L::VoidNotTaken, t.void_not_taken))
+                    (row(L::Counterfoils, t.figures.counterfoils))
+                    (row(L::BallotsInBox, t.figures.ballots_in_box))
+                    (row(L::VotesTaken, t.figures.votes_taken))
+                    (row(L::Valid, t.figures.valid))
+                    (row(L::VoidTaken, t.figures.void_taken))
+                    (row(L::VoidNotTaken, t.figures.void_not_taken))
                 }
             }
         }

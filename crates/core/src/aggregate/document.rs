@@ -6,6 +6,7 @@
 //! counts are JSON integers, and there is no floating point anywhere.
 
 use super::{share_bp, Aggregator, Level, RegionTotals, Sums};
+use crate::entry::BallotFigures;
 use crate::rules::{Decision, ElectionKind, LotDraw};
 use crate::Hash;
 use serde::{Deserialize, Serialize};
@@ -46,17 +47,22 @@ pub enum ShareBase {
 }
 
 impl ShareBase {
-    /// The base the rules use for a contest kind.
-    pub fn for_kind(kind: Option<ElectionKind>) -> ShareBase {
+    /// The base the rules use for a contest kind (`spec/aggregation.md`
+    /// §4): the one place this is decided.
+    pub fn for_kind(kind: ElectionKind) -> ShareBase {
         match kind {
-            Some(ElectionKind::Presidential) => ShareBase::VotesTaken,
-            _ => ShareBase::Valid,
+            ElectionKind::Presidential => ShareBase::VotesTaken,
+            ElectionKind::Majlis
+            | ElectionKind::AssemblyOfExperts
+            | ElectionKind::CityCouncil
+            | ElectionKind::VillageCouncil => ShareBase::Valid,
         }
     }
-    fn of(self, s: &Sums) -> u64 {
+    /// The figure shares are a fraction of.
+    pub fn of(self, f: &BallotFigures) -> u64 {
         match self {
-            ShareBase::VotesTaken => s.votes_taken,
-            ShareBase::Valid => s.valid,
+            ShareBase::VotesTaken => f.votes_taken,
+            ShareBase::Valid => f.valid,
         }
     }
 }
@@ -76,6 +82,14 @@ pub struct CandidateVotes {
 }
 
 /// The figures of one sum (counted or standing) of one region.
+///
+/// The ballot figures are spelled out here rather than held as one
+/// [`BallotFigures`] member: the document's keys are sorted, `votes` sorts
+/// between `void_taken` and `votes_taken`, and serde's `flatten` can neither
+/// interleave keys nor combine with `deny_unknown_fields`. Hand-written
+/// `Serialize` and `Deserialize` would be longer than these six fields, so
+/// they stay, and [`Figures::new`] and [`Figures::ballots`] are the one
+/// conversion each way.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Figures {
@@ -97,28 +111,43 @@ pub struct Figures {
 }
 
 impl Figures {
+    /// The document's figures of `ballots` with `votes`.
+    pub fn new(ballots: &BallotFigures, votes: Vec<CandidateVotes>) -> Figures {
+        Figures {
+            ballots_in_box: ballots.ballots_in_box,
+            counterfoils: ballots.counterfoils,
+            valid: ballots.valid,
+            void_not_taken: ballots.void_not_taken,
+            void_taken: ballots.void_taken,
+            votes,
+            votes_taken: ballots.votes_taken,
+        }
+    }
+
+    /// The ballot figures.
+    pub fn ballots(&self) -> BallotFigures {
+        BallotFigures {
+            counterfoils: self.counterfoils,
+            ballots_in_box: self.ballots_in_box,
+            votes_taken: self.votes_taken,
+            void_taken: self.void_taken,
+            void_not_taken: self.void_not_taken,
+            valid: self.valid,
+        }
+    }
+
     fn from_sums(s: &Sums, codes: &[u32], base: ShareBase) -> Figures {
-        let b = base.of(s);
-        let mut votes: Vec<CandidateVotes> = codes
-            .iter()
-            .zip(&s.votes)
-            .filter(|(_, &n)| n > 0)
-            .map(|(&candidate, &votes)| CandidateVotes {
+        let b = base.of(&s.figures);
+        let votes = s
+            .nonzero_votes(codes)
+            .into_iter()
+            .map(|(candidate, votes)| CandidateVotes {
                 candidate,
                 share_bp: share_bp(votes, b),
                 votes,
             })
             .collect();
-        votes.sort_by_key(|v| v.candidate);
-        Figures {
-            ballots_in_box: s.ballots_in_box,
-            counterfoils: s.counterfoils,
-            valid: s.valid,
-            void_not_taken: s.void_not_taken,
-            void_taken: s.void_taken,
-            votes,
-            votes_taken: s.votes_taken,
-        }
+        Figures::new(&s.figures, votes)
     }
 
     /// The votes of one candidate (0 if absent).
@@ -201,7 +230,7 @@ pub struct ContestResults {
     /// The contest id.
     pub id: String,
     /// The election kind (rules) of the contest.
-    pub kind: String,
+    pub kind: ElectionKind,
     /// Regions: nation, constituency (if any), provinces, counties (manifest
     /// order, only those with expected stations), then stations if asked
     /// for (manifest order).
@@ -280,7 +309,7 @@ impl Aggregator {
             .contests
             .iter()
             .map(|c| {
-                let base = ShareBase::for_kind(c.rules.as_ref().ok().map(|r| r.kind));
+                let base = ShareBase::for_kind(c.kind);
                 let mut regions: Vec<RegionResults> = c
                     .regions
                     .iter()
@@ -313,7 +342,7 @@ impl Aggregator {
                     decision,
                     decision_error,
                     id: c.id.clone(),
-                    kind: c.kind.clone(),
+                    kind: c.kind,
                     regions,
                     round: c.round,
                     seats: c.seats,

@@ -4,19 +4,21 @@
 //! the manifest's, and the region sums are recomputed from the boxes.
 
 use super::{Aggregator, BoxFigures, BoxState};
+use crate::entry::BallotFigures;
 use crate::state::snapshot::{Dec, DecResult, Enc};
 use std::sync::Arc;
 
 fn figures(e: &mut Enc, f: &BoxFigures) {
     e.u64(u64::from(f.revision));
     e.u64(f.index);
+    let b = &f.figures;
     for n in [
-        f.counterfoils,
-        f.ballots_in_box,
-        f.votes_taken,
-        f.void_taken,
-        f.void_not_taken,
-        f.valid,
+        b.counterfoils,
+        b.ballots_in_box,
+        b.votes_taken,
+        b.void_taken,
+        b.void_not_taken,
+        b.valid,
     ] {
         e.u64(n);
     }
@@ -53,12 +55,14 @@ fn read_figures(d: &mut Dec<'_>, candidates: usize, size: u64) -> DecResult<BoxF
     Ok(BoxFigures {
         revision,
         index,
-        counterfoils: n[0],
-        ballots_in_box: n[1],
-        votes_taken: n[2],
-        void_taken: n[3],
-        void_not_taken: n[4],
-        valid: n[5],
+        figures: BallotFigures {
+            counterfoils: n[0],
+            ballots_in_box: n[1],
+            votes_taken: n[2],
+            void_taken: n[3],
+            void_not_taken: n[4],
+            valid: n[5],
+        },
         votes,
     })
 }

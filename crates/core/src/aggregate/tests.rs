@@ -1,5 +1,5 @@
 use super::*;
-use crate::entry::{Correction, Tally};
+use crate::entry::{BallotFigures, Correction, Tally};
 use crate::testutil;
 
 /// A presidential tally for the fixture with chosen figures.
@@ -15,12 +15,14 @@ pub(crate) fn pres(station: &str, revision: u32, votes: [u64; 3], void_taken: u6
             supersedes: Hash::sha256(b"previous"),
             reason: "recount".into(),
         }),
-        counterfoils: votes_taken + 7,
-        ballots_in_box: votes_taken + 2,
-        votes_taken,
-        void_taken,
-        void_not_taken: 2,
-        valid,
+        figures: BallotFigures {
+            counterfoils: votes_taken + 7,
+            ballots_in_box: votes_taken + 2,
+            votes_taken,
+            void_taken,
+            void_not_taken: 2,
+            valid,
+        },
         votes: (1..=3u32).zip(votes).filter(|&(_, n)| n > 0).collect(),
         minutes_sha256: None,
     }
@@ -37,12 +39,14 @@ pub(crate) fn council(station: &str, revision: u32, valid: u64, votes: &[(u32, u
             supersedes: Hash::sha256(b"previous"),
             reason: "recount".into(),
         }),
-        counterfoils: valid + 3,
-        ballots_in_box: valid + 1,
-        votes_taken: valid,
-        void_taken: 0,
-        void_not_taken: 1,
-        valid,
+        figures: BallotFigures {
+            counterfoils: valid + 3,
+            ballots_in_box: valid + 1,
+            votes_taken: valid,
+            void_taken: 0,
+            void_not_taken: 1,
+            valid,
+        },
         votes: votes.to_vec(),
         minutes_sha256: None,
     }
@@ -109,12 +113,12 @@ fn counted_and_standing_sums_at_every_level() {
     let n = nation(&a, "president");
     assert_eq!(n.stations_reported, 3);
     assert_eq!(n.counted.votes, vec![131, 112, 13]);
-    assert_eq!(n.counted.valid, 256);
-    assert_eq!(n.counted.void_taken, 8);
-    assert_eq!(n.counted.votes_taken, 264);
-    assert_eq!(n.counted.void_not_taken, 6);
-    assert_eq!(n.counted.ballots_in_box, 270);
-    assert_eq!(n.counted.counterfoils, 264 + 21);
+    assert_eq!(n.counted.figures.valid, 256);
+    assert_eq!(n.counted.figures.void_taken, 8);
+    assert_eq!(n.counted.figures.votes_taken, 264);
+    assert_eq!(n.counted.figures.void_not_taken, 6);
+    assert_eq!(n.counted.figures.ballots_in_box, 270);
+    assert_eq!(n.counted.figures.counterfoils, 264 + 21);
     assert_eq!(n.counted, n.standing);
     let p2 = a.region("president", Level::Province, "02").expect("p2");
     assert_eq!(p2.counted.votes, vec![31, 62, 3]);
@@ -201,18 +205,18 @@ fn refusals_leave_the_state_unchanged() {
     assert_eq!(code(a.apply(2, &t)), ErrorCode::UnknownContest);
     let mut t = pres("02-001-0001", 1, [1, 2, 3], 0);
     t.votes.push((9, 1));
-    t.valid += 1;
-    t.votes_taken += 1;
-    t.ballots_in_box += 1;
+    t.figures.valid += 1;
+    t.figures.votes_taken += 1;
+    t.figures.ballots_in_box += 1;
     assert_eq!(code(a.apply(2, &t)), ErrorCode::UnknownCandidate);
     let mut t = pres("02-001-0001", 1, [1, 2, 3], 0);
     t.votes.reverse();
     assert_eq!(code(a.apply(2, &t)), ErrorCode::EntryVotesOrder);
     let mut t = pres("02-001-0001", 1, [1, 2, 3], 0);
-    t.valid += 1;
+    t.figures.valid += 1;
     assert_eq!(code(a.apply(2, &t)), ErrorCode::TallyVotesTaken);
     let mut t = pres("02-001-0001", 1, [1, 2, 3], 0);
-    t.counterfoils = MAX_COUNT + 1;
+    t.figures.counterfoils = MAX_COUNT + 1;
     assert_eq!(code(a.apply(2, &t)), ErrorCode::TallyCountTooLarge);
     assert_eq!(
         a.annul(2, "02-001-0001", "council")
@@ -277,32 +281,37 @@ fn build_agrees_with_incremental_and_cuts_at_the_checkpoint() {
 fn rules_bridge_maps_manifest_parameters() {
     let m = testutil::manifest();
     let mut c = m.contests[1].clone();
-    let r = rules_for(&c).expect("rules");
+    let r = rules_for(&c);
     assert_eq!(r.kind, ElectionKind::VillageCouncil);
     assert_eq!((r.seats, r.round), (3, 1));
     assert_eq!(
         (r.threshold, r.runoff_factor, r.reserves),
         (None, None, None)
     );
-    c.kind = "majlis".into();
+    c.kind = ElectionKind::Majlis;
     c.round = Some(2);
     c.threshold = Some(crate::manifest::Ratio { den: 4, num: 1 });
     c.runoff_factor = Some(3);
     c.reserves = Some(1);
-    let r = rules_for(&c).expect("rules");
+    let r = rules_for(&c);
     assert_eq!(r.kind, ElectionKind::Majlis);
     assert_eq!(r.round, 2);
     assert_eq!(r.threshold, Some(rules::Ratio { num: 1, den: 4 }));
     assert_eq!((r.runoff_factor, r.reserves), (Some(3), Some(1)));
-    for k in crate::manifest::ELECTION_KINDS {
-        assert!(election_kind(k).is_some(), "{k}");
+    for k in ElectionKind::ALL {
         // The serde spelling of the rules' kind is the manifest's.
-        let json = serde_json::to_string(&election_kind(k)).expect("json");
-        assert_eq!(json, format!("\"{k}\""));
+        let json = serde_json::to_string(&k).expect("json");
+        assert_eq!(json, format!("\"{}\"", k.as_str()));
     }
-    c.kind = "senate".into();
+    // An unknown kind no longer reaches the rules: the manifest that names
+    // it is refused where it is parsed.
+    let text = String::from_utf8(m.to_canonical_bytes()).expect("utf8");
+    let senate = text.replacen("\"kind\":\"village-council\"", "\"kind\":\"senate\"", 1);
+    assert_ne!(senate, text);
     assert_eq!(
-        rules_for(&c).expect_err("unknown").code(),
+        crate::manifest::ValidatedManifest::from_bytes(senate.as_bytes())
+            .expect_err("unknown")
+            .code(),
         ErrorCode::ManifestInvalid
     );
 }
@@ -325,7 +334,7 @@ fn presidential_decision_from_aggregated_figures() {
     // The counted sum still says runoff.
     let counts = a.contest_counts("president", Sum::Counted).expect("c");
     let d = rules::decide(
-        &rules_for(m.contest("president").expect("contest")).expect("rules"),
+        &rules_for(m.contest("president").expect("contest")),
         &counts,
         &[],
     )
@@ -427,12 +436,14 @@ macro_rules! from_synth {
                 supersedes: Hash(c.supersedes.0),
                 reason: c.reason,
             }),
-            counterfoils: t.counterfoils,
-            ballots_in_box: t.ballots_in_box,
-            votes_taken: t.votes_taken,
-            void_taken: t.void_taken,
-            void_not_taken: t.void_not_taken,
-            valid: t.valid,
+            figures: BallotFigures {
+                counterfoils: t.figures.counterfoils,
+                ballots_in_box: t.figures.ballots_in_box,
+                votes_taken: t.figures.votes_taken,
+                void_taken: t.figures.void_taken,
+                void_not_taken: t.figures.void_not_taken,
+                valid: t.figures.valid,
+            },
             votes: t.votes,
             minutes_sha256: t.minutes_sha256.map(|h| Hash(h.0)),
         }
@@ -526,16 +537,16 @@ fn national_synthetic_election_sums_at_every_level() {
     let mut latest: HashMap<&str, &Tally> = HashMap::new();
     for (_, t) in log {
         if t.revision == 1 {
-            counted[0] += t.counterfoils;
-            counted[1] += t.valid;
+            counted[0] += t.figures.counterfoils;
+            counted[1] += t.figures.valid;
             counted[2] += t.votes.iter().find(|v| v.0 == codes[0]).map_or(0, |v| v.1);
         }
         latest.insert(&t.station, t);
     }
     for (s, t) in &latest {
         if !annulled.contains_key(&((*s).to_owned(), "president".to_owned())) {
-            standing[0] += t.counterfoils;
-            standing[1] += t.valid;
+            standing[0] += t.figures.counterfoils;
+            standing[1] += t.figures.valid;
             standing[2] += t.votes.iter().find(|v| v.0 == codes[0]).map_or(0, |v| v.1);
         }
     }
@@ -553,16 +564,16 @@ fn national_synthetic_election_sums_at_every_level() {
     assert_eq!(counted_boxes, 59_000 - annulled.len() as u64);
     assert_eq!(
         [
-            nat.counted.counterfoils,
-            nat.counted.valid,
+            nat.counted.figures.counterfoils,
+            nat.counted.figures.valid,
             nat.counted.votes[0]
         ],
         counted[..3]
     );
     assert_eq!(
         [
-            nat.standing.counterfoils,
-            nat.standing.valid,
+            nat.standing.figures.counterfoils,
+            nat.standing.figures.valid,
             nat.standing.votes[0]
         ],
         standing[..3]
@@ -584,4 +595,22 @@ fn national_synthetic_election_sums_at_every_level() {
     let d = inc.decide("president", &[]).expect("decide");
     assert_eq!(d.status, rules::Status::Runoff);
     assert_eq!(d.runoff.len(), 2);
+}
+
+#[test]
+fn document_figures_convert_both_ways_with_the_ballot_figures() {
+    let ballots = BallotFigures {
+        counterfoils: 6,
+        ballots_in_box: 5,
+        votes_taken: 4,
+        void_taken: 1,
+        void_not_taken: 1,
+        valid: 3,
+    };
+    let f = Figures::new(&ballots, Vec::new());
+    assert_eq!(f.ballots(), ballots);
+    assert_eq!(
+        serde_json::to_string(&f).expect("json"),
+        r#"{"ballots_in_box":5,"counterfoils":6,"valid":3,"void_not_taken":1,"void_taken":1,"votes":[],"votes_taken":4}"#
+    );
 }

@@ -10,12 +10,14 @@
 //! ([`Statement::sha256`]), and a final announcement needs one at the same size.
 
 use super::authority::push;
+use super::figures::{self, BallotFigures};
 use super::grammar::{self, FieldReader};
-use super::{Entry, EntryError};
-use crate::aggregate::{Aggregator, NoTallies, TallySource};
+use super::{votes, Entry, EntryError};
+use crate::aggregate::Aggregator;
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
 use crate::rules::{LotDraw, Status};
+use crate::state::{LogReader, NoLog};
 use crate::{ErrorCode, Hash};
 use std::collections::BTreeMap;
 
@@ -58,18 +60,8 @@ pub struct Statement {
     pub stations_expected: u64,
     /// Stations whose box is annulled below `size` (reported or not).
     pub stations_annulled: u64,
-    /// Standing sum of counterfoils.
-    pub counterfoils: u64,
-    /// Standing sum of ballots in box.
-    pub ballots_in_box: u64,
-    /// Standing sum of votes taken.
-    pub votes_taken: u64,
-    /// Standing sum of void ballots taken.
-    pub void_taken: u64,
-    /// Standing sum of void ballots not taken.
-    pub void_not_taken: u64,
-    /// Standing sum of valid ballots.
-    pub valid: u64,
+    /// The standing sums of the ballot figures.
+    pub figures: BallotFigures,
     /// Standing votes per candidate: non-zero only, ascending code.
     pub votes: Vec<(u32, u64)>,
     /// The rules' overall status.
@@ -91,29 +83,114 @@ pub struct Announcement {
     pub status: AnnouncementStatus,
     /// The results announced.
     pub statement: Statement,
+    /// A final announcement made after its contest's earlier final was
+    /// reopened: that final, and why the results changed.
+    pub replaces: Option<Replacement>,
+    /// The checkpoint of `statement.size` entries the announcement rests
+    /// on: its root, and the witnesses' cosignatures on it, which must
+    /// meet the manifest's witness policy (`spec/announcements.md` §5).
+    pub witnessed: WitnessedCheckpoint,
 }
 
-const ANNOUNCEMENT_FIELDS: &[&str] = &[
-    "election",
-    "contest",
-    "size",
-    "status",
-    "stations-counted",
-    "stations-expected",
-    "stations-annulled",
-    "counterfoils",
-    "ballots-in-box",
-    "votes-taken",
-    "void-taken",
-    "void-not-taken",
-    "valid",
-    "vote",
-    "outcome",
-    "elected",
-    "runoff",
-    "reserve",
-    "lot-needed",
-];
+/// What a corrected final replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Replacement {
+    /// The leaf hash of the final announcement it replaces (reopened).
+    pub final_leaf: Hash,
+    /// Why the results changed, for people.
+    pub reason: String,
+}
+
+/// The most cosignature lines an announcement may carry: enough for any
+/// sensible witness policy, few enough that checking them costs little.
+pub const MAX_COSIGNATURES: usize = 16;
+
+/// A checkpoint an announcement names: the root of the log's first `size`
+/// entries (the statement's size), and the witnesses' cosignatures (C2SP
+/// tlog-cosignature) on the checkpoint text `origin\nsize\nroot\n`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessedCheckpoint {
+    /// The tree's root.
+    pub root: Hash,
+    /// The cosignatures, as signed-note signature lines.
+    pub cosignatures: Vec<crate::note::NoteSignature>,
+}
+
+impl WitnessedCheckpoint {
+    /// The C2SP tlog-checkpoint text the cosignatures sign: the log's
+    /// origin, the size and the root, with no extension lines.
+    pub fn checkpoint_text(&self, origin: &str, size: u64) -> String {
+        crate::checkpoint::Checkpoint {
+            origin: origin.to_owned(),
+            size,
+            root: self.root,
+            extensions: vec![],
+        }
+        .to_text()
+    }
+
+    /// What an authority copies into an announcement from a cosigned
+    /// checkpoint note (as `/checkpoint` or `/api/v1/checkpoints/<size>`
+    /// serve it): the checkpoint, its root, and the signature lines of the
+    /// `policy`'s witnesses, at most [`MAX_COSIGNATURES`]. The log's own
+    /// signature and other keys' lines are left out; whether the lines
+    /// verify and meet the quorum is the validation rule's to say
+    /// (`spec/announcements.md` §5).
+    ///
+    /// # Errors
+    /// The note or its checkpoint text does not parse.
+    pub fn from_note(
+        note_bytes: &[u8],
+        policy: &crate::policy::Policy,
+    ) -> Result<
+        (crate::checkpoint::Checkpoint, WitnessedCheckpoint),
+        crate::checkpoint::CheckpointError,
+    > {
+        let note = crate::note::Note::parse(note_bytes, crate::checkpoint::MAX_CHECKPOINT_SIZE)?;
+        let cp = crate::checkpoint::Checkpoint::parse(&note.text)?;
+        let cosignatures = note
+            .signatures
+            .into_iter()
+            .filter(|s| {
+                policy
+                    .witnesses
+                    .iter()
+                    .any(|w| w.key.name() == s.name && w.key.key_id() == s.key_id)
+            })
+            .take(MAX_COSIGNATURES)
+            .collect();
+        let witnessed = WitnessedCheckpoint {
+            root: cp.root,
+            cosignatures,
+        };
+        Ok((cp, witnessed))
+    }
+}
+
+pub(super) const ANNOUNCEMENT_FIELDS: &[&str] = &grammar::field_list::<23>(&[
+    &[
+        "election",
+        "contest",
+        "size",
+        "status",
+        "stations-counted",
+        "stations-expected",
+        "stations-annulled",
+    ],
+    &figures::FIELDS,
+    &[
+        votes::FIELD,
+        "outcome",
+        "elected",
+        "runoff",
+        "reserve",
+        "lot-needed",
+        "replaces",
+        "reason",
+        "root",
+        "cosignature",
+    ],
+]);
 
 fn outcome_str(s: Status) -> &'static str {
     match s {
@@ -163,15 +240,8 @@ impl Statement {
             "stations-annulled",
             &self.stations_annulled.to_string(),
         );
-        push(out, "counterfoils", &self.counterfoils.to_string());
-        push(out, "ballots-in-box", &self.ballots_in_box.to_string());
-        push(out, "votes-taken", &self.votes_taken.to_string());
-        push(out, "void-taken", &self.void_taken.to_string());
-        push(out, "void-not-taken", &self.void_not_taken.to_string());
-        push(out, "valid", &self.valid.to_string());
-        for (code, n) in &self.votes {
-            push(out, "vote", &format!("{code} {n}"));
-        }
+        self.figures.write(out);
+        votes::write(out, &self.votes);
         push(out, "outcome", outcome_str(self.outcome));
         for c in &self.elected {
             push(out, "elected", &c.to_string());
@@ -222,13 +292,10 @@ impl Statement {
                 "stations-annulled".into(),
                 self.stations_annulled.to_string(),
             ),
-            ("counterfoils".into(), self.counterfoils.to_string()),
-            ("ballots-in-box".into(), self.ballots_in_box.to_string()),
-            ("votes-taken".into(), self.votes_taken.to_string()),
-            ("void-taken".into(), self.void_taken.to_string()),
-            ("void-not-taken".into(), self.void_not_taken.to_string()),
-            ("valid".into(), self.valid.to_string()),
         ];
+        for (name, n) in self.figures.named() {
+            v.push((name.into(), n.to_string()));
+        }
         for (c, n) in &self.votes {
             v.push((format!("vote {c}"), n.to_string()));
         }
@@ -295,20 +362,12 @@ impl Statement {
         contest: &str,
         size: u64,
         lots: &[LotDraw],
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<Statement, EntryError> {
         let at = agg
             .contest_at(contest, size, tallies)
             .map_err(|e| EntryError::new(e.code(), e.message().to_owned()))?;
         let s = &at.top.standing;
-        let mut votes: Vec<(u32, u64)> = at
-            .codes
-            .iter()
-            .copied()
-            .zip(s.votes.iter().copied())
-            .filter(|&(_, n)| n > 0)
-            .collect();
-        votes.sort_unstable();
         let d = at
             .decide(lots)
             .map_err(|e| EntryError::new(e.code(), e.message().to_owned()))?;
@@ -321,13 +380,8 @@ impl Statement {
             stations_counted: at.top.stations_counted,
             stations_expected: at.top.stations_expected,
             stations_annulled: at.top.stations_annulled,
-            counterfoils: s.counterfoils,
-            ballots_in_box: s.ballots_in_box,
-            votes_taken: s.votes_taken,
-            void_taken: s.void_taken,
-            void_not_taken: s.void_not_taken,
-            valid: s.valid,
-            votes,
+            figures: s.figures,
+            votes: s.nonzero_votes(at.codes),
             outcome: d.status,
             elected: d.elected,
             runoff: d.runoff,
@@ -392,7 +446,7 @@ pub fn expected<'a>(
         .collect();
     // Built from the entries below `size` only: every box's revision in
     // force is its latest, so no other tally is read.
-    Statement::from_aggregator(&agg, contest, size, &lots, &NoTallies)
+    Statement::from_aggregator(&agg, contest, size, &lots, &NoLog)
 }
 
 fn parse_outcome((v, lineno): (&str, usize)) -> Result<Status, EntryError> {
@@ -433,32 +487,9 @@ impl Announcement {
         let stations_counted = count("stations-counted")?;
         let stations_expected = count("stations-expected")?;
         let stations_annulled = count("stations-annulled")?;
-        let counterfoils = count("counterfoils")?;
-        let ballots_in_box = count("ballots-in-box")?;
-        let votes_taken = count("votes-taken")?;
-        let void_taken = count("void-taken")?;
-        let void_not_taken = count("void-not-taken")?;
-        let valid = count("valid")?;
-        let mut votes: Vec<(u32, u64)> = Vec::new();
-        for (value, lineno) in r.repeated("vote") {
-            let Some((code, n)) = value.split_once(' ') else {
-                return Err(EntryError::new(
-                    ErrorCode::EntryLineMalformed,
-                    format!("line {lineno}: expected 'vote <candidate code> <votes>'"),
-                ));
-            };
-            let code = grammar::parse_u32("vote", (code, lineno))?;
-            let n = grammar::parse_u64("vote", (n, lineno))?;
-            if n == 0 || votes.last().is_some_and(|&(p, _)| code <= p) {
-                return Err(EntryError::new(
-                    ErrorCode::EntryVotesOrder,
-                    format!(
-                        "line {lineno}: vote lines are non-zero and in strictly ascending candidate order"
-                    ),
-                ));
-            }
-            votes.push((code, n));
-        }
+        // Standing sums over many boxes: any u64, not only a count's 10^12.
+        let figures = BallotFigures::parse(&mut r, grammar::parse_u64)?;
+        let votes = votes::parse(&mut r, grammar::parse_u64)?;
         let outcome = parse_outcome(r.required("outcome")?)?;
         let codes = |list: Vec<(&str, usize)>, name: &str| -> Result<Vec<u32>, EntryError> {
             list.into_iter()
@@ -490,9 +521,48 @@ impl Announcement {
             }
             lot_needed.push(tie);
         }
+        let replaces = match (r.optional("replaces")?, r.optional("reason")?) {
+            (None, None) => None,
+            (Some(h), Some(why)) if status == AnnouncementStatus::Final => Some(Replacement {
+                final_leaf: grammar::parse_hex_hash("replaces", h)?,
+                reason: grammar::parse_text("reason", why)?,
+            }),
+            (Some((_, lineno)), _) | (None, Some((_, lineno))) => {
+                return Err(EntryError::new(
+                    ErrorCode::EntryBadValue,
+                    format!(
+                        "line {lineno}: 'replaces' and 'reason' go together, and only in a final announcement"
+                    ),
+                ))
+            }
+        };
+        let root = grammar::parse_base64_hash("root", r.required("root")?)?;
+        let lines = r.repeated("cosignature");
+        if lines.is_empty() || lines.len() > MAX_COSIGNATURES {
+            return Err(EntryError::new(
+                ErrorCode::EntryBadValue,
+                format!(
+                    "an announcement carries 1 to {MAX_COSIGNATURES} cosignature lines, not {}",
+                    lines.len()
+                ),
+            ));
+        }
+        let mut cosignatures = Vec::with_capacity(lines.len());
+        for (value, lineno) in lines {
+            let line = format!("\u{2014} {value}");
+            let sig = crate::note::NoteSignature::parse_line(&line, lineno).map_err(|e| {
+                EntryError::new(
+                    ErrorCode::EntryBadValue,
+                    format!("line {lineno}: field 'cosignature': {e}"),
+                )
+            })?;
+            cosignatures.push(sig);
+        }
         r.finish()?;
         Ok(Announcement {
             status,
+            replaces,
+            witnessed: WitnessedCheckpoint { root, cosignatures },
             statement: Statement {
                 election,
                 contest,
@@ -500,12 +570,7 @@ impl Announcement {
                 stations_counted,
                 stations_expected,
                 stations_annulled,
-                counterfoils,
-                ballots_in_box,
-                votes_taken,
-                void_taken,
-                void_not_taken,
-                valid,
+                figures,
                 votes,
                 outcome,
                 elected,
@@ -523,5 +588,19 @@ impl Announcement {
         push(out, "size", &s.size.to_string());
         push(out, "status", self.status.as_str());
         s.write_figures(out);
+        if let Some(r) = &self.replaces {
+            push(out, "replaces", &r.final_leaf.to_hex());
+            push(out, "reason", &r.reason);
+        }
+        push(out, "root", &self.witnessed.root.to_base64());
+        for c in &self.witnessed.cosignatures {
+            let line = c.to_line();
+            // The signature line without its em dash and space.
+            push(
+                out,
+                "cosignature",
+                line.split_once(' ').map_or("", |(_, v)| v),
+            );
+        }
     }
 }

@@ -4,6 +4,7 @@
 use super::grammar::{self, FieldReader};
 use super::EntryError;
 use crate::note::VerifierKey;
+use crate::rules::ElectionKind;
 use crate::{ErrorCode, Hash};
 
 /// `tallyboard/manifest/v1`: the authority commits to one manifest document
@@ -13,7 +14,7 @@ pub struct ManifestCommitment {
     /// Election identifier, as in the manifest.
     pub election: String,
     /// Election kind, as in the manifest (`presidential`, `majlis`, ...).
-    pub kind: String,
+    pub kind: ElectionKind,
     /// SHA-256 of the manifest's canonical bytes.
     pub manifest_sha256: Hash,
 }
@@ -24,7 +25,7 @@ impl ManifestCommitment {
     pub(super) fn parse_body(body: &str) -> Result<Self, EntryError> {
         let mut r = FieldReader::new(body, MANIFEST_FIELDS)?;
         let election = grammar::parse_id("election", r.required("election")?)?;
-        let kind = grammar::parse_id("kind", r.required("kind")?)?;
+        let kind = parse_kind(r.required("kind")?)?;
         let manifest_sha256 =
             grammar::parse_hex_hash("manifest-sha256", r.required("manifest-sha256")?)?;
         r.finish()?;
@@ -37,9 +38,20 @@ impl ManifestCommitment {
 
     pub(super) fn write_body(&self, out: &mut String) {
         push(out, "election", &self.election);
-        push(out, "kind", &self.kind);
+        push(out, "kind", self.kind.as_str());
         push(out, "manifest-sha256", &self.manifest_sha256.to_hex());
     }
+}
+
+/// An election kind, spelled as in the manifest (`spec/manifest.md` §2).
+fn parse_kind(v: (&str, usize)) -> Result<ElectionKind, EntryError> {
+    let id = grammar::parse_id("kind", v)?;
+    ElectionKind::from_spelling(&id).ok_or_else(|| {
+        EntryError::new(
+            ErrorCode::EntryBadValue,
+            format!("line {}: field 'kind': unknown election kind {id:?}", v.1),
+        )
+    })
 }
 
 /// `tallyboard/station-key/v1`: the authority registers the Ed25519 key a

@@ -20,6 +20,27 @@ pub const MAX_TEXT: usize = 512;
 /// Longest identifier (election, contest, station), in bytes.
 pub const MAX_ID: usize = 64;
 
+/// An entry type's complete field list, joined from its parts when the
+/// crate is compiled, so that a block of fields several types share (the
+/// ballot figures, `super::figures::FIELDS`) is named once. `N` is the
+/// number of fields; a wrong `N` fails the build, not a run.
+pub(crate) const fn field_list<const N: usize>(parts: &[&[&'static str]]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut n = 0;
+    let mut p = 0;
+    while p < parts.len() {
+        let mut i = 0;
+        while i < parts[p].len() {
+            out[n] = parts[p][i];
+            n += 1;
+            i += 1;
+        }
+        p += 1;
+    }
+    assert!(n == N, "the field list is shorter than N");
+    out
+}
+
 /// A cursor over the field lines of one entry, enforcing order, uniqueness
 /// and the absence of unknown fields.
 pub(crate) struct FieldReader<'a> {
@@ -262,6 +283,21 @@ pub(crate) fn parse_hex_hash(field: &str, (v, lineno): (&str, usize)) -> Result<
     Err(bad(code, field, lineno, "expected 64 lowercase hex digits"))
 }
 
+/// A SHA-256 hash in canonical base64 (as a checkpoint's root line).
+pub(crate) fn parse_base64_hash(
+    field: &str,
+    (v, lineno): (&str, usize),
+) -> Result<Hash, EntryError> {
+    Hash::from_base64(v).ok_or_else(|| {
+        bad(
+            ErrorCode::EntryBadValue,
+            field,
+            lineno,
+            "expected the canonical base64 of 32 bytes",
+        )
+    })
+}
+
 /// Free text: 1..=512 bytes, no leading, trailing or doubled spaces (the
 /// note layer already refuses control characters).
 pub(crate) fn parse_text(field: &str, (v, lineno): (&str, usize)) -> Result<String, EntryError> {
@@ -281,12 +317,12 @@ pub(crate) fn parse_text(field: &str, (v, lineno): (&str, usize)) -> Result<Stri
             "stray spaces",
         ));
     }
-    if v.chars().any(|c| c.is_control()) {
+    if let Some(u) = crate::text::first_unsafe(v) {
         return Err(bad(
-            ErrorCode::EntryBadValue,
+            ErrorCode::EntryUnsafeCharacter,
             field,
             lineno,
-            "control character",
+            format!("{u}: free text must be safe to display"),
         ));
     }
     Ok(v.to_owned())

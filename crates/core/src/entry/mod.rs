@@ -8,15 +8,23 @@
 
 pub mod announcement;
 mod authority;
+pub mod figures;
 pub mod grammar;
+pub mod json;
 mod lot;
+mod role_key;
 mod supervision;
 mod tally;
+pub mod votes;
 
-pub use announcement::{Announcement, AnnouncementStatus, Statement};
+pub use announcement::{
+    Announcement, AnnouncementStatus, Replacement, Statement, WitnessedCheckpoint,
+};
 pub use authority::{ManifestCommitment, StationKey, StationKeyRevocation};
+pub use figures::BallotFigures;
 pub use lot::Lot;
-pub use supervision::{Annulment, Approval, ContestApproval};
+pub use role_key::{Role, RoleKey};
+pub use supervision::{Annulment, Approval, ContestApproval, Reopening};
 pub use tally::{Correction, Tally};
 
 use crate::error::Coded;
@@ -95,6 +103,10 @@ pub enum EntryKind {
     Announcement,
     /// The authority records the outcome of drawing lots between tied candidates.
     LotDraw,
+    /// A supervisor reopens a contest whose results were declared final.
+    Reopening,
+    /// The authority and a supervisor replace (or revoke) a role's key.
+    RoleKey,
     /// Reserved: evidence of log or witness misbehaviour.
     WitnessEvidence,
 }
@@ -112,6 +124,8 @@ impl EntryKind {
         EntryKind::ContestApproval,
         EntryKind::Announcement,
         EntryKind::LotDraw,
+        EntryKind::Reopening,
+        EntryKind::RoleKey,
         EntryKind::WitnessEvidence,
     ];
 
@@ -128,6 +142,8 @@ impl EntryKind {
             EntryKind::ContestApproval => "tallyboard/contest-approval/v1",
             EntryKind::Announcement => "tallyboard/announcement/v1",
             EntryKind::LotDraw => "tallyboard/lot-draw/v1",
+            EntryKind::Reopening => "tallyboard/reopening/v1",
+            EntryKind::RoleKey => "tallyboard/role-key/v1",
             EntryKind::WitnessEvidence => "tallyboard/witness-evidence/v1",
         }
     }
@@ -154,7 +170,20 @@ impl EntryKind {
                 | EntryKind::ContestApproval
                 | EntryKind::Announcement
                 | EntryKind::LotDraw
+                | EntryKind::Reopening
+                | EntryKind::RoleKey
         )
+    }
+
+    /// How many signature lines an entry of this kind carries: its required
+    /// signers' ([`crate::validate::required_signers`]): two for the
+    /// manifest commitment and a role key change, which the authority and
+    /// a supervisor sign together; one for every other kind.
+    pub fn signature_lines(self) -> usize {
+        match self {
+            EntryKind::ManifestCommitment | EntryKind::RoleKey => 2,
+            _ => 1,
+        }
     }
 }
 
@@ -179,6 +208,10 @@ pub enum Entry {
     Announcement(Announcement),
     /// See [`Lot`].
     LotDraw(Lot),
+    /// See [`Reopening`].
+    Reopening(Reopening),
+    /// See [`RoleKey`].
+    RoleKey(RoleKey),
 }
 
 impl Entry {
@@ -220,6 +253,8 @@ impl Entry {
             }
             EntryKind::Announcement => Announcement::parse_body(body).map(Entry::Announcement),
             EntryKind::LotDraw => Lot::parse_body(body).map(Entry::LotDraw),
+            EntryKind::Reopening => Reopening::parse_body(body).map(Entry::Reopening),
+            EntryKind::RoleKey => RoleKey::parse_body(body).map(Entry::RoleKey),
             other => Err(EntryError::new(
                 ErrorCode::EntryTypeNotAccepted,
                 format!(
@@ -243,6 +278,8 @@ impl Entry {
             Entry::ContestApproval(_) => EntryKind::ContestApproval,
             Entry::Announcement(_) => EntryKind::Announcement,
             Entry::LotDraw(_) => EntryKind::LotDraw,
+            Entry::Reopening(_) => EntryKind::Reopening,
+            Entry::RoleKey(_) => EntryKind::RoleKey,
         }
     }
 
@@ -261,6 +298,8 @@ impl Entry {
             Entry::ContestApproval(e) => e.write_body(&mut out),
             Entry::Announcement(e) => e.write_body(&mut out),
             Entry::LotDraw(e) => e.write_body(&mut out),
+            Entry::Reopening(e) => e.write_body(&mut out),
+            Entry::RoleKey(e) => e.write_body(&mut out),
         }
         out
     }
@@ -277,6 +316,28 @@ impl Entry {
             Entry::ContestApproval(e) => &e.election,
             Entry::Announcement(e) => &e.statement.election,
             Entry::LotDraw(e) => &e.election,
+            Entry::Reopening(e) => &e.election,
+            Entry::RoleKey(e) => &e.election,
+        }
+    }
+
+    /// The station the entry concerns, for the kinds that name one (a
+    /// tally, a station key's registration or revocation, an approval, an
+    /// annulment): what a station's page and `tallyboard-verify inclusion`
+    /// list.
+    pub fn station(&self) -> Option<&str> {
+        match self {
+            Entry::Tally(t) => Some(&t.station),
+            Entry::StationKey(k) => Some(&k.station),
+            Entry::StationKeyRevocation(k) => Some(&k.station),
+            Entry::Approval(a) => Some(&a.station),
+            Entry::Annulment(a) => Some(&a.station),
+            Entry::ManifestCommitment(_)
+            | Entry::ContestApproval(_)
+            | Entry::Announcement(_)
+            | Entry::LotDraw(_)
+            | Entry::Reopening(_)
+            | Entry::RoleKey(_) => None,
         }
     }
 }
@@ -311,6 +372,24 @@ impl SignedEntry {
         }
         let note = Note::parse(bytes, MAX_ENTRY_SIZE)?;
         let entry = Entry::parse_text(&note.text)?;
+        // Exactly the signature the rules require, nothing else: a line a
+        // relay adds would change the leaf (and so could log a copy of a
+        // station's tally before the station's own, which would then be an
+        // equivocation), would put an unchecked name on every page that
+        // shows the entry, and many lines would cost a verification each.
+        // Refused here, before any state is looked up or any signature
+        // verified (spec/entries.md §2).
+        let allowed = entry.kind().signature_lines();
+        if note.signatures.len() != allowed {
+            return Err(EntryError::new(
+                ErrorCode::EntrySignatureLines,
+                format!(
+                    "a {} entry carries exactly {allowed} signature line(s), its required signers'; this note has {}",
+                    entry.kind().type_line(),
+                    note.signatures.len()
+                ),
+            ));
+        }
         Ok(SignedEntry {
             bytes: bytes.to_vec(),
             note,

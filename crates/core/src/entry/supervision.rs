@@ -142,3 +142,46 @@ impl ContestApproval {
         push(out, "results-sha256", &self.results_sha256.to_hex());
     }
 }
+
+/// `tallyboard/reopening/v1`: a supervisor reopens a contest whose results
+/// were declared final (`spec/announcements.md` §6). Until it is logged, a
+/// final announcement is final: nothing that would change the contest's
+/// results is accepted. After it, tallies, revisions and supervision are
+/// accepted again, and the next final must name the one it replaces.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reopening {
+    /// Election identifier.
+    pub election: String,
+    /// Contest identifier.
+    pub contest: String,
+    /// The leaf hash of the final announcement being reopened.
+    pub final_leaf: Hash,
+    /// Why, for people.
+    pub reason: String,
+}
+
+const REOPENING_FIELDS: &[&str] = &["election", "contest", "final", "reason"];
+
+impl Reopening {
+    pub(super) fn parse_body(body: &str) -> Result<Self, EntryError> {
+        let mut r = FieldReader::new(body, REOPENING_FIELDS)?;
+        let election = grammar::parse_id("election", r.required("election")?)?;
+        let contest = grammar::parse_id("contest", r.required("contest")?)?;
+        let final_leaf = grammar::parse_hex_hash("final", r.required("final")?)?;
+        let reason = grammar::parse_text("reason", r.required("reason")?)?;
+        r.finish()?;
+        Ok(Reopening {
+            election,
+            contest,
+            final_leaf,
+            reason,
+        })
+    }
+
+    pub(super) fn write_body(&self, out: &mut String) {
+        push(out, "election", &self.election);
+        push(out, "contest", &self.contest);
+        push(out, "final", &self.final_leaf.to_hex());
+        push(out, "reason", &self.reason);
+    }
+}

@@ -2,8 +2,9 @@
 //! station's count minutes (صورتجلسه), signed by the station (`spec/entries.md` §3.4).
 
 use super::authority::push;
+use super::figures::{self, BallotFigures};
 use super::grammar::{self, FieldReader};
-use super::EntryError;
+use super::{votes, EntryError};
 use crate::{ErrorCode, Hash};
 
 /// What a revision adds to a tally: the entry it supersedes and why.
@@ -30,55 +31,29 @@ pub struct Tally {
     pub revision: u32,
     /// Present exactly when `revision > 1`.
     pub correction: Option<Correction>,
-    /// Ballots issued to voters (counterfoils, تعرفه).
-    pub counterfoils: u64,
-    /// Ballots found in the box.
-    pub ballots_in_box: u64,
-    /// Votes taken (آرای مأخوذه): valid plus void-but-taken.
-    pub votes_taken: u64,
-    /// Void ballots that are counted as taken (آرای باطله مأخوذه).
-    pub void_taken: u64,
-    /// Void ballots that are not taken (آرای باطله غیرمأخوذه).
-    pub void_not_taken: u64,
-    /// Valid ballots.
-    pub valid: u64,
+    /// The box's ballot figures.
+    pub figures: BallotFigures,
     /// Votes per candidate code: only non-zero counts, ascending code.
     pub votes: Vec<(u32, u64)>,
     /// SHA-256 of the scanned minutes, if published as a blob.
     pub minutes_sha256: Option<Hash>,
 }
 
-const TALLY_FIELDS: &[&str] = &[
-    "election",
-    "contest",
-    "station",
-    "revision",
-    "counterfoils",
-    "ballots-in-box",
-    "votes-taken",
-    "void-taken",
-    "void-not-taken",
-    "valid",
-    "vote",
-    "minutes-sha256",
-];
+/// Who counted what: the fields before the figures.
+const IDENTITY: [&str; 4] = ["election", "contest", "station", "revision"];
 
-const REVISION_FIELDS: &[&str] = &[
-    "election",
-    "contest",
-    "station",
-    "revision",
-    "supersedes",
-    "reason",
-    "counterfoils",
-    "ballots-in-box",
-    "votes-taken",
-    "void-taken",
-    "void-not-taken",
-    "valid",
-    "vote",
-    "minutes-sha256",
-];
+/// What follows the figures: the vote lines and the scan of the minutes.
+const AFTER_FIGURES: [&str; 2] = [votes::FIELD, "minutes-sha256"];
+
+pub(super) const TALLY_FIELDS: &[&str] =
+    &grammar::field_list::<12>(&[&IDENTITY, &figures::FIELDS, &AFTER_FIGURES]);
+
+pub(super) const REVISION_FIELDS: &[&str] = &grammar::field_list::<14>(&[
+    &IDENTITY,
+    &["supersedes", "reason"],
+    &figures::FIELDS,
+    &AFTER_FIGURES,
+]);
 
 impl Tally {
     pub(super) fn parse_body(body: &str, is_revision: bool) -> Result<Self, EntryError> {
@@ -119,40 +94,8 @@ impl Tally {
             }
             None
         };
-        let counterfoils = grammar::parse_count("counterfoils", r.required("counterfoils")?)?;
-        let ballots_in_box = grammar::parse_count("ballots-in-box", r.required("ballots-in-box")?)?;
-        let votes_taken = grammar::parse_count("votes-taken", r.required("votes-taken")?)?;
-        let void_taken = grammar::parse_count("void-taken", r.required("void-taken")?)?;
-        let void_not_taken = grammar::parse_count("void-not-taken", r.required("void-not-taken")?)?;
-        let valid = grammar::parse_count("valid", r.required("valid")?)?;
-        let mut votes: Vec<(u32, u64)> = Vec::new();
-        for (value, lineno) in r.repeated("vote") {
-            let Some((code, count)) = value.split_once(' ') else {
-                return Err(EntryError::new(
-                    ErrorCode::EntryLineMalformed,
-                    format!("line {lineno}: expected 'vote <candidate code> <count>'"),
-                ));
-            };
-            let code = grammar::parse_u32("vote", (code, lineno))?;
-            let count = grammar::parse_count("vote", (count, lineno))?;
-            if count == 0 {
-                return Err(EntryError::new(
-                    ErrorCode::EntryVotesOrder,
-                    format!("line {lineno}: zero counts are omitted, not written"),
-                ));
-            }
-            if let Some(&(prev, _)) = votes.last() {
-                if code <= prev {
-                    return Err(EntryError::new(
-                        ErrorCode::EntryVotesOrder,
-                        format!(
-                            "line {lineno}: candidate {code} after {prev}: vote lines must be in strictly ascending candidate order"
-                        ),
-                    ));
-                }
-            }
-            votes.push((code, count));
-        }
+        let figures = BallotFigures::parse(&mut r, grammar::parse_count)?;
+        let votes = votes::parse(&mut r, grammar::parse_count)?;
         let minutes_sha256 = match r.optional("minutes-sha256")? {
             Some(v) => Some(grammar::parse_hex_hash("minutes-sha256", v)?),
             None => None,
@@ -164,12 +107,7 @@ impl Tally {
             station,
             revision,
             correction,
-            counterfoils,
-            ballots_in_box,
-            votes_taken,
-            void_taken,
-            void_not_taken,
-            valid,
+            figures,
             votes,
             minutes_sha256,
         })
@@ -184,74 +122,39 @@ impl Tally {
             push(out, "supersedes", &c.supersedes.to_hex());
             push(out, "reason", &c.reason);
         }
-        push(out, "counterfoils", &self.counterfoils.to_string());
-        push(out, "ballots-in-box", &self.ballots_in_box.to_string());
-        push(out, "votes-taken", &self.votes_taken.to_string());
-        push(out, "void-taken", &self.void_taken.to_string());
-        push(out, "void-not-taken", &self.void_not_taken.to_string());
-        push(out, "valid", &self.valid.to_string());
-        for (code, count) in &self.votes {
-            push(out, "vote", &format!("{code} {count}"));
-        }
+        self.figures.write(out);
+        votes::write(out, &self.votes);
         if let Some(h) = &self.minutes_sha256 {
             push(out, "minutes-sha256", &h.to_hex());
         }
     }
 
     /// The arithmetic rules of the count minutes (`spec/entries.md` §4),
-    /// given the contest's number of seats. Checked in a fixed order so the
-    /// same bad tally always gets the same code.
+    /// given the contest's number of seats: the identities between the
+    /// ballot figures ([`BallotFigures::check_arithmetic`]), then the sum of
+    /// the candidates' votes. Checked in a fixed order so the same bad tally
+    /// always gets the same code.
     ///
     /// # Errors
     /// The first identity that does not hold.
     pub fn check_arithmetic(&self, seats: u32) -> Result<(), EntryError> {
-        // All values are ≤ 10^12 (grammar), so these sums cannot overflow u64.
-        if self.votes_taken + self.void_not_taken != self.ballots_in_box {
-            return Err(EntryError::new(
-                ErrorCode::TallyBallotsInBox,
-                format!(
-                    "ballots-in-box {} != votes-taken {} + void-not-taken {}",
-                    self.ballots_in_box, self.votes_taken, self.void_not_taken
-                ),
-            ));
-        }
-        if self.valid + self.void_taken != self.votes_taken {
-            return Err(EntryError::new(
-                ErrorCode::TallyVotesTaken,
-                format!(
-                    "votes-taken {} != valid {} + void-taken {}",
-                    self.votes_taken, self.valid, self.void_taken
-                ),
-            ));
-        }
-        if self.ballots_in_box > self.counterfoils {
-            return Err(EntryError::new(
-                ErrorCode::TallyCounterfoils,
-                format!(
-                    "ballots-in-box {} exceeds counterfoils {}",
-                    self.ballots_in_box, self.counterfoils
-                ),
-            ));
-        }
+        self.figures.check_arithmetic()?;
+        let valid = self.figures.valid;
         // At most 10^12 × (2^32 vote lines can't fit in 64 KiB) — but sum in u128 anyway.
         let sum: u128 = self.votes.iter().map(|&(_, n)| u128::from(n)).sum();
-        let cap = u128::from(seats) * u128::from(self.valid);
+        let cap = u128::from(seats) * u128::from(valid);
         if seats == 1 && sum != cap {
             return Err(EntryError::new(
                 ErrorCode::TallyVoteSum,
                 format!(
-                    "candidate votes sum to {sum}, but a one-seat contest needs exactly valid = {}",
-                    self.valid
+                    "candidate votes sum to {sum}, but a one-seat contest needs exactly valid = {valid}"
                 ),
             ));
         }
         if sum > cap {
             return Err(EntryError::new(
                 ErrorCode::TallyVoteSum,
-                format!(
-                    "candidate votes sum to {sum}, more than seats {seats} x valid {}",
-                    self.valid
-                ),
+                format!("candidate votes sum to {sum}, more than seats {seats} x valid {valid}"),
             ));
         }
         Ok(())
@@ -260,5 +163,10 @@ impl Tally {
     /// Sum of candidate votes.
     pub fn vote_sum(&self) -> u64 {
         self.votes.iter().map(|&(_, n)| n).sum()
+    }
+
+    /// The votes of one candidate (0 if the tally has no line for it).
+    pub fn votes_of(&self, candidate: u32) -> u64 {
+        votes::of(&self.votes, candidate)
     }
 }

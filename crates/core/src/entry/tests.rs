@@ -1,4 +1,5 @@
 use super::*;
+use crate::rules::ElectionKind;
 use crate::Hash;
 use proptest::prelude::*;
 
@@ -9,12 +10,14 @@ fn sample_tally() -> Tally {
         station: "23-045-00123".into(),
         revision: 1,
         correction: None,
-        counterfoils: 500,
-        ballots_in_box: 480,
-        votes_taken: 470,
-        void_taken: 10,
-        void_not_taken: 10,
-        valid: 460,
+        figures: BallotFigures {
+            counterfoils: 500,
+            ballots_in_box: 480,
+            votes_taken: 470,
+            void_taken: 10,
+            void_not_taken: 10,
+            valid: 460,
+        },
         votes: vec![(1, 200), (4, 260)],
         minutes_sha256: Some(Hash::sha256(b"minutes scan")),
     }
@@ -171,19 +174,19 @@ fn arithmetic_rules_each_have_a_code() {
     let ok = sample_tally();
     assert_eq!(ok.check_arithmetic(1), Ok(()));
     let mut t = ok.clone();
-    t.ballots_in_box += 1;
+    t.figures.ballots_in_box += 1;
     assert_eq!(
         t.check_arithmetic(1).unwrap_err().code(),
         ErrorCode::TallyBallotsInBox
     );
     let mut t = ok.clone();
-    t.valid -= 1;
+    t.figures.valid -= 1;
     assert_eq!(
         t.check_arithmetic(1).unwrap_err().code(),
         ErrorCode::TallyVotesTaken
     );
     let mut t = ok.clone();
-    t.counterfoils = 479;
+    t.figures.counterfoils = 479;
     assert_eq!(
         t.check_arithmetic(1).unwrap_err().code(),
         ErrorCode::TallyCounterfoils
@@ -208,7 +211,7 @@ fn arithmetic_rules_each_have_a_code() {
 fn authority_entries_round_trip() {
     let c = Entry::ManifestCommitment(ManifestCommitment {
         election: "1404-presidential".into(),
-        kind: "presidential".into(),
+        kind: ElectionKind::Presidential,
         manifest_sha256: Hash::sha256(b"m"),
     });
     assert_eq!(Entry::parse_text(&c.to_text()), Ok(c));
@@ -257,12 +260,14 @@ fn arb_tally() -> impl Strategy<Value = Tally> {
                         supersedes: Hash::sha256(&[revision as u8]),
                         reason: "بازشماری by the county board".into(),
                     }),
-                    counterfoils: valid + void_taken + void_not_taken + 7,
-                    ballots_in_box: valid + void_taken + void_not_taken,
-                    votes_taken: valid + void_taken,
-                    void_taken,
-                    void_not_taken,
-                    valid,
+                    figures: BallotFigures {
+                        counterfoils: valid + void_taken + void_not_taken + 7,
+                        ballots_in_box: valid + void_taken + void_not_taken,
+                        votes_taken: valid + void_taken,
+                        void_taken,
+                        void_not_taken,
+                        valid,
+                    },
                     votes,
                     minutes_sha256: minutes.then(|| Hash::sha256(b"scan")),
                 }
@@ -298,5 +303,22 @@ proptest! {
     fn random_text_never_panics(s in "\\PC{0,300}") {
         let _ = Entry::parse_text(&s);
         let _ = SignedEntry::parse(s.as_bytes());
+    }
+}
+
+#[test]
+fn the_ballot_figures_are_one_block_in_every_type_that_states_them() {
+    for fields in [
+        super::tally::TALLY_FIELDS,
+        super::tally::REVISION_FIELDS,
+        super::announcement::ANNOUNCEMENT_FIELDS,
+    ] {
+        let at = fields
+            .windows(super::figures::FIELDS.len())
+            .position(|w| w == super::figures::FIELDS);
+        let votes = fields.iter().position(|f| *f == super::votes::FIELD);
+        // The six figures, then the vote lines, as `BallotFigures::parse` and
+        // `votes::parse` read them.
+        assert_eq!(at.map(|i| i + 6), votes, "{fields:?}");
     }
 }

@@ -95,10 +95,6 @@ fn inconsistencies_are_refused_with_manifest_invalid() {
             Box::new(|m| m.keys.witnesses[0].vkey = m.keys.log.clone()),
         ),
         (
-            "unknown election kind",
-            Box::new(|m| m.election.kind = "referendum".into()),
-        ),
-        (
             "bad threshold",
             Box::new(|m| m.contests[0].threshold = Some(Ratio { den: 0, num: 1 })),
         ),
@@ -122,6 +118,38 @@ fn inconsistencies_are_refused_with_manifest_invalid() {
             "wrong format",
             Box::new(|m| m.format = "tallyboard/manifest/v2".into()),
         ),
+        (
+            "authority key also a supervisor key",
+            Box::new(|m| m.keys.supervisors[0] = m.keys.authority.clone()),
+        ),
+        (
+            "no supervisor key",
+            Box::new(|m| m.keys.supervisors.clear()),
+        ),
+        (
+            "witness policy that does not parse",
+            Box::new(|m| m.witness_policy = "quorum\n".into()),
+        ),
+        (
+            "witness policy naming another log",
+            Box::new(|m| {
+                m.witness_policy = m.witness_policy.replace(&m.keys.log, &m.keys.authority)
+            }),
+        ),
+        (
+            "witness policy with a witness not in keys.witnesses",
+            Box::new(|m| {
+                let other = crate::cosignature::CosignerKey::from_seed("other", [9; 32])
+                    .expect("key")
+                    .verifier()
+                    .to_vkey_string();
+                m.witness_policy = m.witness_policy.replace(&m.keys.witnesses[0].vkey, &other)
+            }),
+        ),
+        (
+            "witness policy with no quorum",
+            Box::new(|m| m.witness_policy = m.witness_policy.replace("quorum w", "quorum none")),
+        ),
     ];
     for (what, mutate) in cases {
         let mut m = testutil::manifest();
@@ -129,6 +157,50 @@ fn inconsistencies_are_refused_with_manifest_invalid() {
         let err = ValidatedManifest::from_bytes(&m.to_canonical_bytes()).expect_err(what);
         assert_eq!(err.code(), ErrorCode::ManifestInvalid, "{what}: {err}");
     }
+    // A kind the board does not know cannot be held by the manifest's type,
+    // so it is written into the bytes; it is still an inconsistency.
+    let text = String::from_utf8(testutil::manifest().to_canonical_bytes()).expect("utf8");
+    for (what, from, to) in [
+        (
+            "unknown election kind",
+            "\"id\":\"e1\",\"kind\":\"presidential\"",
+            "\"id\":\"e1\",\"kind\":\"referendum\"",
+        ),
+        (
+            "unknown contest kind",
+            "\"kind\":\"village-council\"",
+            "\"kind\":\"senate\"",
+        ),
+    ] {
+        let bytes = text.replacen(from, to, 1);
+        assert_ne!(bytes, text, "{what}");
+        let err = ValidatedManifest::from_bytes(bytes.as_bytes()).expect_err(what);
+        assert_eq!(err.code(), ErrorCode::ManifestInvalid, "{what}: {err}");
+    }
+}
+
+#[test]
+fn every_election_kind_round_trips_through_the_manifest_spelling() {
+    for kind in ElectionKind::ALL {
+        let mut m = testutil::manifest();
+        m.election.kind = kind;
+        m.contests[0].kind = kind;
+        let bytes = m.to_canonical_bytes();
+        let spelled = format!("\"kind\":\"{}\"", kind.as_str());
+        assert_eq!(
+            String::from_utf8_lossy(&bytes)
+                .matches(spelled.as_str())
+                .count(),
+            2 + usize::from(kind == m.contests[1].kind),
+            "{kind}"
+        );
+        assert_eq!(ElectionKind::from_spelling(kind.as_str()), Some(kind));
+        let v = ValidatedManifest::from_bytes(&bytes).expect("every kind is accepted");
+        assert_eq!(v.manifest().election.kind, kind);
+        assert_eq!(v.manifest().contests[0].kind, kind);
+        assert_eq!(v.manifest().to_canonical_bytes(), bytes);
+    }
+    assert_eq!(ElectionKind::from_spelling("referendum"), None);
 }
 
 mod fuzz {

@@ -6,10 +6,10 @@
 //! report ([`nist_report`]) validates against NIST's published schema.
 
 use super::{check_inputs, outcome, ExportError, Names, Outcome};
-use crate::aggregate::{
-    CheckpointRef, ContestResults, Figures, Level, RegionResults, ResultsDocument,
-};
+use crate::aggregate::{CheckpointRef, ContestResults, Level, RegionResults, ResultsDocument};
+use crate::entry::json::ballot_figures;
 use crate::manifest::{Contest, ValidatedManifest};
+use crate::rules::ElectionKind;
 use crate::ErrorCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -249,11 +249,13 @@ fn gpunits(manifest: &ValidatedManifest, detail: NistDetail) -> Vec<Value> {
     out
 }
 
+/// The NIST `VoteVariation` of a contest (`spec/exports.md` §4.4): the one
+/// place it is decided from the contest's kind and round.
 fn vote_variation(contest: &Contest) -> (&'static str, Option<&'static str>) {
     let round = contest.round.unwrap_or(1);
-    match (contest.kind.as_str(), round) {
-        ("presidential", 1) => ("majority", None),
-        ("majlis", 1) => (
+    match (contest.kind, round) {
+        (ElectionKind::Presidential, 1) => ("majority", None),
+        (ElectionKind::Majlis, 1) => (
             "other",
             Some("elected with at least the threshold share of valid ballots (default 20%), then a runoff by plurality"),
         ),
@@ -515,17 +517,6 @@ pub fn nist_report(
     Ok(serde_json::to_vec(&v).unwrap_or_default())
 }
 
-fn ballot_figures(f: &Figures) -> Value {
-    json!({
-        "ballots_in_box": f.ballots_in_box,
-        "counterfoils": f.counterfoils,
-        "valid": f.valid,
-        "void_not_taken": f.void_not_taken,
-        "void_taken": f.void_taken,
-        "votes_taken": f.votes_taken,
-    })
-}
-
 /// The ERR report in tallyboard's envelope, carrying what ERR has no field
 /// for: `{"checkpoint", "election_report", "extras", "format",
 /// "manifest_sha256"}`, where `extras` has, per contest and reporting unit
@@ -546,9 +537,9 @@ pub fn nist_envelope(
         for r in c.regions.iter().filter(|r| included(r, opts.detail)) {
             extras.push(json!({
                 "contest": c.id,
-                "counted": ballot_figures(&r.counted),
+                "counted": ballot_figures(&r.counted.ballots()),
                 "gpunit": gpunit_id(r.level, &r.id),
-                "standing": ballot_figures(&r.standing),
+                "standing": ballot_figures(&r.standing.ballots()),
             }));
         }
     }

@@ -19,20 +19,23 @@
 //! computed from the boxes' revision histories
 //! ([`crate::aggregate::Aggregator::contest_at`]), not by re-reading the log.
 
+mod reader;
+mod roles;
 pub(crate) mod snapshot;
 mod station;
 mod supervision;
 
+pub use reader::{revision_in_force, superseded, EntryBytes, LogReader, NoLog};
+pub use roles::{HeldKey, PinnedRoles, RoleKeys};
 pub use station::{ContestTallies, KeyRecord, StationRecord, TallyRef};
 pub use supervision::{
-    AnnouncementRecord, ContestApprovalRef, DecisionRef, LotRecord, Supervision,
+    AnnouncementRecord, ContestApprovalRef, DecisionRef, FinalRef, LotRecord, Supervision,
 };
 
-use crate::aggregate::{AggregateError, Aggregator, TallySource};
+use crate::aggregate::{AggregateError, Aggregator};
 use crate::entry::{Entry, EntryError, SignedEntry, Statement};
 use crate::error::Coded;
 use crate::manifest::ValidatedManifest;
-use crate::note::VerifierKey;
 use crate::validate::{self, ValidationError};
 use crate::{ErrorCode, Hash};
 use std::collections::HashMap;
@@ -54,6 +57,8 @@ pub struct LogState {
     unlisted: HashMap<String, StationRecord>,
     /// Annulments, approvals, contest approvals, lots, announcements.
     supervision: Supervision,
+    /// The role keys in force, and every key each role held.
+    roles: RoleKeys,
     /// Counted and standing totals of every contest at every level.
     aggregator: Aggregator,
 }
@@ -63,7 +68,9 @@ impl LogState {
     pub fn new(manifest: Arc<ValidatedManifest>) -> LogState {
         let aggregator = Aggregator::new(&manifest);
         let stations = vec![StationRecord::default(); manifest.manifest().stations.len()];
+        let roles = RoleKeys::from_manifest(&manifest);
         LogState {
+            roles,
             manifest,
             size: 0,
             commitment: None,
@@ -142,7 +149,7 @@ impl LogState {
         station: &str,
         contest: &str,
         revision: u32,
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<Option<TallyRef>, AggregateError> {
         self.box_tally(station, contest, tallies, |t| t.revision <= revision)
             .map(|t| t.filter(|t| t.revision == revision))
@@ -159,7 +166,7 @@ impl LogState {
         station: &str,
         contest: &str,
         index: u64,
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<Option<TallyRef>, AggregateError> {
         self.box_tally(station, contest, tallies, |t| t.index <= index)
             .map(|t| t.filter(|t| t.index == index))
@@ -171,7 +178,7 @@ impl LogState {
         &self,
         station: &str,
         contest: &str,
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
         stop: impl Fn(&TallyRef) -> bool,
     ) -> Result<Option<TallyRef>, AggregateError> {
         let Some(t) = self.station(station).and_then(|r| r.tallies(contest)) else {
@@ -185,7 +192,7 @@ impl LogState {
         }
         let mut at = t.latest;
         while at.revision > 2 {
-            let Some((index, leaf)) = crate::aggregate::superseded(tallies, at.index)? else {
+            let Some((index, leaf)) = superseded(tallies, at.index)? else {
                 return Err(AggregateError::store(format!(
                     "revision {} of station {station} for contest {contest} at entry {} supersedes nothing",
                     at.revision, at.index
@@ -206,6 +213,12 @@ impl LogState {
     /// Annulments, approvals, contest approvals, lots and announcements.
     pub fn supervision(&self) -> &Supervision {
         &self.supervision
+    }
+
+    /// The authority's, supervisors' and witnesses' keys in force
+    /// (`spec/keys.md`).
+    pub fn roles(&self) -> &RoleKeys {
+        &self.roles
     }
 
     /// The counted and standing totals of every contest at every level,
@@ -229,7 +242,7 @@ impl LogState {
         &self,
         contest: &str,
         size: u64,
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<Statement, ValidationError> {
         if size > self.size {
             return Err(ValidationError::new(
@@ -245,12 +258,15 @@ impl LogState {
             .map_err(ValidationError::from)
     }
 
-    /// The key that must have signed `signed` (`spec/validation.md` §1.6).
+    /// The keys that must have signed `signed` (`spec/validation.md` §1.6).
     ///
     /// # Errors
-    /// See [`validate::required_signer`].
-    pub fn required_signer(&self, signed: &SignedEntry) -> Result<VerifierKey, ValidationError> {
-        validate::required_signer(signed, self)
+    /// See [`validate::required_signers`].
+    pub fn required_signers(
+        &self,
+        signed: &SignedEntry,
+    ) -> Result<validate::Signers, ValidationError> {
+        validate::required_signers(signed, self)
     }
 
     /// Every rule but the signature: the entry fits the manifest and is the
@@ -263,7 +279,7 @@ impl LogState {
     pub fn check(
         &self,
         signed: &SignedEntry,
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<(), ValidationError> {
         validate::check_entry(signed, self, tallies)
     }
@@ -276,7 +292,7 @@ impl LogState {
     pub fn validate(
         &self,
         signed: &SignedEntry,
-        tallies: &dyn TallySource,
+        tallies: &dyn LogReader,
     ) -> Result<(), ValidationError> {
         validate::validate(signed, self, tallies)
     }
@@ -339,7 +355,9 @@ impl LogState {
             | Entry::Annulment(_)
             | Entry::ContestApproval(_)
             | Entry::LotDraw(_)
-            | Entry::Announcement(_) => {}
+            | Entry::Announcement(_)
+            | Entry::Reopening(_) => {}
+            Entry::RoleKey(r) => self.roles.apply(index, r),
         }
         self.size = index + 1;
         Ok(())

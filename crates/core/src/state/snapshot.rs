@@ -10,8 +10,9 @@
 //! latest) and annulment. What is not: anything the manifest gives (the
 //! layout of contests and regions), the region sums (recomputed from the
 //! boxes, bottom-up, by the same code as `Aggregator::build`), and the
-//! decisions themselves, which are few and re-read from the log by their
-//! indexes (an announcement can be large).
+//! decisions themselves (supervision, announcements, reopenings, role-key
+//! changes), which are few and re-read from the log by their indexes (an
+//! announcement can be large).
 
 use super::{LogState, StationRecord, TallyRef};
 use crate::entry::Entry;
@@ -191,6 +192,11 @@ impl LogState {
             last = Some(index);
             let (leaf, entry) = decision(index)?;
             st.supervision.apply(index, leaf, &entry);
+            // A role-key entry is a decision too; its effect is the role
+            // keys in force.
+            if let Entry::RoleKey(r) = &entry {
+                st.roles.apply(index, r);
+            }
         }
         if st.supervision.decisions().len() != n {
             return Err("an entry named as a decision is not one".into());

@@ -2,7 +2,7 @@
 //! annulled boxes, approved tallies, approved contests, drawn lots and
 //! announcements (`spec/validation.md` §2, `spec/announcements.md`).
 
-use crate::entry::{Announcement, Entry, EntryKind};
+use crate::entry::{Announcement, AnnouncementStatus, Entry, EntryKind};
 use crate::rules::LotDraw;
 use crate::Hash;
 use std::collections::HashMap;
@@ -65,6 +65,20 @@ pub struct Supervision {
     announcements: Vec<AnnouncementRecord>,
     /// Every decision in log order.
     decisions: Vec<DecisionRef>,
+    /// Per contest: its latest final announcement, and whether it has been
+    /// reopened since (`spec/announcements.md` §6).
+    finals: HashMap<String, FinalRef>,
+}
+
+/// A contest's latest final announcement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FinalRef {
+    /// Its index in the log.
+    pub index: u64,
+    /// Its leaf hash.
+    pub leaf: Hash,
+    /// The index of the reopening that reopened it, if one did.
+    pub reopened_at: Option<u64>,
 }
 
 impl Supervision {
@@ -97,11 +111,30 @@ impl Supervision {
                     draw: l.draw(),
                 });
             }
-            Entry::Announcement(a) => self.announcements.push(AnnouncementRecord {
-                index,
-                leaf,
-                announcement: a.clone(),
-            }),
+            Entry::Announcement(a) => {
+                if a.status == AnnouncementStatus::Final {
+                    self.finals.insert(
+                        a.statement.contest.clone(),
+                        FinalRef {
+                            index,
+                            leaf,
+                            reopened_at: None,
+                        },
+                    );
+                }
+                self.announcements.push(AnnouncementRecord {
+                    index,
+                    leaf,
+                    announcement: a.clone(),
+                });
+            }
+            Entry::Reopening(r) => {
+                if let Some(f) = self.finals.get_mut(&r.contest) {
+                    f.reopened_at.get_or_insert(index);
+                }
+            }
+            // A decision of two roles; its effect is in `RoleKeys`.
+            Entry::RoleKey(_) => {}
             Entry::ManifestCommitment(_)
             | Entry::StationKey(_)
             | Entry::StationKeyRevocation(_)
@@ -166,6 +199,19 @@ impl Supervision {
     /// Every decision, in log order.
     pub fn decisions(&self) -> &[DecisionRef] {
         &self.decisions
+    }
+
+    /// The contest's latest final announcement, reopened or not.
+    pub fn latest_final(&self, contest: &str) -> Option<FinalRef> {
+        self.finals.get(contest).copied()
+    }
+
+    /// The final announcement that holds the contest's results as they
+    /// are: its latest final, unless reopened. While there is one, nothing
+    /// that would change the contest's results is accepted.
+    pub fn final_in_force(&self, contest: &str) -> Option<FinalRef> {
+        self.latest_final(contest)
+            .filter(|f| f.reopened_at.is_none())
     }
 
     /// Number of annulled boxes.

@@ -3,10 +3,10 @@
 //! state must refuse to apply an entry out of order without changing.
 
 use super::*;
-use crate::aggregate::NoTallies;
 use crate::entry::announcement;
 use crate::entry::{Annulment, Lot, Tally};
 use crate::manifest::ValidatedManifest;
+use crate::state::NoLog;
 use crate::testutil;
 use proptest::prelude::*;
 
@@ -20,12 +20,12 @@ fn pres(station: &str, revision: u32, votes: [u64; 3]) -> Entry {
         supersedes: crate::Hash([7; 32]),
         reason: "recount".into(),
     });
-    t.valid = valid;
-    t.void_taken = 3;
-    t.void_not_taken = 1;
-    t.votes_taken = valid + 3;
-    t.ballots_in_box = valid + 4;
-    t.counterfoils = valid + 4;
+    t.figures.valid = valid;
+    t.figures.void_taken = 3;
+    t.figures.void_not_taken = 1;
+    t.figures.votes_taken = valid + 3;
+    t.figures.ballots_in_box = valid + 4;
+    t.figures.counterfoils = valid + 4;
     t.votes = (1u32..)
         .zip(votes)
         .filter(|&(_, n)| n > 0)
@@ -153,13 +153,17 @@ proptest! {
     #[test]
     fn statements_at_every_size_equal_the_reference_recomputation(entries in log()) {
         let mut st = state();
+        let leaves: Vec<Hash> = (0..entries.len()).map(leaf).collect();
         for (k, e) in entries.iter().enumerate() {
             st.apply(k as u64, leaf(k), e).expect("valid entry");
             let now = k as u64 + 1;
             for size in 1..=now {
                 for contest in ["president", "council"] {
                     prop_assert_eq!(
-                        st.statement(contest, size, &testutil::Entries(&entries)).expect("statement"),
+                        st.statement(contest, size, &testutil::Entries {
+                            entries: &entries,
+                            leaves: &leaves,
+                        }).expect("statement"),
                         reference(st.manifest(), &entries, contest, size)
                     );
                 }
@@ -209,13 +213,13 @@ fn a_statement_beyond_the_state_is_refused() {
     st.apply(0, leaf(0), &pres(STATIONS[0], 1, [1, 2, 3]))
         .expect("applies");
     assert_eq!(
-        st.statement("president", 2, &NoTallies)
+        st.statement("president", 2, &NoLog)
             .expect_err("beyond")
             .code(),
         crate::ErrorCode::ResultsSizeOutOfRange
     );
     assert_eq!(
-        st.statement("mayor", 1, &NoTallies)
+        st.statement("mayor", 1, &NoLog)
             .expect_err("no such contest")
             .code(),
         crate::ErrorCode::UnknownContest
@@ -252,11 +256,17 @@ fn skipped_entries_keep_the_indexes_of_those_after_them() {
     assert_eq!(st.size(), 2);
     // The statement at size 1 is before the tally; at 2 it counts it.
     assert_eq!(
-        st.statement("president", 1, &NoTallies).expect("s").valid,
+        st.statement("president", 1, &NoLog)
+            .expect("s")
+            .figures
+            .valid,
         0
     );
     assert_eq!(
-        st.statement("president", 2, &NoTallies).expect("s").valid,
+        st.statement("president", 2, &NoLog)
+            .expect("s")
+            .figures
+            .valid,
         15
     );
 }

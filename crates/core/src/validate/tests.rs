@@ -30,8 +30,7 @@ impl Log {
     fn new() -> Log {
         let mut log = Log::with(testutil::validated());
         let a = testutil::authority();
-        let c = testutil::commitment(log.manifest());
-        log.must_accept(&testutil::sign(&c, &a));
+        log.must_accept(&testutil::signed_commitment(log.manifest()));
         for s in ["01-001-0001", "01-002-0001", "02-001-0001", "02-001-0002"] {
             log.must_accept(&testutil::sign(&testutil::registration(s), &a));
         }
@@ -40,8 +39,13 @@ impl Log {
 
     fn submit(&mut self, bytes: &[u8]) -> Result<(), ValidationError> {
         let signed = SignedEntry::parse(bytes).map_err(ValidationError::from)?;
-        self.state
-            .validate(&signed, &testutil::Logged(&self.entries, &self.leaves))?;
+        self.state.validate(
+            &signed,
+            &testutil::Entries {
+                entries: &self.entries,
+                leaves: &self.leaves,
+            },
+        )?;
         let leaf = signed.leaf_hash();
         self.state
             .apply(self.state.size(), leaf, &signed.entry)
@@ -85,7 +89,13 @@ fn a_good_tally_is_accepted_once_and_revisions_chain() {
     let signed = SignedEntry::parse(&station_signed(&other)).expect("parses");
     let err = log
         .state
-        .validate(&signed, &testutil::Entries(&log.entries))
+        .validate(
+            &signed,
+            &testutil::Entries {
+                entries: &log.entries,
+                leaves: &log.leaves,
+            },
+        )
         .expect_err("equivocation");
     assert_eq!(err.code(), ErrorCode::Equivocation);
     assert_eq!(err.conflicting_index, Some(5));
@@ -174,17 +184,17 @@ fn each_rule_has_its_code_and_changes_nothing() {
         ),
         (
             "ballots in box",
-            station_signed(&mutate(&|t| t.ballots_in_box = 291)),
+            station_signed(&mutate(&|t| t.figures.ballots_in_box = 291)),
             ErrorCode::TallyBallotsInBox,
         ),
         (
             "votes taken",
-            station_signed(&mutate(&|t| t.void_taken = 14)),
+            station_signed(&mutate(&|t| t.figures.void_taken = 14)),
             ErrorCode::TallyVotesTaken,
         ),
         (
             "counterfoils",
-            station_signed(&mutate(&|t| t.counterfoils = 289)),
+            station_signed(&mutate(&|t| t.figures.counterfoils = 289)),
             ErrorCode::TallyCounterfoils,
         ),
         (
@@ -205,7 +215,7 @@ fn each_rule_has_its_code_and_changes_nothing() {
         ),
         (
             "second manifest commitment",
-            testutil::sign(&testutil::commitment(log.manifest()), &a),
+            testutil::signed_commitment(log.manifest()),
             ErrorCode::ManifestAlreadyCommitted,
         ),
         (
@@ -319,7 +329,7 @@ fn nothing_but_the_commitment_before_the_commitment() {
     let reg = SignedEntry::parse(&testutil::sign(&testutil::registration("01-001-0001"), &a))
         .expect("parses");
     assert_eq!(
-        view.validate(&reg, &crate::aggregate::NoTallies)
+        view.validate(&reg, &crate::state::NoLog)
             .unwrap_err()
             .code(),
         ErrorCode::ManifestNotCommitted
@@ -329,26 +339,41 @@ fn nothing_but_the_commitment_before_the_commitment() {
     if let Entry::ManifestCommitment(m) = &mut c {
         m.manifest_sha256 = crate::Hash::sha256(b"another manifest");
     }
-    let c = SignedEntry::parse(&testutil::sign(&c, &a)).expect("parses");
+    let c =
+        SignedEntry::parse(&testutil::sign_by(&c, &[&a, &testutil::supervisor()])).expect("parses");
     assert_eq!(
-        view.validate(&c, &crate::aggregate::NoTallies)
-            .unwrap_err()
-            .code(),
+        view.validate(&c, &crate::state::NoLog).unwrap_err().code(),
         ErrorCode::ManifestDigestMismatch
     );
 }
 
+/// Only the required signature: a tally with an extra line (an observer's,
+/// or a relay's junk) is refused before any lookup, so it never reaches
+/// the log and cannot lock the station's own tally out as an equivocation.
 #[test]
-fn extra_signatures_by_observers_are_allowed() {
+fn a_note_carries_only_the_required_signature() {
     let mut log = Log::new();
     let t = testutil::tally("01-002-0001");
+    let station = testutil::station_key(&t.station);
     let observer = testutil::key("observer at the station");
-    let bytes = crate::note::sign(
-        &Entry::Tally(t.clone()).to_text(),
-        &[&testutil::station_key(&t.station), &observer],
-    )
-    .expect("sign");
-    log.must_accept(&bytes);
+    let text = Entry::Tally(t.clone()).to_text();
+    let extra = crate::note::sign(&text, &[&station, &observer]).expect("sign");
+    assert_eq!(log.code(&extra), ErrorCode::EntrySignatureLines);
+    // A hundred copies of the station's own line: refused the same way,
+    // before a single verification.
+    let one = crate::note::sign(&text, &[&station]).expect("sign");
+    let note = crate::note::Note::parse(&one, 65_535).expect("note");
+    let many = crate::note::Note {
+        text: note.text.clone(),
+        signatures: vec![note.signatures[0].clone(); 100],
+    }
+    .to_bytes();
+    assert_eq!(log.code(&many), ErrorCode::EntrySignatureLines);
+    // The station's own tally still goes in.
+    log.must_accept(&one);
+    // Only an observer's line: the right count, the wrong signer.
+    let other = crate::note::sign(&text, &[&observer]).expect("sign");
+    assert_eq!(log.code(&other), ErrorCode::WrongSigner);
 }
 
 // ------------------------------------------------------------ supervision
@@ -403,9 +428,19 @@ mod supervision {
         announcement::expected(log.manifest(), entries, contest, size).expect("recomputes")
     }
 
-    fn announce(s: Statement, status: AnnouncementStatus) -> Entry {
+    /// An announcement of `s`, resting on the fixture witness's
+    /// cosignature of the log's checkpoint at `s.size`.
+    fn announce(log: &Log, s: Statement, status: AnnouncementStatus) -> Entry {
+        // A size beyond the log (a test of that refusal) gets any root.
+        let n = usize::try_from(s.size).expect("size").min(log.leaves.len());
+        let mut tree = crate::merkle::MemoryLog::new();
+        for l in &log.leaves[..n] {
+            tree.append(*l).expect("append");
+        }
         Entry::Announcement(Announcement {
             status,
+            witnessed: testutil::witnessed(s.size, tree.root()),
+            replaces: None,
             statement: s,
         })
     }
@@ -439,7 +474,11 @@ mod supervision {
             annulment("01-001-0001", "president"),
             contest_approval("president", 7, crate::Hash::sha256(b"x")),
             lot(&[2, 3], &[3, 2]),
-            announce(statement(&log, "president", 7), AnnouncementStatus::Final),
+            announce(
+                &log,
+                statement(&log, "president", 7),
+                AnnouncementStatus::Final,
+            ),
         ];
         for e in entries {
             let text = e.to_text();
@@ -480,7 +519,12 @@ mod supervision {
         }
         // An announcement with an unknown status, and with vote lines out of order.
         let (log, _, _) = with_tallies();
-        let good = announce(statement(&log, "president", 7), AnnouncementStatus::Partial).to_text();
+        let good = announce(
+            &log,
+            statement(&log, "president", 7),
+            AnnouncementStatus::Partial,
+        )
+        .to_text();
         let bad = good.replace("status partial", "status provisional");
         assert_eq!(
             Entry::parse_text(&bad).unwrap_err().code(),
@@ -532,8 +576,7 @@ mod supervision {
         m.keys.supervisors.push(second.verifier().to_vkey_string());
         let manifest = ValidatedManifest::from_manifest(m).expect("valid");
         let mut log = Log::with(manifest);
-        let a = testutil::authority();
-        log.must_accept(&testutil::sign(&testutil::commitment(log.manifest()), &a));
+        log.must_accept(&testutil::signed_commitment(log.manifest()));
         log.must_accept(&testutil::sign(
             &annulment("01-001-0001", "president"),
             &second,
@@ -600,18 +643,13 @@ mod supervision {
         }
         let ok = approval("01-001-0001", "president", 5, la);
         log.must_accept(&sup(&ok));
-        // A second supervisor's approval of the same tally (different bytes
-        // from another key would be needed; here the same key re-signs after
-        // a revision attempt) is refused as already approved.
+        // The same approval again is refused as already approved (the board
+        // would answer these very bytes as a duplicate before the rules).
         let mut again = ok.clone();
         if let Entry::Approval(x) = &mut again {
             x.station = "01-001-0001".into();
         }
-        let bytes = crate::note::sign(
-            &again.to_text(),
-            &[&testutil::supervisor(), &testutil::key("observer")],
-        )
-        .expect("sign");
+        let bytes = sup(&again);
         assert_eq!(log.code(&bytes), ErrorCode::SupervisionAlreadyApproved);
         // After a revision the old tally can no longer be approved.
         let mut rev = testutil::tally("01-001-0001");
@@ -651,14 +689,16 @@ mod supervision {
         log.must_accept(&sup(&annulment("02-001-0001", "president")));
         log.must_accept(&sup(&annulment("01-001-0001", "president")));
         let err = {
-            let bytes = crate::note::sign(
-                &annulment("01-001-0001", "president").to_text(),
-                &[&testutil::supervisor(), &testutil::key("observer")],
-            )
-            .expect("sign");
+            let bytes = sup(&annulment("01-001-0001", "president"));
             let signed = SignedEntry::parse(&bytes).expect("parses");
             log.state
-                .validate(&signed, &testutil::Entries(&log.entries))
+                .validate(
+                    &signed,
+                    &testutil::Entries {
+                        entries: &log.entries,
+                        leaves: &log.leaves,
+                    },
+                )
                 .unwrap_err()
         };
         assert_eq!(err.code(), ErrorCode::SupervisionAlreadyAnnulled);
@@ -674,10 +714,10 @@ mod supervision {
         // The annulled box counts zero in the standing figures from then on.
         let s = statement(&log, "president", 9);
         assert_eq!((s.stations_counted, s.stations_annulled), (1, 2));
-        assert_eq!(s.valid, 270);
+        assert_eq!(s.figures.valid, 270);
         assert_eq!(s.votes, vec![(1, 100), (2, 150), (3, 20)]);
         let before = statement(&log, "president", 7);
-        assert_eq!((before.stations_counted, before.valid), (2, 540));
+        assert_eq!((before.stations_counted, before.figures.valid), (2, 540));
     }
 
     #[test]
@@ -735,11 +775,7 @@ mod supervision {
             ErrorCode::WrongSigner
         );
         log.must_accept(&sup(&contest_approval("president", 7, good)));
-        let bytes = crate::note::sign(
-            &contest_approval("president", 7, good).to_text(),
-            &[&testutil::supervisor(), &testutil::key("observer")],
-        )
-        .expect("sign");
+        let bytes = sup(&contest_approval("president", 7, good));
         assert_eq!(log.code(&bytes), ErrorCode::SupervisionAlreadyApproved);
     }
 
@@ -756,17 +792,25 @@ mod supervision {
              outcome runoff\nrunoff 1\nrunoff 2\n"
         );
         assert_eq!(s.sha256(), crate::Hash::sha256(s.to_text().as_bytes()));
-        // The announcement is the statement with a status line after size.
-        let a = announce(s.clone(), AnnouncementStatus::Final).to_text();
+        // The announcement is the statement with a status line after size,
+        // then the root and cosignatures of the checkpoint it rests on.
+        let a = announce(&log, s.clone(), AnnouncementStatus::Final).to_text();
+        let statement_part: String = a
+            .lines()
+            .filter(|l| !l.starts_with("root ") && !l.starts_with("cosignature "))
+            .map(|l| format!("{l}\n"))
+            .collect();
         assert_eq!(
-            a.replacen(
-                "tallyboard/announcement/v1",
-                "tallyboard/results-statement/v1",
-                1
-            )
-            .replacen("status final\n", "", 1),
+            statement_part
+                .replacen(
+                    "tallyboard/announcement/v1",
+                    "tallyboard/results-statement/v1",
+                    1
+                )
+                .replacen("status final\n", "", 1),
             s.to_text()
         );
+        assert!(a.contains("\nroot ") && a.ends_with('\n'));
     }
 
     #[test]
@@ -776,12 +820,12 @@ mod supervision {
         // Every figure off by one is refused, naming the figure.
         type Mutation = fn(&mut Statement);
         let mutations: Vec<(&str, Mutation)> = vec![
-            ("valid", |s| s.valid += 1),
-            ("void-taken", |s| s.void_taken -= 1),
-            ("counterfoils", |s| s.counterfoils += 1),
-            ("ballots-in-box", |s| s.ballots_in_box += 1),
-            ("votes-taken", |s| s.votes_taken += 1),
-            ("void-not-taken", |s| s.void_not_taken += 1),
+            ("valid", |s| s.figures.valid += 1),
+            ("void-taken", |s| s.figures.void_taken -= 1),
+            ("counterfoils", |s| s.figures.counterfoils += 1),
+            ("ballots-in-box", |s| s.figures.ballots_in_box += 1),
+            ("votes-taken", |s| s.figures.votes_taken += 1),
+            ("void-not-taken", |s| s.figures.void_not_taken += 1),
             ("stations-counted", |s| s.stations_counted = 3),
             ("stations-expected", |s| s.stations_expected = 5),
             ("stations-annulled", |s| s.stations_annulled = 1),
@@ -794,11 +838,17 @@ mod supervision {
         for (figure, f) in mutations {
             let mut bad = s.clone();
             f(&mut bad);
-            let bytes = auth(&announce(bad, AnnouncementStatus::Partial));
+            let bytes = auth(&announce(&log, bad, AnnouncementStatus::Partial));
             let signed = SignedEntry::parse(&bytes).expect("parses");
             let err = log
                 .state
-                .validate(&signed, &testutil::Entries(&log.entries))
+                .validate(
+                    &signed,
+                    &testutil::Entries {
+                        entries: &log.entries,
+                        leaves: &log.leaves,
+                    },
+                )
                 .unwrap_err();
             assert_eq!(err.code(), ErrorCode::AnnouncementMismatch, "{figure}");
             assert!(
@@ -811,25 +861,33 @@ mod supervision {
         let mut bad = s.clone();
         bad.size = 8;
         assert_eq!(
-            log.code(&auth(&announce(bad, AnnouncementStatus::Partial))),
+            log.code(&auth(&announce(&log, bad, AnnouncementStatus::Partial))),
             ErrorCode::ResultsSizeOutOfRange
         );
         let mut bad = s.clone();
         bad.contest = "mayor".into();
         assert_eq!(
-            log.code(&auth(&announce(bad, AnnouncementStatus::Partial))),
+            log.code(&auth(&announce(&log, bad, AnnouncementStatus::Partial))),
             ErrorCode::UnknownContest
         );
         // Signed by a supervisor instead of the authority.
         assert_eq!(
-            log.code(&sup(&announce(s.clone(), AnnouncementStatus::Partial))),
+            log.code(&sup(&announce(
+                &log,
+                s.clone(),
+                AnnouncementStatus::Partial
+            ))),
             ErrorCode::WrongSigner
         );
         // The right figures are accepted as partial, but not as final
         // without a contest approval at that size.
-        log.must_accept(&auth(&announce(s.clone(), AnnouncementStatus::Partial)));
+        log.must_accept(&auth(&announce(
+            &log,
+            s.clone(),
+            AnnouncementStatus::Partial,
+        )));
         assert_eq!(
-            log.code(&auth(&announce(s.clone(), AnnouncementStatus::Final))),
+            log.code(&auth(&announce(&log, s.clone(), AnnouncementStatus::Final))),
             ErrorCode::AnnouncementNotApproved
         );
         // A contest approval at another size does not count.
@@ -839,16 +897,133 @@ mod supervision {
             statement(&log, "president", 6).sha256(),
         )));
         assert_eq!(
-            log.code(&auth(&announce(s.clone(), AnnouncementStatus::Final))),
+            log.code(&auth(&announce(&log, s.clone(), AnnouncementStatus::Final))),
             ErrorCode::AnnouncementNotApproved
         );
         log.must_accept(&sup(&contest_approval("president", 7, s.sha256())));
-        log.must_accept(&auth(&announce(s, AnnouncementStatus::Final)));
-        // A later announcement counts the earlier ones as nothing: the
-        // figures at size 11 are those at 7.
+        log.must_accept(&auth(&announce(&log, s, AnnouncementStatus::Final)));
+        // Final is final: even an announcement with the same figures (the
+        // figures at size 11 are those at 7) is refused now.
         let later = statement(&log, "president", 11);
-        assert_eq!(later.valid, 540);
-        log.must_accept(&auth(&announce(later, AnnouncementStatus::Partial)));
+        assert_eq!(later.figures.valid, 540);
+        assert_eq!(
+            log.code(&auth(&announce(&log, later, AnnouncementStatus::Partial))),
+            ErrorCode::ContestFinal
+        );
+    }
+
+    /// Final is final (spec/announcements.md §6): after a final, what
+    /// would change the contest's results is refused until a supervisor
+    /// reopens it; the next final must name the one it replaces and why;
+    /// and the announcement must rest on a checkpoint the witnesses
+    /// cosigned, of the log's root at its size.
+    #[test]
+    fn a_final_holds_until_reopened_and_a_corrected_final_names_it() {
+        let (mut log, a, _) = with_tallies();
+        let s = statement(&log, "president", 7);
+        log.must_accept(&sup(&contest_approval("president", 7, s.sha256())));
+        // The checkpoint it rests on: another root, or not the quorum.
+        let mut other = announce(&log, s.clone(), AnnouncementStatus::Final);
+        if let Entry::Announcement(x) = &mut other {
+            x.witnessed.root = crate::Hash::sha256(b"another tree");
+        }
+        assert_eq!(log.code(&auth(&other)), ErrorCode::AnnouncementRootMismatch);
+        let mut unwitnessed = announce(&log, s.clone(), AnnouncementStatus::Final);
+        if let Entry::Announcement(x) = &mut unwitnessed {
+            x.witnessed.cosignatures[0] = testutil::key("stranger").sign_text("not a cosignature");
+        }
+        assert_eq!(
+            log.code(&auth(&unwitnessed)),
+            ErrorCode::AnnouncementNotWitnessed
+        );
+        let final_bytes = auth(&announce(&log, s.clone(), AnnouncementStatus::Final));
+        log.must_accept(&final_bytes);
+        let final_leaf = crate::hash::leaf_hash(&final_bytes);
+        // Tallies, revisions, annulments, lots and contest approvals of the
+        // contest are refused, naming the final.
+        let mut rev = testutil::tally("01-001-0001");
+        rev.revision = 2;
+        rev.votes = vec![(1, 149), (2, 101), (3, 20)];
+        rev.correction = Some(Correction {
+            supersedes: crate::hash::leaf_hash(&a),
+            reason: "recount".into(),
+        });
+        let rev_bytes = station_signed(&rev);
+        let signed = SignedEntry::parse(&rev_bytes).expect("parses");
+        let err = log
+            .state
+            .validate(
+                &signed,
+                &testutil::Entries {
+                    entries: &log.entries,
+                    leaves: &log.leaves,
+                },
+            )
+            .unwrap_err();
+        assert_eq!(err.code(), ErrorCode::ContestFinal);
+        assert_eq!(err.conflicting_index, Some(8));
+        for e in [annulment("02-001-0001", "president"), lot(&[1, 2], &[2, 1])] {
+            assert_eq!(log.code(&sup_or_auth(&e)), ErrorCode::ContestFinal);
+        }
+        // Another contest is not held by this final.
+        log.must_accept(&sup(&annulment("01-001-0001", "council")));
+        // A reopening must name the final in force, and be a supervisor's.
+        let reopen = |leaf| {
+            Entry::Reopening(crate::entry::Reopening {
+                election: "e1".into(),
+                contest: "president".into(),
+                final_leaf: leaf,
+                reason: "a complaint was upheld".into(),
+            })
+        };
+        assert_eq!(
+            log.code(&sup(&reopen(crate::Hash::sha256(b"x")))),
+            ErrorCode::ReopeningNotFinal
+        );
+        assert_eq!(log.code(&auth(&reopen(final_leaf))), ErrorCode::WrongSigner);
+        log.must_accept(&sup(&reopen(final_leaf)));
+        assert_eq!(
+            log.code(&sup(&reopen(final_leaf))),
+            ErrorCode::ReopeningNotFinal
+        );
+        // Open again: the revision goes in, and a new final must name the
+        // one it replaces.
+        log.must_accept(&rev_bytes);
+        let size = log.state.size();
+        let s2 = statement(&log, "president", size);
+        log.must_accept(&sup(&contest_approval("president", size, s2.sha256())));
+        assert_eq!(
+            log.code(&auth(&announce(
+                &log,
+                s2.clone(),
+                AnnouncementStatus::Final
+            ))),
+            ErrorCode::AnnouncementReplacesMismatch
+        );
+        let mut corrected = announce(&log, s2, AnnouncementStatus::Final);
+        if let Entry::Announcement(x) = &mut corrected {
+            x.replaces = Some(crate::entry::Replacement {
+                final_leaf,
+                reason: "station 01-001-0001 recounted".into(),
+            });
+        }
+        log.must_accept(&auth(&corrected));
+        assert_eq!(
+            log.state
+                .supervision()
+                .final_in_force("president")
+                .map(|f| f.index),
+            Some(size + 1)
+        );
+    }
+
+    /// The signer of a decision entry: lots are the authority's, the rest
+    /// the supervisor's.
+    fn sup_or_auth(e: &Entry) -> Vec<u8> {
+        match e {
+            Entry::LotDraw(_) => auth(e),
+            _ => sup(e),
+        }
     }
 
     #[test]
@@ -873,11 +1048,236 @@ mod supervision {
         stale.runoff = vec![1];
         stale.lot_needed = vec![vec![2, 3]];
         assert_eq!(
-            log.code(&auth(&announce(stale, AnnouncementStatus::Partial))),
+            log.code(&auth(&announce(&log, stale, AnnouncementStatus::Partial))),
             ErrorCode::AnnouncementMismatch
         );
-        log.must_accept(&auth(&announce(s, AnnouncementStatus::Partial)));
-        log.must_accept(&auth(&announce(after, AnnouncementStatus::Partial)));
+        log.must_accept(&auth(&announce(&log, s, AnnouncementStatus::Partial)));
+        log.must_accept(&auth(&announce(&log, after, AnnouncementStatus::Partial)));
+    }
+}
+
+/// Role keys (`spec/keys.md`): the commitment and every role-key change
+/// need the authority and a supervisor; a rotated key signs from the
+/// change on, the old one no longer; a key never returns; pinned keys are
+/// the manifest's.
+mod roles {
+    use super::*;
+    use crate::entry::{Role, RoleKey};
+    use crate::note::SignerKey;
+    use crate::state::PinnedRoles;
+
+    fn change(role: Role, old: &VerifierKey, new: Option<&VerifierKey>) -> Entry {
+        Entry::RoleKey(RoleKey {
+            election: "e1".into(),
+            role,
+            old: old.clone(),
+            new: new.cloned(),
+            reason: "the device holding it was lost".into(),
+        })
+    }
+
+    fn both(e: &Entry, authority: &SignerKey) -> Vec<u8> {
+        testutil::sign_by(e, &[authority, &testutil::supervisor()])
+    }
+
+    #[test]
+    fn the_commitment_needs_the_authority_and_a_supervisor() {
+        let mut log = Log::with(testutil::validated());
+        let c = testutil::commitment(log.manifest());
+        let a = testutil::authority();
+        // The authority alone: one line short.
+        assert_eq!(
+            log.code(&testutil::sign(&c, &a)),
+            ErrorCode::EntrySignatureLines
+        );
+        // The authority and a key that is no supervisor's.
+        let stranger = testutil::key("not a supervisor");
+        assert_eq!(
+            log.code(&testutil::sign_by(&c, &[&a, &stranger])),
+            ErrorCode::WrongSigner
+        );
+        // A supervisor and a key that is not the authority's.
+        assert_eq!(
+            log.code(&testutil::sign_by(
+                &c,
+                &[&stranger, &testutil::supervisor()]
+            )),
+            ErrorCode::WrongSigner
+        );
+        log.must_accept(&testutil::signed_commitment(log.manifest()));
+    }
+
+    #[test]
+    fn a_rotated_authority_key_signs_from_the_change_on() {
+        let mut log = Log::new();
+        let a = testutil::authority();
+        let a2 = testutil::key("authority, second key");
+        let rotate = change(Role::Authority, &a.verifier(), Some(&a2.verifier()));
+        // Two roles must sign: the authority alone (with a second line of
+        // its own) is not a supervisor.
+        assert_eq!(
+            log.code(&testutil::sign_by(&rotate, &[&a, &a2])),
+            ErrorCode::WrongSigner
+        );
+        log.must_accept(&both(&rotate, &a));
+        assert_eq!(log.state.roles().authority(), &a2.verifier());
+        let revoke = Entry::StationKeyRevocation(StationKeyRevocation {
+            election: "e1".into(),
+            station: "01-001-0001".into(),
+            key: testutil::station_key("01-001-0001")
+                .verifier()
+                .to_vkey_string(),
+            reason: "lost".into(),
+        });
+        assert_eq!(
+            log.code(&testutil::sign(&revoke, &a)),
+            ErrorCode::WrongSigner
+        );
+        log.must_accept(&testutil::sign(&revoke, &a2));
+        // The old key is no longer the authority's, and never returns.
+        assert_eq!(
+            log.code(&both(
+                &change(
+                    Role::Authority,
+                    &a.verifier(),
+                    Some(&testutil::key("x").verifier())
+                ),
+                &a2
+            )),
+            ErrorCode::RoleKeyNotCurrent
+        );
+        assert_eq!(
+            log.code(&both(
+                &change(Role::Authority, &a2.verifier(), Some(&a.verifier())),
+                &a2
+            )),
+            ErrorCode::RoleKeyReused
+        );
+        // Nor does a key serve two roles.
+        assert_eq!(
+            log.code(&both(
+                &change(
+                    Role::Authority,
+                    &a2.verifier(),
+                    Some(&testutil::supervisor().verifier())
+                ),
+                &a2
+            )),
+            ErrorCode::RoleKeyReused
+        );
+        // Nor does the log key ever sign for a role.
+        assert_eq!(
+            log.code(&both(
+                &change(
+                    Role::Authority,
+                    &a2.verifier(),
+                    Some(&testutil::key("log").verifier())
+                ),
+                &a2
+            )),
+            ErrorCode::RoleKeyReused
+        );
+        // The history keeps both, with the change's index.
+        let held: Vec<_> = log
+            .state
+            .roles()
+            .held()
+            .iter()
+            .filter(|h| h.role == Role::Authority)
+            .map(|h| (h.since, h.until))
+            .collect();
+        assert_eq!(held, vec![(None, Some(5)), (Some(5), None)]);
+    }
+
+    #[test]
+    fn supervisors_rotate_and_the_last_one_is_never_revoked() {
+        let mut log = Log::new();
+        let a = testutil::authority();
+        let s = testutil::supervisor();
+        assert_eq!(
+            log.code(&both(&change(Role::Supervisor, &s.verifier(), None), &a)),
+            ErrorCode::RoleLastSupervisor
+        );
+        let s2 = testutil::key("supervisor, second key");
+        log.must_accept(&both(
+            &change(Role::Supervisor, &s.verifier(), Some(&s2.verifier())),
+            &a,
+        ));
+        assert_eq!(log.state.roles().supervisors(), &[s2.verifier()]);
+        // From now on the new supervisor key signs with the authority.
+        let w = log.manifest().witnesses()[0].clone();
+        let w2 = crate::cosignature::CosignerKey::from_seed("w2.example/witness", [7; 32])
+            .expect("key")
+            .verifier();
+        let rotate_witness = change(Role::Witness, &w, Some(&w2));
+        assert_eq!(log.code(&both(&rotate_witness, &a)), ErrorCode::WrongSigner);
+        log.must_accept(&testutil::sign_by(&rotate_witness, &[&a, &s2]));
+        // The policy counts the new witness key under the old name.
+        let policy = log.state.roles().witness_policy();
+        assert_eq!(policy.witnesses[0].key, w2);
+    }
+
+    #[test]
+    fn a_witness_key_is_replaced_not_revoked_and_keys_have_their_role_type() {
+        let w = testutil::validated().witnesses()[0].to_vkey_string();
+        let a = testutil::authority().verifier().to_vkey_string();
+        let text = |role: &str, old: &str, new: Option<&str>| {
+            let mut t = format!("tallyboard/role-key/v1\nelection e1\nrole {role}\nold {old}\n");
+            if let Some(n) = new {
+                t.push_str(&format!("new {n}\n"));
+            }
+            t.push_str("reason r\n");
+            t
+        };
+        let code = |t: String| Entry::parse_text(&t).expect_err("refused").code();
+        assert_eq!(
+            code(text("witness", &w, None)),
+            ErrorCode::EntryMissingField
+        );
+        assert_eq!(
+            code(text("authority", &a, None)),
+            ErrorCode::EntryMissingField
+        );
+        assert_eq!(
+            code(text("authority", &w, Some(&a))),
+            ErrorCode::KeyMalformed
+        );
+        assert_eq!(
+            code(text("auditor", &a, Some(&w))),
+            ErrorCode::EntryBadValue
+        );
+        assert_eq!(
+            code(text("authority", &a, Some(&a))),
+            ErrorCode::EntryBadValue
+        );
+    }
+
+    #[test]
+    fn pinned_keys_must_be_the_manifests() {
+        let mut log = Log::new();
+        let a = testutil::authority();
+        let roles = log.state.roles().clone();
+        let mut pins = PinnedRoles {
+            authority: vec![a.verifier()],
+            supervisors: vec![testutil::supervisor().verifier()],
+            witnesses: vec![],
+        };
+        assert!(roles.check_pinned(&pins).is_ok());
+        // A log whose manifest names another authority fails.
+        let mine = testutil::key("the log operator's own authority");
+        pins.authority = vec![mine.verifier()];
+        let err = roles.check_pinned(&pins).expect_err("mismatch");
+        assert_eq!(err.code(), ErrorCode::ManifestRoleKeyMismatch);
+        // A key rotated in later is not a pin's anchor: the chain starts at
+        // the manifest's keys.
+        log.must_accept(&both(
+            &change(Role::Authority, &a.verifier(), Some(&mine.verifier())),
+            &a,
+        ));
+        assert_eq!(
+            log.state.roles().check_pinned(&pins).unwrap_err().code(),
+            ErrorCode::ManifestRoleKeyMismatch
+        );
     }
 }
 
@@ -916,7 +1316,13 @@ fn earlier_revisions_are_read_back_along_the_chain() {
     let signed = SignedEntry::parse(&station_signed(&r2)).expect("parses");
     let err = log
         .state
-        .validate(&signed, &testutil::Logged(&log.entries, &log.leaves))
+        .validate(
+            &signed,
+            &testutil::Entries {
+                entries: &log.entries,
+                leaves: &log.leaves,
+            },
+        )
         .expect_err("equivocation");
     assert_eq!(err.code(), ErrorCode::Equivocation);
     assert_eq!(err.conflicting_index, Some(idx(2)));

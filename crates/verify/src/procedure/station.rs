@@ -24,8 +24,9 @@ use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::{prove_inclusion, verify_inclusion, HashReader};
 use tallyboard_core::note::VerifierKey;
+use tallyboard_core::state::RoleKeys;
 use tallyboard_core::tile::TileHashReader;
-use tallyboard_core::validate::{role_signer, verify_signature};
+use tallyboard_core::validate::{role_signers, Signers};
 
 /// The code of an entry that is not the verified station's.
 pub const OTHER_STATION: &str = "station.other-station";
@@ -184,9 +185,11 @@ fn include(
     }
 }
 
-/// Checks the signature of an included entry with the key its kind
-/// requires (`validate::role_signer`; for a tally, the station's key in
-/// force before it), filling the row. Returns the fact.
+/// Checks the signature of an included entry with the keys its kind
+/// requires (`validate::role_signers` over the manifest's role keys: a
+/// single entry's check holds no replayed state, so an entry signed by a
+/// key rotated in later is for the audit to check; for a tally, the
+/// station's key in force before it), filling the row. Returns the fact.
 fn sign_check(inc: &mut Included, manifest: &ValidatedManifest, history: &KeyHistory) -> EntryFact {
     let row = &mut inc.row;
     let required = |role, key: Option<&VerifierKey>, key_index| RequiredKey {
@@ -194,20 +197,29 @@ fn sign_check(inc: &mut Included, manifest: &ValidatedManifest, history: &KeyHis
         signer: key.map(|k| k.name().to_string()),
         key_index,
     };
-    let (key, refusal) = match role_signer(&inc.signed, manifest) {
-        Ok(Some(k)) => {
-            let role = if k == *manifest.authority() {
-                "authority"
-            } else {
-                "supervisor"
+    let (key, refusal) = match role_signers(&inc.signed, &RoleKeys::from_manifest(manifest)) {
+        Ok(Some(signers)) => {
+            let role = match signers.keys() {
+                [k] if k == manifest.authority() => "authority",
+                [_] => "supervisor",
+                _ => "authority and supervisor",
             };
-            row.required = Some(required(role, Some(&k), None));
-            (Some(k), None)
+            let mut req = required(role, signers.keys().first(), None);
+            req.signer = Some(
+                signers
+                    .keys()
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
+            row.required = Some(req);
+            (Some(signers), None)
         }
         Ok(None) => match history.in_force(row.index) {
             KeyInForce::Key { registered, key } => {
                 row.required = Some(required("station", Some(key), Some(registered)));
-                (Some(key.clone()), None)
+                (Some(Signers::one(key.clone())), None)
             }
             other => {
                 row.required = Some(required("station", None, None));
@@ -222,7 +234,7 @@ fn sign_check(inc: &mut Included, manifest: &ValidatedManifest, history: &KeyHis
         }
     };
     let verdict = match (key, refusal) {
-        (Some(k), _) => verify_signature(&inc.signed, &k).map_err(|e| e.code().as_str()),
+        (Some(signers), _) => signers.verify(&inc.signed).map_err(|e| e.code().as_str()),
         (None, code) => Err(code.unwrap_or("station.key-not-registered")),
     };
     let mut fact = row.fact();
