@@ -304,3 +304,38 @@ fn keys_keep_their_history() {
     );
     assert_eq!(r.key_entries(), vec![0, 1, 2]);
 }
+
+/// A snapshot keeps the role keys a role-key entry put in force, and the
+/// key each role held before (re-applied with the other decisions).
+#[test]
+fn a_snapshot_keeps_the_role_keys_in_force() {
+    let mut st = state();
+    let old = testutil::authority().verifier();
+    let new = testutil::key("authority-2").verifier();
+    let rotation = Entry::RoleKey(crate::entry::RoleKey {
+        election: "e1".into(),
+        role: crate::entry::Role::Authority,
+        old: old.clone(),
+        new: Some(new.clone()),
+        reason: "rotated".into(),
+    });
+    let entries = [pres(STATIONS[0], 1, [1, 2, 3]), rotation];
+    for (k, e) in entries.iter().enumerate() {
+        st.apply(k as u64, leaf(k), e).expect("applies");
+    }
+    assert_eq!(st.roles().authority(), &new);
+    let back = LogState::decode(st.manifest_arc().clone(), &st.encode(), &mut |i| {
+        Ok((leaf(i as usize), entries[i as usize].clone()))
+    })
+    .expect("decodes");
+    assert_eq!(back.roles().authority(), &new);
+    let held = |s: &LogState| -> Vec<(String, Option<u64>)> {
+        s.roles()
+            .held()
+            .iter()
+            .map(|h| (h.key.to_vkey_string(), h.until))
+            .collect()
+    };
+    assert_eq!(held(&back), held(&st));
+    assert!(held(&st).contains(&(old.to_vkey_string(), Some(1))));
+}
