@@ -611,7 +611,7 @@ fn announcement_json(
         status: a.status.as_str().to_owned(),
         results_sha256: a.statement.sha256().to_hex(),
         final_in_force,
-        fields: entry::json::fields(&Entry::Announcement(a.clone())),
+        fields: entry::json::fields(&Entry::Announcement((**a).clone())),
     }
 }
 

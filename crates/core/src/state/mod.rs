@@ -19,6 +19,7 @@
 //! computed from the boxes' revision histories
 //! ([`crate::aggregate::Aggregator::contest_at`]), not by re-reading the log.
 
+mod chunked;
 mod reader;
 mod roles;
 pub(crate) mod snapshot;
@@ -51,7 +52,7 @@ pub struct LogState {
     commitment: Option<u64>,
     /// Per station, by its position in the manifest (compact keys: the ids
     /// are the manifest's); a record is empty until the log mentions it.
-    stations: Vec<StationRecord>,
+    stations: chunked::Chunked<StationRecord>,
     /// Stations the manifest does not list (never, for entries the rules
     /// accepted; kept so that applying one cannot fail).
     unlisted: HashMap<String, StationRecord>,
@@ -67,7 +68,8 @@ impl LogState {
     /// The state of an empty log of the election `manifest` describes.
     pub fn new(manifest: Arc<ValidatedManifest>) -> LogState {
         let aggregator = Aggregator::new(&manifest);
-        let stations = vec![StationRecord::default(); manifest.manifest().stations.len()];
+        let stations =
+            chunked::Chunked::filled(manifest.manifest().stations.len(), StationRecord::default());
         let roles = RoleKeys::from_manifest(&manifest);
         LogState {
             roles,
@@ -111,7 +113,10 @@ impl LogState {
 
     fn station_mut(&mut self, station: &str) -> &mut StationRecord {
         match self.manifest.station_index(station) {
-            Some(i) if i < self.stations.len() => &mut self.stations[i],
+            Some(i) if i < self.stations.len() => match self.stations.get_mut(i) {
+                Some(r) => r,
+                None => self.unlisted.entry(station.to_owned()).or_default(),
+            },
             _ => self.unlisted.entry(station.to_owned()).or_default(),
         }
     }

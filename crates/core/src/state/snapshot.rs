@@ -174,7 +174,10 @@ impl LogState {
         let n = d.len(st.stations.len())?;
         for _ in 0..n {
             let i = d.len(st.stations.len().saturating_sub(1))?;
-            st.stations[i] = read_station(&mut d, st.size)?;
+            let r = read_station(&mut d, st.size)?;
+            if let Some(slot) = st.stations.get_mut(i) {
+                *slot = r;
+            }
         }
         let n = d.len(d.0.len())?;
         for _ in 0..n {

@@ -34,8 +34,9 @@ pub struct AnnouncementRecord {
     pub index: u64,
     /// Its leaf hash.
     pub leaf: Hash,
-    /// The announcement.
-    pub announcement: Announcement,
+    /// The announcement (shared: the two copies of the state the board
+    /// keeps share it rather than copy every statement at every commit).
+    pub announcement: std::sync::Arc<Announcement>,
 }
 
 /// A supervisor or authority decision (approval, annulment, contest
@@ -125,7 +126,7 @@ impl Supervision {
                 self.announcements.push(AnnouncementRecord {
                     index,
                     leaf,
-                    announcement: a.clone(),
+                    announcement: std::sync::Arc::new(a.clone()),
                 });
             }
             Entry::Reopening(r) => {
