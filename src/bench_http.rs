@@ -155,6 +155,7 @@ pub fn run(
                 wkey.as_os_str(),
                 "--log-vkey".as_ref(),
                 vkey.as_ref(),
+                "--init".as_ref(),
             ],
         )?;
         witnesses.push(p);

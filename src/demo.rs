@@ -150,9 +150,13 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let mut urls = Vec::new();
     for role in ["witness-guardian", "witness-observer"] {
         let key = keys::role_key(role).context("demo witness key")?;
+        // A witness is created with the demo's store, never re-created
+        // over a state it lost (spec/witness.md §2).
+        let fresh = !dir.join(role).join(witness::MEMORY_FILE).exists();
         let url = witness::spawn(witness::Config {
             listen: "127.0.0.1:0".into(),
             data: dir.join(role),
+            init: fresh,
             key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
             logs: {
                 let mut logs = tallyboard_core::witness::TrustedLogs::new();

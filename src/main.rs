@@ -274,6 +274,9 @@ enum Command {
         log_vkeys: Vec<String>,
         #[command(flatten)]
         slow_clients: SlowClientArgs,
+        /// Create the data directory's witness state if it has none, and start even if a state file is missing, damaged or older than what the witness remembers cosigning (recorded as `reinitialised` evidence). Without it the witness refuses to start rather than forget.
+        #[arg(long)]
+        init: bool,
     },
     /// Push the board's latest checkpoint to the witnesses of a policy; print it with their cosignatures.
     Cosign {
@@ -876,6 +879,7 @@ fn run(cli: Cli) -> Result<()> {
             key,
             log_vkeys,
             slow_clients,
+            init,
         } => {
             let slow_clients = slow_clients.limits()?;
             let key = keyfile::read(&key)?;
@@ -890,6 +894,7 @@ fn run(cli: Cli) -> Result<()> {
                 key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
                 logs,
                 slow_clients,
+                init,
             })?;
         }
     }

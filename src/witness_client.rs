@@ -378,6 +378,7 @@ mod tests {
             key,
             logs,
             slow_clients: Default::default(),
+            init: true,
         });
         (base, vkey, dir)
     }

@@ -562,6 +562,7 @@ fn witness(role: &str) -> Witness {
         .arg("--key")
         .arg(format!("{repo}/keys/demo/{role}.key"))
         .args(["--log-vkey", &vkey()])
+        .args((!dir.path().join("WITNESS").exists()).then_some("--init"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

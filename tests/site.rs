@@ -665,6 +665,7 @@ fn start_witness(data: &Path, key: &str) -> WitnessProc {
         .args(["witness", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .args(["--key", key, "--log-vkey", "keys/log.vkey"])
+        .args((!data.join("WITNESS").exists()).then_some("--init"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

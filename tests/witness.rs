@@ -45,6 +45,10 @@ impl Witness {
             .arg(data)
             .args(["--key", key])
             .args(["--log-vkey", "keys/log.vkey"]);
+        // A new data directory is created explicitly; a restart is not.
+        if !data.join("WITNESS").exists() {
+            cmd.arg("--init");
+        }
         for v in extra_log_vkeys {
             cmd.args(["--log-vkey", v]);
         }
@@ -611,4 +615,87 @@ fn board_checkpoints_are_cosigned_under_the_demo_policy() {
             r.text()
         );
     }
+}
+
+/// The witness's command, to start it or see it refuse.
+fn witness_command(data: &Path, init: bool) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tallyboard"));
+    cmd.current_dir(repo())
+        .args(["witness", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(["--key", "keys/demo/witness-guardian.key"])
+        .args(["--log-vkey", "keys/log.vkey"]);
+    if init {
+        cmd.arg("--init");
+    }
+    cmd
+}
+
+/// What the witness says when it refuses to start.
+fn refused(data: &Path) -> String {
+    let out = witness_command(data, false).output().expect("run witness");
+    assert!(!out.status.success(), "the witness started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A witness that lost its state (a new directory, a deleted or an older
+/// state file) refuses to start rather than forget what it cosigned; with
+/// `--init` it starts from what verifies and records that as evidence, so
+/// a rollback it can no longer see is at least on record.
+#[test]
+fn a_witness_that_lost_its_state_refuses_to_start_until_told_and_records_it() {
+    let dir = tmp();
+    // A directory that holds no witness state needs --init.
+    assert!(refused(dir.path()).contains("--init"));
+
+    let mut log = Log::demo();
+    log.grow_to(5, "main");
+    let w = Witness::start(dir.path(), &[]);
+    assert_cosigned(&post(&w, &log.body(0)), &log.signed());
+    let hex = origin_hash_hex(log.origin());
+    let state = dir.path().join("state").join(&hex);
+    let at_five = std::fs::read(&state).expect("state");
+    log.grow_to(9, "main");
+    assert_cosigned(&post(&w, &log.body(5)), &log.signed());
+    w.stop();
+
+    // An older state file (a restored backup) is refused.
+    std::fs::write(&state, &at_five).expect("write");
+    let why = refused(dir.path());
+    assert!(why.contains("older than the size 9"), "{why}");
+    // So is a deleted one.
+    std::fs::remove_file(&state).expect("remove");
+    let why = refused(dir.path());
+    assert!(why.contains("missing") && why.contains("size 9"), "{why}");
+
+    // --init starts from nothing for this origin, and says so in the
+    // evidence served to anyone.
+    let mut child = witness_command(dir.path(), true)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let base = line.trim_end().rsplit_once(' ').expect("url").1.to_string();
+    let w = Witness { child, base };
+    let r = get(&w, &format!("/evidence/{hex}"));
+    assert_eq!(r.status, 200);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    let records = v["evidence"].as_array().expect("evidence");
+    let reinit = records
+        .iter()
+        .find(|e| e["kind"] == "reinitialised")
+        .unwrap_or_else(|| panic!("no reinitialised record: {v}"));
+    assert_eq!(reinit["remembered"]["size"], 9);
+    assert!(reinit["reason"].as_str().unwrap_or("").contains("missing"));
+    // It starts over for that origin: size 9 from 0 is cosigned again.
+    assert_cosigned(&post(&w, &log.body(0)), &log.signed());
+    w.stop();
+    // And after that restart needs nothing: what it remembers is on disk.
+    let w = Witness::start(dir.path(), &[]);
+    let r = post(&w, &log.body(0));
+    assert_eq!((r.status, r.text().as_str()), (409, "9\n"));
 }

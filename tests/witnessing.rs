@@ -28,15 +28,20 @@ impl Drop for Witness {
 }
 
 fn witness(role: &str) -> Witness {
+    witness_on(role, "127.0.0.1:0")
+}
+
+fn witness_on(role: &str, listen: &str) -> Witness {
     let dir = tempfile::tempdir().expect("tempdir");
     let repo = env!("CARGO_MANIFEST_DIR");
     let mut child = Command::new(harness::BIN)
-        .args(["witness", "--listen", "127.0.0.1:0", "--data"])
+        .args(["witness", "--listen", listen, "--data"])
         .arg(dir.path())
         .arg("--key")
         .arg(format!("{repo}/keys/demo/{role}.key"))
         .arg("--log-vkey")
         .arg(format!("{repo}/keys/log.vkey"))
+        .args((!dir.path().join("WITNESS").exists()).then_some("--init"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -408,4 +413,49 @@ fn a_board_restored_from_an_older_copy_fails_closed() {
     assert_eq!(r.code(), "board.behind-witnesses");
     assert_eq!(tree_size(&s), old, "nothing was appended");
     drop((guardian, observer));
+}
+
+/// A witness that is down when a checkpoint is pushed gets it again, with
+/// backoff, until it cosigns: a log that stops growing (the end of
+/// election day) still reaches its quorum without a new entry.
+#[test]
+fn a_push_a_witness_missed_is_retried_until_the_quorum_is_met() {
+    let guardian = witness("witness-guardian");
+    // The observer's address is reserved, but nothing listens there yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let observer_url = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy_path = dir.path().join("policy.txt");
+    std::fs::write(
+        &policy_path,
+        policy_text(&guardian.url, &observer_url, None),
+    )
+    .expect("policy");
+    let s = Server::start(
+        10,
+        &["--witness-policy", policy_path.to_str().expect("utf-8")],
+    );
+    s.setup(0..10);
+    for i in 0..5 {
+        s.append(&s.e.signed_tally(i));
+    }
+    let size = tree_size(&s);
+    let w = witnessed_at(&s, size);
+    assert_eq!(w["quorum_met"], false, "{w}");
+    // The observer comes up; nothing more is submitted.
+    let _observer = witness_on("witness-observer", &format!("127.0.0.1:{port}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let w = s.get("/api/v1/witnessed").json();
+        if w["quorum_met"] == true {
+            assert_eq!(w["size"].as_u64(), Some(size), "{w}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "the push was never retried: {w}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(tree_size(&s), size, "nothing was appended meanwhile");
 }

@@ -29,6 +29,13 @@ use utoipa::ToSchema;
 /// How often the thread looks for a new checkpoint.
 const POLL: Duration = Duration::from_millis(20);
 
+/// A push some witness did not answer is tried again after this, then
+/// after twice as long each time, up to [`RETRY_MAX`], until every witness
+/// cosigned or a newer checkpoint replaces it: a log that stops growing
+/// (the end of election day) must still reach its quorum.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
 /// One witness's cosignature on the published checkpoint.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Cosigner {
@@ -173,7 +180,7 @@ pub fn spawn(
     // do its witnesses hold more of this log than it does, as a board
     // restored from an old copy would find? The first push answers.
     let first = published.checkpoint();
-    push(
+    let mut complete = push(
         &witnessing,
         &pool,
         &store,
@@ -181,19 +188,32 @@ pub fn spawn(
         &first.bytes,
         first.checkpoint.size,
     );
-    let mut pushed = Some(first.checkpoint.size);
+    let mut pushed = first.checkpoint.size;
+    let mut backoff = RETRY_FIRST;
+    let mut retry_at = Instant::now() + backoff;
     std::thread::Builder::new()
         .name("tallyboard-witnessing".into())
         .spawn(move || {
             while !witnessing.stop.load(Ordering::Relaxed) {
                 let latest = published.checkpoint();
                 let size = latest.checkpoint.size;
-                if pushed == Some(size) {
+                if size != pushed {
+                    complete = push(&witnessing, &pool, &store, &origin, &latest.bytes, size);
+                    pushed = size;
+                    backoff = RETRY_FIRST;
+                    retry_at = Instant::now() + backoff;
+                } else if !complete && Instant::now() >= retry_at {
+                    tracing::info!(
+                        size,
+                        retry_in_ms = backoff.as_millis() as u64,
+                        "pushing the checkpoint again to the witnesses that did not cosign it"
+                    );
+                    complete = push(&witnessing, &pool, &store, &origin, &latest.bytes, size);
+                    backoff = (backoff * 2).min(RETRY_MAX);
+                    retry_at = Instant::now() + backoff;
+                } else {
                     std::thread::sleep(POLL);
-                    continue;
                 }
-                push(&witnessing, &pool, &store, &origin, &latest.bytes, size);
-                pushed = Some(size);
             }
         })
 }
@@ -201,6 +221,7 @@ pub fn spawn(
 /// Pushes one checkpoint to the witnesses and records the outcome: the
 /// cosignatures stored with the checkpoint, the quorate checkpoint, the
 /// evidence of a witness ahead of the board, and `GET /api/v1/witnessed`.
+/// Returns whether every witness cosigned it (nothing left to retry).
 fn push(
     witnessing: &Witnessing,
     pool: &WitnessPool,
@@ -208,7 +229,7 @@ fn push(
     origin: &str,
     checkpoint: &[u8],
     size: u64,
-) {
+) -> bool {
     let started = Instant::now();
     let cosigned = pool.push(checkpoint, |old, new| {
         let cache = crate::store::cache::TreeCache::new(store, new);
@@ -278,9 +299,11 @@ fn push(
         cosigners = w.cosigned_by.len(),
         "witnessed"
     );
+    let complete = w.failures.is_empty() && quorum_met;
     if let Ok(mut l) = witnessing.latest.write() {
         *l = Some(Arc::new(w));
     }
+    complete
 }
 
 /// Sets the newest stored checkpoint whose stored cosignatures meet the

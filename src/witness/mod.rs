@@ -35,7 +35,7 @@ use tallyboard_core::witness::{self, Cosigned, TrustedLogs, WitnessError};
 use tallyboard_core::ErrorCode;
 use tokio::sync::Mutex;
 
-pub use store::Store;
+pub use store::{Store, MEMORY_FILE};
 
 /// What `tallyboard witness` needs to run.
 pub struct Config {
@@ -49,6 +49,10 @@ pub struct Config {
     pub logs: TrustedLogs,
     /// Header and body timeouts for slow clients.
     pub slow_clients: SlowClientLimits,
+    /// Start even if the data directory holds less than the witness
+    /// remembers cosigning (new, emptied, a state file missing, older or
+    /// damaged), recording it as evidence (`spec/witness.md` §2).
+    pub init: bool,
 }
 
 struct Origin {
@@ -66,31 +70,54 @@ struct Shared {
 }
 
 impl Shared {
-    /// Opens the data directory and loads every trusted origin's state. A
-    /// state file that does not verify stops the witness: forgetting it
-    /// would let the log roll the witness back.
+    /// Opens the data directory and loads every trusted origin's state,
+    /// checked against what the witness remembers cosigning (`WITNESS`).
+    /// A state file that is missing, does not verify, or is older than
+    /// what was cosigned stops the witness: forgetting it would let the
+    /// log roll the witness back. With `init` the witness starts from what
+    /// verifies instead, and records that as evidence.
     fn open(config: Config) -> Result<Shared> {
-        let store = Store::open(&config.data)?;
         let vkey = config.key.verifier();
+        let store = Store::open(&config.data, &vkey.to_string(), config.init)?;
         let mut by_origin = BTreeMap::new();
         let mut by_hash = BTreeMap::new();
         for name in config.logs.origins() {
             let hash = witness::origin_hash_hex(name);
-            let state = match store.load_state(&hash)? {
-                None => None,
-                Some(bytes) => {
-                    let c = Cosigned::open(&bytes, &config.logs, &vkey).map_err(|e| {
-                        anyhow!("state of {name:?} (state/{hash}) does not verify: {e}")
-                    })?;
-                    if c.checkpoint.origin != name {
-                        return Err(anyhow!(
-                            "state/{hash} holds origin {:?}",
-                            c.checkpoint.origin
-                        ));
-                    }
-                    Some(c)
+            let found = match store.load_state(&hash)? {
+                None => Ok(None),
+                Some(bytes) => Cosigned::open(&bytes, &config.logs, &vkey)
+                    .map_err(|e| format!("the state file does not verify: {e}"))
+                    .and_then(|c| {
+                        if c.checkpoint.origin == name {
+                            Ok(Some(c))
+                        } else {
+                            Err(format!(
+                                "the state file holds origin {:?}",
+                                c.checkpoint.origin
+                            ))
+                        }
+                    }),
+            };
+            let remembered = store.remembered(&hash);
+            let state = match reconcile(remembered, found.clone()) {
+                Ok(state) => state,
+                Err(reason) if config.init => {
+                    let kept = found.ok().flatten();
+                    reinitialised(&store, name, &hash, remembered, kept.as_ref(), &reason)?;
+                    kept
+                }
+                Err(reason) => {
+                    return Err(anyhow!(
+                        "witness state of {name:?} (state/{hash}): {reason}; the witness would forget what it cosigned and could be rolled back. Restore the state file, or pass --init to start from what verifies (recorded as evidence, spec/witness.md §2)"
+                    ))
                 }
             };
+            let now_remembered = state
+                .as_ref()
+                .map(|c| (c.checkpoint.size, c.checkpoint.root));
+            if now_remembered != remembered {
+                store.remember(&hash, now_remembered)?;
+            }
             let o = Arc::new(Origin {
                 name: name.to_string(),
                 hash: hash.clone(),
@@ -107,6 +134,66 @@ impl Shared {
             by_hash,
         })
     }
+}
+
+/// The state to start from, if the state file agrees with what the
+/// witness remembers: it may be newer (a crash between writing the state
+/// and `WITNESS`: the witness made it, so it is no rollback), never older,
+/// missing, or of another root at the same size.
+fn reconcile(
+    remembered: store::Remembered,
+    found: Result<Option<Cosigned>, String>,
+) -> Result<Option<Cosigned>, String> {
+    let found = found?;
+    match (remembered, found) {
+        (None, found) => Ok(found),
+        (Some((size, _)), None) => Err(format!(
+            "the state file is missing, and the witness cosigned size {size}"
+        )),
+        (Some((size, root)), Some(c)) => {
+            let (n, r) = (c.checkpoint.size, c.checkpoint.root);
+            if n < size {
+                Err(format!(
+                    "the state file holds size {n}, older than the size {size} the witness cosigned"
+                ))
+            } else if n == size && r != root {
+                Err(format!(
+                    "the state file holds root {r} at size {size}, where the witness cosigned root {root}"
+                ))
+            } else {
+                Ok(Some(c))
+            }
+        }
+    }
+}
+
+/// Records that the witness was started with less than it remembered:
+/// one `reinitialised` record with the evidence, and a warning.
+fn reinitialised(
+    store: &Store,
+    name: &str,
+    hash: &str,
+    remembered: store::Remembered,
+    kept: Option<&Cosigned>,
+    reason: &str,
+) -> Result<()> {
+    let observed = now();
+    let id = tallyboard_core::Hash::sha256(
+        format!("reinitialised\n{name}\n{observed}\n{reason}").as_bytes(),
+    )
+    .to_hex();
+    let record = serde_json::json!({
+        "id": id,
+        "kind": "reinitialised",
+        "origin": name,
+        "observed": observed,
+        "reason": reason,
+        "remembered": remembered.map(|(size, root)| serde_json::json!({"size": size, "root": root.to_base64()})),
+        "kept": kept.map(|c| String::from_utf8_lossy(&c.note).into_owned()),
+    });
+    store.save_reinitialisation(hash, &record)?;
+    eprintln!("witness: WARNING: started with --init for {name}: {reason}; recorded as evidence reinitialised-{id}");
+    Ok(())
 }
 
 /// Runs the witness until interrupted. Prints
@@ -245,7 +332,11 @@ async fn add_checkpoint(State(s): State<Arc<Shared>>, headers: HeaderMap, body: 
     let store = s.store.clone();
     let hash = origin.hash.clone();
     let note = accepted.state.note.clone();
-    match tokio::task::spawn_blocking(move || store.save_state(&hash, &note)).await {
+    let (size, root) = (
+        accepted.state.checkpoint.size,
+        accepted.state.checkpoint.root,
+    );
+    match tokio::task::spawn_blocking(move || store.save_state(&hash, size, root, &note)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {
             eprintln!("witness: persisting {} failed: {e:#}", origin.name);

@@ -3,18 +3,35 @@
 //! fsync the directory), and one file per piece of evidence.
 //!
 //! ```text
+//! <data>/WITNESS                                what the witness remembers
 //! <data>/state/<hex SHA-256(origin)>            latest cosigned checkpoint note
 //! <data>/evidence/<hex SHA-256(origin)>/<kind>-<id>.json
 //! ```
 //!
+//! `WITNESS` (`spec/witness.md` §2) names the witness's key and, per
+//! origin, the size and root of the latest checkpoint it cosigned. It is
+//! what lets the witness notice a state file that went missing or was
+//! replaced by an older one: without it, a deleted state file is
+//! indistinguishable from an origin never seen, and the witness would
+//! cosign a rolled-back log. It is written after the state file, so a
+//! crash between the two leaves a state newer than what `WITNESS` says,
+//! which the witness made itself and accepts.
+//!
 //! Callers serialize writes per origin (the server holds the origin's lock),
 //! so one temporary file name per target is enough.
 
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use tallyboard_core::witness::Evidence;
+use tallyboard_core::Hash;
+
+/// The name of the memory file.
+pub const MEMORY_FILE: &str = "WITNESS";
+const MEMORY_MAGIC: &str = "tallyboard-witness 1";
 
 /// Evidence files kept per origin; later evidence is dropped (and logged)
 /// so that a log cannot fill the witness's disk.
@@ -24,6 +41,43 @@ pub const MAX_EVIDENCE_PER_ORIGIN: usize = 1000;
 #[derive(Clone, Debug)]
 pub struct Store {
     dir: PathBuf,
+    /// The witness's key, as `WITNESS` names it.
+    key: String,
+    /// Per origin hash: the size and root of the latest cosigned checkpoint.
+    memory: Arc<Mutex<Memory>>,
+}
+
+/// What `WITNESS` remembers of one origin.
+pub type Remembered = Option<(u64, Hash)>;
+
+/// What `WITNESS` remembers: per origin hash, size and root.
+type Memory = BTreeMap<String, (u64, Hash)>;
+
+fn parse_memory(text: &str) -> Result<(String, Memory)> {
+    let mut lines = text.lines();
+    if lines.next() != Some(MEMORY_MAGIC) {
+        bail!("{MEMORY_FILE} does not start with {MEMORY_MAGIC:?}");
+    }
+    let key = lines
+        .next()
+        .and_then(|l| l.strip_prefix("witness "))
+        .ok_or_else(|| anyhow!("{MEMORY_FILE} has no witness line"))?
+        .to_owned();
+    let mut memory = BTreeMap::new();
+    for line in lines {
+        let w: Vec<&str> = line.split(' ').collect();
+        let parsed = match w.as_slice() {
+            ["origin", hash, size, root] => size
+                .parse::<u64>()
+                .ok()
+                .zip(Hash::from_base64(root))
+                .map(|v| (hash.to_string(), v)),
+            _ => None,
+        };
+        let (hash, v) = parsed.ok_or_else(|| anyhow!("{MEMORY_FILE}: bad line {line:?}"))?;
+        memory.insert(hash, v);
+    }
+    Ok((key, memory))
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
@@ -48,9 +102,31 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 impl Store {
-    /// Opens (creating if needed) a data directory, removing temporary
-    /// files a crash may have left.
-    pub fn open(dir: &Path) -> Result<Store> {
+    /// Opens a data directory for the witness whose verifier key is `key`,
+    /// removing temporary files a crash may have left. A directory without
+    /// `WITNESS` (new, emptied, or not a witness's) is refused unless
+    /// `init`, which creates it; one of another witness key is refused.
+    pub fn open(dir: &Path, key: &str, init: bool) -> Result<Store> {
+        let memory_path = dir.join(MEMORY_FILE);
+        let (found_key, memory) = match fs::read_to_string(&memory_path) {
+            Ok(text) => parse_memory(&text)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                if !init {
+                    bail!(
+                        "{} holds no witness state ({MEMORY_FILE} is missing): a new or emptied directory would let the witness forget what it cosigned; pass --init to start a witness that remembers nothing (spec/witness.md §2)",
+                        dir.display()
+                    );
+                }
+                (key.to_owned(), BTreeMap::new())
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {}", memory_path.display())),
+        };
+        if found_key != key {
+            bail!(
+                "{} is the data directory of witness {found_key}, not of this key ({key})",
+                dir.display()
+            );
+        }
         for sub in ["state", "evidence"] {
             fs::create_dir_all(dir.join(sub))
                 .with_context(|| format!("creating {}", dir.join(sub).display()))?;
@@ -62,9 +138,52 @@ impl Store {
                 fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
             }
         }
-        Ok(Store {
+        let store = Store {
             dir: dir.to_path_buf(),
-        })
+            key: key.to_owned(),
+            memory: Arc::new(Mutex::new(memory)),
+        };
+        if !memory_path.exists() {
+            store.write_memory()?;
+        }
+        Ok(store)
+    }
+
+    /// What `WITNESS` remembers of an origin.
+    pub fn remembered(&self, origin_hash: &str) -> Remembered {
+        self.memory
+            .lock()
+            .ok()
+            .and_then(|m| m.get(origin_hash).copied())
+    }
+
+    /// Records, durably, that the latest checkpoint cosigned for an origin
+    /// has `size` and `root` (or that nothing is remembered, `None`).
+    pub fn remember(&self, origin_hash: &str, what: Remembered) -> Result<()> {
+        {
+            let mut m = self
+                .memory
+                .lock()
+                .map_err(|_| anyhow!("the witness's memory lock is poisoned"))?;
+            match what {
+                Some(v) => m.insert(origin_hash.to_owned(), v),
+                None => m.remove(origin_hash),
+            };
+        }
+        self.write_memory()
+    }
+
+    fn write_memory(&self) -> Result<()> {
+        // Held while writing, so two origins' updates are written in turn.
+        let m = self
+            .memory
+            .lock()
+            .map_err(|_| anyhow!("the witness's memory lock is poisoned"))?;
+        let mut text = format!("{MEMORY_MAGIC}\nwitness {}\n", self.key);
+        for (hash, (size, root)) in m.iter() {
+            text.push_str(&format!("origin {hash} {size} {}\n", root.to_base64()));
+        }
+        write_atomic(&self.dir.join(MEMORY_FILE), text.as_bytes())
     }
 
     fn state_path(&self, origin_hash: &str) -> PathBuf {
@@ -85,9 +204,28 @@ impl Store {
         }
     }
 
-    /// Durably replaces an origin's cosigned checkpoint.
-    pub fn save_state(&self, origin_hash: &str, note: &[u8]) -> Result<()> {
-        write_atomic(&self.state_path(origin_hash), note)
+    /// Durably replaces an origin's cosigned checkpoint (of `size` and
+    /// `root`), then what `WITNESS` remembers of it.
+    pub fn save_state(&self, origin_hash: &str, size: u64, root: Hash, note: &[u8]) -> Result<()> {
+        write_atomic(&self.state_path(origin_hash), note)?;
+        self.remember(origin_hash, Some((size, root)))
+    }
+
+    /// Keeps, durably, a record that the witness was started with less
+    /// than it remembered (`spec/witness.md` §5, `reinitialised`), served
+    /// with the evidence.
+    pub fn save_reinitialisation(
+        &self,
+        origin_hash: &str,
+        record: &serde_json::Value,
+    ) -> Result<()> {
+        let dir = self.evidence_dir(origin_hash);
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let id = record["id"].as_str().unwrap_or("unknown");
+        let mut json = serde_json::to_vec_pretty(record)?;
+        json.push(b'\n');
+        write_atomic(&dir.join(format!("reinitialised-{id}.json")), &json)?;
+        sync_dir(&self.dir.join("evidence"))
     }
 
     /// Durably keeps a piece of evidence (once per id). Returns false if it

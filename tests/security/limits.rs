@@ -69,6 +69,7 @@ impl Witness {
             .arg(dir.path())
             .args(["--key", "keys/demo/witness-guardian.key"])
             .args(["--log-vkey", "keys/log.vkey"])
+            .args((!dir.path().join("WITNESS").exists()).then_some("--init"))
             .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -253,6 +253,7 @@ fn private_keys_never_appear_in_output_logs_or_written_files() {
         ])
         .arg("--data")
         .arg(p("witness-data"))
+        .arg("--init")
         .arg("--key")
         .arg(p("witness.key")),
         &p("witness.err"),
