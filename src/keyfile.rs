@@ -165,6 +165,23 @@ pub fn write_demo_keys(out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes the demo election's private keys of `stations` to
+/// `out/demo/station-<id>.key` (for scripts that play a station's device).
+pub fn write_demo_station_keys(out: &Path, stations: &[String]) -> Result<()> {
+    use tallyboard_synth::keys;
+    std::fs::create_dir_all(out.join("demo"))?;
+    for id in stations {
+        let key = keys::station_key(tallyboard_synth::ELECTION_ID, id);
+        let path = out.join("demo").join(format!("station-{id}.key"));
+        if path.exists() {
+            std::fs::remove_file(&path)?;
+        }
+        write(&key, &path)?;
+        eprintln!("station {id}: {}", key.verifier().to_vkey_string());
+    }
+    Ok(())
+}
+
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;

@@ -249,6 +249,9 @@ enum Command {
         /// Retries on 429, 503 and connection failures.
         #[arg(long, default_value_t = 8)]
         retries: u32,
+        /// The scan of the count minutes the tally names (minutes-sha256): uploaded once the tally is logged, signed with --key (spec/http-api.md §1.3).
+        #[arg(long)]
+        minutes: Option<PathBuf>,
         /// The entry file: unsigned entry text, or a signed note.
         file: PathBuf,
     },
@@ -257,6 +260,9 @@ enum Command {
         /// Output directory (normally `keys`).
         #[arg(long, default_value = "keys")]
         out: PathBuf,
+        /// Write only this demo station's private key, to DIR/demo/station-<ID>.key (repeatable).
+        #[arg(long = "station")]
+        stations: Vec<String>,
     },
     /// Run a C2SP tlog-witness server: cosign checkpoints of the trusted logs (spec/witness.md).
     Witness {
@@ -771,6 +777,7 @@ fn run(cli: Cli) -> Result<()> {
             url,
             log_vkey,
             retries,
+            minutes,
             file,
         } => {
             submit::run(&submit::Options {
@@ -778,6 +785,7 @@ fn run(cli: Cli) -> Result<()> {
                 url,
                 log_vkey,
                 retries,
+                minutes,
                 file,
             })?;
         }
@@ -804,7 +812,10 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             pid,
         })?,
-        Command::DemoKeys { out } => keyfile::write_demo_keys(&out)?,
+        Command::DemoKeys { out, stations } if !stations.is_empty() => {
+            keyfile::write_demo_station_keys(&out, &stations)?
+        }
+        Command::DemoKeys { out, .. } => keyfile::write_demo_keys(&out)?,
         Command::Mirror {
             from,
             data,

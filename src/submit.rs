@@ -27,6 +27,8 @@ pub struct Options {
     pub log_vkey: Option<String>,
     /// Retries on 429/503/connection failure.
     pub retries: u32,
+    /// The minutes scan the tally names, uploaded once it is logged.
+    pub minutes: Option<PathBuf>,
     /// The tally (or other entry) file.
     pub file: PathBuf,
 }
@@ -99,6 +101,61 @@ fn log_key(o: &Options, agent: &ureq::Agent) -> Result<VerifierKey> {
     VerifierKey::parse(&info.log_vkey).map_err(|e| anyhow!("the board's log key: {e}"))
 }
 
+/// A minutes scan to upload once its tally is logged.
+struct Minutes {
+    bytes: Vec<u8>,
+    sha256: tallyboard_core::Hash,
+    station: String,
+    key: tallyboard_core::note::SignerKey,
+}
+
+fn minutes_upload(entry: &[u8], path: &Path, key: Option<&Path>) -> Result<Minutes> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let sha256 = tallyboard_core::Hash::sha256(&bytes);
+    let tally = match SignedEntry::parse(entry).map(|s| s.entry) {
+        Ok(Entry::Tally(t)) => t,
+        _ => bail!("--minutes goes with a tally, and this entry is not one"),
+    };
+    if tally.minutes_sha256 != Some(sha256) {
+        bail!(
+            "{} hashes to {}, which is not the minutes-sha256 the tally names",
+            path.display(),
+            sha256.to_hex()
+        );
+    }
+    let key_path = key.context("--minutes needs the station's key (--key) to sign the upload")?;
+    Ok(Minutes {
+        bytes,
+        sha256,
+        station: tally.station,
+        key: keyfile::read(key_path)?,
+    })
+}
+
+/// Uploads the minutes scan, signed by the station (spec/http-api.md §1.3).
+fn upload_minutes(o: &Options, agent: &ureq::Agent, origin: &str, m: &Minutes) -> Result<()> {
+    let hex = m.sha256.to_hex();
+    let url = format!("{}/api/v1/blobs?sha256={hex}", o.url.trim_end_matches('/'));
+    let signature = tallyboard_core::blob::sign_upload(&m.key, origin, &m.station, &m.sha256);
+    match agent
+        .post(&url)
+        .set("Content-Type", "application/octet-stream")
+        .set("X-Tallyboard-Station", &m.station)
+        .set("X-Tallyboard-Signature", &signature)
+        .send_bytes(&m.bytes)
+    {
+        Ok(_) => {
+            println!("minutes scan {hex} stored ({} bytes)", m.bytes.len());
+            Ok(())
+        }
+        Err(ureq::Error::Status(code, resp)) => {
+            let body = resp.into_string().unwrap_or_default();
+            bail!("the minutes scan was refused ({code}): {body}")
+        }
+        Err(e) => Err(anyhow!("uploading the minutes scan: {e}")),
+    }
+}
+
 fn retry_after(resp: &ureq::Response) -> Option<Duration> {
     resp.header("retry-after")
         .and_then(|s| s.trim().parse::<u64>().ok())
@@ -108,6 +165,12 @@ fn retry_after(resp: &ureq::Response) -> Option<Duration> {
 /// Runs the client; returns the verified receipt's index.
 pub fn run(o: &Options) -> Result<u64> {
     let (bytes, signed_here) = entry_bytes(&o.file, o.key.as_deref())?;
+    // Checked before anything is sent: the scan must be the one the tally
+    // names, and there must be a key to sign its upload with.
+    let minutes = match &o.minutes {
+        Some(path) => Some(minutes_upload(&bytes, path, o.key.as_deref())?),
+        None => None,
+    };
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(60))
         .build();
@@ -172,6 +235,9 @@ pub fn run(o: &Options) -> Result<u64> {
     if signed_here {
         let signed = PathBuf::from(format!("{}.signed", o.file.display()));
         std::fs::write(&signed, &bytes).with_context(|| format!("writing {}", signed.display()))?;
+    }
+    if let Some(m) = &minutes {
+        upload_minutes(o, &agent, &cp.origin, m)?;
     }
     println!(
         "{} at index {} (leaf {}), included in the signed checkpoint of size {} ({}); receipt verified and saved to {}",

@@ -234,6 +234,16 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
     non_utf8[p] = 0xff;
     let big = vec![b'a'; 70 * 1024];
     let wrong_digest = "0".repeat(64);
+    // Station 1's minutes scan, which its logged tally names.
+    let scan1 = Hash::sha256(&s.e.minutes_scan(1, 1));
+    let upload = |signer: usize, h: &Hash| {
+        vec![
+            ("X-Content-SHA256", h.to_hex()),
+            ("X-Tallyboard-Station", s.e.station_id(1).to_owned()),
+            ("X-Tallyboard-Signature", s.e.blob_signature(signer, h)),
+        ]
+    };
+    let unnamed = Hash::sha256(b"a file no tally names");
 
     let cases: Vec<(&str, Req, u16, &str)> = vec![
         (
@@ -594,13 +604,52 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
         ),
         (
             "blob not matching its digest",
-            Req::Post(
-                "/api/v1/blobs",
-                vec![("X-Content-SHA256", wrong_digest.clone())],
-                b"minutes scan".to_vec(),
-            ),
+            Req::Post("/api/v1/blobs", upload(1, &scan1), b"minutes scan".to_vec()),
             400,
             "blob.digest-mismatch",
+        ),
+        (
+            "blob no logged tally names",
+            Req::Post(
+                "/api/v1/blobs",
+                upload(1, &unnamed),
+                b"a file no tally names".to_vec(),
+            ),
+            422,
+            "blob.not-named",
+        ),
+        (
+            "blob signed by another station",
+            Req::Post("/api/v1/blobs", upload(0, &scan1), s.e.minutes_scan(1, 1)),
+            403,
+            "blob.bad-signature",
+        ),
+        (
+            "blob without a signature",
+            Req::Post(
+                "/api/v1/blobs",
+                vec![
+                    ("X-Content-SHA256", scan1.to_hex()),
+                    ("X-Tallyboard-Station", s.e.station_id(1).to_owned()),
+                ],
+                s.e.minutes_scan(1, 1),
+            ),
+            400,
+            "request.bad-parameter",
+        ),
+        (
+            "blob of an unknown station",
+            Req::Post(
+                "/api/v1/blobs",
+                vec![
+                    ("X-Content-SHA256", wrong_digest.clone()),
+                    ("X-Tallyboard-Station", "99-999-99999".to_owned()),
+                    ("X-Tallyboard-Signature", s.e.blob_signature(1, &unnamed)),
+                ],
+                vec![],
+            ),
+            422,
+            "station.unknown",
         ),
         (
             "blob without a digest",
@@ -886,19 +935,40 @@ fn json_proofs_entries_stations_and_checkpoints_verify() {
     assert_eq!(c["counted"]["valid"], c["standing"]["valid"]);
     let _ = first;
 
-    // Blobs round-trip by digest.
-    let blob = b"scan of the minutes".to_vec();
-    let digest = Hash::sha256(&blob).to_hex();
+    // A station's minutes scan, named by its logged tally and signed by
+    // the station, round-trips by digest; it is served as a download.
+    let blob = s.e.minutes_scan(4, 1);
+    let h = Hash::sha256(&blob);
+    let digest = h.to_hex();
+    let sig = s.e.blob_signature(4, &h);
+    let station = s.e.station_id(4).to_owned();
     let r = s.post_with(
         &format!("/api/v1/blobs?sha256={digest}"),
-        &[("Content-Type", "image/jpeg")],
+        &[
+            ("Content-Type", "image/jpeg"),
+            ("X-Tallyboard-Station", &station),
+            ("X-Tallyboard-Signature", &sig),
+        ],
         &blob,
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    let r = s.post_with("/api/v1/blobs", &[("X-Content-SHA256", &digest)], &blob);
+    let r = s.post_with(
+        "/api/v1/blobs",
+        &[
+            ("X-Content-SHA256", &digest),
+            ("X-Tallyboard-Station", &station),
+            ("X-Tallyboard-Signature", &sig),
+        ],
+        &blob,
+    );
     assert_eq!(r.status, 200);
     let r = s.get(&format!("/api/v1/blobs/{digest}"));
     assert_eq!(r.body, blob);
+    let raw = ureq::get(&format!("{}/api/v1/blobs/{digest}", s.url))
+        .call()
+        .expect("blob");
+    assert_eq!(raw.header("content-disposition"), Some("attachment"));
+    assert_eq!(raw.header("x-content-type-options"), Some("nosniff"));
     let info = s.get("/api/v1/log").json();
     let m = s.get(&format!(
         "/api/v1/blobs/{}",
@@ -1213,18 +1283,22 @@ fn serve_publish_keeps_a_static_copy_that_audits() {
     use tallyboard_verify::{audit, DirSource, LogKey, Report};
     let copy = tempfile::tempdir().unwrap();
     let mut s = board(&["--publish", copy.path().to_str().unwrap()]);
-    // A station uploads its minutes scan, then submits the tally naming it.
-    let scan = format!("minutes scan of {} revision 1", s.e.station_id(0)).into_bytes();
-    let digest = Hash::sha256(&scan).to_hex();
-    let r = s.post(
-        &format!("/api/v1/blobs?sha256={digest}"),
-        Some("application/octet-stream"),
-        &scan,
-    );
-    assert_eq!(r.status, 201, "{}", r.text());
+    // A station submits its tally, then uploads the minutes scan it names.
     for i in 0..20 {
         s.append(&s.e.signed_tally(i));
     }
+    let scan = s.e.minutes_scan(0, 1);
+    let h = Hash::sha256(&scan);
+    let digest = h.to_hex();
+    let r = s.post_with(
+        &format!("/api/v1/blobs?sha256={digest}"),
+        &[
+            ("X-Tallyboard-Station", s.e.station_id(0)),
+            ("X-Tallyboard-Signature", &s.e.blob_signature(0, &h)),
+        ],
+        &scan,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
     let served = s.get("/checkpoint").body;
     // The thread polls; wait for it to catch up (no timing is asserted).
     let mut caught_up = false;

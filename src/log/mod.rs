@@ -638,6 +638,17 @@ impl LogReader for StoredLog<'_> {
     }
 }
 
+/// The committed log as the rules read it (no batch being staged): for
+/// readers outside the writer, such as a blob upload's check.
+pub fn committed(store: &Store) -> impl LogReader + '_ {
+    StoredLog {
+        store,
+        first: store.stored_size(),
+        leaves: &[],
+        pending: &[],
+    }
+}
+
 fn not_a_tally(index: u64, why: &str) -> AggregateError {
     AggregateError::store(format!("stored entry {index} {why}"))
 }
@@ -646,12 +657,7 @@ fn not_a_tally(index: u64, why: &str) -> AggregateError {
 /// in the log state, those in between are read back from the store along
 /// the revisions' `supersedes`.
 pub fn box_revisions(store: &Store, t: &ContestTallies) -> Result<Vec<TallyRef>> {
-    let src = StoredLog {
-        store,
-        first: store.stored_size(),
-        leaves: &[],
-        pending: &[],
-    };
+    let src = committed(store);
     let mut out = vec![t.latest];
     let mut at = t.latest;
     while at.revision > 2 {

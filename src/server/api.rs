@@ -891,11 +891,20 @@ pub async fn blob(
         .await?
         .map_err(ApiError::storage)?
     {
-        Some(b) => Ok(text_response(
-            b,
-            "application/octet-stream",
-            "public, max-age=31536000, immutable",
-        )),
+        Some(b) => {
+            let mut r = text_response(
+                b,
+                "application/octet-stream",
+                "public, max-age=31536000, immutable",
+            );
+            // Saved, never rendered as a page of this site (with the
+            // server-wide nosniff, spec/http-api.md §1.3).
+            r.headers_mut().insert(
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_static("attachment"),
+            );
+            Ok(r)
+        }
         None => Err(ApiError::not_found(format!("no blob {}", h.to_hex()))),
     }
 }

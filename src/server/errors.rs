@@ -116,6 +116,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::WrongSigner
         | C::StationKeyNotRegistered
         | C::StationKeyRevoked
+        | C::BlobBadSignature
         | C::MirrorReadOnly => StatusCode::FORBIDDEN,
         // Well-formed, but in conflict with what the log already holds.
         C::Equivocation
@@ -156,7 +157,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::ResultsSizeOutOfRange
         | C::AnnouncementMismatch
         | C::AnnouncementRootMismatch
-        | C::AnnouncementNotWitnessed => StatusCode::UNPROCESSABLE_ENTITY,
+        | C::AnnouncementNotWitnessed
+        | C::BlobNotNamed => StatusCode::UNPROCESSABLE_ENTITY,
         C::NotFound => StatusCode::NOT_FOUND,
         C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         C::BodyTooLarge | C::EntryTooLarge | C::NoteTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

@@ -53,8 +53,6 @@ use sequencer::Msg;
 /// an entry just over the limit is still parsed and refused with
 /// `entry.too-large`, and anything longer is cut off unread.
 pub const MAX_ENTRY_BODY: usize = tallyboard_core::entry::MAX_ENTRY_SIZE + 1;
-/// Largest blob (`POST /api/v1/blobs`): big enough for a national manifest.
-pub const MAX_BLOB_BODY: usize = 64 << 20;
 
 /// Server settings.
 #[derive(Clone, Debug)]

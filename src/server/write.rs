@@ -9,7 +9,7 @@
 
 use super::errors::ApiError;
 use super::sequencer::{Job, Msg};
-use super::{blocking, AppState, MAX_BLOB_BODY, MAX_ENTRY_BODY};
+use super::{blocking, AppState, MAX_ENTRY_BODY};
 use crate::board;
 use crate::http_limits::{read_limited, BodyError};
 use axum::body::{Body, Bytes};
@@ -284,12 +284,16 @@ pub(crate) fn digest_param(s: &str) -> Result<Hash, ApiError> {
 
 /// `POST /api/v1/blobs`.
 #[utoipa::path(post, path = "/api/v1/blobs", tag = "write",
-    params(BlobQuery, ("X-Content-SHA256" = Option<String>, Header, description = "Expected SHA-256, lowercase hex")),
-    request_body(content = Vec<u8>, description = "The blob's bytes (at most 64 MiB), any content type", content_type = "application/octet-stream"),
+    params(BlobQuery, ("X-Content-SHA256" = Option<String>, Header, description = "Expected SHA-256, lowercase hex"),
+        ("X-Tallyboard-Station" = String, Header, description = "The station whose logged tally names the blob as its minutes scan"),
+        ("X-Tallyboard-Signature" = String, Header, description = "The station's signed-note signature line, without its em dash, over `tallyboard/blob/v1`, the origin, the station and the SHA-256 (one per line)")),
+    request_body(content = Vec<u8>, description = "The blob's bytes (at most 16 MiB), any content type", content_type = "application/octet-stream"),
     responses(
         (status = 201, description = "Stored", body = BlobStored),
         (status = 200, description = "Already stored", body = BlobStored),
-        (status = 400, description = "No expected digest given, or the body does not hash to it (blob.digest-mismatch)", body = super::errors::ErrorBody),
+        (status = 400, description = "No expected digest, station or signature given, or the body does not hash to it (blob.digest-mismatch)", body = super::errors::ErrorBody),
+        (status = 403, description = "The upload is not signed by the station's key in force (blob.bad-signature, station.key-not-registered)", body = super::errors::ErrorBody),
+        (status = 422, description = "No logged tally of the station names the blob (blob.not-named), or no such station (station.unknown)", body = super::errors::ErrorBody),
         (status = 408, description = "The body was not received before the body timeout (request.timeout)", body = super::errors::ErrorBody),
         (status = 413, description = "Body too large", body = super::errors::ErrorBody),
         (status = 429, description = "This client address is over its rate (request.rate-limited); see Retry-After", body = super::errors::ErrorBody),
@@ -323,7 +327,58 @@ pub async fn put_blob(
             ))
         }
     };
-    let bytes = read_body(&headers, body, MAX_BLOB_BODY).await?;
+    // Who may send it is decided before a byte of the body is read: the
+    // station whose logged tally names it, signing the upload
+    // (tallyboard_core::blob, spec/http-api.md §1.3).
+    let header = |name: &str| -> Result<String, ApiError> {
+        headers
+            .get(name)
+            .ok_or_else(|| {
+                ApiError::bad_param(format!(
+                    "a blob upload needs the {name} header (spec/http-api.md §1.3)"
+                ))
+            })?
+            .to_str()
+            .map(str::to_owned)
+            .map_err(|_| ApiError::bad_param(format!("{name} is not ASCII")))
+    };
+    // A body declared too large is refused on the head alone.
+    if let Some(n) = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|&n| n > tallyboard_core::blob::MAX_BLOB_SIZE as u64)
+    {
+        return Err(ApiError::new(
+            ErrorCode::BodyTooLarge,
+            format!(
+                "a blob is at most {} bytes; this one declares {n}",
+                tallyboard_core::blob::MAX_BLOB_SIZE
+            ),
+        ));
+    }
+    let station = header("x-tallyboard-station")?;
+    let signature = header("x-tallyboard-signature")?;
+    {
+        let snapshot = st.snapshot();
+        let origin = snapshot.state.manifest().manifest().log.origin.clone();
+        let store = st.store.handle();
+        let state = snapshot.state.clone();
+        drop(snapshot);
+        blocking(move || {
+            tallyboard_core::blob::check_upload(
+                &state,
+                &crate::log::committed(&store),
+                &origin,
+                &station,
+                &expected,
+                &signature,
+            )
+        })
+        .await?
+        .map_err(ApiError::from)?;
+    }
+    let bytes = read_body(&headers, body, tallyboard_core::blob::MAX_BLOB_SIZE).await?;
     let actual = Hash::sha256(&bytes);
     if actual != expected {
         return Err(ApiError::new(

@@ -163,14 +163,18 @@ for _ in $(seq 1 100); do
 done
 board="$(sed -n 's/^listening on //p' "$tmp/serve.out" | head -n1)"
 [ -n "$board" ] || die "serve did not report its address"
-# A station uploads its minutes scan, then submits its tally naming it.
+# The first station of the rest submits its tally, then uploads the minutes
+# scan it names, signed with its key (spec/http-api.md §1.3); the others
+# submit their tallies.
 scan="$tmp/parts/scan.txt"
 scan_sha="$(sha256sum "$scan" | cut -d' ' -f1)"
-curl -fsS -X POST --data-binary "@$scan" -H 'Content-Type: application/octet-stream' \
-  "$board/api/v1/blobs?sha256=$scan_sha" >/dev/null || die "uploading the minutes scan"
+station="$(sed -n 's/^station //p' "$tmp"/parts/rest/0000.note | head -n1)"
+"$bin" demo-keys --out "$tmp/keys" --station "$station" 2>/dev/null
 n=0
 for f in "$tmp"/parts/rest/*.note; do
-  "$bin" submit --url "$board" --log-vkey "$vkey" "$f" >/dev/null 2>"$tmp/submit.err" \
+  minutes=()
+  [ "$f" = "$tmp/parts/rest/0000.note" ] && minutes=(--minutes "$scan" --key "$tmp/keys/demo/station-$station.key")
+  "$bin" submit --url "$board" --log-vkey "$vkey" "${minutes[@]}" "$f" >/dev/null 2>"$tmp/submit.err" \
     || { cat "$tmp/submit.err" >&2; die "submit $f"; }
   n=$((n + 1))
 done

@@ -172,6 +172,11 @@ error_codes! {
     NotFound => "request.not-found",
     /// A blob's content does not hash to its name.
     BlobDigestMismatch => "blob.digest-mismatch",
+    /// A blob upload names a SHA-256 no logged tally of its station names
+    /// as its minutes scan.
+    BlobNotNamed => "blob.not-named",
+    /// A blob upload is not signed by its station's key in force.
+    BlobBadSignature => "blob.bad-signature",
     /// Storage failed; nothing was appended.
     Storage => "board.storage",
     /// The stored log disagrees with its latest signed checkpoint.

@@ -30,6 +30,7 @@
 #![warn(missing_docs)]
 
 pub mod aggregate;
+pub mod blob;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;

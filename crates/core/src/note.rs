@@ -48,7 +48,7 @@ pub const SIG_ED25519: u8 = 0x01;
 pub const SIG_COSIGNATURE_V1: u8 = 0x04;
 
 /// The signature-line prefix: U+2014 EM DASH followed by one space.
-const SIG_PREFIX: &str = "\u{2014} ";
+pub const SIG_PREFIX: &str = "\u{2014} ";
 
 /// Length of an Ed25519 public key, seed and signature.
 const ED25519_KEY_LEN: usize = 32;

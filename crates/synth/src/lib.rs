@@ -313,6 +313,23 @@ impl SyntheticElection {
         self.sign_as_station(i, &Entry::Tally(t))
     }
 
+    /// Station `i`'s stand-in minutes scan for its presidential tally of
+    /// `revision`: the bytes whose SHA-256 that tally names.
+    pub fn minutes_scan(&self, i: usize, revision: u32) -> Vec<u8> {
+        minutes_text(self.station_id(i), revision).into_bytes()
+    }
+
+    /// Station `i`'s `X-Tallyboard-Signature` for uploading the blob
+    /// `sha256` to this election's log (`spec/http-api.md` §1.3).
+    pub fn blob_signature(&self, i: usize, sha256: &Hash) -> String {
+        tallyboard_core::blob::sign_upload(
+            &keys::station_key(ELECTION_ID, self.station_id(i)),
+            &self.manifest.manifest().log.origin,
+            self.station_id(i),
+            sha256,
+        )
+    }
+
     /// Signs an entry with station `i`'s demo key.
     pub fn sign_as_station(&self, i: usize, e: &Entry) -> Vec<u8> {
         sign(e, &keys::station_key(ELECTION_ID, self.station_id(i)))
@@ -482,7 +499,11 @@ pub const PRESIDENT: &str = "president";
 
 /// A stand-in for the SHA-256 of a station's scanned minutes.
 fn minutes_digest(station: &str, revision: u32) -> Hash {
-    Hash::sha256(format!("minutes scan of {station} revision {revision}").as_bytes())
+    Hash::sha256(minutes_text(station, revision).as_bytes())
+}
+
+fn minutes_text(station: &str, revision: u32) -> String {
+    format!("minutes scan of {station} revision {revision}")
 }
 
 /// Signs an entry's text as a note with one key.
