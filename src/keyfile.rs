@@ -122,6 +122,13 @@ fn check_private_mode(_path: &Path, _meta: &std::fs::Metadata) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a private key file (a TLS key, say) that its group or other
+/// users may read, as [`read`] does for signer keys.
+pub fn check_private_file(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    check_private_mode(path, &meta)
+}
+
 /// A verifier key given as the vkey string itself or as a file holding it
 /// (one line).
 pub fn read_vkey(arg: &str) -> Result<VerifierKey> {

@@ -234,6 +234,12 @@ enum Command {
         publish: Option<publish::Target>,
         #[command(flatten)]
         s3: S3Args,
+        /// Serve HTTPS with this PEM certificate chain (with --tls-key); without it the board speaks plain HTTP, for a reverse proxy to terminate TLS (spec/operations.md §6.6).
+        #[arg(long, env = "TALLYBOARD_TLS_CERT", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert (a file only its owner can read).
+        #[arg(long, env = "TALLYBOARD_TLS_KEY", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Submit an entry to a board, verify the receipt offline and save it as FILE.tlog-proof.
     Submit {
@@ -714,9 +720,18 @@ fn run(cli: Cli) -> Result<()> {
             submit_burst,
             publish,
             s3,
+            tls_cert,
+            tls_key,
         } => {
             init_tracing();
             let slow_clients = slow_clients.limits()?;
+            let tls = match (&tls_cert, &tls_key) {
+                (Some(cert), Some(key)) => {
+                    keyfile::check_private_file(key)?;
+                    Some(server::Tls(http_limits::tls_acceptor(cert, key)?))
+                }
+                _ => None,
+            };
             let rate_limit = submit_rate
                 .map(|r| server::RateLimit::new(r, submit_burst))
                 .transpose()?;
@@ -765,10 +780,16 @@ fn run(cli: Cli) -> Result<()> {
                     }
                     None => None,
                 },
+                tls,
+            };
+            let scheme = if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
             };
             server::serve(b, config, |addr| {
                 use std::io::Write;
-                println!("listening on http://{addr}");
+                println!("listening on {scheme}://{addr}");
                 let _ = std::io::stdout().flush();
             })?;
         }

@@ -39,6 +39,19 @@ pub async fn serve(
     limits: SlowClientLimits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
+    serve_with(listener, app, limits, None, shutdown).await
+}
+
+/// As [`serve`], over TLS when `tls` is given: each connection's handshake
+/// must complete within the header timeout, or the connection is dropped
+/// (a slow handshake holds a connection as a slow head would).
+pub async fn serve_with(
+    listener: TcpListener,
+    app: Router,
+    limits: SlowClientLimits,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()> {
     // Connection tasks watch `stop`; each holds a clone of `alive`, so
     // `done` yields None once every connection has ended.
     let (stop_tx, stop_rx) = watch::channel(false);
@@ -61,8 +74,18 @@ pub async fn serve(
         let app = app.clone();
         let stop = stop_rx.clone();
         let alive = alive.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            serve_connection(stream, peer, app, limits, stop).await;
+            match tls {
+                None => serve_connection(stream, peer, app, limits, stop).await,
+                Some(tls) => {
+                    match tokio::time::timeout(limits.header_timeout, tls.accept(stream)).await {
+                        Ok(Ok(stream)) => serve_connection(stream, peer, app, limits, stop).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
+                }
+            }
             drop(alive);
         });
     }
@@ -73,13 +96,15 @@ pub async fn serve(
     Ok(())
 }
 
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
+async fn serve_connection<S>(
+    stream: S,
     peer: SocketAddr,
     app: Router,
     limits: SlowClientLimits,
     mut stop: watch::Receiver<bool>,
-) {
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let body_timeout = limits.body_timeout;
     let service = hyper::service::service_fn(move |req: Request<Incoming>| {
         let mut app = app.clone();

@@ -5,15 +5,18 @@
 //! |---|---|
 //! | `listener.rs` | the HTTP/1.1 accept loop: header read timeout, whole-body deadline, peer address, graceful shutdown |
 //! | `body.rs` | reading a request body of at most N bytes, telling "too large" and "too slow" apart |
+//! | `tls.rs` | optional native TLS (rustls) for `serve` |
 //!
 //! The per-address rate limit of submissions is the board's alone
 //! (`server/rate_limit.rs`).
 
 mod body;
 mod listener;
+mod tls;
 
 pub use body::{read_limited, BodyError};
-pub use listener::serve;
+pub use listener::{serve, serve_with};
+pub use tls::acceptor as tls_acceptor;
 
 use std::time::Duration;
 

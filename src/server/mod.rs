@@ -72,6 +72,19 @@ pub struct Config {
     pub rate_limit: Option<RateLimit>,
     /// Where to publish the read path after each new checkpoint (`spec/publishing.md` §5).
     pub publish: Option<PublishTarget>,
+    /// Serve HTTPS with this acceptor (`serve --tls-cert --tls-key`).
+    pub tls: Option<Tls>,
+}
+
+/// The TLS acceptor `serve` answers with ([`crate::http_limits::tls_acceptor`]).
+#[derive(Clone)]
+pub struct Tls(pub tokio_rustls::TlsAcceptor);
+
+impl std::fmt::Debug for Tls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the key material.
+        f.write_str("Tls(..)")
+    }
 }
 
 impl Config {
@@ -91,6 +104,7 @@ impl Config {
             slow_clients: SlowClientLimits::default(),
             rate_limit: None,
             publish: None,
+            tls: None,
         }
     }
 }
@@ -308,7 +322,14 @@ async fn serve_async(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     on_listen(addr);
-    let served = crate::http_limits::serve(listener, app, config.slow_clients, shutdown).await;
+    let served = crate::http_limits::serve_with(
+        listener,
+        app,
+        config.slow_clients,
+        config.tls.map(|t| t.0),
+        shutdown,
+    )
+    .await;
     tracing::info!("HTTP server stopped; finishing queued submissions");
     // Every handler has returned, so nothing new can be queued: the stop
     // message is the last one and the writer commits everything before it.
