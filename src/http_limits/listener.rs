@@ -13,9 +13,12 @@
 //!   [`super::BodyError::TimedOut`] and answers 408;
 //! * the peer address as axum's [`ConnectInfo`] (for the per-address rate
 //!   limit of submissions);
+//! * the server's error body on the answers hyper gives itself to a
+//!   request head it cannot parse ([`super::framing`]);
 //! * graceful shutdown as in `axum::serve`: stop accepting, let every
 //!   connection finish the request in flight, then return.
 
+use super::framing::{ErrorBody, Framing};
 use super::SlowClientLimits;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -32,11 +35,13 @@ use tower::Service;
 use tower_http::timeout::DeadlineBody;
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for the
-/// requests in flight.
+/// requests in flight. `errors` spells the answers to requests hyper
+/// refuses before the router sees them.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: SlowClientLimits,
+    errors: ErrorBody,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     // Connection tasks watch `stop`; each holds a clone of `alive`, so
@@ -62,7 +67,7 @@ pub async fn serve(
         let stop = stop_rx.clone();
         let alive = alive.clone();
         tokio::spawn(async move {
-            serve_connection(stream, peer, app, limits, stop).await;
+            serve_connection(stream, peer, app, limits, errors, stop).await;
             drop(alive);
         });
     }
@@ -78,6 +83,7 @@ async fn serve_connection(
     peer: SocketAddr,
     app: Router,
     limits: SlowClientLimits,
+    errors: ErrorBody,
     mut stop: watch::Receiver<bool>,
 ) {
     let body_timeout = limits.body_timeout;
@@ -92,7 +98,7 @@ async fn serve_connection(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let conn = builder.serve_connection(TokioIo::new(Framing::new(stream, errors)), service);
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {

@@ -308,7 +308,14 @@ async fn serve_async(
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     on_listen(addr);
-    let served = crate::http_limits::serve(listener, app, config.slow_clients, shutdown).await;
+    let served = crate::http_limits::serve(
+        listener,
+        app,
+        config.slow_clients,
+        errors::framing_body,
+        shutdown,
+    )
+    .await;
     tracing::info!("HTTP server stopped; finishing queued submissions");
     // Every handler has returned, so nothing new can be queued: the stop
     // message is the last one and the writer commits everything before it.
@@ -386,9 +393,15 @@ pub fn serve_read_only(
             }
         };
         // Slow clients are cut off as on the board (spec/operations.md §6).
-        crate::http_limits::serve(listener, app, SlowClientLimits::default(), shutdown)
-            .await
-            .context("serving HTTP")
+        crate::http_limits::serve(
+            listener,
+            app,
+            SlowClientLimits::default(),
+            errors::framing_body,
+            shutdown,
+        )
+        .await
+        .context("serving HTTP")
     })
 }
 

@@ -81,3 +81,44 @@ fn cors_is_granted_to_reads_and_to_no_write() {
     let r = s.submit(b"garbage");
     assert!(r.status >= 400);
 }
+
+/// A request head hyper refuses before any route sees it gets the error
+/// shape of every other refusal (spec/http-api.md §2.3).
+#[test]
+fn unparsable_request_heads_get_the_error_body() {
+    let s = Server::start(2, &[]);
+    let big = format!(
+        "GET /checkpoint HTTP/1.1\r\nHost: t\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(600_000)
+    );
+    let long = format!("GET /{} HTTP/1.1\r\nHost: t\r\n\r\n", "a".repeat(70_000));
+    let cases: [(&[u8], u16, &str); 4] = [
+        (big.as_bytes(), 431, "request.header-too-large"),
+        (b"GARBAGE\r\n\r\n", 400, "request.malformed"),
+        (
+            b"GET / HTTP/1.1\r\nHost: t\r\nBad Header: x\r\n\r\n",
+            400,
+            "request.malformed",
+        ),
+        (long.as_bytes(), 414, "request.uri-too-long"),
+    ];
+    for (req, status, code) in cases {
+        let r = send(&s.url, req);
+        assert_eq!(r.status, status, "{}", r.head);
+        assert_eq!(r.json()["code"], code, "{}", r.head);
+        assert_eq!(
+            r.header("content-type").as_deref(),
+            Some("application/json")
+        );
+    }
+    // After an answer already due on a keep-alive connection.
+    let r = send(
+        &s.url,
+        b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\nGARBAGE\r\n\r\n",
+    );
+    let text = String::from_utf8_lossy(&r.body).into_owned();
+    assert!(
+        text.contains("HTTP/1.1 400 Bad Request\r\n") && text.ends_with("\"request.malformed\",\"message\":\"the request line or a header is not valid HTTP/1.1\",\"detail\":null}"),
+        "{text}"
+    );
+}
