@@ -666,7 +666,8 @@ pub async fn announcements(State(st): State<AppState>) -> Json<AnnouncementsJson
 // required path parameter, which the spec's defaults contradict).
 #[into_params(parameter_in = Query)]
 pub struct ResultsQuery {
-    /// `true` to include every station's box (about 59,000 per national contest).
+    /// `true` to include every station's box (about 59,000 per national contest), `false` (the default) not to.
+    #[param(pattern = "^(true|false)$")]
     pub stations: Option<String>,
 }
 
@@ -707,6 +708,7 @@ fn json_bytes(body: Vec<u8>) -> Response {
     params(("contest" = String, Path, description = "Contest id from the manifest"), ResultsQuery),
     responses(
         (status = 200, description = "The results document (spec/aggregation.md §5) of this contest at the latest checkpoint, with the rules' decision", content_type = "application/json", body = Object),
+        (status = 400, description = "`stations` is neither `true` nor `false` (request.bad-parameter)", body = super::errors::ErrorBody),
         (status = 404, description = "Not a contest of the manifest", body = super::errors::ErrorBody),
     ))]
 pub async fn results(
