@@ -152,6 +152,17 @@ def main():
         bundle += len(e).to_bytes(2, "big") + e
     add("entry_bundle", bundle)
     add("entry_bundle", b"\x00\x00")
+    # tlog-witness add-checkpoint requests (spec/witness.md §3.1): a first
+    # checkpoint, and one with a consistency proof.
+    add("witness_request", "old 0\n\n" + cp)
+    add("witness_request", "old 7\n%s\n%s\n\n%s" % (h, h, cp))
+    # A witness state file: the checkpoint with a (dummy) cosignature line.
+    add("witness_state", cp + dummy_sig("shora.tallyboard.example/witness"))
+    # The project's own policy, alone and followed by a checkpoint note.
+    with open(os.path.join(ROOT, "keys", "policy.txt"), "rb") as f:
+        policy = f.read()
+    add("policy", policy)
+    add("policy", policy + b"\x00" + cp.encode())
 
     write_out()
 

@@ -21,3 +21,6 @@ mod traversal;
 
 #[path = "security/limits.rs"]
 mod limits;
+
+#[path = "security/edges.rs"]
+mod edges;

@@ -13,9 +13,12 @@
 //!   [`super::BodyError::TimedOut`] and answers 408;
 //! * the peer address as axum's [`ConnectInfo`] (for the per-address rate
 //!   limit of submissions);
+//! * the server's error body on the answers hyper gives itself to a
+//!   request head it cannot parse ([`super::framing`]);
 //! * graceful shutdown as in `axum::serve`: stop accepting, let every
 //!   connection finish the request in flight, then return.
 
+use super::framing::{ErrorBody, Framing};
 use super::SlowClientLimits;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -32,14 +35,16 @@ use tower::Service;
 use tower_http::timeout::DeadlineBody;
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for the
-/// requests in flight.
+/// requests in flight. `errors` spells the answers to requests hyper
+/// refuses before the router sees them.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: SlowClientLimits,
+    errors: ErrorBody,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
-    serve_with(listener, app, limits, None, shutdown).await
+    serve_with(listener, app, limits, errors, None, shutdown).await
 }
 
 /// As [`serve`], over TLS when `tls` is given: each connection's handshake
@@ -49,6 +54,7 @@ pub async fn serve_with(
     listener: TcpListener,
     app: Router,
     limits: SlowClientLimits,
+    errors: ErrorBody,
     tls: Option<tokio_rustls::TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
@@ -77,10 +83,12 @@ pub async fn serve_with(
         let tls = tls.clone();
         tokio::spawn(async move {
             match tls {
-                None => serve_connection(stream, peer, app, limits, stop).await,
+                None => serve_connection(stream, peer, app, limits, errors, stop).await,
                 Some(tls) => {
                     match tokio::time::timeout(limits.header_timeout, tls.accept(stream)).await {
-                        Ok(Ok(stream)) => serve_connection(stream, peer, app, limits, stop).await,
+                        Ok(Ok(stream)) => {
+                            serve_connection(stream, peer, app, limits, errors, stop).await
+                        }
                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                     }
@@ -101,6 +109,7 @@ async fn serve_connection<S>(
     peer: SocketAddr,
     app: Router,
     limits: SlowClientLimits,
+    errors: ErrorBody,
     mut stop: watch::Receiver<bool>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
@@ -117,7 +126,7 @@ async fn serve_connection<S>(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
-    let conn = builder.serve_connection(TokioIo::new(stream), service);
+    let conn = builder.serve_connection(TokioIo::new(Framing::new(stream, errors)), service);
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {

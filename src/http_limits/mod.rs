@@ -4,6 +4,7 @@
 //! | file | concern |
 //! |---|---|
 //! | `listener.rs` | the HTTP/1.1 accept loop: header read timeout, whole-body deadline, peer address, graceful shutdown |
+//! | `framing.rs` | the error body on hyper's own answers to unparsable request heads (400, 414, 431) |
 //! | `body.rs` | reading a request body of at most N bytes, telling "too large" and "too slow" apart |
 //! | `tls.rs` | optional native TLS (rustls) for `serve` |
 //!
@@ -11,6 +12,7 @@
 //! (`server/rate_limit.rs`).
 
 mod body;
+mod framing;
 mod listener;
 mod tls;
 

@@ -74,13 +74,22 @@ fn text_response(body: Vec<u8>, content_type: &'static str, cache: &'static str)
 // ---------------------------------------------------------------- proofs
 
 /// Query of an inclusion proof: exactly one of `index` and `leaf`.
+/// OpenAPI cannot make one of two query parameters required, so each
+/// description says it (`spec/http-api.md` §1.4); the patterns are the
+/// spellings of `spec/http-api.md`'s conventions.
 #[derive(Debug, Deserialize, IntoParams)]
+// Query parameters, optional unless marked (utoipa's default is a
+// required path parameter, which the spec's defaults contradict).
+#[into_params(parameter_in = Query)]
 pub struct InclusionQuery {
-    /// Entry index.
+    /// Entry index, canonical decimal. Exactly one of `index` and `leaf` (else 400 request.bad-parameter).
+    #[param(pattern = "^(0|[1-9][0-9]{0,19})$")]
     pub index: Option<String>,
-    /// Leaf hash (lowercase hex) of the entry.
+    /// Leaf hash of the entry, 64 lowercase hex digits. Exactly one of `index` and `leaf` (else 400 request.bad-parameter).
+    #[param(pattern = "^[0-9a-f]{64}$")]
     pub leaf: Option<String>,
-    /// Tree size (default: the latest checkpoint's).
+    /// Tree size, canonical decimal (default: the latest signed checkpoint's).
+    #[param(pattern = "^(0|[1-9][0-9]{0,19})$")]
     pub size: Option<String>,
 }
 
@@ -178,10 +187,17 @@ pub async fn inclusion(
 
 /// Query of a consistency proof.
 #[derive(Debug, Deserialize, IntoParams)]
+// Query parameters, optional unless marked (utoipa's default is a
+// required path parameter, which the spec's defaults contradict).
+#[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
-    /// The older size.
+    /// The older size, canonical decimal.
+    // Required, but an `Option` so that its absence is answered with
+    // request.bad-parameter, not axum's own text.
+    #[param(required = true, pattern = "^(0|[1-9][0-9]{0,19})$")]
     pub old: Option<String>,
-    /// The newer size (default: the latest checkpoint's).
+    /// The newer size, canonical decimal (default: the latest signed checkpoint's).
+    #[param(pattern = "^(0|[1-9][0-9]{0,19})$")]
     pub new: Option<String>,
 }
 
@@ -646,8 +662,12 @@ pub async fn announcements(State(st): State<AppState>) -> Json<AnnouncementsJson
 
 /// Query of `GET /api/v1/results/{contest}`.
 #[derive(Debug, Deserialize, IntoParams)]
+// Query parameters, optional unless marked (utoipa's default is a
+// required path parameter, which the spec's defaults contradict).
+#[into_params(parameter_in = Query)]
 pub struct ResultsQuery {
-    /// `true` to include every station's box (about 59,000 per national contest).
+    /// `true` to include every station's box (about 59,000 per national contest), `false` (the default) not to.
+    #[param(pattern = "^(true|false)$")]
     pub stations: Option<String>,
 }
 
@@ -688,6 +708,7 @@ fn json_bytes(body: Vec<u8>) -> Response {
     params(("contest" = String, Path, description = "Contest id from the manifest"), ResultsQuery),
     responses(
         (status = 200, description = "The results document (spec/aggregation.md §5) of this contest at the latest checkpoint, with the rules' decision", content_type = "application/json", body = Object),
+        (status = 400, description = "`stations` is neither `true` nor `false` (request.bad-parameter)", body = super::errors::ErrorBody),
         (status = 404, description = "Not a contest of the manifest", body = super::errors::ErrorBody),
     ))]
 pub async fn results(
@@ -875,7 +896,7 @@ async fn manifest_blob(st: &AppState) -> Result<Response, ApiError> {
 
 /// `GET /api/v1/blobs/{sha256}`.
 #[utoipa::path(get, path = "/api/v1/blobs/{sha256}", tag = "log",
-    params(("sha256" = String, Path, description = "SHA-256 of the blob, lowercase hex")),
+    params(("sha256" = String, Path, description = "SHA-256 of the blob, 64 lowercase hex digits", pattern = "^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "The blob", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 400, description = "Not a lowercase hex SHA-256", body = super::errors::ErrorBody),

@@ -165,6 +165,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         C::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         C::Overloaded | C::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         C::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+        C::HeaderTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        C::UriTooLong => StatusCode::URI_TOO_LONG,
         C::Storage
         | C::StoreInconsistent
         | C::BehindWitnesses
@@ -198,6 +200,20 @@ impl IntoResponse for ApiError {
         resp.extensions_mut().insert(RejectedWith(self.code));
         resp
     }
+}
+
+/// The JSON error body of §2.1 for the answers hyper gives itself to a
+/// request head it cannot parse (`spec/http-api.md` §2.3).
+pub fn framing_body(code: ErrorCode, message: &str) -> (&'static str, Vec<u8>) {
+    let body = ErrorBody {
+        code: code.as_str().to_owned(),
+        message: message.to_owned(),
+        detail: None,
+    };
+    (
+        "application/json",
+        serde_json::to_vec(&body).unwrap_or_default(),
+    )
 }
 
 /// Fallback for unknown routes: 404 in the JSON error shape.

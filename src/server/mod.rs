@@ -7,6 +7,7 @@
 //! | `write.rs` | `POST /api/v1/entries` (receipts) and blobs |
 //! | `read.rs` | C2SP tlog-tiles read path: `/checkpoint`, `/tile/...` |
 //! | `api.rs` | JSON API: proofs, checkpoints, entries, stations, totals, announcements, results, exports |
+//! | `cors.rs` | CORS on reads only |
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
 //! | `rate_limit.rs` | the per-client-address limit of the write routes |
@@ -14,6 +15,7 @@
 //! | `openapi.rs` | the OpenAPI 3 document |
 
 mod api;
+mod cors;
 mod errors;
 mod metrics;
 mod openapi;
@@ -29,7 +31,7 @@ use crate::board::{Board, SignedCheckpoint};
 use crate::log::{Published, Snapshot};
 use crate::store::Store;
 use anyhow::{Context, Result};
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use std::net::SocketAddr;
@@ -39,7 +41,6 @@ use std::sync::Arc;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::note::VerifierKey;
 use tokio::sync::Semaphore;
-use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 pub use crate::http_limits::SlowClientLimits;
@@ -195,10 +196,6 @@ pub fn router(st: AppState) -> Router {
     } else {
         api
     };
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD])
-        .expose_headers([header::CONTENT_TYPE]);
     Router::new()
         .route("/checkpoint", get(read::checkpoint))
         .route("/tile/{*path}", get(read::tile))
@@ -213,7 +210,8 @@ pub fn router(st: AppState) -> Router {
             st.clone(),
             metrics::count_rejections,
         ))
-        .layer(cors)
+        .layer(cors::layer())
+        .layer(axum::middleware::from_fn(cors::reads_only))
         .layer(TraceLayer::new_for_http())
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(
@@ -326,6 +324,7 @@ async fn serve_async(
         listener,
         app,
         config.slow_clients,
+        errors::framing_body,
         config.tls.map(|t| t.0),
         shutdown,
     )
@@ -407,9 +406,15 @@ pub fn serve_read_only(
             }
         };
         // Slow clients are cut off as on the board (spec/operations.md §6).
-        crate::http_limits::serve(listener, app, SlowClientLimits::default(), shutdown)
-            .await
-            .context("serving HTTP")
+        crate::http_limits::serve(
+            listener,
+            app,
+            SlowClientLimits::default(),
+            errors::framing_body,
+            shutdown,
+        )
+        .await
+        .context("serving HTTP")
     })
 }
 

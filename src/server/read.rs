@@ -45,7 +45,8 @@ pub async fn checkpoint(State(st): State<AppState>) -> Response {
 
 /// `GET /tile/{path}`.
 #[utoipa::path(get, path = "/tile/{path}", tag = "tiles",
-    params(("path" = String, Path, description = "`<L>/<N>[.p/<W>]` for a hash tile or `entries/<N>[.p/<W>]` for an entry bundle; `<N>` in the tlog-tiles `x001/234` form")),
+    params(("path" = String, Path, description = "`<L>/<N>[.p/<W>]` for a hash tile or `entries/<N>[.p/<W>]` for an entry bundle; `<N>` in the tlog-tiles `x001/234` form (spec/tiles.md §2: the pattern is its one spelling)",
+        pattern = "^(entries|[1-5]?[0-9]|6[0-3])/(x(00[1-9]|0[1-9][0-9]|[1-9][0-9]{2})/(x[0-9]{3}/)*)?[0-9]{3}(\\.p/([1-9]|[1-9][0-9]|1[0-9]{2}|2[0-4][0-9]|25[0-5]))?$")),
     responses(
         (status = 200, description = "Tile body: 32·W bytes of hashes, or an entry bundle (uint16 big-endian length-prefixed entries)", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 400, description = "Malformed tile path (tile.malformed)", body = super::errors::ErrorBody),

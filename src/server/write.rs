@@ -250,8 +250,12 @@ fn prepare(st: &AppState, bytes: &[u8]) -> Result<board::Prepared, ApiError> {
 
 /// Where the expected digest of a blob may be given.
 #[derive(Debug, Deserialize, IntoParams)]
+// Query parameters, optional unless marked (utoipa's default is a
+// required path parameter, which the spec's defaults contradict).
+#[into_params(parameter_in = Query)]
 pub struct BlobQuery {
-    /// Expected SHA-256 of the body, lowercase hex (or use the `X-Content-SHA256` header).
+    /// Expected SHA-256 of the body, 64 lowercase hex digits (or use the `X-Content-SHA256` header).
+    #[param(pattern = "^[0-9a-f]{64}$")]
     pub sha256: Option<String>,
 }
 
@@ -284,7 +288,7 @@ pub(crate) fn digest_param(s: &str) -> Result<Hash, ApiError> {
 
 /// `POST /api/v1/blobs`.
 #[utoipa::path(post, path = "/api/v1/blobs", tag = "write",
-    params(BlobQuery, ("X-Content-SHA256" = Option<String>, Header, description = "Expected SHA-256, lowercase hex"),
+    params(BlobQuery, ("X-Content-SHA256" = Option<String>, Header, description = "Expected SHA-256, 64 lowercase hex digits", pattern = "^[0-9a-f]{64}$"),
         ("X-Tallyboard-Station" = String, Header, description = "The station whose logged tally names the blob as its minutes scan"),
         ("X-Tallyboard-Signature" = String, Header, description = "The station's signed-note signature line, without its em dash, over `tallyboard/blob/v1`, the origin, the station and the SHA-256 (one per line)")),
     request_body(content = Vec<u8>, description = "The blob's bytes (at most 16 MiB), any content type", content_type = "application/octet-stream"),

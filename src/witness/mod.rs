@@ -227,9 +227,15 @@ async fn serve(config: Config) -> Result<()> {
     let shutdown = async {
         tokio::signal::ctrl_c().await.ok();
     };
-    crate::http_limits::serve(listener, router(shared), slow_clients, shutdown)
-        .await
-        .context("serving")
+    crate::http_limits::serve(
+        listener,
+        router(shared),
+        slow_clients,
+        framing_body,
+        shutdown,
+    )
+    .await
+    .context("serving")
 }
 
 fn router(shared: Arc<Shared>) -> Router {
@@ -250,6 +256,15 @@ fn error(status: StatusCode, code: ErrorCode, msg: &str) -> Response {
         status,
         "text/plain; charset=utf-8",
         format!("{code}: {msg}\n").into_bytes(),
+    )
+}
+
+/// The witness's text error form (`code: message`, spec/witness.md §3.1)
+/// for the answers hyper gives itself to a request head it cannot parse.
+fn framing_body(code: ErrorCode, message: &str) -> (&'static str, Vec<u8>) {
+    (
+        "text/plain; charset=utf-8",
+        format!("{}: {message}\n", code.as_str()).into_bytes(),
     )
 }
 
@@ -447,9 +462,14 @@ pub fn spawn(config: Config) -> Result<String> {
                     rt.block_on(async move {
                         if let Ok(l) = tokio::net::TcpListener::from_std(listener) {
                             let forever = std::future::pending::<()>();
-                            let _ =
-                                crate::http_limits::serve(l, router(shared), slow_clients, forever)
-                                    .await;
+                            let _ = crate::http_limits::serve(
+                                l,
+                                router(shared),
+                                slow_clients,
+                                framing_body,
+                                forever,
+                            )
+                            .await;
                         }
                     });
                 }
@@ -479,9 +499,15 @@ pub fn spawn_for_tests(config: Config) -> String {
             let addr = listener.local_addr().expect("address");
             tx.send(format!("http://{addr}")).expect("send address");
             let forever = std::future::pending::<()>();
-            crate::http_limits::serve(listener, router(shared), slow_clients, forever)
-                .await
-                .expect("serve");
+            crate::http_limits::serve(
+                listener,
+                router(shared),
+                slow_clients,
+                framing_body,
+                forever,
+            )
+            .await
+            .expect("serve");
         });
     });
     rx.recv().expect("witness started")

@@ -274,3 +274,17 @@ fn nonsensical_limits_are_refused_at_start() {
         );
     }
 }
+
+/// The witness answers a request head that does not parse in its text
+/// error form too (spec/witness.md §3.1, spec/http-api.md §2.3).
+#[test]
+fn the_witness_answers_unparsable_heads_with_its_error_text() {
+    let w = Witness::start(&[]);
+    let r = send(&w.url, b"GARBAGE\r\n\r\n");
+    assert_eq!(r.status, 400);
+    assert!(
+        String::from_utf8_lossy(&r.body).starts_with("request.malformed: "),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+}

@@ -192,6 +192,14 @@ error_codes! {
     RateLimited => "request.rate-limited",
     /// The client did not send the whole request body in time.
     RequestTimeout => "request.timeout",
+    /// The request line or a header could not be parsed (HTTP/1.1 framing,
+    /// RFC 9112 §2-5): answered 400 before any route sees the request.
+    RequestMalformed => "request.malformed",
+    /// The request head (request line and headers) is larger than the
+    /// server reads (RFC 6585 §5: 431).
+    HeaderTooLarge => "request.header-too-large",
+    /// The request target is longer than the server reads (RFC 9110 §15.5.15: 414).
+    UriTooLong => "request.uri-too-long",
     // --- the board's store (`spec/storage.md`): opening refuses, fail closed ---
     /// The data directory holds no board store.
     StoreMissing => "store.missing",

@@ -145,6 +145,24 @@ fn entries(e: &SyntheticElection) -> Value {
             lines.join("\n") + "\n"
         }),
         ("double space", mutate("\nrevision 1\n", "\nrevision  1\n")),
+        (
+            "trailing space",
+            mutate("\nrevision 1\n", "\nrevision 1 \n"),
+        ),
+        ("double space inside a vote line", {
+            let first = base
+                .lines()
+                .find(|l| l.starts_with("vote "))
+                .expect("votes")
+                .to_owned();
+            // `vote <code> <votes>` becomes `vote <code>  <votes>`.
+            let (head, votes) = first.rsplit_once(' ').expect("vote line");
+            base.replacen(&first, &format!("{head}  {votes}"), 1)
+        }),
+        (
+            "double space inside a revision's reason",
+            with_reason(&revision, "recount  requested"),
+        ),
         ("uppercase hash", {
             let h = tally
                 .minutes_sha256

@@ -79,6 +79,15 @@ impl<'a> FieldReader<'a> {
                         format!("line {lineno}: empty field name or value"),
                     ));
                 }
+                // spec/entries.md §2 rule 2: exactly one space between name
+                // and value, none at the end of the line. Spaces inside a
+                // value are the value's own spelling (entry.non-canonical).
+                if value.starts_with(' ') || value.ends_with(' ') {
+                    return Err(EntryError::new(
+                        ErrorCode::EntryLineMalformed,
+                        format!("line {lineno}: more than one space after the field name, or a trailing space"),
+                    ));
+                }
                 lines.push((name, value, lineno));
             }
         }

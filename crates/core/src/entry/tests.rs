@@ -89,7 +89,15 @@ fn grammar_violations_have_distinct_codes() {
         ),
         (
             &SAMPLE.replace("valid 460\n", "valid  460\n"),
-            ErrorCode::EntryBadValue,
+            ErrorCode::EntryLineMalformed,
+        ),
+        (
+            &SAMPLE.replace("valid 460\n", "valid 460 \n"),
+            ErrorCode::EntryLineMalformed,
+        ),
+        (
+            &SAMPLE.replace("vote 1 200\n", "vote 1  200\n"),
+            ErrorCode::EntryLineMalformed,
         ),
         (
             &SAMPLE.replace("valid 460\n", "valid\n"),

@@ -23,7 +23,9 @@ pub(crate) fn parse(
 ) -> Result<Vec<(u32, u64)>, EntryError> {
     let mut votes: Vec<(u32, u64)> = Vec::new();
     for (line, lineno) in r.repeated(FIELD) {
-        let Some((code, count)) = line.split_once(' ') else {
+        // A vote line is `vote SP code SP votes` (spec/entries.md §2 rule 2):
+        // a second space between code and votes malforms the line.
+        let Some((code, count)) = line.split_once(' ').filter(|(_, n)| !n.starts_with(' ')) else {
             return Err(EntryError::new(
                 ErrorCode::EntryLineMalformed,
                 format!("line {lineno}: expected 'vote <candidate code> <votes>'"),
