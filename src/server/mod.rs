@@ -6,7 +6,9 @@
 //! | `sequencer.rs` | the single writer thread and group commit |
 //! | `write.rs` | `POST /api/v1/entries` (receipts) and blobs |
 //! | `read.rs` | C2SP tlog-tiles read path: `/checkpoint`, `/tile/...` |
-//! | `api.rs` | JSON API: proofs, checkpoints, entries, stations, totals, announcements, results, exports |
+//! | `api.rs` | JSON API: proofs, checkpoints, entries, stations, totals, announcements, results |
+//! | `exports.rs` | `/api/v1/exports/*`: built once per checkpoint in the background, served from memory |
+//! | `live_limit.rs` | the caps on concurrent `GET /live` streams, overall and per client address |
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
 //! | `rate_limit.rs` | the per-client-address limit of the write routes |
@@ -15,6 +17,8 @@
 
 mod api;
 mod errors;
+mod exports;
+pub mod live_limit;
 mod metrics;
 mod openapi;
 mod publishing;
@@ -43,6 +47,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
 pub use crate::http_limits::SlowClientLimits;
+pub use live_limit::LiveLimits;
 pub use publishing::PublishTarget;
 pub use rate_limit::RateLimit;
 pub use sequencer::BatchLimits;
@@ -74,6 +79,8 @@ pub struct Config {
     pub rate_limit: Option<RateLimit>,
     /// Where to publish the read path after each new checkpoint (`spec/publishing.md` §5).
     pub publish: Option<PublishTarget>,
+    /// Caps on concurrent `GET /live` streams.
+    pub live: LiveLimits,
 }
 
 impl Config {
@@ -93,6 +100,7 @@ impl Config {
             slow_clients: SlowClientLimits::default(),
             rate_limit: None,
             publish: None,
+            live: LiveLimits::default(),
         }
     }
 }
@@ -119,6 +127,10 @@ pub struct Shared {
     /// Set when this server is a mirror (`src/mirror/`): it serves the read
     /// side over a verified copy and refuses every write.
     pub mirror: Option<Arc<crate::mirror::MirrorStatus>>,
+    /// The exports, built in the background (`exports.rs`).
+    pub exports: exports::ExportCache,
+    /// The `GET /live` streams open now, and their caps.
+    pub live_streams: Arc<live_limit::LiveStreams>,
     /// The writer's queue; a mirror has none.
     queue: Option<SyncSender<Msg>>,
 }
@@ -167,9 +179,9 @@ pub fn router(st: AppState) -> Router {
         .route("/totals", get(api::totals))
         .route("/announcements", get(api::announcements))
         .route("/results/{contest}", get(api::results))
-        .route("/exports/results.csv", get(api::export_csv))
-        .route("/exports/results.json", get(api::export_json))
-        .route("/exports/nist-err.json", get(api::export_nist))
+        .route("/exports/results.csv", get(exports::export_csv))
+        .route("/exports/results.json", get(exports::export_json))
+        .route("/exports/nist-err.json", get(exports::export_nist))
         .route("/log", get(api::log_info))
         .route("/manifest", get(api::manifest))
         .route("/witnessed", get(witnessing::witnessed))
@@ -186,7 +198,11 @@ pub fn router(st: AppState) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::HEAD])
-        .expose_headers([header::CONTENT_TYPE]);
+        .expose_headers([
+            header::CONTENT_TYPE,
+            header::ETAG,
+            header::HeaderName::from_static(exports::CHECKPOINT_SIZE_HEADER),
+        ]);
     Router::new()
         .route("/checkpoint", get(read::checkpoint))
         .route("/tile/{*path}", get(read::tile))
@@ -295,6 +311,8 @@ async fn serve_async(
         admission: Arc::new(Semaphore::new(queue)),
         rate_limiter: config.rate_limit.map(rate_limit::RateLimiter::new),
         mirror: None,
+        exports: exports::ExportCache::default(),
+        live_streams: Arc::new(live_limit::LiveStreams::new(config.live)),
         queue: Some(tx.clone()),
     };
     let limits = config.limits;
@@ -303,7 +321,9 @@ async fn serve_async(
         .spawn(move || sequencer::run(board, rx, metrics, limits))
         .context("starting the writer thread")?;
 
-    let app = router(AppState(Arc::new(shared)));
+    let shared = Arc::new(shared);
+    exports::spawn(Arc::downgrade(&shared)).context("starting the exports thread")?;
+    let app = router(AppState(shared));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -372,9 +392,14 @@ pub fn serve_read_only(
             // A mirror takes no writes, so nothing to limit per client.
             rate_limiter: None,
             mirror: Some(ro.status),
+            exports: exports::ExportCache::default(),
+            // A mirror serves the site too, with the board's default caps.
+            live_streams: Arc::new(live_limit::LiveStreams::new(LiveLimits::default())),
             queue: None,
         };
-        let app = router(AppState(Arc::new(shared)));
+        let shared = Arc::new(shared);
+        exports::spawn(Arc::downgrade(&shared)).context("starting the exports thread")?;
+        let app = router(AppState(shared));
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;
