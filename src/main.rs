@@ -228,6 +228,14 @@ enum Command {
         /// Requests one client address may make in a burst when --submit-rate is set.
         #[arg(long, env = "TALLYBOARD_SUBMIT_BURST", default_value_t = 20)]
         submit_burst: u32,
+        /// Live-update streams (GET /live) open at once, in all; beyond it
+        /// the board answers 503 board.live-full (spec/http-api.md §3).
+        #[arg(long, env = "TALLYBOARD_LIVE_MAX", default_value_t = server::live_limit::DEFAULT_LIVE_MAX)]
+        live_max: usize,
+        /// Live-update streams open at once from one client address (an IPv6
+        /// /64); beyond it 503 request.too-many-streams.
+        #[arg(long, env = "TALLYBOARD_LIVE_PER_CLIENT", default_value_t = server::live_limit::DEFAULT_LIVE_PER_CLIENT)]
+        live_per_client: usize,
         /// Keep a static copy of the read path in a directory or s3://BUCKET[/PREFIX],
         /// published after each new checkpoint off the write path (spec/publishing.md §5).
         #[arg(long, env = "TALLYBOARD_PUBLISH")]
@@ -718,6 +726,8 @@ fn run(cli: Cli) -> Result<()> {
             slow_clients,
             submit_rate,
             submit_burst,
+            live_max,
+            live_per_client,
             publish,
             s3,
             tls_cert,
@@ -735,6 +745,7 @@ fn run(cli: Cli) -> Result<()> {
             let rate_limit = submit_rate
                 .map(|r| server::RateLimit::new(r, submit_burst))
                 .transpose()?;
+            let live = server::LiveLimits::new(live_max, live_per_client)?;
             let key = keyfile::read(&log_key)?;
             let b = if store::exists(&data) {
                 let b = board::Board::open(&data, key)?;
@@ -770,6 +781,7 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 slow_clients,
                 rate_limit,
+                live,
                 publish: match &publish {
                     Some(target) => {
                         let sink = publish::open_sink(target, &s3.options())?;

@@ -116,23 +116,7 @@ impl Drop for Mirror {
 }
 
 fn get(agent: &ureq::Agent, url: &str) -> Resp {
-    let resp = match agent.get(url).call() {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("GET {url}: {e}"),
-    };
-    let status = resp.status();
-    let content_type = resp.header("content-type").unwrap_or("").to_owned();
-    let cache_control = resp.header("cache-control").unwrap_or("").to_owned();
-    let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
-    Resp {
-        status,
-        body,
-        content_type,
-        cache_control,
-        retry_after: None,
-    }
+    harness::finish(agent.get(url).call())
 }
 
 /// `tallyboard mirror --once`: (exit status, stdout).
@@ -210,10 +194,17 @@ fn assert_same(board: &Server, m: &Mirror, station: &str) {
         "/api/v1/totals".to_owned(),
         "/api/v1/log".to_owned(),
         "/api/v1/manifest".to_owned(),
-        "/api/v1/exports/results.csv".to_owned(),
         "/healthz".to_owned(),
     ];
     paths.extend(read_path(size).into_iter().map(|p| format!("/{p}")));
+    // Exports are built in the background on each side: compare them once
+    // both are built at this size.
+    let p = "/api/v1/exports/results.csv";
+    let (b, r) = (
+        board.export_at(p, size),
+        harness::export_at(|p| m.get(p), p, size),
+    );
+    assert_eq!(b.body, r.body, "{p} differs");
     for p in &paths {
         let (b, r) = (board.get(p), m.get(p));
         assert_eq!(b.status, 200, "board {p}");
@@ -281,26 +272,12 @@ fn a_mirror_follows_catches_up_and_serves_what_the_board_serves() {
 impl Mirror {
     fn post_entry(&self, body: &[u8]) -> Resp {
         let url = format!("{}/api/v1/entries", self.url);
-        let resp = match self
-            .agent
-            .post(&url)
-            .set("Content-Type", "text/plain")
-            .send_bytes(body)
-        {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("POST {url}: {e}"),
-        };
-        let status = resp.status();
-        let mut body = Vec::new();
-        std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).unwrap();
-        Resp {
-            status,
-            body,
-            content_type: String::new(),
-            cache_control: String::new(),
-            retry_after: None,
-        }
+        harness::finish(
+            self.agent
+                .post(&url)
+                .set("Content-Type", "text/plain")
+                .send_bytes(body),
+        )
     }
 }
 

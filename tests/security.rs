@@ -2,8 +2,10 @@
 //! private keys are refused with loose file modes and never appear in any
 //! output; request targets cannot reach outside the store; request bodies
 //! are bounded; slow clients are cut off; submissions can be rate-limited
-//! per client address. Everything runs the real binary on loopback. The
-//! only time bounds are generous "eventually" bounds on a slow client.
+//! per client address; exports are served from memory and `/live`
+//! streams are capped (issue 17). Everything runs the real binary on
+//! loopback. The only time bounds are generous "eventually" bounds on a
+//! slow client or a background build.
 
 #[path = "server/harness.rs"]
 #[allow(dead_code)]
@@ -24,3 +26,5 @@ mod limits;
 
 #[path = "security/edges.rs"]
 mod edges;
+#[path = "security/heavy.rs"]
+mod heavy;

@@ -1367,3 +1367,72 @@ fn serve_publish_keeps_a_static_copy_that_audits() {
     assert!(!out.contains("listening on"), "{out}");
     assert!(err.contains("tallyboard: publish.target-ahead: "), "{err}");
 }
+
+const EXPORTS: [&str; 3] = [
+    "/api/v1/exports/results.csv",
+    "/api/v1/exports/results.json",
+    "/api/v1/exports/nist-err.json",
+];
+
+/// Nothing expensive on request threads (issue 17, item 2): the exports
+/// are built in the background, once per checkpoint asked for, and served
+/// from memory (spec/http-api.md §1.4). Asserted on the build counter of
+/// `/metrics` and on headers, never on time.
+#[test]
+fn exports_are_built_once_per_checkpoint_and_served_from_memory() {
+    let s = Server::start(12, &[]);
+    s.setup(0..7);
+    for i in 0..6 {
+        s.append(&s.e.signed_tally(i));
+    }
+    let size = s.size();
+    let first: Vec<_> = EXPORTS.iter().map(|p| s.export_at(p, size)).collect();
+    let builds = s.metric("tallyboard_export_builds_total");
+    // Two builds at most: the one at start, and the one at `size` (none
+    // for each checkpoint in between, nobody asked at those).
+    assert!((1..=2).contains(&builds), "{builds} builds");
+
+    // Many clients at once, GET and HEAD: every answer is the built file,
+    // and nothing is built again.
+    let answers: Vec<_> = std::thread::scope(|sc| {
+        let handles: Vec<_> = (0..24)
+            .map(|i| {
+                let (s, p) = (&s, EXPORTS[i % 3]);
+                sc.spawn(move || (p, s.request(if i % 2 == 0 { "GET" } else { "HEAD" }, p)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (p, r) in &answers {
+        assert_eq!(r.status, 200, "{p}");
+        assert_eq!(
+            r.header("x-tallyboard-checkpoint-size"),
+            Some(&*size.to_string())
+        );
+        let built = &first[EXPORTS.iter().position(|e| e == p).unwrap()];
+        assert_eq!(r.header("etag"), built.header("etag"), "{p}");
+    }
+    assert_eq!(s.metric("tallyboard_export_builds_total"), builds);
+
+    // Revalidation: the ETag is the file's.
+    let etag = first[0].header("etag").unwrap().to_owned();
+    let r = s.request_with("GET", EXPORTS[0], &[("If-None-Match", &etag)]);
+    assert_eq!(r.status, 304);
+
+    // A new checkpoint: HEAD asks for no build, so it still names the old
+    // size; a GET does, and the file follows.
+    s.append(&s.e.signed_tally(6));
+    let next = s.size();
+    for p in EXPORTS {
+        let r = s.request("HEAD", p);
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.header("x-tallyboard-checkpoint-size"),
+            Some(&*size.to_string())
+        );
+    }
+    assert_eq!(s.metric("tallyboard_export_builds_total"), builds);
+    let json = s.export_at(EXPORTS[1], next);
+    assert_eq!(json.json()["checkpoint"]["size"].as_u64(), Some(next));
+    assert_eq!(s.metric("tallyboard_export_builds_total"), builds + 1);
+}

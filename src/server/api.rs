@@ -1,5 +1,6 @@
 //! The JSON API under `/api/v1`: proofs, earlier checkpoints, entries,
-//! stations, totals, announcements, results and exports, the log's
+//! stations, totals, announcements and results (the exports are in
+//! `exports.rs`), the log's
 //! identity and the manifest. Hashes are
 //! lowercase hex. Every answer is computed at one checkpoint size, which it
 //! names, so a client can check it against that signed checkpoint.
@@ -17,7 +18,6 @@ use tallyboard_core::aggregate::{CheckpointRef, DocumentOptions, Figures, Result
 use tallyboard_core::entry::{self, AnnouncementStatus, Entry, SignedEntry};
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::merkle::{self, MerkleError};
-use tallyboard_core::results_export::{self, NistDetail, NistOptions, ReportStatus};
 use tallyboard_core::Hash;
 use utoipa::{IntoParams, ToSchema};
 
@@ -727,112 +727,6 @@ pub async fn results(
     let mut doc = results_document(&st.snapshot(), stations);
     doc.contests.retain(|c| c.id == id);
     Ok(json_bytes(doc.to_bytes()))
-}
-
-/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
-fn utc_now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// The NIST report's status at a snapshot (`spec/exports.md` §4.1):
-/// `certified` when every contest with stations has a final announcement
-/// in force (logged and not reopened: while it is, nothing that changes
-/// the contest's figures is accepted, `spec/announcements.md` §6),
-/// `unofficial-complete` when every expected
-/// station has reported every contest, else `unofficial-partial`.
-pub(crate) fn report_status(v: &crate::log::Snapshot, doc: &ResultsDocument) -> ReportStatus {
-    let contests: Vec<_> = doc
-        .contests
-        .iter()
-        .filter(|c| c.top().is_some_and(|t| t.stations_expected > 0))
-        .collect();
-    if !contests.is_empty()
-        && contests
-            .iter()
-            .all(|c| v.state.supervision().final_in_force(&c.id).is_some())
-    {
-        return ReportStatus::Certified;
-    }
-    let complete = contests.iter().all(|c| {
-        c.top()
-            .is_some_and(|t| t.stations_reported == t.stations_expected)
-    });
-    if complete {
-        ReportStatus::UnofficialComplete
-    } else {
-        ReportStatus::UnofficialPartial
-    }
-}
-
-fn export_err(e: tallyboard_core::results_export::ExportError) -> ApiError {
-    ApiError::storage(format!("export failed: {e}"))
-}
-
-/// `GET /api/v1/exports/results.csv`.
-#[utoipa::path(get, path = "/api/v1/exports/results.csv", tag = "results",
-    responses((status = 200, description = "Results at the latest checkpoint as CSV (spec/exports.md): nation, constituencies, provinces and counties", content_type = "text/csv", body = String)))]
-pub async fn export_csv(State(st): State<AppState>) -> Result<Response, ApiError> {
-    let (doc, cp) = {
-        let v = st.snapshot();
-        let cp = &v.checkpoint.checkpoint;
-        (
-            results_document(&v, false),
-            CheckpointRef::new(cp.size, &cp.root),
-        )
-    };
-    let body = results_export::csv(&st.manifest, &doc, &cp).map_err(export_err)?;
-    Ok(text_response(body, "text/csv; charset=utf-8", "no-cache"))
-}
-
-/// `GET /api/v1/exports/results.json`.
-#[utoipa::path(get, path = "/api/v1/exports/results.json", tag = "results",
-    responses((status = 200, description = "The results document at the latest checkpoint (spec/exports.md), every contest with its decision", content_type = "application/json", body = Object)))]
-pub async fn export_json(State(st): State<AppState>) -> Result<Response, ApiError> {
-    let (doc, cp) = {
-        let v = st.snapshot();
-        let cp = &v.checkpoint.checkpoint;
-        (
-            results_document(&v, false),
-            CheckpointRef::new(cp.size, &cp.root),
-        )
-    };
-    let body = results_export::json(&st.manifest, &doc, &cp).map_err(export_err)?;
-    Ok(json_bytes(body))
-}
-
-/// `GET /api/v1/exports/nist-err.json`.
-#[utoipa::path(get, path = "/api/v1/exports/nist-err.json", tag = "results",
-    responses((status = 200, description = "NIST SP 1500-100 v2 election results report at the latest checkpoint (counties level)", content_type = "application/json", body = Object)))]
-pub async fn export_nist(State(st): State<AppState>) -> Result<Response, ApiError> {
-    let (doc, cp, status) = {
-        let v = st.snapshot();
-        let cp = &v.checkpoint.checkpoint;
-        let doc = results_document(&v, false);
-        let status = report_status(&v, &doc);
-        (doc, CheckpointRef::new(cp.size, &cp.root), status)
-    };
-    let opts = NistOptions::new(status, NistDetail::Counties, &utc_now());
-    let body = results_export::nist_report(&st.manifest, &doc, &cp, &opts).map_err(export_err)?;
-    Ok(json_bytes(body))
 }
 
 // ---------------------------------------------------------------- identity

@@ -19,7 +19,11 @@ pub fn layer() -> CorsLayer {
     CorsLayer::new()
         .allow_origin(Any)
         .allow_methods(READS)
-        .expose_headers([header::CONTENT_TYPE])
+        .expose_headers([
+            header::CONTENT_TYPE,
+            header::ETAG,
+            header::HeaderName::from_static(super::exports::CHECKPOINT_SIZE_HEADER),
+        ])
 }
 
 /// Wraps [`layer`]: strips every `Access-Control-*` header from answers to

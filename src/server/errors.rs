@@ -23,8 +23,9 @@ pub struct ErrorBody {
     /// Machine-readable details, or null. For `tally.equivocation`,
     /// `supervision.already-annulled`, `supervision.already-approved` and
     /// `lot.already-drawn`: `{"conflicting_index": N}`, the entry already
-    /// logged; for `board.overloaded` and `request.rate-limited`:
-    /// `{"retry_after_seconds": N}`.
+    /// logged; for `board.overloaded`, `request.rate-limited`,
+    /// `board.export-not-ready`, `board.live-full` and
+    /// `request.too-many-streams`: `{"retry_after_seconds": N}`.
     #[schema(value_type = Option<Object>)]
     pub detail: Option<serde_json::Value>,
 }
@@ -78,9 +79,19 @@ impl ApiError {
 
     /// `board.overloaded` with a Retry-After.
     pub fn overloaded(retry_after: u64) -> ApiError {
+        ApiError::retry_later(
+            ErrorCode::Overloaded,
+            "the board's queue is full; retry later",
+            retry_after,
+        )
+    }
+
+    /// An error answered with `Retry-After: <retry_after>` and
+    /// `{"retry_after_seconds": N}` as its detail (`spec/http-api.md` §2.1).
+    pub fn retry_later(code: ErrorCode, message: impl Into<String>, retry_after: u64) -> ApiError {
         ApiError {
-            code: ErrorCode::Overloaded,
-            message: "the board's queue is full; retry later".into(),
+            code,
+            message: message.into(),
             detail: Some(serde_json::json!({ "retry_after_seconds": retry_after })),
             retry_after: Some(retry_after),
         }
@@ -176,7 +187,10 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::StoreTornWrite
         | C::StoreCorrupt
         | C::StoreTruncated
-        | C::StoreCheckpointMismatch => StatusCode::SERVICE_UNAVAILABLE,
+        | C::StoreCheckpointMismatch
+        | C::ExportNotReady
+        | C::LiveFull
+        | C::TooManyStreams => StatusCode::SERVICE_UNAVAILABLE,
         // Syntax of notes, entries, keys, parameters and blobs.
         _ => StatusCode::BAD_REQUEST,
     }

@@ -85,6 +85,8 @@ pub struct Metrics {
     pub batch_size: Histogram,
     /// Seconds from the start of a batch's write to its signed checkpoint being durable.
     pub write_latency: Histogram,
+    /// Builds of the exports (each builds all three over one snapshot).
+    pub export_builds: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -97,6 +99,7 @@ impl Default for Metrics {
             rejections: Mutex::new(BTreeMap::new()),
             batch_size: Histogram::new(BATCH_BOUNDS),
             write_latency: Histogram::new(LATENCY_BOUNDS),
+            export_builds: AtomicU64::new(0),
         }
     }
 }
@@ -120,7 +123,7 @@ impl Metrics {
     }
 
     /// The exposition text.
-    pub fn render(&self, tree_size: u64) -> String {
+    pub fn render(&self, tree_size: u64, live_streams: u64) -> String {
         let mut out = String::new();
         let mut gauge = |name: &str, help: &str, kind: &str, v: u64| {
             let _ = writeln!(out, "# HELP {name} {help}");
@@ -156,6 +159,18 @@ impl Metrics {
             "Submissions being verified, queued or written.",
             "gauge",
             self.in_flight.load(Ordering::Relaxed),
+        );
+        gauge(
+            "tallyboard_export_builds_total",
+            "Builds of the exports under /api/v1/exports (all three over one checkpoint).",
+            "counter",
+            self.export_builds.load(Ordering::Relaxed),
+        );
+        gauge(
+            "tallyboard_live_streams",
+            "GET /live streams open now.",
+            "gauge",
+            live_streams,
         );
         let _ = writeln!(
             out,
@@ -195,7 +210,10 @@ pub async fn count_rejections(State(st): State<AppState>, req: Request, next: Ne
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(st): State<AppState>) -> Response {
     let size = st.latest().checkpoint.size;
-    let mut resp = st.metrics.render(size).into_response();
+    let mut resp = st
+        .metrics
+        .render(size, st.live_streams.open() as u64)
+        .into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -6,8 +6,10 @@
 //! | `sequencer.rs` | the single writer thread and group commit |
 //! | `write.rs` | `POST /api/v1/entries` (receipts) and blobs |
 //! | `read.rs` | C2SP tlog-tiles read path: `/checkpoint`, `/tile/...` |
-//! | `api.rs` | JSON API: proofs, checkpoints, entries, stations, totals, announcements, results, exports |
+//! | `api.rs` | JSON API: proofs, checkpoints, entries, stations, totals, announcements, results |
 //! | `cors.rs` | CORS on reads only |
+//! | `exports.rs` | `/api/v1/exports/*`: built once per checkpoint in the background, served from memory |
+//! | `live_limit.rs` | the caps on concurrent `GET /live` streams, overall and per client address |
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
 //! | `rate_limit.rs` | the per-client-address limit of the write routes |
@@ -17,6 +19,8 @@
 mod api;
 mod cors;
 mod errors;
+mod exports;
+pub mod live_limit;
 mod metrics;
 mod openapi;
 mod publishing;
@@ -44,6 +48,7 @@ use tokio::sync::Semaphore;
 use tower_http::trace::TraceLayer;
 
 pub use crate::http_limits::SlowClientLimits;
+pub use live_limit::LiveLimits;
 pub use publishing::PublishTarget;
 pub use rate_limit::RateLimit;
 pub use sequencer::BatchLimits;
@@ -75,6 +80,8 @@ pub struct Config {
     pub publish: Option<PublishTarget>,
     /// Serve HTTPS with this acceptor (`serve --tls-cert --tls-key`).
     pub tls: Option<Tls>,
+    /// Caps on concurrent `GET /live` streams.
+    pub live: LiveLimits,
 }
 
 /// The TLS acceptor `serve` answers with ([`crate::http_limits::tls_acceptor`]).
@@ -106,6 +113,7 @@ impl Config {
             rate_limit: None,
             publish: None,
             tls: None,
+            live: LiveLimits::default(),
         }
     }
 }
@@ -132,6 +140,10 @@ pub struct Shared {
     /// Set when this server is a mirror (`src/mirror/`): it serves the read
     /// side over a verified copy and refuses every write.
     pub mirror: Option<Arc<crate::mirror::MirrorStatus>>,
+    /// The exports, built in the background (`exports.rs`).
+    pub exports: exports::ExportCache,
+    /// The `GET /live` streams open now, and their caps.
+    pub live_streams: Arc<live_limit::LiveStreams>,
     /// The writer's queue; a mirror has none.
     queue: Option<SyncSender<Msg>>,
 }
@@ -180,9 +192,9 @@ pub fn router(st: AppState) -> Router {
         .route("/totals", get(api::totals))
         .route("/announcements", get(api::announcements))
         .route("/results/{contest}", get(api::results))
-        .route("/exports/results.csv", get(api::export_csv))
-        .route("/exports/results.json", get(api::export_json))
-        .route("/exports/nist-err.json", get(api::export_nist))
+        .route("/exports/results.csv", get(exports::export_csv))
+        .route("/exports/results.json", get(exports::export_json))
+        .route("/exports/nist-err.json", get(exports::export_nist))
         .route("/log", get(api::log_info))
         .route("/manifest", get(api::manifest))
         .route("/witnessed", get(witnessing::witnessed))
@@ -305,6 +317,8 @@ async fn serve_async(
         admission: Arc::new(Semaphore::new(queue)),
         rate_limiter: config.rate_limit.map(rate_limit::RateLimiter::new),
         mirror: None,
+        exports: exports::ExportCache::default(),
+        live_streams: Arc::new(live_limit::LiveStreams::new(config.live)),
         queue: Some(tx.clone()),
     };
     let limits = config.limits;
@@ -313,7 +327,9 @@ async fn serve_async(
         .spawn(move || sequencer::run(board, rx, metrics, limits))
         .context("starting the writer thread")?;
 
-    let app = router(AppState(Arc::new(shared)));
+    let shared = Arc::new(shared);
+    exports::spawn(Arc::downgrade(&shared)).context("starting the exports thread")?;
+    let app = router(AppState(shared));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -390,9 +406,14 @@ pub fn serve_read_only(
             // A mirror takes no writes, so nothing to limit per client.
             rate_limiter: None,
             mirror: Some(ro.status),
+            exports: exports::ExportCache::default(),
+            // A mirror serves the site too, with the board's default caps.
+            live_streams: Arc::new(live_limit::LiveStreams::new(LiveLimits::default())),
             queue: None,
         };
-        let app = router(AppState(Arc::new(shared)));
+        let shared = Arc::new(shared);
+        exports::spawn(Arc::downgrade(&shared)).context("starting the exports thread")?;
+        let app = router(AppState(shared));
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("binding {listen}"))?;

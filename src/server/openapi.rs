@@ -3,7 +3,7 @@
 //! drift from the code; a test in `tests/server.rs` checks that it lists
 //! every route the router serves.
 
-use super::{api, errors, metrics, read, witnessing, write};
+use super::{api, errors, exports, metrics, read, witnessing, write};
 use axum::response::{IntoResponse, Response};
 use utoipa::OpenApi;
 
@@ -31,9 +31,9 @@ use utoipa::OpenApi;
         api::totals,
         api::announcements,
         api::results,
-        api::export_csv,
-        api::export_json,
-        api::export_nist,
+        exports::export_csv,
+        exports::export_json,
+        exports::export_nist,
         api::log_info,
         api::manifest,
         api::manifest_json,

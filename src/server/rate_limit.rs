@@ -122,7 +122,7 @@ impl RateLimiter {
 
 /// The key of a client: its IPv4 address (IPv4-mapped IPv6 included), or
 /// the /64 prefix of its IPv6 address.
-fn client_key(addr: IpAddr) -> IpAddr {
+pub(crate) fn client_key(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V4(v4) => IpAddr::V4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -152,15 +152,14 @@ pub async fn limit_writes(State(st): State<AppState>, req: Request, next: Next) 
 }
 
 fn rate_limited(retry_after: u64) -> ApiError {
-    ApiError {
-        code: ErrorCode::RateLimited,
-        message: format!(
+    ApiError::retry_later(
+        ErrorCode::RateLimited,
+        format!(
             "too many requests from your address; retry in {retry_after} s \
              (the board limits submissions per client address)"
         ),
-        detail: Some(serde_json::json!({ "retry_after_seconds": retry_after })),
-        retry_after: Some(retry_after),
-    }
+        retry_after,
+    )
 }
 
 #[cfg(test)]

@@ -157,6 +157,9 @@ pub struct Site {
     catchup: Mutex<()>,
     /// Live events (JSON), one per new snapshot.
     pub live: broadcast::Sender<Arc<str>>,
+    /// The event of the snapshot, made once per checkpoint (by
+    /// [`Site::refresh`]) for every new `/live` stream to start with.
+    event: RwLock<Option<Arc<str>>>,
 }
 
 impl Site {
@@ -180,6 +183,7 @@ impl Site {
             snap: RwLock::new(snap),
             catchup: Mutex::new(()),
             live,
+            event: RwLock::new(None),
         }
     }
 
@@ -253,9 +257,23 @@ impl Site {
             }
             s.log = log;
         }
-        let event = super::live::event_json(self);
-        let _ = self.live.send(event.into());
+        let event: Arc<str> = super::live::event_json(self).into();
+        match self.event.write() {
+            Ok(mut e) => *e = Some(event.clone()),
+            Err(p) => *p.into_inner() = Some(event.clone()),
+        }
+        let _ = self.live.send(event);
         true
+    }
+
+    /// The live event of the snapshot: the one [`Site::refresh`] made, or
+    /// (before any refresh succeeded) made now.
+    pub fn latest_event(&self) -> Arc<str> {
+        let made = match self.event.read() {
+            Ok(e) => e.clone(),
+            Err(p) => p.into_inner().clone(),
+        };
+        made.unwrap_or_else(|| super::live::event_json(self).into())
     }
 }
 

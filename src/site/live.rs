@@ -14,13 +14,14 @@
 use super::data::{self, Site};
 use super::i18n::Lang;
 use super::pages::{share_base, top_candidates};
-use axum::extract::State;
-use axum::http::{header, HeaderValue};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, Extensions, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
 use serde_json::{json, Map, Value};
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tallyboard_core::aggregate::{Level, NATION_ID};
@@ -94,15 +95,38 @@ fn sse_event(data: &str) -> Event {
 
 /// `GET /live`: the current state at once, then one event per new
 /// checkpoint. A slow reader that falls behind skips to the newest state.
-pub async fn live(State(site): State<Arc<Site>>) -> Response {
+/// The stream holds a place under the caps of `serve --live-max` and
+/// `--live-per-client` until it ends; without one the answer is `503` with
+/// `Retry-After` and `Connection: close`, so a refused client does not keep
+/// its connection either.
+pub async fn live(State(site): State<Arc<Site>>, ext: Extensions) -> Response {
+    let peer = ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip());
+    let permit = match site.app.live_streams.acquire(peer) {
+        Ok(p) => p,
+        Err(e) => {
+            let mut r = e.into_response();
+            r.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return r;
+        }
+    };
     site.refresh().await;
-    let first = event_json(&site);
+    // Subscribed before the first event is taken, so an event sent in
+    // between is received (twice at worst, which the page does not mind),
+    // never missed.
     let rx = site.live.subscribe();
+    // The event of the site's snapshot, made once per checkpoint by the
+    // refresher, not once per stream.
+    let first = site.latest_event();
     let head = stream::once(async move { Ok::<_, Infallible>(sse_event(&first)) });
-    let tail = stream::unfold(rx, |mut rx| async move {
+    // The permit lives in the stream's state: it is freed when hyper drops
+    // the stream (the client went away or the server stops).
+    let tail = stream::unfold((rx, permit), |(mut rx, permit)| async move {
         loop {
             match rx.recv().await {
-                Ok(ev) => return Some((Ok::<_, Infallible>(sse_event(&ev)), rx)),
+                Ok(ev) => return Some((Ok::<_, Infallible>(sse_event(&ev)), (rx, permit))),
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return None,
             }

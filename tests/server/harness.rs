@@ -17,9 +17,19 @@ pub struct Resp {
     pub content_type: String,
     pub cache_control: String,
     pub retry_after: Option<String>,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Resp {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
@@ -38,7 +48,8 @@ impl Resp {
     }
 }
 
-fn finish(r: Result<ureq::Response, ureq::Error>) -> Resp {
+/// The answer of a ureq call, whatever its status.
+pub fn finish(r: Result<ureq::Response, ureq::Error>) -> Resp {
     let resp = match r {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
@@ -48,6 +59,14 @@ fn finish(r: Result<ureq::Response, ureq::Error>) -> Resp {
     let content_type = resp.header("content-type").unwrap_or("").to_owned();
     let cache_control = resp.header("cache-control").unwrap_or("").to_owned();
     let retry_after = resp.header("retry-after").map(str::to_owned);
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|k| {
+            let v = resp.header(&k)?.to_owned();
+            Some((k.to_ascii_lowercase(), v))
+        })
+        .collect();
     let mut body = Vec::new();
     std::io::Read::read_to_end(&mut resp.into_reader(), &mut body).expect("read body");
     Resp {
@@ -56,6 +75,7 @@ fn finish(r: Result<ureq::Response, ureq::Error>) -> Resp {
         content_type,
         cache_control,
         retry_after,
+        headers,
     }
 }
 
@@ -178,6 +198,14 @@ impl Server {
         )
     }
 
+    pub fn request_with(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Resp {
+        let mut req = self.agent.request(method, &format!("{}{path}", self.url));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        finish(req.call())
+    }
+
     pub fn post(&self, path: &str, content_type: Option<&str>, body: &[u8]) -> Resp {
         let mut req = self.agent.post(&format!("{}{path}", self.url));
         if let Some(ct) = content_type {
@@ -215,6 +243,19 @@ impl Server {
         cp
     }
 
+    /// `GET` of an export once the board has built it at `size`.
+    pub fn export_at(&self, path: &str, size: u64) -> Resp {
+        export_at(|p| self.get(p), path, size)
+    }
+
+    /// A value of `/metrics` (a metric without labels).
+    pub fn metric(&self, name: &str) -> u64 {
+        let text = self.get("/metrics").text();
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
+    }
+
     pub fn size(&self) -> u64 {
         self.checkpoint().size
     }
@@ -245,6 +286,28 @@ impl Drop for Server {
             let _ = c.wait();
         }
     }
+}
+
+/// `GET` of an export (`/api/v1/exports/...`) through `get`, once the
+/// server has built it at checkpoint size `size`: exports are built in the
+/// background, so one asked for right after a new checkpoint may still be
+/// of the one before (it says so in `X-Tallyboard-Checkpoint-Size`).
+pub fn export_at(get: impl Fn(&str) -> Resp, path: &str, size: u64) -> Resp {
+    let want = size.to_string();
+    for _ in 0..600 {
+        let r = get(path);
+        if r.status == 200 && r.header("x-tallyboard-checkpoint-size") == Some(&want) {
+            return r;
+        }
+        assert!(
+            r.status == 200 || r.code() == "board.export-not-ready",
+            "{path}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{path} was not built at size {size} within a minute");
 }
 
 /// Runs `tallyboard` with arguments; returns (success, stdout, stderr).
@@ -298,5 +361,11 @@ pub fn raw_post(url: &str, path: &str, content_type: &str, body: &[u8]) -> Resp 
         content_type: header("content-type").unwrap_or_default(),
         cache_control: header("cache-control").unwrap_or_default(),
         retry_after: header("retry-after"),
+        headers: head
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect(),
     }
 }

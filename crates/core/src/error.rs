@@ -200,6 +200,15 @@ error_codes! {
     HeaderTooLarge => "request.header-too-large",
     /// The request target is longer than the server reads (RFC 9110 §15.5.15: 414).
     UriTooLong => "request.uri-too-long",
+    /// An export is not built yet (the board builds each export once per
+    /// checkpoint in the background); retry after `Retry-After` seconds.
+    ExportNotReady => "board.export-not-ready",
+    /// The board already serves as many live-update streams (`/live`) as it
+    /// allows; retry after `Retry-After` seconds.
+    LiveFull => "board.live-full",
+    /// The client's address already holds as many live-update streams
+    /// (`/live`) as one address may; close one or retry later.
+    TooManyStreams => "request.too-many-streams",
     // --- the board's store (`spec/storage.md`): opening refuses, fail closed ---
     /// The data directory holds no board store.
     StoreMissing => "store.missing",

@@ -1,0 +1,377 @@
+//! The exports under `/api/v1/exports` (`spec/exports.md`), built off the
+//! request path and served from memory (`spec/http-api.md` §1.4).
+//!
+//! Building the three files at national scale takes seconds and hundreds
+//! of MiB; done on request threads, two clients asking in a loop froze
+//! `/checkpoint` (issue 17). So one thread builds them, one build at a
+//! time, each over one published snapshot, and a request only clones the
+//! latest built bytes (a reference count, not a copy). The thread builds
+//! at start, then again when the published checkpoint has moved past the
+//! built one and a GET has seen the built files behind a checkpoint newer
+//! than them: a burst of checkpoints collapses into one build at the
+//! newest, and a board nobody downloads exports from does no export work. Every answer names the checkpoint it
+//! is of, in its body (`spec/exports.md`) and in
+//! `X-Tallyboard-Checkpoint-Size`, so a file one build behind is never
+//! mistaken for the latest. Until the first build is done a request gets
+//! `503 board.export-not-ready` with `Retry-After`. HEAD never asks for a
+//! build.
+
+use super::errors::ApiError;
+use super::{AppState, Shared};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::{Duration, Instant};
+use tallyboard_core::aggregate::{CheckpointRef, ResultsDocument};
+use tallyboard_core::error::ErrorCode;
+use tallyboard_core::manifest::ValidatedManifest;
+use tallyboard_core::results_export::{self, ExportError, NistDetail, NistOptions, ReportStatus};
+use tallyboard_core::Hash;
+
+/// How often the builder looks for a new checkpoint and for demand.
+const POLL: Duration = Duration::from_millis(100);
+/// `Retry-After` of `board.export-not-ready`: the first build of a national
+/// board takes a few seconds.
+const NOT_READY_RETRY_SECS: u64 = 2;
+/// The header naming the checkpoint size an export is of.
+pub const CHECKPOINT_SIZE_HEADER: &str = "x-tallyboard-checkpoint-size";
+
+/// The three exports, in the order of [`Built::files`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `results.csv`.
+    Csv = 0,
+    /// `results.json`.
+    Json = 1,
+    /// `nist-err.json`.
+    Nist = 2,
+}
+
+impl Kind {
+    fn content_type(self) -> &'static str {
+        match self {
+            Kind::Csv => "text/csv; charset=utf-8",
+            Kind::Json | Kind::Nist => "application/json",
+        }
+    }
+}
+
+/// One built file: its bytes and their strong ETag (RFC 9110 §8.8.3).
+struct File {
+    bytes: Bytes,
+    etag: HeaderValue,
+}
+
+/// The three files built over one snapshot.
+struct Built {
+    size: u64,
+    files: [File; 3],
+}
+
+/// The latest built exports, and the newest checkpoint size a request has
+/// seen them behind (monotone, like the log: a request that saw them
+/// behind a checkpoint already built asks for nothing).
+#[derive(Default)]
+pub struct ExportCache {
+    latest: RwLock<Option<Arc<Built>>>,
+    wanted: AtomicU64,
+}
+
+impl ExportCache {
+    fn get(&self) -> Option<Arc<Built>> {
+        match self.latest.read() {
+            Ok(b) => b.clone(),
+            // Only whole values are ever stored: a poisoned lock is still usable.
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn put(&self, built: Built) {
+        let built = Some(Arc::new(built));
+        match self.latest.write() {
+            Ok(mut b) => *b = built,
+            Err(p) => *p.into_inner() = built,
+        }
+    }
+}
+
+fn file(bytes: Vec<u8>) -> File {
+    let digest = Hash::sha256(&bytes).to_hex();
+    // 128 bits of the SHA-256 are plenty to tell two versions apart.
+    let etag = HeaderValue::from_str(&format!("\"{}\"", &digest[..32]))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    File {
+        bytes: Bytes::from(bytes),
+        etag,
+    }
+}
+
+/// Builds the three exports over `v`, the latest published snapshot.
+fn build(manifest: &ValidatedManifest, v: Arc<crate::log::Snapshot>) -> Result<Built, ExportError> {
+    let size = v.size();
+    let (doc, cp, status) = {
+        let cp = &v.checkpoint.checkpoint;
+        let doc = super::api::results_document(&v, false);
+        let status = report_status(&v, &doc);
+        (doc, CheckpointRef::new(cp.size, &cp.root), status)
+    };
+    // The snapshot is let go before the files are written out: while a
+    // reader holds it, the writer's next swap must clone the log state
+    // (`src/log/snapshot.rs`).
+    drop(v);
+    let csv = results_export::csv(manifest, &doc, &cp)?;
+    let json = results_export::json(manifest, &doc, &cp)?;
+    let opts = NistOptions::new(status, NistDetail::Counties, &utc_now());
+    let nist = results_export::nist_report(manifest, &doc, &cp, &opts)?;
+    Ok(Built {
+        size,
+        files: [file(csv), file(json), file(nist)],
+    })
+}
+
+/// Starts the builder thread. It holds the server's state only weakly, so
+/// it ends within one poll once the server has stopped.
+pub fn spawn(shared: Weak<Shared>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("tallyboard-exports".into())
+        .spawn(move || run(shared))
+        .map(|_| ())
+}
+
+fn run(shared: Weak<Shared>) {
+    let mut built: Option<u64> = None;
+    loop {
+        let Some(st) = shared.upgrade() else { break };
+        let snapshot = st.snapshot();
+        let size = snapshot.size();
+        let due = match built {
+            None => true,
+            Some(b) => b != size && st.exports.wanted.load(Ordering::Relaxed) > b,
+        };
+        if due {
+            let started = Instant::now();
+            match build(&st.manifest, snapshot) {
+                Ok(b) => {
+                    st.exports.put(b);
+                    st.metrics.export_builds.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(
+                        size,
+                        ms = started.elapsed().as_millis() as u64,
+                        "exports built"
+                    );
+                }
+                // Not retried at this size: the export is a pure function
+                // of the snapshot, so it would fail again.
+                Err(e) => tracing::error!(size, error = %e, "building the exports failed"),
+            }
+            built = Some(size);
+        }
+        drop(st);
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The answer to `GET`/`HEAD` of one export, from the cache; a GET that
+/// finds the cache behind the published checkpoint asks for a build.
+fn answer(
+    st: &AppState,
+    kind: Kind,
+    method: &Method,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let built = st.exports.get();
+    let size = st.latest().checkpoint.size;
+    if built.as_ref().is_none_or(|b| b.size != size) && method != Method::HEAD {
+        st.exports.wanted.fetch_max(size, Ordering::Relaxed);
+    }
+    let inm = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    respond(built.as_deref(), kind, inm)
+}
+
+/// The response for `kind` from `built` (none yet: 503), a 304 when
+/// `if_none_match` names its ETag (RFC 9110 §13.1.2).
+fn respond(
+    built: Option<&Built>,
+    kind: Kind,
+    if_none_match: Option<&str>,
+) -> Result<Response, ApiError> {
+    let Some(built) = built else {
+        return Err(ApiError::retry_later(
+            ErrorCode::ExportNotReady,
+            format!("the exports are being built; retry in {NOT_READY_RETRY_SECS} s"),
+            NOT_READY_RETRY_SECS,
+        ));
+    };
+    let f = &built.files[kind as usize];
+    let fresh = if_none_match.is_some_and(|inm| {
+        inm.split(',')
+            .any(|t| t.trim() == "*" || t.trim().as_bytes() == f.etag.as_bytes())
+    });
+    let mut r = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        f.bytes.clone().into_response()
+    };
+    let h = r.headers_mut();
+    if !fresh {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(kind.content_type()),
+        );
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::ETAG, f.etag.clone());
+    h.insert(CHECKPOINT_SIZE_HEADER, HeaderValue::from(built.size));
+    Ok(r)
+}
+
+/// `GET /api/v1/exports/results.csv`.
+#[utoipa::path(get, path = "/api/v1/exports/results.csv", tag = "results",
+    responses(
+        (status = 200, description = "Results as CSV (spec/exports.md): nation, constituencies, provinces and counties, at the checkpoint named in X-Tallyboard-Checkpoint-Size (the latest the background build has finished)", content_type = "text/csv", body = String),
+        (status = 304, description = "If-None-Match names the current ETag"),
+        (status = 503, description = "board.export-not-ready: the first build is not done; Retry-After", body = super::errors::ErrorBody),
+    ))]
+pub async fn export_csv(
+    State(st): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    answer(&st, Kind::Csv, &method, &headers)
+}
+
+/// `GET /api/v1/exports/results.json`.
+#[utoipa::path(get, path = "/api/v1/exports/results.json", tag = "results",
+    responses(
+        (status = 200, description = "The results document (spec/exports.md), every contest with its decision, at the checkpoint it names (the latest the background build has finished)", content_type = "application/json", body = Object),
+        (status = 304, description = "If-None-Match names the current ETag"),
+        (status = 503, description = "board.export-not-ready: the first build is not done; Retry-After", body = super::errors::ErrorBody),
+    ))]
+pub async fn export_json(
+    State(st): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    answer(&st, Kind::Json, &method, &headers)
+}
+
+/// `GET /api/v1/exports/nist-err.json`.
+#[utoipa::path(get, path = "/api/v1/exports/nist-err.json", tag = "results",
+    responses(
+        (status = 200, description = "NIST SP 1500-100 v2 election results report (counties level) at the checkpoint its Notes name (the latest the background build has finished)", content_type = "application/json", body = Object),
+        (status = 304, description = "If-None-Match names the current ETag"),
+        (status = 503, description = "board.export-not-ready: the first build is not done; Retry-After", body = super::errors::ErrorBody),
+    ))]
+pub async fn export_nist(
+    State(st): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    answer(&st, Kind::Nist, &method, &headers)
+}
+
+/// The NIST report's status at a snapshot (`spec/exports.md` §4.1):
+/// `certified` when every contest with stations has a final announcement
+/// in force (logged and not reopened: while it is, nothing that changes
+/// the contest's figures is accepted, `spec/announcements.md` §6),
+/// `unofficial-complete` when every expected
+/// station has reported every contest, else `unofficial-partial`.
+pub(crate) fn report_status(v: &crate::log::Snapshot, doc: &ResultsDocument) -> ReportStatus {
+    let contests: Vec<_> = doc
+        .contests
+        .iter()
+        .filter(|c| c.top().is_some_and(|t| t.stations_expected > 0))
+        .collect();
+    if !contests.is_empty()
+        && contests
+            .iter()
+            .all(|c| v.state.supervision().final_in_force(&c.id).is_some())
+    {
+        return ReportStatus::Certified;
+    }
+    let complete = contests.iter().all(|c| {
+        c.top()
+            .is_some_and(|t| t.stations_reported == t.stations_expected)
+    });
+    if complete {
+        ReportStatus::UnofficialComplete
+    } else {
+        ReportStatus::UnofficialPartial
+    }
+}
+
+/// The current UTC time as `YYYY-MM-DDTHH:MM:SSZ`.
+fn utc_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn built() -> Built {
+        Built {
+            size: 7,
+            files: [
+                file(b"a,b\r\n".to_vec()),
+                file(b"{}".to_vec()),
+                file(b"{\"x\":1}".to_vec()),
+            ],
+        }
+    }
+
+    #[test]
+    fn before_the_first_build_the_answer_is_503_with_retry_after() {
+        let r = respond(None, Kind::Nist, None)
+            .err()
+            .unwrap()
+            .into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], "2");
+        assert!(r
+            .extensions()
+            .get::<super::super::errors::RejectedWith>()
+            .is_some());
+    }
+
+    #[test]
+    fn a_built_export_names_its_checkpoint_and_revalidates() {
+        let b = built();
+        let r = respond(Some(&b), Kind::Csv, None).unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[CHECKPOINT_SIZE_HEADER], "7");
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+        let etag = r.headers()[header::ETAG].to_str().unwrap().to_owned();
+        assert_eq!(etag.len(), 34);
+        let again = respond(Some(&b), Kind::Csv, Some(&format!("\"x\", {etag}"))).unwrap();
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(again.headers()[CHECKPOINT_SIZE_HEADER], "7");
+        // Another file's ETag does not match.
+        let other = respond(Some(&b), Kind::Json, Some(&etag)).unwrap();
+        assert_eq!(other.status(), StatusCode::OK);
+    }
+}
