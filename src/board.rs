@@ -19,7 +19,6 @@
 pub use crate::log::{parse, verify_with, Outcome, Prepared, SignedCheckpoint};
 
 use crate::log::{self, Log, Published};
-use crate::store::blobs::Blobs;
 use crate::store::file::{self, FileStore};
 use crate::store::Store;
 use anyhow::{anyhow, bail, Result};
@@ -105,25 +104,8 @@ impl Board {
     /// The manifest a store in `dir` names (checked against the store's
     /// format file), if `log_key` is its log key, and verifiers holding it.
     fn manifest_for(dir: &Path, log_key: &SignerKey) -> Result<(ValidatedManifest, Verifiers)> {
-        let meta = file::read_meta(dir)?;
-        let bytes = Blobs::open(&dir.join("blobs"))?
-            .get(&meta.manifest)?
-            .ok_or_else(|| {
-                crate::store::StoreError::corrupt(format!(
-                    "the manifest blob {} is missing",
-                    meta.manifest
-                ))
-            })?;
-        let manifest = ValidatedManifest::from_bytes(&bytes)
-            .map_err(|e| crate::store::StoreError::corrupt(format!("the stored manifest: {e}")))?;
+        let manifest = file::read_manifest(dir)?;
         check_log_key(&manifest, log_key)?;
-        if manifest.manifest().log.origin != meta.origin {
-            bail!(crate::store::StoreError::corrupt(format!(
-                "the store's origin {} is not its manifest's {}",
-                meta.origin,
-                manifest.manifest().log.origin
-            )));
-        }
         Ok((manifest, verifiers_for(log_key)))
     }
 

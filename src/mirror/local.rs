@@ -11,7 +11,6 @@
 
 use crate::board::SignedCheckpoint;
 use crate::log::{self, Log, Published};
-use crate::store::blobs::Blobs;
 use crate::store::file::{self, FileStore};
 use crate::store::frontier::Frontier;
 use crate::store::Store;
@@ -48,16 +47,7 @@ impl Local {
         if !crate::store::exists(dir) {
             return Ok(None);
         }
-        let meta = file::read_meta(dir)?;
-        let bytes = Blobs::open(&dir.join("blobs"))?
-            .get(&meta.manifest)?
-            .ok_or_else(|| {
-                crate::store::StoreError::corrupt(format!(
-                    "the manifest blob {} is missing",
-                    meta.manifest
-                ))
-            })?;
-        let manifest = ValidatedManifest::from_bytes(&bytes).map_err(|e| anyhow!("{e}"))?;
+        let manifest = file::read_manifest(dir)?;
         check_pinned(&manifest, pinned)?;
         let verifiers = log_verifiers(&manifest);
         let (store, opened) = FileStore::open(dir, &verifiers)?;

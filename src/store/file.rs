@@ -72,6 +72,29 @@ pub struct Meta {
     pub manifest: Hash,
 }
 
+/// The manifest a store in `dir` names in its format file: the blob it
+/// names must be there (`store.corrupt`), be a valid manifest, and name
+/// the store's origin. The one reading of it for the board and a mirror,
+/// so that both refuse the same stores.
+pub fn read_manifest(dir: &Path) -> StoreResult<tallyboard_core::manifest::ValidatedManifest> {
+    let meta = read_meta(dir)?;
+    let bytes = super::blobs::Blobs::open(&dir.join("blobs"))?
+        .get(&meta.manifest)?
+        .ok_or_else(|| {
+            StoreError::corrupt(format!("the manifest blob {} is missing", meta.manifest))
+        })?;
+    let manifest = tallyboard_core::manifest::ValidatedManifest::from_bytes(&bytes)
+        .map_err(|e| StoreError::corrupt(format!("the stored manifest: {e}")))?;
+    if manifest.manifest().log.origin != meta.origin {
+        return Err(StoreError::corrupt(format!(
+            "the store's origin {} is not its manifest's {}",
+            meta.origin,
+            manifest.manifest().log.origin
+        )));
+    }
+    Ok(manifest)
+}
+
 /// Reads a store's format file, refusing another format (`store.version`)
 /// and a directory without a store (`store.missing`).
 pub fn read_meta(dir: &Path) -> StoreResult<Meta> {
