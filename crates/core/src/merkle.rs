@@ -961,34 +961,11 @@ pub(crate) mod tests {
         }
     }
 
-    // ---------- the published vectors (/work/shared/reference) ----------
+    // ---------- the published RFC 6962 vectors ----------
 
-    /// Loads `vectors-merkle.json` from the `shared/reference` directory
-    /// beside the checkout. The primary location is the one for a clone at
-    /// `<dir>/<clone>` (`/work/main`, CI); a git worktree one level deeper
-    /// (`/work/wt/<name>`) finds it one directory further up; the
-    /// `TALLYBOARD_VECTORS_MERKLE` variable overrides both. A missing file
-    /// is a test failure, never a skip.
+    /// `vectors-merkle.json` (`crate::testutil::reference_json`).
     pub(crate) fn load_vectors() -> serde_json::Value {
-        let candidates = [
-            std::env::var("TALLYBOARD_VECTORS_MERKLE").unwrap_or_default(),
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../shared/reference/vectors-merkle.json"
-            )
-            .to_string(),
-            concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../../../shared/reference/vectors-merkle.json"
-            )
-            .to_string(),
-        ];
-        let path = candidates
-            .iter()
-            .find(|p| !p.is_empty() && std::path::Path::new(p).is_file())
-            .unwrap_or_else(|| panic!("vectors-merkle.json not found; tried {candidates:?}"));
-        let text = std::fs::read_to_string(path).expect("read vector file");
-        serde_json::from_str(&text).expect("vector file is JSON")
+        crate::testutil::reference_json("vectors-merkle.json")
     }
 
     pub(crate) fn hx(v: &serde_json::Value) -> Hash {

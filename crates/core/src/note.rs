@@ -808,27 +808,9 @@ pub fn sign(text: &str, signers: &[&SignerKey]) -> Result<Vec<u8>, NoteError> {
 /// Test helpers shared by this crate's modules: the reference vectors.
 #[cfg(test)]
 pub(crate) mod testvectors {
-    /// Loads `/work/shared/reference/<file>`. The path is relative to the
-    /// crate (`../../../shared/reference` from the main checkout); from a
-    /// `git worktree` one level deeper the next candidate is used. A missing
-    /// file fails the test.
+    /// A reference vector file (`crate::testutil::reference_json`).
     pub(crate) fn load(file: &str) -> serde_json::Value {
-        let candidates = [
-            format!(
-                "{}/../../../shared/reference/{file}",
-                env!("CARGO_MANIFEST_DIR")
-            ),
-            format!(
-                "{}/../../../../shared/reference/{file}",
-                env!("CARGO_MANIFEST_DIR")
-            ),
-        ];
-        for path in &candidates {
-            if let Ok(s) = std::fs::read_to_string(path) {
-                return serde_json::from_str(&s).expect("vector file is valid JSON");
-            }
-        }
-        panic!("reference vectors {file} not found at {candidates:?}");
+        crate::testutil::reference_json(file)
     }
 
     /// The vector with this `id` in vectors-note.json.

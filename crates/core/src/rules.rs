@@ -5,7 +5,7 @@
 //! ([`LotDraw`]) into a [`Decision`]. The public, language-neutral statement
 //! of these rules is `spec/rules.md`; this module implements exactly that.
 //!
-//! Legal sources (collected in `shared/reference/elections.md` §1):
+//! Legal sources (summarised in `spec/rules.md`):
 //!
 //! * **Presidential.** Constitution Art. 117 (absolute majority of the votes
 //!   of participants, otherwise a second vote between the two highest);

@@ -263,3 +263,28 @@ pub(crate) fn witnessed(size: u64, root: crate::Hash) -> crate::entry::Witnessed
         .push(crate::cosignature::cosign(&text, 1_796_000_000, &k).expect("cosign"));
     w
 }
+
+/// A file of the published reference material (test vectors, the NIST
+/// schema) that CI keeps in a `shared/reference` directory beside the
+/// checkout, read in place and never copied into the project. The
+/// directory is looked for beside every ancestor of this crate, so a clone
+/// and a git worktree one level deeper both find it. A missing file fails
+/// the test, never skips it.
+pub(crate) fn reference_file(name: &str) -> Vec<u8> {
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let candidates: Vec<_> = crate_dir
+        .ancestors()
+        .map(|a| a.join("shared").join("reference").join(name))
+        .collect();
+    let path = candidates
+        .iter()
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("reference file {name} not found; tried {candidates:?}"));
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A JSON reference file ([`reference_file`]).
+pub(crate) fn reference_json(name: &str) -> serde_json::Value {
+    serde_json::from_slice(&reference_file(name))
+        .unwrap_or_else(|e| panic!("reference file {name} is not JSON: {e}"))
+}

@@ -2,7 +2,7 @@
 //! constituencies, contests and candidates, and how each constituency's
 //! voters fill in their ballots.
 //!
-//! Shape (`shared/reference/elections.md` §1.2): 290 seats, 285 of them in
+//! Shape (`spec/synthetic-election.md`): 290 seats, 285 of them in
 //! about 200 territorial constituencies covering every county, and 5 for
 //! the religious minorities (Majlis Election Law Art. 2). Every province
 //! has a multi-seat constituency around its capital and single- or

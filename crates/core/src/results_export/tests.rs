@@ -3,27 +3,12 @@ use crate::aggregate::tests::{council, national, pres};
 use crate::aggregate::{Aggregator, DocumentOptions};
 use crate::testutil;
 use crate::Hash;
-use std::path::PathBuf;
 
-/// The published NIST ERR v2 JSON schema, read from `shared/reference`
-/// (never copied into the project). The test fails, not skips, without it.
+/// The published NIST ERR v2 JSON schema (usnistgov/ElectionResultsReporting,
+/// branch version2), read in place from the reference material
+/// (`testutil::reference_json`). The test fails, not skips, without it.
 fn nist_schema() -> serde_json::Value {
-    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let rel = "shared/reference/nist/NIST_V2_election_results_reporting.json";
-    let candidates = [
-        base.join("../../..").join(rel),
-        base.join("../../../..").join(rel),
-    ];
-    let path = candidates.iter().find(|p| p.exists()).unwrap_or_else(|| {
-        panic!(
-            "NIST ERR v2 schema not found at {:?}: the NIST export cannot be validated \
-             (CI always has ../shared/reference; a checkout without it must fetch \
-             NIST_V2_election_results_reporting.json from usnistgov/ElectionResultsReporting, branch version2)",
-            candidates
-        )
-    });
-    let bytes = std::fs::read(path).expect("read the NIST schema");
-    serde_json::from_slice(&bytes).expect("the NIST schema is JSON")
+    testutil::reference_json("nist/NIST_V2_election_results_reporting.json")
 }
 
 fn validate_nist(report: &serde_json::Value) {
