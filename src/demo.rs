@@ -505,6 +505,7 @@ fn start_mirror(board_url: &str, dir: &std::path::Path) -> Result<crate::mirror:
         policy: Some(dir.join("policy.txt")),
         interval: Duration::from_secs(1),
         once: false,
+        live: crate::server::LiveLimits::default(),
     })?;
     eprintln!(
         "mirror listening on {} (verified and stored the log in {:.1} s)",

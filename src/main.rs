@@ -228,14 +228,8 @@ enum Command {
         /// Requests one client address may make in a burst when --submit-rate is set.
         #[arg(long, env = "TALLYBOARD_SUBMIT_BURST", default_value_t = 20)]
         submit_burst: u32,
-        /// Live-update streams (GET /live) open at once, in all; beyond it
-        /// the board answers 503 board.live-full (spec/http-api.md §3).
-        #[arg(long, env = "TALLYBOARD_LIVE_MAX", default_value_t = server::live_limit::DEFAULT_LIVE_MAX)]
-        live_max: usize,
-        /// Live-update streams open at once from one client address (an IPv6
-        /// /64); beyond it 503 request.too-many-streams.
-        #[arg(long, env = "TALLYBOARD_LIVE_PER_CLIENT", default_value_t = server::live_limit::DEFAULT_LIVE_PER_CLIENT)]
-        live_per_client: usize,
+        #[command(flatten)]
+        live: LiveArgs,
         /// Keep a static copy of the read path in a directory or s3://BUCKET[/PREFIX],
         /// published after each new checkpoint off the write path (spec/publishing.md §5).
         #[arg(long, env = "TALLYBOARD_PUBLISH")]
@@ -340,6 +334,8 @@ enum Command {
         /// Poll once and exit: 0 in step, 1 refused (evidence written), 2 could not poll.
         #[arg(long)]
         once: bool,
+        #[command(flatten)]
+        live: LiveArgs,
     },
     /// Load a running board for a fixed time (loopback): concurrent submitters of
     /// the synthetic election's tallies and revisions, readers of proofs and
@@ -395,6 +391,25 @@ struct SlowClientArgs {
     /// Seconds a client has to send a whole request body once its head is in.
     #[arg(long, env = "TALLYBOARD_BODY_TIMEOUT_SECS", default_value_t = 120)]
     body_timeout_secs: u64,
+}
+
+/// The caps on live-update streams, for `serve` and `mirror` alike.
+#[derive(clap::Args, Clone, Debug)]
+struct LiveArgs {
+    /// Live-update streams (GET /live) open at once, in all; beyond it
+    /// the server answers 503 board.live-full (spec/http-api.md §3).
+    #[arg(long, env = "TALLYBOARD_LIVE_MAX", default_value_t = server::live_limit::DEFAULT_LIVE_MAX)]
+    live_max: usize,
+    /// Live-update streams open at once from one client address (an IPv6
+    /// /64); beyond it 503 request.too-many-streams.
+    #[arg(long, env = "TALLYBOARD_LIVE_PER_CLIENT", default_value_t = server::live_limit::DEFAULT_LIVE_PER_CLIENT)]
+    live_per_client: usize,
+}
+
+impl LiveArgs {
+    fn limits(&self) -> Result<server::LiveLimits> {
+        server::LiveLimits::new(self.live_max, self.live_per_client)
+    }
 }
 
 impl SlowClientArgs {
@@ -726,8 +741,7 @@ fn run(cli: Cli) -> Result<()> {
             slow_clients,
             submit_rate,
             submit_burst,
-            live_max,
-            live_per_client,
+            live,
             publish,
             s3,
             tls_cert,
@@ -745,7 +759,7 @@ fn run(cli: Cli) -> Result<()> {
             let rate_limit = submit_rate
                 .map(|r| server::RateLimit::new(r, submit_burst))
                 .transpose()?;
-            let live = server::LiveLimits::new(live_max, live_per_client)?;
+            let live = live.limits()?;
             let key = keyfile::read(&log_key)?;
             let b = if store::exists(&data) {
                 let b = board::Board::open(&data, key)?;
@@ -857,6 +871,7 @@ fn run(cli: Cli) -> Result<()> {
             policy,
             interval,
             once,
+            live,
         } => {
             init_tracing();
             let options = mirror::Options {
@@ -867,6 +882,7 @@ fn run(cli: Cli) -> Result<()> {
                 policy,
                 interval,
                 once,
+                live: live.limits()?,
             };
             // Exit statuses are those of `--once` (spec/mirror.md): an
             // error that stops the mirror before it polls is a 2.

@@ -262,11 +262,24 @@ fn a_mirror_follows_catches_up_and_serves_what_the_board_serves() {
     let c = consistency::run(&HttpSource::new(&m.url), &log, &state).unwrap();
     assert_eq!(c.outcome, "unchanged", "{}", c.human());
 
-    // Restarted, the mirror re-verifies its store and serves at once.
+    // Restarted, the mirror re-verifies its store and serves at once, with
+    // its live streams capped as given (spec/mirror.md §6).
     m.stop();
-    let m = Mirror::start(&board.url, data.path());
+    let m = Mirror::start_with(&board.url, data.path(), &["--live-per-client", "1"]);
     assert_eq!(m.get("/checkpoint").body, board.get("/checkpoint").body);
     assert!(!data.path().join("evidence").exists());
+    let held = m
+        .agent
+        .get(&format!("{}/live", m.url))
+        .call()
+        .expect("the first live stream is served");
+    assert_eq!(held.status(), 200);
+    let second = m.get("/live");
+    assert_eq!(
+        (second.status, second.code()),
+        (503, "request.too-many-streams".to_owned())
+    );
+    drop(held);
 }
 
 impl Mirror {

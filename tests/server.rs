@@ -705,6 +705,34 @@ fn bad_inputs_are_refused_with_stable_codes_and_the_tree_does_not_grow() {
             400,
             "proof.out-of-range",
         ),
+        // The rules OpenAPI cannot state (tests/api-fuzz/schemathesis.toml).
+        (
+            "inclusion by both index and leaf",
+            Req::Get(format!(
+                "/api/v1/proof/inclusion?index=0&leaf={}",
+                "0".repeat(64)
+            )),
+            400,
+            "request.bad-parameter",
+        ),
+        (
+            "inclusion by neither index nor leaf",
+            Req::Get("/api/v1/proof/inclusion?size=1".into()),
+            400,
+            "request.bad-parameter",
+        ),
+        (
+            "inclusion at a size beyond the tree",
+            Req::Get("/api/v1/proof/inclusion?index=0&size=100000".into()),
+            400,
+            "proof.out-of-range",
+        ),
+        (
+            "consistency from a larger size to a smaller one",
+            Req::Get("/api/v1/proof/consistency?old=2&new=1".into()),
+            400,
+            "proof.out-of-range",
+        ),
         (
             "unknown station look-up",
             Req::Get("/api/v1/stations/99-999-99999".into()),

@@ -410,6 +410,24 @@ fn add_checkpoint_status_codes_and_evidence() {
         );
     }
 
+    // A path or method the witness does not serve: the text error form of
+    // spec/witness.md §3, not an empty body.
+    let r = get(&w, "/no/such/path");
+    assert_eq!(r.status, 404);
+    assert!(
+        r.content_type.starts_with("text/plain"),
+        "{}",
+        r.content_type
+    );
+    assert!(r.text().starts_with("request.not-found: "), "{}", r.text());
+    let r = reply(agent().delete(&w.url("/add-checkpoint")).call());
+    assert_eq!(r.status, 405);
+    assert!(
+        r.text().starts_with("request.method-not-allowed: "),
+        "{}",
+        r.text()
+    );
+
     // After all the refusals the state is still size 12, and the honest
     // extension is cosigned.
     let r = post(&w, &bigger.body(12));

@@ -47,6 +47,8 @@ pub struct Options {
     pub interval: Duration,
     /// Poll once, print the outcome and exit (0 in step, 1 refused, 2 could not poll).
     pub once: bool,
+    /// Caps on concurrent `GET /live` streams of the mirror's site.
+    pub live: server::LiveLimits,
 }
 
 /// Exit status of `--once`: the mirror is in step with the upstream.
@@ -177,6 +179,7 @@ fn serve(
         store: l.store().handle(),
         published: l.published(),
         status: status.clone(),
+        live: o.live,
     };
     let stopped = Arc::new(AtomicBool::new(false));
     let follower = {

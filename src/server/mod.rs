@@ -224,7 +224,7 @@ pub fn router(st: AppState) -> Router {
         ))
         .layer(cors::layer())
         .layer(axum::middleware::from_fn(cors::reads_only))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(
                 header::X_CONTENT_TYPE_OPTIONS,
@@ -379,6 +379,9 @@ pub struct ReadOnly {
     pub published: Arc<Published>,
     /// The follower's status.
     pub status: Arc<crate::mirror::MirrorStatus>,
+    /// Caps on concurrent `GET /live` streams (`mirror --live-max`,
+    /// `--live-per-client`), as on the board.
+    pub live: LiveLimits,
 }
 
 /// Serves the read side of the router (the same handlers as the board's)
@@ -407,8 +410,9 @@ pub fn serve_read_only(
             rate_limiter: None,
             mirror: Some(ro.status),
             exports: exports::ExportCache::default(),
-            // A mirror serves the site too, with the board's default caps.
-            live_streams: Arc::new(live_limit::LiveStreams::new(LiveLimits::default())),
+            // A mirror serves the site too, so its streams are capped as
+            // the board's are (spec/mirror.md §5).
+            live_streams: Arc::new(live_limit::LiveStreams::new(ro.live)),
             queue: None,
         };
         let shared = Arc::new(shared);
@@ -468,4 +472,31 @@ pub(crate) async fn blocking<R: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| errors::ApiError::storage(format!("a blocking task failed: {e}")))
+}
+
+/// How a failed request is logged. A 503 is the board shedding load by
+/// design (a full queue, the `/live` caps, an export not built yet: each
+/// with `Retry-After`, spec/http-api.md §2) and is logged at WARN, so that a
+/// flood of them does not bury the ERROR lines an operator must act on:
+/// every other 5xx, and errors classified below the status line.
+fn log_failure(
+    class: tower_http::classify::ServerErrorsFailureClass,
+    latency: std::time::Duration,
+    _span: &tracing::Span,
+) {
+    use tower_http::classify::ServerErrorsFailureClass;
+    let ms = latency.as_millis();
+    match class {
+        ServerErrorsFailureClass::StatusCode(code)
+            if code == axum::http::StatusCode::SERVICE_UNAVAILABLE =>
+        {
+            tracing::warn!(status = %code, latency_ms = ms, "request refused for load")
+        }
+        ServerErrorsFailureClass::StatusCode(code) => {
+            tracing::error!(status = %code, latency_ms = ms, "request failed")
+        }
+        ServerErrorsFailureClass::Error(e) => {
+            tracing::error!(error = %e, latency_ms = ms, "request failed")
+        }
+    }
 }

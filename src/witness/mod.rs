@@ -244,7 +244,27 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/add-checkpoint", post(add_checkpoint))
         .route("/{hash}/checkpoint", get(monitor))
         .route("/evidence/{hash}", get(evidence))
+        // Every answer carries the text error form of spec/witness.md §3,
+        // including those for paths and methods the witness does not serve.
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .with_state(shared)
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        &format!("the witness serves nothing at {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::MethodNotAllowed,
+        &format!("{method} is not served at {}", uri.path()),
+    )
 }
 
 fn text(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
