@@ -1464,3 +1464,83 @@ fn exports_are_built_once_per_checkpoint_and_served_from_memory() {
     assert_eq!(json.json()["checkpoint"]["size"].as_u64(), Some(next));
     assert_eq!(s.metric("tallyboard_export_builds_total"), builds + 1);
 }
+
+/// Decodes a body sent with `coding` (spec/http-api.md §1.7).
+fn decoded(coding: Option<&str>, body: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    match coding {
+        Some("gzip") => {
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut out)
+                .expect("gzip");
+        }
+        Some("br") => {
+            brotli::Decompressor::new(body, 4096)
+                .read_to_end(&mut out)
+                .expect("brotli");
+        }
+        None => out = body.to_vec(),
+        Some(other) => panic!("unexpected coding {other}"),
+    }
+    out
+}
+
+#[test]
+fn text_is_compressed_for_a_client_that_asks_and_nothing_else_is() {
+    let s = Server::start(12, &[]);
+    s.setup(0..7);
+    for i in 0..6 {
+        s.append(&s.e.signed_tally(i));
+    }
+    let size = s.size();
+    // The exports are built in the background: wait for the first build.
+    for p in EXPORTS {
+        s.export_at(p, size);
+    }
+    let get = |path: &str, ae: Option<&str>| {
+        let h: Vec<(&str, &str)> = ae.map(|v| ("Accept-Encoding", v)).into_iter().collect();
+        harness::raw_get(&s.url, path, &h, false)
+    };
+    let tile = format!("/tile/0/000.p/{size}");
+    // (path, the coding for "br, gzip", the coding for "gzip")
+    let cases = [
+        ("/", Some("br"), Some("gzip")),
+        ("/en/checkpoints", Some("br"), Some("gzip")),
+        ("/api/v1/manifest", Some("br"), Some("gzip")),
+        ("/static/site.css", Some("br"), Some("gzip")),
+        ("/api/v1/openapi.json", Some("br"), Some("gzip")),
+        // Exports are gzipped by their build, never per request.
+        (EXPORTS[0], Some("gzip"), Some("gzip")),
+        (EXPORTS[1], Some("gzip"), Some("gzip")),
+        // Tiles are hashes; the checkpoint is under 1 KiB; fonts are WOFF2.
+        (tile.as_str(), None, None),
+        ("/checkpoint", None, None),
+        ("/static/fonts/Vazirmatn-Regular.woff2", None, None),
+    ];
+    for (path, with_br, with_gzip) in cases {
+        let plain = get(path, None);
+        assert_eq!(plain.status, 200, "{path}");
+        assert_eq!(plain.header("content-encoding"), None, "{path}");
+        for (ae, want) in [
+            ("br, gzip", with_br),
+            ("gzip", with_gzip),
+            ("gzip;q=0, br;q=0", None),
+        ] {
+            let r = get(path, Some(ae));
+            assert_eq!(r.status, 200, "{path} {ae}");
+            assert_eq!(r.header("content-encoding"), want, "{path} with {ae}");
+            assert_eq!(decoded(want, &r.body), plain.body, "{path} with {ae}");
+            if want.is_some() {
+                assert!(r.body.len() < plain.body.len(), "{path} with {ae}");
+                let vary = r.header("vary").unwrap_or("").to_ascii_lowercase();
+                assert!(vary.contains("accept-encoding"), "{path}: vary {vary:?}");
+            }
+        }
+    }
+    // The live stream goes out as it is made.
+    let live = harness::raw_get(&s.url, "/live", &[("Accept-Encoding", "br, gzip")], true);
+    assert_eq!(live.status, 200);
+    assert!(live.content_type.starts_with("text/event-stream"));
+    assert_eq!(live.header("content-encoding"), None);
+}

@@ -31,6 +31,8 @@ use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::results_export::{self, ExportError, NistDetail, NistOptions, ReportStatus};
 use tallyboard_core::Hash;
 
+use super::compression::{Effort, Precompressed};
+
 /// How often the builder looks for a new checkpoint and for demand.
 const POLL: Duration = Duration::from_millis(100);
 /// `Retry-After` of `board.export-not-ready`: the first build of a national
@@ -59,10 +61,14 @@ impl Kind {
     }
 }
 
-/// One built file: its bytes and their strong ETag (RFC 9110 §8.8.3).
+/// One built file: its bytes (and their gzip form, made by the builder so
+/// that a request never compresses, `spec/http-api.md` §1.7) and their
+/// strong ETag (RFC 9110 §8.8.3; the gzip form gets the same tag with
+/// `-gzip`, as a different representation must).
 struct File {
-    bytes: Bytes,
+    bytes: Precompressed,
     etag: HeaderValue,
+    etag_gzip: HeaderValue,
 }
 
 /// The three files built over one snapshot.
@@ -98,14 +104,17 @@ impl ExportCache {
     }
 }
 
-fn file(bytes: Vec<u8>) -> File {
+fn file(bytes: Vec<u8>, kind: Kind) -> File {
     let digest = Hash::sha256(&bytes).to_hex();
     // 128 bits of the SHA-256 are plenty to tell two versions apart.
-    let etag = HeaderValue::from_str(&format!("\"{}\"", &digest[..32]))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"\""));
+    let tag = |suffix: &str| {
+        HeaderValue::from_str(&format!("\"{}{suffix}\"", &digest[..32]))
+            .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+    };
     File {
-        bytes: Bytes::from(bytes),
-        etag,
+        bytes: Precompressed::new(Bytes::from(bytes), kind.content_type(), Effort::Fast),
+        etag: tag(""),
+        etag_gzip: tag("-gzip"),
     }
 }
 
@@ -128,7 +137,11 @@ fn build(manifest: &ValidatedManifest, v: Arc<crate::log::Snapshot>) -> Result<B
     let nist = results_export::nist_report(manifest, &doc, &cp, &opts)?;
     Ok(Built {
         size,
-        files: [file(csv), file(json), file(nist)],
+        files: [
+            file(csv, Kind::Csv),
+            file(json, Kind::Json),
+            file(nist, Kind::Nist),
+        ],
     })
 }
 
@@ -187,19 +200,13 @@ fn answer(
     if built.as_ref().is_none_or(|b| b.size != size) && method != Method::HEAD {
         st.exports.wanted.fetch_max(size, Ordering::Relaxed);
     }
-    let inm = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok());
-    respond(built.as_deref(), kind, inm)
+    respond(built.as_deref(), kind, headers)
 }
 
-/// The response for `kind` from `built` (none yet: 503), a 304 when
-/// `if_none_match` names its ETag (RFC 9110 §13.1.2).
-fn respond(
-    built: Option<&Built>,
-    kind: Kind,
-    if_none_match: Option<&str>,
-) -> Result<Response, ApiError> {
+/// The response for `kind` from `built` (none yet: 503) to a request with
+/// `request`'s headers: gzip when accepted, a 304 when `If-None-Match`
+/// names the ETag of the form it would get (RFC 9110 §13.1.2).
+fn respond(built: Option<&Built>, kind: Kind, request: &HeaderMap) -> Result<Response, ApiError> {
     let Some(built) = built else {
         return Err(ApiError::retry_later(
             ErrorCode::ExportNotReady,
@@ -208,15 +215,26 @@ fn respond(
         ));
     };
     let f = &built.files[kind as usize];
-    let fresh = if_none_match.is_some_and(|inm| {
-        inm.split(',')
-            .any(|t| t.trim() == "*" || t.trim().as_bytes() == f.etag.as_bytes())
-    });
+    let (body, coding) = f.bytes.pick(request);
+    let etag = if coding.is_some() {
+        &f.etag_gzip
+    } else {
+        &f.etag
+    };
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|inm| {
+            inm.split(',')
+                .any(|t| t.trim() == "*" || t.trim().as_bytes() == etag.as_bytes())
+        });
     let mut r = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        f.bytes.clone().into_response()
+        body.into_response()
     };
+    // A 304 has no body to be coded (RFC 9110 §15.4.5); it keeps the Vary.
+    f.bytes.headers(if fresh { None } else { coding }, &mut r);
     let h = r.headers_mut();
     if !fresh {
         h.insert(
@@ -225,7 +243,7 @@ fn respond(
         );
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::ETAG, f.etag.clone());
+    h.insert(header::ETAG, etag.clone());
     h.insert(CHECKPOINT_SIZE_HEADER, HeaderValue::from(built.size));
     Ok(r)
 }
@@ -333,20 +351,28 @@ fn utc_now() -> String {
 mod tests {
     use super::*;
 
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(k.clone(), HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
     fn built() -> Built {
         Built {
             size: 7,
             files: [
-                file(b"a,b\r\n".to_vec()),
-                file(b"{}".to_vec()),
-                file(b"{\"x\":1}".to_vec()),
+                file(b"a,b\r\n".repeat(1000), Kind::Csv),
+                file(b"{}".to_vec(), Kind::Json),
+                file(b"{\"x\":1}".to_vec(), Kind::Nist),
             ],
         }
     }
 
     #[test]
     fn before_the_first_build_the_answer_is_503_with_retry_after() {
-        let r = respond(None, Kind::Nist, None)
+        let r = respond(None, Kind::Nist, &HeaderMap::new())
             .err()
             .unwrap()
             .into_response();
@@ -361,17 +387,64 @@ mod tests {
     #[test]
     fn a_built_export_names_its_checkpoint_and_revalidates() {
         let b = built();
-        let r = respond(Some(&b), Kind::Csv, None).unwrap();
+        let r = respond(Some(&b), Kind::Csv, &HeaderMap::new()).unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(r.headers()[CHECKPOINT_SIZE_HEADER], "7");
         assert_eq!(r.headers()[header::CONTENT_TYPE], "text/csv; charset=utf-8");
         let etag = r.headers()[header::ETAG].to_str().unwrap().to_owned();
         assert_eq!(etag.len(), 34);
-        let again = respond(Some(&b), Kind::Csv, Some(&format!("\"x\", {etag}"))).unwrap();
+        let inm = format!("\"x\", {etag}");
+        let again = respond(
+            Some(&b),
+            Kind::Csv,
+            &headers(&[(header::IF_NONE_MATCH, &inm)]),
+        )
+        .unwrap();
         assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
         assert_eq!(again.headers()[CHECKPOINT_SIZE_HEADER], "7");
         // Another file's ETag does not match.
-        let other = respond(Some(&b), Kind::Json, Some(&etag)).unwrap();
+        let other = respond(
+            Some(&b),
+            Kind::Json,
+            &headers(&[(header::IF_NONE_MATCH, &etag)]),
+        )
+        .unwrap();
         assert_eq!(other.status(), StatusCode::OK);
+    }
+
+    #[test]
+    fn an_export_goes_out_gzipped_when_accepted_under_its_own_etag() {
+        let b = built();
+        let gz = respond(
+            Some(&b),
+            Kind::Csv,
+            &headers(&[(header::ACCEPT_ENCODING, "gzip, br")]),
+        )
+        .unwrap();
+        assert_eq!(gz.headers()[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(gz.headers()[header::VARY], "accept-encoding");
+        assert!(gz
+            .extensions()
+            .get::<super::super::compression::NoCompression>()
+            .is_some());
+        let tag = gz.headers()[header::ETAG].to_str().unwrap().to_owned();
+        assert!(tag.ends_with("-gzip\""), "{tag}");
+        let plain = respond(Some(&b), Kind::Csv, &HeaderMap::new()).unwrap();
+        assert!(plain.headers().get(header::CONTENT_ENCODING).is_none());
+        assert_ne!(plain.headers()[header::ETAG], tag.as_str());
+        // The gzip form's tag revalidates the gzip form only.
+        let h = headers(&[
+            (header::ACCEPT_ENCODING, "gzip"),
+            (header::IF_NONE_MATCH, &tag),
+        ]);
+        assert_eq!(
+            respond(Some(&b), Kind::Csv, &h).unwrap().status(),
+            StatusCode::NOT_MODIFIED
+        );
+        let h = headers(&[(header::IF_NONE_MATCH, &tag)]);
+        assert_eq!(
+            respond(Some(&b), Kind::Csv, &h).unwrap().status(),
+            StatusCode::OK
+        );
     }
 }

@@ -17,6 +17,7 @@
 //! | `openapi.rs` | the OpenAPI 3 document |
 
 mod api;
+pub(crate) mod compression;
 mod cors;
 mod errors;
 mod exports;
@@ -224,6 +225,7 @@ pub fn router(st: AppState) -> Router {
         ))
         .layer(cors::layer())
         .layer(axum::middleware::from_fn(cors::reads_only))
+        .layer(compression::layer())
         .layer(TraceLayer::new_for_http().on_failure(log_failure))
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(

@@ -12,33 +12,71 @@
 //! A board whose verifier was not built still serves everything else; the
 //! verifier's paths answer `404 request.not-found` saying how to build it.
 //! Nothing here panics.
+//!
+//! Each file is compressed once (brotli and gzip, [`super::compression`])
+//! when first asked for, and again only when it changes on disk (another
+//! length or modification time): the WebAssembly is most of what "Verify
+//! here" downloads.
 
+use super::compression::{Effort, Precompressed};
 use super::errors::ApiError;
 use axum::extract::Path;
 use axum::http::header;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+/// A file as last read: when it was modified, its length, its forms.
+type Cached = (Option<SystemTime>, u64, Arc<Precompressed>);
+
+/// The files read so far, by path (a handful: the names are checked and
+/// only files that exist are kept).
+fn cache() -> &'static Mutex<HashMap<PathBuf, Cached>> {
+    static C: OnceLock<Mutex<HashMap<PathBuf, Cached>>> = OnceLock::new();
+    C.get_or_init(Mutex::default)
+}
+
+/// The forms of the file at `path`, from the cache while it is unchanged.
+fn read(path: PathBuf, content_type: &str) -> Option<Arc<Precompressed>> {
+    let meta = std::fs::metadata(&path).ok()?;
+    let stamp = (meta.modified().ok(), meta.len());
+    // The lock is held while a changed file is compressed, so concurrent
+    // first requests compress it once.
+    let mut c = cache().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((m, l, forms)) = c.get(&path) {
+        if (*m, *l) == stamp {
+            return Some(forms.clone());
+        }
+    }
+    let bytes = std::fs::read(&path).ok()?;
+    let forms = Arc::new(Precompressed::new(bytes.into(), content_type, Effort::Best));
+    c.insert(path, (stamp.0, stamp.1, forms.clone()));
+    Some(forms)
+}
 
 /// The routes, to merge into the board's router.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route(
             "/static/verify.js",
-            get(|| serve(String::new(), "verify.js".into())),
+            get(|h: HeaderMap| serve(String::new(), "verify.js".into(), h)),
         )
         .route(
             "/static/verify-test.html",
-            get(|| serve(String::new(), "verify-test.html".into())),
+            get(|h: HeaderMap| serve(String::new(), "verify-test.html".into(), h)),
         )
         .route(
             "/static/verify-test.css",
-            get(|| serve(String::new(), "verify-test.css".into())),
+            get(|h: HeaderMap| serve(String::new(), "verify-test.css".into(), h)),
         )
         .route(
             "/static/wasm/{file}",
-            get(|Path(file): Path<String>| serve("wasm".into(), file)),
+            get(|Path(file): Path<String>, h: HeaderMap| serve("wasm".into(), file, h)),
         )
 }
 
@@ -80,7 +118,7 @@ fn content_type(name: &str) -> &'static str {
     }
 }
 
-async fn serve(sub: String, name: String) -> Result<Response, ApiError> {
+async fn serve(sub: String, name: String, request: HeaderMap) -> Result<Response, ApiError> {
     if !safe_name(&name) {
         return Err(ApiError::not_found(format!("no static file {name:?}")));
     }
@@ -89,7 +127,7 @@ async fn serve(sub: String, name: String) -> Result<Response, ApiError> {
         let dir = static_dirs()
             .into_iter()
             .find(|d| d.join("verify.js").is_file())?;
-        std::fs::read(dir.join(&sub).join(&file)).ok()
+        read(dir.join(&sub).join(&file), content_type(&file))
     })
     .await?;
     let Some(body) = found else {
@@ -98,15 +136,18 @@ async fn serve(sub: String, name: String) -> Result<Response, ApiError> {
              (or set TALLYBOARD_STATIC_DIR to a directory holding verify.js and wasm/)",
         ));
     };
-    Ok((
+    let (bytes, coding) = body.pick(&request);
+    let mut r = (
         [
             (header::CONTENT_TYPE, content_type(&name)),
             // Rebuilt in place by scripts/build-wasm.sh: revalidate briefly.
             (header::CACHE_CONTROL, "public, max-age=60"),
         ],
-        body,
+        bytes,
     )
-        .into_response())
+        .into_response();
+    body.headers(coding, &mut r);
+    Ok(r)
 }
 
 #[cfg(test)]

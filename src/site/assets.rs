@@ -3,10 +3,14 @@
 //! licence served beside it). Nothing is loaded from another host.
 //!
 //! Pages link CSS and JS as `/static/<name>?v=<digest prefix>`, so they can
-//! be cached for a year and still change with a new build.
+//! be cached for a year and still change with a new build. Each text file
+//! is compressed once, at first use, with brotli and gzip at their best
+//! levels ([`crate::server::compression`]); a request picks a form.
 
+use crate::server::compression::{Effort, Precompressed};
+use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -49,14 +53,19 @@ const ASSETS: &[Asset] = &[
     },
 ];
 
-fn table() -> &'static HashMap<&'static str, (&'static Asset, String)> {
-    static T: OnceLock<HashMap<&'static str, (&'static Asset, String)>> = OnceLock::new();
+/// Name → (file, version, its compressed forms).
+type Table = HashMap<&'static str, (&'static Asset, String, Precompressed)>;
+
+fn table() -> &'static Table {
+    static T: OnceLock<Table> = OnceLock::new();
     T.get_or_init(|| {
         ASSETS
             .iter()
             .map(|a| {
                 let v = Hash::sha256(a.bytes).to_hex()[..12].to_owned();
-                (a.name, (a, v))
+                let forms =
+                    Precompressed::new(Bytes::from_static(a.bytes), a.content_type, Effort::Best);
+                (a.name, (a, v, forms))
             })
             .collect()
     })
@@ -65,17 +74,19 @@ fn table() -> &'static HashMap<&'static str, (&'static Asset, String)> {
 /// The versioned URL of an embedded file.
 pub fn url(name: &str) -> String {
     match table().get(name) {
-        Some((_, v)) => format!("/static/{name}?v={v}"),
+        Some((_, v, _)) => format!("/static/{name}?v={v}"),
         None => format!("/static/{name}"),
     }
 }
 
 /// `GET /static/{*name}`.
-pub async fn serve(Path(name): Path<String>) -> Response {
-    let Some((a, v)) = table().get(name.as_str()) else {
+pub async fn serve(Path(name): Path<String>, request: HeaderMap) -> Response {
+    let Some((a, v, forms)) = table().get(name.as_str()) else {
         return (StatusCode::NOT_FOUND, "no such file\n").into_response();
     };
-    let mut r = a.bytes.into_response();
+    let (body, coding) = forms.pick(&request);
+    let mut r = body.into_response();
+    forms.headers(coding, &mut r);
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -85,7 +96,11 @@ pub async fn serve(Path(name): Path<String>) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
     );
-    if let Ok(e) = HeaderValue::from_str(&format!("\"{v}\"")) {
+    // One tag per form (RFC 9110 §8.8.3: a strong tag names exact bytes).
+    let suffix = coding
+        .map(|c| format!("-{}", c.token()))
+        .unwrap_or_default();
+    if let Ok(e) = HeaderValue::from_str(&format!("\"{v}{suffix}\"")) {
         h.insert(header::ETAG, e);
     }
     r
