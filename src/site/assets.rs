@@ -37,6 +37,11 @@ const ASSETS: &[Asset] = &[
         bytes: include_bytes!("static/live.js"),
     },
     Asset {
+        name: "live-worker.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("static/live-worker.js"),
+    },
+    Asset {
         name: "fonts/Vazirmatn-Regular.woff2",
         content_type: "font/woff2",
         bytes: include_bytes!("static/fonts/Vazirmatn-Regular.woff2"),

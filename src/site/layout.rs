@@ -45,7 +45,7 @@ pub fn render(p: Page<'_>, body: Markup) -> Markup {
                     script src=(s) defer {}
                 }
             }
-            body data-size=(p.size) data-live-figures=(if p.live_figures { "1" } else { "0" }) data-lang=(lang.code()) {
+            body data-size=(p.size) data-live-figures=(if p.live_figures { "1" } else { "0" }) data-live-worker=(assets::url("live-worker.js")) data-lang=(lang.code()) {
                 a class="skip" href="#main" { (lang.t(L::SkipToContent)) }
                 header {
                     a class="brand" href=(lang.url("/")) { (lang.t(L::SiteShort)) }

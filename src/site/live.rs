@@ -1,92 +1,38 @@
 //! Live updates: `GET /live` is a stream of server-sent events, one
-//! `checkpoint` event per new snapshot, so pages move without a reload.
+//! `checkpoint` event per new snapshot, so pages move without a reload
+//! (`spec/site.md` §5).
 //!
-//! Event data (JSON): `{"size": N, "text": {"fa": {key: text}, "en": {key:
-//! text}}, "bars": {key: basis points}}`. Keys are the `data-live` keys the
-//! pages put on figures: `size`, and per contest `<contest>/reported`,
-//! `<contest>/valid`, `/votes_taken`, `/void_taken`, `/void_not_taken`,
-//! `/ballots_in_box`, `/counterfoils`, `/revised`, `<contest>/c<code>/votes`
-//! and `<contest>/c<code>/share`; bar keys are `<contest>/progress` and
-//! `<contest>/c<code>`. Figures are those of each contest over its whole
-//! constituency (the nation for a nation-wide contest). The texts are
-//! already formatted in each language, so the script only swaps them.
+//! An event says only which checkpoint the site is at:
+//! `{"size": N, "text": {"fa": "<N in Persian digits>", "en": "<N>"}}`, a
+//! few dozen bytes whatever the election. A page whose figures follow
+//! (`data-live-figures="1"`) fetches itself again and swaps its `<main>`
+//! and footer together, so every figure, chart, status line and outcome
+//! comes from one rendering of one snapshot; the others only offer a
+//! reload. The figures are thus formatted in one place, the pages, and a
+//! stream costs the same for a national page as for a station's.
 
-use super::data::{self, Site};
+use super::data::Site;
 use super::i18n::Lang;
-use super::pages::{share_base, top_candidates};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, Extensions, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tallyboard_core::aggregate::{Level, NATION_ID};
 use tokio::sync::broadcast;
 
 /// The event for the site's current snapshot.
 pub fn event_json(site: &Site) -> String {
-    let snap = site.snap();
-    let m = site.app.manifest.manifest();
-    let mut text: [Map<String, Value>; 2] = [Map::new(), Map::new()];
-    let mut bars = Map::new();
-    for (li, lang) in [Lang::Fa, Lang::En].into_iter().enumerate() {
-        text[li].insert("size".into(), lang.num(snap.size).into());
-    }
-    for c in &m.contests {
-        let (level, id) = match &c.constituency {
-            Some(k) => (Level::Constituency, k.as_str()),
-            None => (Level::Nation, NATION_ID),
-        };
-        let Some(t) = snap.tallies().region(&c.id, level, id) else {
-            continue;
-        };
-        let s = &t.standing;
-        let base = share_base(c, s);
-        bars.insert(
-            format!("{}/progress", c.id),
-            data::share_bp(t.stations_reported, t.stations_expected).into(),
-        );
-        // Only the candidates the pages list (a Majlis contest may have
-        // thousands): the event stays small whatever the ballot.
-        let shown: Vec<(&tallyboard_core::manifest::Candidate, u64)> = top_candidates(c, s)
-            .into_iter()
-            .map(|i| (&c.candidates[i], s.votes[i]))
-            .collect();
-        for &(k, v) in &shown {
-            bars.insert(
-                format!("{}/c{}", c.id, k.code),
-                data::share_bp(v, base).into(),
-            );
-        }
-        for (li, lang) in [Lang::Fa, Lang::En].into_iter().enumerate() {
-            let out = &mut text[li];
-            let mut put = |k: &str, v: String| {
-                out.insert(format!("{}/{k}", c.id), v.into());
-            };
-            put("reported", lang.num(t.stations_reported));
-            put("revised", lang.num(t.stations_revised));
-            put("annulled", lang.num(t.stations_annulled));
-            put("valid", lang.num(s.figures.valid));
-            put("votes_taken", lang.num(s.figures.votes_taken));
-            put("void_taken", lang.num(s.figures.void_taken));
-            put("void_not_taken", lang.num(s.figures.void_not_taken));
-            put("ballots_in_box", lang.num(s.figures.ballots_in_box));
-            put("counterfoils", lang.num(s.figures.counterfoils));
-            for &(k, v) in &shown {
-                put(&format!("c{}/votes", k.code), lang.num(v));
-                put(
-                    &format!("c{}/share", k.code),
-                    lang.percent(data::share_bp(v, base)),
-                );
-            }
-        }
-    }
-    let [fa, en] = text;
-    json!({"size": snap.size, "text": {"fa": fa, "en": en}, "bars": bars}).to_string()
+    let size = site.snap().size;
+    json!({
+        "size": size,
+        "text": {"fa": Lang::Fa.num(size), "en": Lang::En.num(size)},
+    })
+    .to_string()
 }
 
 fn sse_event(data: &str) -> Event {
