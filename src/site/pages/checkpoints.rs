@@ -98,9 +98,9 @@ pub async fn checkpoints(ctx: Ctx) -> Response {
                 tbody {
                     @for w in &m.keys.witnesses {
                         tr {
-                            td { (lang.pick(&w.name_fa, &w.name_en)) br; code dir="ltr" class="small" { (w.vkey) } }
-                            td { (lang.t(if w.role == "guardian-council" { L::RoleGuardianCouncil } else { L::RoleObserver })) }
-                            td { (if signed.iter().any(|s| s.vkey == w.vkey) { "✓" } else { lang.t(L::NoneYet) }) }
+                            td data-label=(lang.t(L::Witnesses)) { (lang.pick(&w.name_fa, &w.name_en)) br; code dir="ltr" class="small" { (w.vkey) } }
+                            td data-label=(lang.t(L::Kind)) { (lang.t(if w.role == "guardian-council" { L::RoleGuardianCouncil } else { L::RoleObserver })) }
+                            td data-label=(lang.t(L::CosignedBy)) { (if signed.iter().any(|s| s.vkey == w.vkey) { "✓" } else { lang.t(L::NoneYet) }) }
                         }
                     }
                 }
@@ -124,8 +124,8 @@ pub async fn checkpoints(ctx: Ctx) -> Response {
                     @for (size, bytes) in &snap.recent {
                         @let root = Note::parse(bytes, MAX_CHECKPOINT_SIZE).ok().and_then(|n| Checkpoint::parse(&n.text).ok()).map(|c| c.root.to_hex());
                         tr {
-                            td class="num" { a href=(format!("/api/v1/checkpoints/{size}")) { (lang.num(*size)) } }
-                            td { code dir="ltr" class="small" { (root.unwrap_or_default()) } }
+                            td class="num" data-label=(lang.t(L::CheckpointSize)) { a href=(format!("/api/v1/checkpoints/{size}")) { (lang.num(*size)) } }
+                            td data-label=(lang.t(L::RootHash)) { code dir="ltr" class="small" { (root.unwrap_or_default()) } }
                         }
                     }
                 }

@@ -57,8 +57,8 @@ pub async fn downloads(ctx: Ctx) -> Response {
             tbody {
                 @for (href, label, what) in files {
                     tr {
-                        td { a href=(href) dir="ltr" { code { (label) } } }
-                        td { (lang.t(*what)) }
+                        td data-label=(lang.t(L::File)) { a href=(href) dir="ltr" { code { (label) } } }
+                        td data-label=(lang.t(L::WhatItIs)) { (lang.t(*what)) }
                     }
                 }
             }

@@ -294,11 +294,11 @@ pub fn figures(
                     @for &i in &order {
                         @let k = &c.candidates[i];
                         tr class=[mark(k.code).map(|m| if m == L::MarkElected { "elected" } else { "runoff" })] {
-                            td class="num" { (lang.num(u64::from(k.code))) }
-                            td { (lang.pick(&k.name_fa, &k.name_en)) }
-                            td class="num" data-live=[key(live, &format!("c{}/votes", k.code))] { (lang.num(s.votes[i])) }
-                            td class="num" data-live=[key(live, &format!("c{}/share", k.code))] { (lang.percent(data::share_bp(s.votes[i], base))) }
-                            @if decided.is_some() { td { @if let Some(m) = mark(k.code) { (lang.t(m)) } } }
+                            td class="num" data-label=(lang.t(L::Code)) { (lang.num(u64::from(k.code))) }
+                            td data-label=(lang.t(L::Candidate)) { (lang.pick(&k.name_fa, &k.name_en)) }
+                            td class="num" data-label=(lang.t(L::Votes)) data-live=[key(live, &format!("c{}/votes", k.code))] { (lang.num(s.votes[i])) }
+                            td class="num" data-label=(lang.t(share_label)) data-live=[key(live, &format!("c{}/share", k.code))] { (lang.percent(data::share_bp(s.votes[i], base))) }
+                            @if decided.is_some() { td data-label=(lang.t(L::ResultMark)) { @if let Some(m) = mark(k.code) { (lang.t(m)) } } }
                         }
                     }
                 }
@@ -408,10 +408,10 @@ pub fn region_rows(
                     @let s = &t.standing;
                     @let lead = (0..c.candidates.len()).max_by(|&a, &b| s.votes[a].cmp(&s.votes[b]).then(b.cmp(&a)));
                     tr {
-                        td { a href=(lang.url(path)) { (name) } }
-                        td class="num" { (lang.num(t.stations_reported)) " / " (lang.num(t.stations_expected)) }
-                        td class="num" { (lang.num(s.figures.valid)) }
-                        td {
+                        td data-label=(lang.t(head)) { a href=(lang.url(path)) { (name) } }
+                        td class="num" data-label=(lang.t(L::StationsReported)) { (lang.num(t.stations_reported)) " / " (lang.num(t.stations_expected)) }
+                        td class="num" data-label=(lang.t(L::Valid)) { (lang.num(s.figures.valid)) }
+                        td data-label=(lang.t(L::Leading)) {
                             @if let Some(i) = lead.filter(|&i| s.votes[i] > 0) {
                                 (lang.pick(&c.candidates[i].name_fa, &c.candidates[i].name_en))
                                 " (" (lang.percent(data::share_bp(s.votes[i], share_base(c, s)))) ")"

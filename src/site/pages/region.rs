@@ -156,9 +156,9 @@ pub async fn county(
                     @for (&si, &(reported, revised)) in shown.iter().zip(&status) {
                         @let s = &m.stations[si];
                         tr {
-                            td { a href=(lang.url(&format!("/station/{}", s.id))) dir="ltr" { (lang.digits(&s.id)) } }
-                            td { (if s.kind == "mobile" { lang.t(L::KindMobile) } else { lang.t(L::KindFixed) }) }
-                            td class=(if reported { "ok" } else { "pending" }) {
+                            td data-label=(lang.t(L::Station)) { a href=(lang.url(&format!("/station/{}", s.id))) dir="ltr" { (lang.digits(&s.id)) } }
+                            td data-label=(lang.t(L::Kind)) { (if s.kind == "mobile" { lang.t(L::KindMobile) } else { lang.t(L::KindFixed) }) }
+                            td class=(if reported { "ok" } else { "pending" }) data-label=(lang.t(L::Results)) {
                                 (if revised { lang.t(L::Revised) } else if reported { lang.t(L::Reported) } else { lang.t(L::NotReported) })
                             }
                         }

@@ -127,9 +127,9 @@ fn tally_table(lang: Lang, c: &Contest, t: &Tally) -> Markup {
                 tbody {
                     @for (k, n) in &rows {
                         tr {
-                            td class="num" { (lang.num(u64::from(k.code))) }
-                            td { (lang.pick(&k.name_fa, &k.name_en)) }
-                            td class="num" { (lang.num(*n)) }
+                            td class="num" data-label=(lang.t(L::Code)) { (lang.num(u64::from(k.code))) }
+                            td data-label=(lang.t(L::Candidate)) { (lang.pick(&k.name_fa, &k.name_en)) }
+                            td class="num" data-label=(lang.t(L::Votes)) { (lang.num(*n)) }
                         }
                     }
                 }
