@@ -43,7 +43,8 @@ pub fn bars(lang: Lang, id: &str, title: &str, rows: &[Bar]) -> Markup {
         .iter()
         .map(|r| format!("{}: {}", r.label, r.value))
         .collect::<Vec<_>>()
-        .join("; ");
+        // The Persian semicolon (؛) in Persian text.
+        .join(lang.pick("؛ ", "; "));
     html! {
         svg class="chart" role="img" viewBox=(format!("0 0 {W} {h}")) aria-labelledby=(format!("{id}-t {id}-d")) {
             title id=(format!("{id}-t")) { (title) }

@@ -327,7 +327,7 @@ pub fn figures(
             }
         }
         @if t.counted != t.standing {
-            p class="note" { (lang.t(L::ExplainCounted)) " " (lang.t(L::FirstCount)) ", " (lang.t(L::Valid)) ": " (lang.num(t.counted.figures.valid)) }
+            p class="note" { (lang.t(L::ExplainCounted)) " " (lang.t(L::FirstCount)) (lang.pick("، ", ", ")) (lang.t(L::Valid)) ": " (lang.num(t.counted.figures.valid)) }
         }
     }
 }
