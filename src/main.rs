@@ -14,6 +14,7 @@ mod keyfile;
 mod loadtest;
 mod log;
 mod mirror;
+mod outbox;
 mod publish;
 mod server;
 mod site;
@@ -248,20 +249,33 @@ enum Command {
         /// The station's private key file (to sign an unsigned entry text).
         #[arg(long, env = "TALLYBOARD_STATION_KEY")]
         key: Option<PathBuf>,
-        /// The board's base URL.
-        #[arg(long, env = "TALLYBOARD_URL", default_value = "http://127.0.0.1:8080")]
-        url: String,
-        /// The log's verifier key (or a file holding it); fetched from the board if absent.
-        #[arg(long, env = "TALLYBOARD_LOG_VKEY")]
-        log_vkey: Option<String>,
-        /// Retries on 429, 503 and connection failures.
+        #[command(flatten)]
+        boards: BoardsArgs,
+        /// Further rounds over the boards after the first, on 429, 503 and connection failures.
         #[arg(long, default_value_t = 8)]
         retries: u32,
+        /// Keep the signed entry in this outbox directory before sending; if no board answers, it waits there (exit status 75) for `tallyboard outbox`.
+        #[arg(long, env = "TALLYBOARD_OUTBOX")]
+        outbox: Option<PathBuf>,
         /// The scan of the count minutes the tally names (minutes-sha256): uploaded once the tally is logged, signed with --key (spec/http-api.md §1.3).
         #[arg(long)]
         minutes: Option<PathBuf>,
         /// The entry file: unsigned entry text, or a signed note.
         file: PathBuf,
+    },
+    /// Send what waits in a station's outbox (from `submit --outbox`), retrying with backoff until each entry has a verified receipt or PATIENCE runs out.
+    Outbox {
+        /// The outbox directory.
+        #[arg(long, env = "TALLYBOARD_OUTBOX")]
+        dir: PathBuf,
+        #[command(flatten)]
+        boards: BoardsArgs,
+        /// The station's private key file, to sign the upload of a minutes scan kept with an entry.
+        #[arg(long, env = "TALLYBOARD_STATION_KEY")]
+        key: Option<PathBuf>,
+        /// How long to keep trying (e.g. 30s, 2h); what is not sent by then waits for the next run (exit status 75).
+        #[arg(long, default_value = "24h", value_parser = loadtest::parse_duration)]
+        patience: std::time::Duration,
     },
     /// Write the demo election's public keys to DIR/<role>.vkey and its demo-only private keys to DIR/demo/.
     DemoKeys {
@@ -391,6 +405,23 @@ struct SlowClientArgs {
     /// Seconds a client has to send a whole request body once its head is in.
     #[arg(long, env = "TALLYBOARD_BODY_TIMEOUT_SECS", default_value_t = 120)]
     body_timeout_secs: u64,
+}
+
+/// The boards a station sends to, and the log key their receipts must
+/// verify under (`submit`, `outbox`).
+#[derive(clap::Args, Clone, Debug)]
+struct BoardsArgs {
+    /// A board's base URL; give several (a standby, a district relay) to try them in order (environment: comma-separated).
+    #[arg(
+        long = "url",
+        env = "TALLYBOARD_URL",
+        value_delimiter = ',',
+        default_value = "http://127.0.0.1:8080"
+    )]
+    urls: Vec<String>,
+    /// The log's verifier key (or a file holding it); fetched from the board if absent.
+    #[arg(long, env = "TALLYBOARD_LOG_VKEY")]
+    log_vkey: Option<String>,
 }
 
 /// The caps on live-update streams, for `serve` and `mirror` alike.
@@ -821,20 +852,45 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Submit {
             key,
-            url,
-            log_vkey,
+            boards: BoardsArgs { urls, log_vkey },
             retries,
             minutes,
             file,
+            outbox,
         } => {
-            submit::run(&submit::Options {
+            let outcome = submit::run(&submit::Options {
                 key,
-                url,
+                urls,
                 log_vkey,
                 retries,
                 minutes,
                 file,
+                outbox,
             })?;
+            if let submit::Outcome::Kept = outcome {
+                std::process::exit(submit::EXIT_KEPT);
+            }
+        }
+        Command::Outbox {
+            dir,
+            boards: BoardsArgs { urls, log_vkey },
+            key,
+            patience,
+        } => {
+            let (logged, refused, waiting) = submit::run_outbox(&submit::OutboxOptions {
+                dir,
+                urls,
+                log_vkey,
+                key,
+                patience,
+            })?;
+            println!("outbox: {logged} logged, {refused} refused, {waiting} still waiting");
+            if waiting > 0 {
+                std::process::exit(submit::EXIT_KEPT);
+            }
+            if refused > 0 {
+                std::process::exit(1);
+            }
         }
         Command::Bench {
             stations,

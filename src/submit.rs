@@ -1,14 +1,23 @@
-//! `tallyboard submit`: the polling station's client.
+//! `tallyboard submit` and `tallyboard outbox`: the polling station's client.
 //!
 //! Signs an unsigned entry text with the station's key (a file that is
-//! already a signed note is sent as is), posts it to the board, retries on
-//! 429 and 503 (and connection failures) with exponential backoff that
-//! honours `Retry-After`, then verifies the receipt offline against the
-//! log's key before saving it as `<file>.tlog-proof` and reporting success.
-//! When the client signed the entry, the exact logged bytes are saved as
+//! already a signed note is sent as is: a tally carried on a USB stick to a
+//! district office is submitted from there unchanged, its signature the
+//! station's), posts it to the first board that answers (`--url` may be
+//! given several times: a board's standby, a district relay), retries on
+//! 429, 503 and connection failures with exponential backoff that honours
+//! `Retry-After`, then verifies the receipt offline against the log's key
+//! before saving it as `<file>.tlog-proof` and reporting success. When the
+//! client signed the entry, the exact logged bytes are saved as
 //! `<file>.signed`, since a receipt is only evidence together with them.
+//!
+//! With `--outbox DIR` the signed entry is kept on disk before anything is
+//! sent ([`crate::outbox`]); if no board answers, it stays there and
+//! `tallyboard outbox` sends it later, as often as needed: a board answers
+//! an entry it already holds with its original index.
 
 use crate::keyfile;
+use crate::outbox::{Outbox, Pending};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -21,8 +30,8 @@ use tallyboard_core::tlog_proof::TlogProof;
 pub struct Options {
     /// The station's private key file (needed only for unsigned entries).
     pub key: Option<PathBuf>,
-    /// The board's base URL.
-    pub url: String,
+    /// The boards' base URLs, tried in order.
+    pub urls: Vec<String>,
     /// The log's verifier key, or a file holding it; fetched from the board if absent.
     pub log_vkey: Option<String>,
     /// Retries on 429/503/connection failure.
@@ -31,7 +40,21 @@ pub struct Options {
     pub minutes: Option<PathBuf>,
     /// The tally (or other entry) file.
     pub file: PathBuf,
+    /// Keep the signed entry in this outbox until a receipt comes.
+    pub outbox: Option<PathBuf>,
 }
+
+/// What `submit` ended with.
+pub enum Outcome {
+    /// Logged, the receipt verified and saved.
+    Logged,
+    /// No board answered; the entry waits in the outbox.
+    Kept,
+}
+
+/// Exit status of `submit --outbox` when no board answered and the entry
+/// waits in the outbox (EX_TEMPFAIL of sysexits.h: try again later).
+pub const EXIT_KEPT: i32 = 75;
 
 #[derive(Deserialize)]
 struct Receipt {
@@ -76,8 +99,12 @@ fn entry_bytes(file: &Path, key: Option<&Path>) -> Result<(Vec<u8>, bool)> {
     Ok((bytes, true))
 }
 
-fn log_key(o: &Options, agent: &ureq::Agent) -> Result<VerifierKey> {
-    if let Some(v) = &o.log_vkey {
+fn base(url: &str) -> &str {
+    url.trim_end_matches('/')
+}
+
+fn log_key(pinned: Option<&str>, urls: &[String], agent: &ureq::Agent) -> Result<VerifierKey> {
+    if let Some(v) = pinned {
         if let Ok(k) = VerifierKey::parse(v.trim()) {
             return Ok(k);
         }
@@ -86,19 +113,25 @@ fn log_key(o: &Options, agent: &ureq::Agent) -> Result<VerifierKey> {
         return VerifierKey::parse(text.trim())
             .map_err(|e| anyhow!("{v} does not hold a verifier key: {e}"));
     }
-    let url = format!("{}/api/v1/log", o.url);
-    let text = agent
-        .get(&url)
-        .call()
-        .with_context(|| format!("fetching {url}"))?
-        .into_string()?;
-    let info: LogInfo = serde_json::from_str(&text).context("reading the board's log info")?;
-    eprintln!(
-        "warning: no --log-vkey given; trusting the key the board reports ({}). \
-         Pin it with --log-vkey for real evidence.",
-        info.log_vkey
-    );
-    VerifierKey::parse(&info.log_vkey).map_err(|e| anyhow!("the board's log key: {e}"))
+    let mut last = None;
+    for u in urls {
+        let url = format!("{}/api/v1/log", base(u));
+        let text = match agent.get(&url).call() {
+            Ok(r) => r.into_string()?,
+            Err(e) => {
+                last = Some(anyhow!("fetching {url}: {e}"));
+                continue;
+            }
+        };
+        let info: LogInfo = serde_json::from_str(&text).context("reading the board's log info")?;
+        eprintln!(
+            "warning: no --log-vkey given; trusting the key the board reports ({}). \
+             Pin it with --log-vkey for real evidence.",
+            info.log_vkey
+        );
+        return VerifierKey::parse(&info.log_vkey).map_err(|e| anyhow!("the board's log key: {e}"));
+    }
+    Err(last.unwrap_or_else(|| anyhow!("no board URL given")))
 }
 
 /// A minutes scan to upload once its tally is logged.
@@ -132,10 +165,11 @@ fn minutes_upload(entry: &[u8], path: &Path, key: Option<&Path>) -> Result<Minut
     })
 }
 
-/// Uploads the minutes scan, signed by the station (spec/http-api.md §1.3).
-fn upload_minutes(o: &Options, agent: &ureq::Agent, origin: &str, m: &Minutes) -> Result<()> {
+/// Uploads the minutes scan, signed by the station (spec/http-api.md §1.3),
+/// to the board that logged its tally.
+fn upload_minutes(board: &str, agent: &ureq::Agent, origin: &str, m: &Minutes) -> Result<()> {
     let hex = m.sha256.to_hex();
-    let url = format!("{}/api/v1/blobs?sha256={hex}", o.url.trim_end_matches('/'));
+    let url = format!("{}/api/v1/blobs?sha256={hex}", base(board));
     let signature = tallyboard_core::blob::sign_upload(&m.key, origin, &m.station, &m.sha256);
     match agent
         .post(&url)
@@ -162,8 +196,122 @@ fn retry_after(resp: &ureq::Response) -> Option<Duration> {
         .map(|s| Duration::from_secs(s.min(60)))
 }
 
-/// Runs the client; returns the verified receipt's index.
-pub fn run(o: &Options) -> Result<u64> {
+/// How sending one entry ended.
+enum Delivery {
+    /// A board logged it: its answer and which board.
+    Receipt(Receipt, String),
+    /// A board refused it for good: the message (code first).
+    Refused(String),
+    /// No board took it within the attempts allowed: why, last.
+    Unavailable(String),
+}
+
+/// The longest wait between two rounds over the boards.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+/// Sends `bytes` to the boards in turn until one logs or refuses it. A
+/// round tries every board once (a board that is down, full or behind
+/// hands over to the next at once); after a round with no answer it waits,
+/// from 200 ms doubling to [`MAX_BACKOFF`] (or the `Retry-After` asked),
+/// and `more(rounds done)` says whether to go on.
+fn deliver(
+    agent: &ureq::Agent,
+    urls: &[String],
+    bytes: &[u8],
+    more: &dyn Fn(u32) -> bool,
+) -> Result<Delivery> {
+    let mut delay = Duration::from_millis(200);
+    let mut rounds = 0u32;
+    loop {
+        let mut wait = delay;
+        let mut why = String::new();
+        for board in urls {
+            let url = format!("{}/api/v1/entries", base(board));
+            match agent
+                .post(&url)
+                .set("Content-Type", "text/plain; charset=utf-8")
+                .set("Accept", "application/json")
+                .send_bytes(bytes)
+            {
+                Ok(resp) => {
+                    let text = resp.into_string().context("reading the receipt")?;
+                    let r = serde_json::from_str(&text).context("parsing the receipt")?;
+                    return Ok(Delivery::Receipt(r, board.clone()));
+                }
+                Err(ureq::Error::Status(code, resp)) if code == 429 || code == 503 => {
+                    if let Some(w) = retry_after(&resp) {
+                        wait = wait.max(w);
+                    }
+                    why = format!("{board} answered {code}");
+                }
+                Err(ureq::Error::Status(code, resp)) => {
+                    let body = resp.into_string().unwrap_or_default();
+                    let msg = match serde_json::from_str::<ErrorBody>(&body) {
+                        Ok(e) => {
+                            let detail = e.detail.map(|d| format!(" {d}")).unwrap_or_default();
+                            format!("{} ({code}): {}{detail}", e.code, e.message)
+                        }
+                        Err(_) => format!("({code}): {body}"),
+                    };
+                    return Ok(Delivery::Refused(msg));
+                }
+                Err(ureq::Error::Transport(t)) => why = format!("{board}: {t}"),
+            }
+        }
+        rounds += 1;
+        if !more(rounds) {
+            return Ok(Delivery::Unavailable(why));
+        }
+        eprintln!("{why}; retrying in {:.1}s", wait.as_secs_f64());
+        std::thread::sleep(wait);
+        delay = (delay * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// Checks a board's receipt offline against the log key; returns the
+/// checkpoint it proves inclusion in.
+fn verify_receipt(
+    r: &Receipt,
+    bytes: &[u8],
+    vkey: &VerifierKey,
+) -> Result<tallyboard_core::checkpoint::Checkpoint> {
+    let proof = TlogProof::parse(r.receipt.as_bytes())
+        .map_err(|e| anyhow!("the board's receipt is malformed: {e}"))?;
+    let mut verifiers = Verifiers::new();
+    verifiers.add(vkey.clone());
+    let cp = proof
+        .verify(bytes, vkey.name(), &verifiers)
+        .map_err(|e| anyhow!("the board's receipt does not verify: {e}"))?;
+    let leaf = tallyboard_core::hash::leaf_hash(bytes);
+    if proof.index != r.index || leaf.to_hex() != r.leaf_hash {
+        bail!("the board's receipt does not match its answer (index or leaf hash)");
+    }
+    Ok(cp)
+}
+
+fn report(r: &Receipt, cp: &tallyboard_core::checkpoint::Checkpoint, saved: &Path) {
+    println!(
+        "{} at index {} (leaf {}), included in the signed checkpoint of size {} ({}); receipt verified and saved to {}",
+        if r.duplicate { "already logged" } else { "logged" },
+        r.index,
+        r.leaf_hash,
+        r.checkpoint_size,
+        cp.root,
+        saved.display()
+    );
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(60))
+        .build()
+}
+
+/// Runs `submit`.
+pub fn run(o: &Options) -> Result<Outcome> {
+    if o.urls.is_empty() {
+        bail!("give the board's URL with --url");
+    }
     let (bytes, signed_here) = entry_bytes(&o.file, o.key.as_deref())?;
     // Checked before anything is sent: the scan must be the one the tally
     // names, and there must be a key to sign its upload with.
@@ -171,64 +319,40 @@ pub fn run(o: &Options) -> Result<u64> {
         Some(path) => Some(minutes_upload(&bytes, path, o.key.as_deref())?),
         None => None,
     };
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(60))
-        .build();
-    let vkey = log_key(o, &agent)?;
-    let url = format!("{}/api/v1/entries", o.url.trim_end_matches('/'));
-    let mut delay = Duration::from_millis(200);
-    let mut attempt = 0u32;
-    let receipt: Receipt = loop {
-        let res = agent
-            .post(&url)
-            .set("Content-Type", "text/plain; charset=utf-8")
-            .set("Accept", "application/json")
-            .send_bytes(&bytes);
-        let wait = match res {
-            Ok(resp) => {
-                let text = resp.into_string().context("reading the receipt")?;
-                break serde_json::from_str(&text).context("parsing the receipt")?;
-            }
-            Err(ureq::Error::Status(code, resp)) if code == 429 || code == 503 => {
-                let w = retry_after(&resp).unwrap_or(delay).max(delay);
-                eprintln!("board answered {code}; retrying in {:.1}s", w.as_secs_f64());
-                w
-            }
-            Err(ureq::Error::Status(code, resp)) => {
-                let body = resp.into_string().unwrap_or_default();
-                match serde_json::from_str::<ErrorBody>(&body) {
-                    Ok(e) => {
-                        let detail = e.detail.map(|d| format!(" {d}")).unwrap_or_default();
-                        bail!("refused ({code} {}): {}{detail}", e.code, e.message)
-                    }
-                    Err(_) => bail!("refused ({code}): {body}"),
-                }
-            }
-            Err(ureq::Error::Transport(t)) => {
-                eprintln!("{t}; retrying in {:.1}s", delay.as_secs_f64());
-                delay
-            }
-        };
-        attempt += 1;
-        if attempt > o.retries {
-            bail!("gave up after {attempt} attempts");
+    // Into the outbox before the first byte goes out.
+    let kept = match &o.outbox {
+        Some(dir) => {
+            let ob = Outbox::open(dir)?;
+            let leaf = ob.put(&bytes, minutes.as_ref().map(|m| m.bytes.as_slice()))?;
+            Some((ob, leaf))
         }
-        std::thread::sleep(wait);
-        delay = (delay * 2).min(Duration::from_secs(10));
+        None => None,
     };
-
-    // Verify offline before claiming success.
-    let proof = TlogProof::parse(receipt.receipt.as_bytes())
-        .map_err(|e| anyhow!("the board's receipt is malformed: {e}"))?;
-    let mut verifiers = Verifiers::new();
-    verifiers.add(vkey.clone());
-    let cp = proof
-        .verify(&bytes, vkey.name(), &verifiers)
-        .map_err(|e| anyhow!("the board's receipt does not verify: {e}"))?;
-    let leaf = tallyboard_core::hash::leaf_hash(&bytes);
-    if proof.index != receipt.index || leaf.to_hex() != receipt.leaf_hash {
-        bail!("the board's receipt does not match its answer (index or leaf hash)");
-    }
+    let agent = agent();
+    let vkey = match log_key(o.log_vkey.as_deref(), &o.urls, &agent) {
+        Ok(k) => k,
+        Err(e) if kept.is_some() => {
+            eprintln!("{e:#}");
+            return Ok(kept_for_later(o));
+        }
+        Err(e) => return Err(e),
+    };
+    let retries = o.retries;
+    let (receipt, board) = match deliver(&agent, &o.urls, &bytes, &|n| n <= retries)? {
+        Delivery::Receipt(r, b) => (r, b),
+        Delivery::Refused(msg) => {
+            if let Some((ob, leaf)) = &kept {
+                ob.refused(&pending(*leaf, &bytes), &msg)?;
+            }
+            bail!("refused {msg}")
+        }
+        Delivery::Unavailable(why) if kept.is_some() => {
+            eprintln!("{why}");
+            return Ok(kept_for_later(o));
+        }
+        Delivery::Unavailable(why) => bail!("gave up after {} rounds: {why}", retries + 1),
+    };
+    let cp = verify_receipt(&receipt, &bytes, &vkey)?;
     let out = PathBuf::from(format!("{}.tlog-proof", o.file.display()));
     std::fs::write(&out, receipt.receipt.as_bytes())
         .with_context(|| format!("writing {}", out.display()))?;
@@ -236,17 +360,106 @@ pub fn run(o: &Options) -> Result<u64> {
         let signed = PathBuf::from(format!("{}.signed", o.file.display()));
         std::fs::write(&signed, &bytes).with_context(|| format!("writing {}", signed.display()))?;
     }
-    if let Some(m) = &minutes {
-        upload_minutes(o, &agent, &cp.origin, m)?;
+    if let Some((ob, leaf)) = &kept {
+        ob.sent(&pending(*leaf, &bytes), receipt.receipt.as_bytes())?;
     }
+    if let Some(m) = &minutes {
+        upload_minutes(&board, &agent, &cp.origin, m)?;
+    }
+    report(&receipt, &cp, &out);
+    Ok(Outcome::Logged)
+}
+
+fn pending(leaf: tallyboard_core::Hash, bytes: &[u8]) -> Pending {
+    Pending {
+        leaf,
+        bytes: bytes.to_vec(),
+        minutes: None,
+    }
+}
+
+fn kept_for_later(o: &Options) -> Outcome {
+    let dir = o.outbox.as_deref().unwrap_or(Path::new("."));
     println!(
-        "{} at index {} (leaf {}), included in the signed checkpoint of size {} ({}); receipt verified and saved to {}",
-        if receipt.duplicate { "already logged" } else { "logged" },
-        receipt.index,
-        receipt.leaf_hash,
-        receipt.checkpoint_size,
-        cp.root,
-        out.display()
+        "no board answered; the signed entry waits in the outbox {}: send it later with \
+         `tallyboard outbox --dir {} --url ...`",
+        dir.display(),
+        dir.display()
     );
-    Ok(receipt.index)
+    Outcome::Kept
+}
+
+/// `tallyboard outbox` options.
+pub struct OutboxOptions {
+    /// The outbox directory.
+    pub dir: PathBuf,
+    /// The boards' base URLs, tried in order.
+    pub urls: Vec<String>,
+    /// The log's verifier key, or a file holding it.
+    pub log_vkey: Option<String>,
+    /// The station's key, to sign the uploads of minutes scans.
+    pub key: Option<PathBuf>,
+    /// How long to keep trying before leaving the rest for a later run.
+    pub patience: Duration,
+}
+
+/// What `tallyboard outbox` did: (logged, refused, still waiting).
+pub fn run_outbox(o: &OutboxOptions) -> Result<(usize, usize, usize)> {
+    if o.urls.is_empty() {
+        bail!("give the board's URL with --url");
+    }
+    let ob = Outbox::open(&o.dir)?;
+    let pending = ob.pending()?;
+    if pending.is_empty() {
+        println!("the outbox {} is empty", o.dir.display());
+        return Ok((0, 0, 0));
+    }
+    let agent = agent();
+    let until = std::time::Instant::now() + o.patience;
+    let more = |_: u32| std::time::Instant::now() < until;
+    let mut vkey = None;
+    let (mut logged, mut refused) = (0, 0);
+    for (i, p) in pending.iter().enumerate() {
+        if vkey.is_none() {
+            // Keep asking for the key as for the entries: a board may come
+            // back within the patience given.
+            loop {
+                match log_key(o.log_vkey.as_deref(), &o.urls, &agent) {
+                    Ok(k) => break vkey = Some(k),
+                    Err(e) if more(0) => {
+                        eprintln!("{e:#}; retrying in 5s");
+                        std::thread::sleep(Duration::from_secs(5));
+                    }
+                    Err(e) => {
+                        eprintln!("{e:#}");
+                        return Ok((logged, refused, pending.len() - i));
+                    }
+                }
+            }
+        }
+        let Some(vk) = vkey.as_ref() else { break };
+        match deliver(&agent, &o.urls, &p.bytes, &more)? {
+            Delivery::Receipt(r, board) => {
+                let cp = verify_receipt(&r, &p.bytes, vk)?;
+                let saved = ob.sent(p, r.receipt.as_bytes())?;
+                report(&r, &cp, &saved);
+                if p.minutes.is_some() {
+                    let path = saved.with_extension("minutes");
+                    let m = minutes_upload(&p.bytes, &path, o.key.as_deref())?;
+                    upload_minutes(&board, &agent, &cp.origin, &m)?;
+                }
+                logged += 1;
+            }
+            Delivery::Refused(msg) => {
+                eprintln!("{}: refused {msg}", p.leaf.to_hex());
+                ob.refused(p, &msg)?;
+                refused += 1;
+            }
+            Delivery::Unavailable(why) => {
+                eprintln!("{why}");
+                return Ok((logged, refused, pending.len() - i));
+            }
+        }
+    }
+    Ok((logged, refused, 0))
 }

@@ -1544,3 +1544,171 @@ fn text_is_compressed_for_a_client_that_asks_and_nothing_else_is() {
     assert!(live.content_type.starts_with("text/event-stream"));
     assert_eq!(live.header("content-encoding"), None);
 }
+
+/// `tallyboard` with arguments in `dir`: (exit status, stdout, stderr).
+fn cli_status(dir: &std::path::Path, args: &[&OsStr]) -> (i32, String, String) {
+    let out = std::process::Command::new(harness::BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run tallyboard");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Offline stations (spec/operations.md §8): a tally signed while no board
+/// answers waits in the outbox, is logged once one does (through the
+/// second of two URLs), is never sent twice, travels unchanged on a USB
+/// stick, and a refused one is set aside with the board's answer.
+#[test]
+fn a_station_keeps_its_tally_in_an_outbox_until_a_board_answers() {
+    let mut s = board(&[]);
+    let dir = s.dir.path().to_owned();
+    let outbox = dir.join("outbox");
+    let vkey = keys::role_key("log").unwrap().verifier().to_vkey_string();
+    let key = s.path("station9.key");
+    std::fs::write(&key, format!("{}\n", station_key(&s, 9).to_skey_string())).unwrap();
+    let tally = s.path("tally9.txt");
+    std::fs::write(&tally, Entry::Tally(s.e.tally(9)).to_text()).unwrap();
+    // A port nothing listens on: the first board is down for good.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+
+    // No board answers: the signed tally waits in the outbox (exit 75).
+    s.terminate();
+    let (code, out, err) = cli_status(
+        &dir,
+        &[
+            OsStr::new("submit"),
+            OsStr::new("--key"),
+            key.as_os_str(),
+            OsStr::new("--url"),
+            OsStr::new(&dead),
+            OsStr::new("--url"),
+            OsStr::new(&s.url),
+            OsStr::new("--log-vkey"),
+            OsStr::new(&vkey),
+            OsStr::new("--retries"),
+            OsStr::new("1"),
+            OsStr::new("--outbox"),
+            outbox.as_os_str(),
+            tally.as_os_str(),
+        ],
+    );
+    assert_eq!(code, 75, "{out} {err}");
+    assert!(out.contains("waits in the outbox"), "{out}");
+    let signed = s.e.signed_tally(9);
+    let leaf = leaf_hash(&signed).to_hex();
+    let waiting = outbox.join("pending").join(format!("{leaf}.entry"));
+    assert_eq!(std::fs::read(&waiting).unwrap(), signed);
+
+    // The board is back (at a new address): `outbox` sends it through the
+    // second URL and keeps the verified receipt.
+    s.spawn();
+    let size = s.size();
+    let send = |s: &Server| {
+        cli_status(
+            &dir,
+            &[
+                OsStr::new("outbox"),
+                OsStr::new("--dir"),
+                outbox.as_os_str(),
+                OsStr::new("--url"),
+                OsStr::new(&dead),
+                OsStr::new("--url"),
+                OsStr::new(&s.url),
+                OsStr::new("--log-vkey"),
+                OsStr::new(&vkey),
+                OsStr::new("--patience"),
+                OsStr::new("60s"),
+            ],
+        )
+    };
+    let (code, out, err) = send(&s);
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(
+        out.contains("1 logged, 0 refused, 0 still waiting"),
+        "{out}"
+    );
+    assert_eq!(s.size(), size + 1);
+    assert!(!waiting.exists());
+    let sent = std::fs::read(outbox.join("sent").join(format!("{leaf}.entry"))).unwrap();
+    let receipt = std::fs::read(outbox.join("sent").join(format!("{leaf}.tlog-proof"))).unwrap();
+    let proof = TlogProof::parse(&receipt).unwrap();
+    proof.verify(&sent, s.origin(), &s.log_verifiers()).unwrap();
+    // Nothing left: running it again sends nothing.
+    let (code, out, _) = send(&s);
+    assert_eq!(code, 0);
+    assert!(out.contains("is empty"), "{out}");
+    assert_eq!(s.size(), size + 1);
+
+    // Carried on a USB stick to a district office and submitted from there,
+    // unchanged and without the station's key: the same entry, same index.
+    let usb = tempfile::tempdir().unwrap();
+    let carried = usb.path().join("tally9.signed");
+    std::fs::write(&carried, &sent).unwrap();
+    let (code, out, err) = cli_status(
+        usb.path(),
+        &[
+            OsStr::new("submit"),
+            OsStr::new("--url"),
+            OsStr::new(&s.url),
+            OsStr::new("--log-vkey"),
+            OsStr::new(&vkey),
+            carried.as_os_str(),
+        ],
+    );
+    assert_eq!(code, 0, "{out} {err}");
+    assert!(
+        out.contains(&format!("already logged at index {}", proof.index)),
+        "{out}"
+    );
+    assert_eq!(s.size(), size + 1);
+
+    // A tally the board refuses is set aside with its answer, not retried.
+    let bad = s.path("bad10.txt");
+    let mut t = s.e.tally(10);
+    t.figures.valid += 1;
+    std::fs::write(&bad, Entry::Tally(t).to_text()).unwrap();
+    let key10 = s.path("station10.key");
+    std::fs::write(
+        &key10,
+        format!("{}\n", station_key(&s, 10).to_skey_string()),
+    )
+    .unwrap();
+    let (code, _, err) = cli_status(
+        &dir,
+        &[
+            OsStr::new("submit"),
+            OsStr::new("--key"),
+            key10.as_os_str(),
+            OsStr::new("--url"),
+            OsStr::new(&s.url),
+            OsStr::new("--log-vkey"),
+            OsStr::new(&vkey),
+            OsStr::new("--outbox"),
+            outbox.as_os_str(),
+            bad.as_os_str(),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("tally.arithmetic"), "{err}");
+    let refused: Vec<_> = std::fs::read_dir(outbox.join("refused"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(refused.len(), 2, "{refused:?}");
+    let error = refused.iter().find(|n| n.ends_with(".error")).unwrap();
+    let answer = std::fs::read_to_string(outbox.join("refused").join(error)).unwrap();
+    assert!(answer.starts_with("tally.arithmetic"), "{answer}");
+    assert!(std::fs::read_dir(outbox.join("pending"))
+        .unwrap()
+        .next()
+        .is_none());
+    assert_eq!(s.size(), size + 1);
+}

@@ -348,7 +348,10 @@ fn assert_page_ok(path: &str, r: &Resp, fa: bool) {
         // Persian punctuation in Persian text: ، and ؛, not , and ;.
         if let Some(i) = text.find([',', ';']) {
             let from = text[..i].char_indices().rev().nth(40).map_or(0, |(j, _)| j);
-            panic!("{path}: Latin punctuation in Persian text: {:?}", &text[from..i + 1]);
+            panic!(
+                "{path}: Latin punctuation in Persian text: {:?}",
+                &text[from..i + 1]
+            );
         }
     } else {
         assert!(r.body.contains("<html lang=\"en\" dir=\"ltr\">"), "{path}");
