@@ -20,7 +20,8 @@ pub use crate::log::{parse, verify_with, Outcome, Prepared, SignedCheckpoint};
 
 use crate::log::{self, Log, Published};
 use crate::store::file::{self, FileStore};
-use crate::store::Store;
+use crate::store::postgres::{self as pg, PgStore};
+use crate::store::{LogWriter, Opened, Store};
 use anyhow::{anyhow, bail, Result};
 use std::path::Path;
 use std::sync::Arc;
@@ -30,6 +31,12 @@ use tallyboard_core::merkle;
 use tallyboard_core::note::{SignerKey, Verifiers};
 use tallyboard_core::state::LogState;
 use tallyboard_core::tlog_proof::TlogProof;
+
+/// The PostgreSQL URL a `--data` value names, if it names one (else it is
+/// a directory holding the embedded store).
+pub fn pg_url(data: &Path) -> Option<&str> {
+    data.to_str().filter(|s| pg::is_url(s))
+}
 
 /// The board's log.
 pub struct Board {
@@ -45,15 +52,22 @@ impl Board {
         let manifest = ValidatedManifest::from_bytes(manifest_bytes).map_err(|e| anyhow!("{e}"))?;
         check_log_key(&manifest, &log_key)?;
         let empty = log::sign_checkpoint(&manifest, 0, tallyboard_core::hash::EMPTY_ROOT, &log_key);
-        let store = FileStore::create(
-            dir,
-            &manifest.manifest().log.origin,
-            manifest_bytes,
-            Some(&empty.bytes),
-        )?;
         let verifiers = verifiers_for(&log_key);
+        let origin = &manifest.manifest().log.origin;
+        let store: Box<dyn LogWriter> = match pg_url(dir) {
+            Some(url) => {
+                pg::create(url, origin, manifest_bytes, &empty.bytes)?;
+                Box::new(PgStore::open(url, &verifiers)?.0)
+            }
+            None => Box::new(FileStore::create(
+                dir,
+                origin,
+                manifest_bytes,
+                Some(&empty.bytes),
+            )?),
+        };
         let state = LogState::new(Arc::new(manifest));
-        let mut log = Log::new(Box::new(store), state, empty)?;
+        let mut log = Log::new(store, state, empty)?;
         log.keep_snapshots(Arc::new(log::resume::Sealer::new(&log_key)), 0)?;
         Ok(Board {
             log,
@@ -67,9 +81,18 @@ impl Board {
         let trace = Trace::new();
         let (manifest, verifiers) = Board::manifest_for(dir, &log_key)?;
         trace.step("manifest read and validated");
-        let (store, opened) = FileStore::open(dir, &verifiers)?;
+        let (store, opened): (Box<dyn LogWriter>, Opened) = match pg_url(dir) {
+            Some(url) => {
+                let (s, o) = PgStore::open(url, &verifiers)?;
+                (Box::new(s), o)
+            }
+            None => {
+                let (s, o) = FileStore::open(dir, &verifiers)?;
+                (Box::new(s), o)
+            }
+        };
         trace.step("store opened and checked");
-        let reader = crate::store::LogWriter::reader(&store);
+        let reader = store.reader();
         let origin = manifest.manifest().log.origin.clone();
         let sealer = Arc::new(log::resume::Sealer::new(&log_key));
         let manifest = Arc::new(manifest);
@@ -91,7 +114,7 @@ impl Board {
             .checkpoint(opened.size)?
             .unwrap_or_else(|| opened.latest.clone());
         let latest = log::check_checkpoint(&reader, &note, opened.size, &origin, &verifiers)?;
-        let mut log = Log::new(Box::new(store), state, latest)?;
+        let mut log = Log::new(store, state, latest)?;
         log.keep_snapshots(sealer, snapshot_at)?;
         trace.step("log ready (two copies of the state)");
         Ok(Board {
@@ -101,10 +124,40 @@ impl Board {
         })
     }
 
+    /// Opens a PostgreSQL store as soon as its writer lease is free: a
+    /// standby board waits here while another board writes, and takes over
+    /// once that board stops or has not renewed its lease for
+    /// [`pg::LEASE`] (`spec/storage.md` §8.2). Any other failure is
+    /// returned at once.
+    pub fn open_when_free(dir: &Path, log_key: SignerKey) -> Result<Board> {
+        let mut said = false;
+        loop {
+            match Board::open(dir, log_key.clone()) {
+                Err(e)
+                    if e.downcast_ref::<crate::store::StoreError>()
+                        .is_some_and(|s| {
+                            tallyboard_core::error::Coded::code(s)
+                                == tallyboard_core::ErrorCode::StoreLocked
+                        }) =>
+                {
+                    if !said {
+                        eprintln!("standing by: {e}");
+                        said = true;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(250));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// The manifest a store in `dir` names (checked against the store's
     /// format file), if `log_key` is its log key, and verifiers holding it.
     fn manifest_for(dir: &Path, log_key: &SignerKey) -> Result<(ValidatedManifest, Verifiers)> {
-        let manifest = file::read_manifest(dir)?;
+        let manifest = match pg_url(dir) {
+            Some(url) => pg::read_manifest(url)?,
+            None => file::read_manifest(dir)?,
+        };
         check_log_key(&manifest, log_key)?;
         Ok((manifest, verifiers_for(log_key)))
     }

@@ -58,8 +58,8 @@ enum Command {
     },
     /// Create a new board for a manifest.
     Init {
-        /// Data directory (must not hold a board yet).
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory (must not hold a board yet), or the URL of an empty PostgreSQL database (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The manifest (canonical JSON).
         #[arg(long, env = "TALLYBOARD_MANIFEST")]
@@ -70,8 +70,8 @@ enum Command {
     },
     /// Append files of signed entries offline (entry bundles: uint16 length-prefixed entries).
     Import {
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file.
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -89,8 +89,8 @@ enum Command {
     /// new objects, checkpoint last (spec/publishing.md). While `serve` holds
     /// the data directory, use `serve --publish` instead.
     Publish {
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file (opening verifies the whole store).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -104,8 +104,8 @@ enum Command {
     },
     /// Write the read path (checkpoint, tiles, entry bundles, manifest, blobs) as static files, C2SP tlog-tiles layout (`publish` to a directory).
     Export {
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file (opening verifies the whole store).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -118,8 +118,8 @@ enum Command {
     /// hash recomputed from the entries, every stored checkpoint and cosigned
     /// note verified under the log key, the log state rebuilt from scratch.
     VerifyStore {
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file.
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -132,8 +132,8 @@ enum Command {
     },
     /// Print the latest signed checkpoint, or the one of a given size.
     Checkpoint {
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file (opening verifies the whole store).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -192,8 +192,8 @@ enum Command {
         /// Address to listen on (port 0 picks a free port; the bound address is printed).
         #[arg(long, env = "TALLYBOARD_LISTEN", default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file.
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -308,8 +308,8 @@ enum Command {
     },
     /// Push the board's latest checkpoint to the witnesses of a policy; print it with their cosignatures.
     Cosign {
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file.
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -482,8 +482,8 @@ impl S3Args {
 enum ProveCommand {
     /// Inclusion of the entry at INDEX in the tree of SIZE (default: latest checkpoint).
     Inclusion {
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file.
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -496,8 +496,8 @@ enum ProveCommand {
     },
     /// The receipt (C2SP tlog-proof) of the entry at INDEX against the latest checkpoint, verified before it is printed.
     Receipt {
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file.
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -507,8 +507,8 @@ enum ProveCommand {
     },
     /// Consistency between two tree sizes.
     Consistency {
-        /// Data directory.
-        #[arg(long, env = "TALLYBOARD_DATA")]
+        /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
+        #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
         /// The log's private key file.
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
@@ -793,7 +793,12 @@ fn run(cli: Cli) -> Result<()> {
             let live = live.limits()?;
             let key = keyfile::read(&log_key)?;
             let b = if store::exists(&data) {
-                let b = board::Board::open(&data, key)?;
+                let b = if board::pg_url(&data).is_some() {
+                    // A standby: wait for the writer lease (spec/storage.md §8.2).
+                    board::Board::open_when_free(&data, key)?
+                } else {
+                    board::Board::open(&data, key)?
+                };
                 if let Some(m) = &manifest {
                     let bytes =
                         std::fs::read(m).with_context(|| format!("reading {}", m.display()))?;

@@ -23,6 +23,7 @@ pub mod file;
 pub mod framed;
 pub mod frontier;
 pub mod leaves;
+pub mod postgres;
 
 use std::fmt;
 use std::path::Path;
@@ -225,9 +226,14 @@ impl HashReader for dyn LogReader {
     }
 }
 
-/// Whether `dir` holds a store (of any version: opening tells).
+/// Whether `dir` holds a store (of any version: opening tells); for a
+/// PostgreSQL URL, whether its database holds one (an unreachable database
+/// counts as holding one, so that opening it says why it fails).
 pub fn exists(dir: &Path) -> bool {
-    dir.join(file::META).exists() || dir.join("db").exists()
+    match dir.to_str().filter(|s| postgres::is_url(s)) {
+        Some(url) => postgres::exists(url).unwrap_or(true),
+        None => dir.join(file::META).exists() || dir.join("db").exists(),
+    }
 }
 
 #[cfg(test)]

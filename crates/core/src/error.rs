@@ -228,6 +228,12 @@ error_codes! {
     /// A stored checkpoint does not verify under the log key, or its root is
     /// not the root of the stored tree of its size.
     StoreCheckpointMismatch => "store.checkpoint-mismatch",
+    /// The store's database cannot be reached or answered with an error
+    /// (PostgreSQL store, `spec/storage.md` §8): nothing was committed.
+    StoreUnavailable => "store.unavailable",
+    /// Another board took the writer lease, or committed past this one's
+    /// head (PostgreSQL store): this board may not extend the log.
+    StoreFenced => "store.fenced",
     // --- witnesses (C2SP tlog-witness) and witness policies (tlog-policy) ---
     /// An add-checkpoint request body is malformed (HTTP 400).
     WitnessRequestMalformed => "witness.request-malformed",

@@ -1,0 +1,505 @@
+//! The board on PostgreSQL (spec/storage.md §8), with a real PostgreSQL
+//! started by `scripts/pg-cluster.sh` (Debian's `postgresql`, run as an
+//! unprivileged user) or the one `TALLYBOARD_TEST_PG` names (a URL whose
+//! user may create databases). Three plays, each on its own database:
+//!
+//! 1. **Crash.** A board serves, stations submit, the board is killed with
+//!    SIGKILL and started again: every receipt's entry is in the log at its
+//!    index, every checkpoint seen is consistent with the new one.
+//! 2. **Failover under load.** Two boards on one database: one writes, the
+//!    other stands by. Eight stations submit to both URLs in turn; the
+//!    writer is killed; the standby takes the lease and carries on. Every
+//!    receipt is in the final log, every checkpoint seen is consistent with
+//!    it (no fork), and the time from the kill to the standby's first
+//!    receipt is printed.
+//! 3. **Fencing.** The writer is paused (SIGSTOP) past its lease, the
+//!    standby takes over and commits, the writer wakes up (SIGCONT): it
+//!    cannot extend the log (`store.fenced`), and the log is the standby's.
+
+#[path = "crash/board.rs"]
+#[allow(dead_code)]
+mod board;
+
+use board::{agent, get, submit, Answer, BIN};
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tallyboard_core::checkpoint::{self, Checkpoint};
+use tallyboard_core::hash::leaf_hash;
+use tallyboard_core::merkle;
+use tallyboard_core::note::Verifiers;
+use tallyboard_core::tlog_proof::TlogProof;
+use tallyboard_synth::{keys, Config, SyntheticElection};
+
+const STATIONS: usize = 200;
+
+/// A PostgreSQL cluster for the test: the one `TALLYBOARD_TEST_PG` names,
+/// or one started here (and stopped when dropped).
+struct Cluster {
+    admin: String,
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        if let Ok(url) = std::env::var("TALLYBOARD_TEST_PG") {
+            return Cluster {
+                admin: url,
+                dir: None,
+            };
+        }
+        let dir = tempfile::tempdir().unwrap();
+        // The cluster runs as another user: it must be able to enter.
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let out = Command::new("bash")
+            .arg(repo().join("scripts/pg-cluster.sh"))
+            .arg("start")
+            .arg(dir.path().join("pg"))
+            .output()
+            .expect("run scripts/pg-cluster.sh");
+        assert!(
+            out.status.success(),
+            "starting PostgreSQL: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let admin = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        Cluster {
+            admin,
+            dir: Some(dir),
+        }
+    }
+
+    /// A fresh database; its URL.
+    fn database(&self, name: &str) -> String {
+        let out = Command::new("psql")
+            .arg(&self.admin)
+            .args(["-qc", &format!("CREATE DATABASE {name}")])
+            .output()
+            .expect("psql");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (base, _) = self.admin.rsplit_once('/').unwrap();
+        format!("{base}/{name}")
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            let _ = Command::new("bash")
+                .arg(repo().join("scripts/pg-cluster.sh"))
+                .arg("stop")
+                .arg(d.path().join("pg"))
+                .output();
+        }
+    }
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The files a board needs besides its database.
+struct Setup {
+    dir: tempfile::TempDir,
+    e: Arc<SyntheticElection>,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let e = Arc::new(SyntheticElection::generate(Config {
+            stations: STATIONS,
+            ..Config::default()
+        }));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("manifest.json"), e.manifest_bytes()).unwrap();
+        let key = dir.path().join("log.key");
+        let log = keys::role_key("log").unwrap();
+        std::fs::write(&key, format!("{}\n", log.to_skey_string())).unwrap();
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut bundle = Vec::new();
+        let mut setup = vec![e.commitment_entry()];
+        setup.extend((0..STATIONS).map(|i| e.registration_entry(i)));
+        for entry in &setup {
+            bundle.extend_from_slice(&u16::try_from(entry.len()).unwrap().to_be_bytes());
+            bundle.extend_from_slice(entry);
+        }
+        std::fs::write(dir.path().join("setup.bundle"), bundle).unwrap();
+        Setup { dir, e }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self, args: &[&std::ffi::OsStr]) {
+        let out = Command::new(BIN).args(args).output().expect("run");
+        assert!(
+            out.status.success(),
+            "tallyboard {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `init` and `import` of the commitment and the registrations into `url`.
+    fn init(&self, url: &str) {
+        let (m, k, b) = (
+            self.path("manifest.json"),
+            self.path("log.key"),
+            self.path("setup.bundle"),
+        );
+        self.run(&[
+            "init".as_ref(),
+            "--data".as_ref(),
+            url.as_ref(),
+            "--manifest".as_ref(),
+            m.as_os_str(),
+            "--log-key".as_ref(),
+            k.as_os_str(),
+        ]);
+        self.run(&[
+            "import".as_ref(),
+            "--data".as_ref(),
+            url.as_ref(),
+            "--log-key".as_ref(),
+            k.as_os_str(),
+            b.as_os_str(),
+        ]);
+    }
+
+    /// Starts `serve` on `url`; returns once it listens (a standby listens
+    /// only once it holds the lease), or at once with `wait = false`.
+    fn serve(&self, url: &str) -> Board {
+        let mut child = Command::new(BIN)
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--data",
+                url,
+                "--log-key",
+            ])
+            .arg(self.path("log.key"))
+            .env("TALLYBOARD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn serve");
+        let out = child.stdout.take().unwrap();
+        let url = Arc::new(Mutex::new(None));
+        let u = url.clone();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            if BufReader::new(out).read_line(&mut line).is_ok() {
+                if let Some(a) = line.trim().strip_prefix("listening on ") {
+                    *u.lock().unwrap() = Some(a.to_owned());
+                }
+            }
+        });
+        Board {
+            child: Some(child),
+            url,
+        }
+    }
+}
+
+/// A `serve` process.
+struct Board {
+    child: Option<Child>,
+    url: Arc<Mutex<Option<String>>>,
+}
+
+impl Board {
+    /// Its URL once it listens.
+    fn url(&self) -> Option<String> {
+        self.url.lock().unwrap().clone()
+    }
+
+    fn wait_listening(&self, within: Duration) -> String {
+        let until = Instant::now() + within;
+        loop {
+            if let Some(u) = self.url() {
+                return u;
+            }
+            assert!(Instant::now() < until, "the board did not start listening");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.child.as_ref().unwrap().id().to_string();
+        assert!(Command::new("kill")
+            .args([sig, &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    fn sigkill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        if let Some(c) = self.child.as_mut() {
+            let _ = Command::new("kill")
+                .args(["-CONT", &c.id().to_string()])
+                .status();
+        }
+        self.sigkill();
+    }
+}
+
+/// A receipt: the entry, its index, the checkpoint it came with.
+#[derive(Clone)]
+struct Receipt {
+    entry: Vec<u8>,
+    index: u64,
+    checkpoint: Vec<u8>,
+}
+
+fn verifiers() -> Verifiers {
+    let mut v = Verifiers::new();
+    v.add(keys::role_key("log").unwrap().verifier());
+    v
+}
+
+fn origin(e: &SyntheticElection) -> String {
+    let m = tallyboard_core::manifest::ValidatedManifest::from_bytes(e.manifest_bytes()).unwrap();
+    m.manifest().log.origin.clone()
+}
+
+/// Submits `bytes` to one board; a verified receipt, or why not.
+fn send(a: &ureq::Agent, url: &str, bytes: &[u8], origin: &str) -> Result<Receipt, String> {
+    let answer: Answer = submit(a, url, bytes);
+    let (status, body) = answer?;
+    if status != 200 && status != 201 {
+        return Err(format!("{status}: {}", String::from_utf8_lossy(&body)));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
+    let text = v["receipt"].as_str().ok_or("no receipt")?;
+    let proof = TlogProof::parse(text.as_bytes()).map_err(|e| e.to_string())?;
+    proof
+        .verify(bytes, origin, &verifiers())
+        .map_err(|e| format!("the receipt does not verify: {e}"))?;
+    Ok(Receipt {
+        entry: bytes.to_vec(),
+        index: proof.index,
+        checkpoint: proof.checkpoint.clone(),
+    })
+}
+
+/// Checks that every receipt's entry is in `url`'s log at its index and
+/// every checkpoint seen is consistent with its latest: no entry lost, no
+/// fork. Returns the latest size.
+fn check_log(url: &str, origin: &str, receipts: &[Receipt], seen: &[Vec<u8>]) -> u64 {
+    let a = agent();
+    let (s, body) = get(&a, url, "/checkpoint").unwrap();
+    assert_eq!(s, 200);
+    let (latest, _) = checkpoint::open_checkpoint(&body, origin, &verifiers()).unwrap();
+    for r in receipts {
+        let (s, body) = get(&a, url, &format!("/api/v1/entries/{}", r.index)).unwrap();
+        assert_eq!(s, 200, "entry {} of a receipt is gone", r.index);
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v["leaf_hash"].as_str().unwrap(),
+            leaf_hash(&r.entry).to_hex(),
+            "entry {} is not the one receipted",
+            r.index
+        );
+    }
+    let mut all: Vec<&Vec<u8>> = seen.iter().collect();
+    all.extend(receipts.iter().map(|r| &r.checkpoint));
+    let mut checked = std::collections::HashSet::new();
+    for note in all {
+        let (cp, _): (Checkpoint, _) =
+            checkpoint::open_checkpoint(note, origin, &verifiers()).unwrap();
+        if !checked.insert(cp.size) || cp.size > latest.size {
+            assert!(
+                cp.size <= latest.size,
+                "a checkpoint of size {} beyond the log's {}",
+                cp.size,
+                latest.size
+            );
+            continue;
+        }
+        let (s, body) = get(
+            &a,
+            url,
+            &format!(
+                "/api/v1/proof/consistency?old={}&new={}",
+                cp.size, latest.size
+            ),
+        )
+        .unwrap();
+        assert_eq!(s, 200);
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let proof: Vec<tallyboard_core::Hash> = v["proof"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| tallyboard_core::Hash::from_hex(h.as_str().unwrap()).unwrap())
+            .collect();
+        merkle::verify_consistency(cp.size, latest.size, &cp.root, &latest.root, &proof)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "checkpoint {} is not consistent with the log ({e}): a fork",
+                    cp.size
+                )
+            });
+    }
+    latest.size
+}
+
+#[test]
+fn boards_on_postgres_lose_nothing_fail_over_and_never_fork() {
+    let cluster = Cluster::start();
+    let setup = Setup::new();
+    let origin = origin(&setup.e);
+    let a = agent();
+
+    // 1. Crash: SIGKILL and restart on the same database.
+    let db = cluster.database("tb_crash");
+    setup.init(&db);
+    let mut b = setup.serve(&db);
+    let url = b.wait_listening(Duration::from_secs(60));
+    let receipts: Vec<Receipt> = (0..40)
+        .map(|i| send(&a, &url, &setup.e.signed_tally(i), &origin).unwrap())
+        .collect();
+    b.sigkill();
+    let t = Instant::now();
+    let b = setup.serve(&db);
+    let url = b.wait_listening(Duration::from_secs(60));
+    println!(
+        "crash: restarted and serving {:.1} s after SIGKILL (the lease of a killed writer runs out first)",
+        t.elapsed().as_secs_f64()
+    );
+    let size = check_log(&url, &origin, &receipts, &[]);
+    // The restarted board appends after what it had.
+    let r = send(&a, &url, &setup.e.signed_tally(40), &origin).unwrap();
+    assert_eq!(r.index, size);
+    // A duplicate answers with its original index.
+    let again = send(&a, &url, &receipts[3].entry, &origin).unwrap();
+    assert_eq!(again.index, receipts[3].index);
+    drop(b);
+
+    // 2. Failover under load: a writer and a standby on one database.
+    let db = cluster.database("tb_failover");
+    setup.init(&db);
+    let mut first = setup.serve(&db);
+    let first_url = first.wait_listening(Duration::from_secs(60));
+    let standby = setup.serve(&db);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        standby.url().is_none(),
+        "the standby must not serve while the writer holds the lease"
+    );
+    let receipts = Arc::new(Mutex::new(Vec::<(Receipt, String)>::new()));
+    let seen = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
+    let next = Arc::new(AtomicUsize::new(41));
+    let stop = Arc::new(AtomicBool::new(false));
+    let killed_at = Arc::new(Mutex::new(None::<Instant>));
+    let first_after = Arc::new(Mutex::new(None::<Duration>));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (receipts, seen, next, stop) =
+                (receipts.clone(), seen.clone(), next.clone(), stop.clone());
+            let (killed_at, first_after) = (killed_at.clone(), first_after.clone());
+            let (e, origin, first_url) = (setup.e.clone(), origin.clone(), first_url.clone());
+            let standby_url = standby.url.clone();
+            std::thread::spawn(move || {
+                let a = agent();
+                while !stop.load(Ordering::Acquire) {
+                    let i = next.fetch_add(1, Ordering::AcqRel);
+                    if i >= STATIONS {
+                        break;
+                    }
+                    let bytes = e.signed_tally(i);
+                    // The station's client: each board in turn until one
+                    // gives a receipt (what `submit --url A --url B` does).
+                    loop {
+                        let mut urls = vec![first_url.clone()];
+                        urls.extend(standby_url.lock().unwrap().clone());
+                        let got = urls.iter().find_map(|u| {
+                            send(&a, u, &bytes, &origin).ok().map(|r| (r, u.clone()))
+                        });
+                        if let Some((r, u)) = got {
+                            if u != first_url {
+                                if let Some(k) = *killed_at.lock().unwrap() {
+                                    first_after.lock().unwrap().get_or_insert(k.elapsed());
+                                }
+                            }
+                            seen.lock().unwrap().push(r.checkpoint.clone());
+                            receipts.lock().unwrap().push((r, u));
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let some tallies through the writer, then kill it.
+    let until = Instant::now() + Duration::from_secs(60);
+    while receipts.lock().unwrap().len() < 30 {
+        assert!(Instant::now() < until, "no receipts from the writer");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.sigkill();
+    *killed_at.lock().unwrap() = Some(Instant::now());
+    let standby_url = standby.wait_listening(Duration::from_secs(60));
+    for w in workers {
+        w.join().unwrap();
+    }
+    stop.store(true, Ordering::Release);
+    let receipts = receipts.lock().unwrap().clone();
+    let by_standby = receipts.iter().filter(|(_, u)| *u == standby_url).count();
+    let rs: Vec<Receipt> = receipts.into_iter().map(|(r, _)| r).collect();
+    let size = check_log(&standby_url, &origin, &rs, &seen.lock().unwrap());
+    println!(
+        "failover: {} receipts ({} from the standby), 0 lost, 0 forks; the standby's first receipt {:.2} s after SIGKILL of the writer; log size {size}",
+        rs.len(),
+        by_standby,
+        first_after.lock().unwrap().map_or(f64::NAN, |d| d.as_secs_f64())
+    );
+    assert!(by_standby > 0, "the standby took no submissions");
+    drop(standby);
+
+    // 3. Fencing: a writer paused past its lease cannot write when it wakes.
+    let db = cluster.database("tb_fencing");
+    setup.init(&db);
+    let paused = setup.serve(&db);
+    let paused_url = paused.wait_listening(Duration::from_secs(60));
+    let before = send(&a, &paused_url, &setup.e.signed_tally(0), &origin).unwrap();
+    paused.signal("-STOP");
+    let standby = setup.serve(&db);
+    let standby_url = standby.wait_listening(Duration::from_secs(60));
+    let taken = send(&a, &standby_url, &setup.e.signed_tally(1), &origin).unwrap();
+    assert_eq!(taken.index, before.index + 1);
+    paused.signal("-CONT");
+    // Woken up, the old writer refuses to append (its commit is fenced).
+    for i in 2..5 {
+        let r = send(&a, &paused_url, &setup.e.signed_tally(i), &origin);
+        assert!(r.is_err(), "a fenced board appended tally {i}");
+    }
+    let r = send(&a, &standby_url, &setup.e.signed_tally(5), &origin).unwrap();
+    assert_eq!(
+        r.index,
+        taken.index + 1,
+        "the fenced board's attempts left no trace"
+    );
+    check_log(&standby_url, &origin, &[before, taken, r], &[]);
+    drop(paused);
+    drop(standby);
+}
