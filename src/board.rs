@@ -43,6 +43,8 @@ pub struct Board {
     log: Log,
     log_key: SignerKey,
     verifiers: Verifiers,
+    /// The store is a database other boards may take over (PostgreSQL).
+    shared_store: bool,
 }
 
 impl Board {
@@ -73,6 +75,7 @@ impl Board {
             log,
             log_key,
             verifiers,
+            shared_store: pg_url(dir).is_some(),
         })
     }
 
@@ -121,23 +124,29 @@ impl Board {
             log,
             log_key,
             verifiers,
+            shared_store: pg_url(dir).is_some(),
         })
     }
 
     /// Opens a PostgreSQL store as soon as its writer lease is free: a
-    /// standby board waits here while another board writes, and takes over
-    /// once that board stops or has not renewed its lease for
+    /// standby board waits here while another board writes (or while the
+    /// database fails over), and takes over once that board stops or has
+    /// not renewed its lease for
     /// [`pg::LEASE`] (`spec/storage.md` §8.2). Any other failure is
     /// returned at once.
     pub fn open_when_free(dir: &Path, log_key: SignerKey) -> Result<Board> {
         let mut said = false;
         loop {
             match Board::open(dir, log_key.clone()) {
+                // Held by another board, or the database is failing over.
                 Err(e)
                     if e.downcast_ref::<crate::store::StoreError>()
                         .is_some_and(|s| {
-                            tallyboard_core::error::Coded::code(s)
-                                == tallyboard_core::ErrorCode::StoreLocked
+                            matches!(
+                                tallyboard_core::error::Coded::code(s),
+                                tallyboard_core::ErrorCode::StoreLocked
+                                    | tallyboard_core::ErrorCode::StoreUnavailable
+                            )
                         }) =>
                 {
                     if !said {
@@ -179,6 +188,13 @@ impl Board {
             ));
         }
         Ok(v.checkpoints)
+    }
+
+    /// Whether the store is one other boards may take over (PostgreSQL):
+    /// after a failed commit such a board steps down rather than stay up
+    /// refusing appends (`spec/storage.md` §8.3).
+    pub fn steps_down_on_failure(&self) -> bool {
+        self.shared_store
     }
 
     /// Validates and appends a batch (see the module contract).

@@ -15,6 +15,10 @@
 //! 3. **Fencing.** The writer is paused (SIGSTOP) past its lease, the
 //!    standby takes over and commits, the writer wakes up (SIGCONT): it
 //!    cannot extend the log (`store.fenced`), and the log is the standby's.
+//! 4. **The database fails over** (its own test, with its own primary and
+//!    synchronous standby): the primary is killed under load and the
+//!    standby promoted; the boards step down, come back, and nothing
+//!    acknowledged is lost.
 
 #[path = "crash/board.rs"]
 #[allow(dead_code)]
@@ -502,4 +506,232 @@ fn boards_on_postgres_lose_nothing_fail_over_and_never_fork() {
     check_log(&standby_url, &origin, &[before, taken, r], &[]);
     drop(paused);
     drop(standby);
+}
+
+/// A free TCP port on loopback.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A board kept running as a supervisor would (systemd `Restart=always`):
+/// started again on the same port whenever it exits, as a board on a
+/// shared store does when it steps down (spec/storage.md §8.3).
+struct Supervised {
+    url: String,
+    stop: Arc<AtomicBool>,
+    child: Arc<Mutex<Option<Child>>>,
+    restarts: Arc<AtomicUsize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Supervised {
+    fn start(setup: &Setup, db: &str) -> Supervised {
+        let port = free_port();
+        let (stop, child, restarts) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(Mutex::new(None::<Child>)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let (s, c, r) = (stop.clone(), child.clone(), restarts.clone());
+        let (db, key) = (db.to_owned(), setup.path("log.key"));
+        let thread = std::thread::spawn(move || {
+            while !s.load(Ordering::Acquire) {
+                let spawned = Command::new(BIN)
+                    .args([
+                        "serve",
+                        "--listen",
+                        &format!("127.0.0.1:{port}"),
+                        "--data",
+                        &db,
+                        "--log-key",
+                    ])
+                    .arg(&key)
+                    .env("TALLYBOARD_LOG", "error")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .expect("spawn serve");
+                *c.lock().unwrap() = Some(spawned);
+                loop {
+                    std::thread::sleep(Duration::from_millis(50));
+                    let mut g = c.lock().unwrap();
+                    let Some(ch) = g.as_mut() else { break };
+                    if s.load(Ordering::Acquire) {
+                        let _ = ch.kill();
+                        let _ = ch.wait();
+                        return;
+                    }
+                    if ch.try_wait().unwrap().is_some() {
+                        *g = None;
+                        break;
+                    }
+                }
+                r.fetch_add(1, Ordering::AcqRel);
+            }
+        });
+        Supervised {
+            url: format!("http://127.0.0.1:{port}"),
+            stop,
+            child,
+            restarts,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        if let Some(mut c) = self.child.lock().unwrap().take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn cluster_cmd(args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new("bash")
+        .arg(repo().join("scripts/pg-cluster.sh"))
+        .args(args)
+        .output()
+        .expect("run scripts/pg-cluster.sh");
+    assert!(
+        out.status.success(),
+        "pg-cluster.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The database fails over (spec/storage.md §8.4): a primary PostgreSQL
+/// with a synchronous streaming standby, two boards on a URL naming both
+/// (`target_session_attrs=read-write`), eight stations submitting; the
+/// primary is killed with SIGKILL and the standby promoted. The writing
+/// board steps down, a board takes the lease on the new primary, and every
+/// receipt issued before the kill is in the log, every checkpoint seen
+/// consistent with it.
+#[test]
+fn the_database_fails_over_under_load_and_nothing_acknowledged_is_lost() {
+    // Clusters of its own (a primary and its standby), whatever
+    // TALLYBOARD_TEST_PG says.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (pdir, sdir) = (dir.path().join("primary"), dir.path().join("standby"));
+    let primary = cluster_cmd(&["start".as_ref(), pdir.as_os_str()]);
+    let standby = cluster_cmd(&["standby".as_ref(), pdir.as_os_str(), sdir.as_os_str()]);
+    struct Stop(Vec<PathBuf>);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            for d in &self.0 {
+                let _ = Command::new("bash")
+                    .arg(repo().join("scripts/pg-cluster.sh"))
+                    .arg("stop")
+                    .arg(d)
+                    .output();
+            }
+        }
+    }
+    let _stop = Stop(vec![pdir.clone(), sdir.clone()]);
+    let hostport = |u: &str| {
+        u.trim_start_matches("postgres://tallyboard@")
+            .split('/')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let db = format!(
+        "postgres://tallyboard@{},{}/tallyboard?target_session_attrs=read-write",
+        hostport(&primary),
+        hostport(&standby)
+    );
+    let setup = Setup::new();
+    let origin = origin(&setup.e);
+    setup.init(&db);
+    let boards = [
+        Supervised::start(&setup, &db),
+        Supervised::start(&setup, &db),
+    ];
+    let urls: Vec<String> = boards.iter().map(|b| b.url.clone()).collect();
+
+    let receipts = Arc::new(Mutex::new(Vec::<(Receipt, Instant)>::new()));
+    let next = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..8)
+        .map(|_| {
+            let (receipts, next, urls) = (receipts.clone(), next.clone(), urls.clone());
+            let (e, origin) = (setup.e.clone(), origin.clone());
+            std::thread::spawn(move || {
+                let a = agent();
+                let give_up = Instant::now() + Duration::from_secs(240);
+                loop {
+                    let i = next.fetch_add(1, Ordering::AcqRel);
+                    if i >= STATIONS {
+                        return;
+                    }
+                    let bytes = e.signed_tally(i);
+                    loop {
+                        assert!(Instant::now() < give_up, "tally {i} never got a receipt");
+                        if let Some(r) = urls.iter().find_map(|u| send(&a, u, &bytes, &origin).ok())
+                        {
+                            receipts.lock().unwrap().push((r, Instant::now()));
+                            break;
+                        }
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                }
+            })
+        })
+        .collect();
+    let until = Instant::now() + Duration::from_secs(120);
+    while receipts.lock().unwrap().len() < 40 {
+        assert!(
+            Instant::now() < until,
+            "no receipts before the database failover"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The primary's machine dies; an operator (or Patroni) promotes the
+    // standby a second later.
+    cluster_cmd(&["kill".as_ref(), pdir.as_os_str()]);
+    let killed = Instant::now();
+    let before: Vec<Receipt> = receipts
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(r, _)| r.clone())
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    cluster_cmd(&["promote".as_ref(), sdir.as_os_str()]);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let all: Vec<(Receipt, Instant)> = receipts.lock().unwrap().clone();
+    let first_after = all
+        .iter()
+        .filter(|(_, t)| *t > killed)
+        .map(|(_, t)| t.duration_since(killed))
+        .min();
+    // Whichever board writes now holds the whole log.
+    let a = agent();
+    let writer = urls
+        .iter()
+        .find(|u| get(&a, u, "/checkpoint").is_ok_and(|(s, _)| s == 200))
+        .expect("a board serves after the failover")
+        .clone();
+    let rs: Vec<Receipt> = all.iter().map(|(r, _)| r.clone()).collect();
+    let size = check_log(&writer, &origin, &rs, &[]);
+    check_log(&writer, &origin, &before, &[]);
+    println!(
+        "database failover: {} receipts ({} before the primary's SIGKILL), 0 lost, 0 forks; first receipt {:.2} s after the kill (standby promoted at 1 s); board restarts {}; log size {size}",
+        rs.len(),
+        before.len(),
+        first_after.map_or(f64::NAN, |d| d.as_secs_f64()),
+        boards.iter().map(|b| b.restarts.load(Ordering::Acquire)).sum::<usize>()
+    );
 }

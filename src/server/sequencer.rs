@@ -133,6 +133,11 @@ pub fn run(
     board
 }
 
+/// Exit status of `serve` when a commit to a shared (PostgreSQL) store
+/// failed: the board steps down, to be started again as a standby
+/// (EX_TEMPFAIL of sysexits.h).
+pub const EXIT_STEPPED_DOWN: i32 = 75;
+
 fn commit(board: &mut Board, jobs: Vec<Job>, metrics: &Metrics) {
     let n = jobs.len();
     let mut prepared = Vec::with_capacity(n);
@@ -145,6 +150,15 @@ fn commit(board: &mut Board, jobs: Vec<Job>, metrics: &Metrics) {
     let outcomes = match board.append(prepared) {
         Ok(o) => o,
         Err(e) => {
+            if board.steps_down_on_failure() {
+                // Another board may already hold the store (or will, once the
+                // database is back): this process stops, nothing it
+                // acknowledged is lost, and its supervisor starts it again
+                // as a standby (spec/storage.md §8.3). The submitters of this
+                // batch see the connection close and try the next board.
+                tracing::error!(error = %format!("{e:#}"), items = n, "batch failed on a shared store; stepping down");
+                std::process::exit(EXIT_STEPPED_DOWN);
+            }
             tracing::error!(error = %format!("{e:#}"), items = n, "batch failed; the board refuses further appends until restarted");
             for r in replies {
                 let _ = r.send(Err(format!("{e:#}")));

@@ -51,6 +51,8 @@ const FORMAT: &str = "tallyboard-store-pg 1";
 const CONNECTIONS: usize = 4;
 /// How long a writer's lease lasts without renewal.
 pub const LEASE: Duration = Duration::from_secs(5);
+/// Exit status of a process whose writer lease was taken (EX_TEMPFAIL).
+const STEPPED_DOWN: i32 = 75;
 /// State snapshots kept (the newest ones).
 const STATES_KEPT: i64 = 2;
 
@@ -489,11 +491,16 @@ fn heartbeat(
                 });
                 match r {
                     Ok(0) => {
+                        // Another board writes now. This process steps down
+                        // (exit 75) so that its supervisor starts it again
+                        // as a standby, rather than serve a log it no
+                        // longer extends (spec/storage.md §8.3).
                         tracing::error!(
                             epoch,
-                            "the writer lease was taken by another board; no more commits"
+                            "the writer lease was taken by another board; stepping down"
                         );
                         lost.store(true, Ordering::Release);
+                        std::process::exit(STEPPED_DOWN);
                     }
                     Ok(_) => {}
                     // Unreachable database: the next commit says so; the
