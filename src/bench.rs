@@ -56,6 +56,10 @@ pub enum Part {
     Ingest,
     /// The log grown to `--scale` entries: memory, `serve` start-up, proofs.
     Scale,
+    /// The board on PostgreSQL (primary and synchronous standby, started
+    /// with scripts/pg-cluster.sh) next to the embedded store, and a board
+    /// failover under 32 clients (spec/storage.md §8). Only when asked.
+    Ha,
     /// `tallyboard demo --no-serve`, presidential and with the Majlis,
     /// under `/usr/bin/time -v`: peak memory, wall time, and the last
     /// tally → cosigned final announcement latency the demo prints.
@@ -76,6 +80,16 @@ pub fn run(stations: usize, scale: u64, only: Option<Part>, out: Option<&Path>) 
     }
     if only.is_none() || only == Some(Part::Scale) {
         scale_rows(&e, &setup, &tallies, scale, &mut rows)?;
+    }
+    if only == Some(Part::Ha) {
+        for (what, value, baseline, ratio) in crate::bench_ha::rows(&e, &setup, &tallies)? {
+            rows.push(Row {
+                what,
+                value,
+                baseline,
+                ratio,
+            });
+        }
     }
     drop((setup, tallies, e));
     if only.is_none() || only == Some(Part::Demo) {
@@ -643,7 +657,7 @@ fn serve_start(exe: &Path, dir: &Path, key_file: &Path) -> Result<(f64, f64, f64
     measured
 }
 
-fn tempfile_dir(name: &str) -> Result<std::path::PathBuf> {
+pub(crate) fn tempfile_dir(name: &str) -> Result<std::path::PathBuf> {
     let d = std::env::temp_dir().join(format!("tallyboard-{name}-{}", std::process::id()));
     if d.exists() {
         std::fs::remove_dir_all(&d)?;

@@ -64,17 +64,21 @@ pub fn cpu_secs(pid: &str) -> f64 {
 }
 
 /// A child process killed (SIGTERM, then SIGKILL) when dropped.
-struct Proc(Child);
+pub(crate) struct Proc(pub(crate) Child);
 
 impl Proc {
-    fn pid(&self) -> String {
+    pub(crate) fn pid(&self) -> String {
         self.0.id().to_string()
     }
 }
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid())
+            .stderr(Stdio::null())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(20);
         while matches!(self.0.try_wait(), Ok(None)) {
             if Instant::now() > deadline {
@@ -89,7 +93,7 @@ impl Drop for Proc {
 
 /// Starts `exe args…` and waits for the first stdout line that contains
 /// `http://`; returns the process and that URL.
-fn spawn_listening(exe: &Path, args: &[&std::ffi::OsStr]) -> Result<(Proc, String)> {
+pub(crate) fn spawn_listening(exe: &Path, args: &[&std::ffi::OsStr]) -> Result<(Proc, String)> {
     let mut child = Command::new(exe)
         .args(args)
         .env("TALLYBOARD_LOG", "warn")
@@ -283,7 +287,7 @@ fn metric(agent: &ureq::Agent, url: &str, name: &str) -> Result<u64> {
 
 /// Posts every tally over `connections` keep-alive connections on one
 /// thread; returns the number appended (201) and the retries after 429.
-fn ingest(
+pub(crate) fn ingest(
     addr: std::net::SocketAddr,
     tallies: &[Vec<u8>],
     connections: usize,

@@ -483,6 +483,10 @@ fn heartbeat(
         .spawn(move || {
             while !stop.load(Ordering::Acquire) && !lost.load(Ordering::Acquire) {
                 std::thread::sleep(LEASE / 3);
+                // Closed (and the lease handed back) while this slept.
+                if stop.load(Ordering::Acquire) {
+                    return;
+                }
                 let r = shared.pool.run("renewing the writer lease", move |c| {
                     c.execute(
                         "UPDATE tallyboard_lease SET renewed = now() WHERE epoch = $1",
