@@ -367,6 +367,12 @@ fn every_page_renders_in_both_languages_small_and_with_csp() {
         "/checkpoints".to_owned(),
         "/downloads".to_owned(),
         "/search?q=%DA%A9%D8%B1%DB%8C%D9%85%DB%8C".to_owned(),
+        "/announcements".to_owned(),
+        "/contest/president/candidates".to_owned(),
+        format!(
+            "/candidate/president/{}",
+            b.e.manifest().contest("president").unwrap().candidates[0].code
+        ),
     ];
     for p in &pages {
         let fa = b.get(p);
@@ -395,6 +401,42 @@ fn every_page_renders_in_both_languages_small_and_with_csp() {
         home_en.contains("<span class=\"num\">60</span>"),
         "60 expected stations"
     );
+    // The election day in each calendar (spec/site.md §2): Solar Hijri in
+    // Persian, Gregorian in English; the manifest says 2025-06-27.
+    assert_eq!(b.e.manifest().manifest().election.date, "2025-06-27");
+    assert!(home_fa.contains("۶ تیر ۱۴۰۴"), "Solar Hijri date");
+    assert!(
+        !home_fa.contains("۲۰۲۵-۰۶-۲۷"),
+        "no Gregorian ISO date in Persian"
+    );
+    assert!(home_en.contains("27 June 2025"), "Gregorian date");
+    // The provinces' map: one tile per province, each a link to its page.
+    let map = &home_en[home_en.find("<svg class=\"tilemap\"").expect("the map")..];
+    let map = &map[..map.find("</svg>").unwrap()];
+    let provinces = &b.e.manifest().manifest().provinces;
+    assert_eq!(provinces.len(), 31);
+    for p in provinces {
+        assert!(
+            map.contains(&format!("href=\"/en/province/{}\"", p.id)),
+            "{}",
+            p.id
+        );
+    }
+    // The province of station 0 has reported: its tile names a leader and
+    // is coloured; the leader is the one its province page leads with.
+    let ptile = &map[map
+        .find(&format!("href=\"/en/province/{province}\""))
+        .unwrap()..];
+    let ptile = &ptile[..ptile.find("</a>").unwrap()];
+    assert!(ptile.contains("class=\"tile bar bar"), "{ptile}");
+    // Candidate pages are linked from the contest's table; a code that is
+    // not a candidate, or not a number, is a 404.
+    let cand = first_link(&home_en, "/en/candidate/president/");
+    let cpage = b.page(&cand);
+    assert!(cpage.contains("Rank"), "{cpage}");
+    assert_eq!(b.get("/en/candidate/president/99999").status, 404);
+    assert_eq!(b.get("/en/candidate/president/x").status, 404);
+    assert_eq!(b.get("/en/candidate/nope/1").status, 404);
     // Unknown things are an HTML 404 in the page's language.
     let r = b.get("/en/station/99-999-99999");
     assert_eq!(r.status, 404);
@@ -715,6 +757,32 @@ fn cosigning_witnesses_are_named_once_they_cosign() {
                 home.contains("witnessed checkpoint of size"),
                 "the overview names them"
             );
+            // "Last updated" is the latest cosignature time on that
+            // checkpoint (C2SP tlog-cosignature timestamps), as the API
+            // lists them.
+            let w: serde_json::Value = serde_json::from_str(&b.page("/api/v1/witnessed")).unwrap();
+            let latest = w["cosigned_by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["timestamp"].as_u64().unwrap())
+                .max()
+                .unwrap();
+            let when = tallyboard_core::calendar::utc_from_posix(latest);
+            let text = words(&page);
+            assert!(text.contains("Last updated:"), "{text}");
+            assert!(text.contains(&when.date.year.to_string()), "{text}");
+            assert!(words(&home).contains("Last updated"), "the overview too");
+            let fa = b.page("/checkpoints");
+            let jalali = tallyboard_core::calendar::jalali_from_gregorian(when.date).unwrap();
+            let year_fa: String = jalali
+                .year
+                .to_string()
+                .chars()
+                .map(|c| char::from_u32('۰' as u32 + c.to_digit(10).unwrap()).unwrap())
+                .collect();
+            assert!(fa.contains("آخرین به‌روزرسانی"), "Persian label");
+            assert!(fa.contains(&year_fa), "a Solar Hijri year {year_fa}");
             break;
         }
         assert!(Instant::now() < deadline, "never cosigned: {page}");
@@ -787,6 +855,58 @@ fn supervision_and_announcements_show_on_the_pages() {
     let home = words(&b.page("/en/"));
     assert!(home.contains("Annulled boxes 1"), "{home}");
     assert!(!home.contains("announced by the authority"), "{home}");
+    // The national page's supervision section: the annulled count agrees
+    // with the API, the annulled box is named with its reason, the
+    // approval is counted.
+    let totals: serde_json::Value = serde_json::from_str(&b.page("/api/v1/totals")).unwrap();
+    let api_annulled: u64 = totals["contests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["stations_annulled"].as_u64().unwrap())
+        .sum();
+    assert_eq!(api_annulled, 1);
+    assert!(
+        home.contains(&format!(
+            "Annulled boxes: {api_annulled} ; Approved tallies: 1"
+        )),
+        "{home}"
+    );
+    assert!(home.contains("the seal was broken"), "{home}");
+    let s0 = b.e.station_id(0).to_owned();
+    let county = b.e.manifest().station(&s0).unwrap().county.clone();
+    let province = b.e.manifest().province_of(&county).unwrap().to_owned();
+    for region in [
+        format!("/en/province/{province}"),
+        format!("/en/county/{county}"),
+    ] {
+        let text = words(&b.page(&region));
+        assert!(text.contains("Annulled boxes: 1"), "{region}: {text}");
+        assert!(text.contains("the seal was broken"), "{region}: {text}");
+    }
+    // A province with neither the annulled nor the approved station says
+    // none.
+    let s1 = b.e.station_id(1).to_owned();
+    let county1 = b.e.manifest().station(&s1).unwrap().county.clone();
+    let province1 = b.e.manifest().province_of(&county1).unwrap().to_owned();
+    let other =
+        b.e.manifest()
+            .manifest()
+            .provinces
+            .iter()
+            .find(|p| p.id != province && p.id != province1)
+            .unwrap();
+    let text = words(&b.page(&format!("/en/province/{}", other.id)));
+    assert!(
+        text.contains("Annulled boxes: 0 ; Approved tallies: 0"),
+        "{text}"
+    );
+    // The Persian pages write the same in Persian digits.
+    let fa = b.get("/");
+    assert_page_ok("/", &fa, true);
+    assert!(words(&fa.body).contains(": ۱ ؛"), "{}", words(&fa.body));
+    // No announcement yet: the list says so.
+    assert!(words(&b.page("/en/announcements")).contains("No official announcement is logged yet."));
 
     let partial = b.statement("president");
     let at =
@@ -798,6 +918,69 @@ fn supervision_and_announcements_show_on_the_pages() {
         )),
         "{contest}"
     );
+    // The latest announcement on the contest page, with its size and what
+    // it decided, linked to its own page.
+    assert!(
+        contest.contains(&format!(
+            "Latest official announcement Partial results announced by the authority — resting on the checkpoint of size {} — Announcement {at}",
+            partial.size
+        )),
+        "{contest}"
+    );
+    assert!(links(&b.page("/en/contest/president")).contains(&format!("/en/announcement/{at}")));
+    // Its page: the signed figures, the outcome, the checkpoint and the
+    // signed source, in both languages.
+    let path = format!("/en/announcement/{at}");
+    let r = b.get(&path);
+    assert_page_ok(&path, &r, false);
+    let text = words(&r.body);
+    let en = |n: u64| {
+        n.to_string()
+            .as_bytes()
+            .rchunks(3)
+            .rev()
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    assert!(
+        text.contains(&format!("Stations counted {}", partial.stations_counted)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Annulled boxes {}", partial.stations_annulled)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Valid votes {}", en(partial.figures.valid))),
+        "{text}"
+    );
+    for &(code, n) in &partial.votes {
+        assert!(
+            text.contains(&format!("{code} ")) && text.contains(&en(n)),
+            "{code}: {text}"
+        );
+    }
+    assert!(
+        r.body.contains("tallyboard/announcement/v1\n"),
+        "the signed source"
+    );
+    assert!(links(&r.body).contains(&format!("/api/v1/entries/{at}")));
+    assert!(links(&r.body).contains(&format!("/api/v1/checkpoints/{}", partial.size)));
+    assert!(text.contains("cosigned at"), "{text}");
+    let fa = format!("/announcement/{at}");
+    assert_page_ok(&fa, &b.get(&fa), true);
+    // The list names it; other indexes are no announcement.
+    let list = b.page("/en/announcements");
+    assert!(links(&list).contains(&format!("/en/announcement/{at}")));
+    assert_page_ok("/announcements", &b.get("/announcements"), true);
+    for bad in [
+        "/en/announcement/0",
+        "/en/announcement/x",
+        "/en/announcement/18446744073709551616",
+    ] {
+        assert_eq!(b.get(bad).status, 404, "{bad}");
+    }
     let last = b.statement("president");
     let seen = b.witnessed();
     b.append(&b.e.contest_approval_entry(&last));
@@ -812,6 +995,15 @@ fn supervision_and_announcements_show_on_the_pages() {
         "{contest}"
     );
     assert!(!contest.contains("no official announcement"), "{contest}");
+    let fin_at = at;
+    let text = words(&b.page(&format!("/en/announcement/{fin_at}")));
+    assert!(
+        text.contains("Final results announced by the authority"),
+        "{text}"
+    );
+    // The contest approval the final rests on is on the national page.
+    let home = words(&b.page("/en/"));
+    assert!(home.contains("Contest approvals"), "{home}");
 
     // Reopened by the supervisor, then corrected by the authority: the
     // status line follows (spec/announcements.md §6).
@@ -826,6 +1018,11 @@ fn supervision_and_announcements_show_on_the_pages() {
             "Final results reopened by the supervisor; corrected results not yet announced — Log index {reopened}"
         )),
         "{contest}"
+    );
+    let text = words(&b.page(&format!("/en/announcement/{fin_at}")));
+    assert!(
+        text.contains(&format!("reopened; entry {reopened}")),
+        "{text}"
     );
     let again = b.statement("president");
     let seen = b.witnessed();
@@ -847,6 +1044,20 @@ fn supervision_and_announcements_show_on_the_pages() {
         contest.contains("Reason for the correction: station 1 recounted"),
         "{contest}"
     );
+    let text = words(&b.page(&format!("/en/announcement/{corrected}")));
+    assert!(
+        text.contains("Corrected final results announced by the authority"),
+        "{text}"
+    );
+    assert!(text.contains("station 1 recounted"), "{text}");
+    // Every announcement is listed, newest first.
+    let list = links(&b.page("/en/announcements"));
+    let listed: Vec<&String> = list
+        .iter()
+        .filter(|l| l.starts_with("/en/announcement/"))
+        .collect();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert_eq!(listed[0], &format!("/en/announcement/{corrected}"));
 }
 
 /// A Majlis contest with 3,500 candidates renders as a page of ordinary
@@ -933,4 +1144,38 @@ fn a_majlis_contest_with_thousands_of_candidates_is_paginated() {
     let station = format!("/en/station/{}", b.e.station_id(tehran[0]));
     let r = b.get(&station);
     assert_page_ok(&station, &r, false);
+
+    // A candidate the contest page does not list has a page, the paged
+    // list reaches them, and search links to that page.
+    let listed: Vec<String> = links(html)
+        .into_iter()
+        .filter(|l| l.starts_with(&format!("/en/candidate/{TEHRAN_CONTEST}/")))
+        .collect();
+    assert_eq!(listed.len(), 90, "the contest page lists 3 × 30 seats");
+    let hidden = contest
+        .candidates
+        .iter()
+        .rev()
+        .find(|k| !listed.contains(&format!("/en/candidate/{TEHRAN_CONTEST}/{}", k.code)))
+        .unwrap();
+    let path = format!("/en/candidate/{TEHRAN_CONTEST}/{}", hidden.code);
+    let r = b.get(&path);
+    assert_page_ok(&path, &r, false);
+    assert!(r.body.contains(&hidden.name_en));
+    let fa_path = format!("/candidate/{TEHRAN_CONTEST}/{}", hidden.code);
+    assert_page_ok(&fa_path, &b.get(&fa_path), true);
+    let found = b.page(&format!("/en/search?q={}", urlencode(&hidden.name_en)));
+    assert!(
+        links(&found).contains(&path),
+        "search links to the candidate's page"
+    );
+    assert!(links(html).contains(&format!("/en/contest/{TEHRAN_CONTEST}/candidates")));
+    let mut reached = false;
+    for n in 1..=18 {
+        let p = format!("/en/contest/{TEHRAN_CONTEST}/candidates?page={n}");
+        let r = b.get(&p);
+        assert_page_ok(&p, &r, false);
+        reached |= links(&r.body).contains(&path);
+    }
+    assert!(reached, "the paged list reaches every candidate");
 }

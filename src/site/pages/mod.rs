@@ -1,8 +1,10 @@
 //! Page handlers and the parts they share: the request context (language,
 //! path, freshness, ETag) and the figures, candidate and outcome blocks.
 
+pub mod candidate;
 pub mod checkpoints;
 pub mod downloads;
+pub mod official;
 pub mod overview;
 pub mod region;
 pub mod search;
@@ -20,7 +22,6 @@ use maud::{html, Markup};
 use std::convert::Infallible;
 use std::sync::Arc;
 use tallyboard_core::aggregate::{RegionTotals, ShareBase, Sums};
-use tallyboard_core::entry::AnnouncementStatus;
 use tallyboard_core::manifest::Contest;
 use tallyboard_core::rules::{Decision, Status};
 
@@ -247,13 +248,13 @@ pub fn figures(
     let announced = official.map(|o| match o {
         Official::Announced(r) => {
             let a = &r.announcement;
-            let label = match (a.status, &a.replaces) {
-                (AnnouncementStatus::Final, Some(_)) => L::AnnouncedCorrectedFinal,
-                (AnnouncementStatus::Final, None) => L::AnnouncedFinal,
-                (AnnouncementStatus::Partial, _) => L::AnnouncedPartial,
-            };
             let reason = a.replaces.as_ref().map(|x| x.reason.as_str());
-            (label, r.index, Some(a.statement.size), reason)
+            (
+                official::status_label(a),
+                r.index,
+                Some(a.statement.size),
+                reason,
+            )
         }
         Official::Reopened { at } => (L::FinalReopened, at, None, None),
     });
@@ -264,7 +265,8 @@ pub fn figures(
         @match announced {
             Some((label, index, size, reason)) => {
                 p class="status official" {
-                    (lang.t(label)) " — " (lang.t(L::Index)) " " (lang.num(index))
+                    (lang.t(label)) " — " (lang.t(L::Index)) " "
+                    @if size.is_some() { a href=(lang.url(&format!("/announcement/{index}"))) { (lang.num(index)) } } @else { (lang.num(index)) }
                     @if let Some(size) = size { (lang.pick("، ", ", ")) (lang.t(L::AtSize)) " " (lang.num(size)) }
                 }
                 @if let Some(reason) = reason {
@@ -295,7 +297,7 @@ pub fn figures(
                         @let k = &c.candidates[i];
                         tr class=[mark(k.code).map(|m| if m == L::MarkElected { "elected" } else { "runoff" })] {
                             td class="num" { (lang.num(u64::from(k.code))) }
-                            td { (lang.pick(&k.name_fa, &k.name_en)) }
+                            td { a href=(lang.url(&format!("/candidate/{}/{}", c.id, k.code))) { (lang.pick(&k.name_fa, &k.name_en)) } }
                             td class="num" data-live=[key(live, &format!("c{}/votes", k.code))] { (lang.num(s.votes[i])) }
                             td class="num" data-live=[key(live, &format!("c{}/share", k.code))] { (lang.percent(data::share_bp(s.votes[i], base))) }
                             @if decided.is_some() { td { @if let Some(m) = mark(k.code) { (lang.t(m)) } } }
@@ -321,6 +323,8 @@ pub fn figures(
         @if c.candidates.len() > order.len() {
             p class="note more-candidates" {
                 (lang.t(L::ShowingTop)) " " (lang.num(c.candidates.len() as u64)) ": "
+                a href=(lang.url(&format!("/contest/{}/candidates", c.id))) { (lang.t(L::AllCandidates)) }
+                " · "
                 a href=(format!("/api/v1/results/{}", c.id)) { (lang.t(L::AllCandidatesJson)) }
                 " · "
                 a href="/api/v1/exports/results.csv" { (lang.t(L::AllContestsCsv)) }

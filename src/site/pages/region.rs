@@ -1,6 +1,7 @@
 //! Province (`/province/{id}`), county (`/county/{id}`) and constituency
 //! (`/constituency/{id}`) pages.
 
+use super::official::{self, Scope};
 use super::{contest_name, figures, outcome, region_rows, Ctx};
 use crate::site::i18n::L;
 use axum::extract::{Path, Query};
@@ -16,6 +17,7 @@ pub const STATIONS_PER_PAGE: usize = 400;
 /// `GET /province/{id}`.
 pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
+    let annulled = official::annulled(&site, Scope::Province(&id)).await;
     let snap = site.snap();
     let m = site.app.manifest.manifest();
     let Some(p) = site.geo.province_idx.get(&id).map(|&i| &m.provinces[i]) else {
@@ -48,6 +50,7 @@ pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
                 }
             }
         }
+        (official::supervision(lang, &site, &snap, Scope::Province(&id), &annulled))
         section {
             h2 { (lang.t(L::Counties)) }
             ul class="links cols3" {
@@ -79,6 +82,7 @@ pub async fn county(
     q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let site = ctx.site.clone();
+    let annulled = official::annulled(&site, Scope::County(&id)).await;
     let snap = site.snap();
     let m = site.app.manifest.manifest();
     let Some(k) = site.geo.county_idx.get(&id).map(|&i| &m.counties[i]) else {
@@ -148,6 +152,7 @@ pub async fn county(
                 }
             }
         }
+        (official::supervision(lang, &site, &snap, Scope::County(&id), &annulled))
         section {
             h2 { (lang.t(L::StationList)) " (" (lang.num(stations.len() as u64)) ")" }
             table class="stations" {
@@ -190,6 +195,7 @@ pub async fn county(
 /// `GET /constituency/{id}`.
 pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
+    let annulled = official::annulled(&site, Scope::Constituency(&id)).await;
     let snap = site.snap();
     let m = site.app.manifest.manifest();
     let Some(k) = site
@@ -213,6 +219,7 @@ pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
                     h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
                     (figures(lang, c, &t, &format!("{}-k", c.id), None, snap.decide(&c.id).ok().as_ref(), snap.official(&c.id)))
                     (outcome(lang, c, &snap, &t, None))
+                    (official::latest(lang, c, &snap))
                     @let rows: Vec<_> = k.counties.iter().filter_map(|cid| {
                         let county = &m.counties[*site.geo.county_idx.get(cid)?];
                         let r = snap.tallies().region(&c.id, Level::County, cid)?;
@@ -222,6 +229,7 @@ pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
                 }
             }
         }
+        (official::supervision(lang, &site, &snap, Scope::Constituency(&id), &annulled))
     };
     let mut page = ctx.page(&title, snap.size);
     page.crumbs = vec![
