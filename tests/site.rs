@@ -410,6 +410,45 @@ fn every_page_renders_in_both_languages_small_and_with_csp() {
         "no Gregorian ISO date in Persian"
     );
     assert!(home_en.contains("27 June 2025"), "Gregorian date");
+    // Turnout, at the national and province levels only: standing votes
+    // taken (as the API gives them) over the manifest's eligible voters.
+    let totals: serde_json::Value = serde_json::from_str(&b.page("/api/v1/totals")).unwrap();
+    let taken = totals["contests"][0]["standing"]["votes_taken"]
+        .as_u64()
+        .unwrap();
+    let vm = b.e.manifest();
+    let eligible = vm
+        .eligible_voters_nation()
+        .expect("synth gives eligible voters");
+    let bp = tallyboard_core::aggregate::share_bp(taken, eligible);
+    assert!(bp > 0);
+    let text = words(&home_en);
+    assert!(
+        text.contains(&format!(
+            "Turnout: {}.{:02}% — Votes taken",
+            bp / 100,
+            bp % 100
+        )),
+        "{text}"
+    );
+    assert!(text.contains("a voter may vote at any station"), "{text}");
+    let ptext = words(&b.page(&format!("/en/province/{province}")));
+    let pe = vm.eligible_voters(&province).unwrap();
+    assert!(
+        ptext.contains(&format!(
+            "of {} eligible voters",
+            pe.to_string()
+                .as_bytes()
+                .rchunks(3)
+                .rev()
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect::<Vec<_>>()
+                .join(",")
+        )),
+        "{ptext}"
+    );
+    assert!(!words(&b.page(&format!("/en/county/{county}"))).contains("Turnout"));
+    assert!(!words(&b.page(&format!("/en/station/{station}"))).contains("Turnout"));
     // The provinces' map: one tile per province, each a link to its page.
     let map = &home_en[home_en.find("<svg class=\"tilemap\"").expect("the map")..];
     let map = &map[..map.find("</svg>").unwrap()];

@@ -239,6 +239,9 @@ labels! {
     AllCandidates => "فهرست همه نامزدها", "Every candidate";
     MapTitle => "نقشهٔ استان‌ها", "The provinces";
     MapNote => "هر خانه یک استان است، کمابیش در جای خود روی نقشه و همه هم‌اندازه؛ رنگ هر خانه رنگ پیشتاز آن استان در نمودار بالاست. همین ارقام در جدول استان‌ها هم هست.", "Each tile is one province, roughly where it lies and all the same size; its colour is the leader's colour in the chart above. The same figures are in the table of provinces.";
+    Turnout => "مشارکت", "Turnout";
+    EligibleVoters => "واجد شرایط رأی", "eligible voters";
+    TurnoutWhy => "مشارکت تنها برای کل کشور و هر استان نشان داده می‌شود: در ایران رأی‌دهنده می‌تواند در هر شعبه‌ای رأی بدهد، پس شمار واجدان شرایط تنها برای کشور و استان‌ها معلوم است، نه برای شهرستان، حوزه انتخابیه یا شعبه.", "Turnout is shown for the nation and each province only: in Iran a voter may vote at any station, so the number of eligible voters is known only nationally and by province, not for a county, constituency or station.";
     NavCheckpoints => "نقاط وارسی و گواهان", "Checkpoints and witnesses";
     NavDownloads => "دریافت داده‌ها", "Downloads";
     NavSearch => "جستجو", "Search";

@@ -336,6 +336,24 @@ pub fn figures(
     }
 }
 
+/// Turnout of the nation or a province for a contest
+/// (`tallyboard_core::aggregate::turnout_bp`: standing votes taken over the
+/// manifest's eligible voters), and why no other level has one. Nothing
+/// when the manifest gives no eligible voters.
+pub fn turnout(lang: Lang, t: &RegionTotals, eligible: Option<u64>) -> Markup {
+    let Some(eligible) = eligible else {
+        return html! {};
+    };
+    html! {
+        p class="turnout" {
+            strong { (lang.t(L::Turnout)) ": " span class="num" { (lang.percent(tallyboard_core::aggregate::turnout_bp(t, eligible))) } }
+            " — " (lang.t(L::VotesTaken)) " " (lang.num(t.standing.figures.votes_taken)) " " (lang.t(L::Of)) " "
+            (lang.num(eligible)) " " (lang.t(L::EligibleVoters))
+        }
+        p class="note" { (lang.t(L::TurnoutWhy)) }
+    }
+}
+
 fn names(lang: Lang, c: &Contest, codes: &[u32]) -> String {
     codes
         .iter()

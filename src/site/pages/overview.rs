@@ -71,6 +71,7 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
         section class="contest" id=(format!("contest-{}", c.id)) {
             h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
             (figures(lang, c, &t, &c.id, Some(&c.id), decided.as_ref(), snap.official(&c.id)))
+            @if c.constituency.is_none() { (super::turnout(lang, &t, ctx.site.app.manifest.eligible_voters_nation())) }
             (outcome(lang, c, snap, &t, Some(&c.id)))
             (official::latest(lang, c, snap))
             (region_rows(lang, c, caption, head, &rows))
@@ -111,8 +112,9 @@ fn checkpoint_box(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> 
 
 /// The provinces as a tile-grid cartogram (`charts::tile_map`): for the
 /// first nation-wide contest, each province's leader and share (coloured
-/// as in the bar chart when the leader is among the bars) and its
-/// reporting; each tile links to the province page.
+/// as in the bar chart when the leader is among the bars) and its turnout
+/// (its reporting when the manifest gives no eligible voters); each tile
+/// links to the province page.
 fn province_map(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> Markup {
     let m = ctx.site.app.manifest.manifest();
     let Some(c) = m.contests.iter().find(|c| c.constituency.is_none()) else {
@@ -146,13 +148,19 @@ fn province_map(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> Ma
             } else {
                 lines.push(lang.t(L::NoValidVotes).to_owned());
             }
-            if let Some(t) = &t {
-                lines.push(format!(
+            match (&t, ctx.site.app.manifest.eligible_voters(&p.id)) {
+                (Some(t), Some(eligible)) => lines.push(format!(
+                    "{} {}",
+                    lang.t(L::Turnout),
+                    lang.percent(tallyboard_core::aggregate::turnout_bp(t, eligible))
+                )),
+                (Some(t), None) => lines.push(format!(
                     "{} {} {}",
                     lang.num(t.stations_reported),
                     lang.t(L::Of),
                     lang.num(t.stations_expected)
-                ));
+                )),
+                (None, _) => {}
             }
             charts::Tile {
                 id: p.id.clone(),

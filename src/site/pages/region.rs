@@ -41,6 +41,7 @@ pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
                 section class="contest" {
                     h2 { (contest_name(lang, c)) }
                     (figures(lang, c, &t, &format!("{}-p", c.id), None, None, snap.official(&c.id)))
+                    @if c.constituency.is_none() { (super::turnout(lang, &t, site.app.manifest.eligible_voters(&id))) }
                     @let rows: Vec<_> = counties.iter().filter_map(|&ci| {
                         let k = &m.counties[ci];
                         let r = snap.tallies().region(&c.id, Level::County, &k.id)?;
