@@ -476,6 +476,58 @@ fn every_page_renders_in_both_languages_small_and_with_csp() {
     assert_eq!(b.get("/en/candidate/president/99999").status, 404);
     assert_eq!(b.get("/en/candidate/president/x").status, 404);
     assert_eq!(b.get("/en/candidate/nope/1").status, 404);
+    // Station-level files per county, linked from the county page and the
+    // downloads page, built in the background once asked for: the county's
+    // stations' boxes, no other county's.
+    let cpage = b.page(&format!("/en/county/{county}"));
+    let csv_path = format!("/api/v1/exports/stations/county/{county}.csv");
+    assert!(
+        links(&cpage).contains(&csv_path),
+        "county page links its file"
+    );
+    assert!(b
+        .page("/en/downloads")
+        .contains("/api/v1/exports/stations/county/"));
+    let fetch = |path: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = b.get(path);
+            if r.status != 503 {
+                return r;
+            }
+            assert!(Instant::now() < deadline, "{path} never built");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let r = fetch(&csv_path);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    let vm = b.e.manifest();
+    for i in 0..40 {
+        let id = b.e.station_id(i);
+        let in_county = vm.station(id).unwrap().county == county;
+        assert_eq!(
+            r.body.contains(&format!("\"station\",\"{id}\"")),
+            in_county,
+            "{id}"
+        );
+    }
+    let r = fetch(&format!("/api/v1/exports/stations/county/{county}.json"));
+    assert_eq!(r.status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let text = r.body.clone();
+    assert!(
+        text.contains(&b.e.station_id(0).to_string()),
+        "station 0's box"
+    );
+    assert!(doc.is_object());
+    for bad in [
+        "/api/v1/exports/stations/county/99-999.csv".to_owned(),
+        format!("/api/v1/exports/stations/county/{county}.xml"),
+        format!("/api/v1/exports/stations/province/{province}.csv"),
+    ] {
+        assert_eq!(b.get(&bad).status, 404, "{bad}");
+    }
     // Unknown things are an HTML 404 in the page's language.
     let r = b.get("/en/station/99-999-99999");
     assert_eq!(r.status, 404);
@@ -1217,4 +1269,45 @@ fn a_majlis_contest_with_thousands_of_candidates_is_paginated() {
         reached |= links(&r.body).contains(&path);
     }
     assert!(reached, "the paged list reaches every candidate");
+
+    // The constituency's station-level file holds its stations' boxes
+    // (built in the background once asked for).
+    let k = contest.constituency.clone().unwrap();
+    assert!(links(&b.page(&format!("/en/constituency/{k}")))
+        .contains(&format!("/api/v1/exports/stations/constituency/{k}.csv")));
+    let path = format!("/api/v1/exports/stations/constituency/{k}.csv");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let r = loop {
+        let r = b.get(&path);
+        if r.status != 503 {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "{path} never built");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(r.status, 200, "{}", r.body);
+    let inside = b.e.station_id(tehran[0]).to_owned();
+    assert!(
+        r.body.contains(&format!("\"station\",\"{inside}\"")),
+        "a Tehran station"
+    );
+    let kcounties = &m
+        .manifest()
+        .constituencies
+        .iter()
+        .find(|x| x.id == k)
+        .unwrap()
+        .counties;
+    let outside = m
+        .manifest()
+        .stations
+        .iter()
+        .find(|s| !kcounties.contains(&s.county))
+        .unwrap()
+        .id
+        .clone();
+    assert!(
+        !r.body.contains(&format!("\"station\",\"{outside}\"")),
+        "not {outside}"
+    );
 }

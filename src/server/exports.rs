@@ -19,16 +19,19 @@
 use super::errors::ApiError;
 use super::{AppState, Shared};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, Weak};
 use std::time::{Duration, Instant};
 use tallyboard_core::aggregate::{CheckpointRef, ResultsDocument};
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::results_export::{self, ExportError, NistDetail, NistOptions, ReportStatus};
+use tallyboard_core::results_export::{
+    self, ExportError, NistDetail, NistOptions, ReportStatus, Unit,
+};
 use tallyboard_core::Hash;
 
 /// How often the builder looks for a new checkpoint and for demand.
@@ -78,6 +81,22 @@ struct Built {
 pub struct ExportCache {
     latest: RwLock<Option<Arc<Built>>>,
     wanted: AtomicU64,
+    /// The station-level files per county and constituency, built only
+    /// once someone asks for one, then again when asked for behind a newer
+    /// checkpoint.
+    stations: RwLock<Option<Arc<StationFiles>>>,
+    /// One more than the newest checkpoint size a request has seen the
+    /// station-level files behind (0: never asked for).
+    stations_wanted: AtomicU64,
+}
+
+/// The station-level exports (`spec/exports.md` §5) built over one
+/// snapshot: `county/<id>.csv`, `county/<id>.json`,
+/// `constituency/<id>.csv`, `constituency/<id>.json` for every county and
+/// constituency of the manifest.
+struct StationFiles {
+    size: u64,
+    files: HashMap<String, File>,
 }
 
 impl ExportCache {
@@ -86,6 +105,21 @@ impl ExportCache {
             Ok(b) => b.clone(),
             // Only whole values are ever stored: a poisoned lock is still usable.
             Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn stations_get(&self) -> Option<Arc<StationFiles>> {
+        match self.stations.read() {
+            Ok(b) => b.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn stations_put(&self, built: StationFiles) {
+        let built = Some(Arc::new(built));
+        match self.stations.write() {
+            Ok(mut b) => *b = built,
+            Err(p) => *p.into_inner() = built,
         }
     }
 
@@ -132,6 +166,47 @@ fn build(manifest: &ValidatedManifest, v: Arc<crate::log::Snapshot>) -> Result<B
     })
 }
 
+/// Builds the station-level files of every county and constituency over
+/// `v`: one results document with every station's box, cut per unit
+/// (`results_export::scoped`) and written as the ordinary CSV and JSON.
+fn build_stations(
+    manifest: &ValidatedManifest,
+    v: Arc<crate::log::Snapshot>,
+) -> Result<StationFiles, ExportError> {
+    let size = v.size();
+    let cp = {
+        let cp = &v.checkpoint.checkpoint;
+        CheckpointRef::new(cp.size, &cp.root)
+    };
+    let doc = super::api::results_document(&v, true);
+    drop(v);
+    let m = manifest.manifest();
+    let units = m
+        .counties
+        .iter()
+        .map(|c| ("county", Unit::County(&c.id), &c.id))
+        .chain(
+            m.constituencies
+                .iter()
+                .map(|k| ("constituency", Unit::Constituency(&k.id), &k.id)),
+        );
+    let mut files = HashMap::new();
+    for (level, unit, id) in units {
+        let Some(d) = results_export::scoped(manifest, &doc, unit) else {
+            continue;
+        };
+        files.insert(
+            format!("{level}/{id}.csv"),
+            file(results_export::csv(manifest, &d, &cp)?),
+        );
+        files.insert(
+            format!("{level}/{id}.json"),
+            file(results_export::json(manifest, &d, &cp)?),
+        );
+    }
+    Ok(StationFiles { size, files })
+}
+
 /// Starts the builder thread. It holds the server's state only weakly, so
 /// it ends within one poll once the server has stopped.
 pub fn spawn(shared: Weak<Shared>) -> std::io::Result<()> {
@@ -143,6 +218,7 @@ pub fn spawn(shared: Weak<Shared>) -> std::io::Result<()> {
 
 fn run(shared: Weak<Shared>) {
     let mut built: Option<u64> = None;
+    let mut built_stations: Option<u64> = None;
     loop {
         let Some(st) = shared.upgrade() else { break };
         let snapshot = st.snapshot();
@@ -168,6 +244,26 @@ fn run(shared: Weak<Shared>) {
                 Err(e) => tracing::error!(size, error = %e, "building the exports failed"),
             }
             built = Some(size);
+        }
+        let asked = st.exports.stations_wanted.load(Ordering::Relaxed);
+        if built_stations != Some(size) && asked > built_stations.map_or(0, |b| b + 1) {
+            let started = Instant::now();
+            match build_stations(&st.manifest, st.snapshot()) {
+                Ok(b) => {
+                    let files = b.files.len();
+                    st.exports.stations_put(b);
+                    tracing::info!(
+                        size,
+                        files,
+                        ms = started.elapsed().as_millis() as u64,
+                        "station-level exports built"
+                    );
+                }
+                Err(e) => {
+                    tracing::error!(size, error = %e, "building the station-level exports failed")
+                }
+            }
+            built_stations = Some(size);
         }
         drop(st);
         std::thread::sleep(POLL);
@@ -207,7 +303,16 @@ fn respond(
             NOT_READY_RETRY_SECS,
         ));
     };
-    let f = &built.files[kind as usize];
+    respond_file(&built.files[kind as usize], kind, built.size, if_none_match)
+}
+
+/// One built file's response (a 304 when `if_none_match` names its ETag).
+fn respond_file(
+    f: &File,
+    kind: Kind,
+    size: u64,
+    if_none_match: Option<&str>,
+) -> Result<Response, ApiError> {
     let fresh = if_none_match.is_some_and(|inm| {
         inm.split(',')
             .any(|t| t.trim() == "*" || t.trim().as_bytes() == f.etag.as_bytes())
@@ -226,8 +331,64 @@ fn respond(
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(header::ETAG, f.etag.clone());
-    h.insert(CHECKPOINT_SIZE_HEADER, HeaderValue::from(built.size));
+    h.insert(CHECKPOINT_SIZE_HEADER, HeaderValue::from(size));
     Ok(r)
+}
+
+/// `GET /api/v1/exports/stations/{level}/{file}`.
+#[utoipa::path(get, path = "/api/v1/exports/stations/{level}/{file}", tag = "results",
+    params(
+        ("level" = String, Path, description = "`county` or `constituency`"),
+        ("file" = String, Path, description = "`<id>.csv` or `<id>.json`: the unit's id from the manifest"),
+    ),
+    responses(
+        (status = 200, description = "Station-level results of one county or constituency (spec/exports.md §5): its own totals and every station's box, as CSV or JSON in the format of the national files, at the checkpoint named in X-Tallyboard-Checkpoint-Size", content_type = "text/csv", body = String),
+        (status = 304, description = "If-None-Match names the current ETag"),
+        (status = 404, description = "No such county or constituency, or not .csv or .json (not-found)", body = super::errors::ErrorBody),
+        (status = 503, description = "board.export-not-ready: the station-level files are being built (they are built when first asked for); Retry-After", body = super::errors::ErrorBody),
+    ))]
+pub async fn export_stations(
+    State(st): State<AppState>,
+    Path((level, name)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let unknown = || ApiError::not_found(format!("no station-level export {level}/{name}"));
+    let (id, kind) = match (name.strip_suffix(".csv"), name.strip_suffix(".json")) {
+        (Some(id), _) => (id, Kind::Csv),
+        (_, Some(id)) => (id, Kind::Json),
+        _ => return Err(unknown()),
+    };
+    let m = st.manifest.manifest();
+    let known = match level.as_str() {
+        "county" => m.counties.iter().any(|c| c.id == id),
+        "constituency" => m.constituencies.iter().any(|k| k.id == id),
+        _ => false,
+    };
+    if !known {
+        return Err(unknown());
+    }
+    let built = st.exports.stations_get();
+    let size = st.latest().checkpoint.size;
+    if built.as_ref().is_none_or(|b| b.size != size) && method != Method::HEAD {
+        st.exports
+            .stations_wanted
+            .fetch_max(size.saturating_add(1), Ordering::Relaxed);
+    }
+    let Some(built) = built else {
+        return Err(ApiError::retry_later(
+            ErrorCode::ExportNotReady,
+            format!("the station-level exports are being built; retry in {NOT_READY_RETRY_SECS} s"),
+            NOT_READY_RETRY_SECS,
+        ));
+    };
+    let Some(f) = built.files.get(&format!("{level}/{name}")) else {
+        return Err(unknown());
+    };
+    let inm = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok());
+    respond_file(f, kind, built.size, inm)
 }
 
 /// `GET /api/v1/exports/results.csv`.

@@ -242,6 +242,8 @@ labels! {
     Turnout => "مشارکت", "Turnout";
     EligibleVoters => "واجد شرایط رأی", "eligible voters";
     TurnoutWhy => "مشارکت تنها برای کل کشور و هر استان نشان داده می‌شود: در ایران رأی‌دهنده می‌تواند در هر شعبه‌ای رأی بدهد، پس شمار واجدان شرایط تنها برای کشور و استان‌ها معلوم است، نه برای شهرستان، حوزه انتخابیه یا شعبه.", "Turnout is shown for the nation and each province only: in Iran a voter may vote at any station, so the number of eligible voters is known only nationally and by province, not for a county, constituency or station.";
+    StationExports => "نتایج تک‌تک شعبه‌ها", "Every station's results";
+    DlStations => "نتایج تک‌تک شعبه‌ها، هر شهرستان و هر حوزه انتخابیه در یک پرونده (CSV و JSON، همان قالب پرونده‌های کشوری)؛ پیوند هر پرونده در صفحه همان شهرستان یا حوزه است.", "Every station's results, one file per county and per constituency (CSV and JSON, the format of the national files); each is linked from its county's or constituency's page.";
     NavCheckpoints => "نقاط وارسی و گواهان", "Checkpoints and witnesses";
     NavDownloads => "دریافت داده‌ها", "Downloads";
     NavSearch => "جستجو", "Search";

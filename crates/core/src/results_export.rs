@@ -378,5 +378,65 @@ pub fn outcome(d: &Decision, code: u32) -> Option<Outcome> {
     }
 }
 
+/// A unit a station-level export covers (`spec/exports.md` §5): a county,
+/// or a constituency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit<'a> {
+    /// A county: its own totals and its stations' boxes.
+    County(&'a str),
+    /// A constituency: its own totals (for its contests), its counties'
+    /// and their stations' boxes.
+    Constituency(&'a str),
+}
+
+/// The part of a results document with stations that one [`Unit`] covers,
+/// for a station-level export of that unit: per contest, the unit's own
+/// region, its counties and their stations, in the document's order;
+/// contests with none of them are left out. The checkpoint, manifest
+/// digest and each contest's decision (over the whole contest) are kept,
+/// so the CSV and JSON exports of it are those of §2–3, only shorter.
+/// `None` when the manifest has no such unit.
+pub fn scoped(
+    manifest: &ValidatedManifest,
+    doc: &ResultsDocument,
+    unit: Unit<'_>,
+) -> Option<ResultsDocument> {
+    let m = manifest.manifest();
+    let (own, counties): (Option<(Level, &str)>, Vec<&str>) = match unit {
+        Unit::County(id) => {
+            m.counties.iter().find(|c| c.id == id)?;
+            (Some((Level::County, id)), vec![id])
+        }
+        Unit::Constituency(id) => {
+            let k = m.constituencies.iter().find(|k| k.id == id)?;
+            (
+                Some((Level::Constituency, id)),
+                k.counties.iter().map(String::as_str).collect(),
+            )
+        }
+    };
+    let keep = |r: &RegionResults| match r.level {
+        Level::Station => r.parent.as_deref().is_some_and(|p| counties.contains(&p)),
+        Level::County => counties.contains(&r.id.as_str()),
+        level => own == Some((level, r.id.as_str())),
+    };
+    let contests = doc
+        .contests
+        .iter()
+        .filter_map(|c| {
+            let regions: Vec<RegionResults> =
+                c.regions.iter().filter(|r| keep(r)).cloned().collect();
+            (!regions.is_empty()).then(|| crate::aggregate::ContestResults {
+                regions,
+                ..c.clone()
+            })
+        })
+        .collect();
+    Some(ResultsDocument {
+        contests,
+        ..doc.clone()
+    })
+}
+
 #[cfg(test)]
 mod tests;

@@ -14,6 +14,19 @@ use tallyboard_core::aggregate::Level;
 /// Stations listed per county page.
 pub const STATIONS_PER_PAGE: usize = 400;
 
+/// Links to the station-level exports of a county or constituency
+/// (`/api/v1/exports/stations/<level>/<id>.csv|json`, `spec/exports.md` §5).
+fn station_exports(lang: crate::site::i18n::Lang, level: &str, id: &str) -> maud::Markup {
+    html! {
+        p class="downloads" {
+            (lang.t(L::StationExports)) ": "
+            a href=(format!("/api/v1/exports/stations/{level}/{id}.csv")) dir="ltr" { "CSV" }
+            " · "
+            a href=(format!("/api/v1/exports/stations/{level}/{id}.json")) dir="ltr" { "JSON" }
+        }
+    }
+}
+
 /// `GET /province/{id}`.
 pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
@@ -154,6 +167,7 @@ pub async fn county(
             }
         }
         (official::supervision(lang, &site, &snap, Scope::County(&id), &annulled))
+        (station_exports(lang, "county", &id))
         section {
             h2 { (lang.t(L::StationList)) " (" (lang.num(stations.len() as u64)) ")" }
             table class="stations" {
@@ -231,6 +245,7 @@ pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
             }
         }
         (official::supervision(lang, &site, &snap, Scope::Constituency(&id), &annulled))
+        (station_exports(lang, "constituency", &id))
     };
     let mut page = ctx.page(&title, snap.size);
     page.crumbs = vec![
