@@ -943,6 +943,21 @@ fn supervision_and_announcements_show_on_the_pages() {
     let untouched = words(&b.page(&format!("/en/station/{}", b.e.station_id(2))));
     assert!(untouched.contains("No supervisor action"), "{untouched}");
 
+    // A lot drawn for the contest shows with its contest, whatever the
+    // announcements.
+    let pres = b.e.manifest().contest("president").unwrap();
+    let (k1, k2) = (&pres.candidates[0], &pres.candidates[1]);
+    assert!(k1.code < k2.code);
+    let lot = b.append(&b.e.lot_entry(&[k1.code, k2.code], &[k2.code, k1.code]));
+    let contest = words(&b.page("/en/contest/president"));
+    assert!(
+        contest.contains(&format!(
+            "Lots drawn among {}, {} — order: {}, {} — Log index {lot}",
+            k1.name_en, k2.name_en, k2.name_en, k1.name_en
+        )),
+        "{contest}"
+    );
+
     let home = words(&b.page("/en/"));
     assert!(home.contains("Annulled boxes 1"), "{home}");
     assert!(!home.contains("announced by the authority"), "{home}");

@@ -178,7 +178,9 @@ pub fn tile_map(lang: Lang, id: &str, title: &str, tiles: &[Tile]) -> Markup {
                     title { (t.name) }
                     rect x=(x + 2) y=(y + 2) width=(TILE_W - 4) height=(TILE_H - 4) rx="4"
                         class=(format!("tile {}", t.class.as_deref().unwrap_or("none"))) {}
-                    text x=(x + TILE_W / 2) y=(y + 24) text-anchor="middle" direction=(lang.dir()) class="tile-name" { (t.name) }
+                    // A long name (کهگیلویه و بویراحمد) is squeezed to the tile.
+                    text x=(x + TILE_W / 2) y=(y + 24) text-anchor="middle" direction=(lang.dir()) class="tile-name"
+                        textLength=[(t.name.chars().count() > 14).then_some(TILE_W - 10)] lengthAdjust=[(t.name.chars().count() > 14).then_some("spacingAndGlyphs")] { (t.name) }
                     @for (i, l) in t.lines.iter().take(2).enumerate() {
                         text x=(x + TILE_W / 2) y=(y + 44 + 18 * i as u64) text-anchor="middle" direction=(lang.dir()) class="tile-line" { (l) }
                     }

@@ -400,6 +400,11 @@ mod tests {
                     !en.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
                     "{k:?}: English text {en:?} has Persian letters"
                 );
+                // Persian punctuation in Persian text: ، ؛ ؟, not , ; ?
+                assert!(
+                    !fa.contains([',', ';', '?']),
+                    "{k:?}: Persian text {fa:?} has Latin punctuation"
+                );
             }
         }
     }

@@ -435,24 +435,44 @@ pub async fn annulled(site: &Site, scope: Scope<'_>) -> (usize, Vec<Annulled>) {
     let count = all.len();
     all.sort_by_key(|a| std::cmp::Reverse(a.index));
     all.truncate(ANNULMENTS_LISTED);
-    let store = site.app.store.handle();
-    let indexes: Vec<u64> = all.iter().map(|a| a.index).collect();
-    let read = tokio::task::spawn_blocking(move || {
-        indexes
-            .iter()
-            .map(|&i| {
-                let bytes = store.entry(i).ok()??;
-                match SignedEntry::parse(&bytes).ok()?.entry {
-                    Entry::Annulment(a) => Some((a.reason_code, a.reason)),
-                    _ => None,
-                }
-            })
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap_or_default();
-    for (a, r) in all.iter_mut().zip(read) {
-        a.reason = r;
+    // Reasons already read come from the site's cache; the rest from the
+    // log, once.
+    let cached = |i: u64| {
+        let c = match site.annulment_reasons.lock() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        };
+        c.get(&i).cloned()
+    };
+    let missing: Vec<u64> = all
+        .iter()
+        .map(|a| a.index)
+        .filter(|&i| cached(i).is_none())
+        .collect();
+    if !missing.is_empty() {
+        let store = site.app.store.handle();
+        let read = tokio::task::spawn_blocking(move || {
+            missing
+                .iter()
+                .filter_map(|&i| {
+                    let bytes = store.entry(i).ok()??;
+                    match SignedEntry::parse(&bytes).ok()?.entry {
+                        Entry::Annulment(a) => Some((i, (a.reason_code, a.reason))),
+                        _ => None,
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default();
+        let mut c = match site.annulment_reasons.lock() {
+            Ok(c) => c,
+            Err(p) => p.into_inner(),
+        };
+        c.extend(read);
+    }
+    for a in &mut all {
+        a.reason = cached(a.index);
     }
     (count, all)
 }

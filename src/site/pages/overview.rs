@@ -186,6 +186,9 @@ fn province_map(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> Ma
 /// `GET /` and `/en/`.
 pub async fn home(ctx: Ctx) -> Response {
     let site = ctx.site.clone();
+    if let Some(r) = ctx.not_modified(site.snap().size) {
+        return r;
+    }
     let annulled = official::annulled(&site, Scope::Nation).await;
     let snap = site.snap();
     if let Some(r) = ctx.not_modified(snap.size) {

@@ -30,6 +30,9 @@ fn station_exports(lang: crate::site::i18n::Lang, level: &str, id: &str) -> maud
 /// `GET /province/{id}`.
 pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
+    if let Some(r) = ctx.not_modified(site.snap().size) {
+        return r;
+    }
     let annulled = official::annulled(&site, Scope::Province(&id)).await;
     let snap = site.snap();
     let m = site.app.manifest.manifest();
@@ -96,6 +99,9 @@ pub async fn county(
     q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let site = ctx.site.clone();
+    if let Some(r) = ctx.not_modified(site.snap().size) {
+        return r;
+    }
     let annulled = official::annulled(&site, Scope::County(&id)).await;
     let snap = site.snap();
     let m = site.app.manifest.manifest();
@@ -210,6 +216,9 @@ pub async fn county(
 /// `GET /constituency/{id}`.
 pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
+    if let Some(r) = ctx.not_modified(site.snap().size) {
+        return r;
+    }
     let annulled = official::annulled(&site, Scope::Constituency(&id)).await;
     let snap = site.snap();
     let m = site.app.manifest.manifest();
