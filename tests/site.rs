@@ -290,6 +290,17 @@ fn visible_text(html: &str) -> String {
     out
 }
 
+/// An integer as the English pages write it (thousands separated by commas).
+fn en_num(n: u64) -> String {
+    n.to_string()
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Every `href="…"` of a page.
 fn links(html: &str) -> Vec<String> {
     html.split("href=\"")
@@ -435,16 +446,7 @@ fn every_page_renders_in_both_languages_small_and_with_csp() {
     let ptext = words(&b.page(&format!("/en/province/{province}")));
     let pe = vm.eligible_voters(&province).unwrap();
     assert!(
-        ptext.contains(&format!(
-            "of {} eligible voters",
-            pe.to_string()
-                .as_bytes()
-                .rchunks(3)
-                .rev()
-                .map(|c| std::str::from_utf8(c).unwrap())
-                .collect::<Vec<_>>()
-                .join(",")
-        )),
+        ptext.contains(&format!("of {} eligible voters", en_num(pe))),
         "{ptext}"
     );
     assert!(!words(&b.page(&format!("/en/county/{county}"))).contains("Turnout"));
@@ -576,14 +578,7 @@ fn drill_down_from_nation_to_a_signed_station_tally() {
     assert!(cpage.contains("Reported") || cpage.contains("Revised"));
     let totals: serde_json::Value = serde_json::from_str(&b.page("/api/v1/totals")).unwrap();
     let valid = totals["contests"][0]["standing"]["valid"].as_u64().unwrap();
-    let formatted = valid
-        .to_string()
-        .as_bytes()
-        .rchunks(3)
-        .rev()
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join(",");
+    let formatted = en_num(valid);
     assert!(
         home.contains(&format!("data-live=\"president/valid\">{formatted}<")),
         "national valid votes {formatted}"
@@ -1040,15 +1035,6 @@ fn supervision_and_announcements_show_on_the_pages() {
     let r = b.get(&path);
     assert_page_ok(&path, &r, false);
     let text = words(&r.body);
-    let en = |n: u64| {
-        n.to_string()
-            .as_bytes()
-            .rchunks(3)
-            .rev()
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect::<Vec<_>>()
-            .join(",")
-    };
     assert!(
         text.contains(&format!("Stations counted {}", partial.stations_counted)),
         "{text}"
@@ -1058,12 +1044,12 @@ fn supervision_and_announcements_show_on_the_pages() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("Valid votes {}", en(partial.figures.valid))),
+        text.contains(&format!("Valid votes {}", en_num(partial.figures.valid))),
         "{text}"
     );
     for &(code, n) in &partial.votes {
         assert!(
-            text.contains(&format!("{code} ")) && text.contains(&en(n)),
+            text.contains(&format!("{code} ")) && text.contains(&en_num(n)),
             "{code}: {text}"
         );
     }

@@ -12,8 +12,7 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
-use serde::Deserialize;
-use tallyboard_core::aggregate::{Level, NATION_ID};
+use tallyboard_core::aggregate::Level;
 
 /// Candidates per page of a contest's list.
 pub const CANDIDATES_PER_PAGE: usize = 200;
@@ -37,11 +36,8 @@ pub async fn candidate(ctx: Ctx, Path((contest, code)): Path<(String, String)>) 
     }
     let lang = ctx.lang;
     let k = &c.candidates[i];
-    let (level, rid) = match &c.constituency {
-        Some(id) => (Level::Constituency, id.as_str()),
-        None => (Level::Nation, NATION_ID),
-    };
-    let Some(t) = snap.tallies().region(&c.id, level, rid) else {
+    // The totals that decide the contest: its constituency's, or the nation's.
+    let Some(t) = snap.tallies().contest_totals(&c.id) else {
         return ctx.not_found(snap.size);
     };
     let s = &t.standing;
@@ -158,18 +154,12 @@ pub async fn candidate(ctx: Ctx, Path((contest, code)): Path<(String, String)>) 
     ctx.respond(StatusCode::OK, page, body)
 }
 
-/// Paging of the candidate list.
-#[derive(Deserialize)]
-pub struct PageQuery {
-    page: Option<usize>,
-}
-
 /// `GET /contest/{id}/candidates[?page=N]`: every candidate in ballot-code
 /// order, with standing votes, each linked to its page.
 pub async fn list(
     ctx: Ctx,
     Path(id): Path<String>,
-    q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<super::region::PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let site = ctx.site.clone();
     let snap = site.snap();
@@ -181,11 +171,7 @@ pub async fn list(
         return r;
     }
     let lang = ctx.lang;
-    let (level, rid) = match &c.constituency {
-        Some(k) => (Level::Constituency, k.as_str()),
-        None => (Level::Nation, NATION_ID),
-    };
-    let t = snap.tallies().region(&c.id, level, rid);
+    let t = snap.tallies().contest_totals(&c.id);
     let mut order: Vec<usize> = (0..c.candidates.len()).collect();
     order.sort_by_key(|&i| c.candidates[i].code);
     let pages = order.len().div_ceil(CANDIDATES_PER_PAGE).max(1);
@@ -208,7 +194,7 @@ pub async fn list(
                     tr {
                         td class="num" { (lang.num(u64::from(k.code))) }
                         td { a href=(lang.url(&format!("/candidate/{}/{}", c.id, k.code))) { (lang.pick(&k.name_fa, &k.name_en)) } }
-                        td class="num" { (lang.num(t.as_ref().and_then(|t| t.standing.votes.get(i).copied()).unwrap_or(0))) }
+                        td class="num" { (lang.num(t.and_then(|t| t.standing.votes.get(i).copied()).unwrap_or(0))) }
                     }
                 }
             }

@@ -407,6 +407,14 @@ pub fn outcome(
     }
 }
 
+/// The position of the candidate leading a region: most standing votes
+/// (equal votes: the first in ballot order); none while nobody has a vote.
+pub fn leader(c: &Contest, s: &Sums) -> Option<usize> {
+    (0..c.candidates.len())
+        .max_by(|&a, &b| s.votes[a].cmp(&s.votes[b]).then(b.cmp(&a)))
+        .filter(|&i| s.votes[i] > 0)
+}
+
 /// One row per sub-region: name (link), stations reported of expected,
 /// valid votes, the leading candidate and share.
 pub fn region_rows(
@@ -428,13 +436,13 @@ pub fn region_rows(
             tbody {
                 @for (name, path, t) in rows {
                     @let s = &t.standing;
-                    @let lead = (0..c.candidates.len()).max_by(|&a, &b| s.votes[a].cmp(&s.votes[b]).then(b.cmp(&a)));
+                    @let lead = leader(c, s);
                     tr {
                         td { a href=(lang.url(path)) { (name) } }
                         td class="num" { (lang.num(t.stations_reported)) " / " (lang.num(t.stations_expected)) }
                         td class="num" { (lang.num(s.figures.valid)) }
                         td {
-                            @if let Some(i) = lead.filter(|&i| s.votes[i] > 0) {
+                            @if let Some(i) = lead {
                                 (lang.pick(&c.candidates[i].name_fa, &c.candidates[i].name_en))
                                 " (" (lang.percent(data::share_bp(s.votes[i], share_base(c, s)))) ")"
                             } @else { "—" }

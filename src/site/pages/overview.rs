@@ -132,9 +132,7 @@ fn province_map(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> Ma
             let t = snap.tallies().region(&c.id, Level::Province, &p.id);
             let lead = t.as_ref().and_then(|t| {
                 let s = &t.standing;
-                let i = (0..c.candidates.len())
-                    .max_by(|&a, &b| s.votes[a].cmp(&s.votes[b]).then(b.cmp(&a)))
-                    .filter(|&i| s.votes[i] > 0)?;
+                let i = super::leader(c, s)?;
                 Some((i, data::share_bp(s.votes[i], super::share_base(c, s))))
             });
             let mut lines = Vec::new();

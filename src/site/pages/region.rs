@@ -86,10 +86,12 @@ pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
     ctx.respond(StatusCode::OK, page, body)
 }
 
-/// Paging of the station list.
+/// Paging of a list (`?page=N`, from 1): the county's stations, a
+/// contest's candidates.
 #[derive(Deserialize)]
 pub struct PageQuery {
-    page: Option<usize>,
+    /// The page asked for.
+    pub page: Option<usize>,
 }
 
 /// `GET /county/{id}[?page=N]`.
