@@ -24,7 +24,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 use tallyboard_core::aggregate::{CheckpointRef, ResultsDocument};
 use tallyboard_core::error::ErrorCode;
@@ -81,22 +81,62 @@ struct Built {
 pub struct ExportCache {
     latest: RwLock<Option<Arc<Built>>>,
     wanted: AtomicU64,
-    /// The station-level files per county and constituency, built only
-    /// once someone asks for one, then again when asked for behind a newer
-    /// checkpoint.
-    stations: RwLock<Option<Arc<StationFiles>>>,
-    /// One more than the newest checkpoint size a request has seen the
-    /// station-level files behind (0: never asked for).
-    stations_wanted: AtomicU64,
+    /// The station-level files of the counties and constituencies asked
+    /// for (`spec/exports.md` §5).
+    stations: Mutex<StationFiles>,
 }
 
-/// The station-level exports (`spec/exports.md` §5) built over one
-/// snapshot: `county/<id>.csv`, `county/<id>.json`,
-/// `constituency/<id>.csv`, `constituency/<id>.json` for every county and
-/// constituency of the manifest.
-struct StationFiles {
+/// Most bytes the station-level files kept in memory may hold together;
+/// beyond, the least recently asked for are let go (and built again when
+/// next asked for). One unit larger than this is still kept, alone: the
+/// Tehran constituency's files of the synthetic Majlis election are about
+/// 620 MB together (`spec/exports.md` §5).
+pub const STATION_FILES_MAX_BYTES: usize = 512 << 20;
+
+/// One unit's station-level CSV and JSON over one snapshot.
+struct UnitFiles {
     size: u64,
-    files: HashMap<String, File>,
+    csv: File,
+    json: File,
+    /// When a request last asked for them (a counter, for eviction).
+    used: u64,
+}
+
+/// The station-level files built so far, by unit (`county/<id>`,
+/// `constituency/<id>`), and the units a request asked for that are
+/// missing or behind the published checkpoint.
+#[derive(Default)]
+struct StationFiles {
+    units: HashMap<String, UnitFiles>,
+    wanted: std::collections::BTreeSet<String>,
+    clock: u64,
+}
+
+impl StationFiles {
+    fn bytes(&self) -> usize {
+        self.units
+            .values()
+            .map(|u| u.csv.bytes.len() + u.json.bytes.len())
+            .sum()
+    }
+
+    /// Keeps `unit`, letting the least recently used others go while the
+    /// total is above `max_bytes` ([`STATION_FILES_MAX_BYTES`]).
+    fn insert(&mut self, unit: String, files: UnitFiles, max_bytes: usize) {
+        self.units.insert(unit.clone(), files);
+        while self.bytes() > max_bytes {
+            let Some(old) = self
+                .units
+                .iter()
+                .filter(|(k, _)| **k != unit)
+                .min_by_key(|(_, u)| u.used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.units.remove(&old);
+        }
+    }
 }
 
 impl ExportCache {
@@ -108,18 +148,11 @@ impl ExportCache {
         }
     }
 
-    fn stations_get(&self) -> Option<Arc<StationFiles>> {
-        match self.stations.read() {
-            Ok(b) => b.clone(),
-            Err(p) => p.into_inner().clone(),
-        }
-    }
-
-    fn stations_put(&self, built: StationFiles) {
-        let built = Some(Arc::new(built));
-        match self.stations.write() {
-            Ok(mut b) => *b = built,
-            Err(p) => *p.into_inner() = built,
+    fn stations(&self) -> std::sync::MutexGuard<'_, StationFiles> {
+        match self.stations.lock() {
+            Ok(g) => g,
+            // Only whole values are ever stored: a poisoned lock is still usable.
+            Err(p) => p.into_inner(),
         }
     }
 
@@ -166,45 +199,55 @@ fn build(manifest: &ValidatedManifest, v: Arc<crate::log::Snapshot>) -> Result<B
     })
 }
 
-/// Builds the station-level files of every county and constituency over
-/// `v`: one results document with every station's box, cut per unit
+/// Builds one unit's station-level CSV and JSON over `v`: a results
+/// document with only the unit's counties' boxes
+/// (`Aggregator::document_for_counties`), cut to the unit
 /// (`results_export::scoped`) and written as the ordinary CSV and JSON.
-fn build_stations(
+/// `None` for a unit the manifest does not have.
+fn build_unit(
     manifest: &ValidatedManifest,
     v: Arc<crate::log::Snapshot>,
-) -> Result<StationFiles, ExportError> {
-    let size = v.size();
-    let cp = {
-        let cp = &v.checkpoint.checkpoint;
-        CheckpointRef::new(cp.size, &cp.root)
+    unit: &str,
+) -> Option<Result<UnitFiles, ExportError>> {
+    let (level, id) = unit.split_once('/')?;
+    let unit = match level {
+        "county" => Unit::County(id),
+        "constituency" => Unit::Constituency(id),
+        _ => return None,
     };
-    let doc = super::api::results_document(&v, true);
+    let counties = results_export::unit_counties(manifest, unit)?;
+    let size = v.size();
+    let doc = {
+        let cp = &v.checkpoint.checkpoint;
+        let mut lots = std::collections::BTreeMap::<String, Vec<_>>::new();
+        for l in v.state.supervision().lots() {
+            lots.entry(l.contest.clone())
+                .or_default()
+                .push(l.draw.clone());
+        }
+        v.state.aggregator().document_for_counties(
+            &tallyboard_core::aggregate::DocumentOptions {
+                stations: true,
+                checkpoint: Some(CheckpointRef::new(cp.size, &cp.root)),
+                decide: true,
+                lots,
+            },
+            &counties,
+        )
+    };
+    let cp = doc.checkpoint.clone()?;
+    // As for the national files: the snapshot is let go before writing.
     drop(v);
-    let m = manifest.manifest();
-    let units = m
-        .counties
-        .iter()
-        .map(|c| ("county", Unit::County(&c.id), &c.id))
-        .chain(
-            m.constituencies
-                .iter()
-                .map(|k| ("constituency", Unit::Constituency(&k.id), &k.id)),
-        );
-    let mut files = HashMap::new();
-    for (level, unit, id) in units {
-        let Some(d) = results_export::scoped(manifest, &doc, unit) else {
-            continue;
-        };
-        files.insert(
-            format!("{level}/{id}.csv"),
-            file(results_export::csv(manifest, &d, &cp)?),
-        );
-        files.insert(
-            format!("{level}/{id}.json"),
-            file(results_export::json(manifest, &d, &cp)?),
-        );
-    }
-    Ok(StationFiles { size, files })
+    let doc = results_export::scoped(manifest, &doc, unit)?;
+    let files = results_export::csv(manifest, &doc, &cp).and_then(|csv| {
+        Ok(UnitFiles {
+            size,
+            csv: file(csv),
+            json: file(results_export::json(manifest, &doc, &cp)?),
+            used: 0,
+        })
+    });
+    Some(files)
 }
 
 /// Starts the builder thread. It holds the server's state only weakly, so
@@ -218,7 +261,6 @@ pub fn spawn(shared: Weak<Shared>) -> std::io::Result<()> {
 
 fn run(shared: Weak<Shared>) {
     let mut built: Option<u64> = None;
-    let mut built_stations: Option<u64> = None;
     loop {
         let Some(st) = shared.upgrade() else { break };
         let snapshot = st.snapshot();
@@ -244,26 +286,45 @@ fn run(shared: Weak<Shared>) {
                 Err(e) => tracing::error!(size, error = %e, "building the exports failed"),
             }
             built = Some(size);
+        } else {
+            // Not held while station-level files are built below.
+            drop(snapshot);
         }
-        let asked = st.exports.stations_wanted.load(Ordering::Relaxed);
-        if built_stations != Some(size) && asked > built_stations.map_or(0, |b| b + 1) {
-            let started = Instant::now();
-            match build_stations(&st.manifest, st.snapshot()) {
-                Ok(b) => {
-                    let files = b.files.len();
-                    st.exports.stations_put(b);
-                    tracing::info!(
-                        size,
-                        files,
-                        ms = started.elapsed().as_millis() as u64,
-                        "station-level exports built"
-                    );
-                }
-                Err(e) => {
-                    tracing::error!(size, error = %e, "building the station-level exports failed")
+        // The station-level files asked for, one unit at a time.
+        let next = st.exports.stations().wanted.pop_first();
+        if let Some(unit) = next {
+            let fresh = st
+                .exports
+                .stations()
+                .units
+                .get(&unit)
+                .is_some_and(|u| u.size == size);
+            if !fresh {
+                let started = Instant::now();
+                match build_unit(&st.manifest, st.snapshot(), &unit) {
+                    Some(Ok(mut files)) => {
+                        let mut f = st.exports.stations();
+                        f.clock += 1;
+                        files.used = f.clock;
+                        let bytes = files.csv.bytes.len() + files.json.bytes.len();
+                        f.insert(unit.clone(), files, STATION_FILES_MAX_BYTES);
+                        tracing::info!(
+                            size,
+                            unit,
+                            bytes,
+                            ms = started.elapsed().as_millis() as u64,
+                            "station-level export built"
+                        );
+                    }
+                    Some(Err(e)) => {
+                        tracing::error!(size, unit, error = %e, "building a station-level export failed")
+                    }
+                    None => {}
                 }
             }
-            built_stations = Some(size);
+            // The next unit without waiting for the poll.
+            drop(st);
+            continue;
         }
         drop(st);
         std::thread::sleep(POLL);
@@ -368,27 +429,36 @@ pub async fn export_stations(
     if !known {
         return Err(unknown());
     }
-    let built = st.exports.stations_get();
+    let unit = format!("{level}/{id}");
     let size = st.latest().checkpoint.size;
-    if built.as_ref().is_none_or(|b| b.size != size) && method != Method::HEAD {
-        st.exports
-            .stations_wanted
-            .fetch_max(size.saturating_add(1), Ordering::Relaxed);
-    }
-    let Some(built) = built else {
+    let found = {
+        let mut f = st.exports.stations();
+        f.clock += 1;
+        let clock = f.clock;
+        let found = f.units.get_mut(&unit).map(|u| {
+            u.used = clock;
+            let file = match kind {
+                Kind::Csv => &u.csv,
+                _ => &u.json,
+            };
+            (u.size, file.bytes.clone(), file.etag.clone())
+        });
+        if found.as_ref().is_none_or(|x| x.0 != size) && method != Method::HEAD {
+            f.wanted.insert(unit.clone());
+        }
+        found
+    };
+    let Some((built, bytes, etag)) = found else {
         return Err(ApiError::retry_later(
             ErrorCode::ExportNotReady,
-            format!("the station-level exports are being built; retry in {NOT_READY_RETRY_SECS} s"),
+            format!("the station-level export of {unit} is being built; retry in {NOT_READY_RETRY_SECS} s"),
             NOT_READY_RETRY_SECS,
         ));
-    };
-    let Some(f) = built.files.get(&format!("{level}/{name}")) else {
-        return Err(unknown());
     };
     let inm = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok());
-    respond_file(f, kind, built.size, inm)
+    respond_file(&File { bytes, etag }, kind, built, inm)
 }
 
 /// `GET /api/v1/exports/results.csv`.
@@ -477,6 +547,28 @@ fn utc_now() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The station-level files kept stay under the cap, letting the least
+    /// recently asked for go first, and never the one just built.
+    #[test]
+    fn station_files_keep_under_the_cap_least_recently_used_first() {
+        let unit = |n: usize, used: u64| UnitFiles {
+            size: 1,
+            csv: file(vec![b'x'; n]),
+            json: file(vec![b'y'; n]),
+            used,
+        };
+        let mut f = StationFiles::default();
+        f.insert("county/a".into(), unit(10, 1), 50);
+        f.insert("county/b".into(), unit(10, 3), 50);
+        f.insert("county/c".into(), unit(10, 2), 50);
+        assert_eq!(f.bytes(), 60 - 20, "a, the least recently used, went");
+        assert!(!f.units.contains_key("county/a"));
+        // One larger than the cap is kept, alone.
+        f.insert("constituency/k".into(), unit(40, 4), 50);
+        assert_eq!(f.units.len(), 1);
+        assert!(f.units.contains_key("constituency/k"));
+    }
 
     fn built() -> Built {
         Built {

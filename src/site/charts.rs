@@ -140,9 +140,11 @@ pub struct Tile {
     pub class: Option<String>,
 }
 
-/// The cartogram: a link per tile, with the figures as text on it and in
-/// the description.
-pub fn tile_map(lang: Lang, id: &str, title: &str, tiles: &[Tile]) -> Markup {
+/// The cartogram: a link per tile, with the figures as text on it (the
+/// same figures are in the table of provinces). Kept small: anchoring and
+/// text direction come from the style sheet (`.tilemap text`, by the
+/// page's `dir`), not from attributes on each of its ~90 texts.
+pub fn tile_map(id: &str, title: &str, tiles: &[Tile]) -> Markup {
     let mut extra = 0;
     let placed: Vec<(u64, u64, &Tile)> = tiles
         .iter()
@@ -155,34 +157,21 @@ pub fn tile_map(lang: Lang, id: &str, title: &str, tiles: &[Tile]) -> Markup {
         })
         .collect();
     let rows = placed.iter().map(|p| p.1 + 1).max().unwrap_or(1);
-    let desc = tiles
-        .iter()
-        .map(|t| {
-            let mut s = t.name.clone();
-            for l in &t.lines {
-                s.push_str(" — ");
-                s.push_str(l);
-            }
-            s
-        })
-        .collect::<Vec<_>>()
-        .join(lang.pick("؛ ", ". "));
     html! {
-        svg class="tilemap" role="group" dir="ltr" viewBox=(format!("0 0 {} {}", GRID_COLS * TILE_W, rows * TILE_H)) aria-labelledby=(format!("{id}-t {id}-d")) {
+        svg class="tilemap" role="group" dir="ltr" viewBox=(format!("0 0 {} {}", GRID_COLS * TILE_W, rows * TILE_H)) aria-labelledby=(format!("{id}-t")) {
             title id=(format!("{id}-t")) { (title) }
-            desc id=(format!("{id}-d")) { (desc) }
             @for (c, r, t) in &placed {
                 @let x = c * TILE_W;
                 @let y = r * TILE_H;
+                @let cx = x + TILE_W / 2;
+                @let long = t.name.chars().count() > 14;
                 a href=(t.href) {
-                    title { (t.name) }
                     rect x=(x + 2) y=(y + 2) width=(TILE_W - 4) height=(TILE_H - 4) rx="4"
                         class=(format!("tile {}", t.class.as_deref().unwrap_or("none"))) {}
                     // A long name (کهگیلویه و بویراحمد) is squeezed to the tile.
-                    text x=(x + TILE_W / 2) y=(y + 24) text-anchor="middle" direction=(lang.dir()) class="tile-name"
-                        textLength=[(t.name.chars().count() > 14).then_some(TILE_W - 10)] lengthAdjust=[(t.name.chars().count() > 14).then_some("spacingAndGlyphs")] { (t.name) }
+                    text x=(cx) y=(y + 24) class="tn" textLength=[long.then_some(TILE_W - 10)] lengthAdjust=[long.then_some("spacingAndGlyphs")] { (t.name) }
                     @for (i, l) in t.lines.iter().take(2).enumerate() {
-                        text x=(x + TILE_W / 2) y=(y + 44 + 18 * i as u64) text-anchor="middle" direction=(lang.dir()) class="tile-line" { (l) }
+                        text x=(cx) y=(y + 44 + 18 * i as u64) { (l) }
                     }
                 }
             }
@@ -232,7 +221,7 @@ mod tests {
             href: format!("/province/{id}"),
             class: None,
         };
-        let m = tile_map(Lang::En, "m", "Map", &[t("07"), t("99")]).into_string();
+        let m = tile_map("m", "Map", &[t("07"), t("99")]).into_string();
         assert!(m.contains("href=\"/province/99\""), "{m}");
         assert!(m.contains("y=\"382\""), "the extra row: {m}");
         assert!(m.contains("&lt;07&gt;"), "names are escaped");

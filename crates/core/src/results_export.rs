@@ -389,6 +389,25 @@ pub enum Unit<'a> {
     Constituency(&'a str),
 }
 
+/// The counties a [`Unit`] covers: the county itself, or the
+/// constituency's; `None` when the manifest has no such unit.
+pub fn unit_counties(
+    manifest: &ValidatedManifest,
+    unit: Unit<'_>,
+) -> Option<std::collections::BTreeSet<String>> {
+    let m = manifest.manifest();
+    match unit {
+        Unit::County(id) => {
+            let c = m.counties.iter().find(|c| c.id == id)?;
+            Some([c.id.clone()].into())
+        }
+        Unit::Constituency(id) => {
+            let k = m.constituencies.iter().find(|k| k.id == id)?;
+            Some(k.counties.iter().cloned().collect())
+        }
+    }
+}
+
 /// The part of a results document with stations that one [`Unit`] covers,
 /// for a station-level export of that unit: per contest, the unit's own
 /// region, its counties and their stations, in the document's order;
@@ -401,24 +420,15 @@ pub fn scoped(
     doc: &ResultsDocument,
     unit: Unit<'_>,
 ) -> Option<ResultsDocument> {
-    let m = manifest.manifest();
-    let (own, counties): (Option<(Level, &str)>, Vec<&str>) = match unit {
-        Unit::County(id) => {
-            m.counties.iter().find(|c| c.id == id)?;
-            (Some((Level::County, id)), vec![id])
-        }
-        Unit::Constituency(id) => {
-            let k = m.constituencies.iter().find(|k| k.id == id)?;
-            (
-                Some((Level::Constituency, id)),
-                k.counties.iter().map(String::as_str).collect(),
-            )
-        }
+    let counties = unit_counties(manifest, unit)?;
+    let own = match unit {
+        Unit::County(id) => (Level::County, id),
+        Unit::Constituency(id) => (Level::Constituency, id),
     };
     let keep = |r: &RegionResults| match r.level {
-        Level::Station => r.parent.as_deref().is_some_and(|p| counties.contains(&p)),
-        Level::County => counties.contains(&r.id.as_str()),
-        level => own == Some((level, r.id.as_str())),
+        Level::Station => r.parent.as_ref().is_some_and(|p| counties.contains(p)),
+        Level::County => counties.contains(&r.id),
+        level => own == (level, r.id.as_str()),
     };
     let contests = doc
         .contests

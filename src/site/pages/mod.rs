@@ -297,7 +297,10 @@ pub fn figures(
                         @let k = &c.candidates[i];
                         tr class=[mark(k.code).map(|m| if m == L::MarkElected { "elected" } else { "runoff" })] {
                             td class="num" { (lang.num(u64::from(k.code))) }
-                            td { a href=(lang.url(&format!("/candidate/{}/{}", c.id, k.code))) { (lang.pick(&k.name_fa, &k.name_en)) } }
+                            // Linked to the candidate's page on the pages of the
+                            // region that decides the contest (a county page of
+                            // Tehran would outgrow its budget with 90 links).
+                            td { @if decided.is_some() { a href=(lang.url(&format!("/candidate/{}/{}", c.id, k.code))) { (lang.pick(&k.name_fa, &k.name_en)) } } @else { (lang.pick(&k.name_fa, &k.name_en)) } }
                             td class="num" data-live=[key(live, &format!("c{}/votes", k.code))] { (lang.num(s.votes[i])) }
                             td class="num" data-live=[key(live, &format!("c{}/share", k.code))] { (lang.percent(data::share_bp(s.votes[i], base))) }
                             @if decided.is_some() { td { @if let Some(m) = mark(k.code) { (lang.t(m)) } } }

@@ -176,7 +176,7 @@ fn province_map(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> Ma
         section class="map" {
             h2 { (lang.t(L::MapTitle)) " — " (contest_name(lang, c)) }
             p class="note" { (lang.t(L::MapNote)) }
-            (charts::tile_map(lang, "provinces-map", lang.t(L::MapTitle), &tiles))
+            (charts::tile_map("provinces-map", lang.t(L::MapTitle), &tiles))
         }
     }
 }

@@ -469,6 +469,23 @@ fn station_level_documents_per_county_and_constituency() {
         .unwrap()
         .contains("\"01-002-0001\""));
     json(&m, &k, &checkpoint()).unwrap();
+    // Cut from a document with only those counties' boxes, the same.
+    let only: std::collections::BTreeSet<String> =
+        ["01-001".to_owned(), "01-002".to_owned()].into();
+    let small = a.document_for_counties(
+        &DocumentOptions {
+            stations: true,
+            checkpoint: Some(checkpoint()),
+            decide: true,
+            ..Default::default()
+        },
+        &only,
+    );
+    assert!(small.to_bytes().len() < doc.to_bytes().len());
+    assert_eq!(
+        scoped(&m, &small, Unit::Constituency("k1")),
+        Some(k.clone())
+    );
     assert!(scoped(&m, &doc, Unit::County("99-999")).is_none());
     assert!(scoped(&m, &doc, Unit::Constituency("nope")).is_none());
 }
