@@ -1038,6 +1038,7 @@ fn openapi_document_lists_every_route() {
         ("/api/v1/exports/results.csv", "get"),
         ("/api/v1/exports/results.json", "get"),
         ("/api/v1/exports/nist-err.json", "get"),
+        ("/api/v1/exports/stations/{level}/{file}", "get"),
         ("/api/v1/log", "get"),
         ("/api/v1/manifest", "get"),
         ("/api/v1/manifest.json", "get"),
@@ -1061,7 +1062,14 @@ fn openapi_document_lists_every_route() {
             .replace("{index}", "0")
             .replace("{sha256}", &"0".repeat(64))
             .replace("{size}", "0")
-            .replace("{station}", s.e.station_id(0));
+            .replace("{station}", s.e.station_id(0))
+            .replace(
+                "{level}/{file}",
+                &format!(
+                    "county/{}.csv",
+                    s.e.manifest().station(s.e.station_id(0)).unwrap().county
+                ),
+            );
         let r = s.get(&concrete);
         if r.status == 404 {
             assert_ne!(

@@ -290,6 +290,17 @@ fn visible_text(html: &str) -> String {
     out
 }
 
+/// An integer as the English pages write it (thousands separated by commas).
+fn en_num(n: u64) -> String {
+    n.to_string()
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Every `href="…"` of a page.
 fn links(html: &str) -> Vec<String> {
     html.split("href=\"")
@@ -375,6 +386,12 @@ fn every_page_renders_in_both_languages_small_and_with_csp() {
         "/checkpoints".to_owned(),
         "/downloads".to_owned(),
         "/search?q=%DA%A9%D8%B1%DB%8C%D9%85%DB%8C".to_owned(),
+        "/announcements".to_owned(),
+        "/contest/president/candidates".to_owned(),
+        format!(
+            "/candidate/president/{}",
+            b.e.manifest().contest("president").unwrap().candidates[0].code
+        ),
     ];
     for p in &pages {
         let fa = b.get(p);
@@ -403,6 +420,124 @@ fn every_page_renders_in_both_languages_small_and_with_csp() {
         home_en.contains("<span class=\"num\">60</span>"),
         "60 expected stations"
     );
+    // The election day in each calendar (spec/site.md §2): Solar Hijri in
+    // Persian, Gregorian in English; the manifest says 2025-06-27.
+    assert_eq!(b.e.manifest().manifest().election.date, "2025-06-27");
+    assert!(home_fa.contains("۶ تیر ۱۴۰۴"), "Solar Hijri date");
+    assert!(
+        !home_fa.contains("۲۰۲۵-۰۶-۲۷"),
+        "no Gregorian ISO date in Persian"
+    );
+    assert!(home_en.contains("27 June 2025"), "Gregorian date");
+    // Turnout, at the national and province levels only: standing votes
+    // taken (as the API gives them) over the manifest's eligible voters.
+    let totals: serde_json::Value = serde_json::from_str(&b.page("/api/v1/totals")).unwrap();
+    let taken = totals["contests"][0]["standing"]["votes_taken"]
+        .as_u64()
+        .unwrap();
+    let vm = b.e.manifest();
+    let eligible = vm
+        .eligible_voters_nation()
+        .expect("synth gives eligible voters");
+    let bp = tallyboard_core::aggregate::share_bp(taken, eligible);
+    assert!(bp > 0);
+    let text = words(&home_en);
+    assert!(
+        text.contains(&format!(
+            "Turnout: {}.{:02}% — Votes taken",
+            bp / 100,
+            bp % 100
+        )),
+        "{text}"
+    );
+    assert!(text.contains("a voter may vote at any station"), "{text}");
+    let ptext = words(&b.page(&format!("/en/province/{province}")));
+    let pe = vm.eligible_voters(&province).unwrap();
+    assert!(
+        ptext.contains(&format!("of {} eligible voters", en_num(pe))),
+        "{ptext}"
+    );
+    assert!(!words(&b.page(&format!("/en/county/{county}"))).contains("Turnout"));
+    assert!(!words(&b.page(&format!("/en/station/{station}"))).contains("Turnout"));
+    // The provinces' map: one tile per province, each a link to its page.
+    let map = &home_en[home_en.find("<svg class=\"tilemap\"").expect("the map")..];
+    let map = &map[..map.find("</svg>").unwrap()];
+    let provinces = &b.e.manifest().manifest().provinces;
+    assert_eq!(provinces.len(), 31);
+    for p in provinces {
+        assert!(
+            map.contains(&format!("href=\"/en/province/{}\"", p.id)),
+            "{}",
+            p.id
+        );
+    }
+    // The province of station 0 has reported: its tile names a leader and
+    // is coloured; the leader is the one its province page leads with.
+    let ptile = &map[map
+        .find(&format!("href=\"/en/province/{province}\""))
+        .unwrap()..];
+    let ptile = &ptile[..ptile.find("</a>").unwrap()];
+    assert!(ptile.contains("class=\"tile bar bar"), "{ptile}");
+    // Candidate pages are linked from the contest's table; a code that is
+    // not a candidate, or not a number, is a 404.
+    let cand = first_link(&home_en, "/en/candidate/president/");
+    let cpage = b.page(&cand);
+    assert!(cpage.contains("Rank"), "{cpage}");
+    assert_eq!(b.get("/en/candidate/president/99999").status, 404);
+    assert_eq!(b.get("/en/candidate/president/x").status, 404);
+    assert_eq!(b.get("/en/candidate/nope/1").status, 404);
+    // Station-level files per county, linked from the county page and the
+    // downloads page, built in the background once asked for: the county's
+    // stations' boxes, no other county's.
+    let cpage = b.page(&format!("/en/county/{county}"));
+    let csv_path = format!("/api/v1/exports/stations/county/{county}.csv");
+    assert!(
+        links(&cpage).contains(&csv_path),
+        "county page links its file"
+    );
+    assert!(b
+        .page("/en/downloads")
+        .contains("/api/v1/exports/stations/county/"));
+    let fetch = |path: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let r = b.get(path);
+            if r.status != 503 {
+                return r;
+            }
+            assert!(Instant::now() < deadline, "{path} never built");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    };
+    let r = fetch(&csv_path);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    let vm = b.e.manifest();
+    for i in 0..40 {
+        let id = b.e.station_id(i);
+        let in_county = vm.station(id).unwrap().county == county;
+        assert_eq!(
+            r.body.contains(&format!("\"station\",\"{id}\"")),
+            in_county,
+            "{id}"
+        );
+    }
+    let r = fetch(&format!("/api/v1/exports/stations/county/{county}.json"));
+    assert_eq!(r.status, 200);
+    let doc: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let text = r.body.clone();
+    assert!(
+        text.contains(&b.e.station_id(0).to_string()),
+        "station 0's box"
+    );
+    assert!(doc.is_object());
+    for bad in [
+        "/api/v1/exports/stations/county/99-999.csv".to_owned(),
+        format!("/api/v1/exports/stations/county/{county}.xml"),
+        format!("/api/v1/exports/stations/province/{province}.csv"),
+    ] {
+        assert_eq!(b.get(&bad).status, 404, "{bad}");
+    }
     // Unknown things are an HTML 404 in the page's language.
     let r = b.get("/en/station/99-999-99999");
     assert_eq!(r.status, 404);
@@ -451,14 +586,7 @@ fn drill_down_from_nation_to_a_signed_station_tally() {
     assert!(cpage.contains("Reported") || cpage.contains("Revised"));
     let totals: serde_json::Value = serde_json::from_str(&b.page("/api/v1/totals")).unwrap();
     let valid = totals["contests"][0]["standing"]["valid"].as_u64().unwrap();
-    let formatted = valid
-        .to_string()
-        .as_bytes()
-        .rchunks(3)
-        .rev()
-        .map(|c| std::str::from_utf8(c).unwrap())
-        .collect::<Vec<_>>()
-        .join(",");
+    let formatted = en_num(valid);
     assert!(
         home.contains(&format!("data-live=\"president/valid\">{formatted}<")),
         "national valid votes {formatted}"
@@ -744,6 +872,32 @@ fn cosigning_witnesses_are_named_once_they_cosign() {
                 home.contains("witnessed checkpoint of size"),
                 "the overview names them"
             );
+            // "Last updated" is the latest cosignature time on that
+            // checkpoint (C2SP tlog-cosignature timestamps), as the API
+            // lists them.
+            let w: serde_json::Value = serde_json::from_str(&b.page("/api/v1/witnessed")).unwrap();
+            let latest = w["cosigned_by"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["timestamp"].as_u64().unwrap())
+                .max()
+                .unwrap();
+            let when = tallyboard_core::calendar::utc_from_posix(latest);
+            let text = words(&page);
+            assert!(text.contains("Last updated:"), "{text}");
+            assert!(text.contains(&when.date.year.to_string()), "{text}");
+            assert!(words(&home).contains("Last updated"), "the overview too");
+            let fa = b.page("/checkpoints");
+            let jalali = tallyboard_core::calendar::jalali_from_gregorian(when.date).unwrap();
+            let year_fa: String = jalali
+                .year
+                .to_string()
+                .chars()
+                .map(|c| char::from_u32('۰' as u32 + c.to_digit(10).unwrap()).unwrap())
+                .collect();
+            assert!(fa.contains("آخرین به‌روزرسانی"), "Persian label");
+            assert!(fa.contains(&year_fa), "a Solar Hijri year {year_fa}");
             break;
         }
         assert!(Instant::now() < deadline, "never cosigned: {page}");
@@ -807,9 +961,76 @@ fn supervision_and_announcements_show_on_the_pages() {
     let untouched = words(&b.page(&format!("/en/station/{}", b.e.station_id(2))));
     assert!(untouched.contains("No supervisor action"), "{untouched}");
 
+    // A lot drawn for the contest shows with its contest, whatever the
+    // announcements.
+    let pres = b.e.manifest().contest("president").unwrap();
+    let (k1, k2) = (&pres.candidates[0], &pres.candidates[1]);
+    assert!(k1.code < k2.code);
+    let lot = b.append(&b.e.lot_entry(&[k1.code, k2.code], &[k2.code, k1.code]));
+    let contest = words(&b.page("/en/contest/president"));
+    assert!(
+        contest.contains(&format!(
+            "Lots drawn among {}, {} — order: {}, {} — Log index {lot}",
+            k1.name_en, k2.name_en, k2.name_en, k1.name_en
+        )),
+        "{contest}"
+    );
+
     let home = words(&b.page("/en/"));
     assert!(home.contains("Annulled boxes 1"), "{home}");
     assert!(!home.contains("announced by the authority"), "{home}");
+    // The national page's supervision section: the annulled count agrees
+    // with the API, the annulled box is named with its reason, the
+    // approval is counted.
+    let totals: serde_json::Value = serde_json::from_str(&b.page("/api/v1/totals")).unwrap();
+    let api_annulled: u64 = totals["contests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["stations_annulled"].as_u64().unwrap())
+        .sum();
+    assert_eq!(api_annulled, 1);
+    assert!(
+        home.contains(&format!(
+            "Annulled boxes: {api_annulled} ; Approved tallies: 1"
+        )),
+        "{home}"
+    );
+    assert!(home.contains("the seal was broken"), "{home}");
+    let s0 = b.e.station_id(0).to_owned();
+    let county = b.e.manifest().station(&s0).unwrap().county.clone();
+    let province = b.e.manifest().province_of(&county).unwrap().to_owned();
+    for region in [
+        format!("/en/province/{province}"),
+        format!("/en/county/{county}"),
+    ] {
+        let text = words(&b.page(&region));
+        assert!(text.contains("Annulled boxes: 1"), "{region}: {text}");
+        assert!(text.contains("the seal was broken"), "{region}: {text}");
+    }
+    // A province with neither the annulled nor the approved station says
+    // none.
+    let s1 = b.e.station_id(1).to_owned();
+    let county1 = b.e.manifest().station(&s1).unwrap().county.clone();
+    let province1 = b.e.manifest().province_of(&county1).unwrap().to_owned();
+    let other =
+        b.e.manifest()
+            .manifest()
+            .provinces
+            .iter()
+            .find(|p| p.id != province && p.id != province1)
+            .unwrap();
+    let text = words(&b.page(&format!("/en/province/{}", other.id)));
+    assert!(
+        text.contains("Annulled boxes: 0 ; Approved tallies: 0"),
+        "{text}"
+    );
+    // The Persian pages write the same in Persian digits.
+    let fa = b.get("/");
+    assert_page_ok("/", &fa, true);
+    assert!(words(&fa.body).contains(": ۱ ؛"), "{}", words(&fa.body));
+    // No announcement yet: the list says so.
+    assert!(words(&b.page("/en/announcements")).contains("No official announcement is logged yet."));
 
     let partial = b.statement("president");
     let at =
@@ -821,6 +1042,60 @@ fn supervision_and_announcements_show_on_the_pages() {
         )),
         "{contest}"
     );
+    // The latest announcement on the contest page, with its size and what
+    // it decided, linked to its own page.
+    assert!(
+        contest.contains(&format!(
+            "Latest official announcement Partial results announced by the authority — resting on the checkpoint of size {} — Announcement {at}",
+            partial.size
+        )),
+        "{contest}"
+    );
+    assert!(links(&b.page("/en/contest/president")).contains(&format!("/en/announcement/{at}")));
+    // Its page: the signed figures, the outcome, the checkpoint and the
+    // signed source, in both languages.
+    let path = format!("/en/announcement/{at}");
+    let r = b.get(&path);
+    assert_page_ok(&path, &r, false);
+    let text = words(&r.body);
+    assert!(
+        text.contains(&format!("Stations counted {}", partial.stations_counted)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Annulled boxes {}", partial.stations_annulled)),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("Valid votes {}", en_num(partial.figures.valid))),
+        "{text}"
+    );
+    for &(code, n) in &partial.votes {
+        assert!(
+            text.contains(&format!("{code} ")) && text.contains(&en_num(n)),
+            "{code}: {text}"
+        );
+    }
+    assert!(
+        r.body.contains("tallyboard/announcement/v1\n"),
+        "the signed source"
+    );
+    assert!(links(&r.body).contains(&format!("/api/v1/entries/{at}")));
+    assert!(links(&r.body).contains(&format!("/api/v1/checkpoints/{}", partial.size)));
+    assert!(text.contains("cosigned at"), "{text}");
+    let fa = format!("/announcement/{at}");
+    assert_page_ok(&fa, &b.get(&fa), true);
+    // The list names it; other indexes are no announcement.
+    let list = b.page("/en/announcements");
+    assert!(links(&list).contains(&format!("/en/announcement/{at}")));
+    assert_page_ok("/announcements", &b.get("/announcements"), true);
+    for bad in [
+        "/en/announcement/0",
+        "/en/announcement/x",
+        "/en/announcement/18446744073709551616",
+    ] {
+        assert_eq!(b.get(bad).status, 404, "{bad}");
+    }
     let last = b.statement("president");
     let seen = b.witnessed();
     b.append(&b.e.contest_approval_entry(&last));
@@ -835,6 +1110,15 @@ fn supervision_and_announcements_show_on_the_pages() {
         "{contest}"
     );
     assert!(!contest.contains("no official announcement"), "{contest}");
+    let fin_at = at;
+    let text = words(&b.page(&format!("/en/announcement/{fin_at}")));
+    assert!(
+        text.contains("Final results announced by the authority"),
+        "{text}"
+    );
+    // The contest approval the final rests on is on the national page.
+    let home = words(&b.page("/en/"));
+    assert!(home.contains("Contest approvals"), "{home}");
 
     // Reopened by the supervisor, then corrected by the authority: the
     // status line follows (spec/announcements.md §6).
@@ -849,6 +1133,11 @@ fn supervision_and_announcements_show_on_the_pages() {
             "Final results reopened by the supervisor; corrected results not yet announced — Log index {reopened}"
         )),
         "{contest}"
+    );
+    let text = words(&b.page(&format!("/en/announcement/{fin_at}")));
+    assert!(
+        text.contains(&format!("reopened; entry {reopened}")),
+        "{text}"
     );
     let again = b.statement("president");
     let seen = b.witnessed();
@@ -870,6 +1159,20 @@ fn supervision_and_announcements_show_on_the_pages() {
         contest.contains("Reason for the correction: station 1 recounted"),
         "{contest}"
     );
+    let text = words(&b.page(&format!("/en/announcement/{corrected}")));
+    assert!(
+        text.contains("Corrected final results announced by the authority"),
+        "{text}"
+    );
+    assert!(text.contains("station 1 recounted"), "{text}");
+    // Every announcement is listed, newest first.
+    let list = links(&b.page("/en/announcements"));
+    let listed: Vec<&String> = list
+        .iter()
+        .filter(|l| l.starts_with("/en/announcement/"))
+        .collect();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert_eq!(listed[0], &format!("/en/announcement/{corrected}"));
 }
 
 /// A Majlis contest with 3,500 candidates renders as a page of ordinary
@@ -956,4 +1259,79 @@ fn a_majlis_contest_with_thousands_of_candidates_is_paginated() {
     let station = format!("/en/station/{}", b.e.station_id(tehran[0]));
     let r = b.get(&station);
     assert_page_ok(&station, &r, false);
+
+    // A candidate the contest page does not list has a page, the paged
+    // list reaches them, and search links to that page.
+    let listed: Vec<String> = links(html)
+        .into_iter()
+        .filter(|l| l.starts_with(&format!("/en/candidate/{TEHRAN_CONTEST}/")))
+        .collect();
+    assert_eq!(listed.len(), 90, "the contest page lists 3 × 30 seats");
+    let hidden = contest
+        .candidates
+        .iter()
+        .rev()
+        .find(|k| !listed.contains(&format!("/en/candidate/{TEHRAN_CONTEST}/{}", k.code)))
+        .unwrap();
+    let path = format!("/en/candidate/{TEHRAN_CONTEST}/{}", hidden.code);
+    let r = b.get(&path);
+    assert_page_ok(&path, &r, false);
+    assert!(r.body.contains(&hidden.name_en));
+    let fa_path = format!("/candidate/{TEHRAN_CONTEST}/{}", hidden.code);
+    assert_page_ok(&fa_path, &b.get(&fa_path), true);
+    let found = b.page(&format!("/en/search?q={}", urlencode(&hidden.name_en)));
+    assert!(
+        links(&found).contains(&path),
+        "search links to the candidate's page"
+    );
+    assert!(links(html).contains(&format!("/en/contest/{TEHRAN_CONTEST}/candidates")));
+    let mut reached = false;
+    for n in 1..=18 {
+        let p = format!("/en/contest/{TEHRAN_CONTEST}/candidates?page={n}");
+        let r = b.get(&p);
+        assert_page_ok(&p, &r, false);
+        reached |= links(&r.body).contains(&path);
+    }
+    assert!(reached, "the paged list reaches every candidate");
+
+    // The constituency's station-level file holds its stations' boxes
+    // (built in the background once asked for).
+    let k = contest.constituency.clone().unwrap();
+    assert!(links(&b.page(&format!("/en/constituency/{k}")))
+        .contains(&format!("/api/v1/exports/stations/constituency/{k}.csv")));
+    let path = format!("/api/v1/exports/stations/constituency/{k}.csv");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let r = loop {
+        let r = b.get(&path);
+        if r.status != 503 {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "{path} never built");
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(r.status, 200, "{}", r.body);
+    let inside = b.e.station_id(tehran[0]).to_owned();
+    assert!(
+        r.body.contains(&format!("\"station\",\"{inside}\"")),
+        "a Tehran station"
+    );
+    let kcounties = &m
+        .manifest()
+        .constituencies
+        .iter()
+        .find(|x| x.id == k)
+        .unwrap()
+        .counties;
+    let outside = m
+        .manifest()
+        .stations
+        .iter()
+        .find(|s| !kcounties.contains(&s.county))
+        .unwrap()
+        .id
+        .clone();
+    assert!(
+        !r.body.contains(&format!("\"station\",\"{outside}\"")),
+        "not {outside}"
+    );
 }

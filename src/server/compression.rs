@@ -183,6 +183,13 @@ impl Precompressed {
         }
     }
 
+    /// Bytes held in memory, every form counted.
+    pub fn held(&self) -> usize {
+        self.identity.len()
+            + self.br.as_ref().map_or(0, Bytes::len)
+            + self.gzip.as_ref().map_or(0, Bytes::len)
+    }
+
     /// The form to send for `request`'s `Accept-Encoding`: brotli, then
     /// gzip, then the bytes as they are, with the coding's token.
     pub fn pick(&self, request: &HeaderMap) -> (Bytes, Option<Coding>) {

@@ -19,16 +19,19 @@
 use super::errors::ApiError;
 use super::{AppState, Shared};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 use tallyboard_core::aggregate::{CheckpointRef, ResultsDocument};
 use tallyboard_core::error::ErrorCode;
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::results_export::{self, ExportError, NistDetail, NistOptions, ReportStatus};
+use tallyboard_core::results_export::{
+    self, ExportError, NistDetail, NistOptions, ReportStatus, Unit,
+};
 use tallyboard_core::Hash;
 
 use super::compression::{Effort, Precompressed};
@@ -65,6 +68,7 @@ impl Kind {
 /// that a request never compresses, `spec/http-api.md` §1.7) and their
 /// strong ETag (RFC 9110 §8.8.3; the gzip form gets the same tag with
 /// `-gzip`, as a different representation must).
+#[derive(Clone)]
 struct File {
     bytes: Precompressed,
     etag: HeaderValue,
@@ -84,6 +88,62 @@ struct Built {
 pub struct ExportCache {
     latest: RwLock<Option<Arc<Built>>>,
     wanted: AtomicU64,
+    /// The station-level files of the counties and constituencies asked
+    /// for (`spec/exports.md` §5).
+    stations: Mutex<StationFiles>,
+}
+
+/// Most bytes the station-level files kept in memory may hold together;
+/// beyond, the least recently asked for are let go (and built again when
+/// next asked for). One unit larger than this is still kept, alone: the
+/// Tehran constituency's files of the synthetic Majlis election are about
+/// 620 MB together (`spec/exports.md` §5).
+pub const STATION_FILES_MAX_BYTES: usize = 512 << 20;
+
+/// One unit's station-level CSV and JSON over one snapshot.
+struct UnitFiles {
+    size: u64,
+    csv: File,
+    json: File,
+    /// When a request last asked for them (a counter, for eviction).
+    used: u64,
+}
+
+/// The station-level files built so far, by unit (`county/<id>`,
+/// `constituency/<id>`), and the units a request asked for that are
+/// missing or behind the published checkpoint.
+#[derive(Default)]
+struct StationFiles {
+    units: HashMap<String, UnitFiles>,
+    wanted: std::collections::BTreeSet<String>,
+    clock: u64,
+}
+
+impl StationFiles {
+    fn bytes(&self) -> usize {
+        self.units
+            .values()
+            .map(|u| u.csv.bytes.held() + u.json.bytes.held())
+            .sum()
+    }
+
+    /// Keeps `unit`, letting the least recently used others go while the
+    /// total is above `max_bytes` ([`STATION_FILES_MAX_BYTES`]).
+    fn insert(&mut self, unit: String, files: UnitFiles, max_bytes: usize) {
+        self.units.insert(unit.clone(), files);
+        while self.bytes() > max_bytes {
+            let Some(old) = self
+                .units
+                .iter()
+                .filter(|(k, _)| **k != unit)
+                .min_by_key(|(_, u)| u.used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.units.remove(&old);
+        }
+    }
 }
 
 impl ExportCache {
@@ -92,6 +152,14 @@ impl ExportCache {
             Ok(b) => b.clone(),
             // Only whole values are ever stored: a poisoned lock is still usable.
             Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn stations(&self) -> std::sync::MutexGuard<'_, StationFiles> {
+        match self.stations.lock() {
+            Ok(g) => g,
+            // Only whole values are ever stored: a poisoned lock is still usable.
+            Err(p) => p.into_inner(),
         }
     }
 
@@ -145,6 +213,57 @@ fn build(manifest: &ValidatedManifest, v: Arc<crate::log::Snapshot>) -> Result<B
     })
 }
 
+/// Builds one unit's station-level CSV and JSON over `v`: a results
+/// document with only the unit's counties' boxes
+/// (`Aggregator::document_for_counties`), cut to the unit
+/// (`results_export::scoped`) and written as the ordinary CSV and JSON.
+/// `None` for a unit the manifest does not have.
+fn build_unit(
+    manifest: &ValidatedManifest,
+    v: Arc<crate::log::Snapshot>,
+    unit: &str,
+) -> Option<Result<UnitFiles, ExportError>> {
+    let (level, id) = unit.split_once('/')?;
+    let unit = match level {
+        "county" => Unit::County(id),
+        "constituency" => Unit::Constituency(id),
+        _ => return None,
+    };
+    let counties = results_export::unit_counties(manifest, unit)?;
+    let size = v.size();
+    let doc = {
+        let cp = &v.checkpoint.checkpoint;
+        let mut lots = std::collections::BTreeMap::<String, Vec<_>>::new();
+        for l in v.state.supervision().lots() {
+            lots.entry(l.contest.clone())
+                .or_default()
+                .push(l.draw.clone());
+        }
+        v.state.aggregator().document_for_counties(
+            &tallyboard_core::aggregate::DocumentOptions {
+                stations: true,
+                checkpoint: Some(CheckpointRef::new(cp.size, &cp.root)),
+                decide: true,
+                lots,
+            },
+            &counties,
+        )
+    };
+    let cp = doc.checkpoint.clone()?;
+    // As for the national files: the snapshot is let go before writing.
+    drop(v);
+    let doc = results_export::scoped(manifest, &doc, unit)?;
+    let files = results_export::csv(manifest, &doc, &cp).and_then(|csv| {
+        Ok(UnitFiles {
+            size,
+            csv: file(csv, Kind::Csv),
+            json: file(results_export::json(manifest, &doc, &cp)?, Kind::Json),
+            used: 0,
+        })
+    });
+    Some(files)
+}
+
 /// Starts the builder thread. It holds the server's state only weakly, so
 /// it ends within one poll once the server has stopped.
 pub fn spawn(shared: Weak<Shared>) -> std::io::Result<()> {
@@ -181,6 +300,45 @@ fn run(shared: Weak<Shared>) {
                 Err(e) => tracing::error!(size, error = %e, "building the exports failed"),
             }
             built = Some(size);
+        } else {
+            // Not held while station-level files are built below.
+            drop(snapshot);
+        }
+        // The station-level files asked for, one unit at a time.
+        let next = st.exports.stations().wanted.pop_first();
+        if let Some(unit) = next {
+            let fresh = st
+                .exports
+                .stations()
+                .units
+                .get(&unit)
+                .is_some_and(|u| u.size == size);
+            if !fresh {
+                let started = Instant::now();
+                match build_unit(&st.manifest, st.snapshot(), &unit) {
+                    Some(Ok(mut files)) => {
+                        let mut f = st.exports.stations();
+                        f.clock += 1;
+                        files.used = f.clock;
+                        let bytes = files.csv.bytes.held() + files.json.bytes.held();
+                        f.insert(unit.clone(), files, STATION_FILES_MAX_BYTES);
+                        tracing::info!(
+                            size,
+                            unit,
+                            bytes,
+                            ms = started.elapsed().as_millis() as u64,
+                            "station-level export built"
+                        );
+                    }
+                    Some(Err(e)) => {
+                        tracing::error!(size, unit, error = %e, "building a station-level export failed")
+                    }
+                    None => {}
+                }
+            }
+            // The next unit without waiting for the poll.
+            drop(st);
+            continue;
         }
         drop(st);
         std::thread::sleep(POLL);
@@ -204,9 +362,12 @@ fn answer(
 }
 
 /// The response for `kind` from `built` (none yet: 503) to a request with
-/// `request`'s headers: gzip when accepted, a 304 when `If-None-Match`
-/// names the ETag of the form it would get (RFC 9110 §13.1.2).
-fn respond(built: Option<&Built>, kind: Kind, request: &HeaderMap) -> Result<Response, ApiError> {
+/// `request`'s headers.
+fn respond(
+    built: Option<&Built>,
+    kind: Kind,
+    request: &HeaderMap,
+) -> Result<Response, ApiError> {
     let Some(built) = built else {
         return Err(ApiError::retry_later(
             ErrorCode::ExportNotReady,
@@ -214,7 +375,18 @@ fn respond(built: Option<&Built>, kind: Kind, request: &HeaderMap) -> Result<Res
             NOT_READY_RETRY_SECS,
         ));
     };
-    let f = &built.files[kind as usize];
+    respond_file(&built.files[kind as usize], kind, built.size, request)
+}
+
+/// One built file's response to a request with `request`'s headers: gzip
+/// when accepted, a 304 when `If-None-Match` names the ETag of the form it
+/// would get (RFC 9110 §13.1.2).
+fn respond_file(
+    f: &File,
+    kind: Kind,
+    size: u64,
+    request: &HeaderMap,
+) -> Result<Response, ApiError> {
     let (body, coding) = f.bytes.pick(request);
     let etag = if coding.is_some() {
         &f.etag_gzip
@@ -244,8 +416,70 @@ fn respond(built: Option<&Built>, kind: Kind, request: &HeaderMap) -> Result<Res
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert(header::ETAG, etag.clone());
-    h.insert(CHECKPOINT_SIZE_HEADER, HeaderValue::from(built.size));
+    h.insert(CHECKPOINT_SIZE_HEADER, HeaderValue::from(size));
     Ok(r)
+}
+
+/// `GET /api/v1/exports/stations/{level}/{file}`.
+#[utoipa::path(get, path = "/api/v1/exports/stations/{level}/{file}", tag = "results",
+    params(
+        ("level" = String, Path, description = "`county` or `constituency`"),
+        ("file" = String, Path, description = "`<id>.csv` or `<id>.json`: the unit's id from the manifest"),
+    ),
+    responses(
+        (status = 200, description = "Station-level results of one county or constituency (spec/exports.md §5): its own totals and every station's box, as CSV or JSON in the format of the national files, at the checkpoint named in X-Tallyboard-Checkpoint-Size", content_type = "text/csv", body = String),
+        (status = 304, description = "If-None-Match names the current ETag"),
+        (status = 404, description = "No such county or constituency, or not .csv or .json (not-found)", body = super::errors::ErrorBody),
+        (status = 503, description = "board.export-not-ready: the station-level files are being built (they are built when first asked for); Retry-After", body = super::errors::ErrorBody),
+    ))]
+pub async fn export_stations(
+    State(st): State<AppState>,
+    Path((level, name)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let unknown = || ApiError::not_found(format!("no station-level export {level}/{name}"));
+    let (id, kind) = match (name.strip_suffix(".csv"), name.strip_suffix(".json")) {
+        (Some(id), _) => (id, Kind::Csv),
+        (_, Some(id)) => (id, Kind::Json),
+        _ => return Err(unknown()),
+    };
+    let m = st.manifest.manifest();
+    let known = match level.as_str() {
+        "county" => m.counties.iter().any(|c| c.id == id),
+        "constituency" => m.constituencies.iter().any(|k| k.id == id),
+        _ => false,
+    };
+    if !known {
+        return Err(unknown());
+    }
+    let unit = format!("{level}/{id}");
+    let size = st.latest().checkpoint.size;
+    let found = {
+        let mut f = st.exports.stations();
+        f.clock += 1;
+        let clock = f.clock;
+        let found = f.units.get_mut(&unit).map(|u| {
+            u.used = clock;
+            let file = match kind {
+                Kind::Csv => &u.csv,
+                _ => &u.json,
+            };
+            (u.size, file.clone())
+        });
+        if found.as_ref().is_none_or(|x| x.0 != size) && method != Method::HEAD {
+            f.wanted.insert(unit.clone());
+        }
+        found
+    };
+    let Some((built, file)) = found else {
+        return Err(ApiError::retry_later(
+            ErrorCode::ExportNotReady,
+            format!("the station-level export of {unit} is being built; retry in {NOT_READY_RETRY_SECS} s"),
+            NOT_READY_RETRY_SECS,
+        ));
+    };
+    respond_file(&file, kind, built, &headers)
 }
 
 /// `GET /api/v1/exports/results.csv`.
@@ -328,28 +562,34 @@ fn utc_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    tallyboard_core::calendar::utc_from_posix(secs).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The station-level files kept stay under the cap, letting the least
+    /// recently asked for go first, and never the one just built.
+    #[test]
+    fn station_files_keep_under_the_cap_least_recently_used_first() {
+        let unit = |n: usize, used: u64| UnitFiles {
+            size: 1,
+            csv: file(vec![b'x'; n], Kind::Csv),
+            json: file(vec![b'y'; n], Kind::Json),
+            used,
+        };
+        let mut f = StationFiles::default();
+        f.insert("county/a".into(), unit(10, 1), 50);
+        f.insert("county/b".into(), unit(10, 3), 50);
+        f.insert("county/c".into(), unit(10, 2), 50);
+        assert_eq!(f.bytes(), 60 - 20, "a, the least recently used, went");
+        assert!(!f.units.contains_key("county/a"));
+        // One larger than the cap is kept, alone.
+        f.insert("constituency/k".into(), unit(40, 4), 50);
+        assert_eq!(f.units.len(), 1);
+        assert!(f.units.contains_key("constituency/k"));
+    }
 
     fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

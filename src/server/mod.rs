@@ -196,6 +196,10 @@ pub fn router(st: AppState) -> Router {
         .route("/exports/results.csv", get(exports::export_csv))
         .route("/exports/results.json", get(exports::export_json))
         .route("/exports/nist-err.json", get(exports::export_nist))
+        .route(
+            "/exports/stations/{level}/{file}",
+            get(exports::export_stations),
+        )
         .route("/log", get(api::log_info))
         .route("/manifest", get(api::manifest))
         .route("/witnessed", get(witnessing::witnessed))

@@ -34,6 +34,7 @@ use utoipa::OpenApi;
         exports::export_csv,
         exports::export_json,
         exports::export_nist,
+        exports::export_stations,
         api::log_info,
         api::manifest,
         api::manifest_json,

@@ -82,6 +82,104 @@ pub fn progress(lang: Lang, id: &str, reported: u64, expected: u64, live: Option
     }
 }
 
+/// The tile-grid cartogram of Iran's 31 provinces: each province one
+/// equal tile, placed roughly where it lies (north up, west left, in
+/// both languages: a map is not mirrored). No boundary data: a fixed
+/// grid of 7 columns and 5 rows keyed by the manifest's province ids
+/// (the ministry's province codes). A province the grid does not know is
+/// placed in an extra row below, so none is ever left out.
+pub const PROVINCE_GRID: [(&str, u64, u64); 31] = [
+    ("02", 0, 0),
+    ("01", 1, 0),
+    ("03", 2, 0),
+    ("24", 3, 0),
+    ("26", 4, 0),
+    ("23", 5, 0),
+    ("11", 6, 0),
+    ("19", 0, 1),
+    ("13", 1, 1),
+    ("17", 2, 1),
+    ("31", 3, 1),
+    ("07", 4, 1),
+    ("14", 5, 1),
+    ("10", 6, 1),
+    ("21", 0, 2),
+    ("29", 1, 2),
+    ("27", 2, 2),
+    ("18", 3, 2),
+    ("04", 4, 2),
+    ("30", 5, 2),
+    ("09", 6, 2),
+    ("05", 0, 3),
+    ("25", 1, 3),
+    ("08", 2, 3),
+    ("22", 3, 3),
+    ("20", 5, 3),
+    ("15", 6, 3),
+    ("12", 1, 4),
+    ("06", 2, 4),
+    ("16", 3, 4),
+    ("28", 4, 4),
+];
+
+const TILE_W: u64 = 100;
+const TILE_H: u64 = 76;
+const GRID_COLS: u64 = 7;
+
+/// One province tile.
+pub struct Tile {
+    /// The province id (its place in [`PROVINCE_GRID`]).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Up to two lines under the name (the leader and share, turnout).
+    pub lines: Vec<String>,
+    /// The link (the province page).
+    pub href: String,
+    /// The colour class (`bar0`…`bar5`, the leader's colour in the bar
+    /// chart), or none when nobody leads yet.
+    pub class: Option<String>,
+}
+
+/// The cartogram: a link per tile, with the figures as text on it (the
+/// same figures are in the table of provinces). Kept small: anchoring and
+/// text direction come from the style sheet (`.tilemap text`, by the
+/// page's `dir`), not from attributes on each of its ~90 texts.
+pub fn tile_map(id: &str, title: &str, tiles: &[Tile]) -> Markup {
+    let mut extra = 0;
+    let placed: Vec<(u64, u64, &Tile)> = tiles
+        .iter()
+        .map(|t| match PROVINCE_GRID.iter().find(|g| g.0 == t.id) {
+            Some(&(_, c, r)) => (c, r, t),
+            None => {
+                extra += 1;
+                ((extra - 1) % GRID_COLS, 5 + (extra - 1) / GRID_COLS, t)
+            }
+        })
+        .collect();
+    let rows = placed.iter().map(|p| p.1 + 1).max().unwrap_or(1);
+    html! {
+        svg class="tilemap" role="group" dir="ltr" viewBox=(format!("0 0 {} {}", GRID_COLS * TILE_W, rows * TILE_H)) aria-labelledby=(format!("{id}-t")) {
+            title id=(format!("{id}-t")) { (title) }
+            @for (c, r, t) in &placed {
+                @let x = c * TILE_W;
+                @let y = r * TILE_H;
+                @let cx = x + TILE_W / 2;
+                @let long = t.name.chars().count() > 14;
+                a href=(t.href) {
+                    rect x=(x + 2) y=(y + 2) width=(TILE_W - 4) height=(TILE_H - 4) rx="4"
+                        class=(format!("tile {}", t.class.as_deref().unwrap_or("none"))) {}
+                    // A long name (کهگیلویه و بویراحمد) is squeezed to the tile.
+                    text x=(cx) y=(y + 24) class="tn" textLength=[long.then_some(TILE_W - 10)] lengthAdjust=[long.then_some("spacingAndGlyphs")] { (t.name) }
+                    @for (i, l) in t.lines.iter().take(2).enumerate() {
+                        text x=(cx) y=(y + 44 + 18 * i as u64) { (l) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +202,30 @@ mod tests {
         assert!(m.contains("&lt;script&gt;"));
         assert!(m.contains("<title"));
         assert!(m.contains("width=\"300\""));
+    }
+
+    #[test]
+    fn every_province_has_its_own_tile() {
+        let mut ids: Vec<&str> = PROVINCE_GRID.iter().map(|g| g.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 31);
+        let mut cells: Vec<(u64, u64)> = PROVINCE_GRID.iter().map(|g| (g.1, g.2)).collect();
+        cells.sort_unstable();
+        cells.dedup();
+        assert_eq!(cells.len(), 31, "two provinces share a tile");
+        // An unknown province still gets a tile, in the extra row.
+        let t = |id: &str| Tile {
+            id: id.into(),
+            name: format!("<{id}>"),
+            lines: vec!["x".into()],
+            href: format!("/province/{id}"),
+            class: None,
+        };
+        let m = tile_map("m", "Map", &[t("07"), t("99")]).into_string();
+        assert!(m.contains("href=\"/province/99\""), "{m}");
+        assert!(m.contains("y=\"382\""), "the extra row: {m}");
+        assert!(m.contains("&lt;07&gt;"), "names are escaped");
     }
 
     #[test]

@@ -160,6 +160,9 @@ pub struct Site {
     /// The event of the snapshot, made once per checkpoint (by
     /// [`Site::refresh`]) for every new `/live` stream to start with.
     event: RwLock<Option<Arc<str>>>,
+    /// Annulments' (reason code, reason) by log index, read from the log
+    /// once: a logged entry never changes, so pages need not read it again.
+    pub annulment_reasons: std::sync::Mutex<HashMap<u64, (String, String)>>,
 }
 
 impl Site {
@@ -184,6 +187,7 @@ impl Site {
             catchup: Mutex::new(()),
             live,
             event: RwLock::new(None),
+            annulment_reasons: std::sync::Mutex::new(HashMap::new()),
         }
     }
 

@@ -101,6 +101,42 @@ impl Lang {
         self.digits(&out)
     }
 
+    /// A calendar day as people read it: the Solar Hijri date in Persian
+    /// (`۶ تیر ۱۴۰۴`), the Gregorian in English (`27 June 2025`)
+    /// (`tallyboard_core::calendar`). A Gregorian day outside the Solar
+    /// Hijri years the conversion covers is written as ISO 8601 in the
+    /// page's digits rather than guessed.
+    pub fn date(self, d: Date) -> String {
+        match self {
+            Lang::Fa => match calendar::jalali_from_gregorian(d) {
+                Ok(j) => format!(
+                    "{} {} {}",
+                    self.num(u64::from(j.day)),
+                    JALALI_MONTHS[(j.month as usize).saturating_sub(1) % 12],
+                    self.digits(&j.year.to_string())
+                ),
+                Err(_) => self.digits(&d.to_string()),
+            },
+            Lang::En => format!(
+                "{} {} {}",
+                d.day,
+                GREGORIAN_MONTHS[(d.month as usize).saturating_sub(1) % 12],
+                d.year
+            ),
+        }
+    }
+
+    /// A POSIX timestamp as a date ([`Lang::date`]) and a UTC time of day.
+    pub fn datetime(self, secs: u64) -> String {
+        let t = calendar::utc_from_posix(secs);
+        let (h, m, s) = t.hms;
+        let clock = self.digits(&format!("{h:02}:{m:02}:{s:02}"));
+        match self {
+            Lang::Fa => format!("{}، ساعت {clock} (UTC)", self.date(t.date)),
+            Lang::En => format!("{}, {clock} UTC", self.date(t.date)),
+        }
+    }
+
     /// A share in basis points as a percentage with two decimals.
     pub fn percent(self, bp: u64) -> String {
         let s = format!("{}.{:02}", bp / 100, bp % 100);
@@ -110,6 +146,40 @@ impl Lang {
         }
     }
 }
+
+use tallyboard_core::calendar::{self, Date};
+
+/// The Solar Hijri months, Farvardin first.
+const JALALI_MONTHS: [&str; 12] = [
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+];
+
+/// The Gregorian months, January first.
+const GREGORIAN_MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 macro_rules! labels {
     ($($key:ident => $fa:literal, $en:literal;)*) => {
@@ -135,6 +205,45 @@ labels! {
     SiteTitle => "نتایج انتخابات: تابلوی اعلانات عمومی قابل راستی‌آزمایی", "Election results: a verifiable public bulletin board";
     SiteShort => "تابلوی نتایج", "Tallyboard";
     NavHome => "نتایج کشور", "National results";
+    NavAnnouncements => "اعلام‌های رسمی", "Announcements";
+    AnnouncementsTitle => "اعلام‌های رسمی مرجع برگزاری", "The election authority's announcements";
+    AnnouncementsIntro => "هر اعلام را مرجع برگزاری امضا کرده و در دفتر ثبت شده است. هیئت تنها اعلامی را پذیرفته که همه ارقامش با بازشماری خود دفتر تا همان اندازه برابر بوده و بر نقطه وارسی‌ای تکیه دارد که گواهان امضا کرده‌اند.", "Each announcement is signed by the election authority and logged. The board accepted it only because every figure equals its own recomputation from the log up to that size, and it rests on a checkpoint the witnesses cosigned.";
+    AnnouncementsNone => "هنوز هیچ اعلام رسمی ثبت نشده است.", "No official announcement is logged yet.";
+    Announcement => "اعلام", "Announcement";
+    LatestAnnouncement => "آخرین اعلام رسمی", "Latest official announcement";
+    Contest => "رقابت", "Contest";
+    Status => "وضعیت", "Status";
+    StatusFinal => "نهایی", "final";
+    StatusPartialShort => "موقت", "partial";
+    StatusCorrectedFinal => "نهایی اصلاح‌شده", "corrected final";
+    ReopenedAt => "بازگشوده شده؛ مدخل", "reopened; entry";
+    Reserve => "اعضای علی‌البدل", "Reserve members";
+    StationsCounted => "شعبه‌های شمرده‌شده", "Stations counted";
+    StationsExpected => "شعبه‌های مورد انتظار", "Stations expected";
+    SignedSource => "متن امضاشده در دفتر", "The signed entry in the log";
+    RawEntry => "مدخل خام:", "The raw entry:";
+    RestsOn => "نقطه وارسی پشتوانه اعلام", "The checkpoint the announcement rests on";
+    CosignedAt => "امضای همراه در", "cosigned at";
+    LotsDrawn => "قرعه‌های کشیده‌شده", "Lots drawn";
+    LotAmong => "میان", "among";
+    LotOrder => "ترتیب", "order";
+    Replaces => "جایگزین اعلام نهایی", "Replaces the final";
+    SupervisionTitle => "تصمیم‌های ناظران", "Supervisors' decisions";
+    ApprovedTallies => "شمارش‌های تأییدشده", "Approved tallies";
+    ContestApprovals => "تأیید نتایج رقابت‌ها", "Contest approvals";
+    AnnulledNote => "صندوق باطل‌شده در جمع فعلی صفر حساب می‌شود.", "An annulled box counts zero in the standing sum.";
+    MoreNotListed => "موارد دیگر در این فهرست نیامده است؛ همه در دفتر و API هست.", "More are not listed here; every one is in the log and the API.";
+    LastUpdated => "آخرین به‌روزرسانی", "Last updated";
+    LastUpdatedNote => "زمانی که گواهان آخرین نقطه وارسی را امضا کردند", "when the witnesses cosigned the latest checkpoint";
+    Rank => "رتبه", "Rank";
+    AllCandidates => "فهرست همه نامزدها", "Every candidate";
+    MapTitle => "نقشهٔ استان‌ها", "The provinces";
+    MapNote => "هر خانه یک استان است، کمابیش در جای خود روی نقشه و همه هم‌اندازه؛ رنگ هر خانه رنگ پیشتاز آن استان در نمودار بالاست. همین ارقام در جدول استان‌ها هم هست.", "Each tile is one province, roughly where it lies and all the same size; its colour is the leader's colour in the chart above. The same figures are in the table of provinces.";
+    Turnout => "مشارکت", "Turnout";
+    EligibleVoters => "واجد شرایط رأی", "eligible voters";
+    TurnoutWhy => "مشارکت تنها برای کل کشور و هر استان نشان داده می‌شود: در ایران رأی‌دهنده می‌تواند در هر شعبه‌ای رأی بدهد، پس شمار واجدان شرایط تنها برای کشور و استان‌ها معلوم است، نه برای شهرستان، حوزه انتخابیه یا شعبه.", "Turnout is shown for the nation and each province only: in Iran a voter may vote at any station, so the number of eligible voters is known only nationally and by province, not for a county, constituency or station.";
+    StationExports => "نتایج تک‌تک شعبه‌ها", "Every station's results";
+    DlStations => "نتایج تک‌تک شعبه‌ها، هر شهرستان و هر حوزه انتخابیه در یک پرونده (CSV و JSON، همان قالب پرونده‌های کشوری)؛ پیوند هر پرونده در صفحه همان شهرستان یا حوزه است.", "Every station's results, one file per county and per constituency (CSV and JSON, the format of the national files); each is linked from its county's or constituency's page.";
     NavCheckpoints => "نقاط وارسی و گواهان", "Checkpoints and witnesses";
     NavDownloads => "دریافت داده‌ها", "Downloads";
     NavSearch => "جستجو", "Search";
@@ -291,6 +400,11 @@ mod tests {
                     !en.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
                     "{k:?}: English text {en:?} has Persian letters"
                 );
+                // Persian punctuation in Persian text: ، ؛ ؟, not , ; ?
+                assert!(
+                    !fa.contains([',', ';', '?']),
+                    "{k:?}: Persian text {fa:?} has Latin punctuation"
+                );
             }
         }
     }
@@ -304,6 +418,38 @@ mod tests {
         assert_eq!(Lang::En.percent(4321), "43.21%");
         assert_eq!(Lang::Fa.percent(4305), "۴۳٫۰۵٪");
         assert_eq!(Lang::Fa.digits("04-001"), "۰۴-۰۰۱");
+    }
+
+    #[test]
+    fn dates_in_each_calendar() {
+        let d = Date {
+            year: 2025,
+            month: 6,
+            day: 27,
+        };
+        assert_eq!(Lang::Fa.date(d), "۶ تیر ۱۴۰۴");
+        assert_eq!(Lang::En.date(d), "27 June 2025");
+        let nowruz = Date {
+            year: 2025,
+            month: 3,
+            day: 21,
+        };
+        assert_eq!(Lang::Fa.date(nowruz), "۱ فروردین ۱۴۰۴");
+        // Outside the covered years: ISO in Persian digits, not a guess.
+        let old = Date {
+            year: 1900,
+            month: 1,
+            day: 2,
+        };
+        assert_eq!(Lang::Fa.date(old), "۱۹۰۰-۰۱-۰۲");
+        assert_eq!(
+            Lang::Fa.datetime(1_751_000_000),
+            "۶ تیر ۱۴۰۴، ساعت ۰۴:۵۳:۲۰ (UTC)"
+        );
+        assert_eq!(
+            Lang::En.datetime(1_751_000_000),
+            "27 June 2025, 04:53:20 UTC"
+        );
     }
 
     #[test]

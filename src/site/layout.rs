@@ -51,6 +51,7 @@ pub fn render(p: Page<'_>, body: Markup) -> Markup {
                     a class="brand" href=(lang.url("/")) { (lang.t(L::SiteShort)) }
                     nav aria-label=(lang.t(L::SiteShort)) {
                         a href=(lang.url("/")) { (lang.t(L::NavHome)) }
+                        a href=(lang.url("/announcements")) { (lang.t(L::NavAnnouncements)) }
                         a href=(lang.url("/checkpoints")) { (lang.t(L::NavCheckpoints)) }
                         a href=(lang.url("/downloads")) { (lang.t(L::NavDownloads)) }
                         a href=(lang.url("/search")) { (lang.t(L::NavSearch)) }

@@ -70,12 +70,22 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: AppState) -> Router<S> {
         let p = |s: &str| format!("{prefix}{s}");
         r = r
             .route(&p("/contest/{id}"), get(pages::overview::contest))
+            .route(&p("/contest/{id}/candidates"), get(pages::candidate::list))
+            .route(
+                &p("/candidate/{contest}/{code}"),
+                get(pages::candidate::candidate),
+            )
             .route(&p("/province/{id}"), get(pages::region::province))
             .route(&p("/county/{id}"), get(pages::region::county))
             .route(&p("/constituency/{id}"), get(pages::region::constituency))
             .route(&p("/station/{id}"), get(pages::station::station))
             .route(&p("/checkpoints"), get(pages::checkpoints::checkpoints))
             .route(&p("/downloads"), get(pages::downloads::downloads))
+            .route(&p("/announcements"), get(pages::official::announcements))
+            .route(
+                &p("/announcement/{index}"),
+                get(pages::official::announcement),
+            )
             .route(&p("/search"), get(pages::search::search));
     }
     r.route("/", get(pages::overview::home))

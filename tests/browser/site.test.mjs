@@ -1,7 +1,8 @@
 // The results site in headless Chromium (pages of src/site, spec/site.md):
 // drill down from the national page to a station and verify it there;
 // switch language; search with Arabic letters for a name written with
-// Persian ones; watch a live update arrive. Skipped, saying so, when the
+// Persian ones; watch a live update arrive; follow the province map's
+// tiles; open the announcements and a candidate page. Skipped, saying so, when the
 // board under test serves no site (the h-site branch not merged yet).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -162,4 +163,40 @@ test('a live update reaches every tab over one stream and swaps whole pages', as
   assert.equal(await stationTab.locator('main').innerHTML(), stationMain);
   assert.deepEqual(browser.errors, [], 'no script errors');
   for (const p of [...tabs, stationTab, fresh]) await p.close();
+});
+
+test('the province map: a tile per province, each leading to its page', async (t) => {
+  if (!need(t)) return;
+  const m = await fetch(`${BOARD}/api/v1/manifest`).then((r) => r.json());
+  const page = await browser.ctx.newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto(`${BOARD}/`);
+  const tiles = page.locator('svg.tilemap a');
+  assert.equal(await tiles.count(), m.provinces.length, 'one tile per province');
+  // The map fits the phone's width.
+  const box = await page.locator('svg.tilemap').boundingBox();
+  assert.ok(box && box.width <= 390, `map width ${box && box.width}`);
+  await page.locator('svg.tilemap').scrollIntoViewIfNeeded();
+  await shot(page, 'site-province-map-390');
+  const p = m.provinces[0];
+  await Promise.all([page.waitForLoadState('load'), page.locator(`svg.tilemap a[href="/province/${p.id}"]`).click()]);
+  assert.ok(page.url().endsWith(`/province/${p.id}`), page.url());
+  const h1 = await page.locator('h1').textContent();
+  assert.ok(h1.includes(p.name_fa), `${h1} names ${p.name_fa}`);
+  await page.close();
+});
+
+test('the announcements page and a candidate page open from the site', async (t) => {
+  if (!need(t)) return;
+  const page = await browser.ctx.newPage();
+  await page.goto(`${BOARD}/en/`);
+  await Promise.all([page.waitForLoadState('load'), page.locator('header nav a[href="/en/announcements"]').click()]);
+  assert.ok(page.url().endsWith('/en/announcements'), page.url());
+  assert.match(await page.locator('h1').textContent(), /announcements/);
+  await page.goto(`${BOARD}/en/`);
+  const href = await follow(page, ['/en/candidate/']);
+  assert.match(href, /^\/en\/candidate\/[^/]+\/\d+$/);
+  assert.match(await page.locator('main').textContent(), /Rank/);
+  await shot(page, 'site-candidate');
+  await page.close();
 });

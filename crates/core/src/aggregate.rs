@@ -171,6 +171,15 @@ pub fn share_bp(votes: u64, base: u64) -> u64 {
     u64::try_from(v / (2 * u128::from(base))).unwrap_or(u64::MAX)
 }
 
+/// Turnout of a region for one contest, in basis points ([`share_bp`]):
+/// the standing votes taken (ballots taken out of the box and counted,
+/// annulled boxes counting zero) over the region's eligible voters. Only
+/// the nation and a province have eligible voters (a voter may vote at any
+/// station, `spec/manifest.md` §2), so only they have a turnout.
+pub fn turnout_bp(totals: &RegionTotals, eligible_voters: u64) -> u64 {
+    share_bp(totals.standing.figures.votes_taken, eligible_voters)
+}
+
 /// Totals of one region (or one station's box) for one contest.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RegionTotals {

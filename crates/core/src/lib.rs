@@ -8,6 +8,7 @@
 //!
 //! | module | what it implements |
 //! |---|---|
+//! | [`calendar`] | Gregorian days, POSIX timestamps and the Solar Hijri (Jalali) calendar, for display |
 //! | [`hash`] | RFC 6962 §2.1 leaf and node hashing |
 //! | [`merkle`] | stored-hash Merkle log math, inclusion and consistency proofs (RFC 9162 §2.1) |
 //! | [`tile`] | C2SP tlog-tiles paths, tiles and entry bundles |
@@ -31,6 +32,7 @@
 
 pub mod aggregate;
 pub mod blob;
+pub mod calendar;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod entry;

@@ -117,6 +117,13 @@ pub struct LogParams {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Province {
+    /// Eligible voters of the province (`spec/manifest.md` §2): given for
+    /// every province or for none. In Iran a voter may vote at any
+    /// station, so eligible voters are known by province and nationally,
+    /// never per station, county or constituency: turnout is meaningful
+    /// at those two levels only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligible_voters: Option<u64>,
     /// Identifier.
     pub id: String,
     /// Name in Latin script.
@@ -482,6 +489,23 @@ impl ValidatedManifest {
         for p in &m.provinces {
             check_id("province", &p.id, &mut seen)?;
             check_names("province", &p.id, &p.name_fa, &p.name_en)?;
+            if p.eligible_voters == Some(0) {
+                return Err(ManifestError::invalid(format!(
+                    "province {}: eligible_voters is 0",
+                    p.id
+                )));
+            }
+        }
+        let with_eligible = m
+            .provinces
+            .iter()
+            .filter(|p| p.eligible_voters.is_some())
+            .count();
+        if with_eligible != 0 && with_eligible != m.provinces.len() {
+            return Err(ManifestError::invalid(format!(
+                "eligible_voters is given for {with_eligible} of {} provinces: give it for every province or for none",
+                m.provinces.len()
+            )));
         }
         let mut county_province = HashMap::new();
         let mut seen_c = HashSet::new();
@@ -693,6 +717,26 @@ impl ValidatedManifest {
     /// The province of a county.
     pub fn province_of(&self, county: &str) -> Option<&str> {
         self.county_province.get(county).map(String::as_str)
+    }
+
+    /// Eligible voters of a province, when the manifest gives them.
+    pub fn eligible_voters(&self, province: &str) -> Option<u64> {
+        self.manifest
+            .provinces
+            .iter()
+            .find(|p| p.id == province)?
+            .eligible_voters
+    }
+
+    /// Eligible voters of the nation: the sum over the provinces, when
+    /// the manifest gives them (for every province, as it must).
+    pub fn eligible_voters_nation(&self) -> Option<u64> {
+        self.manifest
+            .provinces
+            .iter()
+            .map(|p| p.eligible_voters)
+            .try_fold(0u64, |sum, e| Some(sum.saturating_add(e?)))
+            .filter(|_| !self.manifest.provinces.is_empty())
     }
 }
 

@@ -378,5 +378,75 @@ pub fn outcome(d: &Decision, code: u32) -> Option<Outcome> {
     }
 }
 
+/// A unit a station-level export covers (`spec/exports.md` §5): a county,
+/// or a constituency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit<'a> {
+    /// A county: its own totals and its stations' boxes.
+    County(&'a str),
+    /// A constituency: its own totals (for its contests), its counties'
+    /// and their stations' boxes.
+    Constituency(&'a str),
+}
+
+/// The counties a [`Unit`] covers: the county itself, or the
+/// constituency's; `None` when the manifest has no such unit.
+pub fn unit_counties(
+    manifest: &ValidatedManifest,
+    unit: Unit<'_>,
+) -> Option<std::collections::BTreeSet<String>> {
+    let m = manifest.manifest();
+    match unit {
+        Unit::County(id) => {
+            let c = m.counties.iter().find(|c| c.id == id)?;
+            Some([c.id.clone()].into())
+        }
+        Unit::Constituency(id) => {
+            let k = m.constituencies.iter().find(|k| k.id == id)?;
+            Some(k.counties.iter().cloned().collect())
+        }
+    }
+}
+
+/// The part of a results document with stations that one [`Unit`] covers,
+/// for a station-level export of that unit: per contest, the unit's own
+/// region, its counties and their stations, in the document's order;
+/// contests with none of them are left out. The checkpoint, manifest
+/// digest and each contest's decision (over the whole contest) are kept,
+/// so the CSV and JSON exports of it are those of §2–3, only shorter.
+/// `None` when the manifest has no such unit.
+pub fn scoped(
+    manifest: &ValidatedManifest,
+    doc: &ResultsDocument,
+    unit: Unit<'_>,
+) -> Option<ResultsDocument> {
+    let counties = unit_counties(manifest, unit)?;
+    let own = match unit {
+        Unit::County(id) => (Level::County, id),
+        Unit::Constituency(id) => (Level::Constituency, id),
+    };
+    let keep = |r: &RegionResults| match r.level {
+        Level::Station => r.parent.as_ref().is_some_and(|p| counties.contains(p)),
+        Level::County => counties.contains(&r.id),
+        level => own == (level, r.id.as_str()),
+    };
+    let contests = doc
+        .contests
+        .iter()
+        .filter_map(|c| {
+            let regions: Vec<RegionResults> =
+                c.regions.iter().filter(|r| keep(r)).cloned().collect();
+            (!regions.is_empty()).then(|| crate::aggregate::ContestResults {
+                regions,
+                ..c.clone()
+            })
+        })
+        .collect();
+    Some(ResultsDocument {
+        contests,
+        ..doc.clone()
+    })
+}
+
 #[cfg(test)]
 mod tests;

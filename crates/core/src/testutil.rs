@@ -40,6 +40,7 @@ pub(crate) fn manifest() -> Manifest {
     let province = |id: &str| {
         let (en, fa) = names(id);
         Province {
+            eligible_voters: None,
             id: id.into(),
             name_en: en,
             name_fa: fa,

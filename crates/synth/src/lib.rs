@@ -519,17 +519,24 @@ fn build_manifest(config: &Config) -> Manifest {
     let total_pop: u32 = geography::PROVINCES.iter().map(|p| p.3).sum();
     let mut assigned = 0usize;
     for (pi, &(pid, fa, en, pop, ncounties)) in geography::PROVINCES.iter().enumerate() {
-        provinces.push(Province {
-            id: pid.into(),
-            name_en: en.into(),
-            name_fa: fa.into(),
-        });
         // Stations in proportion to population; the last province takes the remainder.
         let want = if pi + 1 == geography::PROVINCES.len() {
             config.stations - assigned
         } else {
             (config.stations as u64 * u64::from(pop) / u64::from(total_pop)) as usize
         };
+        // Eligible voters in proportion to the stations the province has
+        // (about 950 per station, some 56 million for 59,000 stations, the
+        // order of the 61 million of 2024), plus 100 per 100k inhabitants
+        // so a province with no station in a small election has some; a
+        // synthetic station's box holds about 400 ballots, so turnout
+        // comes out near 40%.
+        provinces.push(Province {
+            eligible_voters: Some(want as u64 * 950 + u64::from(pop) * 100),
+            id: pid.into(),
+            name_en: en.into(),
+            name_fa: fa.into(),
+        });
         assigned += want;
         for c in 0..ncounties {
             let cid = format!("{pid}-{:03}", c + 1);

@@ -14,8 +14,10 @@ use tallyboard_core::manifest::{ValidatedManifest, Witness};
 use tallyboard_core::note::{Note, VerifierKey};
 
 /// The manifest's witnesses whose cosignature on this signed checkpoint
-/// verifies (an empty list until witnesses cosign).
-pub fn cosigners<'a>(manifest: &'a ValidatedManifest, note: &[u8]) -> Vec<&'a Witness> {
+/// verifies (an empty list until witnesses cosign), each with the time
+/// its cosignature carries (C2SP tlog-cosignature: POSIX seconds, signed
+/// with the checkpoint).
+pub fn cosigners<'a>(manifest: &'a ValidatedManifest, note: &[u8]) -> Vec<(&'a Witness, u64)> {
     let Ok(n) = Note::parse(note, MAX_CHECKPOINT_SIZE) else {
         return Vec::new();
     };
@@ -24,13 +26,12 @@ pub fn cosigners<'a>(manifest: &'a ValidatedManifest, note: &[u8]) -> Vec<&'a Wi
         .keys
         .witnesses
         .iter()
-        .filter(|w| {
-            let Ok(k) = VerifierKey::parse(&w.vkey) else {
-                return false;
-            };
+        .filter_map(|w| {
+            let k = VerifierKey::parse(&w.vkey).ok()?;
             n.signatures
                 .iter()
-                .any(|s| verify_cosignature(&n.text, s, &k).is_ok())
+                .find_map(|s| verify_cosignature(&n.text, s, &k).ok())
+                .map(|at| (w, at))
         })
         .collect()
 }
@@ -42,12 +43,21 @@ pub fn cosigners<'a>(manifest: &'a ValidatedManifest, note: &[u8]) -> Vec<&'a Wi
 pub struct Cosigned<'a> {
     /// Its tree size.
     pub size: u64,
-    /// Witnesses whose cosignature verifies.
-    pub by: Vec<&'a Witness>,
+    /// Witnesses whose cosignature verifies, with its timestamp.
+    pub by: Vec<(&'a Witness, u64)>,
     /// Whether the policy's quorum is met.
     pub quorum: bool,
     /// The note with the cosignatures.
     pub note: String,
+}
+
+impl Cosigned<'_> {
+    /// When the witnesses last vouched for the log: the latest of their
+    /// cosignature times on this checkpoint (`spec/site.md` §2, "Last
+    /// updated").
+    pub fn last_updated(&self) -> Option<u64> {
+        self.by.iter().map(|&(_, at)| at).max()
+    }
 }
 
 /// See [`Cosigned`]; `None` without a witness policy or before the first push.
@@ -72,7 +82,7 @@ pub async fn checkpoints(ctx: Ctx) -> Response {
     let m = site.app.manifest.manifest();
     let cp = &snap.checkpoint;
     let witnessed = cosigned(&site);
-    let signed: Vec<&Witness> = witnessed.as_ref().map(|w| w.by.clone()).unwrap_or_default();
+    let signed: Vec<(&Witness, u64)> = witnessed.as_ref().map(|w| w.by.clone()).unwrap_or_default();
     let title = lang.t(L::NavCheckpoints);
     let body = html! {
         h1 { (title) }
@@ -100,7 +110,12 @@ pub async fn checkpoints(ctx: Ctx) -> Response {
                         tr {
                             td data-label=(lang.t(L::Witnesses)) { (lang.pick(&w.name_fa, &w.name_en)) br; code dir="ltr" class="small" { (w.vkey) } }
                             td data-label=(lang.t(L::Kind)) { (lang.t(if w.role == "guardian-council" { L::RoleGuardianCouncil } else { L::RoleObserver })) }
-                            td data-label=(lang.t(L::CosignedBy)) { (if signed.iter().any(|s| s.vkey == w.vkey) { "✓" } else { lang.t(L::NoneYet) }) }
+                            td data-label=(lang.t(L::CosignedBy)) {
+                                @match signed.iter().find(|s| s.0.vkey == w.vkey) {
+                                    Some(&(_, at)) => { "✓ " (lang.datetime(at)) }
+                                    None => { (lang.t(L::NoneYet)) }
+                                }
+                            }
                         }
                     }
                 }
@@ -110,6 +125,9 @@ pub async fn checkpoints(ctx: Ctx) -> Response {
                     p {
                         (lang.t(L::WitnessedCheckpoint)) " " (lang.num(w.size)) " — "
                         (lang.t(if w.quorum { L::QuorumMet } else { L::QuorumNotMet }))
+                    }
+                    @if let Some(at) = w.last_updated() {
+                        p class="updated" { (lang.t(L::LastUpdated)) ": " (lang.datetime(at)) " — " (lang.t(L::LastUpdatedNote)) }
                     }
                     pre dir="ltr" { (w.note) }
                 }

@@ -15,6 +15,14 @@ pub async fn downloads(ctx: Ctx) -> Response {
     }
     let lang = ctx.lang;
     let title = lang.t(L::DownloadsTitle);
+    let first_county = ctx
+        .site
+        .app
+        .manifest
+        .manifest()
+        .counties
+        .first()
+        .map(|c| c.id.clone());
     let files: &[(&str, &str, L)] = &[
         ("/api/v1/totals", "/api/v1/totals", L::DlTotals),
         (
@@ -59,6 +67,21 @@ pub async fn downloads(ctx: Ctx) -> Response {
                     tr {
                         td data-label=(lang.t(L::File)) { a href=(href) dir="ltr" { code { (label) } } }
                         td data-label=(lang.t(L::WhatItIs)) { (lang.t(*what)) }
+                    }
+                    // The station-level files follow the national ones; the
+                    // link is the first county's.
+                    @if *what == L::DlNist {
+                        tr {
+                            td {
+                                @match &first_county {
+                                    Some(id) => { a href=(format!("/api/v1/exports/stations/county/{id}.csv")) dir="ltr" { code { "/api/v1/exports/stations/county/<id>.csv|json" } } }
+                                    None => { code dir="ltr" { "/api/v1/exports/stations/county/<id>.csv|json" } }
+                                }
+                                br;
+                                code dir="ltr" { "/api/v1/exports/stations/constituency/<id>.csv|json" }
+                            }
+                            td { (lang.t(L::DlStations)) }
+                        }
                     }
                 }
             }

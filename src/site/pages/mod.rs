@@ -1,8 +1,10 @@
 //! Page handlers and the parts they share: the request context (language,
 //! path, freshness, ETag) and the figures, candidate and outcome blocks.
 
+pub mod candidate;
 pub mod checkpoints;
 pub mod downloads;
+pub mod official;
 pub mod overview;
 pub mod region;
 pub mod search;
@@ -20,7 +22,6 @@ use maud::{html, Markup};
 use std::convert::Infallible;
 use std::sync::Arc;
 use tallyboard_core::aggregate::{RegionTotals, ShareBase, Sums};
-use tallyboard_core::entry::AnnouncementStatus;
 use tallyboard_core::manifest::Contest;
 use tallyboard_core::rules::{Decision, Status};
 
@@ -247,13 +248,13 @@ pub fn figures(
     let announced = official.map(|o| match o {
         Official::Announced(r) => {
             let a = &r.announcement;
-            let label = match (a.status, &a.replaces) {
-                (AnnouncementStatus::Final, Some(_)) => L::AnnouncedCorrectedFinal,
-                (AnnouncementStatus::Final, None) => L::AnnouncedFinal,
-                (AnnouncementStatus::Partial, _) => L::AnnouncedPartial,
-            };
             let reason = a.replaces.as_ref().map(|x| x.reason.as_str());
-            (label, r.index, Some(a.statement.size), reason)
+            (
+                official::status_label(a),
+                r.index,
+                Some(a.statement.size),
+                reason,
+            )
         }
         Official::Reopened { at } => (L::FinalReopened, at, None, None),
     });
@@ -264,7 +265,8 @@ pub fn figures(
         @match announced {
             Some((label, index, size, reason)) => {
                 p class="status official" {
-                    (lang.t(label)) " — " (lang.t(L::Index)) " " (lang.num(index))
+                    (lang.t(label)) " — " (lang.t(L::Index)) " "
+                    @if size.is_some() { a href=(lang.url(&format!("/announcement/{index}"))) { (lang.num(index)) } } @else { (lang.num(index)) }
                     @if let Some(size) = size { (lang.pick("، ", ", ")) (lang.t(L::AtSize)) " " (lang.num(size)) }
                 }
                 @if let Some(reason) = reason {
@@ -295,7 +297,10 @@ pub fn figures(
                         @let k = &c.candidates[i];
                         tr class=[mark(k.code).map(|m| if m == L::MarkElected { "elected" } else { "runoff" })] {
                             td class="num" data-label=(lang.t(L::Code)) { (lang.num(u64::from(k.code))) }
-                            td data-label=(lang.t(L::Candidate)) { (lang.pick(&k.name_fa, &k.name_en)) }
+                            // Linked to the candidate's page on the pages of the
+                            // region that decides the contest (a county page of
+                            // Tehran would outgrow its budget with 90 links).
+                            td data-label=(lang.t(L::Candidate)) { @if decided.is_some() { a href=(lang.url(&format!("/candidate/{}/{}", c.id, k.code))) { (lang.pick(&k.name_fa, &k.name_en)) } } @else { (lang.pick(&k.name_fa, &k.name_en)) } }
                             td class="num" data-label=(lang.t(L::Votes)) data-live=[key(live, &format!("c{}/votes", k.code))] { (lang.num(s.votes[i])) }
                             td class="num" data-label=(lang.t(share_label)) data-live=[key(live, &format!("c{}/share", k.code))] { (lang.percent(data::share_bp(s.votes[i], base))) }
                             @if decided.is_some() { td data-label=(lang.t(L::ResultMark)) { @if let Some(m) = mark(k.code) { (lang.t(m)) } } }
@@ -321,6 +326,8 @@ pub fn figures(
         @if c.candidates.len() > order.len() {
             p class="note more-candidates" {
                 (lang.t(L::ShowingTop)) " " (lang.num(c.candidates.len() as u64)) ": "
+                a href=(lang.url(&format!("/contest/{}/candidates", c.id))) { (lang.t(L::AllCandidates)) }
+                " · "
                 a href=(format!("/api/v1/results/{}", c.id)) { (lang.t(L::AllCandidatesJson)) }
                 " · "
                 a href="/api/v1/exports/results.csv" { (lang.t(L::AllContestsCsv)) }
@@ -329,6 +336,24 @@ pub fn figures(
         @if t.counted != t.standing {
             p class="note" { (lang.t(L::ExplainCounted)) " " (lang.t(L::FirstCount)) (lang.pick("، ", ", ")) (lang.t(L::Valid)) ": " (lang.num(t.counted.figures.valid)) }
         }
+    }
+}
+
+/// Turnout of the nation or a province for a contest
+/// (`tallyboard_core::aggregate::turnout_bp`: standing votes taken over the
+/// manifest's eligible voters), and why no other level has one. Nothing
+/// when the manifest gives no eligible voters.
+pub fn turnout(lang: Lang, t: &RegionTotals, eligible: Option<u64>) -> Markup {
+    let Some(eligible) = eligible else {
+        return html! {};
+    };
+    html! {
+        p class="turnout" {
+            strong { (lang.t(L::Turnout)) ": " span class="num" { (lang.percent(tallyboard_core::aggregate::turnout_bp(t, eligible))) } }
+            " — " (lang.t(L::VotesTaken)) " " (lang.num(t.standing.figures.votes_taken)) " " (lang.t(L::Of)) " "
+            (lang.num(eligible)) " " (lang.t(L::EligibleVoters))
+        }
+        p class="note" { (lang.t(L::TurnoutWhy)) }
     }
 }
 
@@ -385,6 +410,14 @@ pub fn outcome(
     }
 }
 
+/// The position of the candidate leading a region: most standing votes
+/// (equal votes: the first in ballot order); none while nobody has a vote.
+pub fn leader(c: &Contest, s: &Sums) -> Option<usize> {
+    (0..c.candidates.len())
+        .max_by(|&a, &b| s.votes[a].cmp(&s.votes[b]).then(b.cmp(&a)))
+        .filter(|&i| s.votes[i] > 0)
+}
+
 /// One row per sub-region: name (link), stations reported of expected,
 /// valid votes, the leading candidate and share.
 pub fn region_rows(
@@ -406,13 +439,13 @@ pub fn region_rows(
             tbody {
                 @for (name, path, t) in rows {
                     @let s = &t.standing;
-                    @let lead = (0..c.candidates.len()).max_by(|&a, &b| s.votes[a].cmp(&s.votes[b]).then(b.cmp(&a)));
+                    @let lead = leader(c, s);
                     tr {
                         td data-label=(lang.t(head)) { a href=(lang.url(path)) { (name) } }
                         td class="num" data-label=(lang.t(L::StationsReported)) { (lang.num(t.stations_reported)) " / " (lang.num(t.stations_expected)) }
                         td class="num" data-label=(lang.t(L::Valid)) { (lang.num(s.figures.valid)) }
                         td data-label=(lang.t(L::Leading)) {
-                            @if let Some(i) = lead.filter(|&i| s.votes[i] > 0) {
+                            @if let Some(i) = lead {
                                 (lang.pick(&c.candidates[i].name_fa, &c.candidates[i].name_en))
                                 " (" (lang.percent(data::share_bp(s.votes[i], share_base(c, s)))) ")"
                             } @else { "—" }

@@ -2,13 +2,17 @@
 //! (`/contest/{id}`).
 
 use super::checkpoints::cosigned;
+use super::official::{self, Scope};
 use super::{contest_name, figures, outcome, region_rows, Ctx};
+use crate::site::charts;
+use crate::site::data;
 use crate::site::i18n::{Lang, L};
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
 use tallyboard_core::aggregate::{Level, NATION_ID};
+use tallyboard_core::calendar;
 use tallyboard_core::manifest::Contest;
 
 fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -> Markup {
@@ -67,7 +71,9 @@ fn contest_section(ctx: &Ctx, c: &Contest, snap: &crate::site::data::Snapshot) -
         section class="contest" id=(format!("contest-{}", c.id)) {
             h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
             (figures(lang, c, &t, &c.id, Some(&c.id), decided.as_ref(), snap.official(&c.id)))
+            @if c.constituency.is_none() { (super::turnout(lang, &t, ctx.site.app.manifest.eligible_voters_nation())) }
             (outcome(lang, c, snap, &t, Some(&c.id)))
+            (official::latest(lang, c, snap))
             (region_rows(lang, c, caption, head, &rows))
         }
     }
@@ -88,11 +94,15 @@ fn checkpoint_box(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> 
                 dd {
                     @match &witnessed {
                         Some(w) if !w.by.is_empty() => {
-                            (w.by.iter().map(|x| lang.pick(&x.name_fa, &x.name_en).to_owned()).collect::<Vec<_>>().join(lang.pick("، ", ", ")))
+                            (w.by.iter().map(|(x, _)| lang.pick(&x.name_fa, &x.name_en).to_owned()).collect::<Vec<_>>().join(lang.pick("، ", ", ")))
                             " (" (lang.t(L::WitnessedCheckpoint)) " " (lang.num(w.size)) ")"
                         }
                         _ => { (lang.t(L::NoneYet)) }
                     }
+                }
+                @if let Some(at) = witnessed.as_ref().and_then(|w| w.last_updated()) {
+                    dt { (lang.t(L::LastUpdated)) }
+                    dd class="updated" { (lang.datetime(at)) br; span class="note" { (lang.t(L::LastUpdatedNote)) } }
                 }
             }
             p { a href=(lang.url("/checkpoints")) { (lang.t(L::NavCheckpoints)) } }
@@ -100,9 +110,84 @@ fn checkpoint_box(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> 
     }
 }
 
+/// The provinces as a tile-grid cartogram (`charts::tile_map`): for the
+/// first nation-wide contest, each province's leader and share (coloured
+/// as in the bar chart when the leader is among the bars) and its turnout
+/// (its reporting when the manifest gives no eligible voters); each tile
+/// links to the province page.
+fn province_map(lang: Lang, ctx: &Ctx, snap: &crate::site::data::Snapshot) -> Markup {
+    let m = ctx.site.app.manifest.manifest();
+    let Some(c) = m.contests.iter().find(|c| c.constituency.is_none()) else {
+        return html! {};
+    };
+    let national = snap.tallies().region(&c.id, Level::Nation, NATION_ID);
+    let order = national
+        .as_ref()
+        .map(|t| super::top_candidates(c, &t.standing))
+        .unwrap_or_default();
+    let tiles: Vec<charts::Tile> = m
+        .provinces
+        .iter()
+        .map(|p| {
+            let t = snap.tallies().region(&c.id, Level::Province, &p.id);
+            let lead = t.as_ref().and_then(|t| {
+                let s = &t.standing;
+                let i = super::leader(c, s)?;
+                Some((i, data::share_bp(s.votes[i], super::share_base(c, s))))
+            });
+            let mut lines = Vec::new();
+            if let Some((i, bp)) = lead {
+                let k = &c.candidates[i];
+                lines.push(format!(
+                    "{} {}",
+                    lang.pick(&k.name_fa, &k.name_en),
+                    lang.percent(bp)
+                ));
+            } else {
+                lines.push(lang.t(L::NoValidVotes).to_owned());
+            }
+            match (&t, ctx.site.app.manifest.eligible_voters(&p.id)) {
+                (Some(t), Some(eligible)) => lines.push(format!(
+                    "{} {}",
+                    lang.t(L::Turnout),
+                    lang.percent(tallyboard_core::aggregate::turnout_bp(t, eligible))
+                )),
+                (Some(t), None) => lines.push(format!(
+                    "{} {} {}",
+                    lang.num(t.stations_reported),
+                    lang.t(L::Of),
+                    lang.num(t.stations_expected)
+                )),
+                (None, _) => {}
+            }
+            charts::Tile {
+                id: p.id.clone(),
+                name: lang.pick(&p.name_fa, &p.name_en).to_owned(),
+                lines,
+                href: lang.url(&format!("/province/{}", p.id)),
+                class: lead.and_then(|(i, _)| {
+                    let pos = order.iter().position(|&o| o == i)?;
+                    Some(format!("bar bar{}", pos % 6))
+                }),
+            }
+        })
+        .collect();
+    html! {
+        section class="map" {
+            h2 { (lang.t(L::MapTitle)) " — " (contest_name(lang, c)) }
+            p class="note" { (lang.t(L::MapNote)) }
+            (charts::tile_map("provinces-map", lang.t(L::MapTitle), &tiles))
+        }
+    }
+}
+
 /// `GET /` and `/en/`.
 pub async fn home(ctx: Ctx) -> Response {
     let site = ctx.site.clone();
+    if let Some(r) = ctx.not_modified(site.snap().size) {
+        return r;
+    }
+    let annulled = official::annulled(&site, Scope::Nation).await;
     let snap = site.snap();
     if let Some(r) = ctx.not_modified(snap.size) {
         return r;
@@ -124,9 +209,16 @@ pub async fn home(ctx: Ctx) -> Response {
         .collect();
     let body = html! {
         h1 { (title) }
-        p class="meta" { (lang.t(L::ElectionDate)) ": " span dir="ltr" { (lang.digits(&m.election.date)) } }
+        p class="meta" {
+            (lang.t(L::ElectionDate)) ": "
+            @match calendar::parse_iso(&m.election.date) {
+                Ok(d) => { time datetime=(m.election.date) { (lang.date(d)) } }
+                Err(_) => { span dir="ltr" { (lang.digits(&m.election.date)) } }
+            }
+        }
         p class="note" { (lang.t(L::SourceText)) " " (lang.t(L::LiveNote)) }
         @for c in &national { (contest_section(&ctx, c, &snap)) }
+        (province_map(lang, &ctx, &snap))
         @if !others.is_empty() {
             section {
                 h2 { (lang.t(if national.is_empty() { L::Contests } else { L::OtherContests })) }
@@ -155,6 +247,7 @@ pub async fn home(ctx: Ctx) -> Response {
                 }
             }
         }
+        (official::supervision(lang, &site, &snap, Scope::Nation, &annulled))
         (checkpoint_box(lang, &ctx, &snap))
     };
     let mut page = ctx.page(&title, snap.size);

@@ -1,6 +1,7 @@
 //! Province (`/province/{id}`), county (`/county/{id}`) and constituency
 //! (`/constituency/{id}`) pages.
 
+use super::official::{self, Scope};
 use super::{contest_name, figures, outcome, region_rows, Ctx};
 use crate::site::i18n::L;
 use axum::extract::{Path, Query};
@@ -13,9 +14,26 @@ use tallyboard_core::aggregate::Level;
 /// Stations listed per county page.
 pub const STATIONS_PER_PAGE: usize = 400;
 
+/// Links to the station-level exports of a county or constituency
+/// (`/api/v1/exports/stations/<level>/<id>.csv|json`, `spec/exports.md` §5).
+fn station_exports(lang: crate::site::i18n::Lang, level: &str, id: &str) -> maud::Markup {
+    html! {
+        p class="downloads" {
+            (lang.t(L::StationExports)) ": "
+            a href=(format!("/api/v1/exports/stations/{level}/{id}.csv")) dir="ltr" { "CSV" }
+            " · "
+            a href=(format!("/api/v1/exports/stations/{level}/{id}.json")) dir="ltr" { "JSON" }
+        }
+    }
+}
+
 /// `GET /province/{id}`.
 pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
+    if let Some(r) = ctx.not_modified(site.snap().size) {
+        return r;
+    }
+    let annulled = official::annulled(&site, Scope::Province(&id)).await;
     let snap = site.snap();
     let m = site.app.manifest.manifest();
     let Some(p) = site.geo.province_idx.get(&id).map(|&i| &m.provinces[i]) else {
@@ -39,6 +57,7 @@ pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
                 section class="contest" {
                     h2 { (contest_name(lang, c)) }
                     (figures(lang, c, &t, &format!("{}-p", c.id), None, None, snap.official(&c.id)))
+                    @if c.constituency.is_none() { (super::turnout(lang, &t, site.app.manifest.eligible_voters(&id))) }
                     @let rows: Vec<_> = counties.iter().filter_map(|&ci| {
                         let k = &m.counties[ci];
                         let r = snap.tallies().region(&c.id, Level::County, &k.id)?;
@@ -48,6 +67,7 @@ pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
                 }
             }
         }
+        (official::supervision(lang, &site, &snap, Scope::Province(&id), &annulled))
         section {
             h2 { (lang.t(L::Counties)) }
             ul class="links cols3" {
@@ -66,10 +86,12 @@ pub async fn province(ctx: Ctx, Path(id): Path<String>) -> Response {
     ctx.respond(StatusCode::OK, page, body)
 }
 
-/// Paging of the station list.
+/// Paging of a list (`?page=N`, from 1): the county's stations, a
+/// contest's candidates.
 #[derive(Deserialize)]
 pub struct PageQuery {
-    page: Option<usize>,
+    /// The page asked for.
+    pub page: Option<usize>,
 }
 
 /// `GET /county/{id}[?page=N]`.
@@ -79,6 +101,10 @@ pub async fn county(
     q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let site = ctx.site.clone();
+    if let Some(r) = ctx.not_modified(site.snap().size) {
+        return r;
+    }
+    let annulled = official::annulled(&site, Scope::County(&id)).await;
     let snap = site.snap();
     let m = site.app.manifest.manifest();
     let Some(k) = site.geo.county_idx.get(&id).map(|&i| &m.counties[i]) else {
@@ -148,6 +174,8 @@ pub async fn county(
                 }
             }
         }
+        (official::supervision(lang, &site, &snap, Scope::County(&id), &annulled))
+        (station_exports(lang, "county", &id))
         section {
             h2 { (lang.t(L::StationList)) " (" (lang.num(stations.len() as u64)) ")" }
             table class="stations" {
@@ -190,6 +218,10 @@ pub async fn county(
 /// `GET /constituency/{id}`.
 pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
+    if let Some(r) = ctx.not_modified(site.snap().size) {
+        return r;
+    }
+    let annulled = official::annulled(&site, Scope::Constituency(&id)).await;
     let snap = site.snap();
     let m = site.app.manifest.manifest();
     let Some(k) = site
@@ -213,6 +245,7 @@ pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
                     h2 { a href=(lang.url(&format!("/contest/{}", c.id))) { (contest_name(lang, c)) } }
                     (figures(lang, c, &t, &format!("{}-k", c.id), None, snap.decide(&c.id).ok().as_ref(), snap.official(&c.id)))
                     (outcome(lang, c, &snap, &t, None))
+                    (official::latest(lang, c, &snap))
                     @let rows: Vec<_> = k.counties.iter().filter_map(|cid| {
                         let county = &m.counties[*site.geo.county_idx.get(cid)?];
                         let r = snap.tallies().region(&c.id, Level::County, cid)?;
@@ -222,6 +255,8 @@ pub async fn constituency(ctx: Ctx, Path(id): Path<String>) -> Response {
                 }
             }
         }
+        (official::supervision(lang, &site, &snap, Scope::Constituency(&id), &annulled))
+        (station_exports(lang, "constituency", &id))
     };
     let mut page = ctx.page(&title, snap.size);
     page.crumbs = vec![

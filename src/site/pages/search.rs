@@ -61,7 +61,7 @@ pub async fn search(
                             @let c = &m.contests[ci];
                             @let k = &c.candidates[ki];
                             li {
-                                a href=(lang.url(&format!("/contest/{}", c.id))) { (lang.pick(&k.name_fa, &k.name_en)) }
+                                a href=(lang.url(&format!("/candidate/{}/{}", c.id, k.code))) { (lang.pick(&k.name_fa, &k.name_en)) }
                                 " — " (lang.t(L::Code)) " " (lang.num(u64::from(k.code))) " — " (contest_name(lang, c))
                             }
                         }

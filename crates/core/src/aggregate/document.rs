@@ -305,6 +305,27 @@ pub struct DocumentOptions {
 impl Aggregator {
     /// The results document of the current state.
     pub fn document(&self, opts: &DocumentOptions) -> ResultsDocument {
+        self.document_of(opts, None)
+    }
+
+    /// The results document with, when [`DocumentOptions::stations`], only
+    /// the boxes of stations in `counties` (every region total is still
+    /// there): what a county's or constituency's station-level export is
+    /// cut from (`spec/exports.md` §5), without building every box of the
+    /// nation.
+    pub fn document_for_counties(
+        &self,
+        opts: &DocumentOptions,
+        counties: &std::collections::BTreeSet<String>,
+    ) -> ResultsDocument {
+        self.document_of(opts, Some(counties))
+    }
+
+    fn document_of(
+        &self,
+        opts: &DocumentOptions,
+        counties: Option<&std::collections::BTreeSet<String>>,
+    ) -> ResultsDocument {
         let contests = self
             .contests
             .iter()
@@ -317,6 +338,9 @@ impl Aggregator {
                     .collect();
                 if opts.stations {
                     for (b, at) in c.boxes.iter().zip(&c.layout.boxes) {
+                        if counties.is_some_and(|set| !set.contains(&at.county)) {
+                            continue;
+                        }
                         let mut r = RegionResults::from_totals(
                             &b.totals(at, c.codes.len()),
                             &c.codes,

@@ -79,6 +79,19 @@ fn inconsistencies_are_refused_with_manifest_invalid() {
         ),
         ("zero seats", Box::new(|m| m.contests[0].seats = 0)),
         (
+            "eligible voters for some provinces only",
+            Box::new(|m| m.provinces[0].eligible_voters = Some(1000)),
+        ),
+        (
+            "zero eligible voters",
+            Box::new(|m| {
+                for p in &mut m.provinces {
+                    p.eligible_voters = Some(1000);
+                }
+                m.provinces[0].eligible_voters = Some(0);
+            }),
+        ),
+        (
             "duplicate candidate",
             Box::new(|m| m.contests[0].candidates[1].code = 1),
         ),
@@ -177,6 +190,29 @@ fn inconsistencies_are_refused_with_manifest_invalid() {
         let err = ValidatedManifest::from_bytes(bytes.as_bytes()).expect_err(what);
         assert_eq!(err.code(), ErrorCode::ManifestInvalid, "{what}: {err}");
     }
+}
+
+/// Eligible voters are optional, canonical where given (sorted first in a
+/// province), and summed for the nation.
+#[test]
+fn eligible_voters_by_province_and_nation() {
+    let mut m = testutil::manifest();
+    let vm = ValidatedManifest::from_manifest(m.clone()).unwrap();
+    assert_eq!(vm.eligible_voters_nation(), None);
+    assert!(!String::from_utf8(m.to_canonical_bytes())
+        .unwrap()
+        .contains("eligible_voters"));
+    for (i, p) in m.provinces.iter_mut().enumerate() {
+        p.eligible_voters = Some(1000 * (i as u64 + 1));
+    }
+    let bytes = m.to_canonical_bytes();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.contains("{\"eligible_voters\":1000,\"id\":"), "{text}");
+    let vm = ValidatedManifest::from_bytes(&bytes).unwrap();
+    let n = m.provinces.len() as u64;
+    assert_eq!(vm.eligible_voters_nation(), Some(1000 * n * (n + 1) / 2));
+    assert_eq!(vm.eligible_voters(&m.provinces[0].id), Some(1000));
+    assert_eq!(vm.eligible_voters("no-such-province"), None);
 }
 
 #[test]

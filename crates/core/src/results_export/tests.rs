@@ -426,3 +426,66 @@ fn national_export_sizes() {
     validate_nist(&precinct);
     eprintln!("precinct-level schema validation {:?}", start.elapsed());
 }
+
+/// A county's and a constituency's station-level documents hold their own
+/// regions and their stations' boxes, and nothing else; unknown units are
+/// refused.
+#[test]
+fn station_level_documents_per_county_and_constituency() {
+    let m = manifest();
+    let a = aggregated(&m);
+    let doc = document(&a, true);
+    let county = scoped(&m, &doc, Unit::County("01-001")).expect("a county");
+    for c in &county.contests {
+        for r in &c.regions {
+            match r.level {
+                Level::County => assert_eq!(r.id, "01-001"),
+                Level::Station => assert_eq!(r.parent.as_deref(), Some("01-001")),
+                l => panic!("{l:?} {} in a county file", r.id),
+            }
+        }
+    }
+    let pres = county.contest("president").expect("president");
+    assert!(pres.region(Level::Station, "01-001-0001").is_some());
+    assert_eq!(
+        pres.region(Level::Station, "01-001-0001"),
+        doc.contest("president")
+            .unwrap()
+            .region(Level::Station, "01-001-0001")
+    );
+    // The constituency k1 spans counties 01-001 and 01-002.
+    let k = scoped(&m, &doc, Unit::Constituency("k1")).expect("a constituency");
+    let council = k.contest("council").expect("council");
+    assert!(council.region(Level::Constituency, "k1").is_some());
+    let pres = k.contest("president").expect("president");
+    assert!(pres.region(Level::Station, "01-002-0001").is_some());
+    assert!(pres.region(Level::Station, "02-001-0001").is_none());
+    assert!(pres.region(Level::Nation, NATION_ID).is_none());
+    // Its exports are the ordinary ones, over fewer regions.
+    let csv_all = csv(&m, &doc, &checkpoint()).unwrap();
+    let csv_k = csv(&m, &k, &checkpoint()).unwrap();
+    assert!(csv_k.len() < csv_all.len());
+    assert!(String::from_utf8(csv_k)
+        .unwrap()
+        .contains("\"01-002-0001\""));
+    json(&m, &k, &checkpoint()).unwrap();
+    // Cut from a document with only those counties' boxes, the same.
+    let only: std::collections::BTreeSet<String> =
+        ["01-001".to_owned(), "01-002".to_owned()].into();
+    let small = a.document_for_counties(
+        &DocumentOptions {
+            stations: true,
+            checkpoint: Some(checkpoint()),
+            decide: true,
+            ..Default::default()
+        },
+        &only,
+    );
+    assert!(small.to_bytes().len() < doc.to_bytes().len());
+    assert_eq!(
+        scoped(&m, &small, Unit::Constituency("k1")),
+        Some(k.clone())
+    );
+    assert!(scoped(&m, &doc, Unit::County("99-999")).is_none());
+    assert!(scoped(&m, &doc, Unit::Constituency("nope")).is_none());
+}

@@ -30,7 +30,8 @@ pub use reader::{revision_in_force, superseded, EntryBytes, LogReader, NoLog};
 pub use roles::{HeldKey, PinnedRoles, RoleKeys};
 pub use station::{ContestTallies, KeyRecord, StationRecord, TallyRef};
 pub use supervision::{
-    AnnouncementRecord, ContestApprovalRef, DecisionRef, FinalRef, LotRecord, Supervision,
+    AnnouncementRecord, ApprovalRecord, ContestApprovalRef, DecisionRef, FinalRef, LotRecord,
+    Supervision,
 };
 
 use crate::aggregate::{AggregateError, Aggregator};

@@ -39,6 +39,19 @@ pub struct AnnouncementRecord {
     pub announcement: std::sync::Arc<Announcement>,
 }
 
+/// A supervisor's approval of one tally, as logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApprovalRecord {
+    /// Its index in the log.
+    pub index: u64,
+    /// The station.
+    pub station: String,
+    /// The contest.
+    pub contest: String,
+    /// The log index of the tally it approves.
+    pub tally: u64,
+}
+
 /// A supervisor or authority decision (approval, annulment, contest
 /// approval, lot draw, announcement), in log order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +69,8 @@ pub struct Supervision {
     annulled: HashMap<(String, String), u64>,
     /// Index of an approved tally → index of the approval.
     approved: HashMap<u64, u64>,
+    /// Every approval of a tally, in log order.
+    approvals: Vec<ApprovalRecord>,
     /// (contest, size) → the contest approval.
     contest_approvals: HashMap<(String, u64), ContestApprovalRef>,
     /// (contest, among) → index of the lot entry.
@@ -93,6 +108,12 @@ impl Supervision {
             }
             Entry::Approval(a) => {
                 self.approved.entry(a.index).or_insert(index);
+                self.approvals.push(ApprovalRecord {
+                    index,
+                    station: a.station.clone(),
+                    contest: a.contest.clone(),
+                    tally: a.index,
+                });
             }
             Entry::ContestApproval(c) => {
                 self.contest_approvals
@@ -162,6 +183,17 @@ impl Supervision {
     /// The index of the approval of the tally at `tally_index`.
     pub fn approval_of(&self, tally_index: u64) -> Option<u64> {
         self.approved.get(&tally_index).copied()
+    }
+
+    /// Every approval of a tally, in log order (`spec/entries.md` §3.6).
+    pub fn approvals(&self) -> &[ApprovalRecord] {
+        &self.approvals
+    }
+
+    /// Every contest approval: ((contest, size), the approval), in no
+    /// particular order.
+    pub fn contest_approvals(&self) -> impl Iterator<Item = (&(String, u64), &ContestApprovalRef)> {
+        self.contest_approvals.iter()
     }
 
     /// The contest approval for `contest` at `size`.
