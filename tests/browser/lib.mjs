@@ -138,3 +138,58 @@ export async function siteAvailable() {
   const ct = r.headers.get('content-type') || '';
   return r.ok && ct.startsWith('text/html');
 }
+
+/**
+ * A proxy in front of the board that rewrites responses in transit:
+ * `rewrite(url, body: Buffer, contentType)` returns the body to send (or
+ * the same one). Asks the board for uncompressed bodies. Returns {url,
+ * close, hits}: hits counts the responses changed.
+ */
+export async function rewritingProxy(rewrite) {
+  const target = new URL(BOARD);
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    const headers = { ...req.headers, host: target.host };
+    delete headers['accept-encoding'];
+    const up = http.request(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers },
+      (r) => {
+        const chunks = [];
+        r.on('data', (c) => chunks.push(c));
+        r.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const out = r.statusCode === 200 ? rewrite(req.url, body, r.headers['content-type'] || '') : body;
+          if (!out.equals(body)) hits++;
+          const h = { ...r.headers };
+          delete h['content-length'];
+          delete h['transfer-encoding'];
+          delete h['etag'];
+          res.writeHead(r.statusCode, h);
+          res.end(out);
+        });
+      }
+    );
+    up.on('error', (e) => {
+      res.writeHead(502);
+      res.end(String(e));
+    });
+    req.pipe(up);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    hits: () => hits,
+    close: () => new Promise((ok) => server.close(ok)),
+  };
+}
+
+/** The verdict block of a finished "Verify here": summary lines, anchors. */
+export async function verdictBlock(page) {
+  const box = page.locator('#verify-here');
+  return {
+    summary: await box.locator('.verify-summary li').allTextContents(),
+    anchors: await box.locator('.verify-anchors li').allTextContents(),
+    stepsOpen: await box.locator('details.verify-steps').evaluate((d) => d.open),
+    bdi: await box.locator('bdi[dir="ltr"]').count(),
+  };
+}

@@ -698,3 +698,5 @@ impl ValidatedManifest {
 
 #[cfg(test)]
 mod tests;
+
+pub mod slice;

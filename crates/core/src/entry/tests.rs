@@ -221,6 +221,7 @@ fn authority_entries_round_trip() {
         election: "1404-presidential".into(),
         kind: ElectionKind::Presidential,
         manifest_sha256: Hash::sha256(b"m"),
+        manifest_root: None,
     });
     assert_eq!(Entry::parse_text(&c.to_text()), Ok(c));
 }
