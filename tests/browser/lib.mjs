@@ -119,9 +119,12 @@ export async function tamperingProxy(station) {
       }
     );
     up.on('error', (e) => {
+      if (res.headersSent) return;
       res.writeHead(502);
       res.end(String(e));
     });
+    // A stream the page leaves (/live) must not outlive it upstream.
+    res.on('close', () => up.destroy());
     req.pipe(up);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
@@ -152,7 +155,8 @@ export async function rewritingProxy(rewrite) {
     const headers = { ...req.headers, host: target.host };
     delete headers['accept-encoding'];
     const up = http.request(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers },
+      // No pooled upstream sockets: nothing keeps the test process alive.
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers, agent: false },
       (r) => {
         const chunks = [];
         r.on('data', (c) => chunks.push(c));
@@ -170,16 +174,23 @@ export async function rewritingProxy(rewrite) {
       }
     );
     up.on('error', (e) => {
+      if (res.headersSent) return;
       res.writeHead(502);
       res.end(String(e));
     });
+    // A stream the page leaves (/live) must not outlive it upstream.
+    res.on('close', () => up.destroy());
     req.pipe(up);
   });
   await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     hits: () => hits,
-    close: () => new Promise((ok) => server.close(ok)),
+    close: () =>
+      new Promise((ok) => {
+        server.close(ok);
+        server.closeAllConnections();
+      }),
   };
 }
 
