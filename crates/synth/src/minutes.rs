@@ -8,7 +8,7 @@
 //! The encoder is the minimum of PNG (RFC 2083 / W3C PNG): one IHDR (1-bit
 //! greyscale), one zlib IDAT (every row with filter 0), IEND. The text is
 //! drawn with a 5×7 bitmap font made for this file (uppercase Latin letters,
-//! digits and a few signs), at twice its size.
+//! digits and a few signs), at twice its size (the vote lines at its size).
 
 use flate2::write::ZlibEncoder;
 use flate2::{Compression, Crc};
@@ -21,9 +21,11 @@ pub const WIDTH: usize = 360;
 pub const MIN_HEIGHT: usize = 480;
 /// Pixels per font pixel.
 const SCALE: usize = 2;
-/// Horizontal advance of one character, and line height, in pixels.
-const ADVANCE: usize = 6 * SCALE;
+/// Line height in pixels (large print, and the vote lines' small print).
 const LINE: usize = 10 * SCALE;
+const SMALL_LINE: usize = 10;
+/// Vote lines to a row of small print (11 characters each).
+const VOTES_PER_ROW: usize = 5;
 const MARGIN: usize = 12;
 
 /// The 5×7 glyphs: seven rows of five bits (bit 4 is the leftmost pixel).
@@ -99,14 +101,19 @@ impl Canvas {
     }
 
     fn text(&mut self, x: usize, y: usize, s: &str) {
+        self.text_at(x, y, s, SCALE);
+    }
+
+    /// Text with each font pixel `scale` pixels wide.
+    fn text_at(&mut self, x: usize, y: usize, s: &str, scale: usize) {
         for (k, c) in s.chars().enumerate() {
             let rows = glyph(c);
             for (r, bits) in rows.iter().enumerate() {
                 for col in 0..5 {
                     if bits & (0x10 >> col) != 0 {
-                        for dy in 0..SCALE {
-                            for dx in 0..SCALE {
-                                self.dot(x + k * ADVANCE + col * SCALE + dx, y + r * SCALE + dy);
+                        for dy in 0..scale {
+                            for dx in 0..scale {
+                                self.dot(x + (k * 6 + col) * scale + dx, y + r * scale + dy);
                             }
                         }
                     }
@@ -181,7 +188,7 @@ fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
 /// not drawn (it is the image's digest).
 pub fn minutes_png(tally: &Tally, key_fingerprint: &str) -> Vec<u8> {
     let f = &tally.figures;
-    let mut lines: Vec<String> = vec![
+    let lines: Vec<String> = vec![
         "MINUTES OF THE COUNT".into(),
         "SYNTHETIC - NOT A REAL FORM".into(),
         String::new(),
@@ -198,12 +205,18 @@ pub fn minutes_png(tally: &Tally, key_fingerprint: &str) -> Vec<u8> {
         String::new(),
         "CANDIDATE:VOTES".into(),
     ];
-    // Three vote lines to a row.
-    for row in tally.votes.chunks(3) {
-        let cells: Vec<String> = row.iter().map(|(c, n)| format!("#{c}:{n}")).collect();
-        lines.push(cells.join("  "));
-    }
-    let height = (MARGIN * 2 + (lines.len() + 5) * LINE).max(MIN_HEIGHT);
+    // The vote lines in small print, five to a row, as on a long ballot's
+    // form (a Tehran station lists hundreds).
+    let votes: Vec<String> = tally
+        .votes
+        .chunks(VOTES_PER_ROW)
+        .map(|row| {
+            row.iter()
+                .map(|(c, n)| format!("{:<11}", format!("#{c}:{n}")))
+                .collect::<String>()
+        })
+        .collect();
+    let height = (MARGIN * 2 + (lines.len() + 5) * LINE + votes.len() * SMALL_LINE).max(MIN_HEIGHT);
     let mut c = Canvas::new(WIDTH, height);
     c.frame();
     let mut y = MARGIN;
@@ -213,6 +226,10 @@ pub fn minutes_png(tally: &Tally, key_fingerprint: &str) -> Vec<u8> {
             c.hline(y + LINE - 4);
         }
         y += LINE;
+    }
+    for row in &votes {
+        c.text_at(MARGIN, y, row, 1);
+        y += SMALL_LINE;
     }
     // The signature block at the foot of the form.
     let foot = height - MARGIN - 3 * LINE;

@@ -12,7 +12,11 @@ use tallyboard_synth::{Config, SyntheticElection, SyntheticLog};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let stations: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(59_000);
-    let dir = std::path::PathBuf::from(args.get(2).cloned().unwrap_or_else(|| "verify-transfer".into()));
+    let dir = std::path::PathBuf::from(
+        args.get(2)
+            .cloned()
+            .unwrap_or_else(|| "verify-transfer".into()),
+    );
     let majlis = args.iter().any(|a| a == "--majlis");
     let e = SyntheticElection::generate(Config {
         seed: 1404,

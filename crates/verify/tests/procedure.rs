@@ -798,3 +798,62 @@ fn the_minutes_image_is_checked_against_the_tally() {
     let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
     assert_eq!(status(&v, CheckId::Minutes), Status::Info, "{}", json(&v));
 }
+
+#[test]
+fn a_station_page_needs_only_its_slice_of_the_manifest() {
+    // Entry 0 names the manifest root (spec/manifest.md §5).
+    let e = support::election(STATIONS);
+    let n = e.station_count();
+    let mut entries = vec![e.commitment_entry_with_root()];
+    entries.extend((0..n).map(|i| e.registration_entry(i)));
+    entries.extend((0..n).map(|i| e.signed_tally(i)));
+    let log = SyntheticLog::new(entries);
+    let key = LogKey::parse(&log.vkey(), None).unwrap();
+    let i = 11;
+    let station = e.station_id(i).to_string();
+    let size = log.size();
+    let plan = plan::fetch_plan(size, &[tally_index(i), reg_index(i)]);
+    let m = e.manifest().manifest();
+    let tree = tallyboard_core::manifest::slice::ManifestTree::new(m);
+    let slice_of = |s: &str| serde_json::to_vec(&tree.slice(m, s).unwrap()).unwrap();
+    let run = |slice: Vec<u8>| {
+        let mut ev = Evidence::new();
+        ev.add("checkpoint", log.checkpoint(size));
+        for p in plan.tiles.iter().chain(&plan.bundles) {
+            ev.add(p, log.resource(p).unwrap());
+        }
+        // No manifest: the slice alone.
+        assert!(ev.add(&format!("api/v1/manifest/slices/{station}"), slice));
+        let trust = Trust {
+            log: &key,
+            policy: None,
+            key_source: Some("page"),
+            committed_policy: false,
+        };
+        let page = StationPage {
+            station: &station,
+            index: tally_index(i),
+            key_indexes: &[reg_index(i)],
+            shown: &[],
+        };
+        verify_station(&ev, &trust, &page).unwrap()
+    };
+    let v = run(slice_of(&station));
+    assert!(v.verified, "{}", json(&v));
+    let data = serde_json::to_value(&v.check(CheckId::Manifest).unwrap().data).unwrap();
+    assert_eq!(data["root"], tree.root().to_hex());
+    assert_eq!(data["slice_parts"], 3, "head, the contest, the station");
+    // Another station's slice, or a slice with a changed part, fails.
+    let v = run(slice_of(e.station_id(i + 1)));
+    fails(&v, CheckId::Manifest, "manifest.malformed");
+    let mut forged: serde_json::Value = serde_json::from_slice(&slice_of(&station)).unwrap();
+    let part =
+        forged["parts"][1]["part"]
+            .as_str()
+            .unwrap()
+            .replacen("\"seats\":1", "\"seats\":2", 1);
+    forged["parts"][1]["part"] = part.into();
+    let v = run(serde_json::to_vec(&forged).unwrap());
+    fails(&v, CheckId::Manifest, "manifest.malformed");
+    assert_eq!(status(&v, CheckId::EntrySignature), Status::Skip);
+}
