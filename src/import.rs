@@ -242,17 +242,16 @@ pub fn synthetic_entries(e: &SyntheticElection) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) 
     (setup, tallies)
 }
 
+/// A station's id and one of its minutes images.
+pub type StationImage = (String, tallyboard_synth::MinutesImage);
+
 /// The synthetic election's entries as [`synthetic_entries`], but with
 /// tallies that commit to their synthetic minutes images
 /// (`SyntheticElection::signed_tallies_with_minutes`), and the images, in
 /// the tallies' order.
 pub fn synthetic_entries_with_minutes(
     e: &SyntheticElection,
-) -> (
-    Vec<Vec<u8>>,
-    Vec<Vec<u8>>,
-    Vec<(String, tallyboard_synth::MinutesImage)>,
-) {
+) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<StationImage>) {
     let n = e.station_count();
     let mut setup = vec![e.commitment_entry_with_root()];
     setup.extend(
@@ -278,10 +277,7 @@ pub fn synthetic_entries_with_minutes(
 /// station's upload signature (`X-Tallyboard-Signature`), file name; what
 /// a station's device sends to `POST /api/v1/blobs` (spec/http-api.md
 /// §1.3). Returns the images' total size.
-pub fn write_minutes(
-    dir: &Path,
-    images: &[(String, tallyboard_synth::MinutesImage)],
-) -> Result<u64> {
+pub fn write_minutes(dir: &Path, images: &[StationImage]) -> Result<u64> {
     std::fs::create_dir_all(dir)?;
     let mut tsv = String::new();
     let mut total = 0u64;
