@@ -226,13 +226,7 @@ pub fn progress_bar(len: u64, msg: &'static str) -> ProgressBar {
 /// commitment, the station key registrations, then the tallies.
 pub fn synthetic_entries(e: &SyntheticElection) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let n = e.station_count();
-    let mut setup = vec![e.commitment_entry()];
-    setup.extend(
-        (0..n)
-            .into_par_iter()
-            .map(|i| e.registration_entry(i))
-            .collect::<Vec<_>>(),
-    );
+    let setup = setup_entries(e, e.commitment_entry());
     // Every station's tallies, its presidential one first (with the
     // Majlis election, two per station).
     let tallies = (0..n)
@@ -240,6 +234,19 @@ pub fn synthetic_entries(e: &SyntheticElection) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) 
         .flat_map_iter(|i| e.signed_tallies(i))
         .collect();
     (setup, tallies)
+}
+
+/// The manifest commitment `commitment`, then every station's key
+/// registration.
+fn setup_entries(e: &SyntheticElection, commitment: Vec<u8>) -> Vec<Vec<u8>> {
+    let mut setup = vec![commitment];
+    setup.extend(
+        (0..e.station_count())
+            .into_par_iter()
+            .map(|i| e.registration_entry(i))
+            .collect::<Vec<_>>(),
+    );
+    setup
 }
 
 /// A station's id and one of its minutes images.
@@ -253,13 +260,7 @@ pub fn synthetic_entries_with_minutes(
     e: &SyntheticElection,
 ) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<StationImage>) {
     let n = e.station_count();
-    let mut setup = vec![e.commitment_entry_with_root()];
-    setup.extend(
-        (0..n)
-            .into_par_iter()
-            .map(|i| e.registration_entry(i))
-            .collect::<Vec<_>>(),
-    );
+    let setup = setup_entries(e, e.commitment_entry_with_root());
     let (tallies, images): (Vec<_>, Vec<_>) = (0..n)
         .into_par_iter()
         .flat_map_iter(|i| {

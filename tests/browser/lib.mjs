@@ -90,49 +90,16 @@ export async function runVerify(page) {
  * {url, close, hits}.
  */
 export async function tamperingProxy(station) {
-  const target = new URL(BOARD);
-  let hits = 0;
-  const server = http.createServer((req, res) => {
-    const up = http.request(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
-      (r) => {
-        const chunks = [];
-        r.on('data', (c) => chunks.push(c));
-        r.on('end', () => {
-          let body = Buffer.concat(chunks);
-          if (req.url.startsWith('/tile/entries/') && r.statusCode === 200) {
-            body = Buffer.from(body);
-            const at = body.lastIndexOf(Buffer.from(`\nstation ${station}\nrevision `));
-            const v = at < 0 ? -1 : body.indexOf('\nvalid ', at);
-            if (v >= 0) {
-              const d = v + 7;
-              body[d] = body[d] === 0x39 ? 0x31 : body[d] + 1;
-              hits++;
-            }
-          }
-          const headers = { ...r.headers };
-          delete headers['content-length'];
-          delete headers['transfer-encoding'];
-          res.writeHead(r.statusCode, headers);
-          res.end(body);
-        });
-      }
-    );
-    up.on('error', (e) => {
-      if (res.headersSent) return;
-      res.writeHead(502);
-      res.end(String(e));
-    });
-    // A stream the page leaves (/live) must not outlive it upstream.
-    res.on('close', () => up.destroy());
-    req.pipe(up);
+  return rewritingProxy((url, body) => {
+    if (!url.startsWith('/tile/entries/')) return body;
+    const at = body.lastIndexOf(Buffer.from(`\nstation ${station}\nrevision `));
+    const v = at < 0 ? -1 : body.indexOf('\nvalid ', at);
+    if (v < 0) return body;
+    const out = Buffer.from(body);
+    const d = v + 7;
+    out[d] = out[d] === 0x39 ? 0x31 : out[d] + 1;
+    return out;
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    hits: () => hits,
-    close: () => new Promise((ok) => server.close(ok)),
-  };
 }
 
 /** Whether the results site (the h-site branch's pages) is served. */

@@ -165,14 +165,7 @@ impl SyntheticElection {
 
     /// The signed manifest commitment (the log's first entry).
     pub fn commitment_entry(&self) -> Vec<u8> {
-        let m = self.manifest.manifest();
-        let e = Entry::ManifestCommitment(ManifestCommitment {
-            election: m.election.id.clone(),
-            kind: m.election.kind,
-            manifest_sha256: self.manifest.digest(),
-            manifest_root: None,
-        });
-        self.sign_as_authority_and_supervisor(&e)
+        self.commitment(None)
     }
 
     /// The signed manifest commitment naming also the root of the
@@ -181,12 +174,18 @@ impl SyntheticElection {
     /// `synth` and the demo log; [`Self::commitment_entry`] (without it) is
     /// the one the spec's vectors hold.
     pub fn commitment_entry_with_root(&self) -> Vec<u8> {
+        let root =
+            tallyboard_core::manifest::slice::ManifestTree::new(self.manifest.manifest()).root();
+        self.commitment(Some(root))
+    }
+
+    fn commitment(&self, manifest_root: Option<Hash>) -> Vec<u8> {
         let m = self.manifest.manifest();
         let e = Entry::ManifestCommitment(ManifestCommitment {
             election: m.election.id.clone(),
             kind: m.election.kind,
             manifest_sha256: self.manifest.digest(),
-            manifest_root: Some(tallyboard_core::manifest::slice::ManifestTree::new(m).root()),
+            manifest_root,
         });
         self.sign_as_authority_and_supervisor(&e)
     }
