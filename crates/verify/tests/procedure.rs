@@ -857,3 +857,82 @@ fn a_station_page_needs_only_its_slice_of_the_manifest() {
     fails(&v, CheckId::Manifest, "manifest.malformed");
     assert_eq!(status(&v, CheckId::EntrySignature), Status::Skip);
 }
+
+#[test]
+fn every_contest_of_the_station_is_compared() {
+    // A station that reports the presidential and the Majlis tally: both
+    // tables are shown and both are compared; a changed Majlis figure is
+    // named while the presidential table still matches.
+    let e = SyntheticElection::generate(tallyboard_synth::Config {
+        seed: 7,
+        stations: 40,
+        majlis: true,
+    });
+    let n = e.station_count();
+    let mut entries = vec![e.commitment_entry()];
+    entries.extend((0..n).map(|i| e.registration_entry(i)));
+    let mut at = Vec::new();
+    for i in 0..n {
+        at.push(entries.len() as u64);
+        entries.extend(e.signed_tallies(i));
+    }
+    let log = SyntheticLog::new(entries);
+    let key = LogKey::parse(&log.vkey(), None).unwrap();
+    let i = 3;
+    let station = e.station_id(i).to_string();
+    let contests = &e.manifest().manifest().stations[i].contests;
+    assert_eq!(contests.len(), 2, "presidential and Majlis");
+    let tallies: Vec<_> = contests
+        .iter()
+        .map(|c| e.contest_tally(i, c).unwrap())
+        .collect();
+    let mut shown: Vec<Shown> = tallies
+        .iter()
+        .enumerate()
+        .map(|(k, t)| Shown {
+            index: at[i] + k as u64,
+            cells: cells_of(t),
+            table: true,
+            ..Shown::default()
+        })
+        .collect();
+    let ev = support::evidence(&log, &e, log.size(), &[at[i], at[i] + 1, 1 + i as u64]);
+    let run = |shown: &[Shown]| {
+        let trust = Trust {
+            log: &key,
+            policy: None,
+            key_source: Some("page"),
+            committed_policy: false,
+        };
+        let page = StationPage {
+            station: &station,
+            index: shown[0].index,
+            key_indexes: &[1 + i as u64],
+            shown,
+        };
+        verify_station(&ev, &trust, &page).unwrap()
+    };
+    let v = run(&shown);
+    assert!(v.verified, "{}", json(&v));
+    let data = serde_json::to_value(&v.check(CheckId::Revision).unwrap().data).unwrap();
+    assert_eq!(data["revisions"].as_array().unwrap().len(), 2);
+    assert_eq!(data["revisions"][1]["contest"], contests[1].as_str());
+    let majlis_code = tallies[1].votes[0].0;
+    shown[1]
+        .cells
+        .iter_mut()
+        .find(|c| c.field == format!("vote/{majlis_code}"))
+        .unwrap()
+        .text = "۹۹۹۹۹".into();
+    let v = run(&shown);
+    fails(&v, CheckId::Screen, "screen.figure-mismatch");
+    let data = serde_json::to_value(&v.check(CheckId::Screen).unwrap().data).unwrap();
+    assert!(
+        data["tables"][0]["mismatches"].is_null(),
+        "the presidential table matches"
+    );
+    assert_eq!(
+        data["tables"][1]["mismatches"][0]["field"],
+        format!("vote/{majlis_code}")
+    );
+}
