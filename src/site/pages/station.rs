@@ -285,6 +285,17 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
                 }
             }
         }
+        // "Verify here" first: a phone shows it before the long
+        // revisions, receipts and proofs; it checks the tables below.
+        @if let Some(ix) = verify_index {
+            section {
+                h2 { (lang.t(L::VerifyHere)) }
+                div id="verify-here" data-index=(ix) data-station=(id) data-size=(size) data-lang=(lang.code())
+                    data-log-vkey=(site.app.log_vkey.to_vkey_string()) data-policy="manifest" {
+                    noscript { p { (lang.t(L::VerifyNoScript)) } }
+                }
+            }
+        }
         @for (c, idx) in &per_contest {
             section class="contest" {
                 h2 { (contest_name(lang, c)) }
@@ -293,7 +304,7 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
                     h3 { (lang.t(L::SignedTally)) " — " (lang.t(L::Revision)) " " (lang.num(u64::from(last.tally.revision))) }
                     // What "Verify here" compares: the standing revision's
                     // tables and minutes image (spec/browser-verification.md §3.1).
-                    div class="shown-tally" data-verify-index=(last.index) data-standing=(last.index) data-contest=(c.id) {
+                    div class="shown-tally" data-verify-index=(last.index) data-contest=(c.id) {
                         (tally_table(lang, c, &last.tally))
                         @if let Some(h) = &last.tally.minutes_sha256 {
                             figure class="minutes" {
@@ -337,15 +348,6 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
                             }
                         }
                     }
-                }
-            }
-        }
-        @if let Some(ix) = verify_index {
-            section {
-                h2 { (lang.t(L::VerifyHere)) }
-                div id="verify-here" data-index=(ix) data-station=(id) data-size=(size) data-lang=(lang.code())
-                    data-log-vkey=(site.app.log_vkey.to_vkey_string()) data-policy="manifest" {
-                    noscript { p { (lang.t(L::VerifyNoScript)) } }
                 }
             }
         }

@@ -34,6 +34,10 @@
       fa: 'تأیید شد: ارقام این صفحه همان ارقامی است که شعبه امضا کرده و در دفتر عمومی ثبت است، و نسخهٔ کنونی است.',
       en: 'Verified: the figures on this page are the ones the station signed and the public log holds, in the standing revision.',
     },
+    verifiedEntry: {
+      fa: 'تأیید شد: مدخل نشان‌داده‌شده همان است که شعبه امضا کرده و در دفتر عمومی ثبت است.',
+      en: 'Verified: the entry shown is the one the station signed and the public log holds.',
+    },
     failed: {
       fa: 'تأیید نشد: دست‌کم یک بررسی نادرست بود (✗ را ببینید).',
       en: 'NOT verified: at least one check failed (see ✗).',
@@ -686,7 +690,10 @@
     var ok = report.verified;
     var scr = check(report, 'screen');
     var rev = check(report, 'revision');
-    if (ok) return (report.entry ? T.verifiedStation : T.verified)[l];
+    if (ok) {
+      if (scr && scr.status === 'pass') return T.verifiedStation[l];
+      return (report.entry ? T.verifiedEntry : T.verified)[l];
+    }
     if (scr && scr.status === 'fail' && scr.code !== 'screen.unverified') return T.screenFailed[l];
     if (rev && rev.status === 'fail' && rev.code === 'revision.superseded') return T.superseded[l];
     var m = check(report, 'minutes');
