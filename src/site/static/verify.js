@@ -206,14 +206,14 @@
     switch (e.code) {
       case 'station.other-station':
         return id === 'registration-inclusion'
-          ? pick('مدخل ' + i + ' مدخل کلید شعبهٔ ' + n(station, l) + ' نیست', 'entry ' + e.index + ' is not a key entry of station ' + station, l)
-          : pick('مدخل ' + i + ' از شعبهٔ ' + n(e.station || '—', l) + ' است، نه ' + n(station, l),
+          ? pick('مدخل ' + i + ' مدخل کلید شعبهٔ ' + iso(n(station, l)) + ' نیست', 'entry ' + e.index + ' is not a key entry of station ' + iso(station), l)
+          : pick('مدخل ' + i + ' از شعبهٔ ' + iso(n(e.station || '—', l)) + ' است، نه ' + iso(n(station, l)),
                  'entry ' + e.index + " is station " + (e.station || '—') + "'s, not " + station + "'s", l);
       case 'proof.inclusion-failed':
         return pick('مدخل ' + i + ' با برگ ' + short(e.leaf) + '… در درخت امضاشده نیست',
                     'entry ' + e.index + ' with leaf ' + short(e.leaf) + '… is not in the signed tree', l);
       case 'station.no-tally':
-        return pick('شعبهٔ ' + n(station, l) + ' صورتجلسه‌ای در دفتر ندارد', 'station ' + station + ' has no tally in the log', l);
+        return pick('شعبهٔ ' + iso(n(station, l)) + ' صورتجلسه‌ای در دفتر ندارد', 'station ' + iso(station) + ' has no tally in the log', l);
       default:
         return pick('مدخل ' + i + ': ', 'entry ' + e.index + ': ', l) + reason(e.code, l);
     }
@@ -245,14 +245,14 @@
                     'the root rebuilt from ' + d.tiles + ' tiles is the signed root', l);
       }
       if (c.code === 'tile.root-mismatch') {
-        return pick('ریشهٔ کاشی‌ها ' + d.found + ' است و ریشهٔ امضاشده ' + d.expected,
-                    'the tiles give root ' + d.found + ', the checkpoint signs ' + d.expected, l);
+        return pick('ریشهٔ کاشی‌ها ' + iso(d.found) + ' است و ریشهٔ امضاشده ' + iso(d.expected),
+                    'the tiles give root ' + iso(d.found) + ', the checkpoint signs ' + iso(d.expected), l);
       }
       if (c.code === 'tile.parent-mismatch') {
-        return pick('کاشی نادرست: ' + d.path + ' با درایهٔ خود در کاشی بالاتر نمی‌خواند',
-                    'wrong tile: ' + d.path + ' does not hash to its entry in the tile above', l);
+        return pick('کاشی نادرست: ' + iso(d.path) + ' با درایهٔ خود در کاشی بالاتر نمی‌خواند',
+                    'wrong tile: ' + iso(d.path) + ' does not hash to its entry in the tile above', l);
       }
-      return pick('کاشی لازم در دست نیست: ', 'a needed tile is missing or unusable: ', l) + (d.path || '') + ' — ' + reason(c.code, l);
+      return pick('کاشی لازم در دست نیست: ', 'a needed tile is missing or unusable: ', l) + iso(d.path || '') + ' — ' + reason(c.code, l);
     },
     manifest: function (c, d, l) {
       if (c.status === 'pass' && d.slice_parts) {
@@ -260,19 +260,19 @@
                     'entry 0 is in the tree and commits to the manifest root ' + short(d.root) + '…; the ' + d.slice_parts + ' parts this station needs are proven under it; election ' + iso(d.election), l);
       }
       if (c.status === 'pass') {
-        return pick('مدخل ۰ در درخت است و به همین مانیفست (SHA-256 ' + short(d.manifest_sha256) + '…) متعهد است؛ انتخابات ' + d.election,
-                    'entry 0 is in the tree and commits to this manifest (SHA-256 ' + short(d.manifest_sha256) + '…); election ' + d.election, l);
+        return pick('مدخل ۰ در درخت است و به همین مانیفست (SHA-256 ' + short(d.manifest_sha256) + '…) متعهد است؛ انتخابات ' + iso(d.election),
+                    'entry 0 is in the tree and commits to this manifest (SHA-256 ' + short(d.manifest_sha256) + '…); election ' + iso(d.election), l);
       }
       if (c.code === 'manifest.digest-mismatch') {
         return pick('چکیدهٔ مانیفست دریافتی ' + short(d.manifest_sha256) + '… است و مدخل ۰ به ' + short(d.committed) + '… متعهد است',
                     'the manifest served hashes to ' + short(d.manifest_sha256) + '…, entry 0 commits to ' + short(d.committed) + '…', l);
       }
       if (d.field) {
-        return pick('مانیفست برای ' + d.field + ' چیز دیگری جز آنچه به کار رفته می‌گوید: ' + d.found,
-                    'the manifest names a different ' + d.field + ' than the one used: ' + d.found, l);
+        return pick('مانیفست برای ' + iso(d.field) + ' چیز دیگری جز آنچه به کار رفته می‌گوید: ' + iso(d.found),
+                    'the manifest names a different ' + iso(d.field) + ' than the one used: ' + iso(d.found), l);
       }
       if (c.code === 'proof.inclusion-failed') return pick('مدخل ۰ در درخت امضاشده نیست', 'entry 0 is not in the signed tree', l);
-      return (d.path ? d.path + ' — ' : '') + reason(c.code, l);
+      return (d.path ? iso(d.path) + ' — ' : '') + reason(c.code, l);
     },
     'witness-cosignatures': function (c, d, l) {
       var k = n(d.cosigned.length, l);
@@ -285,11 +285,11 @@
           : pick('هیچ امضای همراهی از ناظران بر این نقطهٔ وارسی نیست (' + of + ' ناظر در مانیفست)',
                  'no witness cosignatures on this checkpoint (' + d.witnesses + ' witnesses in the manifest)', l);
       } else if (c.status === 'pass') {
-        s = pick('حد نصاب ' + (d.quorum || 'none') + ' فراهم است؛ امضای همراه: ' + cosigners(d, l),
-                 'quorum ' + (d.quorum || 'none') + ' met; cosigned by ' + cosigners(d, l), l);
+        s = pick('حد نصاب ' + iso(d.quorum || 'none') + ' فراهم است؛ امضای همراه: ' + cosigners(d, l),
+                 'quorum ' + iso(d.quorum || 'none') + ' met; cosigned by ' + cosigners(d, l), l);
       } else if (c.code === 'policy.quorum-not-met') {
-        s = pick('حد نصاب ' + d.quorum + ' فراهم نیست؛ امضای همراه: ' + cosigners(d, l),
-                 'quorum ' + d.quorum + ' not met; cosigned by ' + cosigners(d, l), l);
+        s = pick('حد نصاب ' + iso(d.quorum) + ' فراهم نیست؛ امضای همراه: ' + cosigners(d, l),
+                 'quorum ' + iso(d.quorum) + ' not met; cosigned by ' + cosigners(d, l), l);
         (d.unsatisfied || []).forEach(function (g) {
           s += pick('؛ گروه ' + g.group + ' به ' + n(g.threshold, l) + ' امضا نیاز دارد و اینها نیستند: ' + list(g.missing, l),
                     '; group ' + g.group + ' needs ' + g.threshold + ', missing ' + list(g.missing, l), l);
@@ -315,15 +315,15 @@
                     'key registration at index ' + at + ', proven included from the tiles', l);
       }
       if (!d.entries.length) {
-        return pick('پیش از این مدخل هیچ ثبت کلیدی برای شعبهٔ ' + n(d.station, l) + ' فهرست نشده است',
-                    'no key registration for station ' + d.station + ' is listed before this entry', l);
+        return pick('پیش از این مدخل هیچ ثبت کلیدی برای شعبهٔ ' + iso(n(d.station, l)) + ' فهرست نشده است',
+                    'no key registration for station ' + iso(d.station) + ' is listed before this entry', l);
       }
       return list(d.entries.map(function (e) { return entryProblem(c.id, e, d.station, l); }), l);
     },
     'registration-signature': function (c, d, l) {
       if (c.status === 'info') return pick('مدخل کلیدی فهرست نشده است', 'no key entry is listed', l);
       if (c.status === 'pass') {
-        return pick('امضای ' + d.entries[0].signer + ' درست است', 'signed by ' + d.entries[0].signer, l);
+        return pick('امضای ' + iso(d.entries[0].signer) + ' درست است', 'signed by ' + iso(d.entries[0].signer), l);
       }
       return pick('امضای مرجع نامعتبر: ', 'bad authority signature: ', l) +
         list(d.entries.map(function (e) { return entryProblem(c.id, e, d.station, l); }), l);
@@ -342,19 +342,19 @@
         var role = (ROLE[e.role] || { fa: '', en: '' })[l];
         if (!e.code) {
           return e.role === 'station'
-            ? pick('امضای ' + e.signer + ' با کلید ثبت‌شده در مدخل ' + n(e.key_index, l) + ' درست است',
-                   'signed by ' + e.signer + ' with the key registered at index ' + e.key_index, l)
-            : pick('امضای ' + e.signer + ' (' + role + ') درست است', 'signed by the ' + role + ' key ' + e.signer, l);
+            ? pick('امضای ' + iso(e.signer) + ' با کلید ثبت‌شده در مدخل ' + n(e.key_index, l) + ' درست است',
+                   'signed by ' + iso(e.signer) + ' with the key registered at index ' + e.key_index, l)
+            : pick('امضای ' + iso(e.signer) + ' (' + role + ') درست است', 'signed by the ' + role + ' key ' + iso(e.signer), l);
         }
         if (e.code === 'station.key-not-registered') {
-          return pick('شعبه ' + n(d.station, l) + ' پیش از مدخل ' + n(e.index, l) + ' کلید معتبری نداشت',
-                      'station ' + d.station + ' had no valid key before entry ' + e.index, l);
+          return pick('شعبه ' + iso(n(d.station, l)) + ' پیش از مدخل ' + n(e.index, l) + ' کلید معتبری نداشت',
+                      'station ' + iso(d.station) + ' had no valid key before entry ' + e.index, l);
         }
         if (e.code === 'note.bad-signature') {
           return pick('امضای ' + role + ' نادرست است', "the " + role + "'s signature does not verify", l) + ' (' + e.code + ')';
         }
         return pick('مدخل ' + n(e.index, l) + ': ', 'entry ' + e.index + ': ', l) + reason(e.code, l) +
-          (e.signer ? pick('؛ کلید لازم: ' + e.signer, '; the key required: ' + e.signer, l) : '');
+          (e.signer ? pick('؛ کلید لازم: ' + iso(e.signer), '; the key required: ' + iso(e.signer), l) : '');
       }), l);
     },
     arithmetic: function (c, d, l) {
