@@ -128,6 +128,32 @@ test('a candidate figure changed in transit on the page fails, naming the cell',
   }
 });
 
+test('in Persian: candidate figure changed to ۹٬۹۹۹ in transit fails, named in Persian (360 px)', async (t) => {
+  if (!need(t)) return;
+  let code = null;
+  const proxy = await rewritingProxy((url, body, type) => {
+    if (!url.startsWith(`/station/${target.station}`) || !type.startsWith('text/html')) return body;
+    const html = body.toString('utf8');
+    const m = /(data-field="vote\/(\d+)">)([^<]*)</.exec(html);
+    if (!m) return body;
+    code = m[2];
+    return Buffer.from(html.replace(m[0], `${m[1]}۹٬۹۹۹<`), 'utf8');
+  });
+  try {
+    const { page, r, v } = await verifyStation(proxy.url, target.station, 'fa', 360);
+    await shot(page, 'screen-tampered-fa-360');
+    assert.ok(code, 'the proxy changed a figure');
+    assert.equal(r.state, 'failed');
+    assert.match(r.verdict, /^تأیید نشد: ارقام این صفحه/);
+    assert.equal(r.checks.find((c) => c.id === 'screen').code, 'screen.figure-mismatch');
+    const fa = [...code].map((d) => '۰۱۲۳۴۵۶۷۸۹'[d]).join('');
+    assert.ok(v.summary.some((s) => s.includes(`نامزد ${fa}: صفحه ۹٬۹۹۹ نشان می‌دهد`)), v.summary.join('\n'));
+    await page.close();
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('a minutes image swapped in transit fails', async (t) => {
   if (!need(t)) return;
   const proxy = await rewritingProxy((url, body) => {
