@@ -936,3 +936,23 @@ fn every_contest_of_the_station_is_compared() {
         format!("vote/{majlis_code}")
     );
 }
+
+#[test]
+fn an_entry_that_is_not_a_tally_has_nothing_to_compare() {
+    // A supervisor's approval shown on its own (verify-test.html): the
+    // screen checks are information, the verdict the station checks'.
+    let mut f = Fixture::new();
+    let i = 4;
+    let approval = f.e.approval_entry(i, tally_index(i), &f.tally_bytes(i));
+    let idx = f.log.push(approval);
+    let ev = f.evidence(&[idx, reg_index(i)]);
+    let shown = vec![Shown {
+        index: idx,
+        ..Shown::default()
+    }];
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    assert!(v.verified, "{}", json(&v));
+    for id in [CheckId::Revision, CheckId::Screen, CheckId::Minutes] {
+        assert_eq!(status(&v, id), Status::Info, "{id:?}");
+    }
+}

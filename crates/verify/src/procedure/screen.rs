@@ -253,8 +253,9 @@ fn compare(t: &Tally, cells: &[Cell]) -> (usize, Vec<Mismatch>) {
     (matched, bad)
 }
 
-/// The verified tally at `index`: its row passed inclusion and signature.
-fn verified_tally(rows: &[StationEntry], served: &[ServedEntry], index: u64) -> Option<Tally> {
+/// The verified entry at `index`: its row passed inclusion and
+/// signature. `None` if it did not verify (the station checks say why).
+fn verified(rows: &[StationEntry], served: &[ServedEntry], index: u64) -> Option<Entry> {
     let row = rows.iter().find(|r| r.index == index)?;
     if !row.included || row.signature != "valid" {
         return None;
@@ -265,7 +266,12 @@ fn verified_tally(rows: &[StationEntry], served: &[ServedEntry], index: u64) -> 
         .bytes
         .as_ref()
         .ok()?;
-    match SignedEntry::parse(bytes).ok()?.entry {
+    Some(SignedEntry::parse(bytes).ok()?.entry)
+}
+
+/// The verified tally at `index`, if it is one.
+fn verified_tally(rows: &[StationEntry], served: &[ServedEntry], index: u64) -> Option<Tally> {
+    match verified(rows, served, index)? {
         Entry::Tally(t) => Some(t),
         _ => None,
     }
@@ -298,6 +304,11 @@ pub fn screen(
     };
     let mut minutes = tables.clone();
     for s in shown {
+        // A verified entry that is not a tally (an approval or annulment
+        // shown on its own) has no figures, revision or minutes.
+        if matches!(verified(rows, served, s.index), Some(e) if !matches!(e, Entry::Tally(_))) {
+            continue;
+        }
         let Some(t) = verified_tally(rows, served, s.index) else {
             let code = Some("screen.unverified".to_string());
             facts.revisions.push(RevisionFact {
@@ -398,9 +409,14 @@ pub fn screen(
         }
         minutes.minutes.push(m);
     }
-    record(v, CheckId::Revision, facts, |f| {
-        f.revisions.iter().find_map(|r| r.code.clone())
-    });
+    if facts.revisions.is_empty() {
+        // Nothing shown is a tally: no revision to name.
+        v.info(CheckId::Revision, Facts::Screen(facts));
+    } else {
+        record(v, CheckId::Revision, facts, |f| {
+            f.revisions.iter().find_map(|r| r.code.clone())
+        });
+    }
     let nothing_shown = tables
         .tables
         .iter()
