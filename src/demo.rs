@@ -58,6 +58,9 @@ struct Report {
     at: u64,
     station: usize,
     entries: Vec<Vec<u8>>,
+    /// The synthetic images of its signed minutes, uploaded once the
+    /// tallies naming them are logged.
+    minutes: Vec<tallyboard_synth::MinutesImage>,
 }
 
 /// Province codes of remote provinces whose boxes travel far (reported late).
@@ -128,7 +131,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         Board::create(&board_dir, e.manifest_bytes(), log_key.clone())?
     };
     if board.size() == 0 {
-        let mut setup = vec![e.commitment_entry()];
+        let mut setup = vec![e.commitment_entry_with_root()];
         setup.extend(
             (0..e.station_count())
                 .into_par_iter()
@@ -200,7 +203,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         .into_par_iter()
         .map(|i| {
             // The presidential tally first, then the Majlis one (if any).
-            let mut entries = e.signed_tallies(i);
+            let (mut entries, minutes): (Vec<_>, Vec<_>) =
+                e.signed_tallies_with_minutes(i).into_iter().unzip();
             // About one station in 300 corrects its presidential tally after a recount.
             if splitmix(args.seed ^ i as u64) % 300 == 0 {
                 let revised = e.revised_tally(i, &entries[0]);
@@ -210,6 +214,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
                 at: report_time(&e, i, args.seed),
                 station: i,
                 entries,
+                minutes,
             }
         })
         .collect();
@@ -227,6 +232,12 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let accepted = AtomicU64::new(0);
     let duplicates = AtomicU64::new(0);
     let retries = AtomicU64::new(0);
+    let uploaded = AtomicU64::new(0);
+    let minutes_bytes: u64 = reports
+        .iter()
+        .flat_map(|r| &r.minutes)
+        .map(|m| m.png.len() as u64)
+        .sum();
     let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let last_ack = Mutex::new(Instant::now());
     let t_day = Instant::now();
@@ -304,6 +315,22 @@ pub fn run(args: DemoArgs) -> Result<()> {
                         }
                         pb.inc(1);
                     }
+                    for m in &r.minutes {
+                        match upload_minutes(&agent, &url, e.station_id(r.station), m) {
+                            Ok(()) => {
+                                uploaded.fetch_add(1, Ordering::Relaxed);
+                            }
+                            Err(err) => failures
+                                .lock()
+                                .map(|mut f| {
+                                    f.push(format!(
+                                        "station {} minutes: {err}",
+                                        e.station_id(r.station)
+                                    ))
+                                })
+                                .unwrap_or(()),
+                        }
+                    }
                     if let Ok(mut t) = last_ack.lock() {
                         *t = Instant::now();
                     }
@@ -348,6 +375,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
         duplicates.load(Ordering::Relaxed),
         (accepted as f64) / day_secs,
         retries.load(Ordering::Relaxed)
+    );
+    eprintln!(
+        "minutes: {} synthetic images of the signed minutes uploaded under the stations' signatures ({:.1} MB in all)",
+        uploaded.load(Ordering::Relaxed),
+        minutes_bytes as f64 / 1e6
     );
 
     // --- 4. supervision, the final announcement, the witnesses' cosignatures --
@@ -718,6 +750,30 @@ pub(crate) fn post_entry(
         }
     }
     bail!("gave up after 50 retries")
+}
+
+/// Uploads a station's minutes image under its signature (POST
+/// /api/v1/blobs, spec/http-api.md §1.3).
+fn upload_minutes(
+    agent: &ureq::Agent,
+    url: &str,
+    station: &str,
+    m: &tallyboard_synth::MinutesImage,
+) -> Result<()> {
+    match agent
+        .post(&format!("{url}/api/v1/blobs"))
+        .set("Content-Type", "application/octet-stream")
+        .set("X-Content-SHA256", &m.sha256.to_hex())
+        .set("X-Tallyboard-Station", station)
+        .set("X-Tallyboard-Signature", &m.signature)
+        .send_bytes(&m.png)
+    {
+        Ok(_) => Ok(()),
+        Err(ureq::Error::Status(code, resp)) => {
+            bail!("HTTP {code}: {}", resp.into_string().unwrap_or_default())
+        }
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Waits until the witnesses have cosigned a checkpoint that covers every

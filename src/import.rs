@@ -226,13 +226,7 @@ pub fn progress_bar(len: u64, msg: &'static str) -> ProgressBar {
 /// commitment, the station key registrations, then the tallies.
 pub fn synthetic_entries(e: &SyntheticElection) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
     let n = e.station_count();
-    let mut setup = vec![e.commitment_entry()];
-    setup.extend(
-        (0..n)
-            .into_par_iter()
-            .map(|i| e.registration_entry(i))
-            .collect::<Vec<_>>(),
-    );
+    let setup = setup_entries(e, e.commitment_entry());
     // Every station's tallies, its presidential one first (with the
     // Majlis election, two per station).
     let tallies = (0..n)
@@ -242,7 +236,68 @@ pub fn synthetic_entries(e: &SyntheticElection) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) 
     (setup, tallies)
 }
 
-/// `tallyboard synth`: writes manifest.json and entries.bundle.
+/// The manifest commitment `commitment`, then every station's key
+/// registration.
+fn setup_entries(e: &SyntheticElection, commitment: Vec<u8>) -> Vec<Vec<u8>> {
+    let mut setup = vec![commitment];
+    setup.extend(
+        (0..e.station_count())
+            .into_par_iter()
+            .map(|i| e.registration_entry(i))
+            .collect::<Vec<_>>(),
+    );
+    setup
+}
+
+/// A station's id and one of its minutes images.
+pub type StationImage = (String, tallyboard_synth::MinutesImage);
+
+/// The synthetic election's entries as [`synthetic_entries`], but with
+/// tallies that commit to their synthetic minutes images
+/// (`SyntheticElection::signed_tallies_with_minutes`), and the images, in
+/// the tallies' order.
+pub fn synthetic_entries_with_minutes(
+    e: &SyntheticElection,
+) -> (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<StationImage>) {
+    let n = e.station_count();
+    let setup = setup_entries(e, e.commitment_entry_with_root());
+    let (tallies, images): (Vec<_>, Vec<_>) = (0..n)
+        .into_par_iter()
+        .flat_map_iter(|i| {
+            let station = e.station_id(i).to_string();
+            e.signed_tallies_with_minutes(i)
+                .into_iter()
+                .map(move |(t, m)| (t, (station.clone(), m)))
+        })
+        .unzip();
+    (setup, tallies, images)
+}
+
+/// Writes each minutes image as `<dir>/<sha256>.png` and
+/// `<dir>/uploads.tsv`, one line per image: SHA-256, station, the
+/// station's upload signature (`X-Tallyboard-Signature`), file name; what
+/// a station's device sends to `POST /api/v1/blobs` (spec/http-api.md
+/// §1.3). Returns the images' total size.
+pub fn write_minutes(dir: &Path, images: &[StationImage]) -> Result<u64> {
+    std::fs::create_dir_all(dir)?;
+    let mut tsv = String::new();
+    let mut total = 0u64;
+    for (station, m) in images {
+        let name = format!("{}.png", m.sha256.to_hex());
+        std::fs::write(dir.join(&name), &m.png)?;
+        total += m.png.len() as u64;
+        tsv.push_str(&format!(
+            "{}\t{station}\t{}\t{name}\n",
+            m.sha256.to_hex(),
+            m.signature
+        ));
+    }
+    std::fs::write(dir.join("uploads.tsv"), tsv)?;
+    Ok(total)
+}
+
+/// `tallyboard synth`: writes manifest.json, entries.bundle and the
+/// minutes images (minutes/).
 pub fn write_synthetic(out: &Path, stations: usize, seed: u64, majlis: bool) -> Result<()> {
     std::fs::create_dir_all(out)?;
     let e = SyntheticElection::generate(Config {
@@ -251,14 +306,19 @@ pub fn write_synthetic(out: &Path, stations: usize, seed: u64, majlis: bool) -> 
         majlis,
     });
     std::fs::write(out.join("manifest.json"), e.manifest_bytes())?;
-    let (setup, tallies) = synthetic_entries(&e);
+    let t0 = Instant::now();
+    let (setup, tallies, images) = synthetic_entries_with_minutes(&e);
     let file = encode_entries_file(setup.iter().chain(tallies.iter()).map(Vec::as_slice))?;
     std::fs::write(out.join("entries.bundle"), file)?;
+    let bytes = write_minutes(&out.join("minutes"), &images)?;
     eprintln!(
-        "wrote manifest.json (sha256 {}) and {} entries to {}",
+        "wrote manifest.json (sha256 {}), {} entries and {} minutes images ({} bytes, minutes/uploads.tsv) to {} in {:.1} s",
         e.manifest().digest(),
         setup.len() + tallies.len(),
-        out.display()
+        images.len(),
+        bytes,
+        out.display(),
+        t0.elapsed().as_secs_f64()
     );
     Ok(())
 }

@@ -278,6 +278,12 @@ enum Command {
         #[arg(long, default_value = "24h", value_parser = loadtest::parse_duration)]
         patience: std::time::Duration,
     },
+    /// Print the fingerprint of each verifier key (spec/keys.md §6): what "Verify here" shows, for people to compare with the published keys.
+    Fingerprint {
+        /// Verifier keys, or files holding one (e.g. keys/*.vkey).
+        #[arg(required = true)]
+        keys: Vec<String>,
+    },
     /// Write the demo election's public keys to DIR/<role>.vkey and its demo-only private keys to DIR/demo/.
     DemoKeys {
         /// Output directory (normally `keys`).
@@ -925,6 +931,12 @@ fn run(cli: Cli) -> Result<()> {
             keyfile::write_demo_station_keys(&out, &stations)?
         }
         Command::DemoKeys { out, .. } => keyfile::write_demo_keys(&out)?,
+        Command::Fingerprint { keys } => {
+            for k in &keys {
+                let key = keyfile::read_vkey(k)?;
+                println!("{}  {}", key.fingerprint(), key.name());
+            }
+        }
         Command::Mirror {
             from,
             data,

@@ -35,6 +35,24 @@ fn committed_demo_keys_match_the_published_derivation() {
 }
 
 #[test]
+fn the_published_fingerprints_are_the_keys_fingerprints() {
+    // keys/README.md lists each demo key's fingerprint (spec/keys.md §6),
+    // and `tallyboard fingerprint` prints the same.
+    let readme = std::fs::read_to_string(util::repo().join("keys/README.md")).unwrap();
+    for (role, _) in keys::ROLES {
+        let vkey = std::fs::read_to_string(util::repo().join(format!("keys/{role}.vkey"))).unwrap();
+        let fp = VerifierKey::parse(vkey.trim_end()).unwrap().fingerprint();
+        assert_eq!(fp.len(), 24);
+        assert!(
+            readme.contains(&format!("| `{role}.vkey` | `{fp}` |")),
+            "keys/README.md lacks {role}'s fingerprint {fp}"
+        );
+        let out = util::ok(util::repo(), &["fingerprint", &format!("keys/{role}.vkey")]);
+        assert!(out.starts_with(&fp), "{out}");
+    }
+}
+
+#[test]
 fn keygen_writes_0600_refuses_to_overwrite_and_never_prints_the_secret() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = util::ok(

@@ -1042,6 +1042,7 @@ fn openapi_document_lists_every_route() {
         ("/api/v1/log", "get"),
         ("/api/v1/manifest", "get"),
         ("/api/v1/manifest.json", "get"),
+        ("/api/v1/manifest/slices/{station}", "get"),
         ("/api/v1/witnessed", "get"),
         ("/api/v1/openapi.json", "get"),
     ];

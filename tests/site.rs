@@ -144,6 +144,7 @@ impl Board {
             election: vm.election_id().to_owned(),
             kind: m.election.kind,
             manifest_sha256: vm.digest(),
+            manifest_root: None,
         });
         b.append(&b.e.sign_as_authority_and_supervisor(&c));
         b

@@ -788,6 +788,69 @@ async fn manifest_blob(st: &AppState) -> Result<Response, ApiError> {
     ))
 }
 
+/// The tree of the manifest's parts (spec/manifest.md §5), built once per
+/// manifest and kept for the slices.
+fn manifest_tree(
+    m: &tallyboard_core::manifest::ValidatedManifest,
+) -> std::sync::Arc<tallyboard_core::manifest::slice::ManifestTree> {
+    use std::sync::{Arc, Mutex};
+    type Cached = Option<(Hash, Arc<tallyboard_core::manifest::slice::ManifestTree>)>;
+    static TREE: Mutex<Cached> = Mutex::new(None);
+    let mut cached = TREE.lock().unwrap_or_else(|p| p.into_inner());
+    match &*cached {
+        Some((digest, tree)) if *digest == m.digest() => tree.clone(),
+        _ => {
+            let tree = Arc::new(tallyboard_core::manifest::slice::ManifestTree::new(
+                m.manifest(),
+            ));
+            *cached = Some((m.digest(), tree.clone()));
+            tree
+        }
+    }
+}
+
+/// `GET /api/v1/manifest/slices/{station}`: the part of the manifest one
+/// station's verification needs, each part with its inclusion proof under
+/// the manifest root that entry 0 names (spec/manifest.md §5).
+#[utoipa::path(get, path = "/api/v1/manifest/slices/{station}", tag = "log",
+    params(("station" = String, Path, description = "Station id from the manifest")),
+    responses(
+        (status = 200, description = "The station's manifest slice (tallyboard/manifest-slice/v1)", content_type = "application/json", body = Object),
+        (status = 404, description = "Not a station of the manifest, or entry 0 names no manifest root (fetch /api/v1/manifest)", body = super::errors::ErrorBody),
+    ))]
+pub async fn manifest_slice(
+    State(st): State<AppState>,
+    id: PathResult<String>,
+) -> Result<Response, ApiError> {
+    let id = path_value(id)?;
+    let store = st.store.handle();
+    let entry0 = blocking(move || store.entry(0))
+        .await?
+        .map_err(ApiError::storage)?;
+    let root = entry0
+        .and_then(|b| tallyboard_core::entry::SignedEntry::parse(&b).ok())
+        .and_then(|s| match s.entry {
+            tallyboard_core::entry::Entry::ManifestCommitment(c) => c.manifest_root,
+            _ => None,
+        });
+    let tree = manifest_tree(&st.manifest);
+    if root != Some(tree.root()) {
+        return Err(ApiError::not_found(
+            "this log's manifest commitment names no manifest root: fetch /api/v1/manifest",
+        ));
+    }
+    let Some(slice) = tree.slice(st.manifest.manifest(), &id) else {
+        return Err(ApiError::not_found(format!(
+            "station {id} is not in the manifest"
+        )));
+    };
+    Ok(text_response(
+        serde_json::to_vec(&slice).unwrap_or_default(),
+        "application/json",
+        "public, max-age=31536000, immutable",
+    ))
+}
+
 /// `GET /api/v1/blobs/{sha256}`.
 #[utoipa::path(get, path = "/api/v1/blobs/{sha256}", tag = "log",
     params(("sha256" = String, Path, description = "SHA-256 of the blob, 64 lowercase hex digits", pattern = "^[0-9a-f]{64}$")),
@@ -807,11 +870,14 @@ pub async fn blob(
         .map_err(ApiError::storage)?
     {
         Some(b) => {
-            let mut r = text_response(
-                b,
-                "application/octet-stream",
-                "public, max-age=31536000, immutable",
-            );
+            // A minutes image in PNG is labelled so, so that the station
+            // page can show it (spec/site.md §3); anything else is bytes.
+            let kind = if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+                "image/png"
+            } else {
+                "application/octet-stream"
+            };
+            let mut r = text_response(b, kind, "public, max-age=31536000, immutable");
             // Saved, never rendered as a page of this site (with the
             // server-wide nosniff, spec/http-api.md §1.3).
             r.headers_mut().insert(

@@ -24,6 +24,7 @@ use utoipa::OpenApi;
         write::put_blob,
         api::entry,
         api::blob,
+        api::manifest_slice,
         api::inclusion,
         api::consistency,
         api::checkpoint_at,

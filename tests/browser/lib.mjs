@@ -90,46 +90,16 @@ export async function runVerify(page) {
  * {url, close, hits}.
  */
 export async function tamperingProxy(station) {
-  const target = new URL(BOARD);
-  let hits = 0;
-  const server = http.createServer((req, res) => {
-    const up = http.request(
-      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host } },
-      (r) => {
-        const chunks = [];
-        r.on('data', (c) => chunks.push(c));
-        r.on('end', () => {
-          let body = Buffer.concat(chunks);
-          if (req.url.startsWith('/tile/entries/') && r.statusCode === 200) {
-            body = Buffer.from(body);
-            const at = body.lastIndexOf(Buffer.from(`\nstation ${station}\nrevision `));
-            const v = at < 0 ? -1 : body.indexOf('\nvalid ', at);
-            if (v >= 0) {
-              const d = v + 7;
-              body[d] = body[d] === 0x39 ? 0x31 : body[d] + 1;
-              hits++;
-            }
-          }
-          const headers = { ...r.headers };
-          delete headers['content-length'];
-          delete headers['transfer-encoding'];
-          res.writeHead(r.statusCode, headers);
-          res.end(body);
-        });
-      }
-    );
-    up.on('error', (e) => {
-      res.writeHead(502);
-      res.end(String(e));
-    });
-    req.pipe(up);
+  return rewritingProxy((url, body) => {
+    if (!url.startsWith('/tile/entries/')) return body;
+    const at = body.lastIndexOf(Buffer.from(`\nstation ${station}\nrevision `));
+    const v = at < 0 ? -1 : body.indexOf('\nvalid ', at);
+    if (v < 0) return body;
+    const out = Buffer.from(body);
+    const d = v + 7;
+    out[d] = out[d] === 0x39 ? 0x31 : out[d] + 1;
+    return out;
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    url: `http://127.0.0.1:${server.address().port}`,
-    hits: () => hits,
-    close: () => new Promise((ok) => server.close(ok)),
-  };
 }
 
 /** Whether the results site (the h-site branch's pages) is served. */
@@ -137,4 +107,67 @@ export async function siteAvailable() {
   const r = await fetch(`${BOARD}/`);
   const ct = r.headers.get('content-type') || '';
   return r.ok && ct.startsWith('text/html');
+}
+
+/**
+ * A proxy in front of the board that rewrites responses in transit:
+ * `rewrite(url, body: Buffer, contentType)` returns the body to send (or
+ * the same one). Asks the board for uncompressed bodies. Returns {url,
+ * close, hits}: hits counts the responses changed.
+ */
+export async function rewritingProxy(rewrite) {
+  const target = new URL(BOARD);
+  let hits = 0;
+  const server = http.createServer((req, res) => {
+    const headers = { ...req.headers, host: target.host };
+    delete headers['accept-encoding'];
+    const up = http.request(
+      // No pooled upstream sockets: nothing keeps the test process alive.
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers, agent: false },
+      (r) => {
+        const chunks = [];
+        r.on('data', (c) => chunks.push(c));
+        r.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const out = r.statusCode === 200 ? rewrite(req.url, body, r.headers['content-type'] || '') : body;
+          if (!out.equals(body)) hits++;
+          const h = { ...r.headers };
+          delete h['content-length'];
+          delete h['transfer-encoding'];
+          delete h['etag'];
+          res.writeHead(r.statusCode, h);
+          res.end(out);
+        });
+      }
+    );
+    up.on('error', (e) => {
+      if (res.headersSent) return;
+      res.writeHead(502);
+      res.end(String(e));
+    });
+    // A stream the page leaves (/live) must not outlive it upstream.
+    res.on('close', () => up.destroy());
+    req.pipe(up);
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    hits: () => hits,
+    close: () =>
+      new Promise((ok) => {
+        server.close(ok);
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The verdict block of a finished "Verify here": summary lines, anchors. */
+export async function verdictBlock(page) {
+  const box = page.locator('#verify-here');
+  return {
+    summary: await box.locator('.verify-summary li').allTextContents(),
+    anchors: await box.locator('.verify-anchors li').allTextContents(),
+    stepsOpen: await box.locator('details.verify-steps').evaluate((d) => d.open),
+    bdi: await box.locator('bdi[dir="ltr"]').count(),
+  };
 }

@@ -742,3 +742,5 @@ impl ValidatedManifest {
 
 #[cfg(test)]
 mod tests;
+
+pub mod slice;

@@ -188,6 +188,27 @@ pub fn key_id(name: &str, sig_type: u8, public_key: &[u8]) -> u32 {
     u32::from_be_bytes([d[0], d[1], d[2], d[3]])
 }
 
+/// The number of bytes of SHA-256 a [`fingerprint`] shows (80 bits).
+pub const FINGERPRINT_BYTES: usize = 10;
+
+/// A short fingerprint of a verifier key that a person can compare with
+/// the one the election authority and the witnesses publish (spec/keys.md
+/// §6): the first [`FINGERPRINT_BYTES`] bytes of `SHA-256(vkey)`, where
+/// `vkey` is the key's signed-note verifier-key string
+/// (`<name>+<key ID>+<base64(type || key)>`, as in a `.vkey` file, without
+/// a trailing newline), in lowercase hex, in groups of four joined by `-`:
+/// `3f2a-09c1-…` (24 characters). Unlike the 4-byte key ID, which only
+/// tells keys apart, it covers the whole key with 80 bits.
+pub fn fingerprint(vkey: &str) -> String {
+    let d = Sha256::digest(vkey.trim_end().as_bytes());
+    let hex = hex::encode(&d[..FINGERPRINT_BYTES]);
+    hex.as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// Whether `name` is a valid key name (signed-note §"Signatures"): non-empty,
 /// no Unicode white space, no `+`. We also refuse control characters, which
 /// can never appear in a note anyway.
@@ -461,6 +482,12 @@ impl VerifierKey {
     /// The Ed25519 public key.
     pub fn public_key(&self) -> &VerifyingKey {
         &self.key
+    }
+
+    /// The key's fingerprint for people to compare ([`fingerprint`],
+    /// spec/keys.md §6).
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.to_vkey_string())
     }
 
     /// The vkey string form (also the [`Display`](fmt::Display) form).

@@ -167,6 +167,7 @@ pub(crate) fn commitment(m: &ValidatedManifest) -> Entry {
         election: "e1".into(),
         kind: ElectionKind::Presidential,
         manifest_sha256: m.digest(),
+        manifest_root: None,
     })
 }
 

@@ -276,6 +276,20 @@ pub fn check_entry(
                 ),
             ));
         }
+        // The root of the manifest's parts, if named, is this manifest's
+        // (spec/manifest.md §5): a slice a verifier checks against it is
+        // then a slice of the manifest committed.
+        if let Some(root) = c.manifest_root {
+            let ours = crate::manifest::slice::ManifestTree::new(manifest.manifest()).root();
+            if root != ours {
+                return Err(ValidationError::new(
+                    ErrorCode::ManifestDigestMismatch,
+                    format!(
+                        "commitment names manifest root {root}, the board's manifest has {ours}"
+                    ),
+                ));
+            }
+        }
         return Ok(());
     }
     if !state.manifest_committed() {

@@ -15,6 +15,7 @@ mod ballots;
 mod geography;
 pub mod keys;
 mod majlis;
+pub mod minutes;
 mod names;
 pub mod read_path;
 mod rng;
@@ -164,11 +165,27 @@ impl SyntheticElection {
 
     /// The signed manifest commitment (the log's first entry).
     pub fn commitment_entry(&self) -> Vec<u8> {
+        self.commitment(None)
+    }
+
+    /// The signed manifest commitment naming also the root of the
+    /// manifest's parts (`manifest-root`, spec/manifest.md §5), so that a
+    /// verifier of one station fetches a slice of the manifest. What
+    /// `synth` and the demo log; [`Self::commitment_entry`] (without it) is
+    /// the one the spec's vectors hold.
+    pub fn commitment_entry_with_root(&self) -> Vec<u8> {
+        let root =
+            tallyboard_core::manifest::slice::ManifestTree::new(self.manifest.manifest()).root();
+        self.commitment(Some(root))
+    }
+
+    fn commitment(&self, manifest_root: Option<Hash>) -> Vec<u8> {
         let m = self.manifest.manifest();
         let e = Entry::ManifestCommitment(ManifestCommitment {
             election: m.election.id.clone(),
             kind: m.election.kind,
             manifest_sha256: self.manifest.digest(),
+            manifest_root,
         });
         self.sign_as_authority_and_supervisor(&e)
     }
@@ -293,6 +310,39 @@ impl SyntheticElection {
             .iter()
             .filter_map(|c| self.contest_tally(i, c))
             .map(|t| sign(&Entry::Tally(t), &key))
+            .collect()
+    }
+
+    /// Station `i`'s first tallies for every contest it reports, as
+    /// [`Self::signed_tallies`] but each naming the SHA-256 of its
+    /// synthetic minutes image ([`minutes::minutes_png`]) instead of a
+    /// stand-in digest; with each image and the station's signature
+    /// authorising its upload (spec/http-api.md §1.3). What `synth` and the
+    /// demo publish.
+    pub fn signed_tallies_with_minutes(&self, i: usize) -> Vec<(Vec<u8>, MinutesImage)> {
+        let key = keys::station_key(ELECTION_ID, self.station_id(i));
+        let fingerprint = key.verifier().fingerprint();
+        let origin = &self.manifest.manifest().log.origin;
+        self.manifest.manifest().stations[i]
+            .contests
+            .iter()
+            .filter_map(|c| self.contest_tally(i, c))
+            .map(|mut t| {
+                let png = minutes::minutes_png(&t, &fingerprint);
+                let sha256 = Hash::sha256(&png);
+                t.minutes_sha256 = Some(sha256);
+                let signature =
+                    tallyboard_core::blob::sign_upload(&key, origin, &t.station, &sha256);
+                let entry = sign(&Entry::Tally(t), &key);
+                (
+                    entry,
+                    MinutesImage {
+                        png,
+                        sha256,
+                        signature,
+                    },
+                )
+            })
             .collect()
     }
 
@@ -496,6 +546,17 @@ impl SyntheticElection {
 
 /// The id of the synthetic election's presidential contest.
 pub const PRESIDENT: &str = "president";
+
+/// A station's synthetic minutes image, with what its upload needs.
+#[derive(Clone, Debug)]
+pub struct MinutesImage {
+    /// The PNG bytes.
+    pub png: Vec<u8>,
+    /// Their SHA-256: the tally's `minutes-sha256`.
+    pub sha256: Hash,
+    /// The `X-Tallyboard-Signature` of the upload, by the station's key.
+    pub signature: String,
+}
 
 /// A stand-in for the SHA-256 of a station's scanned minutes.
 fn minutes_digest(station: &str, revision: u32) -> Hash {

@@ -576,6 +576,7 @@ fn log(e: &SyntheticElection) -> Value {
                     election: crate::ELECTION_ID.into(),
                     kind: m.manifest().election.kind,
                     manifest_sha256: tallyboard_core::Hash::sha256(b"another manifest"),
+                    manifest_root: None,
                 });
                 e.sign_as_authority_and_supervisor(&c)
             },

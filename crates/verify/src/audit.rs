@@ -697,6 +697,7 @@ fn check_quorum(
         log,
         policy: Some(policy),
         key_source: None,
+        committed_policy: false,
     };
     let mut v = Verification::for_checkpoint(false);
     procedure::checkpoint::witnesses(&mut v, latest, &trust, &[]);

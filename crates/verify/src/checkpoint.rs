@@ -72,6 +72,7 @@ pub fn run_with_policy(
         log,
         policy,
         key_source: None,
+        committed_policy: false,
     };
     let mut v = Verification::planned(vec![
         CheckId::CheckpointSignature,

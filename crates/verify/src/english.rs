@@ -36,6 +36,9 @@ pub fn label(id: CheckId) -> &'static str {
         CheckId::EntryInclusion => "the entries' inclusion in the signed tree",
         CheckId::EntrySignature => "each entry signed by the key its kind requires",
         CheckId::Arithmetic => "the tallies' arithmetic",
+        CheckId::Revision => "the revision shown is the standing one",
+        CheckId::Screen => "the figures on the page are the signed ones",
+        CheckId::Minutes => "the minutes image is the one the tally names",
     }
 }
 
@@ -105,8 +108,9 @@ pub fn sentence(c: &Check) -> String {
         }
         Facts::Key(_) if c.status == Status::Fail => format!("the log key is refused ({code})"),
         Facts::Key(k) => format!(
-            "{} (key ID {}), {}",
+            "{} (fingerprint {}, key ID {}), {}",
             k.name.as_deref().unwrap_or("?"),
+            k.fingerprint.as_deref().unwrap_or("?"),
             k.key_id.as_deref().unwrap_or("?"),
             match k.source.as_deref() {
                 Some("page") => "pinned by the page",
@@ -130,7 +134,75 @@ pub fn sentence(c: &Check) -> String {
         Facts::Manifest(m) => manifest(m, c.status, code),
         Facts::Witnesses(w) => witnesses(w, c.status, code),
         Facts::Entries(e) => entries(c.id, e, c.status, code),
+        Facts::Screen(s) => screen(c.id, s),
     }
+}
+
+fn screen(id: CheckId, s: &crate::procedure::screen::ScreenFacts) -> String {
+    let parts: Vec<String> = match id {
+        CheckId::Revision => s
+            .revisions
+            .iter()
+            .map(|r| match (r.state, r.standing_index, &r.code) {
+                ("superseded", Some(j), _) => format!(
+                    "entry {} (revision {}) is superseded by revision {} at entry {j}",
+                    r.index,
+                    r.revision.unwrap_or(0),
+                    r.standing_revision.unwrap_or(0)
+                ),
+                (_, _, Some(code)) => format!("entry {}: {code}", r.index),
+                _ => format!(
+                    "entry {} is revision {} of {}, the standing one as the board lists them",
+                    r.index,
+                    r.revision.unwrap_or(0),
+                    r.contest.as_deref().unwrap_or("?")
+                ),
+            })
+            .collect(),
+        CheckId::Screen => s
+            .tables
+            .iter()
+            .map(|t| {
+                let bad: Vec<String> = t
+                    .mismatches
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{} shows {} where the station signed {} ({})",
+                            m.field,
+                            m.shown.as_deref().unwrap_or("nothing"),
+                            m.signed.map_or("nothing".into(), |n| n.to_string()),
+                            m.code
+                        )
+                    })
+                    .collect();
+                if bad.is_empty() {
+                    format!(
+                        "entry {}: {} of {} figures match",
+                        t.index, t.matched, t.compared
+                    )
+                } else {
+                    format!("entry {}: {}", t.index, bad.join("; "))
+                }
+            })
+            .collect(),
+        _ => s
+            .minutes
+            .iter()
+            .map(|m| match (&m.code, m.state) {
+                (Some(code), _) => format!("entry {}: {code}", m.index),
+                (None, "checked") => format!(
+                    "entry {}: the image ({} bytes) hashes to the committed {}",
+                    m.index,
+                    m.bytes.unwrap_or(0),
+                    m.committed.as_deref().unwrap_or("?")
+                ),
+                (None, "not-shown") => format!("entry {}: no image shown", m.index),
+                _ => format!("entry {}: the tally names no minutes", m.index),
+            })
+            .collect(),
+    };
+    parts.join("; ")
 }
 
 fn tiles(t: &TileFacts, status: Status, code: &str) -> String {

@@ -91,6 +91,7 @@ pub fn run_with_policy(
         log,
         policy,
         key_source: None,
+        committed_policy: false,
     };
     let mut v = Verification::for_station(false);
     let mut bundles_scanned = 0;

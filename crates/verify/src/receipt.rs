@@ -118,6 +118,7 @@ pub fn verify_with_policy(
         log,
         policy,
         key_source: None,
+        committed_policy: false,
     };
     match TlogProof::parse(receipt) {
         Err(e) => {

@@ -14,6 +14,7 @@ use tallyboard_core::policy::Policy;
 use tallyboard_core::tile::{parse_tile_path, TilePath, TILE_WIDTH};
 use tallyboard_synth::{keys, witness_vkey, SyntheticElection, SyntheticLog};
 use tallyboard_verify::procedure::facts::Facts;
+use tallyboard_verify::procedure::screen::{Cell, Shown};
 use tallyboard_verify::procedure::{
     checkpoint, verify_log, verify_station, CheckId, StationPage, Status, Trust, Verification,
 };
@@ -83,11 +84,13 @@ impl Fixture {
             log: &self.key,
             policy,
             key_source: Some("page"),
+            committed_policy: false,
         };
         let page = StationPage {
             station,
             index,
             key_indexes: keys,
+            shown: &[],
         };
         verify_station(ev, &trust, &page).unwrap()
     }
@@ -263,6 +266,7 @@ fn a_missing_tile_fails_the_root() {
         log: &f.key,
         policy: None,
         key_source: None,
+        committed_policy: false,
     };
     assert!(verify_log(&Evidence::new(), &trust).is_err());
 }
@@ -280,12 +284,14 @@ fn another_log_key_fails_the_checkpoint() {
         log: &key,
         policy: None,
         key_source: Some("page"),
+        committed_policy: false,
     };
     let station = f.station(1);
     let page = StationPage {
         station: &station,
         index: tally_index(1),
         key_indexes: &[reg_index(1)],
+        shown: &[],
     };
     let v = verify_station(&ev, &trust, &page).unwrap();
     assert!(!v.verified);
@@ -577,6 +583,7 @@ fn checkpoint_page_verification() {
         log: &f.key,
         policy: None,
         key_source: Some("board"),
+        committed_policy: false,
     };
     let v = verify_log(&ev, &trust).unwrap();
     assert!(v.verified, "{}", json(&v));
@@ -587,4 +594,365 @@ fn checkpoint_page_verification() {
     };
     assert_eq!(k.source.as_deref(), Some("board"));
     assert!(v.entry.is_none() && v.entries.is_empty());
+}
+
+/// The cells of a page showing tally `t` (in Persian digits, as the
+/// Persian site writes them).
+fn cells_of(t: &tallyboard_core::entry::Tally) -> Vec<Cell> {
+    let fa = |n: u64| {
+        n.to_string()
+            .chars()
+            .map(|c| char::from_u32(0x06F0 + (c as u32 - '0' as u32)).unwrap())
+            .collect::<String>()
+    };
+    let f = &t.figures;
+    let mut cells: Vec<Cell> = [
+        ("counterfoils", f.counterfoils),
+        ("ballots-in-box", f.ballots_in_box),
+        ("votes-taken", f.votes_taken),
+        ("valid", f.valid),
+        ("void-taken", f.void_taken),
+        ("void-not-taken", f.void_not_taken),
+    ]
+    .into_iter()
+    .map(|(k, n)| Cell {
+        field: k.into(),
+        text: fa(n),
+    })
+    .collect();
+    for &(code, n) in &t.votes {
+        cells.push(Cell {
+            field: format!("vote/{code}"),
+            text: fa(n),
+        });
+    }
+    cells
+}
+
+fn screen_page(
+    f: &Fixture,
+    ev: &Evidence,
+    i: usize,
+    shown: &[Shown],
+    keys: &[u64],
+) -> Verification {
+    let trust = Trust {
+        log: &f.key,
+        policy: None,
+        key_source: Some("page"),
+        committed_policy: false,
+    };
+    let station = f.station(i);
+    let page = StationPage {
+        station: &station,
+        index: shown[0].index,
+        key_indexes: keys,
+        shown,
+    };
+    verify_station(ev, &trust, &page).unwrap()
+}
+
+#[test]
+fn the_figures_on_the_page_are_compared_cell_by_cell() {
+    let f = Fixture::new();
+    let i = 3;
+    let t = f.e.tally(i);
+    let ev = f.evidence(&[tally_index(i), reg_index(i)]);
+    let mut shown = vec![Shown {
+        index: tally_index(i),
+        cells: cells_of(&t),
+        table: true,
+        ..Shown::default()
+    }];
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    assert!(v.verified, "{}", json(&v));
+    assert_eq!(status(&v, CheckId::Screen), Status::Pass);
+    assert_eq!(status(&v, CheckId::Revision), Status::Pass);
+    // The minutes are named by the tally but not shown: information.
+    assert_eq!(status(&v, CheckId::Minutes), Status::Info);
+    assert_eq!(v.checks.len(), ORDER.len() + 3);
+
+    // A candidate's figure changed in transit: the cell is named.
+    let code = t.votes[1].0;
+    let cell = shown[0]
+        .cells
+        .iter_mut()
+        .find(|c| c.field == format!("vote/{code}"))
+        .unwrap();
+    cell.text = "۹٬۹۹۹".into();
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    assert!(!v.verified);
+    fails(&v, CheckId::Screen, "screen.figure-mismatch");
+    let data = serde_json::to_value(&v.check(CheckId::Screen).unwrap().data).unwrap();
+    assert_eq!(
+        data["tables"][0]["mismatches"][0]["field"],
+        format!("vote/{code}")
+    );
+    assert_eq!(data["tables"][0]["mismatches"][0]["shown"], "۹٬۹۹۹");
+    // The other checks still pass: the log holds the entry, the page lies.
+    assert_eq!(status(&v, CheckId::EntrySignature), Status::Pass);
+
+    // A row removed: the signed figure is missing from the page.
+    shown[0].cells = cells_of(&t);
+    shown[0].cells.retain(|c| c.field != format!("vote/{code}"));
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    fails(&v, CheckId::Screen, "screen.figure-missing");
+
+    // A cell that is not a number.
+    shown[0].cells = cells_of(&t);
+    shown[0].cells[0].text = "n/a".into();
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    fails(&v, CheckId::Screen, "screen.unreadable");
+}
+
+#[test]
+fn a_superseded_revision_is_named_with_the_standing_one() {
+    let mut f = Fixture::new();
+    let i = 5;
+    let revised = f.e.revised_tally(i, &f.tally_bytes(i));
+    let idx = f.log.push(revised);
+    let ev = f.evidence(&[tally_index(i), idx, reg_index(i)]);
+    let shown = vec![Shown {
+        index: tally_index(i),
+        standing: Some(idx),
+        cells: cells_of(&f.e.tally(i)),
+        table: true,
+        ..Shown::default()
+    }];
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    assert!(!v.verified, "{}", json(&v));
+    fails(&v, CheckId::Revision, "revision.superseded");
+    let data = serde_json::to_value(&v.check(CheckId::Revision).unwrap().data).unwrap();
+    assert_eq!(data["revisions"][0]["state"], "superseded");
+    assert_eq!(data["revisions"][0]["revision"], 1);
+    assert_eq!(data["revisions"][0]["standing_index"], idx);
+    assert_eq!(data["revisions"][0]["standing_revision"], 2);
+    // The superseded figures are still the ones the station signed.
+    assert_eq!(status(&v, CheckId::Screen), Status::Pass);
+
+    // The standing revision itself verifies and is named standing.
+    let t2 = match SignedEntry::parse(&f.log.entries()[idx as usize])
+        .unwrap()
+        .entry
+    {
+        Entry::Tally(t) => t,
+        _ => unreachable!(),
+    };
+    let shown = vec![Shown {
+        index: idx,
+        standing: Some(idx),
+        cells: cells_of(&t2),
+        table: true,
+        ..Shown::default()
+    }];
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    assert!(v.verified, "{}", json(&v));
+    let data = serde_json::to_value(&v.check(CheckId::Revision).unwrap().data).unwrap();
+    assert_eq!(data["revisions"][0]["state"], "standing");
+    assert_eq!(data["revisions"][0]["revision"], 2);
+
+    // A "standing" index that is not a revision of this box is refused.
+    let shown = vec![Shown {
+        index: tally_index(i),
+        standing: Some(tally_index(i + 1)),
+        ..Shown::default()
+    }];
+    let ev = f.evidence(&[tally_index(i), tally_index(i + 1), reg_index(i)]);
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    assert!(!v.verified);
+}
+
+#[test]
+fn the_minutes_image_is_checked_against_the_tally() {
+    let mut f = Fixture::new();
+    let i = 7;
+    let scan = b"a minutes image".to_vec();
+    let mut t = f.e.tally(i);
+    t.minutes_sha256 = Some(tallyboard_core::Hash::sha256(&scan));
+    t.revision = 2;
+    t.correction = Some(Correction {
+        supersedes: tallyboard_core::hash::leaf_hash(&f.tally_bytes(i)),
+        reason: "scan".into(),
+    });
+    let idx = f.log.push(f.e.sign_as_station(i, &Entry::Tally(t.clone())));
+    let hex = tallyboard_core::Hash::sha256(&scan).to_hex();
+    let mut ev = f.evidence(&[idx, reg_index(i)]);
+    assert!(ev.add(&format!("api/v1/blobs/{hex}"), scan.clone()));
+    let shown = vec![Shown {
+        index: idx,
+        cells: cells_of(&t),
+        table: true,
+        minutes: Some(hex.clone()),
+        ..Shown::default()
+    }];
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    assert!(v.verified, "{}", json(&v));
+    assert_eq!(status(&v, CheckId::Minutes), Status::Pass);
+    // Another image served under the same name.
+    let mut ev = f.evidence(&[idx, reg_index(i)]);
+    ev.add(&format!("api/v1/blobs/{hex}"), b"another image".to_vec());
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    fails(&v, CheckId::Minutes, "minutes.digest-mismatch");
+    // Not served at all: reported, nothing to compare.
+    let ev = f.evidence(&[idx, reg_index(i)]);
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    assert_eq!(status(&v, CheckId::Minutes), Status::Info, "{}", json(&v));
+}
+
+#[test]
+fn a_station_page_needs_only_its_slice_of_the_manifest() {
+    // Entry 0 names the manifest root (spec/manifest.md §5).
+    let e = support::election(STATIONS);
+    let n = e.station_count();
+    let mut entries = vec![e.commitment_entry_with_root()];
+    entries.extend((0..n).map(|i| e.registration_entry(i)));
+    entries.extend((0..n).map(|i| e.signed_tally(i)));
+    let log = SyntheticLog::new(entries);
+    let key = LogKey::parse(&log.vkey(), None).unwrap();
+    let i = 11;
+    let station = e.station_id(i).to_string();
+    let size = log.size();
+    let plan = plan::fetch_plan(size, &[tally_index(i), reg_index(i)]);
+    let m = e.manifest().manifest();
+    let tree = tallyboard_core::manifest::slice::ManifestTree::new(m);
+    let slice_of = |s: &str| serde_json::to_vec(&tree.slice(m, s).unwrap()).unwrap();
+    let run = |slice: Vec<u8>| {
+        let mut ev = Evidence::new();
+        ev.add("checkpoint", log.checkpoint(size));
+        for p in plan.tiles.iter().chain(&plan.bundles) {
+            ev.add(p, log.resource(p).unwrap());
+        }
+        // No manifest: the slice alone.
+        assert!(ev.add(&format!("api/v1/manifest/slices/{station}"), slice));
+        let trust = Trust {
+            log: &key,
+            policy: None,
+            key_source: Some("page"),
+            committed_policy: false,
+        };
+        let page = StationPage {
+            station: &station,
+            index: tally_index(i),
+            key_indexes: &[reg_index(i)],
+            shown: &[],
+        };
+        verify_station(&ev, &trust, &page).unwrap()
+    };
+    let v = run(slice_of(&station));
+    assert!(v.verified, "{}", json(&v));
+    let data = serde_json::to_value(&v.check(CheckId::Manifest).unwrap().data).unwrap();
+    assert_eq!(data["root"], tree.root().to_hex());
+    assert_eq!(data["slice_parts"], 3, "head, the contest, the station");
+    // Another station's slice, or a slice with a changed part, fails.
+    let v = run(slice_of(e.station_id(i + 1)));
+    fails(&v, CheckId::Manifest, "manifest.malformed");
+    let mut forged: serde_json::Value = serde_json::from_slice(&slice_of(&station)).unwrap();
+    let part =
+        forged["parts"][1]["part"]
+            .as_str()
+            .unwrap()
+            .replacen("\"seats\":1", "\"seats\":2", 1);
+    forged["parts"][1]["part"] = part.into();
+    let v = run(serde_json::to_vec(&forged).unwrap());
+    fails(&v, CheckId::Manifest, "manifest.malformed");
+    assert_eq!(status(&v, CheckId::EntrySignature), Status::Skip);
+}
+
+#[test]
+fn every_contest_of_the_station_is_compared() {
+    // A station that reports the presidential and the Majlis tally: both
+    // tables are shown and both are compared; a changed Majlis figure is
+    // named while the presidential table still matches.
+    let e = SyntheticElection::generate(tallyboard_synth::Config {
+        seed: 7,
+        stations: 40,
+        majlis: true,
+    });
+    let n = e.station_count();
+    let mut entries = vec![e.commitment_entry()];
+    entries.extend((0..n).map(|i| e.registration_entry(i)));
+    let mut at = Vec::new();
+    for i in 0..n {
+        at.push(entries.len() as u64);
+        entries.extend(e.signed_tallies(i));
+    }
+    let log = SyntheticLog::new(entries);
+    let key = LogKey::parse(&log.vkey(), None).unwrap();
+    let i = 3;
+    let station = e.station_id(i).to_string();
+    let contests = &e.manifest().manifest().stations[i].contests;
+    assert_eq!(contests.len(), 2, "presidential and Majlis");
+    let tallies: Vec<_> = contests
+        .iter()
+        .map(|c| e.contest_tally(i, c).unwrap())
+        .collect();
+    let mut shown: Vec<Shown> = tallies
+        .iter()
+        .enumerate()
+        .map(|(k, t)| Shown {
+            index: at[i] + k as u64,
+            cells: cells_of(t),
+            table: true,
+            ..Shown::default()
+        })
+        .collect();
+    let ev = support::evidence(&log, &e, log.size(), &[at[i], at[i] + 1, 1 + i as u64]);
+    let run = |shown: &[Shown]| {
+        let trust = Trust {
+            log: &key,
+            policy: None,
+            key_source: Some("page"),
+            committed_policy: false,
+        };
+        let page = StationPage {
+            station: &station,
+            index: shown[0].index,
+            key_indexes: &[1 + i as u64],
+            shown,
+        };
+        verify_station(&ev, &trust, &page).unwrap()
+    };
+    let v = run(&shown);
+    assert!(v.verified, "{}", json(&v));
+    let data = serde_json::to_value(&v.check(CheckId::Revision).unwrap().data).unwrap();
+    assert_eq!(data["revisions"].as_array().unwrap().len(), 2);
+    assert_eq!(data["revisions"][1]["contest"], contests[1].as_str());
+    let majlis_code = tallies[1].votes[0].0;
+    shown[1]
+        .cells
+        .iter_mut()
+        .find(|c| c.field == format!("vote/{majlis_code}"))
+        .unwrap()
+        .text = "۹۹۹۹۹".into();
+    let v = run(&shown);
+    fails(&v, CheckId::Screen, "screen.figure-mismatch");
+    let data = serde_json::to_value(&v.check(CheckId::Screen).unwrap().data).unwrap();
+    assert!(
+        data["tables"][0]["mismatches"].is_null(),
+        "the presidential table matches"
+    );
+    assert_eq!(
+        data["tables"][1]["mismatches"][0]["field"],
+        format!("vote/{majlis_code}")
+    );
+}
+
+#[test]
+fn an_entry_that_is_not_a_tally_has_nothing_to_compare() {
+    // A supervisor's approval shown on its own (verify-test.html): the
+    // screen checks are information, the verdict the station checks'.
+    let mut f = Fixture::new();
+    let i = 4;
+    let approval = f.e.approval_entry(i, tally_index(i), &f.tally_bytes(i));
+    let idx = f.log.push(approval);
+    let ev = f.evidence(&[idx, reg_index(i)]);
+    let shown = vec![Shown {
+        index: idx,
+        ..Shown::default()
+    }];
+    let v = screen_page(&f, &ev, i, &shown, &[reg_index(i)]);
+    assert!(v.verified, "{}", json(&v));
+    for id in [CheckId::Revision, CheckId::Screen, CheckId::Minutes] {
+        assert_eq!(status(&v, id), Status::Info, "{id:?}");
+    }
 }

@@ -21,12 +21,14 @@
 //!
 //! Numbers cross the boundary as JavaScript numbers (`f64`): indexes and
 //! sizes must be integers in `0 ..= 2^53 − 1`. A witness policy (C2SP
-//! tlog-policy text) may be passed to every verification; without one the
+//! tlog-policy text, or `manifest` for the election's own, committed by
+//! entry 0) may be passed to every verification; without one the
 //! cosignatures are reported, not required.
 
 use serde::Serialize;
 use tallyboard_core::error::Coded;
 use tallyboard_core::policy::Policy;
+use tallyboard_verify::procedure::screen::Shown;
 use tallyboard_verify::procedure::{self, checkpoint, StationPage, Trust, Verification};
 use tallyboard_verify::{plan, Error, LogKey};
 use wasm_bindgen::prelude::*;
@@ -62,6 +64,11 @@ struct NotRun<'a> {
     reason: Option<String>,
 }
 
+/// The `policy` argument that stands for the election's own witness
+/// policy, the manifest's `witness_policy` (committed by entry 0): the
+/// checkpoint must meet its quorum.
+pub const COMMITTED_POLICY: &str = "manifest";
+
 /// The policy text, parsed; `Err` holds the JSON to return.
 fn parse_policy(text: Option<String>) -> Result<Option<Policy>, String> {
     match text.filter(|t| !t.is_empty()) {
@@ -88,7 +95,9 @@ fn with_trust(
     plan: Verification,
     run: impl FnOnce(&Trust<'_>) -> Result<Verification, Error>,
 ) -> String {
-    let policy = match parse_policy(policy) {
+    // `manifest`: the election's own witness policy, committed by entry 0.
+    let committed_policy = policy.as_deref() == Some(COMMITTED_POLICY);
+    let policy = match parse_policy(policy.filter(|p| p != COMMITTED_POLICY)) {
         Ok(p) => p,
         Err(json) => return json,
     };
@@ -106,6 +115,7 @@ fn with_trust(
         log: &log,
         policy: policy.as_ref(),
         key_source,
+        committed_policy,
     };
     match run(&trust) {
         Ok(v) => to_json(&v),
@@ -218,6 +228,7 @@ pub fn verify_station_entry(
         // Not an index: no entry is there, and the inclusion check says so.
         index: to_u64(index).unwrap_or(u64::MAX),
         key_indexes: &key_indexes,
+        shown: &[],
     };
     with_trust(
         log_vkey,
@@ -227,6 +238,59 @@ pub fn verify_station_entry(
         Verification::for_station(true),
         |trust| procedure::verify_station(&evidence.0, trust, &page),
     )
+}
+
+/// Verifies what a station page shows (spec/browser-verification.md
+/// §3.1): `screen` is the JSON array of the tallies it shows, `[{index,
+/// standing?, table, cells: [{field, text}], minutes?}]` (the first is
+/// the entry the report's `entry` holds). Each is verified as in
+/// [`verify_station_entry`], with the standing revision the board lists,
+/// then `revision`, `screen` and `minutes` compare the page with them. A
+/// `screen` that does not parse is `{verified: false, error:
+/// "screen.malformed"}`.
+#[allow(clippy::too_many_arguments)]
+#[wasm_bindgen]
+pub fn verify_station_screen(
+    evidence: &Evidence,
+    log_vkey: &str,
+    key_source: &str,
+    origin: &str,
+    station: &str,
+    screen: &str,
+    key_indexes: &[f64],
+    policy: Option<String>,
+) -> String {
+    let shown: Vec<Shown> = match serde_json::from_str(screen) {
+        Ok(s) => s,
+        Err(e) => return malformed_screen(e.to_string()),
+    };
+    let Some(first) = shown.first() else {
+        return malformed_screen("no tally shown".into());
+    };
+    let key_indexes = to_u64s(key_indexes);
+    let page = StationPage {
+        station,
+        index: first.index,
+        key_indexes: &key_indexes,
+        shown: &shown,
+    };
+    with_trust(
+        log_vkey,
+        origin,
+        Some(key_source),
+        policy,
+        Verification::for_screen(true),
+        |trust| procedure::verify_station(&evidence.0, trust, &page),
+    )
+}
+
+fn malformed_screen(reason: String) -> String {
+    to_json(&NotRun {
+        verified: false,
+        error: "screen.malformed",
+        line: None,
+        reason: Some(reason),
+    })
 }
 
 /// Verifies the log as of the checkpoint in `evidence` (checkpoint page):

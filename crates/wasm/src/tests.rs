@@ -3,7 +3,8 @@
 //! (`crates/verify/tests/procedure.rs`).
 
 use crate::{
-    fetch_plan, tiles_needed, verify_checkpoint, verify_log, verify_station_entry, Evidence,
+    fetch_plan, tiles_needed, verify_checkpoint, verify_log, verify_station_entry,
+    verify_station_screen, Evidence,
 };
 use serde_json::Value;
 use tallyboard_synth::{keys, witness_vkey, Config, SyntheticElection, SyntheticLog};
@@ -272,4 +273,86 @@ fn bindings_round_trip() {
         .to_vkey_string();
     let r = f.station(&ev, &other, 0, None);
     assert_eq!(check(&r, "checkpoint-signature")["status"], "fail");
+}
+
+#[test]
+fn the_screen_is_read_from_json_and_a_changed_cell_is_named() {
+    let f = Fixture::new();
+    let ev = f.evidence(&[tally(2), reg(2)]);
+    let t = f.e.tally(2);
+    let (code, votes) = t.votes[0];
+    let screen = |text: &str| {
+        serde_json::json!([{
+            "index": tally(2),
+            "table": true,
+            "cells": [
+                {"field": "valid", "text": t.figures.valid.to_string()},
+                {"field": format!("vote/{code}"), "text": text},
+            ],
+        }])
+        .to_string()
+    };
+    let run = |s: &str| -> Value {
+        serde_json::from_str(&verify_station_screen(
+            &ev,
+            &f.log.vkey(),
+            "page",
+            "",
+            f.e.station_id(2),
+            s,
+            &[reg(2) as f64],
+            None,
+        ))
+        .unwrap()
+    };
+    // Only two of the signed vote lines are on this "page": the others
+    // are missing, so build the full set for the passing case.
+    let mut cells =
+        vec![serde_json::json!({"field": "valid", "text": t.figures.valid.to_string()})];
+    for &(c, n) in &t.votes {
+        cells.push(serde_json::json!({"field": format!("vote/{c}"), "text": n.to_string()}));
+    }
+    let full = serde_json::json!([{"index": tally(2), "table": true, "cells": cells}]).to_string();
+    let r = run(&full);
+    assert_eq!(r["verified"], true, "{r}");
+    assert_eq!(check(&r, "screen")["status"], "pass");
+    assert_eq!(
+        check(&r, "revision")["data"]["revisions"][0]["state"],
+        "standing"
+    );
+
+    let r = run(&screen("9999"));
+    assert_eq!(r["verified"], false);
+    let s = check(&r, "screen");
+    assert_eq!(s["code"], "screen.figure-mismatch");
+    assert_eq!(
+        s["data"]["tables"][0]["mismatches"][0]["field"],
+        format!("vote/{code}")
+    );
+    assert_eq!(s["data"]["tables"][0]["mismatches"][0]["signed"], votes);
+
+    let r: Value = serde_json::from_str(&verify_station_screen(
+        &ev,
+        &f.log.vkey(),
+        "page",
+        "",
+        f.e.station_id(2),
+        "not json",
+        &[],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(r["error"], "screen.malformed");
+    let r: Value = serde_json::from_str(&verify_station_screen(
+        &ev,
+        &f.log.vkey(),
+        "page",
+        "",
+        f.e.station_id(2),
+        "[]",
+        &[],
+        None,
+    ))
+    .unwrap();
+    assert_eq!(r["error"], "screen.malformed");
 }

@@ -101,8 +101,11 @@ fn read_revisions(
     Ok(out)
 }
 
+/// A tally's tables. Each figure cell names the tally field it shows
+/// (`data-field`, spec/browser-verification.md §3.1) so that "Verify
+/// here" compares it with the verified entry.
 fn tally_table(lang: Lang, c: &Contest, t: &Tally) -> Markup {
-    let row = |l: L, v: u64| html! { tr { th scope="row" { (lang.t(l)) } td class="num" { (lang.num(v)) } } };
+    let row = |l: L, field: &str, v: u64| html! { tr { th scope="row" { (lang.t(l)) } td class="num" data-field=(field) { (lang.num(v)) } } };
     // Every candidate of a short ballot, zeros included; for a long one
     // (a Majlis constituency, up to thousands of names) only the lines the
     // station signed, which list non-zero votes only (spec/entries.md §3.4).
@@ -129,7 +132,7 @@ fn tally_table(lang: Lang, c: &Contest, t: &Tally) -> Markup {
                         tr {
                             td class="num" data-label=(lang.t(L::Code)) { (lang.num(u64::from(k.code))) }
                             td data-label=(lang.t(L::Candidate)) { (lang.pick(&k.name_fa, &k.name_en)) }
-                            td class="num" data-label=(lang.t(L::Votes)) { (lang.num(*n)) }
+                            td class="num" data-label=(lang.t(L::Votes)) data-field=(format!("vote/{}", k.code)) { (lang.num(*n)) }
                         }
                     }
                 }
@@ -137,12 +140,12 @@ fn tally_table(lang: Lang, c: &Contest, t: &Tally) -> Markup {
             table class="figures" {
                 caption { (lang.t(L::Figures)) }
                 tbody {
-                    (row(L::Counterfoils, t.figures.counterfoils))
-                    (row(L::BallotsInBox, t.figures.ballots_in_box))
-                    (row(L::VotesTaken, t.figures.votes_taken))
-                    (row(L::Valid, t.figures.valid))
-                    (row(L::VoidTaken, t.figures.void_taken))
-                    (row(L::VoidNotTaken, t.figures.void_not_taken))
+                    (row(L::Counterfoils, "counterfoils", t.figures.counterfoils))
+                    (row(L::BallotsInBox, "ballots-in-box", t.figures.ballots_in_box))
+                    (row(L::VotesTaken, "votes-taken", t.figures.votes_taken))
+                    (row(L::Valid, "valid", t.figures.valid))
+                    (row(L::VoidTaken, "void-taken", t.figures.void_taken))
+                    (row(L::VoidNotTaken, "void-not-taken", t.figures.void_not_taken))
                 }
             }
         }
@@ -282,13 +285,35 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
                 }
             }
         }
+        // "Verify here" first: a phone shows it before the long
+        // revisions, receipts and proofs; it checks the tables below.
+        @if let Some(ix) = verify_index {
+            section {
+                h2 { (lang.t(L::VerifyHere)) }
+                div id="verify-here" data-index=(ix) data-station=(id) data-size=(size) data-lang=(lang.code())
+                    data-log-vkey=(site.app.log_vkey.to_vkey_string()) data-policy="manifest" {
+                    noscript { p { (lang.t(L::VerifyNoScript)) } }
+                }
+            }
+        }
         @for (c, idx) in &per_contest {
             section class="contest" {
                 h2 { (contest_name(lang, c)) }
                 @let revs: Vec<&Logged> = logged.iter().filter(|l| idx.contains(&l.index)).collect();
                 @if let Some(last) = revs.last() {
                     h3 { (lang.t(L::SignedTally)) " — " (lang.t(L::Revision)) " " (lang.num(u64::from(last.tally.revision))) }
-                    (tally_table(lang, c, &last.tally))
+                    // What "Verify here" compares: the standing revision's
+                    // tables and minutes image (spec/browser-verification.md §3.1).
+                    div class="shown-tally" data-verify-index=(last.index) data-contest=(c.id) {
+                        (tally_table(lang, c, &last.tally))
+                        @if let Some(h) = &last.tally.minutes_sha256 {
+                            figure class="minutes" {
+                                img src=(format!("/api/v1/blobs/{}", h.to_hex())) data-minutes=(h.to_hex()) loading="lazy" width="360" height="480"
+                                    alt=(lang.pick("تصویر صورتجلسهٔ امضاشده", "Image of the signed minutes"));
+                                figcaption { (lang.t(L::MinutesScan)) " " code dir="ltr" { (h.to_hex()) } }
+                            }
+                        }
+                    }
                     h3 { (lang.t(L::Revisions)) " (" (lang.num(revs.len() as u64)) ")" }
                     @for (i, r) in revs.iter().enumerate().rev() {
                         (revision(lang, c, r, i + 1 == revs.len(), size))
@@ -323,14 +348,6 @@ pub async fn station(ctx: Ctx, Path(id): Path<String>) -> Response {
                             }
                         }
                     }
-                }
-            }
-        }
-        @if let Some(ix) = verify_index {
-            section {
-                h2 { (lang.t(L::VerifyHere)) }
-                div id="verify-here" data-index=(ix) data-station=(id) data-size=(size) data-lang=(lang.code()) {
-                    noscript { p { (lang.t(L::VerifyNoScript)) } }
                 }
             }
         }

@@ -17,9 +17,13 @@ pub struct ManifestCommitment {
     pub kind: ElectionKind,
     /// SHA-256 of the manifest's canonical bytes.
     pub manifest_sha256: Hash,
+    /// The manifest root: the RFC 6962 tree hash of the manifest's parts
+    /// (`spec/manifest.md` §5), which lets a verifier of one station
+    /// fetch a slice instead of the whole manifest. Optional.
+    pub manifest_root: Option<Hash>,
 }
 
-const MANIFEST_FIELDS: &[&str] = &["election", "kind", "manifest-sha256"];
+const MANIFEST_FIELDS: &[&str] = &["election", "kind", "manifest-sha256", "manifest-root"];
 
 impl ManifestCommitment {
     pub(super) fn parse_body(body: &str) -> Result<Self, EntryError> {
@@ -28,11 +32,16 @@ impl ManifestCommitment {
         let kind = parse_kind(r.required("kind")?)?;
         let manifest_sha256 =
             grammar::parse_hex_hash("manifest-sha256", r.required("manifest-sha256")?)?;
+        let manifest_root = r
+            .optional("manifest-root")?
+            .map(|v| grammar::parse_hex_hash("manifest-root", v))
+            .transpose()?;
         r.finish()?;
         Ok(ManifestCommitment {
             election,
             kind,
             manifest_sha256,
+            manifest_root,
         })
     }
 
@@ -40,6 +49,9 @@ impl ManifestCommitment {
         push(out, "election", &self.election);
         push(out, "kind", self.kind.as_str());
         push(out, "manifest-sha256", &self.manifest_sha256.to_hex());
+        if let Some(root) = &self.manifest_root {
+            push(out, "manifest-root", &root.to_hex());
+        }
     }
 }
 

@@ -21,6 +21,7 @@ pub fn fields(e: &Entry) -> Value {
             "election": c.election,
             "kind": c.kind,
             "manifest_sha256": c.manifest_sha256.to_hex(),
+            "manifest_root": c.manifest_root.map(|h| h.to_hex()),
         }),
         Entry::StationKey(k) => json!({
             "election": k.election,

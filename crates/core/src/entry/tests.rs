@@ -221,8 +221,30 @@ fn authority_entries_round_trip() {
         election: "1404-presidential".into(),
         kind: ElectionKind::Presidential,
         manifest_sha256: Hash::sha256(b"m"),
+        manifest_root: None,
     });
     assert_eq!(Entry::parse_text(&c.to_text()), Ok(c));
+    // With the optional manifest root (spec/entries.md §3.1), after the
+    // digest and nowhere else.
+    let r = Entry::ManifestCommitment(ManifestCommitment {
+        election: "1404-presidential".into(),
+        kind: ElectionKind::Presidential,
+        manifest_sha256: Hash::sha256(b"m"),
+        manifest_root: Some(Hash::sha256(b"root")),
+    });
+    let text = r.to_text();
+    assert!(text.ends_with(&format!(
+        "manifest-root {}\n",
+        Hash::sha256(b"root").to_hex()
+    )));
+    assert_eq!(Entry::parse_text(&text), Ok(r));
+    let root_line = text.lines().last().unwrap();
+    let mut lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with("manifest-root"))
+        .collect();
+    lines.insert(2, root_line);
+    assert!(Entry::parse_text(&(lines.join("\n") + "\n")).is_err());
 }
 
 #[test]

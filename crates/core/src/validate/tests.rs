@@ -345,6 +345,24 @@ fn nothing_but_the_commitment_before_the_commitment() {
         view.validate(&c, &crate::state::NoLog).unwrap_err().code(),
         ErrorCode::ManifestDigestMismatch
     );
+    // A manifest root (spec/manifest.md §5) must be this manifest's.
+    let with_root = |root: crate::Hash| {
+        let mut c = testutil::commitment(&manifest);
+        if let Entry::ManifestCommitment(m) = &mut c {
+            m.manifest_root = Some(root);
+        }
+        SignedEntry::parse(&testutil::sign_by(&c, &[&a, &testutil::supervisor()])).expect("parses")
+    };
+    let ours = crate::manifest::slice::ManifestTree::new(manifest.manifest()).root();
+    assert!(view
+        .validate(&with_root(ours), &crate::state::NoLog)
+        .is_ok());
+    assert_eq!(
+        view.validate(&with_root(crate::Hash::sha256(b"x")), &crate::state::NoLog)
+            .unwrap_err()
+            .code(),
+        ErrorCode::ManifestDigestMismatch
+    );
 }
 
 /// Only the required signature: a tally with an extra line (an observer's,

@@ -4,7 +4,9 @@
 //! command line's `checkpoint`, `receipt` and `inclusion` and the browser
 //! all open checkpoints here.
 
-use super::facts::{CheckpointFacts, Cosigner, Facts, GroupShortfall, KeyFacts, WitnessFacts};
+use super::facts::{
+    CheckpointFacts, Cosigner, Facts, GroupShortfall, KeyFacts, TrustedWitness, WitnessFacts,
+};
 use super::{CheckId, Trust, Verification};
 use crate::{Error, Finding, LogKey, Result, Source};
 use tallyboard_core::checkpoint::{open_checkpoint, Checkpoint};
@@ -74,6 +76,7 @@ pub fn key(v: &mut Verification, trust: &Trust<'_>) {
             Facts::Key(KeyFacts {
                 name: Some(trust.log.key.name().to_string()),
                 key_id: Some(format!("{:08x}", trust.log.key.key_id())),
+                fingerprint: Some(trust.log.key.fingerprint()),
                 source: Some(source.to_string()),
             }),
         );
@@ -158,6 +161,19 @@ pub fn witnesses(
     match trust.policy {
         Some(policy) => under_policy(v, cp, trust.log, policy),
         None => without_policy(v, cp, known),
+    }
+}
+
+/// Records where the policy of `witness-cosignatures` came from.
+pub fn policy_source(v: &mut Verification, source: &'static str) {
+    if let Some(c) = v
+        .checks
+        .iter_mut()
+        .find(|c| c.id == CheckId::WitnessCosignatures)
+    {
+        if let Facts::Witnesses(w) = &mut c.data {
+            w.policy_source = Some(source);
+        }
     }
 }
 
@@ -248,5 +264,14 @@ fn verdict_facts(
             .filter(|l| !checked(l))
             .cloned()
             .collect(),
+        keys: keys
+            .iter()
+            .map(|w| TrustedWitness {
+                witness: w.name.clone(),
+                key: w.key.name().to_string(),
+                fingerprint: w.key.fingerprint(),
+            })
+            .collect(),
+        policy_source: None,
     }
 }

@@ -28,6 +28,8 @@ pub enum Facts {
     /// `entry-inclusion`, `entry-signature` and `arithmetic`: one line per
     /// entry concerned.
     Entries(EntryFacts),
+    /// `revision`, `screen` and `minutes`: one line per tally shown.
+    Screen(super::screen::ScreenFacts),
     /// A check that did not run because the check `after` failed.
     Skipped {
         /// The failed check it depends on.
@@ -44,6 +46,10 @@ pub struct KeyFacts {
     /// The key ID, 8 lowercase hex digits.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
+    /// The key's fingerprint for people to compare with the published one
+    /// (`note::fingerprint`, spec/keys.md §6).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     /// Where the caller got the key: `page` (pinned by the page), `board`
     /// (fetched from the log itself: trust on first use), ...
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -96,6 +102,13 @@ pub struct ManifestFacts {
     /// The digest entry 0 commits to (hex).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub committed: Option<String>,
+    /// The manifest root entry 0 names (hex), when a slice was checked
+    /// against it (spec/manifest.md §5).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
+    /// How many parts of the manifest the slice held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice_parts: Option<usize>,
     /// The entry concerned (0).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub index: Option<u64>,
@@ -140,6 +153,26 @@ pub struct WitnessFacts {
     /// Other signature lines (`name+keyid`) that no known key checks.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unchecked: Vec<String>,
+    /// The witness keys trusted (the policy's, or else the manifest's),
+    /// with their fingerprints.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<TrustedWitness>,
+    /// Where the policy came from: `page` (the page's `data-policy`, or the
+    /// caller's) or `manifest` (the election's `witness_policy`, committed
+    /// by entry 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_source: Option<&'static str>,
+}
+
+/// A witness key the verification trusts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TrustedWitness {
+    /// The witness: its policy name, or its key name.
+    pub witness: String,
+    /// Its key's name.
+    pub key: String,
+    /// Its key's fingerprint (`note::fingerprint`).
+    pub fingerprint: String,
 }
 
 /// A witness whose cosignature verified.

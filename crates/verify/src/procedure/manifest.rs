@@ -13,6 +13,7 @@ use crate::{LogKey, Result, Source};
 use tallyboard_core::checkpoint::Checkpoint;
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::error::Coded;
+use tallyboard_core::manifest::slice::Slice;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle::HashReader;
 use tallyboard_core::Hash;
@@ -50,6 +51,33 @@ where
     R: HashReader + ?Sized,
     R::Error: Coded,
 {
+    manifest_for(v, src, hashes, cp, log, entry0, None)
+}
+
+/// The path of a station's manifest slice on the read path
+/// (spec/manifest.md §5, spec/http-api.md).
+pub fn slice_path(station: &str) -> String {
+    format!("api/v1/manifest/slices/{station}")
+}
+
+/// [`manifest`] for a verification of one station: when entry 0 names a
+/// manifest root and the source serves the station's slice
+/// ([`slice_path`]), the slice is checked against the root and the part
+/// of the manifest the station needs is validated, instead of the whole
+/// manifest (spec/manifest.md §5).
+pub fn manifest_for<R>(
+    v: &mut Verification,
+    src: &dyn Source,
+    hashes: &R,
+    cp: &Checkpoint,
+    log: &LogKey,
+    entry0: &[ServedEntry],
+    station: Option<&str>,
+) -> Result<Option<ValidatedManifest>>
+where
+    R: HashReader + ?Sized,
+    R::Error: Coded,
+{
     let mut facts = ManifestFacts {
         index: Some(0),
         ..ManifestFacts::default()
@@ -77,6 +105,28 @@ where
         Err(e) => return fail(e.code().as_str(), facts),
     };
     facts.committed = Some(commitment.manifest_sha256.to_hex());
+    let slice = match (station, commitment.manifest_root) {
+        (Some(st), Some(root)) => src.fetch(&slice_path(st))?.map(|b| (st, root, b)),
+        _ => None,
+    };
+    if let Some((st, root, bytes)) = slice {
+        facts.root = Some(root.to_hex());
+        facts.path = Some(slice_path(st));
+        let opened = Slice::from_bytes(&bytes).and_then(|s| {
+            let m = s.open(&root, st)?;
+            Ok((s.parts.len(), m))
+        });
+        let (parts, m) = match opened {
+            Ok(x) => x,
+            Err(e) => return fail(e.code().as_str(), facts),
+        };
+        facts.slice_parts = Some(parts);
+        let m = match ValidatedManifest::from_manifest(m) {
+            Ok(m) => m,
+            Err(e) => return fail(e.code().as_str(), facts),
+        };
+        return named_keys(v, m, facts, log);
+    }
     let Some(manifest) = fetch_manifest(src, &commitment.manifest_sha256)? else {
         facts.path = Some(MANIFEST_PATH.to_string());
         return fail("source.missing", facts);
@@ -90,6 +140,21 @@ where
     let m = match ValidatedManifest::from_bytes(&manifest) {
         Ok(m) => m,
         Err(e) => return fail(e.code().as_str(), facts),
+    };
+    named_keys(v, m, facts, log)
+}
+
+/// The last of the manifest step: the manifest (or its slice) names the
+/// log key and origin in use.
+fn named_keys(
+    v: &mut Verification,
+    m: ValidatedManifest,
+    mut facts: ManifestFacts,
+    log: &LogKey,
+) -> Result<Option<ValidatedManifest>> {
+    let mut fail = |code: &str, facts: ManifestFacts| {
+        v.fail(CheckId::Manifest, code, Facts::Manifest(facts));
+        Ok(None)
     };
     facts.election = Some(m.election_id().to_string());
     if m.log_key().to_vkey_string() != log.key.to_vkey_string() {

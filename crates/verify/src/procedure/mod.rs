@@ -14,6 +14,7 @@
 //! | [`tiles`] | `tiles-root` |
 //! | [`manifest`] | `manifest` |
 //! | [`station`] | `registration-inclusion`, `registration-signature`, `entry-inclusion`, `entry-signature`, `arithmetic` |
+//! | [`screen`] | `revision`, `screen`, `minutes` (a page's verification of what it shows) |
 //!
 //! [`verify_log`] and [`verify_station`] run them in order; the command
 //! line's `inclusion` runs the same steps around its scan of every bundle.
@@ -23,6 +24,7 @@ pub mod facts;
 pub mod key_history;
 pub mod manifest;
 mod result;
+pub mod screen;
 pub mod station;
 pub mod tiles;
 
@@ -45,6 +47,11 @@ pub struct Trust<'a> {
     /// Where the caller got the log key (`page`, `board`, ...), reported as
     /// the `log-key` check; `None` reports no such check.
     pub key_source: Option<&'a str>,
+    /// Without `policy`: require the quorum of the election's own witness
+    /// policy, the manifest's `witness_policy` that entry 0 commits to
+    /// (the browser's default, spec/browser-verification.md §3). False:
+    /// cosignatures are information.
+    pub committed_policy: bool,
 }
 
 /// Verifies checkpoint bytes alone: `checkpoint-signature` and
@@ -85,6 +92,10 @@ pub struct StationPage<'a> {
     pub index: u64,
     /// The station's key registrations and revocations, by index.
     pub key_indexes: &'a [u64],
+    /// What the page shows (spec/browser-verification.md §3.1): each
+    /// tally with its figure cells. Empty: the entry at `index` alone is
+    /// verified, without the screen checks.
+    pub shown: &'a [screen::Shown],
 }
 
 /// Verifies one entry of a station and the key entries before it (a
@@ -94,17 +105,29 @@ pub fn verify_station(
     trust: &Trust<'_>,
     page: &StationPage<'_>,
 ) -> Result<Verification> {
-    let mut v = Verification::for_station(trust.key_source.is_some());
+    let screen_checks = !page.shown.is_empty();
+    let mut v = if screen_checks {
+        Verification::for_screen(trust.key_source.is_some())
+    } else {
+        Verification::for_station(trust.key_source.is_some())
+    };
     checkpoint::key(&mut v, trust);
     let Some(cp) = checkpoint::fetch(&mut v, src, trust.log)? else {
         return Ok(v.finish());
     };
     let size = cp.checkpoint.size;
+    // The entries shown (every contest's table), and the standing
+    // revisions the board lists for them, each to be proven.
+    let mut shown: Vec<u64> = vec![page.index];
+    shown.extend(page.shown.iter().flat_map(screen::Shown::indexes));
+    shown.sort_unstable();
+    shown.dedup();
+    let last = shown.last().copied().unwrap_or(page.index);
     let mut keys: Vec<u64> = page
         .key_indexes
         .iter()
         .copied()
-        .filter(|&k| k < page.index)
+        .filter(|&k| k < last)
         .collect();
     keys.sort_unstable();
     keys.dedup();
@@ -112,10 +135,25 @@ pub fn verify_station(
         station: page.station.to_string(),
         focus: Some(page.index),
         key_entries: read_entries(src, size, &keys)?,
-        entries: read_entries(src, size, &[page.index])?,
+        entries: read_entries(src, size, &shown)?,
     };
     let entry0 = read_entries(src, size, &[0])?;
     verify_after_checkpoint(&mut v, src, trust, &cp, &entry0, Some(&claims))?;
+    if screen_checks && v.check(CheckId::Revision).is_none() {
+        if v.status(CheckId::EntryInclusion) == Some(Status::Pass) {
+            let rows = v.entries.clone();
+            screen::screen(
+                &mut v,
+                src,
+                page.station,
+                page.shown,
+                &rows,
+                &claims.entries,
+            )?;
+        } else {
+            v.skip_rest(CheckId::EntryInclusion);
+        }
+    }
     Ok(v.finish())
 }
 
@@ -135,11 +173,29 @@ pub fn verify_after_checkpoint(
     let indexes: Vec<u64> = claims.map(StationClaims::indexes).unwrap_or_default();
     let reader = tiles::tiles_root(v, src, &cp.checkpoint, &indexes)?;
     let manifest = match &reader {
-        Some(reader) => manifest::manifest(v, src, reader, &cp.checkpoint, trust.log, entry0)?,
+        Some(reader) => manifest::manifest_for(
+            v,
+            src,
+            reader,
+            &cp.checkpoint,
+            trust.log,
+            entry0,
+            claims.map(|c| c.station.as_str()),
+        )?,
         None => None,
     };
     let known = manifest.as_ref().map(|m| m.witnesses()).unwrap_or(&[]);
-    checkpoint::witnesses(v, cp, trust, known);
+    match (&manifest, trust.policy, trust.committed_policy) {
+        (Some(m), None, true) => {
+            let committed = Trust {
+                policy: Some(m.witness_policy()),
+                ..*trust
+            };
+            checkpoint::witnesses(v, cp, &committed, known);
+            checkpoint::policy_source(v, "manifest");
+        }
+        _ => checkpoint::witnesses(v, cp, trust, known),
+    }
     match (&reader, &manifest, claims) {
         (Some(reader), Some(manifest), Some(claims)) => {
             let rows = station::station(v, reader, &cp.checkpoint, manifest, claims);

@@ -33,6 +33,13 @@ pub enum CheckId {
     EntrySignature,
     /// Each tally's arithmetic holds.
     Arithmetic,
+    /// Each tally shown is named (contest, revision, index) and is the
+    /// standing revision of its box as the board lists them.
+    Revision,
+    /// Every figure on the page equals the verified tally's, cell by cell.
+    Screen,
+    /// The minutes image shown hashes to the tally's `minutes-sha256`.
+    Minutes,
 }
 
 impl CheckId {
@@ -53,6 +60,10 @@ impl CheckId {
         CheckId::Arithmetic,
     ];
 
+    /// The checks of what a page shows, after [`CheckId::STATION`]
+    /// (spec/browser-verification.md §3.1).
+    pub const SCREEN: &'static [CheckId] = &[CheckId::Revision, CheckId::Screen, CheckId::Minutes];
+
     /// The stable string form (`checkpoint-signature`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -66,6 +77,9 @@ impl CheckId {
             CheckId::EntryInclusion => "entry-inclusion",
             CheckId::EntrySignature => "entry-signature",
             CheckId::Arithmetic => "arithmetic",
+            CheckId::Revision => "revision",
+            CheckId::Screen => "screen",
+            CheckId::Minutes => "minutes",
         }
     }
 }
@@ -156,6 +170,14 @@ impl Verification {
     pub fn for_station(key_source: bool) -> Verification {
         let mut v = Verification::for_log(key_source);
         v.planned.extend_from_slice(CheckId::STATION);
+        v
+    }
+
+    /// The plan of a station page's verification of what it shows: the
+    /// station's checks, then [`CheckId::SCREEN`].
+    pub fn for_screen(key_source: bool) -> Verification {
+        let mut v = Verification::for_station(key_source);
+        v.planned.extend_from_slice(CheckId::SCREEN);
         v
     }
 

@@ -30,12 +30,27 @@ impl Evidence {
     /// `tile/entries/<N>[.p/<W>]`. A tile or bundle is kept under the path
     /// it was fetched from: a full one fetched in place of a missing
     /// partial (tlog-tiles allows logs to drop partials) is found by the
-    /// same fallback the other sources use. Returns false, keeping nothing,
-    /// for any other name.
+    /// same fallback the other sources use. A blob (the minutes image a
+    /// page shows) is `api/v1/blobs/<SHA-256 hex>`, a station's manifest
+    /// slice `api/v1/manifest/slices/<station>`. Returns false, keeping
+    /// nothing, for any other name.
     pub fn add(&mut self, path: &str, bytes: Vec<u8>) -> bool {
         let name = match path {
             "checkpoint" => path.to_string(),
             "manifest" | "api/v1/manifest" | "api/v1/manifest.json" => MANIFEST_PATH.to_string(),
+            _ if path.starts_with("api/v1/manifest/slices/") => {
+                let station = &path["api/v1/manifest/slices/".len()..];
+                if !tallyboard_core::entry::grammar::is_valid_id(station) {
+                    return false;
+                }
+                crate::procedure::manifest::slice_path(station)
+            }
+            _ if path.starts_with("api/v1/blobs/") => {
+                match crate::procedure::screen::minutes_path(&path["api/v1/blobs/".len()..]) {
+                    Some(p) => p,
+                    None => return false,
+                }
+            }
             _ => match parse_tile_path(path) {
                 Ok(tile) => tile.to_path(),
                 Err(_) => return false,
@@ -70,6 +85,8 @@ mod tests {
         assert!(ev.add("tile/entries/001", vec![1]));
         assert!(!ev.add("../etc/passwd", b"x".to_vec()));
         assert!(!ev.add("tile/0/x", b"x".to_vec()));
+        assert!(ev.add(&format!("api/v1/blobs/{}", "ab".repeat(32)), vec![1]));
+        assert!(!ev.add("api/v1/blobs/../x", vec![1]));
         assert_eq!(ev.fetch(MANIFEST_PATH).unwrap(), Some(b"{}".to_vec()));
         assert_eq!(
             ev.fetch("tile/0/000.p/5").unwrap().map(|b| b.len()),
