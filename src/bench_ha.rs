@@ -13,7 +13,7 @@ use crate::import::import_entries;
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tallyboard_core::hash::leaf_hash;
@@ -23,7 +23,7 @@ use tallyboard_synth::{keys, SyntheticElection};
 pub type Row = (String, String, String, String);
 
 /// A receipt the failover's clients got: index, leaf hash, when, and
-/// whether after the kill.
+/// whether the standby gave it.
 type Receipted = (u64, [u8; 32], Instant, bool);
 
 /// Submitting clients during the failover.
@@ -204,12 +204,10 @@ pub fn rows(e: &SyntheticElection, setup: &[Vec<u8>], tallies: &[Vec<u8>]) -> Re
     let n = FAILOVER_TALLIES.min(tallies.len());
     let receipts: Arc<Mutex<Vec<Receipted>>> = Arc::default();
     let next = Arc::new(AtomicUsize::new(0));
-    let killed = Arc::new(AtomicBool::new(false));
     let work: Arc<Vec<Vec<u8>>> = Arc::new(tallies[..n].to_vec());
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| {
-            let (receipts, next, work, killed) =
-                (receipts.clone(), next.clone(), work.clone(), killed.clone());
+            let (receipts, next, work) = (receipts.clone(), next.clone(), work.clone());
             let urls = [a.clone(), b.clone()];
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new()
@@ -223,7 +221,7 @@ pub fn rows(e: &SyntheticElection, setup: &[Vec<u8>], tallies: &[Vec<u8>]) -> Re
                         return;
                     }
                     'retry: while Instant::now() < give_up {
-                        for u in &urls {
+                        for (k, u) in urls.iter().enumerate() {
                             let r = agent
                                 .post(&format!("{u}/api/v1/entries"))
                                 .set("Content-Type", "text/plain")
@@ -235,13 +233,12 @@ pub fn rows(e: &SyntheticElection, setup: &[Vec<u8>], tallies: &[Vec<u8>]) -> Re
                                     continue;
                                 };
                                 if let Some(index) = v["index"].as_u64() {
-                                    let after = killed.load(Ordering::Acquire);
                                     let leaf = leaf_hash(&work[i]).0;
                                     receipts.lock().unwrap_or_else(|p| p.into_inner()).push((
                                         index,
                                         leaf,
                                         Instant::now(),
-                                        after,
+                                        k == 1,
                                     ));
                                     break 'retry;
                                 }
@@ -262,16 +259,17 @@ pub fn rows(e: &SyntheticElection, setup: &[Vec<u8>], tallies: &[Vec<u8>]) -> Re
     }
     let _ = writer.0.kill();
     let kill = Instant::now();
-    killed.store(true, Ordering::Release);
     let _ = writer.0.wait();
     for c in clients {
         let _ = c.join();
     }
     let got = receipts.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let before = got.iter().filter(|r| !r.3).count();
+    let before = got.iter().filter(|r| r.2 <= kill).count();
+    // The writer's answers in flight at the kill land just after it: the
+    // gap is to the standby's first receipt.
     let first_after = got
         .iter()
-        .filter(|r| r.2 > kill)
+        .filter(|r| r.3 && r.2 > kill)
         .map(|r| r.2.duration_since(kill))
         .min();
     // Every receipt checked against the standby's log.
@@ -301,9 +299,10 @@ pub fn rows(e: &SyntheticElection, setup: &[Vec<u8>], tallies: &[Vec<u8>]) -> Re
     rows.push((
         format!("board failover: SIGKILL of the writing board under {CLIENTS} clients submitting {n} tallies to both boards; the standby takes the lease"),
         format!(
-            "first receipt from the standby {:.2} s after the kill; {} receipts ({before} before the kill), every one checked: {lost} lost",
+            "first receipt from the standby {:.2} s after the kill; {} receipts ({before} before the kill, {} from the standby), every one checked: {lost} lost",
             first_after.map_or(f64::NAN, |d| d.as_secs_f64()),
-            got.len()
+            got.len(),
+            got.iter().filter(|r| r.3).count()
         ),
         format!("the lease: {} s", crate::store::postgres::LEASE.as_secs()),
         format!("{:.2} of the lease", first_after.map_or(f64::NAN, |d| d.as_secs_f64()) / crate::store::postgres::LEASE.as_secs_f64()),

@@ -363,11 +363,7 @@ fn answer(
 
 /// The response for `kind` from `built` (none yet: 503) to a request with
 /// `request`'s headers.
-fn respond(
-    built: Option<&Built>,
-    kind: Kind,
-    request: &HeaderMap,
-) -> Result<Response, ApiError> {
+fn respond(built: Option<&Built>, kind: Kind, request: &HeaderMap) -> Result<Response, ApiError> {
     let Some(built) = built else {
         return Err(ApiError::retry_later(
             ErrorCode::ExportNotReady,
