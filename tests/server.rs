@@ -1512,6 +1512,7 @@ fn text_is_compressed_for_a_client_that_asks_and_nothing_else_is() {
         harness::raw_get(&s.url, path, &h, false)
     };
     let tile = format!("/tile/0/000.p/{size}");
+    let bundle = format!("/tile/entries/000.p/{size}");
     // (path, the coding for "br, gzip", the coding for "gzip")
     let cases = [
         ("/", Some("br"), Some("gzip")),
@@ -1522,6 +1523,8 @@ fn text_is_compressed_for_a_client_that_asks_and_nothing_else_is() {
         // Exports are gzipped by their build, never per request.
         (EXPORTS[0], Some("gzip"), Some("gzip")),
         (EXPORTS[1], Some("gzip"), Some("gzip")),
+        // Entry bundles are signed notes: compressed per request.
+        (bundle.as_str(), Some("br"), Some("gzip")),
         // Tiles are hashes; the checkpoint is under 1 KiB; fonts are WOFF2.
         (tile.as_str(), None, None),
         ("/checkpoint", None, None),

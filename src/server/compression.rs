@@ -33,6 +33,12 @@ pub const MIN_SIZE: u64 = 1024;
 #[derive(Clone, Copy, Debug)]
 pub struct NoCompression;
 
+/// A response extension: compress this answer per request although its
+/// media type says nothing of its content (entry bundles: signed notes
+/// behind length prefixes, served as `application/octet-stream`).
+#[derive(Clone, Copy, Debug)]
+pub struct CompressAnyway;
+
 /// Whether a media type is worth compressing: text and the textual
 /// application types; never server-sent events, whose frames must go out
 /// as they are made.
@@ -77,11 +83,12 @@ impl Predicate for TextOnly {
             None => true,
         };
         size_ok
-            && response
-                .headers()
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(compressible)
+            && (response.extensions().get::<CompressAnyway>().is_some()
+                || response
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(compressible))
     }
 }
 

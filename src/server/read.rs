@@ -104,7 +104,11 @@ pub async fn tile(
             } else {
                 PARTIAL_TILE_CACHE
             };
-            Ok(with_headers(body, "application/octet-stream", cache))
+            let mut r = with_headers(body, "application/octet-stream", cache);
+            // Signed notes, unlike hashes, compress well (spec/http-api.md §1.7).
+            r.extensions_mut()
+                .insert(super::compression::CompressAnyway);
+            Ok(r)
         }
     }
 }
