@@ -123,7 +123,9 @@ pub const PROVINCE_GRID: [(&str, u64, u64); 31] = [
 ];
 
 const TILE_W: u64 = 100;
-const TILE_H: u64 = 76;
+// Square tiles: at 360 px a tile is about 46 px each way, a tap target
+// of at least 44 px (spec/site.md §7).
+const TILE_H: u64 = 100;
 const GRID_COLS: u64 = 7;
 
 /// One province tile.
@@ -224,7 +226,8 @@ mod tests {
         };
         let m = tile_map("m", "Map", &[t("07"), t("99")]).into_string();
         assert!(m.contains("href=\"/province/99\""), "{m}");
-        assert!(m.contains("y=\"382\""), "the extra row: {m}");
+        // Row 5 (the first row past the grid): 5 tile heights, plus the margin.
+        assert!(m.contains(&format!("y=\"{}\"", 5 * TILE_H + 2)), "the extra row: {m}");
         assert!(m.contains("&lt;07&gt;"), "names are escaped");
     }
 
