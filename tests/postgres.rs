@@ -59,6 +59,7 @@ impl Cluster {
         let dir = tempfile::tempdir().unwrap();
         // The cluster runs as another user: it must be able to enter.
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let _one_at_a_time = STARTING.lock().unwrap_or_else(|p| p.into_inner());
         let out = Command::new("bash")
             .arg(repo().join("scripts/pg-cluster.sh"))
             .arg("start")
@@ -105,6 +106,11 @@ impl Drop for Cluster {
         }
     }
 }
+
+/// Held while `scripts/pg-cluster.sh` starts a cluster: on a fresh machine
+/// it installs PostgreSQL first, and two installs at once (the tests of this
+/// file run in parallel) would fight over dpkg's lock.
+static STARTING: Mutex<()> = Mutex::new(());
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -597,6 +603,7 @@ impl Drop for Supervised {
 }
 
 fn cluster_cmd(args: &[&std::ffi::OsStr]) -> String {
+    let _one_at_a_time = STARTING.lock().unwrap_or_else(|p| p.into_inner());
     let out = Command::new("bash")
         .arg(repo().join("scripts/pg-cluster.sh"))
         .args(args)

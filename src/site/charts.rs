@@ -227,7 +227,10 @@ mod tests {
         let m = tile_map("m", "Map", &[t("07"), t("99")]).into_string();
         assert!(m.contains("href=\"/province/99\""), "{m}");
         // Row 5 (the first row past the grid): 5 tile heights, plus the margin.
-        assert!(m.contains(&format!("y=\"{}\"", 5 * TILE_H + 2)), "the extra row: {m}");
+        assert!(
+            m.contains(&format!("y=\"{}\"", 5 * TILE_H + 2)),
+            "the extra row: {m}"
+        );
         assert!(m.contains("&lt;07&gt;"), "names are escaped");
     }
 
