@@ -20,7 +20,7 @@ pub use crate::log::{parse, verify_with, Outcome, Prepared, SignedCheckpoint};
 
 use crate::log::{self, Log, Published};
 use crate::store::file::{self, FileStore};
-use crate::store::postgres::{self as pg, PgStore};
+use crate::store::postgres::{self as pg, PgFollower, PgStore, PgWatch};
 use crate::store::{LogWriter, Opened, Store};
 use anyhow::{anyhow, bail, Result};
 use std::path::Path;
@@ -45,6 +45,8 @@ pub struct Board {
     verifiers: Verifiers,
     /// The store is a database other boards may take over (PostgreSQL).
     shared_store: bool,
+    /// A standby's view of the database another board writes.
+    watch: Option<PgWatch>,
 }
 
 impl Board {
@@ -76,19 +78,39 @@ impl Board {
             log_key,
             verifiers,
             shared_store: pg_url(dir).is_some(),
+            watch: None,
         })
     }
 
     /// Opens an existing board, failing closed (`spec/storage.md` §5).
     pub fn open(dir: &Path, log_key: SignerKey) -> Result<Board> {
+        Board::open_as(dir, log_key, false)
+    }
+
+    /// Opens a PostgreSQL store as a **standby** (`spec/storage.md` §8.3):
+    /// without the writer lease, verified as the writer's open verifies it,
+    /// to serve the log read-only and follow what the writer commits
+    /// ([`Board::follow`]).
+    pub fn open_standby(dir: &Path, log_key: SignerKey) -> Result<Board> {
+        Board::open_as(dir, log_key, true)
+    }
+
+    fn open_as(dir: &Path, log_key: SignerKey, standby: bool) -> Result<Board> {
         let trace = Trace::new();
         let (manifest, verifiers) = Board::manifest_for(dir, &log_key)?;
         trace.step("manifest read and validated");
+        let mut watch = None;
         let (store, opened): (Box<dyn LogWriter>, Opened) = match pg_url(dir) {
+            Some(url) if standby => {
+                let (s, w, o) = PgFollower::open(url, &verifiers)?;
+                watch = Some(w);
+                (Box::new(s), o)
+            }
             Some(url) => {
                 let (s, o) = PgStore::open(url, &verifiers)?;
                 (Box::new(s), o)
             }
+            None if standby => bail!("only a PostgreSQL store has standby boards"),
             None => {
                 let (s, o) = FileStore::open(dir, &verifiers)?;
                 (Box::new(s), o)
@@ -118,45 +140,56 @@ impl Board {
             .unwrap_or_else(|| opened.latest.clone());
         let latest = log::check_checkpoint(&reader, &note, opened.size, &origin, &verifiers)?;
         let mut log = Log::new(store, state, latest)?;
-        log.keep_snapshots(sealer, snapshot_at)?;
+        // A standby writes nothing, state snapshots included.
+        if !standby {
+            log.keep_snapshots(sealer, snapshot_at)?;
+        }
         trace.step("log ready (two copies of the state)");
         Ok(Board {
             log,
             log_key,
             verifiers,
             shared_store: pg_url(dir).is_some(),
+            watch,
         })
     }
 
-    /// Opens a PostgreSQL store as soon as its writer lease is free: a
-    /// standby board waits here while another board writes (or while the
-    /// database fails over), and takes over once that board stops or has
-    /// not renewed its lease for
-    /// [`pg::LEASE`] (`spec/storage.md` §8.2). Any other failure is
-    /// returned at once.
-    pub fn open_when_free(dir: &Path, log_key: SignerKey) -> Result<Board> {
-        let mut said = false;
-        loop {
-            match Board::open(dir, log_key.clone()) {
-                // Held by another board, or the database is failing over.
-                Err(e)
-                    if e.downcast_ref::<crate::store::StoreError>()
-                        .is_some_and(|s| {
-                            matches!(
-                                tallyboard_core::error::Coded::code(s),
-                                tallyboard_core::ErrorCode::StoreLocked
-                                    | tallyboard_core::ErrorCode::StoreUnavailable
-                            )
-                        }) =>
-                {
-                    if !said {
-                        eprintln!("standing by: {e}");
-                        said = true;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(250));
-                }
-                other => return other,
-            }
+    /// A standby's step (`spec/storage.md` §8.3): what the writer committed
+    /// since, re-validated under the rules through the log's own path (as
+    /// a mirror adopts a board's entries) and published with the writer's
+    /// checkpoint. Returns the size now followed.
+    pub fn follow(&mut self) -> Result<u64> {
+        let w = self
+            .watch
+            .clone()
+            .ok_or_else(|| anyhow!("only a standby board follows"))?;
+        let (size, head) = (self.size(), w.head()?);
+        if head <= size {
+            return Ok(size);
+        }
+        let entries = w.fetch(size, head)?;
+        let note = w
+            .note(head)?
+            .ok_or_else(|| anyhow!("no checkpoint of the head's size {head}"))?;
+        let origin = self.manifest().manifest().log.origin.clone();
+        let (checkpoint, _) =
+            tallyboard_core::checkpoint::open_checkpoint(&note, &origin, &self.verifiers)
+                .map_err(|e| anyhow!("the writer's checkpoint of size {head}: {e}"))?;
+        let signed = SignedCheckpoint {
+            checkpoint,
+            bytes: note,
+        };
+        if let Some((index, e)) = self.log.adopt(&entries, signed)? {
+            bail!("entry {index} the writer committed breaks the rules: {e}");
+        }
+        Ok(head)
+    }
+
+    /// Whether a standby may try to take the writer lease now.
+    pub fn lease_free(&self) -> Result<bool> {
+        match &self.watch {
+            Some(w) => Ok(w.lease_free()?),
+            None => Ok(false),
         }
     }
 

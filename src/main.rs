@@ -19,6 +19,7 @@ mod outbox;
 mod publish;
 mod server;
 mod site;
+mod standby;
 mod store;
 mod submit;
 mod witness;
@@ -799,10 +800,30 @@ fn run(cli: Cli) -> Result<()> {
                 .transpose()?;
             let live = live.limits()?;
             let key = keyfile::read(&log_key)?;
+            // The first address served is announced as `listening on`
+            // (scripts and tests read that line); a standby's later ones and
+            // the writer's after a takeover are announced too.
+            let announced = std::sync::atomic::AtomicBool::new(false);
+            let announce = |what: &str, scheme: &str, addr: std::net::SocketAddr| {
+                use std::io::Write;
+                let first = !announced.swap(true, std::sync::atomic::Ordering::AcqRel);
+                // Not println!: a reader of stdout that went away (it read
+                // the first line) must not bring the board down.
+                let mut out = std::io::stdout().lock();
+                let what = if first { "listening on" } else { what };
+                let _ = writeln!(out, "{what} {scheme}://{addr}");
+                let _ = out.flush();
+            };
+            let mut listen = listen;
             let b = if store::exists(&data) {
                 let b = if board::pg_url(&data).is_some() {
-                    // A standby: wait for the writer lease (spec/storage.md §8.2).
-                    board::Board::open_when_free(&data, key)?
+                    // Another board may write: stand by, serving reads,
+                    // until the lease is ours (spec/storage.md §8.3).
+                    let (b, addr) = standby::until_writer(&data, &key, listen, live, &|a| {
+                        announce("standing by on", "http", a)
+                    })?;
+                    listen = addr;
+                    b
                 } else {
                     board::Board::open(&data, key)?
                 };
@@ -856,11 +877,7 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 "http"
             };
-            server::serve(b, config, |addr| {
-                use std::io::Write;
-                println!("listening on {scheme}://{addr}");
-                let _ = std::io::stdout().flush();
-            })?;
+            server::serve(b, config, |addr| announce("writing on", scheme, addr))?;
         }
         Command::Submit {
             key,

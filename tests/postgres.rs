@@ -206,12 +206,14 @@ impl Setup {
         let url = Arc::new(Mutex::new(None));
         let u = url.clone();
         std::thread::spawn(move || {
-            let mut line = String::new();
-            if BufReader::new(out).read_line(&mut line).is_ok() {
+            let mut lines = BufReader::new(out).lines();
+            if let Some(Ok(line)) = lines.next() {
                 if let Some(a) = line.trim().strip_prefix("listening on ") {
                     *u.lock().unwrap() = Some(a.to_owned());
                 }
             }
+            // Drained to the end, as a supervisor's log would be.
+            for _ in lines {}
         });
         Board {
             child: Some(child),
@@ -310,6 +312,19 @@ fn send(a: &ureq::Agent, url: &str, bytes: &[u8], origin: &str) -> Result<Receip
     })
 }
 
+/// Submits `bytes` to one board until it gives a receipt (a standby
+/// answers 503 until it takes the lease); at most a minute.
+fn send_until(a: &ureq::Agent, url: &str, bytes: &[u8], origin: &str) -> Receipt {
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        match send(a, url, bytes, origin) {
+            Ok(r) => return r,
+            Err(e) => assert!(Instant::now() < until, "no receipt from {url}: {e}"),
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Checks that every receipt's entry is in `url`'s log at its index and
 /// every checkpoint seen is consistent with its latest: no entry lost, no
 /// fork. Returns the latest size.
@@ -391,13 +406,22 @@ fn boards_on_postgres_lose_nothing_fail_over_and_never_fork() {
     let t = Instant::now();
     let b = setup.serve(&db);
     let url = b.wait_listening(Duration::from_secs(60));
+    let reads_after = t.elapsed();
+    // While the killed writer's lease runs out the restarted board stands
+    // by: it already serves every receipted entry, and refuses writes with
+    // a retryable 503.
+    let size = check_log(&url, &origin, &receipts, &[]);
+    let (status, body) = submit(&a, &url, &setup.e.signed_tally(40)).unwrap();
+    if status == 503 {
+        assert!(String::from_utf8_lossy(&body).contains("board.standby"));
+    }
+    // Then it takes the lease and appends after what it had.
+    let r = send_until(&a, &url, &setup.e.signed_tally(40), &origin);
     println!(
-        "crash: restarted and serving {:.1} s after SIGKILL (the lease of a killed writer runs out first)",
+        "crash: serving reads {:.1} s after SIGKILL, taking writes after {:.1} s (the lease of a killed writer runs out first)",
+        reads_after.as_secs_f64(),
         t.elapsed().as_secs_f64()
     );
-    let size = check_log(&url, &origin, &receipts, &[]);
-    // The restarted board appends after what it had.
-    let r = send(&a, &url, &setup.e.signed_tally(40), &origin).unwrap();
     assert_eq!(r.index, size);
     // A duplicate answers with its original index.
     let again = send(&a, &url, &receipts[3].entry, &origin).unwrap();
@@ -410,11 +434,28 @@ fn boards_on_postgres_lose_nothing_fail_over_and_never_fork() {
     let mut first = setup.serve(&db);
     let first_url = first.wait_listening(Duration::from_secs(60));
     let standby = setup.serve(&db);
-    std::thread::sleep(Duration::from_millis(500));
-    assert!(
-        standby.url().is_none(),
-        "the standby must not serve while the writer holds the lease"
-    );
+    // The standby serves the log read-only and refuses writes with a
+    // retryable 503 while the writer holds the lease.
+    let standby_reads = standby.wait_listening(Duration::from_secs(60));
+    let (status, body) = submit(&a, &standby_reads, &setup.e.signed_tally(41)).unwrap();
+    assert_eq!(status, 503, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("board.standby"));
+    // It follows what the writer commits.
+    let r = send(&a, &first_url, &setup.e.signed_tally(199), &origin).unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = get(&a, &standby_reads, "/checkpoint").unwrap();
+        let (cp, _) = checkpoint::open_checkpoint(&body, &origin, &verifiers()).unwrap();
+        if cp.size > r.index {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the standby does not follow the writer"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    check_log(&standby_reads, &origin, std::slice::from_ref(&r), &[]);
     let receipts = Arc::new(Mutex::new(Vec::<(Receipt, String)>::new()));
     let seen = Arc::new(Mutex::new(Vec::<Vec<u8>>::new()));
     let next = Arc::new(AtomicUsize::new(41));
@@ -495,7 +536,7 @@ fn boards_on_postgres_lose_nothing_fail_over_and_never_fork() {
     paused.signal("-STOP");
     let standby = setup.serve(&db);
     let standby_url = standby.wait_listening(Duration::from_secs(60));
-    let taken = send(&a, &standby_url, &setup.e.signed_tally(1), &origin).unwrap();
+    let taken = send_until(&a, &standby_url, &setup.e.signed_tally(1), &origin);
     assert_eq!(taken.index, before.index + 1);
     paused.signal("-CONT");
     // Woken up, the old writer refuses to append (its commit is fenced).
@@ -726,9 +767,19 @@ fn the_database_fails_over_under_load_and_nothing_acknowledged_is_lost() {
         .min();
     // Whichever board writes now holds the whole log.
     let a = agent();
+    // The writer is the board with the longest log (the other stands by,
+    // up to a step behind).
+    let size_at = |u: &String| -> Option<u64> {
+        let (s, body) = get(&a, u, "/checkpoint").ok()?;
+        (s == 200).then_some(())?;
+        checkpoint::open_checkpoint(&body, &origin, &verifiers())
+            .ok()
+            .map(|(cp, _)| cp.size)
+    };
     let writer = urls
         .iter()
-        .find(|u| get(&a, u, "/checkpoint").is_ok_and(|(s, _)| s == 200))
+        .filter(|u| size_at(u).is_some())
+        .max_by_key(|u| size_at(u))
         .expect("a board serves after the failover")
         .clone();
     let rs: Vec<Receipt> = all.iter().map(|(r, _)| r.clone()).collect();

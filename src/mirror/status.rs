@@ -48,6 +48,8 @@ struct Inner {
 /// Shared between the follower and the HTTP handlers.
 pub struct MirrorStatus {
     upstream: String,
+    /// A standby board following its own store, not a mirror of a board.
+    standby: bool,
     inner: RwLock<Inner>,
 }
 
@@ -77,8 +79,26 @@ impl MirrorStatus {
     pub fn new(upstream: &str) -> MirrorStatus {
         MirrorStatus {
             upstream: upstream.to_owned(),
+            standby: false,
             inner: RwLock::new(Inner::default()),
         }
+    }
+
+    /// The status of a standby board: it serves its PostgreSQL store
+    /// read-only while another board holds the writer lease, and refuses
+    /// writes with a retryable `503 board.standby` (`spec/storage.md`
+    /// §8.3), not a mirror's `403`.
+    pub fn standby() -> MirrorStatus {
+        MirrorStatus {
+            upstream: "the board that holds the writer lease".to_owned(),
+            standby: true,
+            inner: RwLock::new(Inner::default()),
+        }
+    }
+
+    /// Whether this is a standby board rather than a mirror.
+    pub fn is_standby(&self) -> bool {
+        self.standby
     }
 
     /// The upstream this mirror follows.

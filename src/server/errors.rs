@@ -190,6 +190,7 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::StoreCheckpointMismatch
         | C::ExportNotReady
         | C::LiveFull
+        | C::BoardStandby
         | C::TooManyStreams => StatusCode::SERVICE_UNAVAILABLE,
         // Syntax of notes, entries, keys, parameters and blobs.
         _ => StatusCode::BAD_REQUEST,

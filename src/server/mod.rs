@@ -209,7 +209,7 @@ pub fn router(st: AppState) -> Router {
         .route("/openapi.json", get(openapi::openapi_json));
     // Only a mirror has this route, so the board's OpenAPI document (which
     // lists exactly the board's routes) is unchanged.
-    let api = if st.mirror.is_some() {
+    let api = if st.mirror.as_ref().is_some_and(|m| !m.is_standby()) {
         api.route("/mirror", get(crate::mirror::status::status))
     } else {
         api
@@ -431,22 +431,35 @@ pub fn serve_read_only(
         let addr = listener.local_addr()?;
         tracing::info!(%addr, "mirror listening");
         on_listen(addr);
+        let (stopping_tx, stopping) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
             tokio::select! {
                 _ = shutdown_signal() => {}
                 _ = stop => {}
             }
+            let _ = stopping_tx.send(());
         };
         // Slow clients are cut off as on the board (spec/operations.md §6).
-        crate::http_limits::serve(
+        let serving = crate::http_limits::serve(
             listener,
             app,
             SlowClientLimits::default(),
             errors::framing_body,
             shutdown,
-        )
-        .await
-        .context("serving HTTP")
+        );
+        // Connections still open 1 s after the stop (live streams never end
+        // on their own) are cut when the runtime goes: a standby taking over
+        // must not wait for its readers (spec/storage.md §8.3).
+        tokio::select! {
+            r = serving => r.context("serving HTTP"),
+            _ = async {
+                if stopping.await.is_ok() {
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => Ok(()),
+        }
     })
 }
 

@@ -198,6 +198,16 @@ pub async fn submit_entry(
 /// A mirror accepts no writes (`spec/mirror.md`): it names the board to
 /// send them to instead.
 fn refuse_on_mirror(st: &AppState) -> Result<(), ApiError> {
+    if let Some(m) = st.mirror.as_ref().filter(|m| m.is_standby()) {
+        return Err(ApiError::retry_later(
+            ErrorCode::BoardStandby,
+            format!(
+                "this board stands by while {} writes (spec/storage.md §8.3); retry, or submit to the other board",
+                m.upstream()
+            ),
+            1,
+        ));
+    }
     if let Some(m) = &st.mirror {
         return Err(ApiError::new(
             ErrorCode::MirrorReadOnly,

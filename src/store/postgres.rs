@@ -415,35 +415,7 @@ impl PgStore {
                 )
             })?;
         shared.stored.store(size, Ordering::Release);
-        let reader = Store::new(shared.clone());
-        let frontier = Frontier::load(size, &reader).map_err(|e| match e {
-            tallyboard_core::merkle::MerkleError::Read(e) => e,
-            e => StoreError::corrupt(format!("the right edge of the tree: {e}")),
-        })?;
-        let latest = reader.checkpoint(size)?.ok_or_else(|| {
-            StoreError::new(
-                ErrorCode::StoreTruncated,
-                format!("no checkpoint of the head's size {size}"),
-            )
-        })?;
-        let origin = read_origin(&shared)?;
-        let (cp, _) = checkpoint::open_checkpoint(&latest, &origin, verifiers).map_err(|e| {
-            StoreError::new(
-                ErrorCode::StoreCheckpointMismatch,
-                format!("the head checkpoint: {e}"),
-            )
-        })?;
-        if cp.size != size || cp.root != frontier.root() {
-            return Err(StoreError::new(
-                ErrorCode::StoreCheckpointMismatch,
-                format!(
-                    "the head checkpoint names size {} root {}, the stored tree is size {size} root {}",
-                    cp.size,
-                    cp.root,
-                    frontier.root()
-                ),
-            ));
-        }
+        let (frontier, latest) = verify_head(&shared, size, verifiers)?;
         let lost = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         heartbeat(shared.clone(), epoch, lost.clone(), stop.clone())?;
@@ -460,6 +432,197 @@ impl PgStore {
             },
             Opened { size, latest },
         ))
+    }
+}
+
+/// Loads the right edge of the stored tree of `size` entries and checks the
+/// head checkpoint: it verifies under the log key and names that tree's
+/// size and root (`store.checkpoint-mismatch`). Returns the edge and the
+/// stored note.
+fn verify_head(
+    shared: &Arc<Shared>,
+    size: u64,
+    verifiers: &Verifiers,
+) -> StoreResult<(Frontier, Vec<u8>)> {
+    let reader = Store::new(shared.clone());
+    let frontier = Frontier::load(size, &reader).map_err(|e| match e {
+        tallyboard_core::merkle::MerkleError::Read(e) => e,
+        e => StoreError::corrupt(format!("the right edge of the tree: {e}")),
+    })?;
+    let latest = reader.checkpoint(size)?.ok_or_else(|| {
+        StoreError::new(
+            ErrorCode::StoreTruncated,
+            format!("no checkpoint of the head's size {size}"),
+        )
+    })?;
+    let origin = read_origin(shared)?;
+    let (cp, _) = checkpoint::open_checkpoint(&latest, &origin, verifiers).map_err(|e| {
+        StoreError::new(
+            ErrorCode::StoreCheckpointMismatch,
+            format!("the head checkpoint: {e}"),
+        )
+    })?;
+    if cp.size != size || cp.root != frontier.root() {
+        return Err(StoreError::new(
+            ErrorCode::StoreCheckpointMismatch,
+            format!(
+                "the head checkpoint names size {} root {}, the stored tree is size {size} root {}",
+                cp.size,
+                cp.root,
+                frontier.root()
+            ),
+        ));
+    }
+    Ok((frontier, latest))
+}
+
+/// A standby board's store (`spec/storage.md` §8.3): the database another
+/// board writes, followed without the lease. Its "commit" writes nothing:
+/// the standby's log re-validates what the writer committed (as a mirror
+/// does, `Log::adopt`) and this checks that the database holds exactly
+/// those entries and that checkpoint before the state is published.
+pub struct PgFollower {
+    shared: Arc<Shared>,
+}
+
+/// What a standby asks of the database it follows.
+#[derive(Clone)]
+pub struct PgWatch {
+    shared: Arc<Shared>,
+}
+
+impl PgFollower {
+    /// Opens the store at its head without taking the lease, verifying the
+    /// head checkpoint as the writer's open does.
+    pub fn open(url: &str, verifiers: &Verifiers) -> StoreResult<(PgFollower, PgWatch, Opened)> {
+        let shared = Arc::new(Shared {
+            pool: Pool::new(config(url)?, CONNECTIONS)?,
+            stored: AtomicU64::new(0),
+        });
+        let size = head(&shared)?;
+        shared.stored.store(size, Ordering::Release);
+        let (_, latest) = verify_head(&shared, size, verifiers)?;
+        Ok((
+            PgFollower {
+                shared: shared.clone(),
+            },
+            PgWatch { shared },
+            Opened { size, latest },
+        ))
+    }
+}
+
+fn head(shared: &Shared) -> StoreResult<u64> {
+    let n: i64 = shared.pool.run("reading the head", |c| {
+        Ok(c.query_one("SELECT size FROM tallyboard_head", &[])?.get(0))
+    })?;
+    Ok(n.max(0) as u64)
+}
+
+impl LogWriter for PgFollower {
+    fn reader(&self) -> Store {
+        Store::new(self.shared.clone())
+    }
+
+    fn commit(&mut self, c: &Commit<'_>) -> StoreResult<()> {
+        let (first, n) = (c.first as i64, c.entries.len() as i64);
+        let rows = self
+            .shared
+            .pool
+            .run("checking what the writer committed", move |cl| {
+                cl.query(
+                    "SELECT leaf FROM tallyboard_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    &[&first, &(first + n)],
+                )
+            })?;
+        let same = rows.len() == c.leaves.len()
+            && rows
+                .iter()
+                .zip(c.leaves)
+                .all(|(r, l)| r.get::<_, &[u8]>(0) == l.0.as_slice());
+        if !same {
+            return Err(StoreError::corrupt(format!(
+                "the database no longer holds the entries {}..{} the standby followed",
+                c.first,
+                c.first + c.entries.len() as u64
+            )));
+        }
+        if let Some(cp) = &c.checkpoint {
+            let size = cp.size as i64;
+            let note = self
+                .shared
+                .pool
+                .run("checking the writer's checkpoint", move |cl| {
+                    cl.query_opt(
+                        "SELECT note FROM tallyboard_checkpoints WHERE size = $1",
+                        &[&size],
+                    )
+                })?;
+            if note.map(|r| r.get::<_, Vec<u8>>(0)).as_deref() != Some(cp.note) {
+                return Err(StoreError::corrupt(format!(
+                    "the database holds another checkpoint of size {} than the standby followed",
+                    cp.size
+                )));
+            }
+        }
+        self.shared
+            .stored
+            .store(c.first + c.entries.len() as u64, Ordering::Release);
+        Ok(())
+    }
+}
+
+impl PgWatch {
+    /// The size of the latest committed checkpoint.
+    pub fn head(&self) -> StoreResult<u64> {
+        head(&self.shared)
+    }
+
+    /// The entries `[start, end)` as the writer committed them (not bound
+    /// by what this process has followed).
+    pub fn fetch(&self, start: u64, end: u64) -> StoreResult<Vec<Vec<u8>>> {
+        let (s, e) = (start as i64, end as i64);
+        let rows = self
+            .shared
+            .pool
+            .run("reading the writer's entries", move |c| {
+                c.query(
+                    "SELECT body FROM tallyboard_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+                    &[&s, &e],
+                )
+            })?;
+        if rows.len() as u64 != end - start {
+            return Err(StoreError::new(
+                ErrorCode::StoreTruncated,
+                format!("entries {start}..{end}: {} stored", rows.len()),
+            ));
+        }
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    /// The checkpoint of `size` as the log signed it (cosignatures apart).
+    pub fn note(&self, size: u64) -> StoreResult<Option<Vec<u8>>> {
+        let s = size as i64;
+        let row = self.shared.pool.run("reading a checkpoint", move |c| {
+            c.query_opt(
+                "SELECT note FROM tallyboard_checkpoints WHERE size = $1",
+                &[&s],
+            )
+        })?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Whether the writer lease is free to take: handed back, or not
+    /// renewed within [`LEASE`].
+    pub fn lease_free(&self) -> StoreResult<bool> {
+        let secs = LEASE.as_secs_f64();
+        self.shared.pool.run("reading the writer lease", move |c| {
+            Ok(c.query_one(
+                "SELECT renewed < now() - make_interval(secs => $1) FROM tallyboard_lease",
+                &[&secs],
+            )?
+            .get(0))
+        })
     }
 }
 

@@ -206,6 +206,10 @@ error_codes! {
     /// The board already serves as many live-update streams (`/live`) as it
     /// allows; retry after `Retry-After` seconds.
     LiveFull => "board.live-full",
+    /// This board stands by: another board holds the PostgreSQL store's
+    /// writer lease. It serves reads; retry the write, or send it to the
+    /// board that writes (`spec/storage.md` §8.3).
+    BoardStandby => "board.standby",
     /// The client's address already holds as many live-update streams
     /// (`/live`) as one address may; close one or retry later.
     TooManyStreams => "request.too-many-streams",
