@@ -581,23 +581,7 @@ impl PgWatch {
     /// The entries `[start, end)` as the writer committed them (not bound
     /// by what this process has followed).
     pub fn fetch(&self, start: u64, end: u64) -> StoreResult<Vec<Vec<u8>>> {
-        let (s, e) = (start as i64, end as i64);
-        let rows = self
-            .shared
-            .pool
-            .run("reading the writer's entries", move |c| {
-                c.query(
-                    "SELECT body FROM tallyboard_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                    &[&s, &e],
-                )
-            })?;
-        if rows.len() as u64 != end - start {
-            return Err(StoreError::new(
-                ErrorCode::StoreTruncated,
-                format!("entries {start}..{end}: {} stored", rows.len()),
-            ));
-        }
-        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+        fetch(&self.shared, start, end)
     }
 
     /// The checkpoint of `size` as the log signed it (cosignatures apart).
@@ -794,6 +778,24 @@ impl LogWriter for PgStore {
     }
 }
 
+/// The entries `[start, end)`, in order, all of them or `store.truncated`.
+fn fetch(shared: &Shared, start: u64, end: u64) -> StoreResult<Vec<Vec<u8>>> {
+    let (s, e) = (start as i64, end as i64);
+    let rows = shared.pool.run("reading entries", move |c| {
+        c.query(
+            "SELECT body FROM tallyboard_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            &[&s, &e],
+        )
+    })?;
+    if rows.len() as u64 != end.saturating_sub(start) {
+        return Err(StoreError::new(
+            ErrorCode::StoreTruncated,
+            format!("entries {start}..{end}: {} stored", rows.len()),
+        ));
+    }
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}
+
 impl LogReader for Shared {
     fn stored_size(&self) -> u64 {
         self.stored.load(Ordering::Acquire)
@@ -834,20 +836,7 @@ impl LogReader for Shared {
                 "entries {start}..{end} are not all stored"
             )));
         }
-        let (s, e) = (start as i64, end as i64);
-        let rows = self.pool.run("reading entries", move |c| {
-            c.query(
-                "SELECT idx, body FROM tallyboard_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
-                &[&s, &e],
-            )
-        })?;
-        if rows.len() as u64 != end - start {
-            return Err(StoreError::new(
-                ErrorCode::StoreTruncated,
-                format!("entries {start}..{end}: {} stored", rows.len()),
-            ));
-        }
-        Ok(rows.into_iter().map(|r| r.get(1)).collect())
+        fetch(self, start, end)
     }
 
     fn bundle(&self, n: u64, width: u16) -> StoreResult<Vec<u8>> {
