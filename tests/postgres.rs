@@ -184,9 +184,13 @@ impl Setup {
         ]);
     }
 
-    /// Starts `serve` on `url`; returns once it listens (a standby listens
-    /// only once it holds the lease), or at once with `wait = false`.
+    /// Starts `serve` on `url` (its address is known once it listens; a
+    /// standby listens at once, serving reads).
     fn serve(&self, url: &str) -> Board {
+        self.serve_with(url, &[])
+    }
+
+    fn serve_with(&self, url: &str, extra: &[&std::ffi::OsStr]) -> Board {
         let mut child = Command::new(BIN)
             .args([
                 "serve",
@@ -197,6 +201,7 @@ impl Setup {
                 "--log-key",
             ])
             .arg(self.path("log.key"))
+            .args(extra)
             .env("TALLYBOARD_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -273,6 +278,47 @@ impl Drop for Board {
     }
 }
 
+/// A `tallyboard witness` with a demo witness key, killed on drop.
+struct Witness {
+    child: Child,
+    url: String,
+    data: PathBuf,
+}
+
+impl Witness {
+    fn start(dir: &std::path::Path, role: &str) -> Witness {
+        let data = dir.join(format!("witness-{role}"));
+        let key = format!("keys/demo/witness-{role}.key");
+        let mut child = Command::new(BIN)
+            .current_dir(repo())
+            .args(["witness", "--listen", "127.0.0.1:0", "--data"])
+            .arg(&data)
+            .args(["--key", &key, "--log-vkey", "keys/log.vkey", "--init"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn witness");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim_end()
+            .rsplit_once(' ')
+            .map(|(_, u)| u.to_owned())
+            .filter(|u| u.starts_with("http://"))
+            .unwrap_or_else(|| panic!("witness line {line:?}"));
+        Witness { child, url, data }
+    }
+}
+
+impl Drop for Witness {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// A receipt: the entry, its index, the checkpoint it came with.
 #[derive(Clone)]
 struct Receipt {
@@ -330,9 +376,27 @@ fn send_until(a: &ureq::Agent, url: &str, bytes: &[u8], origin: &str) -> Receipt
 /// fork. Returns the latest size.
 fn check_log(url: &str, origin: &str, receipts: &[Receipt], seen: &[Vec<u8>]) -> u64 {
     let a = agent();
-    let (s, body) = get(&a, url, "/checkpoint").unwrap();
-    assert_eq!(s, 200);
-    let (latest, _) = checkpoint::open_checkpoint(&body, origin, &verifiers()).unwrap();
+    // With a witness policy `/checkpoint` serves the newest checkpoint the
+    // witnesses cosigned, which may trail a receipt's by a push: wait for
+    // it to cover everything seen.
+    let newest = receipts
+        .iter()
+        .map(|r| &r.checkpoint)
+        .chain(seen)
+        .filter_map(|n| checkpoint::open_checkpoint(n, origin, &verifiers()).ok())
+        .map(|(cp, _)| cp.size)
+        .max()
+        .unwrap_or(0);
+    let until = Instant::now() + Duration::from_secs(30);
+    let latest = loop {
+        let (s, body) = get(&a, url, "/checkpoint").unwrap();
+        assert_eq!(s, 200);
+        let (latest, _) = checkpoint::open_checkpoint(&body, origin, &verifiers()).unwrap();
+        if latest.size >= newest || Instant::now() > until {
+            break latest;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
     for r in receipts {
         let (s, body) = get(&a, url, &format!("/api/v1/entries/{}", r.index)).unwrap();
         assert_eq!(s, 200, "entry {} of a receipt is gone", r.index);
@@ -431,9 +495,23 @@ fn boards_on_postgres_lose_nothing_fail_over_and_never_fork() {
     // 2. Failover under load: a writer and a standby on one database.
     let db = cluster.database("tb_failover");
     setup.init(&db);
-    let mut first = setup.serve(&db);
+    // Both boards push their checkpoints to the election's two witnesses
+    // (the demo policy, keys/policy.txt, at these witnesses' addresses),
+    // which cosign only a history consistent with what they cosigned.
+    let witness = Witness::start(setup.dir.path(), "guardian");
+    let observer = Witness::start(setup.dir.path(), "observer");
+    let policy = setup.path("policy.txt");
+    let demo = std::fs::read_to_string(repo().join("keys/policy.txt")).unwrap();
+    std::fs::write(
+        &policy,
+        demo.replace("http://127.0.0.1:8081", &witness.url)
+            .replace("http://127.0.0.1:8082", &observer.url),
+    )
+    .unwrap();
+    let with_policy: [&std::ffi::OsStr; 2] = ["--witness-policy".as_ref(), policy.as_os_str()];
+    let mut first = setup.serve_with(&db, &with_policy);
     let first_url = first.wait_listening(Duration::from_secs(60));
-    let standby = setup.serve(&db);
+    let standby = setup.serve_with(&db, &with_policy);
     // The standby serves the log read-only and refuses writes with a
     // retryable 503 while the writer holds the lease.
     let standby_reads = standby.wait_listening(Duration::from_secs(60));
@@ -517,7 +595,34 @@ fn boards_on_postgres_lose_nothing_fail_over_and_never_fork() {
     let receipts = receipts.lock().unwrap().clone();
     let by_standby = receipts.iter().filter(|(_, u)| *u == standby_url).count();
     let rs: Vec<Receipt> = receipts.into_iter().map(|(r, _)| r).collect();
+    // The witness saw one history: its cosigned checkpoint is consistent
+    // with the log, and it kept no evidence of a fork or a rollback.
+    let (s, cosigned) = get(
+        &a,
+        &witness.url,
+        &format!(
+            "/{}/checkpoint",
+            tallyboard_core::Hash::sha256(origin.as_bytes()).to_hex()
+        ),
+    )
+    .unwrap();
+    assert_eq!(s, 200, "the witness cosigned nothing");
+    seen.lock().unwrap().push(cosigned.clone());
     let size = check_log(&standby_url, &origin, &rs, &seen.lock().unwrap());
+    let (wcp, _) = checkpoint::open_checkpoint(&cosigned, &origin, &verifiers()).unwrap();
+    let evidence: usize = [&witness, &observer]
+        .iter()
+        .map(|w| {
+            std::fs::read_dir(w.data.join("evidence"))
+                .map(|d| d.count())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(evidence, 0, "a witness kept evidence of a fork or rollback");
+    println!(
+        "failover: the witness cosigned up to size {} of {size}, one history",
+        wcp.size
+    );
     println!(
         "failover: {} receipts ({} from the standby), 0 lost, 0 forks; the standby's first receipt {:.2} s after SIGKILL of the writer; log size {size}",
         rs.len(),
@@ -644,7 +749,12 @@ impl Drop for Supervised {
 }
 
 fn cluster_cmd(args: &[&std::ffi::OsStr]) -> String {
-    let _one_at_a_time = STARTING.lock().unwrap_or_else(|p| p.into_inner());
+    // Only starts may install PostgreSQL; a kill must not wait for them.
+    let starts = matches!(
+        args.first().and_then(|a| a.to_str()),
+        Some("start" | "standby")
+    );
+    let _one_at_a_time = starts.then(|| STARTING.lock().unwrap_or_else(|p| p.into_inner()));
     let out = Command::new("bash")
         .arg(repo().join("scripts/pg-cluster.sh"))
         .args(args)
@@ -782,6 +892,10 @@ fn the_database_fails_over_under_load_and_nothing_acknowledged_is_lost() {
         .max_by_key(|u| size_at(u))
         .expect("a board serves after the failover")
         .clone();
+    assert!(
+        before.len() < all.len(),
+        "every tally was receipted before the primary died: nothing was tested under failover"
+    );
     let rs: Vec<Receipt> = all.iter().map(|(r, _)| r.clone()).collect();
     let size = check_log(&writer, &origin, &rs, &[]);
     check_log(&writer, &origin, &before, &[]);

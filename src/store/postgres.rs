@@ -138,7 +138,9 @@ fn config(url: &str) -> StoreResult<postgres::Config> {
     Ok(c)
 }
 
-type Job = Box<dyn FnOnce(&mut Option<Client>) + Send>;
+/// A call handed to a connection's thread; it returns true to ask for one
+/// more try on a fresh connection (its first found the connection dead).
+type Job = Box<dyn FnMut(&mut Option<Client>) -> bool + Send>;
 
 /// Connections, each on its own thread (see the module documentation).
 struct Pool {
@@ -156,7 +158,7 @@ impl Pool {
                 .spawn(move || {
                     let mut client: Option<Client> = None;
                     loop {
-                        let job = {
+                        let mut job = {
                             let r = rx.lock().unwrap_or_else(|p| p.into_inner());
                             match r.recv() {
                                 Ok(j) => j,
@@ -166,7 +168,10 @@ impl Pool {
                         if client.as_ref().is_none_or(Client::is_closed) {
                             client = connect(&cfg).ok();
                         }
-                        job(&mut client);
+                        if job(&mut client) {
+                            client = connect(&cfg).ok();
+                            job(&mut client);
+                        }
                     }
                 })
                 .map_err(|e| StoreError::io("starting a database thread", e))?;
@@ -176,19 +181,49 @@ impl Pool {
         })
     }
 
-    /// Runs `f` on a connection and waits for it.
+    /// Runs `f` on a connection and waits for it. A connection found dead
+    /// (the database restarted or failed over since it was opened) is
+    /// replaced and `f` tried once more: every call but a commit and the
+    /// taking of the lease is a read or an idempotent write.
     fn run<R: Send + 'static>(
         &self,
         what: &'static str,
-        f: impl FnOnce(&mut Client) -> Result<R, postgres::Error> + Send + 'static,
+        f: impl FnMut(&mut Client) -> Result<R, postgres::Error> + Send + 'static,
+    ) -> StoreResult<R> {
+        self.submit(what, true, f)
+    }
+
+    /// Runs `f` once, never again on a fresh connection: a commit whose
+    /// answer was lost may have happened, and must not be made twice.
+    fn run_once<R: Send + 'static>(
+        &self,
+        what: &'static str,
+        f: impl FnMut(&mut Client) -> Result<R, postgres::Error> + Send + 'static,
+    ) -> StoreResult<R> {
+        self.submit(what, false, f)
+    }
+
+    fn submit<R: Send + 'static>(
+        &self,
+        what: &'static str,
+        retry: bool,
+        mut f: impl FnMut(&mut Client) -> Result<R, postgres::Error> + Send + 'static,
     ) -> StoreResult<R> {
         let (tx, rx) = mpsc::sync_channel(1);
+        let mut may_retry = retry;
         let job: Job = Box::new(move |c: &mut Option<Client>| {
             let r = match c.as_mut() {
-                Some(c) => f(c).map_err(|e| unavailable(what, e)),
+                Some(cl) => match f(cl) {
+                    Err(_) if may_retry && cl.is_closed() => {
+                        may_retry = false;
+                        return true;
+                    }
+                    r => r.map_err(|e| unavailable(what, e)),
+                },
                 None => Err(unavailable(what, "cannot connect to the database")),
             };
             let _ = tx.send(r);
+            false
         });
         self.jobs
             .lock()
@@ -382,7 +417,7 @@ impl PgStore {
         let lease_secs = LEASE.as_secs_f64();
         let (epoch, size) = shared
             .pool
-            .run("taking the writer lease", move |c| {
+            .run_once("taking the writer lease", move |c| {
                 let mut tx = c.transaction()?;
                 let row = tx.query_opt(
                     "UPDATE tallyboard_lease SET epoch = epoch + 1, holder = $1, renewed = now() \
@@ -717,7 +752,7 @@ impl LogWriter for PgStore {
             .as_ref()
             .map(|cp| (cp.size as i64, cp.note.to_vec()));
         let (epoch, head) = (self.epoch, self.committed as i64);
-        let result = self.shared.pool.run("committing", move |cl| {
+        let result = self.shared.pool.run_once("committing", move |cl| {
             let mut tx = cl.transaction()?;
             // Fencing first: these rows stay locked until the commit, so a
             // board taking over waits for it and then sees the new head.
