@@ -166,8 +166,12 @@ board="$(sed -n 's/^listening on //p' "$tmp/serve.out" | head -n1)"
 # The first station of the rest submits its tally, then uploads the minutes
 # scan it names, signed with its key (spec/http-api.md §1.3); the others
 # submit their tallies.
-scan="$tmp/parts/scan.txt"
-scan_sha="$(sha256sum "$scan" | cut -d' ' -f1)"
+# The scan is the synthetic minutes image synth drew for that tally, named
+# by the SHA-256 the tally commits to (minutes-sha256).
+scan_sha="$(sed -n 's/^minutes-sha256 //p' "$tmp"/parts/rest/0000.note | head -n1)"
+scan="$tmp/e/minutes/$scan_sha.png"
+[ -f "$scan" ] || die "synth drew no minutes image $scan_sha"
+[ "$(sha256sum "$scan" | cut -d' ' -f1)" = "$scan_sha" ] || die "the minutes image does not hash to its name"
 station="$(sed -n 's/^station //p' "$tmp"/parts/rest/0000.note | head -n1)"
 "$bin" demo-keys --out "$tmp/keys" --station "$station" 2>/dev/null
 n=0

@@ -5,8 +5,8 @@ per station) followed by one tally per station, each entry a uint16
 big-endian length and the entry's bytes (spec/tiles.md section 3). Writes
 setup.bundle, first.bundle (two thirds of the tallies), second.bundle (the
 next sixth), rest/NNNN.note (the last sixth, one signed note each, for
-`tallyboard submit`), and scan.txt: the synthetic minutes scan of the first
-station in rest/, whose SHA-256 its tally names in minutes-sha256.
+`tallyboard submit`). The minutes image each tally names is synth's own
+(minutes/<sha256>.png beside entries.bundle).
 
     python3 split.py ENTRIES_BUNDLE STATIONS OUT_DIR
 """
@@ -48,13 +48,6 @@ def main():
     for k, e in enumerate(tallies[b:]):
         with open(os.path.join(out, "rest", f"{k:04d}.note"), "wb") as f:
             f.write(e)
-    station = next(
-        line.split(" ", 1)[1]
-        for line in tallies[b].decode("utf-8").split("\n")
-        if line.startswith("station ")
-    )
-    with open(os.path.join(out, "scan.txt"), "wb") as f:
-        f.write(f"minutes scan of {station} revision 1".encode())
 
 
 main()
