@@ -188,6 +188,8 @@ pub fn status_for(code: ErrorCode) -> StatusCode {
         | C::StoreCorrupt
         | C::StoreTruncated
         | C::StoreCheckpointMismatch
+        | C::StoreUnavailable
+        | C::StoreFenced
         | C::ExportNotReady
         | C::LiveFull
         | C::BoardStandby
