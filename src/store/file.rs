@@ -498,24 +498,14 @@ impl LogReader for Shared {
             )));
         }
         let bytes = b[2..].to_vec();
-        if leaf_hash(&bytes)
-            != self.stored_hash(tallyboard_core::merkle::stored_hash_index(0, index))?
-        {
-            return Err(StoreError::corrupt(format!(
-                "packs/entries: entry {index} does not hash to its stored leaf hash"
-            )));
-        }
+        let leaf = self.stored_hash(tallyboard_core::merkle::stored_hash_index(0, index))?;
+        super::check_entry("packs/entries: ", index, &bytes, &leaf)?;
         Ok(Some(bytes))
     }
 
     fn entries(&self, start: u64, end: u64) -> StoreResult<Vec<Vec<u8>>> {
-        if start >= end {
+        if !super::check_range(start, end, self.stored_size())? {
             return Ok(Vec::new());
-        }
-        if end > self.stored_size() {
-            return Err(StoreError::storage(format!(
-                "entries {start}..{end} are not all stored"
-            )));
         }
         let (from, to) = (self.start_of(start)?, self.end_of(end - 1)?);
         let b = pread(

@@ -226,6 +226,31 @@ impl HashReader for dyn LogReader {
     }
 }
 
+/// The one check of an entry read back, in every store: it hashes to its
+/// stored RFC 6962 leaf hash (`store.corrupt`, naming `place`).
+pub fn check_entry(place: &str, index: u64, bytes: &[u8], leaf: &Hash) -> StoreResult<()> {
+    if tallyboard_core::hash::leaf_hash(bytes) != *leaf {
+        return Err(StoreError::corrupt(format!(
+            "{place}entry {index} does not hash to its stored leaf hash"
+        )));
+    }
+    Ok(())
+}
+
+/// The bounds every store puts on `entries(start, end)`: empty when
+/// `start >= end` (`Ok(false)`), refused beyond what is stored.
+pub fn check_range(start: u64, end: u64, stored: u64) -> StoreResult<bool> {
+    if start >= end {
+        return Ok(false);
+    }
+    if end > stored {
+        return Err(StoreError::storage(format!(
+            "entries {start}..{end} are not all stored"
+        )));
+    }
+    Ok(true)
+}
+
 /// Whether `dir` holds a store (of any version: opening tells); for a
 /// PostgreSQL URL, whether its database holds one (an unreachable database
 /// counts as holding one, so that opening it says why it fails).

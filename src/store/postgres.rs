@@ -39,7 +39,6 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tallyboard_core::checkpoint;
-use tallyboard_core::hash::leaf_hash;
 use tallyboard_core::merkle::{stored_hash_count, stored_hash_index};
 use tallyboard_core::note::Verifiers;
 use tallyboard_core::tile::{TileId, TILE_HEIGHT, TILE_WIDTH};
@@ -854,22 +853,13 @@ impl LogReader for Shared {
             )
         })?;
         let body: Vec<u8> = row.get(0);
-        if leaf_hash(&body) != hash_of(row.get(1), "a leaf hash")? {
-            return Err(StoreError::corrupt(format!(
-                "entry {index} does not hash to its stored leaf hash"
-            )));
-        }
+        super::check_entry("", index, &body, &hash_of(row.get(1), "a leaf hash")?)?;
         Ok(Some(body))
     }
 
     fn entries(&self, start: u64, end: u64) -> StoreResult<Vec<Vec<u8>>> {
-        if start >= end {
+        if !super::check_range(start, end, self.stored_size())? {
             return Ok(Vec::new());
-        }
-        if end > self.stored_size() {
-            return Err(StoreError::storage(format!(
-                "entries {start}..{end} are not all stored"
-            )));
         }
         fetch(self, start, end)
     }
