@@ -26,15 +26,11 @@ type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>
 
 /// Parses a canonical decimal `u64` (no sign, no leading zeros).
 pub(crate) fn parse_u64(name: &str, s: &str) -> Result<u64, ApiError> {
-    let canonical =
-        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
-    if !canonical {
-        return Err(ApiError::bad_param(format!(
-            "{name} must be a decimal number without sign or leading zeros"
-        )));
-    }
-    s.parse::<u64>()
-        .map_err(|_| ApiError::bad_param(format!("{name} does not fit in 64 bits")))
+    tallyboard_core::checkpoint::parse_decimal_u64(s).ok_or_else(|| {
+        ApiError::bad_param(format!(
+            "{name} must be a decimal number without sign or leading zeros, below 2^64"
+        ))
+    })
 }
 
 fn path_value(p: PathResult<String>) -> Result<String, ApiError> {

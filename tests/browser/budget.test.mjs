@@ -5,9 +5,10 @@
 // reported). The figures are printed for spec/site.md.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOARD, launch, siteAvailable } from './lib.mjs';
+import { BOARD, launch, runVerify, siteAvailable, stationWithTally } from './lib.mjs';
 
 const HOME_BUDGET = 100 * 1024;
+const VERIFY_BUDGET = 300 * 1024;
 
 let browser;
 let site = false;
@@ -55,5 +56,28 @@ test('the home page loads within its budget, compressed', async (t) => {
   assert.ok(again.document > 0, 'the page was fetched again');
   assert.ok(again.total <= HOME_BUDGET, `home page ${again.total} B > ${HOME_BUDGET} B`);
   assert.ok(first.total - first.fonts <= HOME_BUDGET, `home page without fonts ${first.total - first.fonts} B > ${HOME_BUDGET} B`);
+  await page.close();
+});
+
+test('"Verify here" on a first verification stays within its budget, on the wire', async (t) => {
+  if (!site) return t.skip(`no results site at ${BOARD}/`);
+  // This profile has never loaded the WebAssembly: a first verification.
+  const { station } = await stationWithTally();
+  const page = await browser.ctx.newPage();
+  await page.goto(`${BOARD}/en/station/${station}`);
+  const before = await page.evaluate(() => performance.getEntriesByType('resource').length);
+  const r = await runVerify(page);
+  assert.equal(r.state, 'verified', JSON.stringify(r, null, 1));
+  const got = await page.evaluate(
+    (n) => performance.getEntriesByType('resource').slice(n).map((e) => ({ path: new URL(e.name).pathname, wire: e.transferSize })),
+    before
+  );
+  const sum = (xs) => xs.reduce((a, e) => a + e.wire, 0);
+  const wasm = got.filter((e) => e.path.startsWith('/static/wasm/'));
+  const total = sum(got);
+  console.log(`budget: verify here, first verification ${total} B on the wire in ${got.length} requests (WebAssembly and glue ${sum(wasm)} B)`);
+  assert.ok(sum(wasm) > 100 * 1024, `the WebAssembly came over the network (${sum(wasm)} B), not from a cache`);
+  assert.ok(!got.some((e) => e.path.startsWith('/tile/entries/')), 'entries come alone, not in bundles');
+  assert.ok(total <= VERIFY_BUDGET, `verify here ${total} B > ${VERIFY_BUDGET} B`);
   await page.close();
 });

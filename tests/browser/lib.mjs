@@ -85,20 +85,30 @@ export async function runVerify(page) {
 
 /**
  * A proxy in front of the board that alters the served copy of one
- * station's entry: in every /tile/entries/* response holding the entry, one
- * digit of its "valid" line is changed (the length stays the same). Returns
- * {url, close, hits}.
+ * station's entry wherever it travels: in a /tile/entries/* bundle, or in
+ * the signed note of a /api/v1/entries/<i> answer (a JSON string, so its
+ * newlines are `\n`), one digit of its "valid" line is changed (the length
+ * stays the same). With `noEntriesApi`, every /api/v1/entries/ answer is
+ * replaced by a page that is not an entry, as a static copy without the
+ * API would answer, so that the verifier falls back to the bundles.
+ * Returns {url, close, hits}.
  */
-export async function tamperingProxy(station) {
-  return rewritingProxy((url, body) => {
-    if (!url.startsWith('/tile/entries/')) return body;
-    const at = body.lastIndexOf(Buffer.from(`\nstation ${station}\nrevision `));
-    const v = at < 0 ? -1 : body.indexOf('\nvalid ', at);
+export async function tamperingProxy(station, { noEntriesApi = false } = {}) {
+  const alter = (body, nl) => {
+    const at = body.lastIndexOf(Buffer.from(`${nl}station ${station}${nl}revision `));
+    const v = at < 0 ? -1 : body.indexOf(`${nl}valid `, at);
     if (v < 0) return body;
     const out = Buffer.from(body);
-    const d = v + 7;
+    const d = v + nl.length + 6;
     out[d] = out[d] === 0x39 ? 0x31 : out[d] + 1;
     return out;
+  };
+  return rewritingProxy((url, body) => {
+    if (url.startsWith('/tile/entries/')) return alter(body, '\n');
+    if (url.startsWith('/api/v1/entries/')) {
+      return noEntriesApi ? Buffer.from('<!doctype html><title>no API here</title>') : alter(body, '\\n');
+    }
+    return body;
   });
 }
 

@@ -265,6 +265,9 @@ test('"Verify here" fetches little: transfer sizes on this board', async (t) => 
     };
     writeFileSync(path.join(process.env.ARTIFACTS || '.', 'verify-transfer.json'), JSON.stringify(report, null, 1));
     console.log(`verify transfer: ${report.bytes} bytes as served, ${report.gzip} gzip (WebAssembly ${report.wasm_bytes} / ${report.wasm_gzip}) in ${report.requests} requests`);
+    // On a board each entry comes alone from the API, never in a bundle.
+    assert.ok(rows.some((e) => /^\/api\/v1\/entries\/\d+$/.test(e.name)), `single entries: ${res.join(' ')}`);
+    assert.ok(!rows.some((e) => /\/tile\/entries\//.test(e.name)), `no bundle: ${res.join(' ')}`);
     const manifest = rows.filter((e) => /\/api\/v1\/manifest/.test(e.name));
     assert.ok(manifest.length === 1 && /slices/.test(manifest[0].name), `only the slice: ${JSON.stringify(manifest)}`);
     // The budget (issue 16): verify <= 300 KB compressed.

@@ -105,6 +105,24 @@ test('an entry altered in transit fails verification, with its inclusion marked 
   }
 });
 
+test('without the entries API (a static copy) the bundles are fetched, and an altered bundle fails alike', async () => {
+  const proxy = await tamperingProxy(target.station, { noEntriesApi: true });
+  try {
+    const page = await browser.ctx.newPage();
+    await page.goto(`${proxy.url}/static/verify-test.html?station=${target.station}&index=${target.index}&lang=en`);
+    const r = await runVerify(page);
+    const fetched = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname));
+    assert.ok(fetched.some((p) => p.startsWith('/tile/entries/')), `bundles fetched: ${fetched.join(' ')}`);
+    assert.ok(proxy.hits() > 1, 'the proxy refused the API and altered the bundle');
+    assert.equal(r.state, 'failed', JSON.stringify(r, null, 1));
+    const inc = r.checks.find((x) => x.id === 'entry-inclusion');
+    assert.equal(inc.code, 'proof.inclusion-failed');
+    await page.close();
+  } finally {
+    await proxy.close();
+  }
+});
+
 test('the checkpoint-page mode verifies the log without an entry', async () => {
   const page = await browser.ctx.newPage();
   await page.goto(`${BOARD}/static/verify-test.html?lang=en`);

@@ -71,7 +71,7 @@ const code = (r, id) => check(r, id)?.code;
 
 test('the fetch plan names the tile and bundle of the 13-entry log', () => {
   const plan = JSON.parse(wasm.fetch_plan(size, Float64Array.from([7])));
-  assert.deepEqual(plan, { tiles: ['tile/0/000.p/13'], bundles: ['tile/entries/000.p/13'] });
+  assert.deepEqual(plan, { tiles: ['tile/0/000.p/13'], bundles: ['tile/entries/000.p/13'], entries: [0, 7] });
   assert.deepEqual(wasm.tiles_needed(7, size), ['tile/0/000.p/13']);
   assert.deepEqual(wasm.tiles_needed(-1, 70000), ['tile/0/273.p/112', 'tile/1/001.p/17', 'tile/2/000.p/1']);
 });

@@ -82,8 +82,9 @@ fn malformed(reason: impl Into<String>) -> CheckpointError {
     }
 }
 
-/// Parses a decimal u64 with no sign, no leading zeros (except `0` itself).
-pub(crate) fn parse_decimal_u64(s: &str) -> Option<u64> {
+/// Parses a decimal u64 with no sign, no leading zeros (except `0` itself):
+/// the one form numbers take in notes, paths and the API (spec/README.md).
+pub fn parse_decimal_u64(s: &str) -> Option<u64> {
     if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) || (s.len() > 1 && s.starts_with('0'))
     {
         return None;

@@ -1,11 +1,14 @@
 //! What "Verify here" fetches for one station of a synthetic election of
-//! N stations (spec/site.md §3): the fetch plan's tiles and bundles, the
+//! N stations (spec/site.md §3): the fetch plan's tiles, entries (as the
+//! board's API answers them) and bundles (a static copy's fallback), the
 //! station's manifest slice (spec/manifest.md §5), the checkpoint.
 //! Writes each resource under DIR (to measure compressed sizes with any
 //! compressor) and prints `<bytes> <path>` lines.
 //!
 //!     cargo run --release -p tallyboard-verify --example verify-transfer -- 59000 DIR [--majlis]
 
+use tallyboard_core::entry::json::fields;
+use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::manifest::slice::ManifestTree;
 use tallyboard_synth::{Config, SyntheticElection, SyntheticLog};
 
@@ -51,7 +54,30 @@ fn main() {
         total += bytes.len();
     };
     put("checkpoint", &log.checkpoint(size));
-    for p in plan.tiles.iter().chain(&plan.bundles) {
+    for p in &plan.tiles {
+        let bytes = log.resource(p).expect("planned resource");
+        put(p, &bytes);
+    }
+    // Each entry alone, in the members of the board's `EntryJson`
+    // (spec/http-api.md §2); the bundles below are the static copy's
+    // fallback, which the browser fetches only when the API is absent.
+    for &i in &plan.entries {
+        let bytes = &log.entries()[i as usize];
+        let signed = SignedEntry::parse(bytes).expect("entry");
+        let answer = serde_json::json!({
+            "index": i,
+            "leaf_hash": signed.leaf_hash().to_hex(),
+            "type": signed.entry.kind().type_line(),
+            "note": String::from_utf8_lossy(bytes),
+            "signers": signed.note.signatures.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+            "fields": fields(&signed.entry),
+        });
+        put(
+            &format!("api/v1/entries/{i}"),
+            &serde_json::to_vec(&answer).expect("json"),
+        );
+    }
+    for p in &plan.bundles {
         let bytes = log.resource(p).expect("planned resource");
         put(p, &bytes);
     }

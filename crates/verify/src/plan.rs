@@ -97,8 +97,14 @@ pub fn bundles(size: u64, indexes: &[u64]) -> Vec<TilePath> {
 pub struct FetchPlan {
     /// Hash tiles (`tile/<L>/<N>[.p/<W>]`).
     pub tiles: Vec<String>,
-    /// Entry bundles (`tile/entries/<N>[.p/<W>]`).
+    /// Entry bundles (`tile/entries/<N>[.p/<W>]`) holding `entries`.
     pub bundles: Vec<String>,
+    /// The entries read, by index: a reader with the board's API fetches
+    /// each alone (`GET /api/v1/entries/<i>`, about a kilobyte, where its
+    /// bundle is up to 256 entries) and falls back to `bundles` on a read
+    /// path without it (a static copy). Either way the entry is proven from
+    /// the tiles.
+    pub entries: Vec<u64>,
 }
 
 /// `indexes` with entry 0 added: every verification reads the manifest
@@ -120,6 +126,7 @@ pub fn fetch_plan(size: u64, indexes: &[u64]) -> FetchPlan {
     FetchPlan {
         tiles: hash_tiles(size, &all).iter().map(TileId::path).collect(),
         bundles: bundles(size, &all).iter().map(TilePath::to_path).collect(),
+        entries: all.into_iter().filter(|&i| i < size).collect(),
     }
 }
 
@@ -163,6 +170,7 @@ mod tests {
         let p = fetch_plan(300, &[299]);
         assert_eq!(p.bundles, ["tile/entries/000", "tile/entries/001.p/44"]);
         assert_eq!(p.tiles, ["tile/0/000", "tile/0/001.p/44", "tile/1/000.p/1"]);
+        assert_eq!(p.entries, [0, 299]);
         assert_eq!(fetch_plan(0, &[0]), FetchPlan::default());
     }
 

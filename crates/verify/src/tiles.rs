@@ -219,9 +219,11 @@ pub struct ServedEntry {
     pub bytes: Result<Vec<u8>, Finding>,
 }
 
-/// Reads the entries at `indexes` of a tree of `size` from their bundles,
-/// each bundle fetched once. An index at or beyond `size` is served as
-/// missing (`proof.out-of-range`). Only a transport failure is an error.
+/// Reads the entries at `indexes` of a tree of `size`: each from the
+/// source's single entries ([`Source::entry`]) when it holds it, else from
+/// its bundle, each bundle fetched once. An index at or beyond `size` is
+/// served as missing (`proof.out-of-range`). Only a transport failure is
+/// an error.
 pub fn read_entries(src: &dyn Source, size: u64, indexes: &[u64]) -> Result<Vec<ServedEntry>> {
     let width = u64::from(TILE_WIDTH);
     let mut bundles: BTreeMap<u64, Result<Vec<Vec<u8>>, Finding>> = BTreeMap::new();
@@ -235,6 +237,13 @@ pub fn read_entries(src: &dyn Source, size: u64, indexes: &[u64]) -> Result<Vec<
                     format!("entry {index} is not below the tree size {size}"),
                 )
                 .at_entry(index)),
+            });
+            continue;
+        }
+        if let Some(bytes) = src.entry(index)? {
+            out.push(ServedEntry {
+                index,
+                bytes: Ok(bytes),
             });
             continue;
         }

@@ -60,6 +60,33 @@ impl Fixture {
         ev
     }
 
+    /// What verify.js adds on a board: the tiles, and each planned entry
+    /// alone as `GET /api/v1/entries/<i>` answers it, instead of bundles.
+    fn evidence_from_entries(&self, indexes: &[u64], edit: impl Fn(u64, &mut String)) -> Evidence {
+        let size = self.log.size();
+        let plan: Value = serde_json::from_str(&fetch_plan(
+            size as f64,
+            &indexes.iter().map(|&i| i as f64).collect::<Vec<_>>(),
+        ))
+        .unwrap();
+        let mut ev = Evidence::new();
+        assert!(ev.add("checkpoint", &self.log.checkpoint(size)));
+        assert!(ev.add("manifest", self.e.manifest_bytes()));
+        for p in plan["tiles"].as_array().unwrap() {
+            let p = p.as_str().unwrap();
+            assert!(ev.add(p, &self.log.resource(p).unwrap()), "{p}");
+        }
+        for i in plan["entries"].as_array().unwrap() {
+            let i = i.as_u64().unwrap();
+            let mut note = String::from_utf8(self.log.entries()[i as usize].clone()).unwrap();
+            edit(i, &mut note);
+            let answer = serde_json::json!({"index": i, "leaf_hash": "00", "note": note});
+            let path = format!("api/v1/entries/{i}");
+            assert!(ev.add(&path, answer.to_string().as_bytes()), "{path}");
+        }
+        ev
+    }
+
     fn station(&self, ev: &Evidence, vkey: &str, i: usize, policy: Option<String>) -> Value {
         let json = verify_station_entry(
             ev,
@@ -119,6 +146,33 @@ fn the_station_report_is_the_json_the_page_reads() {
     assert_eq!(r["entry"]["station"], f.e.station_id(3));
     assert_eq!(r["entry"]["index"], tally(3));
     assert_eq!(r["entry"]["valid"], f.e.tally(3).figures.valid);
+}
+
+#[test]
+fn single_entries_verify_like_bundles_and_are_proven_alike() {
+    let f = Fixture::new();
+    let plan: Value = serde_json::from_str(&fetch_plan(
+        f.log.size() as f64,
+        &[tally(3) as f64, reg(3) as f64],
+    ))
+    .unwrap();
+    assert_eq!(plan["entries"], serde_json::json!([0, reg(3), tally(3)]));
+    let ev = f.evidence_from_entries(&[tally(3), reg(3)], |_, _| {});
+    let r = f.station(&ev, &f.log.vkey(), 3, None);
+    assert_eq!(r["verified"], true, "{r:#}");
+    // A board that changes a figure in the entry it serves alone is caught
+    // by the same inclusion proof as a changed bundle.
+    let ev = f.evidence_from_entries(&[tally(3), reg(3)], |i, note| {
+        if i == tally(3) {
+            *note = note.replacen("valid ", "valid 1", 1);
+        }
+    });
+    let r = f.station(&ev, &f.log.vkey(), 3, None);
+    assert_eq!(r["verified"], false);
+    assert_eq!(
+        check(&r, "entry-inclusion")["code"],
+        "proof.inclusion-failed"
+    );
 }
 
 #[test]
@@ -239,7 +293,10 @@ fn bindings_round_trip() {
         ["tile/0/273.p/112", "tile/1/001.p/17", "tile/2/000.p/1"]
     );
     assert!(tiles_needed(0.5, f64::NAN).is_empty());
-    assert_eq!(fetch_plan(-1.0, &[]), r#"{"tiles":[],"bundles":[]}"#);
+    assert_eq!(
+        fetch_plan(-1.0, &[]),
+        r#"{"tiles":[],"bundles":[],"entries":[]}"#
+    );
     let mut ev = Evidence::new();
     assert!(!ev.add("../etc/passwd", b"x"));
 

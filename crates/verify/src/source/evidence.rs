@@ -16,6 +16,16 @@ use tallyboard_core::tile::parse_tile_path;
 #[derive(Clone, Debug, Default)]
 pub struct Evidence {
     resources: BTreeMap<String, Vec<u8>>,
+    /// Single entries by index (the note bytes of `GET /api/v1/entries/<i>`).
+    entries: BTreeMap<u64, Vec<u8>>,
+}
+
+/// The signed note an entry answer (`EntryJson`, spec/http-api.md §2)
+/// holds; its other members are the board's reading of it and are not
+/// trusted: the note is parsed and proven like a bundle's entry.
+#[derive(serde::Deserialize)]
+struct EntryAnswer {
+    note: String,
 }
 
 impl Evidence {
@@ -32,9 +42,21 @@ impl Evidence {
     /// partial (tlog-tiles allows logs to drop partials) is found by the
     /// same fallback the other sources use. A blob (the minutes image a
     /// page shows) is `api/v1/blobs/<SHA-256 hex>`, a station's manifest
-    /// slice `api/v1/manifest/slices/<station>`. Returns false, keeping
-    /// nothing, for any other name.
+    /// slice `api/v1/manifest/slices/<station>`, a single entry
+    /// `api/v1/entries/<index>` (the board's JSON answer, of which the
+    /// signed note is kept). Returns false, keeping nothing, for any other
+    /// name or an entry answer that is not JSON with a `note`.
     pub fn add(&mut self, path: &str, bytes: Vec<u8>) -> bool {
+        if let Some(index) = path.strip_prefix("api/v1/entries/") {
+            let Some(index) = tallyboard_core::checkpoint::parse_decimal_u64(index) else {
+                return false;
+            };
+            let Ok(answer) = serde_json::from_slice::<EntryAnswer>(&bytes) else {
+                return false;
+            };
+            self.entries.insert(index, answer.note.into_bytes());
+            return true;
+        }
         let name = match path {
             "checkpoint" => path.to_string(),
             "manifest" | "api/v1/manifest" | "api/v1/manifest.json" => MANIFEST_PATH.to_string(),
@@ -67,6 +89,10 @@ impl Source for Evidence {
         Ok(self.resources.get(path).cloned())
     }
 
+    fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.entries.get(&index).cloned())
+    }
+
     fn describe(&self) -> String {
         format!("{} resources fetched beforehand", self.resources.len())
     }
@@ -94,5 +120,12 @@ mod tests {
         );
         assert_eq!(ev.fetch("tile/0/000").unwrap(), None);
         assert!(ev.fetch("/etc/passwd").is_err());
+        // A single entry keeps the signed note of the board's answer.
+        assert!(ev.add("api/v1/entries/7", br#"{"index":7,"note":"n\n"}"#.to_vec()));
+        assert_eq!(ev.entry(7).unwrap(), Some(b"n\n".to_vec()));
+        assert_eq!(ev.entry(8).unwrap(), None);
+        assert!(!ev.add("api/v1/entries/07", br#"{"note":"n"}"#.to_vec()));
+        assert!(!ev.add("api/v1/entries/9", b"not json".to_vec()));
+        assert_eq!(ev.entry(9).unwrap(), None);
     }
 }

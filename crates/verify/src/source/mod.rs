@@ -31,6 +31,16 @@ pub trait Source: Sync {
     /// The resource at `path`: `Ok(None)` if it does not exist (HTTP 404,
     /// no such file), [`Error::CouldNotRun`] on a transport failure.
     fn fetch(&self, path: &str) -> Result<Option<Vec<u8>>>;
+    /// Entry `index` alone, when this source holds it apart from its
+    /// bundle (the browser fetches `GET /api/v1/entries/<index>` from a
+    /// board, spec/browser-verification.md §2); `Ok(None)` sends the
+    /// reader to the entry's bundle. As untrusted as everything else: the
+    /// procedure proves its inclusion from the tiles, so a single entry
+    /// and a bundle are checked alike.
+    fn entry(&self, index: u64) -> Result<Option<Vec<u8>>> {
+        let _ = index;
+        Ok(None)
+    }
     /// A short description for reports.
     fn describe(&self) -> String;
 }
