@@ -9,7 +9,8 @@
 //!   exports, which are built off the request path) and a request only picks
 //!   a coding ([`Precompressed::answer`]).
 //! * **Per answer** ([`layer`]): pages and JSON, small and made per request,
-//!   compressed at the fastest level by tower-http.
+//!   compressed at the fastest level by tower-http; manifest slices, larger
+//!   and fetched by every verification, at a middle level ([`slice_layer`]).
 //!
 //! The per-answer layer compresses only text (`text/*` but server-sent
 //! events, JSON, JavaScript, SVG, WebAssembly) of at least
@@ -99,6 +100,20 @@ pub fn layer() -> CompressionLayer<TextOnly> {
         .no_deflate()
         .no_zstd()
         .quality(CompressionLevel::Fastest)
+        .compress_when(TextOnly)
+}
+
+/// The per-answer compression of manifest slices (brotli or gzip at
+/// level 5): immutable JSON that every "Verify here" fetches once, up to
+/// 424 KB for a Tehran station with the Majlis (its 3,500-candidate
+/// contest), where the fastest level leaves 80 KB and level 5 about 41 KB
+/// for some 30 ms of a core (spec/site.md §3). The answer leaves with its
+/// coding, so [`layer`] does not touch it again.
+pub fn slice_layer() -> CompressionLayer<TextOnly> {
+    CompressionLayer::new()
+        .no_deflate()
+        .no_zstd()
+        .quality(CompressionLevel::Precise(5))
         .compress_when(TextOnly)
 }
 

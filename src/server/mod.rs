@@ -202,7 +202,10 @@ pub fn router(st: AppState) -> Router {
         )
         .route("/log", get(api::log_info))
         .route("/manifest", get(api::manifest))
-        .route("/manifest/slices/{station}", get(api::manifest_slice))
+        .route(
+            "/manifest/slices/{station}",
+            get(api::manifest_slice).layer(compression::slice_layer()),
+        )
         .route("/witnessed", get(witnessing::witnessed))
         // The same blob at the path the verifier reads (spec/verification.md).
         .route("/manifest.json", get(api::manifest_json))
