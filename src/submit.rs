@@ -47,9 +47,21 @@ pub struct Options {
 /// What `submit` ended with.
 pub enum Outcome {
     /// Logged, the receipt verified and saved.
-    Logged,
+    Logged(Logged),
     /// No board answered; the entry waits in the outbox.
     Kept,
+}
+
+/// A verified receipt: what a station keeps and shows.
+pub struct Logged {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// The size of the signed checkpoint the receipt proves inclusion in.
+    pub checkpoint_size: u64,
+    /// The board already held the entry (sent again).
+    pub duplicate: bool,
+    /// Where the receipt (C2SP tlog-proof) was saved.
+    pub receipt: PathBuf,
 }
 
 /// Exit status of `submit --outbox` when no board answered and the entry
@@ -367,7 +379,12 @@ pub fn run(o: &Options) -> Result<Outcome> {
         upload_minutes(&board, &agent, &cp.origin, m)?;
     }
     report(&receipt, &cp, &out);
-    Ok(Outcome::Logged)
+    Ok(Outcome::Logged(Logged {
+        index: receipt.index,
+        checkpoint_size: cp.size,
+        duplicate: receipt.duplicate,
+        receipt: out,
+    }))
 }
 
 fn pending(leaf: tallyboard_core::Hash, bytes: &[u8]) -> Pending {
