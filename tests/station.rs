@@ -386,3 +386,86 @@ fn with_no_board_answering_the_signed_tally_waits_in_the_outbox() {
     assert!(ok, "{out} {err}");
     assert_eq!(s.size(), size + 1);
 }
+
+/// Runs the console with `input` on a pipe (the console reads lines, so a
+/// pipe stands in for a keyboard); returns (exit status, stdout, stderr).
+fn console_piped(
+    s: &Server,
+    i: usize,
+    key: &Path,
+    dir: &Path,
+    input: &str,
+) -> (i32, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(harness::BIN)
+        .args(["station", "--lang", "en", "--retries", "0", "--manifest"])
+        .arg(s.path("manifest.json"))
+        .args(["--station", s.e.station_id(i), "--key"])
+        .arg(key)
+        .arg("--dir")
+        .arg(dir)
+        .args(["--url", &s.url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run tallyboard station");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn input_that_ends_early_signs_nothing_and_a_refusal_is_set_aside() {
+    let s = Server::start(12, &[]);
+    s.setup(0..10);
+    let before = s.size();
+
+    // The input ends halfway: nothing signed, nothing sent (exit 66).
+    let (key, codes) = station(&s, 3);
+    let dir = s.path("early");
+    let (code, out, err) = console_piped(&s, 3, &key, &dir, "300\n290\n");
+    assert_eq!(code, 66, "{out} {err}");
+    assert!(err.contains("console.input-ended"), "{err}");
+    assert!(!dir.join("outbox").exists());
+    assert_eq!(s.size(), before);
+
+    // A station whose key the log does not hold: the board refuses the
+    // signed tally with its code, and the outbox sets it aside (exit 1).
+    let i = 11;
+    let want = s.e.tally(i);
+    let (key, _) = station(&s, i);
+    let f = want.figures;
+    let mut input: Vec<String> = [
+        f.counterfoils,
+        f.ballots_in_box,
+        f.votes_taken,
+        f.void_taken,
+        f.void_not_taken,
+        f.valid,
+    ]
+    .iter()
+    .map(u64::to_string)
+    .collect();
+    input.extend(codes.iter().map(|c| want.votes_of(*c).to_string()));
+    input.push("y".into());
+    let dir = s.path("refused");
+    let (code, out, err) = console_piped(&s, i, &key, &dir, &(input.join("\n") + "\n"));
+    assert_eq!(code, 1, "{out} {err}");
+    assert!(out.contains("The board refused it"), "{out}");
+    assert!(out.contains("station.key-not-registered"), "{out}");
+    let refused = std::fs::read_dir(dir.join("outbox").join("refused"))
+        .unwrap()
+        .count();
+    assert_eq!(refused, 2, "the entry and the board's answer");
+    assert_eq!(s.size(), before);
+}

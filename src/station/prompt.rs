@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 use std::io::{BufRead, Write};
 use tallyboard_core::digits;
 use tallyboard_core::error::Coded;
+use tallyboard_core::ErrorCode;
 
 /// Exit status when the input ends before the tally is complete (EX_DATAERR
 /// would blame the data; this is the operator leaving: EX_NOINPUT).
@@ -18,7 +19,11 @@ pub struct InputEnded;
 
 impl std::fmt::Display for InputEnded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("station.input-ended: the input ended before the tally was complete; nothing was signed or sent")
+        write!(
+            f,
+            "{}: the input ended before the tally was complete; nothing was signed or sent",
+            ErrorCode::ConsoleInputEnded
+        )
     }
 }
 
