@@ -176,7 +176,7 @@ fn run_on(o: &Options, term: &mut Terminal) -> Result<Outcome> {
             }
             Err(e) => {
                 failed += 1;
-                let what = if format!("{e:#}").starts_with("refused") {
+                let what = if e.downcast_ref::<submit::Refused>().is_some() {
                     Say::Refused
                 } else {
                     Say::Failed

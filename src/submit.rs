@@ -64,6 +64,19 @@ pub struct Logged {
     pub receipt: PathBuf,
 }
 
+/// A board refused the entry for good (a 4xx other than 429): its answer,
+/// code first. A caller tells it from a failure to send by its type.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused {}", self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
+
 /// Exit status of `submit --outbox` when no board answered and the entry
 /// waits in the outbox (EX_TEMPFAIL of sysexits.h: try again later).
 pub const EXIT_KEPT: i32 = 75;
@@ -356,7 +369,7 @@ pub fn run(o: &Options) -> Result<Outcome> {
             if let Some((ob, leaf)) = &kept {
                 ob.refused(&pending(*leaf, &bytes), &msg)?;
             }
-            bail!("refused {msg}")
+            return Err(Refused(msg).into());
         }
         Delivery::Unavailable(why) if kept.is_some() => {
             eprintln!("{why}");
