@@ -113,3 +113,73 @@ fn show(term: &mut Terminal, contest: &Contest, t: &Tally) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station::text::Langs;
+    use tallyboard_synth::{Config, SyntheticElection};
+
+    /// Every line a form asks for a tally, in order.
+    fn lines(contest: &Contest, t: &Tally) -> Vec<String> {
+        let mut v: Vec<String> = t
+            .figures
+            .named()
+            .iter()
+            .map(|(_, n)| n.to_string())
+            .collect();
+        v.extend(
+            contest
+                .candidates
+                .iter()
+                .map(|c| t.votes_of(c.code).to_string()),
+        );
+        v
+    }
+
+    #[test]
+    fn a_station_with_two_contests_enters_both_and_a_multi_seat_sum_is_checked() {
+        let e = SyntheticElection::generate(Config {
+            seed: 1404,
+            stations: 40,
+            majlis: true,
+        });
+        let m = e.manifest();
+        // A station that reports a Majlis contest with a few seats.
+        let (i, station) = m
+            .manifest()
+            .stations
+            .iter()
+            .enumerate()
+            .find(|(_, s)| {
+                s.contests.len() == 2
+                    && m.contest(&s.contests[1])
+                        .is_some_and(|c| c.seats > 1 && c.candidates.len() < 200)
+            })
+            .expect("a station with a multi-seat Majlis contest");
+        for id in &station.contests {
+            let contest = m.contest(id).unwrap();
+            let want = e.contest_tally(i, id).unwrap();
+            let good = lines(contest, &want);
+            let mut typed = good.clone();
+            // More votes than seats × valid allow: refused, asked again.
+            let n = want.figures.valid * u64::from(contest.seats) + 1;
+            typed[6] = n.to_string();
+            typed.extend(std::iter::repeat_n(String::new(), 6));
+            typed.push(good[6].clone());
+            typed.extend(std::iter::repeat_n(String::new(), good.len() - 7));
+            typed.push("y".into());
+            let input = typed.join("\n") + "\n";
+            let mut out = Vec::new();
+            let got = {
+                let mut term = Terminal::new(input.as_bytes(), &mut out, Langs::En);
+                enter(&mut term, m, &station.id, contest).unwrap()
+            };
+            let out = String::from_utf8(out).unwrap();
+            assert!(out.contains("✗ tally.arithmetic.vote-sum"), "{out}");
+            assert_eq!(got.figures, want.figures);
+            assert_eq!(got.votes, want.votes, "non-zero votes, ascending code");
+            assert_eq!(got.minutes_sha256, None);
+        }
+    }
+}
