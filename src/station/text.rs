@@ -54,7 +54,6 @@ impl Langs {
         match self {
             Langs::Fa => Lang::Fa.num(n),
             Langs::En => Lang::En.num(n),
-            Langs::Both if n < 10 => Lang::Fa.num(n) + " " + &n.to_string(),
             Langs::Both => format!("{} ({})", Lang::Fa.num(n), Lang::En.num(n)),
         }
     }
@@ -148,7 +147,7 @@ mod tests {
         assert_eq!(Langs::Fa.num(1234), "۱٬۲۳۴");
         assert_eq!(Langs::En.num(1234), "1,234");
         assert_eq!(Langs::Both.num(1234), "۱٬۲۳۴ (1,234)");
-        assert_eq!(Langs::Both.num(7), "۷ 7");
+        assert_eq!(Langs::Both.num(7), "۷ (7)");
         assert_eq!(Langs::Fa.step(3, 12), "(۳/۱۲)");
         assert_eq!(Langs::Fa.figure("valid"), "آرای صحیح");
         assert_eq!(Langs::En.figure("valid"), "Valid votes");
