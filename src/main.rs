@@ -20,6 +20,7 @@ mod publish;
 mod server;
 mod site;
 mod standby;
+mod station;
 mod store;
 mod submit;
 mod witness;
@@ -264,6 +265,36 @@ enum Command {
         minutes: Option<PathBuf>,
         /// The entry file: unsigned entry text, or a signed note.
         file: PathBuf,
+    },
+    /// The polling station's console: asks for each figure of the count
+    /// minutes (Persian or English prompts, any digits), checks the tally,
+    /// shows it for confirmation, signs it, sends it to the first board that
+    /// answers (or keeps it in the outbox) and shows the verified receipt's
+    /// index and checkpoint size (spec/operations.md §10).
+    Station {
+        /// The election's manifest (canonical JSON).
+        #[arg(long, env = "TALLYBOARD_MANIFEST")]
+        manifest: PathBuf,
+        /// The station's id in the manifest.
+        #[arg(long, env = "TALLYBOARD_STATION")]
+        station: String,
+        /// The station's private key file.
+        #[arg(long, env = "TALLYBOARD_STATION_KEY")]
+        key: PathBuf,
+        #[command(flatten)]
+        boards: BoardsArgs,
+        /// Further rounds over the boards after the first, on 429, 503 and connection failures.
+        #[arg(long, default_value_t = 3)]
+        retries: u32,
+        /// Where the tallies (STATION.CONTEST.tally), their signed bytes and receipts are kept.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The outbox the signed tallies wait in until a board logs them (default: DIR/outbox).
+        #[arg(long, env = "TALLYBOARD_OUTBOX")]
+        outbox: Option<PathBuf>,
+        /// The console's language: fa, en, or both side by side.
+        #[arg(long, value_enum, default_value = "both")]
+        lang: station::Langs,
     },
     /// Send what waits in a station's outbox (from `submit --outbox`), retrying with backoff until each entry has a verified receipt or PATIENCE runs out.
     Outbox {
@@ -898,6 +929,37 @@ fn run(cli: Cli) -> Result<()> {
             })?;
             if let submit::Outcome::Kept = outcome {
                 std::process::exit(submit::EXIT_KEPT);
+            }
+        }
+        Command::Station {
+            manifest,
+            station,
+            key,
+            boards: BoardsArgs { urls, log_vkey },
+            retries,
+            dir,
+            outbox,
+            lang,
+        } => {
+            let outcome = station::run(&station::Options {
+                manifest,
+                station,
+                key,
+                urls,
+                log_vkey,
+                retries,
+                dir,
+                outbox,
+                langs: lang,
+            });
+            match outcome {
+                Ok(station::Outcome::Logged) => {}
+                Ok(station::Outcome::Kept) => std::process::exit(submit::EXIT_KEPT),
+                Err(e) if e.downcast_ref::<station::InputEnded>().is_some() => {
+                    eprintln!("tallyboard: {e}");
+                    std::process::exit(station::EXIT_INPUT_ENDED);
+                }
+                Err(e) => return Err(e),
             }
         }
         Command::Outbox {

@@ -47,10 +47,35 @@ pub struct Options {
 /// What `submit` ended with.
 pub enum Outcome {
     /// Logged, the receipt verified and saved.
-    Logged,
+    Logged(Logged),
     /// No board answered; the entry waits in the outbox.
     Kept,
 }
+
+/// A verified receipt: what a station keeps and shows.
+pub struct Logged {
+    /// The entry's index in the log.
+    pub index: u64,
+    /// The size of the signed checkpoint the receipt proves inclusion in.
+    pub checkpoint_size: u64,
+    /// The board already held the entry (sent again).
+    pub duplicate: bool,
+    /// Where the receipt (C2SP tlog-proof) was saved.
+    pub receipt: PathBuf,
+}
+
+/// A board refused the entry for good (a 4xx other than 429): its answer,
+/// code first. A caller tells it from a failure to send by its type.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused {}", self.0)
+    }
+}
+
+impl std::error::Error for Refused {}
 
 /// Exit status of `submit --outbox` when no board answered and the entry
 /// waits in the outbox (EX_TEMPFAIL of sysexits.h: try again later).
@@ -344,7 +369,7 @@ pub fn run(o: &Options) -> Result<Outcome> {
             if let Some((ob, leaf)) = &kept {
                 ob.refused(&pending(*leaf, &bytes), &msg)?;
             }
-            bail!("refused {msg}")
+            return Err(Refused(msg).into());
         }
         Delivery::Unavailable(why) if kept.is_some() => {
             eprintln!("{why}");
@@ -367,7 +392,12 @@ pub fn run(o: &Options) -> Result<Outcome> {
         upload_minutes(&board, &agent, &cp.origin, m)?;
     }
     report(&receipt, &cp, &out);
-    Ok(Outcome::Logged)
+    Ok(Outcome::Logged(Logged {
+        index: receipt.index,
+        checkpoint_size: cp.size,
+        duplicate: receipt.duplicate,
+        receipt: out,
+    }))
 }
 
 fn pending(leaf: tallyboard_core::Hash, bytes: &[u8]) -> Pending {

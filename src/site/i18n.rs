@@ -381,9 +381,33 @@ labels! {
     Footer => "هر رقم این صفحه را می‌توان با دفتر امضاشده و اثبات‌های آن راستی‌آزمایی کرد.", "Every figure on this page can be checked against the signed log and its proofs.";
 }
 
+impl L {
+    /// The label of a ballot figure, by its field name in a tally
+    /// (`tallyboard_core::entry::figures::FIELDS`): the site's tables and
+    /// the station console name the figures of the minutes alike.
+    pub fn figure(field: &str) -> Option<L> {
+        Some(match field {
+            "counterfoils" => L::Counterfoils,
+            "ballots-in-box" => L::BallotsInBox,
+            "votes-taken" => L::VotesTaken,
+            "void-taken" => L::VoidTaken,
+            "void-not-taken" => L::VoidNotTaken,
+            "valid" => L::Valid,
+            _ => return None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_ballot_figure_has_a_label() {
+        for f in tallyboard_core::entry::figures::FIELDS {
+            assert!(L::figure(f).is_some(), "{f}");
+        }
+    }
 
     #[test]
     fn every_label_exists_in_both_languages() {

@@ -20,7 +20,7 @@
 mod assets;
 mod charts;
 pub mod data;
-mod i18n;
+pub(crate) mod i18n;
 mod layout;
 mod live;
 mod pages;

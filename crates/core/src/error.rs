@@ -331,6 +331,10 @@ error_codes! {
     MirrorReadPathMismatch => "mirror.read-path-mismatch",
     /// An entry under a signed checkpoint fails the board's validation rules.
     MirrorEntryInvalid => "mirror.entry-invalid",
+    // --- the station console (spec/operations.md §10) ---
+    /// The console's input ended before every tally was confirmed; nothing
+    /// was signed or sent.
+    ConsoleInputEnded => "console.input-ended",
 }
 
 impl fmt::Display for ErrorCode {

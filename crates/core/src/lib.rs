@@ -9,6 +9,7 @@
 //! | module | what it implements |
 //! |---|---|
 //! | [`calendar`] | Gregorian days, POSIX timestamps and the Solar Hijri (Jalali) calendar, for display |
+//! | [`digits`] | counts as people write them: Persian, Arabic-Indic or ASCII digits |
 //! | [`hash`] | RFC 6962 §2.1 leaf and node hashing |
 //! | [`merkle`] | stored-hash Merkle log math, inclusion and consistency proofs (RFC 9162 §2.1) |
 //! | [`tile`] | C2SP tlog-tiles paths, tiles and entry bundles |
@@ -35,6 +36,7 @@ pub mod blob;
 pub mod calendar;
 pub mod checkpoint;
 pub mod cosignature;
+pub mod digits;
 pub mod entry;
 pub mod error;
 pub mod hash;

@@ -713,13 +713,19 @@ fn check_announcement(
     Ok(())
 }
 
-fn check_tally(
+/// The checks of a tally that need only the manifest (`spec/validation.md`
+/// §1 step 8): the station, the contest and the candidates are the manifest's,
+/// the station reports the contest, and the figures' arithmetic holds
+/// ([`Tally::check_arithmetic`]). The board runs them on every tally, and
+/// the station console before it signs one, so a tally the console signs
+/// is refused by the board only for what the log holds (a key, a revision).
+///
+/// # Errors
+/// The first check that fails.
+pub fn check_tally_against_manifest(
     t: &Tally,
-    leaf: Hash,
-    state: &LogState,
-    tallies: &dyn LogReader,
+    manifest: &ValidatedManifest,
 ) -> Result<(), ValidationError> {
-    let manifest = state.manifest();
     let Some(station) = manifest.station(&t.station) else {
         return Err(unknown_station(&t.station));
     };
@@ -744,6 +750,16 @@ fn check_tally(
         }
     }
     t.check_arithmetic(contest.seats)?;
+    Ok(())
+}
+
+fn check_tally(
+    t: &Tally,
+    leaf: Hash,
+    state: &LogState,
+    tallies: &dyn LogReader,
+) -> Result<(), ValidationError> {
+    check_tally_against_manifest(t, state.manifest())?;
     if let Some(existing) = state.tally_at(&t.station, &t.contest, t.revision, tallies)? {
         if existing.leaf != leaf {
             let mut e = ValidationError::new(

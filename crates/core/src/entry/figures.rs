@@ -59,8 +59,9 @@ impl BallotFigures {
         ]
     }
 
-    /// The inverse of [`BallotFigures::to_array`].
-    fn from_array(v: [u64; 6]) -> BallotFigures {
+    /// The figures from their values in entry order (the order of
+    /// [`FIELDS`]): how a form that asks for them in that order builds them.
+    pub fn from_array(v: [u64; 6]) -> BallotFigures {
         let [counterfoils, ballots_in_box, votes_taken, void_taken, void_not_taken, valid] = v;
         BallotFigures {
             counterfoils,

@@ -26,6 +26,7 @@ use super::{CheckId, Verification};
 use crate::tiles::ServedEntry;
 use crate::{Result, Source};
 use serde::{Deserialize, Serialize};
+use tallyboard_core::digits::read_count;
 use tallyboard_core::entry::{Entry, SignedEntry, Tally};
 use tallyboard_core::Hash;
 
@@ -172,29 +173,6 @@ pub struct ScreenFacts {
     /// `minutes`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub minutes: Vec<MinutesFact>,
-}
-
-/// Reads a displayed count: ASCII, Persian (U+06F0–U+06F9) or
-/// Arabic-Indic (U+0660–U+0669) digits, with `,`, `٬` (U+066C), `.`,
-/// spaces (U+0020, U+00A0, U+202F) or `'` as thousands separators and
-/// bidirectional marks ignored. `None` if anything else is there, if
-/// there is no digit, or on overflow.
-pub fn read_count(text: &str) -> Option<u64> {
-    let mut n: u64 = 0;
-    let mut digits = 0;
-    for c in text.trim().chars() {
-        let d = match c {
-            '0'..='9' => c as u32 - '0' as u32,
-            '\u{06F0}'..='\u{06F9}' => c as u32 - 0x06F0,
-            '\u{0660}'..='\u{0669}' => c as u32 - 0x0660,
-            ',' | '\u{066C}' | '.' | ' ' | '\u{00A0}' | '\u{202F}' | '\'' => continue,
-            '\u{200E}' | '\u{200F}' | '\u{2066}'..='\u{2069}' => continue,
-            _ => return None,
-        };
-        n = n.checked_mul(10)?.checked_add(u64::from(d))?;
-        digits += 1;
-    }
-    (digits > 0).then_some(n)
 }
 
 /// The figure a tally holds for `field`; `None` for a field that is not a
@@ -451,23 +429,5 @@ fn record(
     match code(&facts) {
         None => v.pass(id, Facts::Screen(facts)),
         Some(c) => v.fail(id, c, Facts::Screen(facts)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn counts_in_every_script() {
-        assert_eq!(read_count("۹٬۹۹۹"), Some(9999));
-        assert_eq!(read_count("9,999"), Some(9999));
-        assert_eq!(read_count("٩٬٩٩٩"), Some(9999));
-        assert_eq!(read_count(" 0 "), Some(0));
-        assert_eq!(read_count("\u{2068}1\u{2069}"), Some(1));
-        assert_eq!(read_count(""), None);
-        assert_eq!(read_count("12a"), None);
-        assert_eq!(read_count("-1"), None);
-        assert_eq!(read_count("99999999999999999999999"), None);
     }
 }
