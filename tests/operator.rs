@@ -283,6 +283,34 @@ fn the_operators_figures_match_the_log_and_the_dashboard_matches_metrics() {
         "the last error: {row}"
     );
 
+    // The terminal form prints the same figures from /metrics.
+    let (ok, out, err) = harness::run_cli(
+        &["ops".as_ref(), "--url".as_ref(), s.url.as_ref()],
+        dir.path(),
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!("accepted in the last hour  {}\n", en(size + 1))),
+        "{out}"
+    );
+    assert!(
+        out.contains("writer's queue             0 of 64\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{:<40} 2\n", "station.key-not-registered")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "  president: {} of {STATIONS}\n",
+            STATIONS - REPORTED - 1
+        )),
+        "{out}"
+    );
+    assert!(out.contains("observer         DOWN"), "{out}");
+    assert!(out.contains("guardian         up"), "{out}");
+
     // Every metric the dashboard queries is in this /metrics, and every
     // metric family is documented in the specification.
     let text = s.get("/metrics").text();
