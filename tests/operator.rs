@@ -83,7 +83,7 @@ fn the_operators_figures_match_the_log_and_the_dashboard_matches_metrics() {
     let dir = tempfile::tempdir().expect("tempdir");
     let policy = dir.path().join("policy.txt");
     std::fs::write(&policy, policy_text(&guardian.url, &observer.url, None)).expect("policy");
-    let s = Server::start(
+    let mut s = Server::start(
         STATIONS,
         &[
             "--witness-policy",
@@ -337,6 +337,31 @@ fn the_operators_figures_match_the_log_and_the_dashboard_matches_metrics() {
             "{name} is not in spec/http-api.md §1.5"
         );
     }
+
+    // A restarted board still knows what each witness last cosigned: from
+    // the cosigned checkpoints its store kept (the observer's newest is the
+    // one before it went away), though its counts start again.
+    s.terminate();
+    s.spawn();
+    let m = metrics_until(&s, "the restarted board pushed to its witnesses", |m| {
+        m.contains_key("tallyboard_witness_up{witness=\"observer\"}")
+    });
+    assert_eq!(get(&m, "tallyboard_witness_up{witness=\"observer\"}"), 0);
+    assert_eq!(
+        get(&m, "tallyboard_witness_cosigned_size{witness=\"observer\"}"),
+        size
+    );
+    assert!(
+        get(
+            &m,
+            "tallyboard_witness_cosigned_timestamp_seconds{witness=\"observer\"}"
+        ) > 1_600_000_000
+    );
+    assert_eq!(
+        get(&m, "tallyboard_witness_cosigned_size{witness=\"guardian\"}"),
+        size + 1
+    );
+    assert_eq!(get(&m, "tallyboard_accepted_last_hour"), 0);
     drop(guardian);
 }
 

@@ -12,6 +12,7 @@
 //! | `live_limit.rs` | the caps on concurrent `GET /live` streams, overall and per client address |
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
+//! | `witness_health.rs` | each witness's last cosignature and failure, for the operators |
 //! | `operator.rs` | the operator's figures, for `/metrics` and the `/operator` page |
 //! | `rate_limit.rs` | the per-client-address limit of the write routes |
 //! | `publishing.rs` | `--publish`: keeping a static copy of the read path up to date |
@@ -31,6 +32,7 @@ mod rate_limit;
 mod read;
 mod sequencer;
 mod static_wasm;
+mod witness_health;
 mod witnessing;
 mod write;
 

@@ -181,7 +181,7 @@ pub async fn gather(st: &AppState) -> Figures {
             .map(|(_, size)| size),
         per_minute: m.per_minute.last_hour(),
         refused: m.refused_submissions(),
-        witnesses: st.witnessing.as_ref().map(|w| w.health()),
+        witnesses: st.witnessing.as_ref().map(|w| w.health.get()),
         disk,
         queue_depth: m.queued.load(Ordering::Relaxed),
         queue_capacity: st.queue_capacity,
@@ -269,7 +269,7 @@ fn witness_families(out: &mut String, ws: &[WitnessHealth]) {
         (
             "tallyboard_witness_cosigned_size",
             "gauge",
-            "Largest checkpoint size the witness cosigned since the server started.",
+            "Largest checkpoint size the witness is known to have cosigned (kept in the store across restarts).",
             |w| w.cosigned_size,
         ),
         (

@@ -15,6 +15,7 @@
 //! publication, as Tessera does); until one exists it serves the newest
 //! signed checkpoint, so the read path never goes dark.
 
+pub use super::witness_health::{Health, WitnessHealth};
 use crate::log::Published;
 use crate::store::Store;
 use crate::witness_client::{WitnessAhead, WitnessPool};
@@ -83,28 +84,6 @@ pub struct Failure {
     pub reason: String,
 }
 
-/// One witness as the operator sees it (`spec/operations.md` §10): what it
-/// last cosigned and the last time it did not. Kept across pushes, unlike
-/// [`Witnessed`], which describes the newest push only.
-#[derive(Clone, Debug, Default)]
-pub struct WitnessHealth {
-    /// The witness's name in the policy.
-    pub name: String,
-    /// The largest checkpoint size it cosigned since the board started.
-    pub cosigned_size: Option<u64>,
-    /// Its cosignature's timestamp on that checkpoint (POSIX seconds, the
-    /// witness's clock).
-    pub cosigned_at: Option<u64>,
-    /// Why its latest failed push failed.
-    pub last_error: Option<String>,
-    /// When that was (POSIX seconds, the board's clock).
-    pub last_error_at: Option<u64>,
-    /// Pushes it did not cosign since the board started.
-    pub failures: u64,
-    /// Whether it cosigned the newest push (`None` before any push).
-    pub up: Option<bool>,
-}
-
 /// Shared between the thread and the HTTP handlers.
 pub struct Witnessing {
     /// The policy (its log key, witnesses, groups and quorum).
@@ -116,26 +95,16 @@ pub struct Witnessing {
     /// Set, for good, when a witness holds more of this log than the board:
     /// the board then refuses submissions (`board.behind-witnesses`).
     behind: RwLock<Option<WitnessAhead>>,
-    /// Every witness the board pushes to, in policy order.
-    health: RwLock<Vec<WitnessHealth>>,
+    /// Every witness the board pushes to, as the operator sees it.
+    pub health: Health,
     stop: AtomicBool,
 }
 
 impl Witnessing {
     /// The state before any push.
     pub fn new(policy: Policy) -> Witnessing {
-        // The witnesses the pool pushes to: those with a URL.
-        let health = policy
-            .witnesses
-            .iter()
-            .filter(|w| w.url.is_some())
-            .map(|w| WitnessHealth {
-                name: w.name.clone(),
-                ..WitnessHealth::default()
-            })
-            .collect();
         Witnessing {
-            health: RwLock::new(health),
+            health: Health::new(&policy),
             policy,
             latest: RwLock::new(None),
             quorate: RwLock::new(None),
@@ -158,36 +127,6 @@ impl Witnessing {
             .read()
             .map(|g| g.clone())
             .unwrap_or_else(|e| e.into_inner().clone())
-    }
-
-    /// Every witness's health, in policy order.
-    pub fn health(&self) -> Vec<WitnessHealth> {
-        self.health
-            .read()
-            .map(|g| g.clone())
-            .unwrap_or_else(|e| e.into_inner().clone())
-    }
-
-    /// Records one push's outcome per witness.
-    fn record(&self, size: u64, cosigned_by: &[(String, u64)], failures: &[(String, String)]) {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let mut h = self.health.write().unwrap_or_else(|e| e.into_inner());
-        for w in h.iter_mut() {
-            if let Some((_, ts)) = cosigned_by.iter().find(|(n, _)| *n == w.name) {
-                if w.cosigned_size.is_none_or(|s| s <= size) {
-                    w.cosigned_size = Some(size);
-                    w.cosigned_at = Some(*ts);
-                }
-                w.up = Some(true);
-            } else if let Some((_, reason)) = failures.iter().find(|(n, _)| *n == w.name) {
-                w.last_error = Some(reason.clone());
-                w.last_error_at = Some(now);
-                w.failures += 1;
-                w.up = Some(false);
-            }
-        }
     }
 
     /// The evidence that a witness holds more of this log than the board,
@@ -318,7 +257,9 @@ fn push(
         }
     };
     witnessing.fell_behind(&cosigned.ahead);
-    witnessing.record(size, &cosigned.cosigned_by, &cosigned.failures);
+    witnessing
+        .health
+        .record(size, &cosigned.cosigned_by, &cosigned.failures);
     for (name, reason) in &cosigned.failures {
         tracing::warn!(witness = %name, %reason, size, "witness did not cosign");
     }
@@ -385,6 +326,7 @@ fn restore_quorate(witnessing: &Witnessing, store: &Store, origin: &str) {
             return;
         }
     };
+    witnessing.health.restore(&witnessing.policy, &notes);
     for (size, note) in notes {
         let met = witnessing
             .policy

@@ -380,7 +380,7 @@ labels! {
     ElectionDate => "تاریخ", "Date";
     OperatorTitle => "نمای گردانندگان هیئت", "The operators' view";
     OperatorIntro => "ارقام کار هیئت برای گردانندگان وزارت: هر بار که صفحه باز شود تازه خوانده می‌شوند، نه در یک نقطه وارسی. همین ارقام برای Prometheus در ‎/metrics‎ هست و داشبورد Grafana آن در مخزن است.", "Figures of the board at work, for the ministry's operators: read afresh each time the page is opened, not as of a checkpoint. The same figures are on /metrics for Prometheus, with a Grafana dashboard in the repository.";
-    OperatorSince => "شمار پذیرفته‌ها و ردشده‌ها و ارقام گواهان از آغاز کار این فرایند شمرده می‌شود؛ شعبه‌های گزارش‌نداده از خود دفتر امضاشده.", "Acceptances, refusals and witness figures count since this process started; stations not yet reported come from the signed log itself.";
+    OperatorSince => "شمار پذیرفته‌ها و ردشده‌ها و ارسال‌های ناموفق به گواهان از آغاز کار این فرایند شمرده می‌شود؛ شعبه‌های گزارش‌نداده از خود دفتر امضاشده و آخرین امضای هر گواه از نقطه‌های وارسی امضاشدهٔ ذخیره‌شده.", "Acceptances, refusals and failed pushes to witnesses count since this process started; stations not yet reported come from the signed log itself, and each witness's last cosignature from the stored cosigned checkpoints.";
     OpLogAndWriter => "دفتر و نویسنده", "The log and its writer";
     OpCosignedSize => "تازه‌ترین نقطه وارسی با حد نصاب گواهان", "Newest checkpoint meeting the witness quorum";
     OpAcceptedLastHour => "اقلام پذیرفته‌شده در یک ساعت گذشته", "Entries accepted in the last hour";
