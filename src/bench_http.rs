@@ -280,8 +280,9 @@ pub fn run(
 /// A counter from the board's `/metrics`.
 fn metric(agent: &ureq::Agent, url: &str, name: &str) -> Result<u64> {
     let text = agent.get(&format!("{url}/metrics")).call()?.into_string()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+    crate::ops_view::Exposition::parse(&text)?
+        .value(name)
+        .map(|v| v as u64)
         .with_context(|| format!("no {name} in /metrics"))
 }
 

@@ -497,6 +497,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         t_start.elapsed().as_secs_f64()
     );
     println!("open                {url}/ (results site, Persian; {url}/en/ in English)   {url}/checkpoint   {url}/api/v1/witnessed");
+    println!("operators           {url}/operator (the same figures: {url}/metrics, `tallyboard ops --url {url}`)");
     println!("store               {}", dir.display());
     if let Some(m) = &mirror {
         println!(

@@ -15,6 +15,7 @@ mod keyfile;
 mod loadtest;
 mod log;
 mod mirror;
+mod ops_view;
 mod outbox;
 mod publish;
 mod server;
@@ -309,6 +310,12 @@ enum Command {
         /// How long to keep trying (e.g. 30s, 2h); what is not sent by then waits for the next run (exit status 75).
         #[arg(long, default_value = "24h", value_parser = loadtest::parse_duration)]
         patience: std::time::Duration,
+    },
+    /// Print the operators' figures of a board (its /operator page, read from its /metrics; spec/operations.md §11).
+    Ops {
+        /// The board's (or a mirror's) base URL.
+        #[arg(long)]
+        url: String,
     },
     /// Print the fingerprint of each verifier key (spec/keys.md §6): what "Verify here" shows, for people to compare with the published keys.
     Fingerprint {
@@ -1010,6 +1017,7 @@ fn run(cli: Cli) -> Result<()> {
             keyfile::write_demo_station_keys(&out, &stations)?
         }
         Command::DemoKeys { out, .. } => keyfile::write_demo_keys(&out)?,
+        Command::Ops { url } => ops_view::run(&url)?,
         Command::Fingerprint { keys } => {
             for k in &keys {
                 let key = keyfile::read_vkey(k)?;

@@ -388,6 +388,7 @@ fn every_page_renders_in_both_languages_small_and_with_csp() {
         "/downloads".to_owned(),
         "/search?q=%DA%A9%D8%B1%DB%8C%D9%85%DB%8C".to_owned(),
         "/announcements".to_owned(),
+        "/operator".to_owned(),
         "/contest/president/candidates".to_owned(),
         format!(
             "/candidate/president/{}",

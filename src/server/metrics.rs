@@ -1,6 +1,8 @@
 //! Prometheus text exposition (format 0.0.4), hand-rolled: a few counters,
 //! rejections by code and two histograms, all lock-free except the
-//! rejection map.
+//! rejection map and the per-minute ring. The operator's figures drawn
+//! from the log state, the witnesses and the disk are rendered by
+//! `operator.rs` after these.
 
 use super::errors::RejectedWith;
 use super::AppState;
@@ -80,7 +82,14 @@ pub struct Metrics {
     pub batches: AtomicU64,
     /// Submissions accepted into the pipeline and not yet answered.
     pub in_flight: AtomicU64,
-    rejections: Mutex<BTreeMap<&'static str, u64>>,
+    /// Refused requests by (code, whether the request was a submission,
+    /// `POST /api/v1/entries`): one count, rendered as every refusal by
+    /// code and as the refused submissions by code.
+    rejections: Mutex<BTreeMap<(&'static str, bool), u64>>,
+    /// Entries appended per minute over the last hour.
+    pub per_minute: MinuteCounts,
+    /// Submissions in the writer's queue, sent and not yet taken by the writer.
+    pub queued: AtomicU64,
     /// Items per committed batch.
     pub batch_size: Histogram,
     /// Seconds from the start of a batch's write to its signed checkpoint being durable.
@@ -97,6 +106,8 @@ impl Default for Metrics {
             batches: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             rejections: Mutex::new(BTreeMap::new()),
+            per_minute: MinuteCounts::default(),
+            queued: AtomicU64::new(0),
             batch_size: Histogram::new(BATCH_BOUNDS),
             write_latency: Histogram::new(LATENCY_BOUNDS),
             export_builds: AtomicU64::new(0),
@@ -105,10 +116,23 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    /// Counts one rejection.
-    pub fn reject(&self, code: &'static str) {
+    /// Counts one rejection; `submission` when it answered `POST
+    /// /api/v1/entries`.
+    pub fn reject(&self, code: &'static str, submission: bool) {
         if let Ok(mut m) = self.rejections.lock() {
-            *m.entry(code).or_insert(0) += 1;
+            *m.entry((code, submission)).or_insert(0) += 1;
+        }
+    }
+
+    /// Refused submissions by code, codes in order.
+    pub fn refused_submissions(&self) -> Vec<(&'static str, u64)> {
+        match self.rejections.lock() {
+            Ok(m) => m
+                .iter()
+                .filter(|((_, submission), _)| *submission)
+                .map(|((code, _), n)| (*code, *n))
+                .collect(),
+            Err(_) => Vec::new(),
         }
     }
 
@@ -116,6 +140,7 @@ impl Metrics {
     pub fn batch(&self, items: usize, appended: u64, took: Duration) {
         self.batches.fetch_add(1, Ordering::Relaxed);
         self.appended.fetch_add(appended, Ordering::Relaxed);
+        self.per_minute.add(appended);
         self.batch_size.observe(items as f64);
         if appended > 0 {
             self.write_latency.observe(took.as_secs_f64());
@@ -178,9 +203,24 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE tallyboard_rejections_total counter");
         if let Ok(m) = self.rejections.lock() {
-            for (code, n) in m.iter() {
+            let mut by_code: BTreeMap<&str, u64> = BTreeMap::new();
+            for ((code, _), n) in m.iter() {
+                *by_code.entry(code).or_insert(0) += n;
+            }
+            for (code, n) in by_code {
                 let _ = writeln!(out, "tallyboard_rejections_total{{code=\"{code}\"}} {n}");
             }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP tallyboard_submissions_refused_total Refused submissions (POST /api/v1/entries) by stable error code."
+        );
+        let _ = writeln!(out, "# TYPE tallyboard_submissions_refused_total counter");
+        for (code, n) in self.refused_submissions() {
+            let _ = writeln!(
+                out,
+                "tallyboard_submissions_refused_total{{code=\"{code}\"}} {n}"
+            );
         }
         self.batch_size.render(
             &mut out,
@@ -196,13 +236,83 @@ impl Metrics {
     }
 }
 
-/// Middleware: counts every response marked [`RejectedWith`].
+/// Middleware: counts every response marked [`RejectedWith`], and which
+/// of them refused a submission.
 pub async fn count_rejections(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let submission = req.method() == axum::http::Method::POST && req.uri().path() == SUBMIT_PATH;
     let resp = next.run(req).await;
     if let Some(RejectedWith(code)) = resp.extensions().get::<RejectedWith>() {
-        st.metrics.reject(code.as_str());
+        st.metrics.reject(code.as_str(), submission);
     }
     resp
+}
+
+/// The submission route (`spec/http-api.md` §1.3).
+const SUBMIT_PATH: &str = "/api/v1/entries";
+
+/// Minutes kept by [`MinuteCounts`].
+pub const MINUTES: usize = 60;
+
+/// Counts per wall-clock minute over the last [`MINUTES`]: a ring of
+/// (minute since the epoch, count) slots, a slot reused when its minute
+/// comes round again an hour later.
+pub struct MinuteCounts {
+    slots: Mutex<[(u64, u64); MINUTES]>,
+}
+
+impl Default for MinuteCounts {
+    fn default() -> Self {
+        MinuteCounts {
+            slots: Mutex::new([(0, 0); MINUTES]),
+        }
+    }
+}
+
+fn minute_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() / 60)
+}
+
+impl MinuteCounts {
+    /// Adds `n` to the current minute.
+    pub fn add(&self, n: u64) {
+        self.add_at(minute_now(), n);
+    }
+
+    fn add_at(&self, minute: u64, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let slot = &mut slots[(minute % MINUTES as u64) as usize];
+        if slot.0 != minute {
+            *slot = (minute, 0);
+        }
+        slot.1 += n;
+    }
+
+    /// The counts of the last [`MINUTES`] minutes, oldest first, the
+    /// current (unfinished) minute last.
+    pub fn last_hour(&self) -> Vec<u64> {
+        self.last_hour_at(minute_now())
+    }
+
+    fn last_hour_at(&self, now: u64) -> Vec<u64> {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        (0..MINUTES as u64)
+            .rev()
+            .map(|ago| {
+                let m = now.saturating_sub(ago);
+                let (at, n) = slots[(m % MINUTES as u64) as usize];
+                if at == m && ago <= now {
+                    n
+                } else {
+                    0
+                }
+            })
+            .collect()
+    }
 }
 
 /// `GET /metrics`.
@@ -210,13 +320,61 @@ pub async fn count_rejections(State(st): State<AppState>, req: Request, next: Ne
     responses((status = 200, description = "Prometheus text exposition format 0.0.4", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(st): State<AppState>) -> Response {
     let size = st.latest().checkpoint.size;
-    let mut resp = st
-        .metrics
-        .render(size, st.live_streams.open() as u64)
-        .into_response();
+    let mut text = st.metrics.render(size, st.live_streams.open() as u64);
+    let figures = super::operator::gather(&st).await;
+    super::operator::render(&figures, &mut text);
+    let mut resp = text.into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minute_counts_keep_one_hour_and_forget_older_minutes() {
+        let c = MinuteCounts::default();
+        let t = 29_000_000;
+        c.add_at(t - 61, 7); // more than an hour ago
+        c.add_at(t - 59, 3); // the oldest minute kept
+        c.add_at(t - 1, 2);
+        c.add_at(t, 1);
+        c.add_at(t, 4);
+        let h = c.last_hour_at(t);
+        assert_eq!(h.len(), MINUTES);
+        assert_eq!(h[0], 3);
+        assert_eq!(h[MINUTES - 2], 2);
+        assert_eq!(h[MINUTES - 1], 5);
+        assert_eq!(h.iter().sum::<u64>(), 10);
+        // An hour later the same slots hold nothing for the new minutes.
+        assert_eq!(c.last_hour_at(t + 120).iter().sum::<u64>(), 0);
+        // A slot reused by a new minute starts from zero.
+        c.add_at(t + 60, 6);
+        assert_eq!(c.last_hour_at(t + 60)[MINUTES - 1], 6);
+        assert_eq!(c.last_hour_at(t + 60).iter().sum::<u64>(), 6);
+    }
+
+    #[test]
+    fn refused_submissions_are_a_view_of_the_rejections() {
+        let m = Metrics::default();
+        m.reject("note.bad-signature", true);
+        m.reject("note.bad-signature", false);
+        m.reject("request.not-found", false);
+        m.reject("tally.arithmetic", true);
+        assert_eq!(
+            m.refused_submissions(),
+            vec![("note.bad-signature", 1), ("tally.arithmetic", 1)]
+        );
+        let text = m.render(0, 0);
+        assert!(text.contains("tallyboard_rejections_total{code=\"note.bad-signature\"} 2"));
+        assert!(text.contains("tallyboard_rejections_total{code=\"request.not-found\"} 1"));
+        assert!(
+            text.contains("tallyboard_submissions_refused_total{code=\"note.bad-signature\"} 1")
+        );
+        assert!(!text.contains("tallyboard_submissions_refused_total{code=\"request.not-found\"}"));
+    }
 }

@@ -12,6 +12,8 @@
 //! | `live_limit.rs` | the caps on concurrent `GET /live` streams, overall and per client address |
 //! | `errors.rs` | the JSON error shape and status mapping |
 //! | `metrics.rs` | Prometheus metrics |
+//! | `witness_health.rs` | each witness's last cosignature and failure, for the operators |
+//! | `operator.rs` | the operator's figures, for `/metrics` and the `/operator` page |
 //! | `rate_limit.rs` | the per-client-address limit of the write routes |
 //! | `publishing.rs` | `--publish`: keeping a static copy of the read path up to date |
 //! | `openapi.rs` | the OpenAPI 3 document |
@@ -24,11 +26,13 @@ mod exports;
 pub mod live_limit;
 mod metrics;
 mod openapi;
+pub mod operator;
 mod publishing;
 mod rate_limit;
 mod read;
 mod sequencer;
 mod static_wasm;
+mod witness_health;
 mod witnessing;
 mod write;
 
@@ -147,6 +151,10 @@ pub struct Shared {
     pub live_streams: Arc<live_limit::LiveStreams>,
     /// The writer's queue; a mirror has none.
     queue: Option<SyncSender<Msg>>,
+    /// Its capacity (0 without a writer).
+    pub queue_capacity: u64,
+    /// The last measured store and disk figures (`operator.rs`).
+    pub disk: operator::DiskCache,
 }
 
 /// Cheap-to-clone handle for handlers.
@@ -330,6 +338,8 @@ async fn serve_async(
         exports: exports::ExportCache::default(),
         live_streams: Arc::new(live_limit::LiveStreams::new(config.live)),
         queue: Some(tx.clone()),
+        queue_capacity: queue as u64,
+        disk: operator::DiskCache::default(),
     };
     let limits = config.limits;
     let writer = std::thread::Builder::new()
@@ -424,6 +434,8 @@ pub fn serve_read_only(
             // the board's are (spec/mirror.md §5).
             live_streams: Arc::new(live_limit::LiveStreams::new(ro.live)),
             queue: None,
+            queue_capacity: 0,
+            disk: operator::DiskCache::default(),
         };
         let shared = Arc::new(shared);
         exports::spawn(Arc::downgrade(&shared)).context("starting the exports thread")?;

@@ -20,6 +20,7 @@
 use super::metrics::Metrics;
 use crate::board::{Board, Outcome, Prepared};
 use crate::store::cache::TreeCache;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -83,7 +84,10 @@ pub fn run(
     let max_batch = limits.max_batch.max(1);
     loop {
         let first = match rx.recv() {
-            Ok(Msg::Job(j)) => *j,
+            Ok(Msg::Job(j)) => {
+                metrics.queued.fetch_sub(1, Ordering::Relaxed);
+                *j
+            }
             Ok(Msg::Stop) | Err(_) => break,
         };
         let mut jobs = vec![first];
@@ -112,7 +116,10 @@ pub fn run(
                 }
             };
             match msg {
-                Msg::Job(j) => jobs.push(*j),
+                Msg::Job(j) => {
+                    metrics.queued.fetch_sub(1, Ordering::Relaxed);
+                    jobs.push(*j)
+                }
                 Msg::Stop => {
                     stop = true;
                     break;
@@ -127,6 +134,7 @@ pub fn run(
     // Anything still queued (only possible if a sender raced the stop) is
     // refused rather than silently dropped.
     while let Ok(Msg::Job(j)) = rx.try_recv() {
+        metrics.queued.fetch_sub(1, Ordering::Relaxed);
         let _ = j.reply.send(Err("the board is shutting down".into()));
     }
     tracing::info!(size = board.size(), "writer stopped");

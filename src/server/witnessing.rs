@@ -15,6 +15,7 @@
 //! publication, as Tessera does); until one exists it serves the newest
 //! signed checkpoint, so the read path never goes dark.
 
+pub use super::witness_health::{Health, WitnessHealth};
 use crate::log::Published;
 use crate::store::Store;
 use crate::witness_client::{WitnessAhead, WitnessPool};
@@ -94,6 +95,8 @@ pub struct Witnessing {
     /// Set, for good, when a witness holds more of this log than the board:
     /// the board then refuses submissions (`board.behind-witnesses`).
     behind: RwLock<Option<WitnessAhead>>,
+    /// Every witness the board pushes to, as the operator sees it.
+    pub health: Health,
     stop: AtomicBool,
 }
 
@@ -101,6 +104,7 @@ impl Witnessing {
     /// The state before any push.
     pub fn new(policy: Policy) -> Witnessing {
         Witnessing {
+            health: Health::new(&policy),
             policy,
             latest: RwLock::new(None),
             quorate: RwLock::new(None),
@@ -253,6 +257,9 @@ fn push(
         }
     };
     witnessing.fell_behind(&cosigned.ahead);
+    witnessing
+        .health
+        .record(size, &cosigned.cosigned_by, &cosigned.failures);
     for (name, reason) in &cosigned.failures {
         tracing::warn!(witness = %name, %reason, size, "witness did not cosign");
     }
@@ -319,6 +326,7 @@ fn restore_quorate(witnessing: &Witnessing, store: &Store, origin: &str) {
             return;
         }
     };
+    witnessing.health.restore(&witnessing.policy, &notes);
     for (size, note) in notes {
         let met = witnessing
             .policy

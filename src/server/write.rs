@@ -145,10 +145,17 @@ pub async fn submit_entry(
     let Some(queue) = &st.queue else {
         return Err(ApiError::storage("this server has no writer"));
     };
-    match queue.try_send(Msg::Job(Box::new(Job {
+    // Counted before the send, so the writer never takes a job it has not
+    // been counted for (the gauge would wrap below zero).
+    st.metrics.queued.fetch_add(1, Ordering::Relaxed);
+    let sent = queue.try_send(Msg::Job(Box::new(Job {
         prepared,
         reply: tx,
-    }))) {
+    })));
+    if sent.is_err() {
+        st.metrics.queued.fetch_sub(1, Ordering::Relaxed);
+    }
+    match sent {
         Ok(()) => {}
         Err(TrySendError::Full(_)) => return Err(ApiError::overloaded(1)),
         Err(TrySendError::Disconnected(_)) => {

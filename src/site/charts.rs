@@ -1,5 +1,5 @@
-//! Server-rendered inline SVG charts: votes per candidate and reporting
-//! progress. Each chart has a `<title>` and `<desc>`, text labels on every
+//! Server-rendered inline SVG charts: votes per candidate, reporting
+//! progress, and the operator's submissions per minute. Each chart has a `<title>` and `<desc>`, text labels on every
 //! bar, and no style attributes (the Content-Security-Policy forbids them);
 //! the figures are also in the tables beside it, so the page reads fully
 //! without the picture. In Persian the bars grow from the right.
@@ -55,6 +55,31 @@ pub fn bars(lang: Lang, id: &str, title: &str, rows: &[Bar]) -> Markup {
                 text x=(tx) y=(y + 16) text-anchor="start" direction=(lang.dir()) class="chart-label" { (r.label) " — " (r.value) }
                 rect x=(bar_x(lang, w)) y=(y + 22) width=(w) height="14" rx="2" class=(format!("bar bar{}", i % 6))
                     data-live-bar=[r.live.as_deref()] data-dir=(lang.dir()) {}
+            }
+        }
+    }
+}
+
+/// Columns over time (the operator's per-minute counts): `values` oldest
+/// first, scaled to the largest. Time runs with the text: left to right
+/// in English, right to left in Persian. `desc` says in words what the
+/// columns show (the page also prints the figures).
+pub fn columns(lang: Lang, id: &str, title: &str, desc: &str, values: &[u64]) -> Markup {
+    const H: u64 = 120;
+    let n = values.len().max(1) as u64;
+    let step = W / n;
+    let top = values.iter().copied().max().unwrap_or(0).max(1);
+    html! {
+        svg class="chart" role="img" viewBox=(format!("0 0 {W} {H}")) aria-labelledby=(format!("{id}-t {id}-d")) {
+            title id=(format!("{id}-t")) { (title) }
+            desc id=(format!("{id}-d")) { (desc) }
+            rect x="0" y=(H - 1) width=(W) height="1" class="track" {}
+            @for (i, &v) in values.iter().enumerate() {
+                @let h = v * (H - 4) / top;
+                @let slot = match lang { Lang::En => i as u64, Lang::Fa => n - 1 - i as u64 };
+                @if h > 0 {
+                    rect x=(slot * step + 1) y=(H - 1 - h) width=(step.saturating_sub(2).max(1)) height=(h) class="bar" {}
+                }
             }
         }
     }

@@ -86,7 +86,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: AppState) -> Router<S> {
                 &p("/announcement/{index}"),
                 get(pages::official::announcement),
             )
-            .route(&p("/search"), get(pages::search::search));
+            .route(&p("/search"), get(pages::search::search))
+            .route(&p("/operator"), get(pages::operator::operator));
     }
     r.route("/", get(pages::overview::home))
         .route("/en", get(pages::overview::home))

@@ -730,9 +730,17 @@ impl LogReader for Shared {
     fn size_on_disk(&self) -> StoreResult<u64> {
         let mut n = 0;
         for sub in ["", "packs", "journal", "leaves", "blobs", "state"] {
-            n += dir_bytes(&self.dir.join(sub))?;
+            // `state` (and `blobs`) appear with their first file.
+            let d = self.dir.join(sub);
+            if d.is_dir() {
+                n += dir_bytes(&d)?;
+            }
         }
         Ok(n)
+    }
+
+    fn filesystem(&self) -> StoreResult<Option<super::FsSpace>> {
+        super::FsSpace::of(&self.dir).map(Some)
     }
 }
 

@@ -169,6 +169,38 @@ pub trait LogReader: Send + Sync {
     fn state(&self) -> StoreResult<Option<(u64, Vec<u8>)>>;
     /// Bytes the store occupies on disk.
     fn size_on_disk(&self) -> StoreResult<u64>;
+    /// The filesystem holding the store, when it is on this machine (the
+    /// embedded store's data directory); `None` for a database server,
+    /// whose disk its own monitoring watches.
+    fn filesystem(&self) -> StoreResult<Option<FsSpace>> {
+        Ok(None)
+    }
+}
+
+/// A filesystem's size and free space, in bytes (statvfs(3)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsSpace {
+    /// Its size.
+    pub total: u64,
+    /// Space an unprivileged process (the board) may still write
+    /// (`f_bavail`, not `f_bfree`: the root reserve is not the board's).
+    pub available: u64,
+}
+
+impl FsSpace {
+    /// The filesystem holding `path`.
+    pub fn of(path: &Path) -> StoreResult<FsSpace> {
+        let v = rustix::fs::statvfs(path).map_err(|e| {
+            StoreError::io(
+                format!("statvfs {}", path.display()),
+                std::io::Error::from(e),
+            )
+        })?;
+        Ok(FsSpace {
+            total: v.f_blocks.saturating_mul(v.f_frsize),
+            available: v.f_bavail.saturating_mul(v.f_frsize),
+        })
+    }
 }
 
 /// The one writer of a store (see the module documentation).

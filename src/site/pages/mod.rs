@@ -5,6 +5,7 @@ pub mod candidate;
 pub mod checkpoints;
 pub mod downloads;
 pub mod official;
+pub mod operator;
 pub mod overview;
 pub mod region;
 pub mod search;
