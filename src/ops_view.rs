@@ -1,5 +1,5 @@
 //! `tallyboard ops --url URL`: the operators' figures in a terminal
-//! (`spec/operations.md` §10), read from the board's `/metrics`, the
+//! (`spec/operations.md` §11), read from the board's `/metrics`, the
 //! machine form of the `/operator` page. Also the one reader of the
 //! Prometheus text format (0.0.4) the benchmarks use.
 

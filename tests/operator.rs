@@ -1,4 +1,4 @@
-//! The operators' view end to end (`spec/operations.md` §10): a real board
+//! The operators' view end to end (`spec/operations.md` §11): a real board
 //! with two real witnesses takes tallies and refusals; `/metrics` and the
 //! `/operator` page must show the same figures, equal to what the test
 //! computes from the manifest and what it submitted; and every metric the

@@ -1,4 +1,4 @@
-//! The operator's figures (`spec/operations.md` §10): gathered once per
+//! The operator's figures (`spec/operations.md` §11): gathered once per
 //! request from the board's own state, and shown two ways, as Prometheus
 //! gauges on `/metrics` ([`render`]) and as the `/operator` page
 //! (`crate::site::pages::operator`). Nothing here keeps a count of its

@@ -1,4 +1,4 @@
-//! The operators' view (`/operator`, `spec/operations.md` §10): the
+//! The operators' view (`/operator`, `spec/operations.md` §11): the
 //! figures of `crate::server::operator` — the same ones `/metrics` gives
 //! Prometheus — as a page. Read fresh on every request, so it is never
 //! cached and carries no checkpoint ETag: the queue, the disk and the
