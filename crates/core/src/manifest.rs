@@ -48,6 +48,10 @@ pub struct Manifest {
     pub keys: Keys,
     /// The log's parameters.
     pub log: LogParams,
+    /// A second round's reference to the first round it follows
+    /// (`spec/manifest.md` §6): absent for a first round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_round: Option<PreviousRound>,
     /// Provinces (استان).
     pub provinces: Vec<Province>,
     /// Polling stations (شعبه اخذ رأی).
@@ -111,6 +115,38 @@ pub struct Witness {
 pub struct LogParams {
     /// The checkpoint origin line (the log's identity).
     pub origin: String,
+}
+
+/// What a second round's manifest says of the first round
+/// (`spec/manifest.md` §6): the first round's log, the checkpoint its final
+/// results rest on, and the final announcement itself, so a verifier can
+/// fetch them and recompute this manifest from them
+/// ([`runoff::derive_runoff_manifest`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousRound {
+    /// The index of the first round's final announcement of the contest
+    /// that went to a runoff.
+    pub announcement: u64,
+    /// A checkpoint of the first round's log that includes that entry.
+    pub checkpoint: CheckpointRef,
+    /// The first round's election id.
+    pub election: String,
+    /// The SHA-256 (lowercase hex) of the first round's manifest.
+    pub manifest_sha256: String,
+    /// The first round's log origin.
+    pub origin: String,
+}
+
+/// A checkpoint by its size and root, as a manifest names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointRef {
+    /// The root hash of the tree of `size` entries, base64 as in the
+    /// checkpoint's text (C2SP tlog-checkpoint).
+    pub root: String,
+    /// The tree size.
+    pub size: u64,
 }
 
 /// A province.
@@ -243,7 +279,7 @@ impl ManifestError {
             message: m.into(),
         }
     }
-    fn invalid(m: impl Into<String>) -> Self {
+    pub(crate) fn invalid(m: impl Into<String>) -> Self {
         ManifestError {
             code: ErrorCode::ManifestInvalid,
             message: m.into(),
@@ -345,6 +381,53 @@ fn check_policy(
         ));
     }
     Ok(policy)
+}
+
+/// Rule 10 (`spec/manifest.md` §6): a second round names a first round
+/// that is not itself, by a well-formed reference, and holds only
+/// second-round contests. Whether the reference is true (that the first
+/// round's log holds that final announcement and this manifest is its
+/// derivation) only the first round's log can tell: a verifier's step
+/// (`spec/verification.md`), not the manifest's own consistency.
+fn check_previous_round(m: &Manifest, p: &PreviousRound) -> Result<(), ManifestError> {
+    if !crate::note::valid_key_name(&p.origin) || p.origin == m.log.origin {
+        return Err(ManifestError::invalid(
+            "previous_round.origin must be a valid key name other than this log's origin",
+        ));
+    }
+    if !is_valid_id(&p.election) || p.election == m.election.id {
+        return Err(ManifestError::invalid(
+            "previous_round.election must be an id other than this election's",
+        ));
+    }
+    let hex_ok = p.manifest_sha256.len() == 64
+        && p.manifest_sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex_ok {
+        return Err(ManifestError::invalid(
+            "previous_round.manifest_sha256 must be 64 lowercase hex digits",
+        ));
+    }
+    if Hash::from_base64(&p.checkpoint.root).map(|h| h.to_base64())
+        != Some(p.checkpoint.root.clone())
+    {
+        return Err(ManifestError::invalid(
+            "previous_round.checkpoint.root must be a 32-byte hash in canonical base64",
+        ));
+    }
+    if p.announcement >= p.checkpoint.size {
+        return Err(ManifestError::invalid(
+            "previous_round.announcement must be an index below previous_round.checkpoint.size",
+        ));
+    }
+    if let Some(c) = m.contests.iter().find(|c| c.round != Some(2)) {
+        return Err(ManifestError::invalid(format!(
+            "contest {}: a manifest with previous_round holds second-round contests only (round 2)",
+            c.id
+        )));
+    }
+    Ok(())
 }
 
 fn check_id(what: &str, id: &str, seen: &mut HashSet<String>) -> Result<(), ManifestError> {
@@ -644,6 +727,9 @@ impl ValidatedManifest {
             }
             stations.insert(s.id.clone(), i);
         }
+        if let Some(p) = &m.previous_round {
+            check_previous_round(m, p)?;
+        }
         let digest = Hash::sha256(&manifest.to_canonical_bytes());
         Ok(ValidatedManifest {
             manifest,
@@ -743,4 +829,5 @@ impl ValidatedManifest {
 #[cfg(test)]
 mod tests;
 
+pub mod runoff;
 pub mod slice;

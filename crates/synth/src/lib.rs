@@ -722,6 +722,7 @@ fn build_manifest(config: &Config) -> Manifest {
         log: LogParams {
             origin: keys::role_name("log").expect("log role").into(),
         },
+        previous_round: None,
         provinces,
         stations,
         witness_policy: witness_policy_text(),
