@@ -17,6 +17,7 @@ mod log;
 mod mirror;
 mod outbox;
 mod publish;
+mod runoff;
 mod server;
 mod site;
 mod standby;
@@ -57,6 +58,11 @@ enum Command {
     Key {
         #[command(subcommand)]
         entry: key_entries::KeyEntry,
+    },
+    /// A second round: derive its manifest from the first round's final announcement (spec/manifest.md §6).
+    Runoff {
+        #[command(subcommand)]
+        what: runoff::RunoffCommand,
     },
     /// Create a new board for a manifest.
     Init {
@@ -595,6 +601,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", key.verifier().to_vkey_string());
         }
         Command::Key { entry } => key_entries::run(entry)?,
+        Command::Runoff { what } => runoff::run(what)?,
         Command::Init {
             data,
             manifest,
