@@ -84,6 +84,26 @@ impl fmt::Display for RunoffError {
 
 impl std::error::Error for RunoffError {}
 
+/// What the derivation appends to the first round's English name.
+pub const SECOND_ROUND_EN: &str = ", second round";
+/// What the derivation appends to the first round's Persian name.
+pub const SECOND_ROUND_FA: &str = "، دور دوم";
+
+/// The first round's names (Persian, English) as a derived second round's
+/// manifest carries them inside its own (§6.2); `None` for a first round.
+pub fn first_round_names(second: &Manifest) -> Option<(&str, &str)> {
+    second.previous_round.as_ref()?;
+    let e = &second.election;
+    Some((
+        e.name_fa
+            .strip_suffix(SECOND_ROUND_FA)
+            .unwrap_or(&e.name_fa),
+        e.name_en
+            .strip_suffix(SECOND_ROUND_EN)
+            .unwrap_or(&e.name_en),
+    ))
+}
+
 /// `YYYY-MM-DD` with digits where digits go: enough to compare two dates
 /// as strings.
 fn is_date(d: &str) -> bool {
@@ -209,8 +229,8 @@ pub fn derive_runoff_manifest(
             date: params.date.clone(),
             id: params.election_id.clone(),
             kind: fm.election.kind,
-            name_en: format!("{}, second round", fm.election.name_en),
-            name_fa: format!("{}، دور دوم", fm.election.name_fa),
+            name_en: format!("{}{SECOND_ROUND_EN}", fm.election.name_en),
+            name_fa: format!("{}{SECOND_ROUND_FA}", fm.election.name_fa),
         },
         format: fm.format.clone(),
         keys: super::Keys {

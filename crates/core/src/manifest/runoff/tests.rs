@@ -103,6 +103,11 @@ fn derives_the_runoff_candidates_on_a_new_log() {
     assert!(!m.witness_policy.contains(&first.manifest().keys.log));
     assert_eq!(m.election.id, "e1-r2");
     assert_eq!(m.election.name_en, "Test election, second round");
+    assert_eq!(
+        first_round_names(m),
+        Some(("انتخابات آزمایشی", "Test election"))
+    );
+    assert_eq!(first_round_names(first.manifest()), None);
     let r = m.previous_round.as_ref().expect("reference");
     assert_eq!(r.announcement, 20);
     assert_eq!(r.checkpoint.size, 22);
