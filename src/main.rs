@@ -197,6 +197,9 @@ enum Command {
         /// Also hold the Majlis election (about 208 constituencies, the 30-seat Tehran one with about 3,500 candidates): every station reports two tallies.
         #[arg(long)]
         majlis: bool,
+        /// Then hold the presidential second round the first round's final result calls for, on a second board with its own log (spec/manifest.md §6), linked from the first round's site.
+        #[arg(long)]
+        runoff: bool,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -784,7 +787,11 @@ fn run(cli: Cli) -> Result<()> {
             offline,
             mirror,
             majlis,
+            runoff,
         } => {
+            if offline && runoff {
+                bail!("--runoff plays the second round over HTTP: it does not go with --offline");
+            }
             if offline {
                 import::demo(stations, seed, data, majlis)?
             } else {
@@ -797,6 +804,7 @@ fn run(cli: Cli) -> Result<()> {
                     clients,
                     mirror,
                     majlis,
+                    runoff,
                 })?
             }
         }
