@@ -450,7 +450,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
     };
 
     // --- 5b. the second round, when the first ended in a runoff --------------
-    let second = match second_addr {
+    let called = round.statements.iter().any(|s| {
+        s.contest == tallyboard_synth::PRESIDENT
+            && s.outcome == tallyboard_core::rules::Status::Runoff
+    });
+    if second_addr.is_some() && !called {
+        eprintln!("second round: the presidential result is not a runoff, so none is held");
+    }
+    let second = match second_addr.filter(|_| called) {
         Some(addr) => Some(runoff::play(
             &e,
             &url,

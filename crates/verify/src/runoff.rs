@@ -130,7 +130,10 @@ pub fn read_first_round(src: &dyn Source, log: &LogKey, pick: &Pick) -> Result<F
     }
     let tiles = Tiles(fetcher);
     let mut v = Verification::planned(vec![CheckId::Manifest]);
-    let entry0 = read_entries(src, size, &[0])?;
+    // Entries are read from the bundles of the newest tree (a read path
+    // keeps only its current partial bundle) and proven in the tree of `size`.
+    let served_size = newest.size;
+    let entry0 = read_entries(src, served_size, &[0])?;
     let Some(first) = manifest(&mut v, src, &tiles, &checkpoint, log, &entry0)? else {
         let code = v
             .check(CheckId::Manifest)
@@ -140,9 +143,15 @@ pub fn read_first_round(src: &dyn Source, log: &LogKey, pick: &Pick) -> Result<F
     };
     let index = match pick.index {
         Some(i) => i,
-        None => find_final(src, size, pick.contest.as_deref())?,
+        None => find_final(src, size, served_size, pick.contest.as_deref())?,
     };
-    let served = read_entries(src, size, &[index])?;
+    if index >= size {
+        return Err(failed(
+            "runoff.checkpoint-mismatch",
+            format!("entry {index} is not below the size {size}"),
+        ));
+    }
+    let served = read_entries(src, served_size, &[index])?;
     let bytes = match served.into_iter().next().map(|e| e.bytes) {
         Some(Ok(b)) => b,
         Some(Err(f)) => return Err(Error::Failed(f)),
@@ -164,6 +173,7 @@ pub fn read_first_round(src: &dyn Source, log: &LogKey, pick: &Pick) -> Result<F
         }
         Err(e) => return Err(failed(e.code().as_str(), e.to_string())),
     };
+    not_reopened(src, size, served_size, index, &bytes)?;
     Ok(FirstRound {
         manifest: first,
         checkpoint,
@@ -175,11 +185,14 @@ pub fn read_first_round(src: &dyn Source, log: &LogKey, pick: &Pick) -> Result<F
 /// The index of the latest final announcement below `size` (of `contest`,
 /// or else the latest whose outcome is a runoff), read backwards one entry
 /// bundle at a time: the finals come at the end of a round.
-fn find_final(src: &dyn Source, size: u64, contest: Option<&str>) -> Result<u64> {
+fn find_final(src: &dyn Source, size: u64, served_size: u64, contest: Option<&str>) -> Result<u64> {
     let width = u64::from(tallyboard_core::tile::TILE_WIDTH);
     for n in (0..bundle_count(size)).rev() {
-        let (_, entries) = fetch_bundle(src, n, size)?;
+        let (_, entries) = fetch_bundle(src, n, served_size)?;
         for (k, bytes) in entries.iter().enumerate().rev() {
+            if n * width + k as u64 >= size {
+                continue;
+            }
             let Ok(Entry::Announcement(a)) = SignedEntry::parse(bytes).map(|s| s.entry) else {
                 continue;
             };
@@ -199,6 +212,40 @@ fn find_final(src: &dyn Source, size: u64, contest: Option<&str>) -> Result<u64>
             None => "the first round's log holds no final announcement of a runoff".into(),
         },
     ))
+}
+
+/// A second round follows a final in force: one the supervisor reopened
+/// below `size` (spec/announcements.md §6) called for nothing yet, whatever
+/// it said. Reads the entries after `index`, one bundle at a time.
+fn not_reopened(
+    src: &dyn Source,
+    size: u64,
+    served_size: u64,
+    index: u64,
+    announcement: &[u8],
+) -> Result<()> {
+    let width = u64::from(tallyboard_core::tile::TILE_WIDTH);
+    let leaf = tallyboard_core::hash::leaf_hash(announcement);
+    for n in index / width..bundle_count(size) {
+        let (_, entries) = fetch_bundle(src, n, served_size)?;
+        for (k, bytes) in entries.iter().enumerate() {
+            let at = n * width + k as u64;
+            if at <= index || at >= size {
+                continue;
+            }
+            if let Ok(Entry::Reopening(r)) = SignedEntry::parse(bytes).map(|s| s.entry) {
+                if r.final_leaf == leaf {
+                    return Err(failed(
+                        "runoff.not-final",
+                        format!(
+                            "the final announcement at entry {index} was reopened at entry {at}"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The report of `runoff`.
