@@ -11,14 +11,14 @@
 //! recomputes it from the first round's log ([`check_runoff_manifest`]):
 //! one function, so the two cannot disagree.
 
-use super::{CheckpointRef, Contest, Manifest, PreviousRound, ValidatedManifest};
+use super::{CheckpointRef, Contest, Manifest, ManifestError, PreviousRound, ValidatedManifest};
 use crate::checkpoint::Checkpoint;
 use crate::entry::grammar::is_valid_id;
 use crate::entry::{Announcement, AnnouncementStatus};
 use crate::error::Coded;
 use crate::note::VerifierKey;
 use crate::rules::Status;
-use crate::ErrorCode;
+use crate::{ErrorCode, Hash};
 use std::fmt;
 
 /// What only the second round can say about itself.
@@ -83,6 +83,53 @@ impl fmt::Display for RunoffError {
 }
 
 impl std::error::Error for RunoffError {}
+
+/// Rule 10 (`spec/manifest.md` §6): a second round names a first round
+/// that is not itself, by a well-formed reference, and holds only
+/// second-round contests. Whether the reference is true (that the first
+/// round's log holds that final announcement and this manifest is its
+/// derivation) only the first round's log can tell: a verifier's step
+/// (`spec/verification.md`), not the manifest's own consistency.
+pub(super) fn check_reference(m: &Manifest, p: &PreviousRound) -> Result<(), ManifestError> {
+    if !crate::note::valid_key_name(&p.origin) || p.origin == m.log.origin {
+        return Err(ManifestError::invalid(
+            "previous_round.origin must be a valid key name other than this log's origin",
+        ));
+    }
+    if !is_valid_id(&p.election) || p.election == m.election.id {
+        return Err(ManifestError::invalid(
+            "previous_round.election must be an id other than this election's",
+        ));
+    }
+    let hex_ok = p.manifest_sha256.len() == 64
+        && p.manifest_sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex_ok {
+        return Err(ManifestError::invalid(
+            "previous_round.manifest_sha256 must be 64 lowercase hex digits",
+        ));
+    }
+    if Hash::from_base64(&p.checkpoint.root).map(|h| h.to_base64())
+        != Some(p.checkpoint.root.clone())
+    {
+        return Err(ManifestError::invalid(
+            "previous_round.checkpoint.root must be a 32-byte hash in canonical base64",
+        ));
+    }
+    if p.announcement >= p.checkpoint.size {
+        return Err(ManifestError::invalid(
+            "previous_round.announcement must be an index below previous_round.checkpoint.size",
+        ));
+    }
+    if let Some(c) = m.contests.iter().find(|c| c.round != Some(2)) {
+        return Err(ManifestError::invalid(format!(
+            "contest {}: a manifest with previous_round holds second-round contests only (round 2)",
+            c.id
+        )));
+    }
+    Ok(())
+}
 
 /// What the derivation appends to the first round's English name.
 pub const SECOND_ROUND_EN: &str = ", second round";
