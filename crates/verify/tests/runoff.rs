@@ -64,6 +64,21 @@ fn a_second_round_is_checked_against_the_first_rounds_log() {
     let report = run(&bytes, &src, &lk).expect("ran");
     assert!(report.verified, "{:?}", report.findings);
 
+    // The command line: exit 0 verified, 1 not the derivation.
+    let m = dir.path().join("round-2.json");
+    std::fs::write(&m, &bytes).expect("write");
+    let (code, out) = verify_cli(&m, dir.path(), &log.vkey());
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("\"verified\": true"), "{out}");
+    let mut doctored = second.manifest().clone();
+    doctored.contests[0].candidates.reverse();
+    let doctored =
+        tallyboard_core::manifest::ValidatedManifest::from_manifest(doctored).expect("valid");
+    std::fs::write(&m, doctored.manifest().to_canonical_bytes()).expect("write");
+    let (code, out) = verify_cli(&m, dir.path(), &log.vkey());
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("\"code\": \"runoff.not-derived\""), "{out}");
+
     // The first log grows (here: the final is reopened afterwards): the
     // manifest still names a true prefix of it, proven by consistency.
     log.push(e.reopening_entry(PRESIDENT, leaf_hash(&final_entry), "a recount"));
@@ -95,4 +110,20 @@ fn a_second_round_is_checked_against_the_first_rounds_log() {
     let report = run(&bytes, &src, &other).expect("ran");
     assert!(!report.verified);
     assert_eq!(report.findings[0].code, "runoff.checkpoint-mismatch");
+}
+
+/// `tallyboard-verify --json runoff`: (exit code, stdout).
+fn verify_cli(manifest: &std::path::Path, source: &std::path::Path, vkey: &str) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tallyboard-verify"))
+        .args(["--json", "runoff", "--manifest"])
+        .arg(manifest)
+        .arg("--source")
+        .arg(source)
+        .args(["--log-vkey", vkey])
+        .output()
+        .expect("run tallyboard-verify");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
 }
