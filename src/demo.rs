@@ -541,7 +541,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         stop_second(second)?;
         let _ = stop_tx.send(());
         let _ = server_thread.join();
-        bail!("the second round's manifest is not the one the first round called for");
+        bail!("the second round's audit or runoff check failed");
     }
     if !report.verified {
         stop_second(second)?;

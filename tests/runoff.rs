@@ -72,6 +72,10 @@ fn start(d: &Path) -> (Demo, String, String) {
         summary.contains("runoff check        VERIFIED"),
         "{summary}\n{stderr}"
     );
+    assert!(
+        summary.contains("audit               VERIFIED (the second round's log)"),
+        "{summary}"
+    );
     assert!(summary.contains("winner              "), "{summary}");
     let trim = |u: Option<String>| {
         u.unwrap_or_else(|| panic!("no URL in\n{summary}\n{stderr}"))

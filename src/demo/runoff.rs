@@ -37,7 +37,7 @@ pub(crate) struct SecondRound {
     pub thread: std::thread::JoinHandle<Result<()>>,
     /// Lines for the summary.
     pub summary: Vec<String>,
-    /// Whether the verifier's runoff step accepted its manifest.
+    /// Whether its audit and the verifier's runoff step both verified.
     pub verified: bool,
 }
 
@@ -113,6 +113,7 @@ pub(crate) fn play(
     std::fs::write(dir.join("policy.txt"), &policy_text)?;
     let policy = tallyboard_core::policy::Policy::parse(policy_text.as_bytes())
         .map_err(|e| anyhow!("demo policy: {e}"))?;
+    let policy_for_audit = policy.clone();
     let mut config = server::Config::in_process(listen, policy);
     config.rounds.previous = Some(first_url.to_owned());
     let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -177,6 +178,27 @@ pub(crate) fn play(
         .unwrap_or_else(|| format!("no winner ({:?})", statement.outcome));
     wait_for_cosigned(&agent, &url, Instant::now())?;
 
+    // --- the second round's own log, audited like the first ------------------
+    let audit = tallyboard_verify::audit::run_with(
+        &tallyboard_verify::HttpSource::new(&url),
+        &tallyboard_verify::LogKey::load(&log_key.verifier().to_vkey_string(), None)?,
+        &tallyboard_verify::audit::AuditOptions {
+            policy: Some(policy_for_audit),
+            measure_baseline: false,
+            roles: tallyboard_core::state::PinnedRoles {
+                authority: keys::role_key("authority")
+                    .map(|k| k.verifier())
+                    .into_iter()
+                    .collect(),
+                supervisors: keys::role_key("supervisor")
+                    .map(|k| k.verifier())
+                    .into_iter()
+                    .collect(),
+                witnesses: Vec::new(),
+            },
+        },
+    )?;
+
     // --- the verifier's step: is this the second round the first one called? --
     let source = tallyboard_verify::HttpSource::new(first_url);
     let log = tallyboard_verify::LogKey::load(&first_log.verifier().to_vkey_string(), None)?;
@@ -202,6 +224,10 @@ pub(crate) fn play(
             r.announcement, r.checkpoint.size, r.checkpoint.root
         ),
         format!(
+            "audit               {} (the second round's log)",
+            if audit.verified { "VERIFIED" } else { "FAILED" }
+        ),
+        format!(
             "runoff check        {} (tallyboard-verify runoff)",
             if check.verified { "VERIFIED" } else { "FAILED" }
         ),
@@ -212,6 +238,6 @@ pub(crate) fn play(
         stop,
         thread,
         summary,
-        verified: check.verified,
+        verified: check.verified && audit.verified,
     })
 }
