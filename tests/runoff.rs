@@ -229,3 +229,20 @@ fn a_runoff_is_derived_verified_played_and_linked() {
     // A first round's page does not call itself a second round.
     assert!(!page.contains("id=\"previous-round\""));
 }
+
+#[test]
+fn round_urls_are_web_links_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (flag, url) in [
+        ("--next-round-url", "javascript:alert(1)"),
+        (
+            "--previous-round-url",
+            "http://board.example/\" onmouseover=\"x",
+        ),
+    ] {
+        let out = util::tallyboard(dir.path(), &["serve", "--data", "none", flag, url]);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("an http:// or https:// URL"), "{err}");
+    }
+}
