@@ -18,6 +18,7 @@
 //! 6. prints a summary and serves until Ctrl-C (or exits with `--no-serve`).
 
 mod announce;
+mod runoff;
 
 use crate::board::Board;
 use crate::import::{import_entries, progress_bar};
@@ -51,6 +52,9 @@ pub struct DemoArgs {
     pub mirror: bool,
     /// Also play the Majlis election (about 208 more contests).
     pub majlis: bool,
+    /// Then play the presidential second round on a second board
+    /// (`demo/runoff.rs`).
+    pub runoff: bool,
 }
 
 /// One station's report: when in the day, and the signed entries it sends.
@@ -76,10 +80,11 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let dir = match &args.data {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!(
-            "tallyboard-demo-{}-{}{}",
+            "tallyboard-demo-{}-{}{}{}",
             args.seed,
             args.stations,
-            if args.majlis { "-majlis" } else { "" }
+            if args.majlis { "-majlis" } else { "" },
+            if args.runoff { "-runoff" } else { "" }
         )),
     };
     std::fs::create_dir_all(&dir)?;
@@ -150,35 +155,24 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let size_before_day = board.size();
 
     // --- 2. witnesses and the board's HTTP server ---------------------------
-    let mut urls = Vec::new();
-    for role in ["witness-guardian", "witness-observer"] {
-        let key = keys::role_key(role).context("demo witness key")?;
-        // A witness is created with the demo's store, never re-created
-        // over a state it lost (spec/witness.md §2).
-        let fresh = !dir.join(role).join(witness::MEMORY_FILE).exists();
-        let url = witness::spawn(witness::Config {
-            listen: "127.0.0.1:0".into(),
-            data: dir.join(role),
-            init: fresh,
-            key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
-            logs: {
-                let mut logs = tallyboard_core::witness::TrustedLogs::new();
-                logs.add(log_key.verifier()).map_err(|e| anyhow!("{e}"))?;
-                logs
-            },
-            slow_clients: Default::default(),
-        })?;
-        eprintln!("{role} listening on {url}");
-        urls.push(url);
-    }
-    let policy_text = demo_policy(&urls)?;
+    let urls = spawn_witnesses(&dir, &log_key)?;
+    let policy_text = demo_policy("log", &urls)?;
     std::fs::write(dir.join("policy.txt"), &policy_text)?;
     let policy = tallyboard_core::policy::Policy::parse(policy_text.as_bytes())
         .map_err(|e| anyhow!("demo policy: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let policy_for_audit = policy.clone();
-    let config = server::Config::in_process(args.listen, policy);
+    let mut config = server::Config::in_process(args.listen, policy);
+    // The second round's board address is chosen now, so that this
+    // round's site can link to it (spec/site.md §8).
+    let second_addr = if args.runoff {
+        let a = runoff::reserve_address()?;
+        config.rounds.next = Some(format!("http://{a}"));
+        Some(a)
+    } else {
+        None
+    };
     let server_thread = std::thread::Builder::new()
         .name("tallyboard-server".into())
         .spawn(move || {
@@ -455,6 +449,29 @@ pub fn run(args: DemoArgs) -> Result<()> {
         None
     };
 
+    // --- 5b. the second round, when the first ended in a runoff --------------
+    let called = round.statements.iter().any(|s| {
+        s.contest == tallyboard_synth::PRESIDENT
+            && s.outcome == tallyboard_core::rules::Status::Runoff
+    });
+    if second_addr.is_some() && !called {
+        eprintln!("second round: the presidential result is not a runoff, so none is held");
+    }
+    let second = match second_addr.filter(|_| called) {
+        Some(addr) => Some(runoff::play(
+            &e,
+            &url,
+            Config {
+                seed: args.seed,
+                stations: args.stations,
+                majlis: false,
+            },
+            &dir,
+            addr,
+        )?),
+        None => None,
+    };
+
     // --- 6. summary ----------------------------------------------------------
     println!("\n== tallyboard demo: summary");
     println!(
@@ -505,12 +522,36 @@ pub fn run(args: DemoArgs) -> Result<()> {
             m.url
         );
     }
+    if let Some(r2) = &second {
+        println!("== second round");
+        for line in &r2.summary {
+            println!("{line}");
+        }
+    }
+    let second_failed = second.as_ref().is_some_and(|r2| !r2.verified);
+    let stop_second = |second: Option<runoff::SecondRound>| -> Result<()> {
+        if let Some(r2) = second {
+            let _ = r2.stop.send(());
+            r2.thread
+                .join()
+                .map_err(|_| anyhow!("the second board's thread panicked"))??;
+        }
+        Ok(())
+    };
+    if second_failed {
+        stop_second(second)?;
+        let _ = stop_tx.send(());
+        let _ = server_thread.join();
+        bail!("the second round's audit or runoff check failed");
+    }
     if !report.verified {
+        stop_second(second)?;
         let _ = stop_tx.send(());
         let _ = server_thread.join();
         bail!("the audit found discrepancies");
     }
     if args.no_serve {
+        stop_second(second)?;
         let _ = stop_tx.send(());
         if let Some(m) = mirror.take() {
             m.stop()?;
@@ -548,10 +589,38 @@ fn start_mirror(board_url: &str, dir: &std::path::Path) -> Result<crate::mirror:
     Ok(m)
 }
 
-/// The demo's witness policy: keys/policy.txt's rules with the URLs the
-/// witnesses actually listen on.
-pub(crate) fn demo_policy(urls: &[String]) -> Result<String> {
-    let log = keys::role_key("log")
+/// Starts the demo's two witnesses (the Guardian Council's and an
+/// observer's) over `dir`, trusting `log_key`; returns their URLs.
+fn spawn_witnesses(dir: &std::path::Path, log_key: &SignerKey) -> Result<Vec<String>> {
+    let mut urls = Vec::new();
+    for role in ["witness-guardian", "witness-observer"] {
+        let key = keys::role_key(role).context("demo witness key")?;
+        // A witness is created with the demo's store, never re-created
+        // over a state it lost (spec/witness.md §2).
+        let fresh = !dir.join(role).join(witness::MEMORY_FILE).exists();
+        let url = witness::spawn(witness::Config {
+            listen: "127.0.0.1:0".into(),
+            data: dir.join(role),
+            init: fresh,
+            key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
+            logs: {
+                let mut logs = tallyboard_core::witness::TrustedLogs::new();
+                logs.add(log_key.verifier()).map_err(|e| anyhow!("{e}"))?;
+                logs
+            },
+            slow_clients: Default::default(),
+        })?;
+        eprintln!("{role} listening on {url}");
+        urls.push(url);
+    }
+    Ok(urls)
+}
+
+/// The demo's witness policy: keys/policy.txt's rules for the log of the
+/// demo role `log_role` (`log`, or `log-round-2` for the second round's
+/// board) with the URLs the witnesses actually listen on.
+pub(crate) fn demo_policy(log_role: &str, urls: &[String]) -> Result<String> {
+    let log = keys::role_key(log_role)
         .context("log")?
         .verifier()
         .to_vkey_string();

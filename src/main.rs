@@ -18,6 +18,7 @@ mod mirror;
 mod ops_view;
 mod outbox;
 mod publish;
+mod runoff;
 mod server;
 mod site;
 mod standby;
@@ -43,6 +44,9 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of its largest variant (`serve`'s many
+// options) costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Generate an Ed25519 signer key; writes the private key (mode 0600) and prints the verifier key.
@@ -59,6 +63,11 @@ enum Command {
     Key {
         #[command(subcommand)]
         entry: key_entries::KeyEntry,
+    },
+    /// A second round: derive its manifest from the first round's final announcement (spec/manifest.md §6).
+    Runoff {
+        #[command(subcommand)]
+        what: runoff::RunoffCommand,
     },
     /// Create a new board for a manifest.
     Init {
@@ -190,6 +199,9 @@ enum Command {
         /// Also hold the Majlis election (about 208 constituencies, the 30-seat Tehran one with about 3,500 candidates): every station reports two tallies.
         #[arg(long)]
         majlis: bool,
+        /// Then hold the presidential second round the first round's final result calls for, on a second board with its own log (spec/manifest.md §6), linked from the first round's site.
+        #[arg(long)]
+        runoff: bool,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -247,6 +259,14 @@ enum Command {
         /// The PEM private key of --tls-cert (a file only its owner can read).
         #[arg(long, env = "TALLYBOARD_TLS_KEY", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// For a second round's board: the first round's board URL, which
+        /// the site links to from every page (spec/site.md §8).
+        #[arg(long, env = "TALLYBOARD_PREVIOUS_ROUND_URL", value_parser = parse_round_url)]
+        previous_round_url: Option<String>,
+        /// For a first round that ended in a runoff: the second round's
+        /// board URL, which the site's contest pages link to (spec/site.md §8).
+        #[arg(long, env = "TALLYBOARD_NEXT_ROUND_URL", value_parser = parse_round_url)]
+        next_round_url: Option<String>,
     },
     /// Submit an entry to a board, verify the receipt offline and save it as FILE.tlog-proof.
     Submit {
@@ -626,6 +646,20 @@ fn open(data: &Path, log_key: &Path) -> Result<board::Board> {
     board::Board::open(data, keyfile::read(log_key)?)
 }
 
+/// A round's board URL for the site's links: http(s) only, so a link can
+/// never run script (`javascript:`) or leave the web.
+fn parse_round_url(s: &str) -> Result<String, String> {
+    let ok = (s.starts_with("https://") || s.starts_with("http://"))
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '<');
+    if ok {
+        Ok(s.trim_end_matches('/').to_owned())
+    } else {
+        Err("an http:// or https:// URL".into())
+    }
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Keygen { name, out } => {
@@ -633,6 +667,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", key.verifier().to_vkey_string());
         }
         Command::Key { entry } => key_entries::run(entry)?,
+        Command::Runoff { what } => runoff::run(what)?,
         Command::Init {
             data,
             manifest,
@@ -790,7 +825,11 @@ fn run(cli: Cli) -> Result<()> {
             offline,
             mirror,
             majlis,
+            runoff,
         } => {
+            if offline && runoff {
+                bail!("--runoff plays the second round over HTTP: it does not go with --offline");
+            }
             if offline {
                 import::demo(stations, seed, data, majlis)?
             } else {
@@ -803,6 +842,7 @@ fn run(cli: Cli) -> Result<()> {
                     clients,
                     mirror,
                     majlis,
+                    runoff,
                 })?
             }
         }
@@ -823,6 +863,8 @@ fn run(cli: Cli) -> Result<()> {
             s3,
             tls_cert,
             tls_key,
+            previous_round_url,
+            next_round_url,
         } => {
             init_tracing();
             let slow_clients = slow_clients.limits()?;
@@ -909,6 +951,10 @@ fn run(cli: Cli) -> Result<()> {
                     None => None,
                 },
                 tls,
+                rounds: server::Rounds {
+                    previous: previous_round_url,
+                    next: next_round_url,
+                },
             };
             let scheme = if config.tls.is_some() {
                 "https"

@@ -5,4 +5,5 @@
 mod cli;
 mod demo;
 mod keys;
+mod runoff;
 mod util;

@@ -210,7 +210,7 @@ pub(crate) fn announce(
 const POSTERS: usize = 16;
 
 /// POSTs every entry (in any order) and insists each is appended.
-fn post_all(url: &str, entries: &[Vec<u8>], what: &'static str) -> Result<()> {
+pub(crate) fn post_all(url: &str, entries: &[Vec<u8>], what: &'static str) -> Result<()> {
     let next = AtomicUsize::new(0);
     let retries = AtomicU64::new(0);
     let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);

@@ -87,6 +87,22 @@ pub struct Config {
     pub tls: Option<Tls>,
     /// Caps on concurrent `GET /live` streams.
     pub live: LiveLimits,
+    /// Where the other round of a two-round election is served, for the
+    /// site's links (`serve --previous-round-url/--next-round-url`).
+    pub rounds: Rounds,
+}
+
+/// The boards of the other rounds, as the operator configures them
+/// (spec/site.md §8): a log cannot name the board of a round after it,
+/// and a second round's manifest names its first round's log, not where
+/// it is served.
+#[derive(Clone, Debug, Default)]
+pub struct Rounds {
+    /// The first round's board (this board holds a second round).
+    pub previous: Option<String>,
+    /// The second round's board (this board held a first round that ended
+    /// in a runoff).
+    pub next: Option<String>,
 }
 
 /// The TLS acceptor `serve` answers with ([`crate::http_limits::tls_acceptor`]).
@@ -119,6 +135,7 @@ impl Config {
             publish: None,
             tls: None,
             live: LiveLimits::default(),
+            rounds: Rounds::default(),
         }
     }
 }
@@ -149,6 +166,8 @@ pub struct Shared {
     pub exports: exports::ExportCache,
     /// The `GET /live` streams open now, and their caps.
     pub live_streams: Arc<live_limit::LiveStreams>,
+    /// The other rounds' boards, for the site's links.
+    pub rounds: Rounds,
     /// The writer's queue; a mirror has none.
     queue: Option<SyncSender<Msg>>,
     /// Its capacity (0 without a writer).
@@ -337,6 +356,7 @@ async fn serve_async(
         mirror: None,
         exports: exports::ExportCache::default(),
         live_streams: Arc::new(live_limit::LiveStreams::new(config.live)),
+        rounds: config.rounds,
         queue: Some(tx.clone()),
         queue_capacity: queue as u64,
         disk: operator::DiskCache::default(),
@@ -433,6 +453,7 @@ pub fn serve_read_only(
             // A mirror serves the site too, so its streams are capped as
             // the board's are (spec/mirror.md §5).
             live_streams: Arc::new(live_limit::LiveStreams::new(ro.live)),
+            rounds: Rounds::default(),
             queue: None,
             queue_capacity: 0,
             disk: operator::DiskCache::default(),

@@ -1,5 +1,5 @@
 //! Each witness's health as the operator sees it (`spec/operations.md`
-//! §10): what it last cosigned and when, and its last failure. Kept across
+//! §11): what it last cosigned and when, and its last failure. Kept across
 //! pushes by the witnessing thread (`witnessing.rs`), unlike
 //! `/api/v1/witnessed`, which describes the newest push only; a restarted
 //! board takes what each witness last cosigned from the cosigned

@@ -317,6 +317,11 @@ labels! {
     ResultMark => "نتیجه", "Result";
     MarkElected => "منتخب", "elected";
     MarkRunoff => "دور دوم", "runoff";
+    SecondRoundOf => "دور دوم", "Second round of";
+    FirstRoundFinalCheckpoint => "دور اول: نقطه وارسی نهایی", "first round: final checkpoint";
+    FirstRoundBoard => "نتایج دور اول", "the first round's results";
+    RunoffHeld => "دور دوم این رقابت برگزار شد:", "A runoff was held for this contest:";
+    SecondRoundBoard => "نتایج دور دوم", "the second round's results";
     ShowingTop => "نامزدهای دارای بیشترین آرا، از مجموع", "The candidates with the most votes, of";
     AllCandidatesJson => "همه نامزدها (JSON)", "All candidates (JSON)";
     AllContestsCsv => "همه رقابت‌ها (CSV)", "Every contest (CSV)";

@@ -24,6 +24,9 @@ pub struct Page<'a> {
     pub live_figures: bool,
     /// Extra scripts (paths under /static/).
     pub scripts: &'a [&'a str],
+    /// A second round's banner, above every page's content
+    /// ([`super::rounds::second_round_banner`]).
+    pub round: Option<Markup>,
 }
 
 /// The whole document.
@@ -78,6 +81,7 @@ pub fn render(p: Page<'_>, body: Markup) -> Markup {
                         }
                     }
                 }
+                @if let Some(round) = &p.round { (round) }
                 main id="main" { (body) }
                 p id="live-status" class="live-status" role="status" aria-live="polite" hidden {}
                 footer {

@@ -24,6 +24,7 @@ pub(crate) mod i18n;
 mod layout;
 mod live;
 mod pages;
+mod rounds;
 pub mod search;
 
 use crate::server::AppState;

@@ -303,6 +303,24 @@ error_codes! {
     ReopeningNotFinal => "reopening.not-final",
     /// A lot for the same contest and tied candidates is already logged.
     LotAlreadyDrawn => "lot.already-drawn",
+    // --- a second round (spec/manifest.md §6) ---
+    /// The announcement a runoff is derived from is not a final one.
+    RunoffNotFinal => "runoff.not-final",
+    /// The final announcement's outcome is not a runoff.
+    RunoffNoRunoff => "runoff.no-runoff",
+    /// The announcement is not of the first round's election, or names a
+    /// contest or candidate its manifest does not hold.
+    RunoffContestMismatch => "runoff.contest-mismatch",
+    /// The checkpoint is not of the first round's log, or does not include
+    /// the announcement, or the announcement is not there.
+    RunoffCheckpointMismatch => "runoff.checkpoint-mismatch",
+    /// The second round's own parameters (election id, date, log key) are
+    /// unusable: the first round's, malformed, or making an invalid manifest.
+    RunoffBadParameters => "runoff.bad-parameters",
+    /// A second round's manifest is not the derivation from the first round it names.
+    RunoffNotDerived => "runoff.not-derived",
+    /// A manifest checked as a second round names no first round.
+    RunoffNoReference => "runoff.no-reference",
     // --- role keys (spec/keys.md) ---
     /// A role-key entry's `old` key is not a key of that role in force.
     RoleKeyNotCurrent => "role.key-not-current",

@@ -48,6 +48,10 @@ pub struct Manifest {
     pub keys: Keys,
     /// The log's parameters.
     pub log: LogParams,
+    /// A second round's reference to the first round it follows
+    /// (`spec/manifest.md` §6): absent for a first round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_round: Option<PreviousRound>,
     /// Provinces (استان).
     pub provinces: Vec<Province>,
     /// Polling stations (شعبه اخذ رأی).
@@ -111,6 +115,38 @@ pub struct Witness {
 pub struct LogParams {
     /// The checkpoint origin line (the log's identity).
     pub origin: String,
+}
+
+/// What a second round's manifest says of the first round
+/// (`spec/manifest.md` §6): the first round's log, the checkpoint its final
+/// results rest on, and the final announcement itself, so a verifier can
+/// fetch them and recompute this manifest from them
+/// ([`runoff::derive_runoff_manifest`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviousRound {
+    /// The index of the first round's final announcement of the contest
+    /// that went to a runoff.
+    pub announcement: u64,
+    /// A checkpoint of the first round's log that includes that entry.
+    pub checkpoint: CheckpointRef,
+    /// The first round's election id.
+    pub election: String,
+    /// The SHA-256 (lowercase hex) of the first round's manifest.
+    pub manifest_sha256: String,
+    /// The first round's log origin.
+    pub origin: String,
+}
+
+/// A checkpoint by its size and root, as a manifest names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointRef {
+    /// The root hash of the tree of `size` entries, base64 as in the
+    /// checkpoint's text (C2SP tlog-checkpoint).
+    pub root: String,
+    /// The tree size.
+    pub size: u64,
 }
 
 /// A province.
@@ -243,7 +279,7 @@ impl ManifestError {
             message: m.into(),
         }
     }
-    fn invalid(m: impl Into<String>) -> Self {
+    pub(crate) fn invalid(m: impl Into<String>) -> Self {
         ManifestError {
             code: ErrorCode::ManifestInvalid,
             message: m.into(),
@@ -644,6 +680,9 @@ impl ValidatedManifest {
             }
             stations.insert(s.id.clone(), i);
         }
+        if let Some(p) = &m.previous_round {
+            runoff::check_reference(m, p)?;
+        }
         let digest = Hash::sha256(&manifest.to_canonical_bytes());
         Ok(ValidatedManifest {
             manifest,
@@ -743,4 +782,5 @@ impl ValidatedManifest {
 #[cfg(test)]
 mod tests;
 
+pub mod runoff;
 pub mod slice;

@@ -128,6 +128,7 @@ pub(crate) fn manifest() -> Manifest {
         log: LogParams {
             origin: key("log").name().into(),
         },
+        previous_round: None,
         provinces: vec![province("01"), province("02")],
         stations: vec![
             station("01-001-0001", "01-001", &["president", "council"]),

@@ -19,6 +19,9 @@ pub fn derive_seed(label: &str) -> [u8; 32] {
 /// The demo roles and their key names (`keys/<role>.vkey`).
 pub const ROLES: &[(&str, &str)] = &[
     ("log", "board.tallyboard.example/demo-1404"),
+    // The second round's board (`demo --runoff`, spec/manifest.md §6): a
+    // log of its own, so a key and an origin of its own.
+    ("log-round-2", "board.tallyboard.example/demo-1404-round-2"),
     ("authority", "moi.tallyboard.example/authority"),
     ("supervisor", "shora.tallyboard.example/supervisor"),
     ("witness-guardian", "shora.tallyboard.example/witness"),

@@ -120,6 +120,38 @@ fn box_figures(
 }
 
 impl SyntheticElection {
+    /// The second round of the presidential election of `config` (its
+    /// seed gives the same stations' turnout and leanings), on `manifest`:
+    /// the manifest derived from the first round's final announcement
+    /// (`tallyboard_core::manifest::runoff`, spec/manifest.md §6). Its
+    /// stations report only the runoff candidates, under keys of the
+    /// second round's election id.
+    ///
+    /// # Errors
+    /// A manifest without the presidential contest.
+    pub fn second_round(
+        config: Config,
+        manifest: ValidatedManifest,
+    ) -> Result<SyntheticElection, String> {
+        if manifest.contest(PRESIDENT).is_none() {
+            return Err(format!("the manifest holds no {PRESIDENT} contest"));
+        }
+        let manifest_bytes = manifest.manifest().to_canonical_bytes();
+        let authority = keys::role_key("authority").ok_or("authority role")?;
+        Ok(SyntheticElection {
+            config,
+            manifest,
+            manifest_bytes,
+            authority,
+            majlis_voters: HashMap::new(),
+        })
+    }
+
+    /// The election id every entry names.
+    pub fn election_id(&self) -> &str {
+        &self.manifest.manifest().election.id
+    }
+
     /// Generates the election for a configuration.
     pub fn generate(config: Config) -> SyntheticElection {
         let manifest = build_manifest(&config);
@@ -193,9 +225,9 @@ impl SyntheticElection {
     /// The signed registration of station `i`'s demo key.
     pub fn registration_entry(&self, i: usize) -> Vec<u8> {
         let station = self.station_id(i);
-        let key = keys::station_key(ELECTION_ID, station);
+        let key = keys::station_key(self.election_id(), station);
         let e = Entry::StationKey(StationKey {
-            election: ELECTION_ID.into(),
+            election: self.election_id().into(),
             station: station.into(),
             key: key.verifier().to_vkey_string(),
         });
@@ -231,13 +263,26 @@ impl SyntheticElection {
             .collect();
         let total: f64 = weights.iter().sum();
         weights.iter_mut().for_each(|w| *w /= total);
+        // A second round's ballot lists only the runoff candidates: the
+        // others' voters' shares are left out and the rest renormalized.
+        let standing: Vec<usize> = (0..CANDIDATES.len())
+            .filter(|k| self.manifest.has_candidate(PRESIDENT, CANDIDATES[*k].0))
+            .collect();
+        // (The whole ballot divides by exactly 1: the first round's figures,
+        // and the test vectors made from them, stay byte for byte the same.)
+        let total: f64 = if standing.len() == CANDIDATES.len() {
+            1.0
+        } else {
+            standing.iter().map(|k| weights[*k]).sum()
+        };
         let mut votes = Vec::new();
         let mut left = valid;
-        for (k, &(code, _, _)) in CANDIDATES.iter().enumerate() {
-            let n = if k + 1 == CANDIDATES.len() {
+        for (j, &k) in standing.iter().enumerate() {
+            let code = CANDIDATES[k].0;
+            let n = if j + 1 == standing.len() {
                 left
             } else {
-                ((valid as f64 * weights[k]).round() as u64).min(left)
+                ((valid as f64 * weights[k] / total).round() as u64).min(left)
             };
             left -= n;
             if n > 0 {
@@ -245,7 +290,7 @@ impl SyntheticElection {
             }
         }
         Tally {
-            election: ELECTION_ID.into(),
+            election: self.election_id().into(),
             contest: "president".into(),
             station: station.id.clone(),
             revision: 1,
@@ -287,7 +332,7 @@ impl SyntheticElection {
             .map(|(n, c)| (c.code, n))
             .collect();
         Some(Tally {
-            election: ELECTION_ID.into(),
+            election: self.election_id().into(),
             contest: contest.into(),
             station: station.id.clone(),
             revision: 1,
@@ -304,7 +349,7 @@ impl SyntheticElection {
     /// the manifest's order of its contests (the presidential one first).
     pub fn signed_tallies(&self, i: usize) -> Vec<Vec<u8>> {
         // Deriving a key costs as much as a signature: derive it once.
-        let key = keys::station_key(ELECTION_ID, self.station_id(i));
+        let key = keys::station_key(self.election_id(), self.station_id(i));
         self.manifest.manifest().stations[i]
             .contests
             .iter()
@@ -320,7 +365,7 @@ impl SyntheticElection {
     /// authorising its upload (spec/http-api.md §1.3). What `synth` and the
     /// demo publish.
     pub fn signed_tallies_with_minutes(&self, i: usize) -> Vec<(Vec<u8>, MinutesImage)> {
-        let key = keys::station_key(ELECTION_ID, self.station_id(i));
+        let key = keys::station_key(self.election_id(), self.station_id(i));
         let fingerprint = key.verifier().fingerprint();
         let origin = &self.manifest.manifest().log.origin;
         self.manifest.manifest().stations[i]
@@ -373,7 +418,7 @@ impl SyntheticElection {
     /// `sha256` to this election's log (`spec/http-api.md` §1.3).
     pub fn blob_signature(&self, i: usize, sha256: &Hash) -> String {
         tallyboard_core::blob::sign_upload(
-            &keys::station_key(ELECTION_ID, self.station_id(i)),
+            &keys::station_key(self.election_id(), self.station_id(i)),
             &self.manifest.manifest().log.origin,
             self.station_id(i),
             sha256,
@@ -382,7 +427,10 @@ impl SyntheticElection {
 
     /// Signs an entry with station `i`'s demo key.
     pub fn sign_as_station(&self, i: usize, e: &Entry) -> Vec<u8> {
-        sign(e, &keys::station_key(ELECTION_ID, self.station_id(i)))
+        sign(
+            e,
+            &keys::station_key(self.election_id(), self.station_id(i)),
+        )
     }
 
     /// Signs an entry with the demo election authority's key.
@@ -422,7 +470,7 @@ impl SyntheticElection {
         tally: &[u8],
     ) -> Vec<u8> {
         self.sign_as_supervisor(&Entry::Approval(Approval {
-            election: ELECTION_ID.into(),
+            election: self.election_id().into(),
             station: self.station_id(i).into(),
             contest: contest.into(),
             index,
@@ -433,7 +481,7 @@ impl SyntheticElection {
     /// The supervisor's signed annulment of station `i`'s presidential box.
     pub fn annulment_entry(&self, i: usize, reason_code: &str, reason: &str) -> Vec<u8> {
         self.sign_as_supervisor(&Entry::Annulment(Annulment {
-            election: ELECTION_ID.into(),
+            election: self.election_id().into(),
             station: self.station_id(i).into(),
             contest: PRESIDENT.into(),
             reason_code: reason_code.into(),
@@ -463,7 +511,7 @@ impl SyntheticElection {
             root,
             cosignatures: Vec::new(),
         };
-        let text = w.checkpoint_text(keys::role_name("log").unwrap_or(""), size);
+        let text = w.checkpoint_text(&self.manifest.manifest().log.origin, size);
         for role in ["witness-guardian", "witness-observer"] {
             if let Some(k) = keys::role_key(role) {
                 let key = tallyboard_core::cosignature::CosignerKey::from_signer_key(&k);
@@ -526,7 +574,7 @@ impl SyntheticElection {
     /// A supervisor reopens `contest`'s final announcement (leaf `final_leaf`).
     pub fn reopening_entry(&self, contest: &str, final_leaf: Hash, reason: &str) -> Vec<u8> {
         self.sign_as_supervisor(&Entry::Reopening(Reopening {
-            election: ELECTION_ID.into(),
+            election: self.election_id().into(),
             contest: contest.into(),
             final_leaf,
             reason: reason.into(),
@@ -536,7 +584,7 @@ impl SyntheticElection {
     /// The authority's signed lot between presidential candidates.
     pub fn lot_entry(&self, among: &[u32], order: &[u32]) -> Vec<u8> {
         self.sign_as_authority(&Entry::LotDraw(Lot {
-            election: ELECTION_ID.into(),
+            election: self.election_id().into(),
             contest: PRESIDENT.into(),
             among: among.to_vec(),
             order: order.to_vec(),
@@ -722,6 +770,7 @@ fn build_manifest(config: &Config) -> Manifest {
         log: LogParams {
             origin: keys::role_name("log").expect("log role").into(),
         },
+        previous_round: None,
         provinces,
         stations,
         witness_policy: witness_policy_text(),

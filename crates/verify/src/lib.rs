@@ -38,6 +38,7 @@ pub mod plan;
 pub mod procedure;
 pub mod receipt;
 pub mod replay;
+pub mod runoff;
 pub mod source;
 pub mod tiles;
 

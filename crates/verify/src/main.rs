@@ -7,8 +7,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use tallyboard_core::policy::Policy;
 use tallyboard_verify::{
-    audit, checkpoint, consistency, inclusion, open_source, receipt, Error, FailedReport, LogKey,
-    Report,
+    audit, checkpoint, consistency, inclusion, open_source, receipt, runoff, Error, FailedReport,
+    LogKey, Report,
 };
 
 #[derive(Parser)]
@@ -111,6 +111,18 @@ enum Command {
         /// witness*.vkey, e.g. keys/): the log's manifest must name them.
         #[arg(long)]
         roles: Option<PathBuf>,
+    },
+    /// Check that a second round's manifest is exactly the one the first
+    /// round's final announcement calls for (spec/manifest.md §6): --source
+    /// and --log-vkey are the first round's read path and log key.
+    Runoff {
+        /// The second round's manifest (canonical JSON).
+        #[arg(long)]
+        manifest: PathBuf,
+        #[command(flatten)]
+        src: SourceArgs,
+        #[command(flatten)]
+        log: LogArgs,
     },
     /// Make a receipt (tlog-proof) for the entry at INDEX from the read path.
     Prove {
@@ -227,6 +239,21 @@ fn run(cli: Cli) -> Result<i32, Error> {
                 },
             };
             emit(&audit::run_with(s.as_ref(), &key(&log)?, &opts)?, json)
+        }
+        Command::Runoff { manifest, src, log } => {
+            let s = open_source(&src.source)?;
+            match runoff::run(&read(&manifest)?, s.as_ref(), &key(&log)?) {
+                Ok(r) => emit(&r, json),
+                Err(Error::Failed(f)) => emit(
+                    &FailedReport {
+                        command: "runoff",
+                        verified: false,
+                        findings: vec![f],
+                    },
+                    json,
+                ),
+                Err(e) => return Err(e),
+            }
         }
         Command::Prove {
             index,

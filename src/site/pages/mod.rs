@@ -113,6 +113,7 @@ impl Ctx {
             crumbs: Vec::new(),
             live_figures: false,
             scripts: &[],
+            round: super::rounds::second_round_banner(&self.site, self.lang),
         }
     }
 

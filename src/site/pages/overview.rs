@@ -256,6 +256,19 @@ pub async fn home(ctx: Ctx) -> Response {
 }
 
 /// `GET /contest/{id}`.
+/// The outcome of the contest's final announcement in force, if any.
+fn final_outcome(
+    snap: &crate::site::data::Snapshot,
+    contest: &str,
+) -> Option<tallyboard_core::rules::Status> {
+    let sup = snap.state().supervision();
+    let f = sup.final_in_force(contest)?;
+    sup.announcements()
+        .iter()
+        .find(|r| r.index == f.index)
+        .map(|r| r.announcement.statement.outcome)
+}
+
 pub async fn contest(ctx: Ctx, Path(id): Path<String>) -> Response {
     let site = ctx.site.clone();
     let snap = site.snap();
@@ -273,6 +286,7 @@ pub async fn contest(ctx: Ctx, Path(id): Path<String>) -> Response {
         @if let Some(k) = c.constituency.as_deref().and_then(|k| site.geo.constituency_idx.get(k)).map(|&i| &m.constituencies[i]) {
             p { (lang.t(L::Constituency)) ": " a href=(lang.url(&format!("/constituency/{}", k.id))) { (lang.pick(&k.name_fa, &k.name_en)) } }
         }
+        (crate::site::rounds::runoff_held(&site, lang, &c.id, final_outcome(&snap, &c.id)))
         (contest_section(&ctx, c, &snap))
     };
     let mut page = ctx.page(&title, snap.size);
