@@ -35,6 +35,7 @@ pub mod blob;
 pub mod calendar;
 pub mod checkpoint;
 pub mod cosignature;
+pub mod enrol;
 pub mod entry;
 pub mod error;
 pub mod hash;
