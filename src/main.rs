@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_enrol;
 mod bench_ha;
 mod bench_http;
 mod board;
