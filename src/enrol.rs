@@ -228,7 +228,7 @@ pub fn run(c: EnrolCommand) -> Result<()> {
 /// as text: the enrolment rules parse it.
 fn key_text(arg: &str) -> Result<String> {
     let path = Path::new(arg);
-    if !arg.contains('+') && path.is_file() {
+    if path.is_file() {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         return Ok(text.trim_end().to_owned());

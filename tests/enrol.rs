@@ -207,6 +207,50 @@ fn devices_enrolled_from_a_csv_and_a_directory_sign_tallies_the_board_takes() {
             "pkg-3",
         ],
     );
+    // A package cannot point a device at another log key, nor at a policy
+    // that leaves out the election's witnesses.
+    let (made, _, err) = cli(
+        d,
+        &[
+            "enrol",
+            "package",
+            "--manifest",
+            manifest,
+            "--station",
+            s.e.station_id(3),
+            "--url",
+            &s.url,
+            "--log-vkey",
+            &repo("keys/authority.vkey"),
+            "--out",
+            "pkg-bad",
+        ],
+    );
+    assert!(!made && err.contains("not the manifest's log key"), "{err}");
+    let log_only = format!(
+        "log {}\nquorum none\n",
+        std::fs::read_to_string(&log_vkey).unwrap().trim()
+    );
+    std::fs::write(d.join("log-only.policy"), log_only).unwrap();
+    let (made, _, err) = cli(
+        d,
+        &[
+            "enrol",
+            "package",
+            "--manifest",
+            manifest,
+            "--station",
+            s.e.station_id(3),
+            "--url",
+            &s.url,
+            "--witness-policy",
+            "log-only.policy",
+            "--out",
+            "pkg-bad",
+        ],
+    );
+    assert!(!made && err.contains("leaves out witness"), "{err}");
+    assert!(!d.join("pkg-bad/enrolment.json").exists());
     let package: serde_json::Value =
         serde_json::from_slice(&std::fs::read(d.join("pkg-3/enrolment.json")).unwrap()).unwrap();
     assert_eq!(package["format"], "tallyboard/enrolment/v1");
