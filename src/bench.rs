@@ -64,6 +64,10 @@ pub enum Part {
     /// under `/usr/bin/time -v`: peak memory, wall time, and the last
     /// tally → cosigned final announcement latency the demo prints.
     Demo,
+    /// `tallyboard enrol batch` of one device key per station, and the
+    /// import of its bundle, next to signing as many entries (spec/enrolment.md).
+    /// Only when asked.
+    Enrol,
 }
 
 pub fn run(stations: usize, scale: u64, only: Option<Part>, out: Option<&Path>) -> Result<()> {
@@ -74,6 +78,17 @@ pub fn run(stations: usize, scale: u64, only: Option<Part>, out: Option<&Path>) 
         stations,
         majlis: false,
     });
+    if only == Some(Part::Enrol) {
+        for (what, value, baseline, ratio) in crate::bench_enrol::rows(&e)? {
+            rows.push(Row {
+                what,
+                value,
+                baseline,
+                ratio,
+            });
+        }
+        return print_rows(&rows, out);
+    }
     let (setup, tallies) = synthetic_entries(&e);
     if only.is_none() || only == Some(Part::Ingest) {
         ingest_rows(&e, &setup, &tallies, &mut rows)?;
@@ -95,11 +110,15 @@ pub fn run(stations: usize, scale: u64, only: Option<Part>, out: Option<&Path>) 
     if only.is_none() || only == Some(Part::Demo) {
         demo_rows(stations, &mut rows)?;
     }
+    print_rows(&rows, out)
+}
 
+/// Prints the table (and writes it to `out`).
+fn print_rows(rows: &[Row], out: Option<&Path>) -> Result<()> {
     let mut md = String::new();
     writeln!(md, "| measurement | value | baseline (same run) | ratio |")?;
     writeln!(md, "|---|---|---|---|")?;
-    for r in &rows {
+    for r in rows {
         writeln!(
             md,
             "| {} | {} | {} | {} |",

@@ -10,7 +10,7 @@ use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use tallyboard_core::entry::{Entry, Role, RoleKey, SignedEntry, StationKey, StationKeyRevocation};
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::note::{self, SignerKey};
+use tallyboard_core::note::{self, SignerKey, VerifierKey};
 use tallyboard_core::state::RoleKeys;
 use tallyboard_core::validate::{role_signers, Signers};
 
@@ -86,12 +86,13 @@ pub enum KeyEntry {
     },
 }
 
-fn manifest(path: &Path) -> Result<ValidatedManifest> {
+/// Reads and validates the manifest at `path`.
+pub(crate) fn manifest(path: &Path) -> Result<ValidatedManifest> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     ValidatedManifest::from_bytes(&bytes).map_err(|e| anyhow!("{}: {e}", path.display()))
 }
 
-fn station_in(m: &ValidatedManifest, station: &str) -> Result<()> {
+pub(crate) fn station_in(m: &ValidatedManifest, station: &str) -> Result<()> {
     if m.station(station).is_none() {
         bail!("station {station} is not in the manifest");
     }
@@ -110,8 +111,25 @@ fn role(s: &str) -> Result<Role> {
 /// kind needs (given the manifest's roles; after a rotation the keys in
 /// force may differ, which the board then says).
 fn sign(entry: &Entry, keys: &[&SignerKey], m: &ValidatedManifest) -> Result<Vec<u8>> {
+    let bytes = sign_entry(entry, keys)?;
+    note_signers(&bytes, keys, m);
+    Ok(bytes)
+}
+
+/// Signs `entry` with `keys` and parses the signed note back, so that what
+/// is written is an entry the board can parse.
+pub(crate) fn sign_entry(entry: &Entry, keys: &[&SignerKey]) -> Result<Vec<u8>> {
     let bytes = note::sign(&entry.to_text(), keys).map_err(|e| anyhow!("{e}"))?;
-    let signed = SignedEntry::parse(&bytes).map_err(|e| anyhow!("{e}"))?;
+    SignedEntry::parse(&bytes).map_err(|e| anyhow!("{e}"))?;
+    Ok(bytes)
+}
+
+/// Says on stderr when `keys` are not the signers the manifest names for
+/// the signed entry `bytes` (right only after a rotation of role keys).
+pub(crate) fn note_signers(bytes: &[u8], keys: &[&SignerKey], m: &ValidatedManifest) {
+    let Ok(signed) = SignedEntry::parse(bytes) else {
+        return;
+    };
     if let Ok(Some(required)) = role_signers(&signed, &RoleKeys::from_manifest(m)) {
         let given: Vec<_> = keys.iter().map(|k| k.verifier()).collect();
         if required.keys() != given.as_slice() {
@@ -121,7 +139,30 @@ fn sign(entry: &Entry, keys: &[&SignerKey], m: &ValidatedManifest) -> Result<Vec
             );
         }
     }
-    Ok(bytes)
+}
+
+/// A station-key registration (`spec/entries.md` §3.2).
+pub(crate) fn registration(m: &ValidatedManifest, station: &str, key: &VerifierKey) -> Entry {
+    Entry::StationKey(StationKey {
+        election: m.election_id().to_owned(),
+        station: station.to_owned(),
+        key: key.to_vkey_string(),
+    })
+}
+
+/// A station-key revocation (`spec/entries.md` §3.3).
+pub(crate) fn revocation(
+    m: &ValidatedManifest,
+    station: &str,
+    key: &VerifierKey,
+    reason: &str,
+) -> Entry {
+    Entry::StationKeyRevocation(StationKeyRevocation {
+        election: m.election_id().to_owned(),
+        station: station.to_owned(),
+        key: key.to_vkey_string(),
+        reason: reason.to_owned(),
+    })
 }
 
 fn names(s: &Signers) -> String {
@@ -153,12 +194,7 @@ pub fn run(action: KeyEntry) -> Result<()> {
         } => {
             let m = manifest(&path)?;
             station_in(&m, &station)?;
-            let key = keyfile::read_vkey(&vkey)?;
-            let entry = Entry::StationKey(StationKey {
-                election: m.election_id().to_owned(),
-                station,
-                key: key.to_vkey_string(),
-            });
+            let entry = registration(&m, &station, &keyfile::read_vkey(&vkey)?);
             write(&out, &sign(&entry, &[&keyfile::read(&authority_key)?], &m)?)
         }
         KeyEntry::Revoke {
@@ -171,12 +207,7 @@ pub fn run(action: KeyEntry) -> Result<()> {
         } => {
             let m = manifest(&path)?;
             station_in(&m, &station)?;
-            let entry = Entry::StationKeyRevocation(StationKeyRevocation {
-                election: m.election_id().to_owned(),
-                station,
-                key: keyfile::read_vkey(&vkey)?.to_vkey_string(),
-                reason,
-            });
+            let entry = revocation(&m, &station, &keyfile::read_vkey(&vkey)?, &reason);
             write(&out, &sign(&entry, &[&keyfile::read(&authority_key)?], &m)?)
         }
         KeyEntry::Role {

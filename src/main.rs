@@ -4,10 +4,13 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_enrol;
 mod bench_ha;
 mod bench_http;
 mod board;
 mod demo;
+mod enrol;
+mod enrol_package;
 mod http_limits;
 mod import;
 mod key_entries;
@@ -68,6 +71,18 @@ enum Command {
     Runoff {
         #[command(subcommand)]
         what: runoff::RunoffCommand,
+    },
+    /// A station device's key: `device keygen` (spec/enrolment.md §1).
+    Device {
+        #[command(subcommand)]
+        command: enrol::DeviceCommand,
+    },
+    /// Enrol station devices: a checked, signed batch of registrations, a
+    /// device's enrolment package, the replacement of a lost device
+    /// (spec/enrolment.md).
+    Enrol {
+        #[command(subcommand)]
+        command: enrol::EnrolCommand,
     },
     /// Create a new board for a manifest.
     Init {
@@ -477,17 +492,46 @@ struct SlowClientArgs {
 /// verify under (`submit`, `outbox`).
 #[derive(clap::Args, Clone, Debug)]
 struct BoardsArgs {
-    /// A board's base URL; give several (a standby, a district relay) to try them in order (environment: comma-separated).
-    #[arg(
-        long = "url",
-        env = "TALLYBOARD_URL",
-        value_delimiter = ',',
-        default_value = "http://127.0.0.1:8080"
-    )]
+    /// A board's base URL; give several (a standby, a district relay) to try them in order (environment: comma-separated). Default: the enrolment package's boards, else http://127.0.0.1:8080.
+    #[arg(long = "url", env = "TALLYBOARD_URL", value_delimiter = ',')]
     urls: Vec<String>,
-    /// The log's verifier key (or a file holding it); fetched from the board if absent.
+    /// The log's verifier key (or a file holding it); default the enrolment package's, else fetched from the board.
     #[arg(long, env = "TALLYBOARD_LOG_VKEY")]
     log_vkey: Option<String>,
+    /// The device's enrolment package (a directory, spec/enrolment.md §5): its boards and log key.
+    #[arg(long, env = "TALLYBOARD_ENROLMENT")]
+    enrolment: Option<PathBuf>,
+}
+
+impl BoardsArgs {
+    /// The boards and pinned log key: as given, else from the enrolment
+    /// package, else the local default board and no pin.
+    fn resolve(self) -> Result<(Vec<String>, Option<String>)> {
+        let package = match &self.enrolment {
+            Some(dir) => Some(enrol_package::Package::read(dir)?),
+            None => None,
+        };
+        if let Some(p) = &package {
+            eprintln!(
+                "enrolment package: station {} of {} (manifest {}), {} board(s), log key fingerprint {}, witness quorum {}",
+                p.station,
+                p.election,
+                p.manifest_sha256.to_hex(),
+                p.boards.len(),
+                p.log_vkey.fingerprint(),
+                p.policy.quorum.as_deref().unwrap_or("none")
+            );
+        }
+        let urls = match (self.urls.is_empty(), &package) {
+            (false, _) => self.urls,
+            (true, Some(p)) => p.boards.clone(),
+            (true, None) => vec!["http://127.0.0.1:8080".to_owned()],
+        };
+        let log_vkey = self
+            .log_vkey
+            .or_else(|| package.map(|p| p.log_vkey.to_vkey_string()));
+        Ok((urls, log_vkey))
+    }
 }
 
 /// The caps on live-update streams, for `serve` and `mirror` alike.
@@ -613,32 +657,13 @@ fn read_policy(
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let policy = tallyboard_core::policy::Policy::parse(text.as_bytes())
         .map_err(|e| anyhow!("{}: {e}", path.display()))?;
-    let log = manifest.log_key().to_vkey_string();
-    if !policy.logs.iter().any(|l| l.key.to_vkey_string() == log) {
-        bail!(
-            "{} does not name this board's log key {log}",
-            path.display()
-        );
-    }
     // The board pushes checkpoints to these witnesses and serves the ones
     // they cosign; an announcement must carry the cosignatures the
-    // election's committed policy asks for (spec/announcements.md §5), so
-    // a policy that leaves out one of its witnesses serves checkpoints no
-    // announcement could rest on.
-    // The election's policy with the witness keys in force (spec/keys.md).
-    for w in &state.roles().witness_policy().witnesses {
-        let vkey = w.key.to_vkey_string();
-        if !policy
-            .witnesses
-            .iter()
-            .any(|p| p.key.to_vkey_string() == vkey)
-        {
-            bail!(
-                "{} leaves out witness {vkey}, which the election's manifest requires (its witness_policy): announcements need its cosignature",
-                path.display()
-            );
-        }
-    }
+    // election's committed policy (with the witness keys in force,
+    // spec/keys.md) asks for (spec/announcements.md §5).
+    policy
+        .covers(manifest.log_key(), state.roles().witness_policy())
+        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
     Ok(policy)
 }
 
@@ -668,6 +693,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Key { entry } => key_entries::run(entry)?,
         Command::Runoff { what } => runoff::run(what)?,
+        Command::Device { command } => enrol::run_device(command)?,
+        Command::Enrol { command } => enrol::run(command)?,
         Command::Init {
             data,
             manifest,
@@ -965,12 +992,13 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Submit {
             key,
-            boards: BoardsArgs { urls, log_vkey },
+            boards,
             retries,
             minutes,
             file,
             outbox,
         } => {
+            let (urls, log_vkey) = boards.resolve()?;
             let outcome = submit::run(&submit::Options {
                 key,
                 urls,
@@ -988,12 +1016,13 @@ fn run(cli: Cli) -> Result<()> {
             manifest,
             station,
             key,
-            boards: BoardsArgs { urls, log_vkey },
+            boards,
             retries,
             dir,
             outbox,
             lang,
         } => {
+            let (urls, log_vkey) = boards.resolve()?;
             let outcome = station::run(&station::Options {
                 manifest,
                 station,
@@ -1017,10 +1046,11 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Outbox {
             dir,
-            boards: BoardsArgs { urls, log_vkey },
+            boards,
             key,
             patience,
         } => {
+            let (urls, log_vkey) = boards.resolve()?;
             let (logged, refused, waiting) = submit::run_outbox(&submit::OutboxOptions {
                 dir,
                 urls,

@@ -337,6 +337,9 @@ pub fn run(o: &Options) -> Result<Outcome> {
     if o.urls.is_empty() {
         bail!("give the board's URL with --url");
     }
+    if let Some(entries) = bundle(&o.file)? {
+        return run_bundle(o, &entries);
+    }
     let (bytes, signed_here) = entry_bytes(&o.file, o.key.as_deref())?;
     // Checked before anything is sent: the scan must be the one the tally
     // names, and there must be a key to sign its upload with.
@@ -398,6 +401,79 @@ pub fn run(o: &Options) -> Result<Outcome> {
         duplicate: receipt.duplicate,
         receipt: out,
     }))
+}
+
+/// The signed entries of `file` if it is an entry bundle (uint16
+/// length-prefixed entries, as `enrol batch` and `enrol replace` write)
+/// rather than one entry: it is not one signed entry, decodes whole as a
+/// bundle, and every entry in it is a signed entry.
+fn bundle(file: &Path) -> Result<Option<Vec<Vec<u8>>>> {
+    let raw = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    if SignedEntry::parse(&raw).is_ok() {
+        return Ok(None);
+    }
+    let Ok(entries) = tallyboard_core::tile::decode_entries(&raw) else {
+        return Ok(None);
+    };
+    // Text read as a bundle is not made of signed entries; it is left to
+    // the one-entry path, which says what is wrong with it.
+    if !entries.iter().all(|e| SignedEntry::parse(e).is_ok()) {
+        return Ok(None);
+    }
+    Ok(Some(entries.into_iter().map(<[u8]>::to_vec).collect()))
+}
+
+/// Sends the entries of a bundle one after another, in order (a
+/// replacement's revocation must be logged before its registration),
+/// verifying each receipt and saving it as `FILE.receipts/<n>.tlog-proof`.
+/// Stops at the first refusal: what was logged stays logged, and running
+/// it again is safe (a board answers an entry it holds with its index).
+fn run_bundle(o: &Options, entries: &[Vec<u8>]) -> Result<Outcome> {
+    if o.outbox.is_some() || o.minutes.is_some() {
+        bail!("a bundle of entries is sent without --outbox or --minutes: send its entries in order, as they are");
+    }
+    let agent = agent();
+    let vkey = log_key(o.log_vkey.as_deref(), &o.urls, &agent)?;
+    let dir = PathBuf::from(format!("{}.receipts", o.file.display()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let retries = o.retries;
+    let mut last = None;
+    for (i, bytes) in entries.iter().enumerate() {
+        let n = i + 1;
+        let receipt = match deliver(&agent, &o.urls, bytes, &|r| r <= retries)? {
+            Delivery::Receipt(r, _) => r,
+            Delivery::Refused(msg) => bail!(
+                "refused {msg} (entry {n} of {}; the {} before it are logged)",
+                entries.len(),
+                i
+            ),
+            Delivery::Unavailable(why) => bail!(
+                "gave up after {} rounds at entry {n} of {}: {why}",
+                retries + 1,
+                entries.len()
+            ),
+        };
+        let cp = verify_receipt(&receipt, bytes, &vkey)?;
+        let out = dir.join(format!("{n}.tlog-proof"));
+        std::fs::write(&out, receipt.receipt.as_bytes())
+            .with_context(|| format!("writing {}", out.display()))?;
+        report(&receipt, &cp, &out);
+        last = Some(Logged {
+            index: receipt.index,
+            checkpoint_size: cp.size,
+            duplicate: receipt.duplicate,
+            receipt: out,
+        });
+    }
+    println!(
+        "all {} entries of {} logged",
+        entries.len(),
+        o.file.display()
+    );
+    // The last entry's receipt stands for the bundle: its checkpoint
+    // includes every entry before it.
+    last.map(Outcome::Logged)
+        .ok_or_else(|| anyhow!("{} holds no entries", o.file.display()))
 }
 
 fn pending(leaf: tallyboard_core::Hash, bytes: &[u8]) -> Pending {

@@ -332,6 +332,22 @@ error_codes! {
     /// The log's manifest names a role key other than the one the verifier
     /// pinned: the log's roles are not the ones the verifier trusts.
     ManifestRoleKeyMismatch => "manifest.role-key-mismatch",
+    // --- enrolling station devices (spec/enrolment.md) ---
+    /// The device list's first line is not the header `station_id,vkey`.
+    EnrolHeader => "enrol.header",
+    /// A line of the device list is not `<station_id>,<vkey>` (two fields,
+    /// UTF-8), or a key file holds more than one line.
+    EnrolLineMalformed => "enrol.line-malformed",
+    /// The device list names a station a second time.
+    EnrolDuplicateStation => "enrol.duplicate-station",
+    /// A device key is listed twice, is a role key of the manifest, or
+    /// (replacing a device) the new key is the old one.
+    EnrolKeyReused => "enrol.key-reused",
+    /// A device key's name is not `<station>.<election>.<domain>` for its
+    /// station and the manifest's election.
+    EnrolKeyName => "enrol.key-name",
+    /// The device list holds no device.
+    EnrolEmpty => "enrol.empty",
     // --- mirrors (spec/mirror.md) ---
     /// A mirror accepts no writes; submit to the board it follows (HTTP 403).
     MirrorReadOnly => "mirror.read-only",

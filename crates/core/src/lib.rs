@@ -37,6 +37,7 @@ pub mod calendar;
 pub mod checkpoint;
 pub mod cosignature;
 pub mod digits;
+pub mod enrol;
 pub mod entry;
 pub mod error;
 pub mod hash;

@@ -307,6 +307,33 @@ impl Policy {
         self.logs.iter().map(|l| l.key.clone()).collect()
     }
 
+    /// Checks that this policy (a board's, or one handed to a station
+    /// device) names the log key `log` and every witness of `election`'s
+    /// policy (the manifest's, with the witness keys in force): otherwise
+    /// it would trust checkpoints the election's announcements cannot rest
+    /// on ([announcements.md] §5). The error says what is missing.
+    ///
+    /// [announcements.md]: ../../../spec/announcements.md
+    pub fn covers(&self, log: &VerifierKey, election: &Policy) -> Result<(), String> {
+        let log = log.to_vkey_string();
+        if !self.logs.iter().any(|l| l.key.to_vkey_string() == log) {
+            return Err(format!("it does not name the log key {log}"));
+        }
+        for w in &election.witnesses {
+            let vkey = w.key.to_vkey_string();
+            if !self
+                .witnesses
+                .iter()
+                .any(|p| p.key.to_vkey_string() == vkey)
+            {
+                return Err(format!(
+                    "it leaves out witness {vkey}, which the election's manifest requires (its witness_policy): announcements need its cosignature"
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The witness with this policy-local name.
     pub fn witness(&self, name: &str) -> Option<&PolicyWitness> {
         self.witnesses.iter().find(|w| w.name == name)

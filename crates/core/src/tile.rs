@@ -374,6 +374,18 @@ pub fn encode_entry_bundle<'a>(
 /// length-prefixed entry (no truncated prefix or entry, nothing trailing),
 /// with 1..=256 entries. The entries borrow from `bytes`.
 pub fn decode_entry_bundle(bytes: &[u8]) -> Result<Vec<&[u8]>, TileError> {
+    let out = decode_entries(bytes)?;
+    if out.len() > usize::from(TILE_WIDTH) {
+        return Err(TileError::BadBundle("more than 256 entries"));
+    }
+    Ok(out)
+}
+
+/// Decodes a file of entries in the bundle encoding but of any length (what
+/// `tallyboard import` reads and `tallyboard enrol` writes), as strictly as
+/// [`decode_entry_bundle`]: at least one entry, nothing truncated or
+/// trailing.
+pub fn decode_entries(bytes: &[u8]) -> Result<Vec<&[u8]>, TileError> {
     let mut rest = bytes;
     let mut out = Vec::new();
     while !rest.is_empty() {
@@ -386,9 +398,6 @@ pub fn decode_entry_bundle(bytes: &[u8]) -> Result<Vec<&[u8]>, TileError> {
         }
         let (entry, next) = tail.split_at(len);
         out.push(entry);
-        if out.len() > usize::from(TILE_WIDTH) {
-            return Err(TileError::BadBundle("more than 256 entries"));
-        }
         rest = next;
     }
     if out.is_empty() {

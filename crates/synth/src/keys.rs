@@ -48,9 +48,10 @@ pub fn station_key(election: &str, station: &str) -> SignerKey {
     SignerKey::from_seed(&name, seed).expect("identifier-based key names are valid")
 }
 
-/// The key name a station signs with.
+/// The key name a station signs with: the rule of `spec/keys.md` §7
+/// (`tallyboard_core::enrol::station_key_name`) under the demo's domain.
 pub fn station_key_name(election: &str, station: &str) -> String {
-    format!("{station}.{election}.stations.tallyboard.example")
+    tallyboard_core::enrol::station_key_name(station, election, &STATION_KEY_SUFFIX[1..])
 }
 
 /// The suffix of every demo station key name ([`station_key_name`]).

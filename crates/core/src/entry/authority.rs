@@ -81,18 +81,25 @@ pub struct StationKey {
 const STATION_KEY_FIELDS: &[&str] = &["election", "station", "key"];
 
 fn parse_vkey(v: (&str, usize)) -> Result<String, EntryError> {
-    match VerifierKey::parse(v.0) {
-        Ok(k) if k.sig_type() == crate::note::SIG_ED25519 => Ok(v.0.to_owned()),
+    station_vkey(v.0)
+        .map(|_| v.0.to_owned())
+        .map_err(|e| EntryError::new(e.code, format!("line {}: field 'key': {}", v.1, e.message)))
+}
+
+/// Parses a station's verifier key as the `key` field of a station-key
+/// entry takes it (spec/entries.md §2.1 `vkey`): a C2SP signed-note
+/// verifier key of type 0x01 (Ed25519). Enrolment (`crate::enrol`) checks
+/// keys collected in the field with the same rule.
+pub fn station_vkey(s: &str) -> Result<VerifierKey, EntryError> {
+    match VerifierKey::parse(s) {
+        Ok(k) if k.sig_type() == crate::note::SIG_ED25519 => Ok(k),
         Ok(_) => Err(EntryError::new(
             ErrorCode::KeyMalformed,
-            format!(
-                "line {}: field 'key': a station key must be an Ed25519 (type 0x01) key",
-                v.1
-            ),
+            "a station key must be an Ed25519 (type 0x01) key",
         )),
         Err(e) => Err(EntryError::new(
             crate::error::Coded::code(&e),
-            format!("line {}: field 'key': {e}", v.1),
+            e.to_string(),
         )),
     }
 }

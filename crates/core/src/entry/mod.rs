@@ -20,7 +20,7 @@ pub mod votes;
 pub use announcement::{
     Announcement, AnnouncementStatus, Replacement, Statement, WitnessedCheckpoint,
 };
-pub use authority::{ManifestCommitment, StationKey, StationKeyRevocation};
+pub use authority::{station_vkey, ManifestCommitment, StationKey, StationKeyRevocation};
 pub use figures::BallotFigures;
 pub use lot::Lot;
 pub use role_key::{Role, RoleKey};
