@@ -79,9 +79,16 @@ fn run_on(o: &Options, term: &mut Terminal) -> Result<Outcome> {
             o.manifest.display()
         );
     };
-    // Read the key before a figure is typed: a wrong key file is found now,
-    // not after the head has entered the whole minutes.
-    keyfile::read(&o.key)?;
+    // Read the key before a figure is typed: a wrong key file (or another
+    // station's, by its name, spec/keys.md §7) is found now, not after the
+    // head has entered the whole minutes.
+    let key = keyfile::read(&o.key)?;
+    tallyboard_core::enrol::check_key_name(
+        &key.verifier(),
+        &manifest.manifest().election.id,
+        &o.station,
+    )
+    .map_err(|e| anyhow!("enrol.key-name: {}: {e}", o.key.display()))?;
     std::fs::create_dir_all(&o.dir).with_context(|| format!("creating {}", o.dir.display()))?;
     let outbox = o.outbox.clone().unwrap_or_else(|| o.dir.join("outbox"));
 

@@ -439,6 +439,17 @@ fn input_that_ends_early_signs_nothing_and_a_refusal_is_set_aside() {
     assert!(!dir.join("outbox").exists());
     assert_eq!(s.size(), before);
 
+    // Another station's key file: refused by its name (spec/keys.md §7)
+    // before a figure is asked, nothing signed.
+    let (other, _) = station(&s, 4);
+    let dir = s.path("other-key");
+    let (code, out, err) = console_piped(&s, 3, &other, &dir, "300\n");
+    assert_eq!(code, 1, "{out} {err}");
+    assert!(err.contains("enrol.key-name"), "{err}");
+    assert!(!out.contains("(1/"), "no figure asked: {out}");
+    assert!(!dir.join("outbox").exists());
+    assert_eq!(s.size(), before);
+
     // A station whose key the log does not hold: the board refuses the
     // signed tally with its code, and the outbox sets it aside (exit 1).
     let i = 11;
