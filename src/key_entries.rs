@@ -5,12 +5,13 @@
 //! and parsed back before it is written; `tallyboard submit` sends it.
 
 use crate::keyfile;
+use crate::signer::{self, RoleSigner};
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use tallyboard_core::entry::{Entry, Role, RoleKey, SignedEntry, StationKey, StationKeyRevocation};
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::note::{self, SignerKey};
+use tallyboard_core::note::{self, NoteSigner};
 use tallyboard_core::state::RoleKeys;
 use tallyboard_core::validate::{role_signers, Signers};
 
@@ -28,7 +29,7 @@ pub enum KeyEntry {
         /// The station's verifier key (the vkey string, or a file holding it).
         #[arg(long)]
         vkey: String,
-        /// The authority's private key file.
+        /// The authority's private key file, or its PKCS#11 URI (spec/operations.md §10).
         #[arg(long)]
         authority_key: PathBuf,
         /// Where to write the signed entry (`-` for standard output).
@@ -49,7 +50,7 @@ pub enum KeyEntry {
         /// Why, for people (logged; safe text only, spec/entries.md §2.2).
         #[arg(long)]
         reason: String,
-        /// The authority's private key file.
+        /// The authority's private key file, or its PKCS#11 URI (spec/operations.md §10).
         #[arg(long)]
         authority_key: PathBuf,
         /// Where to write the signed entry (`-` for standard output).
@@ -74,10 +75,10 @@ pub enum KeyEntry {
         /// Why, for people.
         #[arg(long)]
         reason: String,
-        /// The authority's private key file (the key in force).
+        /// The authority's private key file or PKCS#11 URI (the key in force).
         #[arg(long)]
         authority_key: PathBuf,
-        /// A supervisor's private key file (a key in force).
+        /// A supervisor's private key file or PKCS#11 URI (a key in force).
         #[arg(long)]
         supervisor_key: PathBuf,
         /// Where to write the signed entry (`-` for standard output).
@@ -109,7 +110,7 @@ fn role(s: &str) -> Result<Role> {
 /// would take from these signers: it parses, and the keys are the ones its
 /// kind needs (given the manifest's roles; after a rotation the keys in
 /// force may differ, which the board then says).
-fn sign(entry: &Entry, keys: &[&SignerKey], m: &ValidatedManifest) -> Result<Vec<u8>> {
+fn sign(entry: &Entry, keys: &[&RoleSigner], m: &ValidatedManifest) -> Result<Vec<u8>> {
     let bytes = note::sign(&entry.to_text(), keys).map_err(|e| anyhow!("{e}"))?;
     let signed = SignedEntry::parse(&bytes).map_err(|e| anyhow!("{e}"))?;
     if let Ok(Some(required)) = role_signers(&signed, &RoleKeys::from_manifest(m)) {
@@ -159,7 +160,7 @@ pub fn run(action: KeyEntry) -> Result<()> {
                 station,
                 key: key.to_vkey_string(),
             });
-            write(&out, &sign(&entry, &[&keyfile::read(&authority_key)?], &m)?)
+            write(&out, &sign(&entry, &[&signer::load(&authority_key)?], &m)?)
         }
         KeyEntry::Revoke {
             manifest: path,
@@ -177,7 +178,7 @@ pub fn run(action: KeyEntry) -> Result<()> {
                 key: keyfile::read_vkey(&vkey)?.to_vkey_string(),
                 reason,
             });
-            write(&out, &sign(&entry, &[&keyfile::read(&authority_key)?], &m)?)
+            write(&out, &sign(&entry, &[&signer::load(&authority_key)?], &m)?)
         }
         KeyEntry::Role {
             manifest: path,
@@ -198,8 +199,8 @@ pub fn run(action: KeyEntry) -> Result<()> {
                 reason,
             });
             let keys = [
-                &keyfile::read(&authority_key)?,
-                &keyfile::read(&supervisor_key)?,
+                &signer::load(&authority_key)?,
+                &signer::load(&supervisor_key)?,
             ];
             write(&out, &sign(&entry, &keys, &m)?)
         }

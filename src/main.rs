@@ -8,6 +8,7 @@ mod bench_ha;
 mod bench_http;
 mod board;
 mod demo;
+mod hsm;
 mod http_limits;
 mod import;
 mod key_entries;
@@ -18,6 +19,7 @@ mod mirror;
 mod outbox;
 mod publish;
 mod server;
+mod signer;
 mod site;
 mod standby;
 mod store;
@@ -42,6 +44,22 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum HsmCommand {
+    /// Generate an Ed25519 key inside the token (sensitive, never extractable) and print its verifier key and fingerprint (spec/keys.md §6).
+    Keygen {
+        /// The key's PKCS#11 URI: pkcs11:token=LABEL;object=KEY-NAME?module-path=MODULE&pin-source=file:PIN-FILE (the object label is the key name; for the log key, the log's origin).
+        #[arg(long)]
+        key: String,
+    },
+    /// Print the verifier key and fingerprint of a key already in the token (after a signature check).
+    Show {
+        /// The key's PKCS#11 URI.
+        #[arg(long)]
+        key: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Generate an Ed25519 signer key; writes the private key (mode 0600) and prints the verifier key.
     Keygen {
@@ -51,6 +69,11 @@ enum Command {
         /// Where to write the private key (refuses to overwrite).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Keys in a PKCS#11 token (spec/operations.md §10).
+    Hsm {
+        #[command(subcommand)]
+        action: HsmCommand,
     },
     /// Write a signed station-key registration or revocation, or a role-key
     /// change (spec/keys.md §4), ready for `tallyboard submit`.
@@ -66,7 +89,7 @@ enum Command {
         /// The manifest (canonical JSON).
         #[arg(long, env = "TALLYBOARD_MANIFEST")]
         manifest: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §10).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
     },
@@ -75,7 +98,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §10).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Entries per durable write (group commit).
@@ -94,7 +117,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file (opening verifies the whole store).
+        /// The log's private key file or PKCS#11 URI (opening verifies the whole store).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// A directory, or s3://BUCKET[/PREFIX] (credentials from AWS_ACCESS_KEY_ID,
@@ -109,7 +132,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file (opening verifies the whole store).
+        /// The log's private key file or PKCS#11 URI (opening verifies the whole store).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Output directory (extended incrementally; `checkpoint` is written last).
@@ -123,7 +146,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §10).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
     },
@@ -137,7 +160,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file (opening verifies the whole store).
+        /// The log's private key file or PKCS#11 URI (opening verifies the whole store).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// A size for which a checkpoint was issued.
@@ -197,7 +220,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §10).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// The manifest: creates the board if the data directory holds none,
@@ -319,7 +342,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §10).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// The witness policy (C2SP tlog-policy); witnesses with a URL are contacted.
@@ -493,7 +516,7 @@ enum ProveCommand {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §10).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Entry index.
@@ -507,7 +530,7 @@ enum ProveCommand {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §10).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Entry index.
@@ -518,7 +541,7 @@ enum ProveCommand {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §10).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Older size.
@@ -585,7 +608,7 @@ fn read_policy(
 }
 
 fn open(data: &Path, log_key: &Path) -> Result<board::Board> {
-    board::Board::open(data, keyfile::read(log_key)?)
+    board::Board::open(data, signer::load(log_key)?)
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -595,6 +618,16 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", key.verifier().to_vkey_string());
         }
         Command::Key { entry } => key_entries::run(entry)?,
+        Command::Hsm { action } => {
+            let vkey = match action {
+                HsmCommand::Keygen { key } => hsm::keygen(&key)?,
+                HsmCommand::Show { key } => {
+                    tallyboard_core::note::NoteSigner::verifier(&hsm::TokenKey::open(&key)?)
+                }
+            };
+            println!("{}", vkey.to_vkey_string());
+            println!("{}  {}", vkey.fingerprint(), vkey.name());
+        }
         Command::Init {
             data,
             manifest,
@@ -602,7 +635,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let bytes = std::fs::read(&manifest)
                 .with_context(|| format!("reading {}", manifest.display()))?;
-            let b = board::Board::create(&data, &bytes, keyfile::read(&log_key)?)?;
+            let b = board::Board::create(&data, &bytes, signer::load(&log_key)?)?;
             eprintln!(
                 "created board for {} in {}",
                 b.manifest().election_id(),
@@ -799,7 +832,7 @@ fn run(cli: Cli) -> Result<()> {
                 .map(|r| server::RateLimit::new(r, submit_burst))
                 .transpose()?;
             let live = live.limits()?;
-            let key = keyfile::read(&log_key)?;
+            let key = signer::load(&log_key)?;
             // The first address served is announced as `listening on`
             // (scripts and tests read that line); a standby's later ones and
             // the writer's after a takeover are announced too.
