@@ -115,6 +115,28 @@ fn pct_decode(v: &str) -> Result<String, HsmError> {
     String::from_utf8(out).map_err(|_| bad())
 }
 
+/// The URI of the key named `object` in the token a token URI (without
+/// `object`) names: `object` is percent-encoded (RFC 3986 unreserved
+/// characters stay as they are).
+pub fn key_uri(token_uri: &str, object: &str) -> Result<String, HsmError> {
+    let (path, query) = token_uri.split_once('?').unwrap_or((token_uri, ""));
+    if !is_token_uri(path) || path.split(';').any(|a| a.starts_with("object=")) {
+        return Err(err(
+            ErrorCode::HsmUriMalformed,
+            "a token URI is pkcs11:token=LABEL?module-path=...&pin-source=file:... (without object)",
+        ));
+    }
+    let mut enc = String::new();
+    for b in object.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            enc.push(b as char);
+        } else {
+            enc.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Ok(format!("{path};object={enc}?{query}"))
+}
+
 impl TokenUri {
     /// Parses the subset above. Unknown attributes are refused rather than
     /// ignored, so that a typo cannot select another token or key; so is

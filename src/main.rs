@@ -211,6 +211,9 @@ enum Command {
         /// Also hold the Majlis election (about 208 constituencies, the 30-seat Tehran one with about 3,500 candidates): every station reports two tallies.
         #[arg(long)]
         majlis: bool,
+        /// Generate (or, on a rerun, reuse) the log, authority and supervisor keys in this PKCS#11 token and sign with them there: pkcs11:token=LABEL?module-path=MODULE&pin-source=file:PIN-FILE (spec/operations.md §10; scripts/softhsm.sh makes a throwaway SoftHSM2 token). Their verifier keys are written to the store's keys/ directory.
+        #[arg(long, value_name = "TOKEN-URI", conflicts_with = "offline")]
+        hsm: Option<String>,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -785,6 +788,7 @@ fn run(cli: Cli) -> Result<()> {
             offline,
             mirror,
             majlis,
+            hsm,
         } => {
             if offline {
                 import::demo(stations, seed, data, majlis)?
@@ -798,6 +802,7 @@ fn run(cli: Cli) -> Result<()> {
                     clients,
                     mirror,
                     majlis,
+                    hsm,
                 })?
             }
         }

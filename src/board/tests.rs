@@ -7,10 +7,10 @@ use tallyboard_core::checkpoint;
 use tallyboard_core::entry::Entry;
 use tallyboard_core::error::Coded;
 use tallyboard_core::merkle::{prove_consistency, verify_consistency};
+use tallyboard_core::note::SignerKey;
 use tallyboard_core::ErrorCode;
 use tallyboard_core::Hash;
 use tallyboard_synth::{keys, Config, SyntheticElection};
-use tallyboard_core::note::SignerKey;
 
 fn election(stations: usize) -> SyntheticElection {
     SyntheticElection::generate(Config {
