@@ -4,5 +4,6 @@
 
 mod cli;
 mod demo;
+mod hsm;
 mod keys;
 mod util;
