@@ -64,6 +64,10 @@ pub enum Part {
     /// under `/usr/bin/time -v`: peak memory, wall time, and the last
     /// tally → cosigned final announcement latency the demo prints.
     Demo,
+    /// Signing with the log and authority keys in a SoftHSM2 token
+    /// (scripts/softhsm.sh) next to key files (spec/operations.md §10).
+    /// Only when asked.
+    Hsm,
 }
 
 pub fn run(stations: usize, scale: u64, only: Option<Part>, out: Option<&Path>) -> Result<()> {
@@ -92,6 +96,16 @@ pub fn run(stations: usize, scale: u64, only: Option<Part>, out: Option<&Path>) 
         }
     }
     drop((setup, tallies, e));
+    if only == Some(Part::Hsm) {
+        for (what, value, baseline, ratio) in crate::bench_hsm::rows(stations)? {
+            rows.push(Row {
+                what,
+                value,
+                baseline,
+                ratio,
+            });
+        }
+    }
     if only.is_none() || only == Some(Part::Demo) {
         demo_rows(stations, &mut rows)?;
     }

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_ha;
+mod bench_hsm;
 mod bench_http;
 mod board;
 mod demo;
