@@ -469,3 +469,71 @@ pub fn keygen(uri: &str) -> Result<VerifierKey, HsmError> {
         .map_err(|e| ck("generating an Ed25519 key pair", e))?;
     verifier_of(&session, pub_handle, &u.object)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const Q: &str = "?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-source=file:/run/pin";
+
+    #[test]
+    fn the_uri_subset_parses_with_percent_decoding() {
+        let u = TokenUri::parse(&format!(
+            "pkcs11:token=ministry;object=board.example%2Flog{Q}"
+        ))
+        .unwrap();
+        assert_eq!(u.token, "ministry");
+        assert_eq!(u.object, "board.example/log");
+        assert_eq!(u.module, Path::new("/usr/lib/softhsm/libsofthsm2.so"));
+        assert_eq!(u.pin_file, Path::new("/run/pin"));
+        let u =
+            TokenUri::parse("pkcs11:object=k;token=t?pin-source=file:///run/pin&module-path=/m.so")
+                .unwrap();
+        assert_eq!(
+            (u.token.as_str(), u.pin_file.as_path()),
+            ("t", Path::new("/run/pin"))
+        );
+    }
+
+    #[test]
+    fn key_uri_names_the_object_and_parses_back() {
+        let token = format!("pkcs11:token=t{Q}");
+        let uri = key_uri(&token, "moi.example/authority").unwrap();
+        assert!(uri.contains(";object=moi.example%2Fauthority?"), "{uri}");
+        assert_eq!(
+            TokenUri::parse(&uri).unwrap().object,
+            "moi.example/authority"
+        );
+        assert!(key_uri(&uri, "x").is_err(), "a key URI is not a token URI");
+    }
+
+    #[test]
+    fn bad_uris_are_refused_with_their_code_and_no_pin() {
+        let cases = [
+            "file:/key".to_owned(),
+            format!("pkcs11:token=t{Q}"),
+            format!("pkcs11:token=t;object=k;token=u{Q}"),
+            format!("pkcs11:token=t;object=k;slot-id=3{Q}"),
+            "pkcs11:token=t;object=k?module-path=/m.so".to_owned(),
+            "pkcs11:token=t;object=k?module-path=/m.so&pin-source=env:PIN".to_owned(),
+            "pkcs11:token=t;object=k%zz?module-path=/m.so&pin-source=file:/p".to_owned(),
+            "pkcs11:token=t;object=k?module-path=/m.so&pin-value=8675309".to_owned(),
+        ];
+        for c in &cases {
+            let e = TokenUri::parse(c).unwrap_err();
+            assert_eq!(e.code, ErrorCode::HsmUriMalformed, "{c}");
+            let msg = e.to_string();
+            assert!(msg.starts_with("hsm.uri-malformed: "), "{msg}");
+            assert!(!msg.contains("8675309"), "the PIN is echoed: {msg}");
+        }
+    }
+
+    #[test]
+    fn a_missing_module_is_its_own_error() {
+        let e = TokenKey::open(
+            "pkcs11:token=t;object=k?module-path=/nonexistent/p11.so&pin-source=file:/p",
+        )
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::HsmModuleUnavailable, "{e}");
+    }
+}
