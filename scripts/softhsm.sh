@@ -8,6 +8,7 @@
 #
 # creates DIR/softhsm2.conf, DIR/tokens/ and DIR/user.pin (mode 0600, a
 # random PIN), initialises a token labelled LABEL, and prints on stdout
+# (each value single-quoted, for eval)
 #
 #   SOFTHSM2_CONF='DIR/softhsm2.conf'
 #   MODULE='/usr/lib/softhsm/libsofthsm2.so'
