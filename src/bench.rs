@@ -68,6 +68,10 @@ pub enum Part {
     /// import of its bundle, next to signing as many entries (spec/enrolment.md).
     /// Only when asked.
     Enrol,
+    /// Signing with the log and authority keys in a SoftHSM2 token
+    /// (scripts/softhsm.sh) next to key files (spec/operations.md §13).
+    /// Only when asked.
+    Hsm,
 }
 
 pub fn run(stations: usize, scale: u64, only: Option<Part>, out: Option<&Path>) -> Result<()> {
@@ -107,6 +111,16 @@ pub fn run(stations: usize, scale: u64, only: Option<Part>, out: Option<&Path>) 
         }
     }
     drop((setup, tallies, e));
+    if only == Some(Part::Hsm) {
+        for (what, value, baseline, ratio) in crate::bench_hsm::rows(stations)? {
+            rows.push(Row {
+                what,
+                value,
+                baseline,
+                ratio,
+            });
+        }
+    }
     if only.is_none() || only == Some(Part::Demo) {
         demo_rows(stations, &mut rows)?;
     }

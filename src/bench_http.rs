@@ -166,7 +166,10 @@ pub fn run(
         urls.push(url);
     }
     let policy = dir.join("policy.txt");
-    std::fs::write(&policy, demo_policy("log", &urls)?)?;
+    std::fs::write(
+        &policy,
+        demo_policy(&urls, &keys::role_key("log").context("log")?.verifier())?,
+    )?;
     let board_dir: PathBuf = dir.join("board");
     let (board, url) = spawn_listening(
         &exe,

@@ -28,7 +28,9 @@ use std::sync::Arc;
 use tallyboard_core::entry::SignedEntry;
 use tallyboard_core::manifest::ValidatedManifest;
 use tallyboard_core::merkle;
-use tallyboard_core::note::{SignerKey, Verifiers};
+use tallyboard_core::note::{NoteSigner, Verifiers};
+
+use crate::signer::RoleSigner;
 use tallyboard_core::state::LogState;
 use tallyboard_core::tlog_proof::TlogProof;
 
@@ -41,7 +43,7 @@ pub fn pg_url(data: &Path) -> Option<&str> {
 /// The board's log.
 pub struct Board {
     log: Log,
-    log_key: SignerKey,
+    log_key: RoleSigner,
     verifiers: Verifiers,
     /// The store is a database other boards may take over (PostgreSQL).
     shared_store: bool,
@@ -52,10 +54,16 @@ pub struct Board {
 impl Board {
     /// Creates a new board in an empty directory for a manifest, storing the
     /// manifest blob and signing the empty checkpoint.
-    pub fn create(dir: &Path, manifest_bytes: &[u8], log_key: SignerKey) -> Result<Board> {
+    pub fn create(
+        dir: &Path,
+        manifest_bytes: &[u8],
+        log_key: impl Into<RoleSigner>,
+    ) -> Result<Board> {
+        let log_key = log_key.into();
         let manifest = ValidatedManifest::from_bytes(manifest_bytes).map_err(|e| anyhow!("{e}"))?;
         check_log_key(&manifest, &log_key)?;
-        let empty = log::sign_checkpoint(&manifest, 0, tallyboard_core::hash::EMPTY_ROOT, &log_key);
+        let empty =
+            log::sign_checkpoint(&manifest, 0, tallyboard_core::hash::EMPTY_ROOT, &log_key)?;
         let verifiers = verifiers_for(&log_key);
         let origin = &manifest.manifest().log.origin;
         let store: Box<dyn LogWriter> = match pg_url(dir) {
@@ -72,7 +80,10 @@ impl Board {
         };
         let state = LogState::new(Arc::new(manifest));
         let mut log = Log::new(store, state, empty)?;
-        log.keep_snapshots(Arc::new(log::resume::Sealer::new(&log_key)), 0)?;
+        log.keep_snapshots(
+            Arc::new(log::resume::Sealer::new(&log_key.sealing_secret()?)),
+            0,
+        )?;
         Ok(Board {
             log,
             log_key,
@@ -83,19 +94,19 @@ impl Board {
     }
 
     /// Opens an existing board, failing closed (`spec/storage.md` §5).
-    pub fn open(dir: &Path, log_key: SignerKey) -> Result<Board> {
-        Board::open_as(dir, log_key, false)
+    pub fn open(dir: &Path, log_key: impl Into<RoleSigner>) -> Result<Board> {
+        Board::open_as(dir, log_key.into(), false)
     }
 
     /// Opens a PostgreSQL store as a **standby** (`spec/storage.md` §8.3):
     /// without the writer lease, verified as the writer's open verifies it,
     /// to serve the log read-only and follow what the writer commits
     /// ([`Board::follow`]).
-    pub fn open_standby(dir: &Path, log_key: SignerKey) -> Result<Board> {
-        Board::open_as(dir, log_key, true)
+    pub fn open_standby(dir: &Path, log_key: impl Into<RoleSigner>) -> Result<Board> {
+        Board::open_as(dir, log_key.into(), true)
     }
 
-    fn open_as(dir: &Path, log_key: SignerKey, standby: bool) -> Result<Board> {
+    fn open_as(dir: &Path, log_key: RoleSigner, standby: bool) -> Result<Board> {
         let trace = Trace::new();
         let (manifest, verifiers) = Board::manifest_for(dir, &log_key)?;
         trace.step("manifest read and validated");
@@ -119,7 +130,7 @@ impl Board {
         trace.step("store opened and checked");
         let reader = store.reader();
         let origin = manifest.manifest().log.origin.clone();
-        let sealer = Arc::new(log::resume::Sealer::new(&log_key));
+        let sealer = Arc::new(log::resume::Sealer::new(&log_key.sealing_secret()?));
         let manifest = Arc::new(manifest);
         let resumed = resume(
             &reader,
@@ -195,7 +206,7 @@ impl Board {
 
     /// The manifest a store in `dir` names (checked against the store's
     /// format file), if `log_key` is its log key, and verifiers holding it.
-    fn manifest_for(dir: &Path, log_key: &SignerKey) -> Result<(ValidatedManifest, Verifiers)> {
+    fn manifest_for(dir: &Path, log_key: &RoleSigner) -> Result<(ValidatedManifest, Verifiers)> {
         let manifest = match pg_url(dir) {
             Some(url) => pg::read_manifest(url)?,
             None => file::read_manifest(dir)?,
@@ -404,13 +415,13 @@ impl Trace {
     }
 }
 
-fn verifiers_for(key: &SignerKey) -> Verifiers {
+fn verifiers_for(key: &impl NoteSigner) -> Verifiers {
     let mut v = Verifiers::new();
     v.add(key.verifier());
     v
 }
 
-fn check_log_key(manifest: &ValidatedManifest, key: &SignerKey) -> Result<()> {
+fn check_log_key(manifest: &ValidatedManifest, key: &RoleSigner) -> Result<()> {
     if key.verifier().to_vkey_string() != manifest.log_key().to_vkey_string() {
         bail!(
             "the log key {} is not the manifest's log key {}",
@@ -418,7 +429,7 @@ fn check_log_key(manifest: &ValidatedManifest, key: &SignerKey) -> Result<()> {
             manifest.log_key().to_vkey_string()
         );
     }
-    if key.name() != manifest.manifest().log.origin {
+    if key.verifier().name() != manifest.manifest().log.origin {
         bail!(
             "the log key's name must equal the log origin {}",
             manifest.manifest().log.origin

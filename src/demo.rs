@@ -19,6 +19,7 @@
 
 mod announce;
 mod runoff;
+mod token;
 
 use crate::board::Board;
 use crate::import::{import_entries, progress_bar};
@@ -31,7 +32,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tallyboard_core::entry::{Entry, Tally};
-use tallyboard_core::note::SignerKey;
+use tallyboard_core::note::{NoteSigner, SignerKey};
+
+use crate::signer::RoleSigner;
 use tallyboard_synth::{keys, Config, SyntheticElection};
 
 /// What to run.
@@ -55,6 +58,10 @@ pub struct DemoArgs {
     /// Then play the presidential second round on a second board
     /// (`demo/runoff.rs`).
     pub runoff: bool,
+    /// `--hsm`: the PKCS#11 URI of a token (no `object`) in which the log,
+    /// authority and supervisor keys are generated (or found, on a rerun)
+    /// and sign (`spec/operations.md` §13).
+    pub hsm: Option<String>,
 }
 
 /// One station's report: when in the day, and the signed entries it sends.
@@ -72,24 +79,37 @@ const REMOTE: &[&str] = &["05", "09", "15", "20", "28"];
 
 pub fn run(args: DemoArgs) -> Result<()> {
     let t_start = Instant::now();
-    let e = SyntheticElection::generate(Config {
-        seed: args.seed,
-        stations: args.stations,
-        majlis: args.majlis,
-    });
+    let (roles, log_key) = match &args.hsm {
+        None => (
+            tallyboard_synth::RoleSigners::demo(),
+            RoleSigner::from(keys::role_key("log").context("demo log key")?),
+        ),
+        Some(token) => token::roles(token)?,
+    };
+    let e = SyntheticElection::generate_with(
+        Config {
+            seed: args.seed,
+            stations: args.stations,
+            majlis: args.majlis,
+        },
+        roles,
+    );
     let dir = match &args.data {
         Some(d) => d.clone(),
         None => std::env::temp_dir().join(format!(
-            "tallyboard-demo-{}-{}{}{}",
+            "tallyboard-demo-{}-{}{}{}{}",
             args.seed,
             args.stations,
             if args.majlis { "-majlis" } else { "" },
-            if args.runoff { "-runoff" } else { "" }
+            if args.runoff { "-runoff" } else { "" },
+            if args.hsm.is_some() { "-hsm" } else { "" }
         )),
     };
     std::fs::create_dir_all(&dir)?;
     let board_dir = dir.join("board");
-    let log_key = keys::role_key("log").context("demo log key")?;
+    if args.hsm.is_some() {
+        token::publish(&e, &dir)?;
+    }
 
     // --- 1. the board, with every station's key registered before the day ----
     // A store whose election day ended (a final announcement is logged)
@@ -155,8 +175,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let size_before_day = board.size();
 
     // --- 2. witnesses and the board's HTTP server ---------------------------
-    let urls = spawn_witnesses(&dir, &log_key)?;
-    let policy_text = demo_policy("log", &urls)?;
+    let urls = spawn_witnesses(&dir, &log_key.verifier())?;
+    let policy_text = demo_policy(&urls, &log_key.verifier())?;
     std::fs::write(dir.join("policy.txt"), &policy_text)?;
     let policy = tallyboard_core::policy::Policy::parse(policy_text.as_bytes())
         .map_err(|e| anyhow!("demo policy: {e}"))?;
@@ -407,7 +427,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         round.read_secs,
         round.append_secs
     );
-    run_attacks(&agent, &url, &after_final_attacks(&e)?);
+    run_attacks(&agent, &url, &after_final_attacks(&e, &log_key)?);
     let majlis = announce::majlis_summary(&e, &round);
     let (cosigned_size, cosigners, cosign_ms) = wait_for_cosigned(&agent, &url, last_tally)?;
 
@@ -416,19 +436,14 @@ pub fn run(args: DemoArgs) -> Result<()> {
     let source = tallyboard_verify::HttpSource::new(&url);
     let log = tallyboard_verify::LogKey::load(&log_key.verifier().to_vkey_string(), None)?;
     // The auditor pins the roles' keys it was given (the demo's published
-    // ones, keys/*.vkey): the log's manifest must name them.
-    let pinned = |role: &str| {
-        tallyboard_synth::keys::role_key(role)
-            .map(|k| k.verifier())
-            .into_iter()
-            .collect::<Vec<_>>()
-    };
+    // ones, keys/*.vkey, or with --hsm the token's, DIR/keys/*.vkey): the
+    // log's manifest must name them.
     let opts = tallyboard_verify::audit::AuditOptions {
         policy: Some(policy_for_audit.clone()),
         measure_baseline: false,
         roles: tallyboard_core::state::PinnedRoles {
-            authority: pinned("authority"),
-            supervisors: pinned("supervisor"),
+            authority: vec![e.roles().authority.verifier()],
+            supervisors: vec![e.roles().supervisor.verifier()],
             witnesses: Vec::new(),
         },
     };
@@ -444,7 +459,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     );
 
     let mut mirror = if args.mirror {
-        Some(start_mirror(&url, &dir)?)
+        Some(start_mirror(&url, &dir, &log_key.verifier())?)
     } else {
         None
     };
@@ -486,6 +501,9 @@ pub fn run(args: DemoArgs) -> Result<()> {
         REFUSED_ATTACKS.load(Ordering::Relaxed)
     );
     println!("tree size           {}", report.size);
+    if let Some(t) = &args.hsm {
+        println!("{}", token::summary(&e, t));
+    }
     println!("ingest              {day_secs:.1} s for {accepted} entries over HTTP ({:.0}/s, {} clients)", accepted as f64 / day_secs, args.clients);
     println!("supervision         {supervision}");
     println!("final announcement  at size {final_size}: {outcome}");
@@ -568,14 +586,17 @@ pub fn run(args: DemoArgs) -> Result<()> {
 /// `--mirror`: a mirror of the board in this process, following only
 /// checkpoints that meet the demo's witness policy; returns once it serves
 /// the verified final state.
-fn start_mirror(board_url: &str, dir: &std::path::Path) -> Result<crate::mirror::Running> {
+fn start_mirror(
+    board_url: &str,
+    dir: &std::path::Path,
+    log: &tallyboard_core::note::VerifierKey,
+) -> Result<crate::mirror::Running> {
     let t = Instant::now();
-    let log = keys::role_key("log").context("demo log key")?;
     let m = crate::mirror::spawn(crate::mirror::Options {
         from: board_url.to_owned(),
         data: dir.join("mirror"),
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        log_key: Some(log.verifier().to_vkey_string()),
+        log_key: Some(log.to_vkey_string()),
         policy: Some(dir.join("policy.txt")),
         interval: Duration::from_secs(1),
         once: false,
@@ -590,8 +611,11 @@ fn start_mirror(board_url: &str, dir: &std::path::Path) -> Result<crate::mirror:
 }
 
 /// Starts the demo's two witnesses (the Guardian Council's and an
-/// observer's) over `dir`, trusting `log_key`; returns their URLs.
-fn spawn_witnesses(dir: &std::path::Path, log_key: &SignerKey) -> Result<Vec<String>> {
+/// observer's) over `dir`, trusting the log key `log`; returns their URLs.
+fn spawn_witnesses(
+    dir: &std::path::Path,
+    log: &tallyboard_core::note::VerifierKey,
+) -> Result<Vec<String>> {
     let mut urls = Vec::new();
     for role in ["witness-guardian", "witness-observer"] {
         let key = keys::role_key(role).context("demo witness key")?;
@@ -605,7 +629,7 @@ fn spawn_witnesses(dir: &std::path::Path, log_key: &SignerKey) -> Result<Vec<Str
             key: tallyboard_core::cosignature::CosignerKey::from_signer_key(&key),
             logs: {
                 let mut logs = tallyboard_core::witness::TrustedLogs::new();
-                logs.add(log_key.verifier()).map_err(|e| anyhow!("{e}"))?;
+                logs.add(log.clone()).map_err(|e| anyhow!("{e}"))?;
                 logs
             },
             slow_clients: Default::default(),
@@ -616,14 +640,13 @@ fn spawn_witnesses(dir: &std::path::Path, log_key: &SignerKey) -> Result<Vec<Str
     Ok(urls)
 }
 
-/// The demo's witness policy: keys/policy.txt's rules for the log of the
-/// demo role `log_role` (`log`, or `log-round-2` for the second round's
-/// board) with the URLs the witnesses actually listen on.
-pub(crate) fn demo_policy(log_role: &str, urls: &[String]) -> Result<String> {
-    let log = keys::role_key(log_role)
-        .context("log")?
-        .verifier()
-        .to_vkey_string();
+/// The demo's witness policy: keys/policy.txt's rules with the URLs the
+/// witnesses actually listen on.
+pub(crate) fn demo_policy(
+    urls: &[String],
+    log: &tallyboard_core::note::VerifierKey,
+) -> Result<String> {
+    let log = log.to_vkey_string();
     let g = tallyboard_synth::witness_vkey("witness-guardian").context("guardian")?;
     let o = tallyboard_synth::witness_vkey("witness-observer").context("observer")?;
     Ok(format!(
@@ -737,7 +760,10 @@ fn attacks(e: &SyntheticElection) -> Result<Vec<(&'static str, Vec<u8>)>> {
 
 /// What the trust rules refuse once results are final (spec/announcements.md
 /// §6, spec/keys.md §3).
-fn after_final_attacks(e: &SyntheticElection) -> Result<Vec<(&'static str, Vec<u8>)>> {
+fn after_final_attacks(
+    e: &SyntheticElection,
+    log_key: &RoleSigner,
+) -> Result<Vec<(&'static str, Vec<u8>)>> {
     use tallyboard_core::entry::{Role, RoleKey};
     let late = e.revised_tally(0, &e.signed_tally(0));
     let m = e.manifest();
@@ -750,10 +776,10 @@ fn after_final_attacks(e: &SyntheticElection) -> Result<Vec<(&'static str, Vec<u
         new: Some(intruder.verifier()),
         reason: "the log operator takes over the authority".into(),
     });
-    let log_key = tallyboard_synth::keys::role_key("log").context("log key")?;
-    let authority = tallyboard_synth::keys::role_key("authority").context("authority key")?;
-    let grab = tallyboard_core::note::sign(&grab.to_text(), &[&authority, &log_key])
-        .map_err(|e| anyhow!("{e}"))?;
+    let authority = e.roles().authority.as_ref();
+    let grab =
+        tallyboard_core::note::sign(&grab.to_text(), &[authority, log_key as &dyn NoteSigner])
+            .map_err(|e| anyhow!("{e}"))?;
     Ok(vec![
         (
             "a station's revision after the final announcement, without a reopening",

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 use tallyboard_core::enrol::{self, Row, RowError};
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::note::SignerKey;
+use tallyboard_core::note::NoteSigner;
 
 /// `tallyboard device ...`.
 #[derive(Subcommand)]
@@ -166,7 +166,7 @@ pub fn run(c: EnrolCommand) -> Result<()> {
                     );
                 }
             };
-            let authority = keyfile::read(&authority_key)?;
+            let authority = crate::signer::load(&authority_key)?;
             let bundle = batch(&m, &devices, &authority)?;
             write_bundle(&out, &bundle)?;
             eprintln!(
@@ -205,7 +205,7 @@ pub fn run(c: EnrolCommand) -> Result<()> {
             if new.public_key() == old.public_key() {
                 bail!("enrol.key-reused: the new key is the old one");
             }
-            let authority = keyfile::read(&authority_key)?;
+            let authority = crate::signer::load(&authority_key)?;
             let keys = [&authority];
             let revoke = sign_entry(&revocation(&m, &station, &old, &reason), &keys)?;
             key_entries::note_signers(&revoke, &keys, &m);
@@ -242,7 +242,7 @@ fn key_text(arg: &str) -> Result<String> {
 pub fn batch(
     m: &ValidatedManifest,
     devices: &[enrol::Device],
-    authority: &SignerKey,
+    authority: &dyn NoteSigner,
 ) -> Result<Vec<u8>> {
     let keys = [authority];
     let signed: Vec<Vec<u8>> = devices

@@ -5,12 +5,13 @@
 //! and parsed back before it is written; `tallyboard submit` sends it.
 
 use crate::keyfile;
+use crate::signer;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
 use tallyboard_core::entry::{Entry, Role, RoleKey, SignedEntry, StationKey, StationKeyRevocation};
 use tallyboard_core::manifest::ValidatedManifest;
-use tallyboard_core::note::{self, SignerKey, VerifierKey};
+use tallyboard_core::note::{self, NoteSigner, VerifierKey};
 use tallyboard_core::state::RoleKeys;
 use tallyboard_core::validate::{role_signers, Signers};
 
@@ -28,7 +29,7 @@ pub enum KeyEntry {
         /// The station's verifier key (the vkey string, or a file holding it).
         #[arg(long)]
         vkey: String,
-        /// The authority's private key file.
+        /// The authority's private key file, or its PKCS#11 URI (spec/operations.md §13).
         #[arg(long)]
         authority_key: PathBuf,
         /// Where to write the signed entry (`-` for standard output).
@@ -49,7 +50,7 @@ pub enum KeyEntry {
         /// Why, for people (logged; safe text only, spec/entries.md §2.2).
         #[arg(long)]
         reason: String,
-        /// The authority's private key file.
+        /// The authority's private key file, or its PKCS#11 URI (spec/operations.md §13).
         #[arg(long)]
         authority_key: PathBuf,
         /// Where to write the signed entry (`-` for standard output).
@@ -74,10 +75,10 @@ pub enum KeyEntry {
         /// Why, for people.
         #[arg(long)]
         reason: String,
-        /// The authority's private key file (the key in force).
+        /// The authority's private key file or PKCS#11 URI (the key in force).
         #[arg(long)]
         authority_key: PathBuf,
-        /// A supervisor's private key file (a key in force).
+        /// A supervisor's private key file or PKCS#11 URI (a key in force).
         #[arg(long)]
         supervisor_key: PathBuf,
         /// Where to write the signed entry (`-` for standard output).
@@ -110,7 +111,11 @@ fn role(s: &str) -> Result<Role> {
 /// would take from these signers: it parses, and the keys are the ones its
 /// kind needs (given the manifest's roles; after a rotation the keys in
 /// force may differ, which the board then says).
-fn sign(entry: &Entry, keys: &[&SignerKey], m: &ValidatedManifest) -> Result<Vec<u8>> {
+fn sign<S: NoteSigner + ?Sized>(
+    entry: &Entry,
+    keys: &[&S],
+    m: &ValidatedManifest,
+) -> Result<Vec<u8>> {
     let bytes = sign_entry(entry, keys)?;
     note_signers(&bytes, keys, m);
     Ok(bytes)
@@ -118,7 +123,7 @@ fn sign(entry: &Entry, keys: &[&SignerKey], m: &ValidatedManifest) -> Result<Vec
 
 /// Signs `entry` with `keys` and parses the signed note back, so that what
 /// is written is an entry the board can parse.
-pub(crate) fn sign_entry(entry: &Entry, keys: &[&SignerKey]) -> Result<Vec<u8>> {
+pub(crate) fn sign_entry<S: NoteSigner + ?Sized>(entry: &Entry, keys: &[&S]) -> Result<Vec<u8>> {
     let bytes = note::sign(&entry.to_text(), keys).map_err(|e| anyhow!("{e}"))?;
     SignedEntry::parse(&bytes).map_err(|e| anyhow!("{e}"))?;
     Ok(bytes)
@@ -126,7 +131,11 @@ pub(crate) fn sign_entry(entry: &Entry, keys: &[&SignerKey]) -> Result<Vec<u8>> 
 
 /// Says on stderr when `keys` are not the signers the manifest names for
 /// the signed entry `bytes` (right only after a rotation of role keys).
-pub(crate) fn note_signers(bytes: &[u8], keys: &[&SignerKey], m: &ValidatedManifest) {
+pub(crate) fn note_signers<S: NoteSigner + ?Sized>(
+    bytes: &[u8],
+    keys: &[&S],
+    m: &ValidatedManifest,
+) {
     let Ok(signed) = SignedEntry::parse(bytes) else {
         return;
     };
@@ -195,7 +204,7 @@ pub fn run(action: KeyEntry) -> Result<()> {
             let m = manifest(&path)?;
             station_in(&m, &station)?;
             let entry = registration(&m, &station, &keyfile::read_vkey(&vkey)?);
-            write(&out, &sign(&entry, &[&keyfile::read(&authority_key)?], &m)?)
+            write(&out, &sign(&entry, &[&signer::load(&authority_key)?], &m)?)
         }
         KeyEntry::Revoke {
             manifest: path,
@@ -208,7 +217,7 @@ pub fn run(action: KeyEntry) -> Result<()> {
             let m = manifest(&path)?;
             station_in(&m, &station)?;
             let entry = revocation(&m, &station, &keyfile::read_vkey(&vkey)?, &reason);
-            write(&out, &sign(&entry, &[&keyfile::read(&authority_key)?], &m)?)
+            write(&out, &sign(&entry, &[&signer::load(&authority_key)?], &m)?)
         }
         KeyEntry::Role {
             manifest: path,
@@ -229,8 +238,8 @@ pub fn run(action: KeyEntry) -> Result<()> {
                 reason,
             });
             let keys = [
-                &keyfile::read(&authority_key)?,
-                &keyfile::read(&supervisor_key)?,
+                &signer::load(&authority_key)?,
+                &signer::load(&supervisor_key)?,
             ];
             write(&out, &sign(&entry, &keys, &m)?)
         }

@@ -6,11 +6,13 @@
 mod bench;
 mod bench_enrol;
 mod bench_ha;
+mod bench_hsm;
 mod bench_http;
 mod board;
 mod demo;
 mod enrol;
 mod enrol_package;
+mod hsm;
 mod http_limits;
 mod import;
 mod key_entries;
@@ -23,6 +25,7 @@ mod outbox;
 mod publish;
 mod runoff;
 mod server;
+mod signer;
 mod site;
 mod standby;
 mod station;
@@ -51,6 +54,25 @@ struct Cli {
 // options) costs nothing worth boxing for.
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
+enum HsmCommand {
+    /// Generate an Ed25519 key inside the token (sensitive, never extractable) and print its verifier key and fingerprint (spec/keys.md §6).
+    Keygen {
+        /// The key's PKCS#11 URI: pkcs11:token=LABEL;object=KEY-NAME?module-path=MODULE&pin-source=file:PIN-FILE (the object label is the key name; for the log key, the log's origin).
+        #[arg(long)]
+        key: String,
+    },
+    /// Print the verifier key and fingerprint of a key already in the token (after a signature check).
+    Show {
+        /// The key's PKCS#11 URI.
+        #[arg(long)]
+        key: String,
+    },
+}
+
+// Parsed once per process: the size of the largest variant (`serve`'s
+// many flags) costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand)]
 enum Command {
     /// Generate an Ed25519 signer key; writes the private key (mode 0600) and prints the verifier key.
     Keygen {
@@ -60,6 +82,11 @@ enum Command {
         /// Where to write the private key (refuses to overwrite).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Keys in a PKCS#11 token (spec/operations.md §13).
+    Hsm {
+        #[command(subcommand)]
+        action: HsmCommand,
     },
     /// Write a signed station-key registration or revocation, or a role-key
     /// change (spec/keys.md §4), ready for `tallyboard submit`.
@@ -92,7 +119,7 @@ enum Command {
         /// The manifest (canonical JSON).
         #[arg(long, env = "TALLYBOARD_MANIFEST")]
         manifest: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §13).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
     },
@@ -101,7 +128,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §13).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Entries per durable write (group commit).
@@ -120,7 +147,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file (opening verifies the whole store).
+        /// The log's private key file or PKCS#11 URI (opening verifies the whole store).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// A directory, or s3://BUCKET[/PREFIX] (credentials from AWS_ACCESS_KEY_ID,
@@ -135,7 +162,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file (opening verifies the whole store).
+        /// The log's private key file or PKCS#11 URI (opening verifies the whole store).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Output directory (extended incrementally; `checkpoint` is written last).
@@ -149,7 +176,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §13).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
     },
@@ -163,7 +190,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file (opening verifies the whole store).
+        /// The log's private key file or PKCS#11 URI (opening verifies the whole store).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// A size for which a checkpoint was issued.
@@ -217,6 +244,9 @@ enum Command {
         /// Then hold the presidential second round the first round's final result calls for, on a second board with its own log (spec/manifest.md §6), linked from the first round's site.
         #[arg(long)]
         runoff: bool,
+        /// Generate (or, on a rerun, reuse) the log, authority and supervisor keys in this PKCS#11 token and sign with them there: pkcs11:token=LABEL?module-path=MODULE&pin-source=file:PIN-FILE (spec/operations.md §13; scripts/softhsm.sh makes a throwaway SoftHSM2 token). Their verifier keys are written to the store's keys/ directory.
+        #[arg(long, value_name = "TOKEN-URI", conflicts_with = "offline")]
+        hsm: Option<String>,
     },
     /// Serve the board over HTTP (spec/http-api.md) until SIGINT or SIGTERM.
     Serve {
@@ -226,7 +256,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §13).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// The manifest: creates the board if the data directory holds none,
@@ -392,7 +422,7 @@ enum Command {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §13).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// The witness policy (C2SP tlog-policy); witnesses with a URL are contacted.
@@ -595,7 +625,7 @@ enum ProveCommand {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §13).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Entry index.
@@ -609,7 +639,7 @@ enum ProveCommand {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §13).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Entry index.
@@ -620,7 +650,7 @@ enum ProveCommand {
         /// Data directory, or a PostgreSQL store's URL (postgres://USER@HOST/DB, spec/storage.md §8).
         #[arg(long, visible_alias = "store", env = "TALLYBOARD_DATA")]
         data: PathBuf,
-        /// The log's private key file.
+        /// The log's private key file, or its key in a token (a PKCS#11 URI, spec/operations.md §13).
         #[arg(long, env = "TALLYBOARD_LOG_KEY", default_value = "keys/demo/log.key")]
         log_key: PathBuf,
         /// Older size.
@@ -668,7 +698,7 @@ fn read_policy(
 }
 
 fn open(data: &Path, log_key: &Path) -> Result<board::Board> {
-    board::Board::open(data, keyfile::read(log_key)?)
+    board::Board::open(data, signer::load(log_key)?)
 }
 
 /// A round's board URL for the site's links: http(s) only, so a link can
@@ -695,6 +725,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Runoff { what } => runoff::run(what)?,
         Command::Device { command } => enrol::run_device(command)?,
         Command::Enrol { command } => enrol::run(command)?,
+        Command::Hsm { action } => {
+            let vkey = match action {
+                HsmCommand::Keygen { key } => hsm::keygen(&key)?,
+                HsmCommand::Show { key } => {
+                    tallyboard_core::note::NoteSigner::verifier(&hsm::TokenKey::open(&key)?)
+                }
+            };
+            println!("{}", vkey.to_vkey_string());
+            println!("{}  {}", vkey.fingerprint(), vkey.name());
+        }
         Command::Init {
             data,
             manifest,
@@ -702,7 +742,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let bytes = std::fs::read(&manifest)
                 .with_context(|| format!("reading {}", manifest.display()))?;
-            let b = board::Board::create(&data, &bytes, keyfile::read(&log_key)?)?;
+            let b = board::Board::create(&data, &bytes, signer::load(&log_key)?)?;
             eprintln!(
                 "created board for {} in {}",
                 b.manifest().election_id(),
@@ -853,6 +893,7 @@ fn run(cli: Cli) -> Result<()> {
             mirror,
             majlis,
             runoff,
+            hsm,
         } => {
             if offline && runoff {
                 bail!("--runoff plays the second round over HTTP: it does not go with --offline");
@@ -870,6 +911,7 @@ fn run(cli: Cli) -> Result<()> {
                     mirror,
                     majlis,
                     runoff,
+                    hsm,
                 })?
             }
         }
@@ -906,7 +948,7 @@ fn run(cli: Cli) -> Result<()> {
                 .map(|r| server::RateLimit::new(r, submit_burst))
                 .transpose()?;
             let live = live.limits()?;
-            let key = keyfile::read(&log_key)?;
+            let key = signer::load(&log_key)?;
             // The first address served is announced as `listening on`
             // (scripts and tests read that line); a standby's later ones and
             // the writer's after a takeover are announced too.

@@ -10,12 +10,12 @@
 use crate::board::Board;
 use crate::mirror::MirrorStatus;
 use crate::server::{self, LiveLimits};
+use crate::signer::RoleSigner;
 use anyhow::{anyhow, Result};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
-use tallyboard_core::note::SignerKey;
 
 /// How often a standby follows the writer and looks at the lease.
 const STEP: Duration = Duration::from_millis(250);
@@ -40,7 +40,7 @@ fn waitable(e: &anyhow::Error) -> bool {
 /// each address the standby starts serving on.
 pub fn until_writer(
     data: &Path,
-    key: &SignerKey,
+    key: &RoleSigner,
     mut listen: SocketAddr,
     live: LiveLimits,
     announce: &(dyn Fn(SocketAddr) + Sync),
@@ -72,7 +72,7 @@ pub fn until_writer(
 /// free; returns the address it served on.
 fn stand_by(
     data: &Path,
-    key: &SignerKey,
+    key: &RoleSigner,
     listen: SocketAddr,
     live: LiveLimits,
     announce: &(dyn Fn(SocketAddr) + Sync),

@@ -4,6 +4,7 @@
 
 mod cli;
 mod demo;
+mod hsm;
 mod keys;
 mod runoff;
 mod util;

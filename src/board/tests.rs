@@ -7,6 +7,7 @@ use tallyboard_core::checkpoint;
 use tallyboard_core::entry::Entry;
 use tallyboard_core::error::Coded;
 use tallyboard_core::merkle::{prove_consistency, verify_consistency};
+use tallyboard_core::note::SignerKey;
 use tallyboard_core::ErrorCode;
 use tallyboard_core::Hash;
 use tallyboard_synth::{keys, Config, SyntheticElection};

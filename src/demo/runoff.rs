@@ -108,8 +108,8 @@ pub(crate) fn play(
             .collect::<Vec<_>>(),
     );
     import_entries(&mut board, &setup, 1024, None)?;
-    let urls = spawn_witnesses(&dir, &log_key)?;
-    let policy_text = demo_policy("log-round-2", &urls)?;
+    let urls = spawn_witnesses(&dir, &log_key.verifier())?;
+    let policy_text = demo_policy(&urls, &log_key.verifier())?;
     std::fs::write(dir.join("policy.txt"), &policy_text)?;
     let policy = tallyboard_core::policy::Policy::parse(policy_text.as_bytes())
         .map_err(|e| anyhow!("demo policy: {e}"))?;

@@ -38,7 +38,7 @@ use tallyboard_core::checkpoint::{self, Checkpoint};
 use tallyboard_core::entry::Tally;
 use tallyboard_core::entry::{Entry, SignedEntry};
 use tallyboard_core::merkle;
-use tallyboard_core::note::SignerKey;
+use tallyboard_core::note::NoteSigner;
 use tallyboard_core::state::{ContestTallies, LogReader, LogState, TallyRef};
 use tallyboard_core::validate::{Signers, ValidationError};
 use tallyboard_core::{ErrorCode, Hash};
@@ -102,7 +102,7 @@ pub enum Outcome {
 enum Seal<'a> {
     /// The board signs a checkpoint of the new tree, stored in the same
     /// durable commit.
-    Sign(&'a SignerKey),
+    Sign(&'a dyn NoteSigner),
     /// A mirror stores the log's own checkpoint, verified by the caller,
     /// in the same durable commit: its tree must be exactly the new one.
     Adopt(SignedCheckpoint),
@@ -254,7 +254,7 @@ impl Log {
     ///
     /// # Errors
     /// A storage failure, or a poisoned log.
-    pub fn append(&mut self, items: Vec<Prepared>, key: &SignerKey) -> Result<Vec<Outcome>> {
+    pub fn append(&mut self, items: Vec<Prepared>, key: &dyn NoteSigner) -> Result<Vec<Outcome>> {
         if self.poisoned {
             bail!("the log hit a storage error and must be reopened");
         }
@@ -438,7 +438,7 @@ impl Log {
                 }
                 cp
             }
-            Seal::Sign(key) => sign_checkpoint(self.working.manifest(), size, root, key),
+            Seal::Sign(key) => sign_checkpoint(self.working.manifest(), size, root, key)?,
         };
         let t0 = std::time::Instant::now();
         self.writer
@@ -532,19 +532,25 @@ pub fn sign_checkpoint(
     manifest: &tallyboard_core::manifest::ValidatedManifest,
     size: u64,
     root: Hash,
-    key: &SignerKey,
-) -> SignedCheckpoint {
+    key: &dyn NoteSigner,
+) -> Result<SignedCheckpoint> {
     let cp = Checkpoint {
         origin: manifest.manifest().log.origin.clone(),
         size,
         root,
         extensions: vec![],
     };
-    let bytes = checkpoint::sign_checkpoint(&cp, key);
-    SignedCheckpoint {
+    // A token that fails to sign fails the commit: nothing is stored.
+    let bytes = checkpoint::sign_checkpoint_with(&cp, key).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: signing the checkpoint: {e}",
+            tallyboard_core::error::Coded::code(&e).as_str()
+        )
+    })?;
+    Ok(SignedCheckpoint {
         checkpoint: cp,
         bytes,
-    }
+    })
 }
 
 /// Every rule of `spec/validation.md` for one prepared entry against

@@ -21,7 +21,6 @@ use crate::store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::Arc;
-use tallyboard_core::note::SignerKey;
 use tallyboard_core::Hash;
 
 const MAGIC: &[u8] = b"tallyboard-sealed-state 1\n";
@@ -61,11 +60,12 @@ pub struct Opened<'a> {
 }
 
 impl Sealer {
-    /// The sealer of the log whose private key is `log_key`.
-    pub fn new(log_key: &SignerKey) -> Sealer {
+    /// The sealer of the log whose key gives `secret`
+    /// (`RoleSigner::sealing_secret`).
+    pub fn new(secret: &[u8]) -> Sealer {
         let d = Sha256::new()
             .chain_update(LABEL)
-            .chain_update(log_key.to_skey_string().as_bytes())
+            .chain_update(secret)
             .finalize();
         Sealer { key: d.into() }
     }

@@ -180,6 +180,20 @@ pub fn sign_checkpoint(cp: &Checkpoint, log_key: &SignerKey) -> Vec<u8> {
     .to_bytes()
 }
 
+/// [`sign_checkpoint`] with any [`note::NoteSigner`] (a key in a hardware
+/// token), which may fail.
+pub fn sign_checkpoint_with<S: note::NoteSigner + ?Sized>(
+    cp: &Checkpoint,
+    log_key: &S,
+) -> Result<Vec<u8>, NoteError> {
+    let text = cp.to_text();
+    Ok(note::Note {
+        signatures: vec![note::note_signature(log_key, &text)?],
+        text,
+    }
+    .to_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,6 +59,26 @@ error_codes! {
     KeyIdMismatch => "key.id-mismatch",
     /// An Ed25519 public key is not a valid point, or is weak (small order).
     KeyInvalid => "key.invalid",
+    /// A signer outside this process (a PKCS#11 token) failed to sign, or
+    /// returned a signature that does not verify under its public key.
+    KeySignerFailed => "key.signer-failed",
+    // --- keys in a PKCS#11 token (spec/operations.md §13) ---
+    /// A PKCS#11 URI is malformed, names an unsupported attribute, or carries a PIN value.
+    HsmUriMalformed => "hsm.uri-malformed",
+    /// The PKCS#11 module could not be loaded or initialised.
+    HsmModuleUnavailable => "hsm.module-unavailable",
+    /// No token with the URI's label is present.
+    HsmTokenNotFound => "hsm.token-not-found",
+    /// The PIN source could not be read.
+    HsmPinUnreadable => "hsm.pin-unreadable",
+    /// The token refused the PIN (or the PIN is locked).
+    HsmPinIncorrect => "hsm.pin-incorrect",
+    /// No Ed25519 private key with the URI's label is in the token.
+    HsmKeyNotFound => "hsm.key-not-found",
+    /// A key with that label already exists in the token (keygen refuses to add a second).
+    HsmKeyExists => "hsm.key-exists",
+    /// Another PKCS#11 call failed.
+    HsmFailed => "hsm.failed",
     // --- checkpoints ---
     /// A checkpoint body is malformed (origin, size or root line).
     CheckpointMalformed => "checkpoint.malformed",

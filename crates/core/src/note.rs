@@ -145,6 +145,14 @@ pub enum NoteError {
         /// What was wrong.
         reason: String,
     },
+    /// A signer outside this process (a hardware token) could not sign.
+    #[error("signer {name} could not sign: {reason}")]
+    SignerFailed {
+        /// The signer's key name.
+        name: String,
+        /// What went wrong (never key material).
+        reason: String,
+    },
 }
 
 impl Coded for NoteError {
@@ -161,6 +169,7 @@ impl Coded for NoteError {
             NoteError::KeyMalformed { .. } => ErrorCode::KeyMalformed,
             NoteError::KeyIdMismatch { .. } => ErrorCode::KeyIdMismatch,
             NoteError::KeyInvalid { .. } => ErrorCode::KeyInvalid,
+            NoteError::SignerFailed { .. } => ErrorCode::KeySignerFailed,
         }
     }
 }
@@ -815,7 +824,7 @@ pub fn verify_parsed(note: &Note, verifiers: &Verifiers) -> Result<Vec<usize>, N
 /// Signs `text` with every signer, in order, and returns the signed note.
 /// The text must be valid note text: non-empty, ending in `\n`, no control
 /// character but `\n`. At least one signer is required.
-pub fn sign(text: &str, signers: &[&SignerKey]) -> Result<Vec<u8>, NoteError> {
+pub fn sign<S: NoteSigner + ?Sized>(text: &str, signers: &[&S]) -> Result<Vec<u8>, NoteError> {
     check_text(text)?;
     if signers.is_empty() {
         return Err(malformed("a note needs at least one signature"));
@@ -827,9 +836,46 @@ pub fn sign(text: &str, signers: &[&SignerKey]) -> Result<Vec<u8>, NoteError> {
     }
     let note = Note {
         text: text.to_string(),
-        signatures: signers.iter().map(|s| s.sign_text(text)).collect(),
+        signatures: signers
+            .iter()
+            .map(|s| note_signature(*s, text))
+            .collect::<Result<_, _>>()?,
     };
     Ok(note.to_bytes())
+}
+
+/// What makes a plain Ed25519 note signature (type [`SIG_ED25519`]): a key
+/// held in memory ([`SignerKey`]) or one that never leaves a hardware token
+/// (the binary's PKCS#11 signer). The core stays free of I/O: it only asks
+/// for the verifier key and for 64 signature bytes over a message.
+pub trait NoteSigner: Send + Sync {
+    /// The verifier key the signatures verify under (its name and key ID
+    /// go on the signature line).
+    fn verifier(&self) -> VerifierKey;
+    /// The Ed25519 signature (RFC 8032, pure Ed25519) of `message`.
+    fn sign_message(&self, message: &[u8]) -> Result<[u8; ED25519_SIG_LEN], NoteError>;
+}
+
+impl NoteSigner for SignerKey {
+    fn verifier(&self) -> VerifierKey {
+        SignerKey::verifier(self)
+    }
+    fn sign_message(&self, message: &[u8]) -> Result<[u8; ED25519_SIG_LEN], NoteError> {
+        Ok(self.key.sign(message).to_bytes())
+    }
+}
+
+/// The signature line of `signer` over a note text.
+pub fn note_signature<S: NoteSigner + ?Sized>(
+    signer: &S,
+    text: &str,
+) -> Result<NoteSignature, NoteError> {
+    let v = signer.verifier();
+    Ok(NoteSignature {
+        signature: signer.sign_message(text.as_bytes())?.to_vec(),
+        name: v.name,
+        key_id: v.key_id,
+    })
 }
 
 /// Test helpers shared by this crate's modules: the reference vectors.
@@ -1300,7 +1346,7 @@ mod tests {
         for bad in ["", "no newline", "cr\r\n", "nul\0\n"] {
             assert!(sign(bad, &[&signer]).is_err(), "{bad:?}");
         }
-        assert!(sign("ok\n", &[]).is_err());
+        assert!(sign::<SignerKey>("ok\n", &[]).is_err());
         assert!(SignerKey::from_seed("a b", [0; 32]).is_err());
         assert!(SignerKey::from_seed("a+b", [0; 32]).is_err());
         assert!(SignerKey::from_seed("", [0; 32]).is_err());

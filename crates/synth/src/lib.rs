@@ -26,6 +26,7 @@ pub use read_path::SyntheticLog;
 
 use rng::Rng;
 use std::collections::HashMap;
+use std::sync::Arc;
 use tallyboard_core::entry::{
     Announcement, AnnouncementStatus, Annulment, Approval, BallotFigures, ContestApproval,
     Correction, Entry, Lot, ManifestCommitment, Reopening, Replacement, Statement, StationKey,
@@ -35,7 +36,7 @@ use tallyboard_core::manifest::{
     Candidate, Contest, County, Election, Keys, LogParams, Manifest, Province, Station,
     ValidatedManifest, Witness, MANIFEST_FORMAT,
 };
-use tallyboard_core::note::{self, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
+use tallyboard_core::note::{self, NoteSigner, SignerKey, VerifierKey, SIG_COSIGNATURE_V1};
 use tallyboard_core::rules::ElectionKind;
 use tallyboard_core::Hash;
 
@@ -80,12 +81,39 @@ const CANDIDATES: &[(u32, &str, &str)] = &[
 /// absolute majority of votes taken: the rules call a runoff.
 const SHARES: &[f64] = &[43.0, 39.0, 14.0, 1.5, 1.5, 1.0];
 
+/// The keys of the election's roles: the log's verifier key (the board
+/// signs its checkpoints) and the signers of the authority and the
+/// supervisor. The demo's are derived by the published rule
+/// ([`RoleSigners::demo`]); `tallyboard demo --hsm` passes keys held in a
+/// PKCS#11 token instead, which the manifest then names.
+#[derive(Clone)]
+pub struct RoleSigners {
+    /// The log key (its name is the log's origin).
+    pub log: VerifierKey,
+    /// The election authority's signer.
+    pub authority: Arc<dyn NoteSigner>,
+    /// The supervisor's (Guardian Council's) signer.
+    pub supervisor: Arc<dyn NoteSigner>,
+}
+
+impl RoleSigners {
+    /// The demo's derived role keys (`keys/README.md`).
+    pub fn demo() -> RoleSigners {
+        let k = |r: &str| keys::role_key(r).expect("demo role exists");
+        RoleSigners {
+            log: k("log").verifier(),
+            authority: Arc::new(k("authority")),
+            supervisor: Arc::new(k("supervisor")),
+        }
+    }
+}
+
 /// A generated election.
 pub struct SyntheticElection {
     config: Config,
     manifest: ValidatedManifest,
     manifest_bytes: Vec<u8>,
-    authority: SignerKey,
+    roles: RoleSigners,
     /// How each Majlis contest's voters fill in their ballots, by contest id.
     majlis_voters: HashMap<String, ballots::VoteModel>,
 }
@@ -137,12 +165,11 @@ impl SyntheticElection {
             return Err(format!("the manifest holds no {PRESIDENT} contest"));
         }
         let manifest_bytes = manifest.manifest().to_canonical_bytes();
-        let authority = keys::role_key("authority").ok_or("authority role")?;
         Ok(SyntheticElection {
             config,
             manifest,
             manifest_bytes,
-            authority,
+            roles: RoleSigners::demo(),
             majlis_voters: HashMap::new(),
         })
     }
@@ -152,13 +179,17 @@ impl SyntheticElection {
         &self.manifest.manifest().election.id
     }
 
-    /// Generates the election for a configuration.
+    /// Generates the election for a configuration, with the demo's keys.
     pub fn generate(config: Config) -> SyntheticElection {
-        let manifest = build_manifest(&config);
+        SyntheticElection::generate_with(config, RoleSigners::demo())
+    }
+
+    /// Generates the election with these role keys (named by its manifest).
+    pub fn generate_with(config: Config, roles: RoleSigners) -> SyntheticElection {
+        let manifest = build_manifest(&config, &roles);
         let manifest_bytes = manifest.to_canonical_bytes();
         let manifest = ValidatedManifest::from_manifest(manifest)
             .expect("the generator builds valid manifests");
-        let authority = keys::role_key("authority").expect("authority role exists");
         let majlis_voters = manifest
             .manifest()
             .contests
@@ -170,7 +201,7 @@ impl SyntheticElection {
             config,
             manifest,
             manifest_bytes,
-            authority,
+            roles,
             majlis_voters,
         }
     }
@@ -231,7 +262,7 @@ impl SyntheticElection {
             station: station.into(),
             key: key.verifier().to_vkey_string(),
         });
-        sign(&e, &self.authority)
+        self.sign_as_authority(&e)
     }
 
     /// Station `i`'s first tally for the presidential contest.
@@ -433,25 +464,31 @@ impl SyntheticElection {
         )
     }
 
-    /// Signs an entry with the demo election authority's key.
-    pub fn sign_as_authority(&self, e: &Entry) -> Vec<u8> {
-        sign(e, &self.authority)
+    /// The role keys the election was generated with.
+    pub fn roles(&self) -> &RoleSigners {
+        &self.roles
     }
 
-    /// Signs an entry with the demo authority's and supervisor's keys
+    /// Signs an entry with the election authority's key.
+    pub fn sign_as_authority(&self, e: &Entry) -> Vec<u8> {
+        sign_by(e, &[self.roles.authority.as_ref()])
+    }
+
+    /// Signs an entry with the authority's and supervisor's keys
     /// together: the manifest commitment and a role-key change.
     pub fn sign_as_authority_and_supervisor(&self, e: &Entry) -> Vec<u8> {
-        let supervisor = keys::role_key("supervisor").expect("supervisor role exists");
-        note::sign(&e.to_text(), &[&self.authority, &supervisor])
-            .expect("entry text is valid note text")
+        sign_by(
+            e,
+            &[
+                self.roles.authority.as_ref(),
+                self.roles.supervisor.as_ref(),
+            ],
+        )
     }
 
-    /// Signs an entry with the demo supervisor's (Guardian Council) key.
+    /// Signs an entry with the supervisor's (Guardian Council) key.
     pub fn sign_as_supervisor(&self, e: &Entry) -> Vec<u8> {
-        sign(
-            e,
-            &keys::role_key("supervisor").expect("supervisor role exists"),
-        )
+        sign_by(e, &[self.roles.supervisor.as_ref()])
     }
 
     /// The supervisor's signed approval of station `i`'s presidential tally
@@ -620,7 +657,20 @@ pub fn sign(e: &Entry, key: &SignerKey) -> Vec<u8> {
     note::sign(&e.to_text(), &[key]).expect("entry text is valid note text")
 }
 
-fn build_manifest(config: &Config) -> Manifest {
+/// Signs an entry's text with role signers. A generator has no error path:
+/// a signer that fails (a token gone away) stops it with the signer's
+/// coded error, which names the key and never holds key material.
+fn sign_by(e: &Entry, keys: &[&dyn NoteSigner]) -> Vec<u8> {
+    note::sign(&e.to_text(), keys).unwrap_or_else(|err| {
+        panic!(
+            "signing a {:?} entry: {}: {err}",
+            e.kind(),
+            tallyboard_core::error::Coded::code(&err).as_str()
+        )
+    })
+}
+
+fn build_manifest(config: &Config, roles: &RoleSigners) -> Manifest {
     let mut rng = Rng::new(config.seed);
     let mut provinces = Vec::new();
     let mut counties = Vec::new();
@@ -685,12 +735,6 @@ fn build_manifest(config: &Config) -> Manifest {
             }
         }
     }
-    let role_vkey = |r: &str| {
-        keys::role_key(r)
-            .expect("role exists")
-            .verifier()
-            .to_vkey_string()
-    };
     let witnesses = [
         (
             "witness-guardian",
@@ -762,9 +806,9 @@ fn build_manifest(config: &Config) -> Manifest {
         },
         format: MANIFEST_FORMAT.into(),
         keys: Keys {
-            authority: role_vkey("authority"),
-            log: role_vkey("log"),
-            supervisors: vec![role_vkey("supervisor")],
+            authority: roles.authority.verifier().to_vkey_string(),
+            log: roles.log.to_vkey_string(),
+            supervisors: vec![roles.supervisor.verifier().to_vkey_string()],
             witnesses,
         },
         log: LogParams {
@@ -773,7 +817,7 @@ fn build_manifest(config: &Config) -> Manifest {
         previous_round: None,
         provinces,
         stations,
-        witness_policy: witness_policy_text(),
+        witness_policy: witness_policy_for(&roles.log),
     }
 }
 
@@ -781,9 +825,12 @@ fn build_manifest(config: &Config) -> Manifest {
 /// Guardian Council's witness and at least one observer, as
 /// `keys/policy.txt` says (which adds the witnesses' URLs for the board).
 pub fn witness_policy_text() -> String {
-    let log = keys::role_key("log")
-        .map(|k| k.verifier().to_vkey_string())
-        .unwrap_or_default();
+    witness_policy_for(&RoleSigners::demo().log)
+}
+
+/// [`witness_policy_text`] for the log key `log`.
+pub fn witness_policy_for(log: &VerifierKey) -> String {
+    let log = log.to_vkey_string();
     let w = |role: &str| {
         witness_vkey(role)
             .map(|k| k.to_vkey_string())
