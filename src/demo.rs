@@ -18,6 +18,7 @@
 //! 6. prints a summary and serves until Ctrl-C (or exits with `--no-serve`).
 
 mod announce;
+mod running;
 mod runoff;
 mod token;
 
@@ -35,6 +36,7 @@ use tallyboard_core::entry::{Entry, Tally};
 use tallyboard_core::note::{NoteSigner, SignerKey};
 
 use crate::signer::RoleSigner;
+use running::RunningBoard;
 use tallyboard_synth::{keys, Config, SyntheticElection};
 
 /// What to run.
@@ -180,8 +182,6 @@ pub fn run(args: DemoArgs) -> Result<()> {
     std::fs::write(dir.join("policy.txt"), &policy_text)?;
     let policy = tallyboard_core::policy::Policy::parse(policy_text.as_bytes())
         .map_err(|e| anyhow!("demo policy: {e}"))?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let policy_for_audit = policy.clone();
     let mut config = server::Config::in_process(args.listen, policy);
     // The second round's board address is chosen now, so that this
@@ -193,22 +193,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
     } else {
         None
     };
-    let server_thread = std::thread::Builder::new()
-        .name("tallyboard-server".into())
-        .spawn(move || {
-            server::serve_until(
-                board,
-                config,
-                move |a| {
-                    let _ = addr_tx.send(a);
-                },
-                stop_rx,
-            )
-        })?;
-    let addr = addr_rx
-        .recv_timeout(Duration::from_secs(60))
-        .context("the board did not start")?;
-    let url = format!("http://{addr}");
+    let running = RunningBoard::start(board, config, "tallyboard-server")?;
+    let url = running.url.clone();
     eprintln!("board listening on {url}");
 
     // --- 3. election day over HTTP -------------------------------------------
@@ -548,38 +534,28 @@ pub fn run(args: DemoArgs) -> Result<()> {
     }
     let second_failed = second.as_ref().is_some_and(|r2| !r2.verified);
     let stop_second = |second: Option<runoff::SecondRound>| -> Result<()> {
-        if let Some(r2) = second {
-            let _ = r2.stop.send(());
-            r2.thread
-                .join()
-                .map_err(|_| anyhow!("the second board's thread panicked"))??;
-        }
-        Ok(())
+        second.map_or(Ok(()), |r2| r2.board.stop())
     };
     if second_failed {
         stop_second(second)?;
-        let _ = stop_tx.send(());
-        let _ = server_thread.join();
+        running.stop()?;
         bail!("the second round's audit or runoff check failed");
     }
     if !report.verified {
         stop_second(second)?;
-        let _ = stop_tx.send(());
-        let _ = server_thread.join();
+        running.stop()?;
         bail!("the audit found discrepancies");
     }
     if args.no_serve {
         stop_second(second)?;
-        let _ = stop_tx.send(());
         if let Some(m) = mirror.take() {
             m.stop()?;
         }
+        running.stop()?;
     } else {
         println!("serving until Ctrl-C");
+        running.wait()?;
     }
-    server_thread
-        .join()
-        .map_err(|_| anyhow!("the board thread panicked"))??;
     Ok(())
 }
 

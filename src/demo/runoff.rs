@@ -13,6 +13,7 @@
 //! manifest against the first round's log.
 
 use super::announce::{self, Authority};
+use super::running::RunningBoard;
 use super::{demo_policy, spawn_witnesses, wait_for_cosigned};
 use crate::board::Board;
 use crate::import::import_entries;
@@ -31,10 +32,8 @@ pub(crate) const SECOND_ROUND_DATE: &str = "2025-07-04";
 
 /// The second round, played and serving.
 pub(crate) struct SecondRound {
-    /// Stops its board.
-    pub stop: tokio::sync::oneshot::Sender<()>,
-    /// Its board's thread.
-    pub thread: std::thread::JoinHandle<Result<()>>,
+    /// Its board, serving.
+    pub board: RunningBoard,
     /// Lines for the summary.
     pub summary: Vec<String>,
     /// Whether its audit and the verifier's runoff step both verified.
@@ -116,24 +115,8 @@ pub(crate) fn play(
     let policy_for_audit = policy.clone();
     let mut config = server::Config::in_process(listen, policy);
     config.rounds.previous = Some(first_url.to_owned());
-    let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name("tallyboard-round-2".into())
-        .spawn(move || {
-            server::serve_until(
-                board,
-                config,
-                move |a| {
-                    let _ = addr_tx.send(a);
-                },
-                stop_rx,
-            )
-        })?;
-    let addr = addr_rx
-        .recv_timeout(Duration::from_secs(60))
-        .context("the second board did not start")?;
-    let url = format!("http://{addr}");
+    let board = RunningBoard::start(board, config, "tallyboard-round-2")?;
+    let url = board.url.clone();
     eprintln!("second round: board listening on {url}");
 
     // --- the day: every station reports again --------------------------------
@@ -235,8 +218,7 @@ pub(crate) fn play(
         format!("took                {:.1} s", t.elapsed().as_secs_f64()),
     ];
     Ok(SecondRound {
-        stop,
-        thread,
+        board,
         summary,
         verified: check.verified && audit.verified,
     })
