@@ -23,7 +23,7 @@ mod runoff;
 mod token;
 
 use crate::board::Board;
-use crate::import::{import_entries, progress_bar};
+use crate::import::{import_entries, progress_bar, setup_entries};
 use crate::{server, witness};
 use anyhow::{anyhow, bail, Context, Result};
 use rayon::prelude::*;
@@ -158,13 +158,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
         Board::create(&board_dir, e.manifest_bytes(), log_key.clone())?
     };
     if board.size() == 0 {
-        let mut setup = vec![e.commitment_entry_with_root()];
-        setup.extend(
-            (0..e.station_count())
-                .into_par_iter()
-                .map(|i| e.registration_entry(i))
-                .collect::<Vec<_>>(),
-        );
+        let setup = setup_entries(&e, e.commitment_entry_with_root());
         let pb = progress_bar(setup.len() as u64, "keys");
         let s = import_entries(&mut board, &setup, 1024, Some(&pb))?;
         pb.finish_and_clear();

@@ -237,8 +237,9 @@ pub fn synthetic_entries(e: &SyntheticElection) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) 
 }
 
 /// The manifest commitment `commitment`, then every station's key
-/// registration.
-fn setup_entries(e: &SyntheticElection, commitment: Vec<u8>) -> Vec<Vec<u8>> {
+/// registration: what a synthetic board holds before election day (the
+/// demo's rounds and `synth` alike).
+pub(crate) fn setup_entries(e: &SyntheticElection, commitment: Vec<u8>) -> Vec<Vec<u8>> {
     let mut setup = vec![commitment];
     setup.extend(
         (0..e.station_count())

@@ -16,7 +16,7 @@ use super::announce::{self, Authority};
 use super::running::RunningBoard;
 use super::{demo_policy, spawn_witnesses, wait_for_cosigned};
 use crate::board::Board;
-use crate::import::import_entries;
+use crate::import::{import_entries, setup_entries};
 use crate::server;
 use anyhow::{anyhow, bail, Context, Result};
 use rayon::prelude::*;
@@ -99,13 +99,7 @@ pub(crate) fn play(
         );
     }
     let mut board = Board::create(&board_dir, e.manifest_bytes(), log_key.clone())?;
-    let mut setup = vec![e.commitment_entry_with_root()];
-    setup.extend(
-        (0..e.station_count())
-            .into_par_iter()
-            .map(|i| e.registration_entry(i))
-            .collect::<Vec<_>>(),
-    );
+    let setup = setup_entries(&e, e.commitment_entry_with_root());
     import_entries(&mut board, &setup, 1024, None)?;
     let urls = spawn_witnesses(&dir, &log_key.verifier())?;
     let policy_text = demo_policy(&urls, &log_key.verifier())?;

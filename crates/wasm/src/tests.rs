@@ -40,8 +40,9 @@ impl Fixture {
         }
     }
 
-    /// What verify.js adds, following the binding's own fetch plan.
-    fn evidence(&self, indexes: &[u64]) -> Evidence {
+    /// The binding's fetch plan for `indexes`, and evidence holding the
+    /// checkpoint and the manifest (what every verification fetches).
+    fn planned(&self, indexes: &[u64]) -> (Value, Evidence) {
         let size = self.log.size();
         let plan: Value = serde_json::from_str(&fetch_plan(
             size as f64,
@@ -51,6 +52,12 @@ impl Fixture {
         let mut ev = Evidence::new();
         assert!(ev.add("checkpoint", &self.log.checkpoint(size)));
         assert!(ev.add("manifest", self.e.manifest_bytes()));
+        (plan, ev)
+    }
+
+    /// What verify.js adds, following the binding's own fetch plan.
+    fn evidence(&self, indexes: &[u64]) -> Evidence {
+        let (plan, mut ev) = self.planned(indexes);
         for key in ["tiles", "bundles"] {
             for p in plan[key].as_array().unwrap() {
                 let p = p.as_str().unwrap();
@@ -63,15 +70,7 @@ impl Fixture {
     /// What verify.js adds on a board: the tiles, and each planned entry
     /// alone as `GET /api/v1/entries/<i>` answers it, instead of bundles.
     fn evidence_from_entries(&self, indexes: &[u64], edit: impl Fn(u64, &mut String)) -> Evidence {
-        let size = self.log.size();
-        let plan: Value = serde_json::from_str(&fetch_plan(
-            size as f64,
-            &indexes.iter().map(|&i| i as f64).collect::<Vec<_>>(),
-        ))
-        .unwrap();
-        let mut ev = Evidence::new();
-        assert!(ev.add("checkpoint", &self.log.checkpoint(size)));
-        assert!(ev.add("manifest", self.e.manifest_bytes()));
+        let (plan, mut ev) = self.planned(indexes);
         for p in plan["tiles"].as_array().unwrap() {
             let p = p.as_str().unwrap();
             assert!(ev.add(p, &self.log.resource(p).unwrap()), "{p}");
